@@ -1,0 +1,74 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {resolve} from 'node:path'
+
+import {type LoadedConfig, loadConfig} from './config/load.js'
+import {UserError} from './errors.js'
+import {type KeySource, resolveApiKey} from './secrets.js'
+import {describeStripeError} from './stripe/errors.js'
+import {type GatewayOptions, StripeGateway} from './stripe/gateway.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+
+/**
+ * Shared flags, config loading, the Stripe connection and error mapping. Commands stay thin:
+ * parse, build what the service needs, call it, return its result (the --json contract).
+ */
+export abstract class BaseCommand<T> extends Command {
+  static enableJsonFlag = true
+
+  static baseFlags = {
+    'api-key': Flags.string({
+      description: 'Stripe test-mode secret key (else STRIPE_SECRET_KEY, else STRIPE_SECRET_KEY in ./.env). Live keys are refused.',
+      helpValue: 'sk_test_…',
+      helpGroup: 'STRIPE',
+    }),
+    'api-base': Flags.string({
+      description: 'Another Stripe-compatible API, e.g. the emulator at http://127.0.0.1:12111',
+      env: 'STRIPE_API_BASE',
+      helpGroup: 'STRIPE',
+    }),
+    'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR'}),
+    config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG'}),
+  }
+
+  private gateway?: StripeGateway
+
+  abstract run(): Promise<T>
+
+  protected outDir(flags: {'out-dir': string}): string {
+    return resolve(process.cwd(), flags['out-dir'])
+  }
+
+  protected async loadConfig(flags: {config?: string}): Promise<LoadedConfig> {
+    return loadConfig({cwd: process.cwd(), explicitPath: flags.config})
+  }
+
+  /** Resolves the key (refusing live keys before any client exists) and opens the service layer. */
+  protected connect(flags: {'api-key'?: string; 'api-base'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
+    const {key, source} = resolveApiKey(flags['api-key'], process.env, process.cwd())
+    this.gateway = new StripeGateway({apiKey: key, apiBase: flags['api-base'], scheduler, sleep})
+    return {gateway: this.gateway, keySource: source}
+  }
+
+  /** Human output only; with --json stdout carries the result alone. */
+  protected say(message = ''): void {
+    if (!this.jsonEnabled()) this.log(message)
+  }
+
+  protected async finally(error: Error | undefined): Promise<void> {
+    await this.gateway?.close()
+    return super.finally(error)
+  }
+
+  protected async catch(error: Interfaces.CommandError): Promise<void> {
+    const userError = error instanceof UserError ? error : this.gateway ? describeStripeError(error, this.gateway.context) : describeStripeError(error, {apiBase: 'the Stripe API', maskedKey: 'the key'})
+    if (!userError) return super.catch(error)
+    process.exitCode = userError.exitCode
+    const cliError = new Errors.CLIError(userError.message.replaceAll('\n', ' '), {
+      exit: userError.exitCode,
+      ...(userError.suggestion ? {suggestions: [userError.suggestion]} : {}),
+    }) as Interfaces.CommandError
+    cliError.exitCode = userError.exitCode
+    return super.catch(cliError)
+  }
+}

@@ -1,0 +1,71 @@
+import {randomBytes} from 'node:crypto'
+import {mkdir, open, readFile, rename, rm} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import type {z} from 'zod'
+
+import {UserError, errorMessage} from '../errors.js'
+import {formatZodIssues} from '../config/schema.js'
+
+/**
+ * Writes a file so that readers see the old content or the new, never a torn one: the data
+ * goes to a temporary file beside the target, is flushed, then renamed over it.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const dir = dirname(path)
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await mkdir(dir, {recursive: true})
+    const handle = await open(temp, 'w', 0o644)
+    try {
+      await handle.writeFile(content, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, {force: true}).catch(() => {})
+    throw new UserError(`Cannot write ${path}: ${errorMessage(error)}`, {cause: error})
+  }
+}
+
+/** Validates with the file's schema before writing, so we never write a file our readers reject. */
+export async function writeJsonFile<S extends z.ZodType>(path: string, schema: S, data: z.input<S>): Promise<void> {
+  const parsed = schema.safeParse(data)
+  if (!parsed.success) throw new Error(`BUG: refusing to write ${path}: ${formatZodIssues(parsed.error)}`)
+  await writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`)
+}
+
+export async function readJsonFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  options: {missingHint: string},
+): Promise<z.output<S>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path} not found: ${options.missingHint}`)
+    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new UserError(`${path} is not valid JSON (${errorMessage(error)}): ${options.missingHint}`)
+  }
+  const parsed = schema.safeParse(json)
+  if (!parsed.success) throw new UserError(`${path} is malformed: ${describeFirstIssue(parsed.error)}`)
+  return parsed.data
+}
+
+/** Names the row and field of the first problem, e.g. `row 12 (sub_…), field mrr_cents: expected number`. */
+function describeFirstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]
+  if (!issue) return 'unknown problem'
+  const [head, ...rest] = issue.path
+  if (typeof head === 'number') {
+    return `row ${head}${rest.length > 0 ? `, field ${rest.join('.')}` : ''}: ${issue.message}`
+  }
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`
+}

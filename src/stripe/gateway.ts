@@ -1,0 +1,58 @@
+import {randomUUID} from 'node:crypto'
+import type Stripe from 'stripe'
+
+import type {SchedulerSettings} from '../config/schema.js'
+import {maskKey} from '../secrets.js'
+import {STRIPE_API_BASE, createStripeClient} from './client.js'
+import {type StripeContext} from './errors.js'
+import {RequestScheduler, type SchedulerStats} from './scheduler.js'
+
+export interface GatewayOptions {
+  apiKey: string
+  apiBase?: string
+  scheduler: SchedulerSettings
+  sleep?: (ms: number) => Promise<void>
+}
+
+export interface RequestCounts extends SchedulerStats {
+  /** HTTP requests actually sent, including the SDK's own retries of 5xx and connection errors. */
+  sent: number
+}
+
+/**
+ * The Stripe service layer: one SDK client and one scheduler. Every call names its lane; every
+ * write carries an idempotency key (stripe-facts #17), deterministic when the caller derives one
+ * from the run and the step, so a retried or resumed step cannot create a second object (#18).
+ */
+export class StripeGateway {
+  readonly stripe: Stripe
+  readonly scheduler: RequestScheduler
+  readonly context: StripeContext
+  private sent = 0
+
+  constructor(options: GatewayOptions) {
+    this.stripe = createStripeClient({apiKey: options.apiKey, apiBase: options.apiBase})
+    this.scheduler = new RequestScheduler(options.scheduler, {sleep: options.sleep})
+    this.context = {apiBase: options.apiBase ?? STRIPE_API_BASE, maskedKey: maskKey(options.apiKey)}
+    this.stripe.on('request', () => {
+      this.sent++
+    })
+  }
+
+  read<T>(lane: string, request: (stripe: Stripe) => Promise<T>): Promise<T> {
+    return this.scheduler.run(lane, () => request(this.stripe))
+  }
+
+  write<T>(lane: string, idempotencyKey: string | undefined, request: (stripe: Stripe, options: Stripe.RequestOptions) => Promise<T>): Promise<T> {
+    const options: Stripe.RequestOptions = {idempotencyKey: idempotencyKey ?? `stripe-seed-${randomUUID()}`}
+    return this.scheduler.run(lane, () => request(this.stripe, options))
+  }
+
+  counts(): RequestCounts {
+    return {...this.scheduler.stats, sent: this.sent}
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler.stop()
+  }
+}
