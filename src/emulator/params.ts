@@ -1,0 +1,93 @@
+import documented from './documented-params.json' with {type: 'json'}
+import {ApiError, type Metadata, notModelled} from './engine.js'
+
+export type ParamsName = keyof typeof documented
+export type Raw = Record<string, unknown>
+
+/**
+ * Checks a request's top-level parameters against what Stripe documents for the endpoint (taken
+ * from the SDK's generated types): unknown ones are refused as Stripe refuses them; documented ones
+ * the emulator does not model get a 501 naming them; the rest are handled or harmlessly ignored.
+ */
+export function checkParams(raw: Raw, name: ParamsName, handled: readonly string[], endpoint: string): void {
+  const known = new Set<string>(documented[name])
+  const ok = new Set(handled)
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key)
+    if (!ok.has(key)) throw notModelled(`the parameter \`${key}\` on ${endpoint}`)
+  }
+}
+
+/** Nested keys (e.g. of `items[0]`), checked the same way. */
+export function checkNested(raw: unknown, path: string, known: readonly string[], handled: readonly string[], endpoint: string): Raw {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`Invalid object`, path)
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${path}[${key}]`, 'parameter_unknown', `${path}[${key}]`)
+    if (!handled.includes(key)) throw notModelled(`the parameter \`${path}[${key}]\` on ${endpoint}`)
+  }
+  return raw as Raw
+}
+
+export function invalid(message: string, param?: string): ApiError {
+  return new ApiError(400, 'invalid_request_error', message, 'parameter_invalid', param)
+}
+
+export function required(raw: Raw, key: string): unknown {
+  const value = raw[key]
+  if (value === undefined || value === '') throw new ApiError(400, 'invalid_request_error', `Missing required param: ${key}.`, 'parameter_missing', key)
+  return value
+}
+
+export function str(value: unknown, param: string): string {
+  if (typeof value !== 'string') throw invalid(`Invalid string: ${param}`, param)
+  return value
+}
+
+export function optStr(value: unknown, param: string): string | null | undefined {
+  if (value === undefined) return undefined
+  if (value === '') return null // Stripe: an empty string unsets a field
+  return str(value, param)
+}
+
+export function int(value: unknown, param: string, min = 0): number {
+  const text = typeof value === 'number' ? String(value) : value
+  if (typeof text !== 'string' || !/^-?\d+$/.test(text)) throw new ApiError(400, 'invalid_request_error', `Invalid integer: ${String(value)}`, 'parameter_invalid_integer', param)
+  const n = Number(text)
+  if (n < min) throw new ApiError(400, 'invalid_request_error', `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer', param)
+  return n
+}
+
+export function bool(value: unknown, param: string): boolean {
+  if (value === 'true' || value === true) return true
+  if (value === 'false' || value === false) return false
+  throw invalid(`Invalid boolean: ${String(value)}`, param)
+}
+
+export function strArray(value: unknown, param: string): string[] {
+  if (value === undefined) return []
+  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : [value]
+  return list.map((item) => str(item, `${param}[]`))
+}
+
+export function objectArray(value: unknown, param: string): Raw[] {
+  if (value === undefined) return []
+  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : undefined
+  if (!list) throw invalid(`Invalid array`, param)
+  return list.map((item, index) => {
+    if (typeof item !== 'object' || item === null) throw invalid(`Invalid object`, `${param}[${index}]`)
+    return item as Raw
+  })
+}
+
+/** `metadata[k]=v` sets, `metadata[k]=` deletes, `metadata=` clears (Stripe's rules). */
+export function mergeMetadata(current: Metadata, value: unknown): Metadata {
+  if (value === undefined) return current
+  if (value === '') return {}
+  if (typeof value !== 'object' || value === null) throw invalid('Invalid metadata', 'metadata')
+  const next = {...current}
+  for (const [key, v] of Object.entries(value)) {
+    if (v === '') delete next[key]
+    else next[key] = str(v, `metadata[${key}]`)
+  }
+  return next
+}
