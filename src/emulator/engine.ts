@@ -1,4 +1,4 @@
-import {DAY, HOUR, type Interval, addIntervals} from './time.js'
+import {DAY, HOUR, type Interval, addIntervals} from '../billing-time.js'
 
 /**
  * The emulator's account state and billing rules. Every rule cites ../shared/reference/stripe-facts.md.

@@ -1,7 +1,7 @@
 import {ApiError, type ClockRecord, type Engine, type Metadata, type PriceRecord, type SubscriptionRecord, notModelled} from './engine.js'
 import {type Raw, bool, checkNested, checkParams, int, invalid, mergeMetadata, objectArray, optStr, required, str, strArray} from './params.js'
 import {type ApiObject, renderClock, renderCustomer, renderInvoice, renderPaymentMethod, renderPrice, renderProduct, renderSubscription} from './render.js'
-import type {Interval} from './time.js'
+import type {Interval} from '../billing-time.js'
 
 export interface RouteContext {
   engine: Engine

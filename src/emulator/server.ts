@@ -3,6 +3,7 @@ import {type IncomingMessage, type ServerResponse, createServer} from 'node:http
 import type {AddressInfo} from 'node:net'
 import qs from 'qs'
 
+import {seededRandom} from '../random.js'
 import {ApiError, DEFAULT_RETRY_SCHEDULE_DAYS, Engine} from './engine.js'
 import type {ApiObject} from './render.js'
 import {renderClock, renderCustomer, renderInvoice, renderPaymentMethod, renderPrice, renderProduct, renderSubscription} from './render.js'
@@ -57,18 +58,6 @@ interface StoredResponse {
   fingerprint: string
   status: number
   body: string
-}
-
-/** mulberry32: a small, fast, seedable generator; every random choice of the emulator comes from it. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
 }
 
 function pick(range: Range, random: () => number): number {

@@ -25,3 +25,17 @@ export function addIntervals(anchor: number, interval: Interval, count: number):
 
 export const HOUR = 3600
 export {DAY}
+
+/** `YYYY-MM` of a unix time, in UTC: how snapshot rows name their month. */
+export function monthLabel(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 7)
+}
+
+/**
+ * The simulated period starts at 00:00 UTC on the 1st of the month `months` months before `now`'s
+ * month. Starting on the 1st means no anchor day is ever clamped (no 29th–31st), so every monthly
+ * renewal lands on the 1st and month k's advance target is simply start + k months + a margin.
+ */
+export function simulationStart(now: Date, months: number): number {
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1) / 1000
+}

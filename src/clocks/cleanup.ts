@@ -1,0 +1,70 @@
+import type Stripe from 'stripe'
+
+import {CLOCK_NAME_PREFIX} from '../scenario/plan.js'
+import type {StripeGateway} from '../stripe/gateway.js'
+import {ClockFailure, type ClockWatcher} from '../run/clock-watcher.js'
+
+export interface ClockSummary {
+  id: string
+  name: string | null
+  status: string
+  frozenTime: number
+}
+
+export interface CleanupResult {
+  selected: ClockSummary[]
+  deleted: string[]
+  failed: Array<{id: string; reason: string}>
+  dryRun: boolean
+}
+
+/** stripe-seed's own clocks carry its name prefix; anyone else's never match. */
+export function isSeedClock(clock: {name: string | null}): boolean {
+  return clock.name?.startsWith(CLOCK_NAME_PREFIX) ?? false
+}
+
+export async function listClocks(gateway: StripeGateway): Promise<ClockSummary[]> {
+  const clocks: ClockSummary[] = []
+  let startingAfter: string | undefined
+  for (;;) {
+    const page: Stripe.ApiList<Stripe.TestHelpers.TestClock> = await gateway.read('cleanup', (stripe) => stripe.testHelpers.testClocks.list({limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}))
+    clocks.push(...page.data.map((clock) => ({id: clock.id, name: clock.name, status: clock.status, frozenTime: clock.frozen_time})))
+    if (!page.has_more || page.data.length === 0) return clocks
+    startingAfter = page.data.at(-1)?.id
+  }
+}
+
+/**
+ * Deletes the selected clocks in parallel (one lane each). Deleting a clock deletes its customers
+ * and subscriptions (stripe-facts #7); a clock still advancing is waited for first, since writes
+ * to it are refused until it is ready (#5).
+ */
+export async function deleteClocks(
+  gateway: StripeGateway,
+  watcher: ClockWatcher,
+  clocks: ClockSummary[],
+  options: {advanceTimeoutMs: number; onDeleted?: (id: string) => void},
+): Promise<Pick<CleanupResult, 'deleted' | 'failed'>> {
+  const deleted: string[] = []
+  const failed: Array<{id: string; reason: string}> = []
+  await Promise.all(
+    clocks.map(async (clock) => {
+      try {
+        if (clock.status === 'advancing') await watcher.waitUntilReady(clock.id, 0, options.advanceTimeoutMs).catch((error: unknown) => {
+          // A broken clock can still be deleted; only a timeout or a vanished clock stops us.
+          if (!(error instanceof ClockFailure && error.reason === 'internal_failure')) throw error
+        })
+        await gateway.write(`cleanup:${clock.id}`, undefined, (stripe) => stripe.testHelpers.testClocks.del(clock.id))
+        deleted.push(clock.id)
+        options.onDeleted?.(clock.id)
+      } catch (error) {
+        if (error instanceof ClockFailure && error.reason === 'deleted') {
+          deleted.push(clock.id)
+          return
+        }
+        failed.push({id: clock.id, reason: error instanceof Error ? error.message : String(error)})
+      }
+    }),
+  )
+  return {deleted, failed}
+}
