@@ -42,9 +42,10 @@ export const EventCountsSchema = z
 
 export const SchedulerSchema = z
   .object({
-    perLaneRps: z.number().positive().max(25).default(4),
+    perLaneRps: z.number().positive().max(1000).default(4),
     maxInFlight: z.number().int().positive().max(100).default(10),
-    maxRps: z.number().positive().max(25).default(20).describe('account-wide ceiling; Stripe test mode allows 25 req/s (stripe-facts #12)'),
+    // Above 25 only makes sense against the emulator: Stripe test mode allows 25 req/s (stripe-facts #12).
+    maxRps: z.number().positive().max(1000).default(20).describe('account-wide ceiling'),
     maxRetries: z.number().int().nonnegative().max(20).default(6).describe('retries of a rate-limited (429) request'),
     retryBaseMs: z.number().int().positive().default(500),
   })

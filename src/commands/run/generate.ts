@@ -47,7 +47,7 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
     'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)'}),
     concurrency: Flags.integer({description: 'Requests in flight at most, across all clocks (default 10)', min: 1, max: 100}),
     rate: Flags.string({description: 'Requests per second per clock lane (default 4)'}),
-    'max-rps': Flags.string({description: 'Account-wide requests per second (default 20; Stripe test mode allows 25)'}),
+    'max-rps': Flags.string({description: 'Account-wide requests per second (default 20; Stripe test mode allows 25, more only makes sense against the emulator)'}),
     'advance-timeout': Flags.integer({description: 'Seconds to wait for one clock advance before giving that clock up (default 300)', min: 1}),
     'seed-prices': Flags.boolean({description: 'Run `prices seed` first, in the same run'}),
     'keep-clocks': Flags.boolean({description: 'Do not delete the test clocks of earlier stripe-seed runs'}),
@@ -126,7 +126,7 @@ Run ${result.runId} ${result.status === 'complete' ? 'complete' : 'PARTIAL'} in 
 function parseRate(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   const rate = Number(value)
-  if (!(rate > 0 && rate <= 25)) throw new UsageError(`--${flag} must be a number above 0 and at most 25 (Stripe's test-mode limit), got "${value}"`)
+  if (!(rate > 0 && rate <= 1000)) throw new UsageError(`--${flag} must be a number above 0 and at most 1000, got "${value}"`)
   return rate
 }
 

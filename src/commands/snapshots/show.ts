@@ -1,0 +1,65 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {UsageError} from '../../errors.js'
+import {readJsonFile} from '../../files/atomic.js'
+import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
+import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
+import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
+
+export type SnapshotsShowResult = {months: MonthSummary[]} | {month: string; subscriptions: SnapshotRow[]}
+
+export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
+  static summary = 'Show the monthly subscription snapshots: MRR by plan and month, and what moved it'
+
+  static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe. Definitions, as Stripe's billing analytics:
+  MRR          the sum of price × screens over active and past_due subscriptions; free plans carry none
+  new          a customer's MRR goes from 0 to above 0 for the first time
+  expansion    a customer's MRR rises;  contraction: it falls but stays above 0
+  churn        a customer's MRR falls to 0: the subscription is gone (canceled, or ended by failed payments) or moved to free
+  reactivation a customer who had churned pays again`
+
+  static examples = [
+    '<%= config.bin %> snapshots show',
+    '<%= config.bin %> snapshots show --month 2026-09',
+    '<%= config.bin %> snapshots show --format csv > mrr.csv',
+  ]
+
+  static flags = {
+    month: Flags.string({description: 'List that month\'s subscriptions (YYYY-MM)'}),
+    format: Flags.string({description: 'Output format', options: ['table', 'csv', 'json'], default: 'table'}),
+  }
+
+  async run(): Promise<SnapshotsShowResult> {
+    const {flags} = await this.parse(SnapshotsShow)
+    const file = outFile(this.outDir(flags), 'snapshots')
+    const rows = await readJsonFile(file, SnapshotsFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
+    const format = flags.format as 'table' | 'csv' | 'json'
+    const asJson = format === 'json' && !this.jsonEnabled()
+
+    if (flags.month !== undefined) {
+      if (!/^\d{4}-\d{2}$/.test(flags.month)) throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
+      const subscriptions = rows.filter((row) => row.month === flags.month)
+      if (subscriptions.length === 0) {
+        const months = [...new Set(rows.map((row) => row.month))]
+        throw new UsageError(`No snapshot for ${flags.month}; ${file} has ${months.length > 0 ? `${months[0]} to ${months.at(-1)}` : 'no rows'}`)
+      }
+      const result = {month: flags.month, subscriptions}
+      if (asJson) this.log(JSON.stringify(result, null, 2))
+      else this.say(renderMonthRows(subscriptions, format === 'csv' ? 'csv' : 'table'))
+      return result
+    }
+    const months = summarizeMonths(rows)
+    const result = {months}
+    if (asJson) this.log(JSON.stringify(result, null, 2))
+    else this.say(renderSummaries(months, format === 'csv' ? 'csv' : 'table', planOrder(rows)))
+    return result
+  }
+}
+
+/** Plans ordered by price, cheapest first, as they appear in the rows. */
+function planOrder(rows: SnapshotRow[]): string[] {
+  const amount = new Map<string, number>()
+  for (const row of rows) amount.set(row.plan, row.price_amount)
+  return [...amount.entries()].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([plan]) => plan)
+}
