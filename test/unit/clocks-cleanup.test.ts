@@ -1,0 +1,102 @@
+import nock from 'nock'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+
+import ClocksCleanup from '../../src/commands/clocks/cleanup.js'
+import {interceptAll, list, recorder} from '../helpers/fake-stripe.js'
+import {runCommand} from '../helpers/in-process.js'
+
+const answer = vi.hoisted(() => ({value: 'n'}))
+vi.mock('node:readline/promises', () => ({
+  createInterface: () => ({question: async () => answer.value, close: () => {}}),
+}))
+
+const clock = (id: string, name: string | null, status = 'ready') => ({id, object: 'test_helpers.test_clock', name, status, frozen_time: 1, created: 1, livemode: false, status_details: {}, deletes_after: 2})
+const CLOCKS = [
+  clock('clock_seed1', 'stripe-seed:20261124-000000-7:01'),
+  clock('clock_other', 'billing-team-fixture'),
+  clock('clock_seed2', 'stripe-seed:20261124-000000-7:02'),
+  clock('clock_unnamed', null),
+]
+const env = {STRIPE_SECRET_KEY: 'sk_test_cleanup', STRIPE_API_BASE: undefined, CI: '1'}
+
+let seen: ReturnType<typeof recorder>['seen']
+let isTTY: boolean | undefined
+
+beforeEach(() => {
+  const rec = recorder()
+  seen = rec.seen
+  isTTY = process.stdin.isTTY
+  interceptAll()
+    .persist()
+    .get('/v1/test_helpers/test_clocks')
+    .query(true)
+    .reply((uri) => {
+      rec.record('GET', uri, undefined)
+      return [200, list(CLOCKS, '/v1/test_helpers/test_clocks')]
+    })
+    .delete(/\/v1\/test_helpers\/test_clocks\/clock_\w+/)
+    .reply((uri) => {
+      rec.record('DELETE', uri, undefined)
+      return [200, {id: uri.split('/').at(-1), object: 'test_helpers.test_clock', deleted: true}]
+    })
+})
+
+afterEach(() => {
+  nock.cleanAll()
+  nock.enableNetConnect()
+  Object.defineProperty(process.stdin, 'isTTY', {value: isTTY, configurable: true})
+})
+
+const deletedIds = () => seen.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').at(-1)).sort()
+const setTTY = (value: boolean) => Object.defineProperty(process.stdin, 'isTTY', {value, configurable: true})
+
+describe('stripe-seed clocks cleanup', () => {
+  it('deletes only the clocks whose name carries the stripe-seed prefix', async () => {
+    const result = await runCommand(ClocksCleanup, [], env)
+    expect(result.exitCode).toBe(0)
+    expect(deletedIds()).toEqual(['clock_seed1', 'clock_seed2'])
+    expect(result.stdout).toContain('Deleted 2 of 2 clocks (2 other clocks left alone)')
+  })
+
+  it('--dry-run lists what would be deleted and deletes nothing', async () => {
+    const result = await runCommand(ClocksCleanup, ['--dry-run', '--json'], env)
+    expect(result.exitCode).toBe(0)
+    expect(deletedIds()).toEqual([])
+    const json = JSON.parse(result.stdout) as {selected: Array<{id: string}>; deleted: string[]; dryRun: boolean}
+    expect(json.selected.map((c) => c.id)).toEqual(['clock_seed1', 'clock_seed2'])
+    expect(json).toMatchObject({deleted: [], dryRun: true})
+  })
+
+  it('--all without a terminal is refused unless --yes, before any request', async () => {
+    setTTY(false)
+    const refused = await runCommand(ClocksCleanup, ['--all'], env)
+    expect(refused.exitCode).toBe(2)
+    expect(refused.error?.message).toContain('add --yes')
+    expect(seen).toEqual([])
+
+    const forced = await runCommand(ClocksCleanup, ['--all', '--yes'], env)
+    expect(forced.exitCode).toBe(0)
+    expect(deletedIds()).toEqual(['clock_other', 'clock_seed1', 'clock_seed2', 'clock_unnamed'])
+  })
+
+  it('--all on a terminal asks first: "n" deletes nothing, "y" deletes every clock', async () => {
+    setTTY(true)
+    answer.value = 'n'
+    const no = await runCommand(ClocksCleanup, ['--all'], env)
+    expect(no.exitCode).toBe(1)
+    expect(deletedIds()).toEqual([])
+
+    answer.value = 'y'
+    const yes = await runCommand(ClocksCleanup, ['--all'], env)
+    expect(yes.exitCode).toBe(0)
+    expect(deletedIds()).toEqual(['clock_other', 'clock_seed1', 'clock_seed2', 'clock_unnamed'])
+  })
+
+  it('--all --dry-run needs no confirmation and deletes nothing', async () => {
+    setTTY(false)
+    const result = await runCommand(ClocksCleanup, ['--all', '--dry-run'], env)
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toContain('4 clocks would be deleted')
+    expect(deletedIds()).toEqual([])
+  })
+})
