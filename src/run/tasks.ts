@@ -77,7 +77,8 @@ export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, pha
     {
       renderer,
       fallbackRenderer: 'simple',
-      exitOnError: false,
+      // A failed preflight stops everything; inside the run, one phase's failed clocks do not stop the others.
+      exitOnError: true,
       rendererOptions: {logger: new ListrLogger({processOutput: stderr}), collapseSubtasks: false},
       fallbackRendererOptions: {logger: new ListrLogger({processOutput: stderr})},
       silentRendererCondition: renderer === 'silent',

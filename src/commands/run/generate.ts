@@ -73,14 +73,23 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
     let prices: PricesFile | undefined
     let progress: RunProgress | undefined
     let result: GenerateResult | undefined
+    let failure: unknown
+    const remember = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work()
+      } catch (error) {
+        failure ??= error
+        throw error
+      }
+    }
     const tasks = buildRunTasks(
       {
-        preflight: async () => {
+        preflight: () => remember(async () => {
           if (flags['seed-prices']) await seedPrices(gateway, config.plans, {file: pricesPath, apiBase: flags['api-base'], now})
           prices = await readJsonFile(pricesPath, PricesFileSchema, {missingHint: 'run `stripe-seed prices seed` first, or pass --seed-prices'})
           return `seed ${seed} · ${scenario.customers.length} customers on ${scenario.clocks.length} clocks · ${scenario.months} months`
-        },
-        execute: async () => {
+        }),
+        execute: () => remember(async () => {
           progress = new RunProgress(scenario.months, scenario.clocks.length)
           result = await generateRun(gateway, {
             scenario,
@@ -92,7 +101,7 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
             apiBase: flags['api-base'],
             progress,
           })
-        },
+        }),
         progress: () => progress,
         counts: () => gateway.counts(),
       },
@@ -100,9 +109,11 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
       ['cleanup', 'create', ...Array.from({length: scenario.months}, (_, i) => `month ${i + 1}`), 'save'],
     )
     this.logToStderr(`stripe-seed run ${scenario.runId} (seed ${seed}: repeat with --seed ${seed})`)
-    const listrErrors = await tasks.run().then(() => tasks.errors)
-    // The tasks only watch; a failure of the run itself (not of single clocks) is thrown here.
-    if (!result) throw listrErrors[0]?.error ?? new Error('BUG: the run ended without a result')
+    // Failed clocks fail their phases on screen, but the run still has a (partial) result.
+    await tasks.run().catch((error: unknown) => {
+      failure ??= error
+    })
+    if (!result) throw failure ?? new Error('BUG: the run ended without a result')
     this.sayResult(result)
     if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
     return result

@@ -1,0 +1,130 @@
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {z} from 'zod'
+
+import {addIntervals, monthLabel, simulationStart} from '../../src/billing-time.js'
+import {loadConfig} from '../../src/config/load.js'
+import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
+import {readJsonFile, writeJsonFile} from '../../src/files/atomic.js'
+import {SnapshotsFileSchema} from '../../src/files/formats.js'
+import {chooseRenderer} from '../../src/run/tasks.js'
+import {maskKey, resolveApiKey} from '../../src/secrets.js'
+import {useTempDirs} from '../helpers/tmp.js'
+
+const tempDir = useTempDirs()
+const at = (iso: string) => Date.parse(iso) / 1000
+
+describe('billing time', () => {
+  it('keeps the anchor day and clamps it to shorter months, always from the anchor', () => {
+    const jan31 = at('2026-01-31T10:00:00Z')
+    expect(new Date(addIntervals(jan31, 'month', 1) * 1000).toISOString()).toBe('2026-02-28T10:00:00.000Z')
+    expect(new Date(addIntervals(jan31, 'month', 2) * 1000).toISOString()).toBe('2026-03-31T10:00:00.000Z')
+    expect(new Date(addIntervals(at('2024-01-31T00:00:00Z'), 'month', 1) * 1000).toISOString()).toBe('2024-02-29T00:00:00.000Z')
+    expect(new Date(addIntervals(at('2026-11-15T00:00:00Z'), 'month', 3) * 1000).toISOString()).toBe('2027-02-15T00:00:00.000Z')
+    expect(addIntervals(jan31, 'week', 2) - jan31).toBe(14 * 86_400)
+    expect(new Date(addIntervals(at('2024-02-29T00:00:00Z'), 'year', 1) * 1000).toISOString()).toBe('2025-02-28T00:00:00.000Z')
+  })
+
+  it('starts the simulation on the 1st of the month, M months back, so no anchor is ever clamped', () => {
+    expect(new Date(simulationStart(new Date('2026-11-24T23:00:00Z'), 6) * 1000).toISOString()).toBe('2026-05-01T00:00:00.000Z')
+    expect(new Date(simulationStart(new Date('2026-03-02T00:00:00Z'), 24) * 1000).toISOString()).toBe('2024-03-01T00:00:00.000Z')
+    expect(monthLabel(at('2026-05-01T02:00:00Z'))).toBe('2026-05')
+  })
+})
+
+describe('secrets', () => {
+  it('reads the key from the flag, then the environment, then .env; never loads .env into the process', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, '.env'), 'STRIPE_SECRET_KEY=sk_test_dotenv\nLEAK=1\n')
+    expect(resolveApiKey('sk_test_flag', {STRIPE_SECRET_KEY: 'sk_test_env'}, cwd)).toEqual({key: 'sk_test_flag', source: '--api-key'})
+    expect(resolveApiKey(undefined, {STRIPE_SECRET_KEY: 'sk_test_env'}, cwd)).toEqual({key: 'sk_test_env', source: 'STRIPE_SECRET_KEY'})
+    expect(resolveApiKey(undefined, {}, cwd)).toEqual({key: 'sk_test_dotenv', source: '.env'})
+    expect(process.env.LEAK).toBeUndefined()
+  })
+
+  it('refuses live and publishable keys, and masks keys to prefix and last 4', () => {
+    expect(() => resolveApiKey('rk_live_abcdef', {}, '/')).toThrow(/Refusing the live key rk_live_…cdef/)
+    expect(() => resolveApiKey('pk_test_abcdef', {}, '/')).toThrow(/publishable key/)
+    expect(() => resolveApiKey('hello', {}, '/')).toThrow(/not a Stripe test-mode secret key/)
+    expect(maskKey('sk_test_51Habcdefghijkl9876')).toBe('sk_test_…9876')
+    expect(resolveApiKey('rk_test_restricted', {}, '/').key).toBe('rk_test_restricted')
+  })
+})
+
+describe('config', () => {
+  it('defaults are the original tables', () => {
+    const config = defaultConfig()
+    expect(config.plans.map((p) => [p.key, p.name, p.unitAmount, p.screens.min, p.screens.max, p.customers])).toEqual([
+      ['free', 'Free', 0, 1, 3, 25],
+      ['standard', 'Standard', 1000, 2, 8, 18],
+      ['pro_plus', 'Pro Plus', 1500, 5, 20, 32],
+      ['engage', 'Engage', 3000, 8, 30, 15],
+      ['enterprise', 'Enterprise', 4500, 25, 100, 10],
+    ])
+    expect(config).toMatchObject({customers: 100, months: 6, customersPerClock: 3, prorationBehavior: 'none', events: {upgrades: 15, downgrades: 2, cancellations: 8, pastDue: 5}, scheduler: {perLaneRps: 4, maxInFlight: 10, maxRps: 20}})
+  })
+
+  it('finds the config in package.json, .stripe-seedrc.yaml or stripe-seed.config.mjs, and merges it over the defaults', async () => {
+    const a = await tempDir()
+    await writeFile(join(a, 'package.json'), JSON.stringify({name: 'x', 'stripe-seed': {months: 12}}))
+    expect((await loadConfig({cwd: a})).config).toMatchObject({months: 12, customers: 100})
+    const b = await tempDir()
+    await writeFile(join(b, '.stripe-seedrc.yaml'), 'customers: 42\nscheduler:\n  maxRps: 10\n')
+    const loaded = await loadConfig({cwd: b})
+    expect(loaded.config).toMatchObject({customers: 42, scheduler: {maxRps: 10, perLaneRps: 4}})
+    expect(loaded.filepath).toBe(join(b, '.stripe-seedrc.yaml'))
+    const c = await tempDir()
+    await writeFile(join(c, 'stripe-seed.config.mjs'), 'export default {customersPerClock: 2}\n')
+    expect((await loadConfig({cwd: c})).config.customersPerClock).toBe(2)
+  })
+
+  it('names the file, the field path and the problem; an explicit --config that is missing is an error', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({customersPerClock: 4, plans: [{...DEFAULT_PLANS[0], screens: {min: 5, max: 2}}], extra: 1}))
+    const error = await loadConfig({cwd}).catch((e: Error) => e)
+    expect(error.message).toContain(`Invalid config in ${join(cwd, '.stripe-seedrc.json')}`)
+    expect(error.message).toContain('customersPerClock: Too big')
+    expect(error.message).toContain('plans.0.screens: min must not exceed max')
+    expect(error.message).toMatch(/Unrecognized key.*"extra"/)
+    await expect(loadConfig({cwd, explicitPath: 'nope.json'})).rejects.toThrow(`Config file not found: ${join(cwd, 'nope.json')}`)
+  })
+
+  it('refuses event counts the reference customers cannot carry', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({events: {upgrades: 90, downgrades: 5, cancellations: 8, pastDue: 5}}))
+    await expect(loadConfig({cwd})).rejects.toThrow(/events: 108 events cannot fit on 100 reference customers/)
+  })
+})
+
+describe('files', () => {
+  it('writes atomically: the target holds the old or the new content, and no temp file is left', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'out', 'rows.json')
+    await writeJsonFile(file, SnapshotsFileSchema, [])
+    await writeJsonFile(file, SnapshotsFileSchema, [{month: '2026-01', customer_id: 'cus_1', subscription_id: 'sub_1', plan: 'standard', price_id: 'price_1', price_amount: 1000, screens: 3, mrr_cents: 3000, status: 'active'}])
+    expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(1)
+    expect(await readdir(join(dir, 'out'))).toEqual(['rows.json'])
+    await expect(writeJsonFile(file, z.array(z.number()), ['x' as unknown as number])).rejects.toThrow(/BUG: refusing to write/)
+    expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(1)
+  })
+
+  it('reads with a clear error naming the row and field, or saying what to run when missing', async () => {
+    const dir = await tempDir()
+    await expect(readJsonFile(join(dir, 'none.json'), SnapshotsFileSchema, {missingHint: 'run it first'})).rejects.toThrow(`${join(dir, 'none.json')} not found: run it first`)
+    await mkdir(join(dir, 'x'))
+    await writeFile(join(dir, 'x', 'bad.json'), JSON.stringify([{month: '2026-01', customer_id: 'c', subscription_id: 's', plan: 'p', price_id: 'pr', price_amount: 100, screens: 2, mrr_cents: 'lots', status: 'active'}]))
+    await expect(readJsonFile(join(dir, 'x', 'bad.json'), SnapshotsFileSchema, {missingHint: ''})).rejects.toThrow(/malformed: row 0, field mrr_cents: .*expected number/)
+    await writeFile(join(dir, 'x', 'torn.json'), '[{"month": "2026-01"')
+    await expect(readJsonFile(join(dir, 'x', 'torn.json'), SnapshotsFileSchema, {missingHint: 'regenerate'})).rejects.toThrow(/is not valid JSON/)
+  })
+})
+
+describe('progress renderer', () => {
+  it('is silent under --json, live on a TTY, and plain lines in CI or without a TTY', () => {
+    expect(chooseRenderer({json: true, isTTY: true, ci: false})).toBe('silent')
+    expect(chooseRenderer({json: false, isTTY: true, ci: false})).toBe('default')
+    expect(chooseRenderer({json: false, isTTY: true, ci: true})).toBe('simple')
+    expect(chooseRenderer({json: false, isTTY: false, ci: false})).toBe('simple')
+  })
+})

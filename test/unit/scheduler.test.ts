@@ -1,0 +1,121 @@
+import nock from 'nock'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {defaultConfig} from '../../src/config/schema.js'
+import {ClockFailure, ClockWatcher} from '../../src/run/clock-watcher.js'
+import {RequestScheduler} from '../../src/stripe/scheduler.js'
+import {StripeGateway} from '../../src/stripe/gateway.js'
+import {interceptAll, list} from '../helpers/fake-stripe.js'
+
+const settings = {...defaultConfig().scheduler, perLaneRps: 1000, maxRps: 1000, retryBaseMs: 100}
+const rateLimited = () => Object.assign(new Error('Too many requests'), {statusCode: 429})
+
+afterEach(() => {
+  nock.cleanAll()
+  nock.enableNetConnect()
+})
+
+describe('RequestScheduler', () => {
+  it('never has more than maxInFlight requests in flight across lanes', async () => {
+    const scheduler = new RequestScheduler({...settings, maxInFlight: 3})
+    let inFlight = 0
+    let peak = 0
+    const job = () => async () => {
+      inFlight++
+      peak = Math.max(peak, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      inFlight--
+    }
+    await Promise.all(Array.from({length: 30}, (_, i) => scheduler.run(`lane-${i % 7}`, job())))
+    expect(peak).toBe(3)
+    expect(scheduler.stats.calls).toBe(30)
+  })
+
+  it('retries rate-limited requests with growing, jittered backoff, and nothing else', async () => {
+    const waits: number[] = []
+    const scheduler = new RequestScheduler(settings, {random: () => 0.5, sleep: async (ms) => void waits.push(ms)})
+    let attempts = 0
+    await expect(scheduler.run('a', async () => (++attempts < 4 ? Promise.reject(rateLimited()) : 'ok'))).resolves.toBe('ok')
+    expect(attempts).toBe(4)
+    expect(waits).toEqual([75, 150, 300]) // base 100 × 2^n, jittered into [half, full]: 0.5 → three quarters
+    expect(scheduler.stats).toMatchObject({rateLimited: 3, retries: 3})
+
+    let other = 0
+    await expect(scheduler.run('a', async () => Promise.reject(Object.assign(new Error('bad'), {statusCode: 400, attempt: ++other})))).rejects.toThrow('bad')
+    expect(other).toBe(1)
+  })
+
+  it('gives up after maxRetries and surfaces the 429', async () => {
+    const scheduler = new RequestScheduler({...settings, maxRetries: 2}, {sleep: async () => {}})
+    let attempts = 0
+    await expect(scheduler.run('a', async () => Promise.reject(Object.assign(rateLimited(), {n: ++attempts})))).rejects.toMatchObject({statusCode: 429})
+    expect(attempts).toBe(3)
+  })
+
+  it('caps backoff at 8 seconds', () => {
+    const scheduler = new RequestScheduler(settings, {random: () => 1})
+    expect(scheduler.backoffMs(20)).toBe(8000)
+  })
+})
+
+describe('ClockWatcher', () => {
+  const clock = (id: string, status: string, frozen: number) => ({id, object: 'test_helpers.test_clock', status, frozen_time: frozen, name: null, created: 1, livemode: false, status_details: {}, deletes_after: 2})
+  const gateway = () => new StripeGateway({apiKey: 'sk_test_watch', scheduler: settings})
+
+  it('watches every advancing clock with one list call per poll, resolving each when ready at its target', async () => {
+    const polls = [
+      [clock('clock_a', 'advancing', 0), clock('clock_b', 'advancing', 0), clock('clock_c', 'advancing', 0)],
+      [clock('clock_a', 'ready', 100), clock('clock_b', 'advancing', 0), clock('clock_c', 'ready', 100)],
+      [clock('clock_a', 'ready', 100), clock('clock_b', 'ready', 100), clock('clock_c', 'ready', 100)],
+    ]
+    let calls = 0
+    interceptAll()
+      .persist()
+      .get('/v1/test_helpers/test_clocks')
+      .query(true)
+      .reply(() => [200, list(polls[Math.min(calls++, 2)]!, '/v1/test_helpers/test_clocks')])
+    const watcher = new ClockWatcher(gateway(), {minPollMs: 1, maxPollMs: 2})
+    const ready = await Promise.all(['clock_a', 'clock_b', 'clock_c'].map((id) => watcher.waitUntilReady(id, 100, 60_000)))
+    expect(ready.map((c) => c.id)).toEqual(['clock_a', 'clock_b', 'clock_c'])
+    expect(calls).toBe(3)
+    expect(watcher.polls).toBe(3)
+  })
+
+  it('pages only until every waiting clock has been seen', async () => {
+    const pages: Record<string, unknown> = {
+      first: {object: 'list', data: Array.from({length: 100}, (_, i) => clock(`clock_${i}`, 'ready', 100)), has_more: true, url: ''},
+      second: {object: 'list', data: [clock('clock_late', 'ready', 100)], has_more: true, url: ''},
+    }
+    const seen: string[] = []
+    interceptAll()
+      .persist()
+      .get('/v1/test_helpers/test_clocks')
+      .query(true)
+      .reply((uri) => {
+        const page = uri.includes('starting_after') ? 'second' : 'first'
+        seen.push(page)
+        return [200, pages[page]]
+      })
+    const watcher = new ClockWatcher(gateway(), {minPollMs: 1})
+    await Promise.all([watcher.waitUntilReady('clock_3', 100, 60_000), watcher.waitUntilReady('clock_late', 100, 60_000)])
+    expect(seen).toEqual(['first', 'second'])
+  })
+
+  it('rejects on internal_failure, on timeout, and when the clock disappears', async () => {
+    interceptAll()
+      .persist()
+      .get('/v1/test_helpers/test_clocks')
+      .query(true)
+      .reply(200, list([clock('clock_broken', 'internal_failure', 0), clock('clock_slow', 'advancing', 0)], '/v1/test_helpers/test_clocks'))
+    let now = 0
+    const watcher = new ClockWatcher(gateway(), {minPollMs: 1, now: () => now, sleep: async () => void (now += 1000)})
+    const results = await Promise.allSettled([
+      watcher.waitUntilReady('clock_broken', 100, 60_000),
+      watcher.waitUntilReady('clock_slow', 100, 5000),
+      watcher.waitUntilReady('clock_gone', 100, 60_000),
+    ])
+    const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as ClockFailure).reason : 'resolved'))
+    expect(reasons).toEqual(['internal_failure', 'timeout', 'deleted'])
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ClockFailure)).toBe(true)
+  })
+})
