@@ -37,7 +37,7 @@ describe('the package', () => {
 
   it('packs only what running needs, and the packed tarball runs with npx in an empty folder', async () => {
     const packDir = await tempDir()
-    const {stdout} = await exec('npm', ['pack', '--json', '--pack-destination', packDir], {cwd: root})
+    const {stdout} = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], {cwd: root})
     const [packed] = JSON.parse(stdout) as Array<{filename: string; files: Array<{path: string}>}>
     const paths = packed!.files.map((file) => file.path)
     expect(paths).toContain('bin/run.js')

@@ -263,7 +263,7 @@ describe('emulator: test clock rules', () => {
     expect(second.data.map((c) => c.id)).toEqual(seen.slice(3, 6))
     const back = await stripe.testHelpers.testClocks.list({limit: 3, ending_before: second.data[0]!.id})
     expect(back.data.map((c) => c.id)).toEqual(first.data.map((c) => c.id))
-    await expect(stripe.rawRequest('GET', '/v1/test_helpers/test_clocks?status=ready', null)).rejects.toMatchObject({code: 'parameter_unknown'})
+    await expect(stripe.rawRequest('GET', '/v1/test_helpers/test_clocks?status=ready')).rejects.toMatchObject({code: 'parameter_unknown'})
   })
 })
 

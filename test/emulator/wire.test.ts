@@ -38,7 +38,7 @@ describe('emulator: wire format', () => {
   it('parses Stripe\'s bracket notation from any client, not just stripe-node', async () => {
     const running = await emulator()
     const headers = {Authorization: 'Bearer sk_test_raw', 'Content-Type': 'application/x-www-form-urlencoded'}
-    const product = await (await fetch(`${running.url}/v1/products`, {method: 'POST', headers, body: 'name=Raw&metadata[team]=billing'})).json()
+    const product = (await (await fetch(`${running.url}/v1/products`, {method: 'POST', headers, body: 'name=Raw&metadata[team]=billing'})).json()) as {id: string}
     expect(product).toMatchObject({object: 'product', name: 'Raw', metadata: {team: 'billing'}})
     const price = await (await fetch(`${running.url}/v1/prices`, {method: 'POST', headers, body: `product=${product.id}&currency=usd&unit_amount=500&recurring[interval]=month&expand[]=product`})).json()
     expect(price).toMatchObject({unit_amount: 500, recurring: {interval: 'month', interval_count: 1}, product: {id: product.id, object: 'product'}})

@@ -82,7 +82,7 @@ describe('config', () => {
   it('names the file, the field path and the problem; an explicit --config that is missing is an error', async () => {
     const cwd = await tempDir()
     await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({customersPerClock: 4, plans: [{...DEFAULT_PLANS[0], screens: {min: 5, max: 2}}], extra: 1}))
-    const error = await loadConfig({cwd}).catch((e: Error) => e)
+    const error = (await loadConfig({cwd}).then(() => new Error('loaded'), (e: unknown) => e)) as Error
     expect(error.message).toContain(`Invalid config in ${join(cwd, '.stripe-seedrc.json')}`)
     expect(error.message).toContain('customersPerClock: Too big')
     expect(error.message).toContain('plans.0.screens: min must not exceed max')
