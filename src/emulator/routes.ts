@@ -10,6 +10,7 @@ export interface RouteContext {
   ids: string[]
   /** Wall-clock ms an advance takes, given how many clocks are advancing now (#6). */
   advanceDurationMs: (concurrent: number) => number
+  onAdvance: (clock: ClockRecord, durationMs: number) => void
   failAdvance: (clock: ClockRecord) => boolean
 }
 
@@ -108,8 +109,10 @@ const clockRoutes: Route[] = [
     const advancing = [...ctx.engine.clocks.values()].filter((other) => other.status === 'advancing').length
     clock.status = 'advancing'
     clock.targetFrozenTime = target
-    clock.readyAt = ctx.engine.options.wallNow() + ctx.advanceDurationMs(advancing)
+    const duration = ctx.advanceDurationMs(advancing)
+    clock.readyAt = ctx.engine.options.wallNow() + duration
     clock.failNextAdvance = ctx.failAdvance(clock)
+    ctx.onAdvance(clock, duration)
     return renderClock(clock)
   }),
 ]

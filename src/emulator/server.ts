@@ -46,11 +46,19 @@ export interface RequestLogEntry {
   testClock?: string
 }
 
+export interface AdvanceLogEntry {
+  clockId: string
+  at: number
+  durationMs: number
+}
+
 export interface RunningEmulator {
   url: string
   port: number
   engine: Engine
   requestLog: RequestLogEntry[]
+  /** Every advance with the time it was given: what a benchmark's lower bound is made of. */
+  advanceLog: AdvanceLogEntry[]
   close(): Promise<void>
 }
 
@@ -74,6 +82,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const faults = seededRandom(settings.seed ^ 0x5eed)
   const engine = new Engine({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS})
   const requestLog: RequestLogEntry[] = []
+  const advanceLog: AdvanceLogEntry[] = []
+  const onAdvance = (clock: {id: string}, durationMs: number) => {
+    if (settings.log !== false) advanceLog.push({clockId: clock.id, at: Date.now(), durationMs})
+  }
   const idempotency = new Map<string, StoredResponse>()
   const recent: number[] = [] // request times in the last second, for the rate limit
   let requestCounter = 0
@@ -153,7 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      const result = matched.route.handle({engine, params, path: url.pathname, ids: matched.ids, advanceDurationMs, failAdvance})
+      const result = matched.route.handle({engine, params, path: url.pathname, ids: matched.ids, advanceDurationMs, failAdvance, onAdvance})
       payload = JSON.stringify(expandObject(engine, result, expand))
     } catch (error) {
       if (!(error instanceof ApiError)) {
@@ -187,6 +199,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port: address.port,
     engine,
     requestLog,
+    advanceLog,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -229,39 +229,37 @@ async function runClock(
   let month = 0
   let frozenTime = scenario.startTime
 
-  const record = (subscriptions: Stripe.Subscription[], label: string) => {
+  const record = (subscriptions: SubscriptionState[], label: string) => {
     for (const sub of subscriptions) {
-      const customer = customerOfStripeId.get(typeof sub.customer === 'string' ? sub.customer : sub.customer.id)
-      const item = sub.items.data[0]
-      if (customer === undefined || !item) continue
-      subs.set(customer, {id: sub.id, itemId: item.id, periodEnd: item.current_period_end, status: sub.status})
+      const customer = customerOfStripeId.get(sub.customerId)
+      if (customer === undefined) continue
+      subs.set(customer, {id: sub.id, itemId: sub.itemId, periodEnd: sub.periodEnd, status: sub.status})
       // Only active and past_due count as MRR (#33); anything else has churned, and is noted once.
       if (sub.status !== 'active' && sub.status !== 'past_due') {
-        if (!endedSeen.has(sub.id)) sinks.ended({month: label, customer_id: outcome.customerIds.get(customer) ?? '', subscription_id: sub.id, status: sub.status})
+        if (!endedSeen.has(sub.id)) sinks.ended({month: label, customer_id: sub.customerId, subscription_id: sub.id, status: sub.status})
         endedSeen.add(sub.id)
         continue
       }
-      const amount = item.price.unit_amount ?? 0
       sinks.record(month, customer, {
         month: label,
-        customer_id: outcome.customerIds.get(customer) ?? '',
+        customer_id: sub.customerId,
         subscription_id: sub.id,
-        plan: planOfPrice.get(item.price.id) ?? item.price.metadata.stripe_seed_plan ?? 'unknown',
-        price_id: item.price.id,
-        price_amount: amount,
-        screens: item.quantity ?? 1,
-        mrr_cents: amount * (item.quantity ?? 1),
+        plan: planOfPrice.get(sub.priceId) ?? sub.planHint ?? 'unknown',
+        price_id: sub.priceId,
+        price_amount: sub.unitAmount,
+        screens: sub.quantity,
+        mrr_cents: sub.unitAmount * sub.quantity,
         status: sub.status === 'past_due' ? 'past_due' : 'active',
       })
     }
   }
 
   try {
-    const created = await gateway.write(lane, key(0, '-', 'clock'), (stripe, opts) =>
+    const {id: clockId} = await gateway.write(lane, key(0, '-', 'clock'), (stripe, opts) =>
       stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts),
     )
-    outcome.clockId = created.id
-    const subscriptions: Stripe.Subscription[] = []
+    outcome.clockId = clockId
+    const subscriptions: SubscriptionState[] = []
     for (const index of clock.customers) {
       const planned = scenario.customers[index]!
       const customer = await gateway.write(lane, key(0, index, 'customer'), (stripe, opts) =>
@@ -271,7 +269,7 @@ async function runClock(
             email: planned.identity.email,
             description: `Contact: ${planned.identity.contactName}`,
             metadata: {...planned.metadata, contact_name: planned.identity.contactName},
-            test_clock: created.id,
+            test_clock: clockId,
             // The token named twice is one card, attached and made the invoice default (#23).
             payment_method: GOOD_CARD,
             invoice_settings: {default_payment_method: GOOD_CARD},
@@ -292,7 +290,7 @@ async function runClock(
         ),
       )
       outcome.subscriptionIds.set(index, subscription.id)
-      subscriptions.push(subscription)
+      subscriptions.push(toState(subscription))
     }
     record(subscriptions, monthLabel(scenario.startTime))
     progress.tick('create')
@@ -313,9 +311,8 @@ async function runClock(
       const live = [...subs.values()].filter((s) => s.status === 'active' || s.status === 'past_due')
       const target = Math.max(addIntervals(scenario.startTime, 'month', month), ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
       progress.start(`month ${month}`)
-      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(created.id, {frozen_time: target}, opts))
-      const ready = await watcher.waitUntilReady(created.id, target, options.advanceTimeoutMs)
-      frozenTime = ready.frozen_time
+      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts))
+      frozenTime = (await watcher.waitUntilReady(clockId, target, options.advanceTimeoutMs)).frozen_time
 
       for (const event of monthEvents.filter((e) => e.kind !== 'past_due')) {
         const sub = subs.get(event.customer)
@@ -338,7 +335,7 @@ async function runClock(
       }
 
       // The snapshot is what Stripe says, not what we meant (#10: the clock must be named).
-      const listed = await listClockSubscriptions(gateway, lane, created.id)
+      const listed = await listClockSubscriptions(gateway, lane, clockId)
       record(listed, monthLabel(frozenTime))
       progress.tick(`month ${month}`)
     }
@@ -350,12 +347,45 @@ async function runClock(
   return outcome
 }
 
-async function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string): Promise<Stripe.Subscription[]> {
-  const all: Stripe.Subscription[] = []
+/**
+ * What the run keeps of a subscription between months. Never the SDK object itself: stripe-node
+ * hangs the raw HTTP response on every object (`lastResponse`), so keeping objects for a run's
+ * lifetime would keep every response, and memory would grow with the number of customers.
+ */
+interface SubscriptionState {
+  id: string
+  customerId: string
+  itemId: string
+  priceId: string
+  unitAmount: number
+  quantity: number
+  periodEnd: number
+  status: Stripe.Subscription.Status
+  planHint?: string
+}
+
+function toState(sub: Stripe.Subscription): SubscriptionState {
+  const item = sub.items.data[0]
+  if (!item) throw new Error(`Subscription ${sub.id} has no items`)
+  return {
+    id: sub.id,
+    customerId: typeof sub.customer === 'string' ? sub.customer : sub.customer.id,
+    itemId: item.id,
+    priceId: item.price.id,
+    unitAmount: item.price.unit_amount ?? 0,
+    quantity: item.quantity ?? 1,
+    periodEnd: item.current_period_end,
+    status: sub.status,
+    planHint: item.price.metadata.stripe_seed_plan,
+  }
+}
+
+async function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string): Promise<SubscriptionState[]> {
+  const all: SubscriptionState[] = []
   let startingAfter: string | undefined
   for (;;) {
     const page = await gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}))
-    all.push(...page.data)
+    all.push(...page.data.map(toState))
     if (!page.has_more || page.data.length === 0) return all
     startingAfter = page.data.at(-1)?.id
   }
