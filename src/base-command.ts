@@ -50,6 +50,16 @@ export abstract class BaseCommand<T> extends Command {
     return {gateway: this.gateway, keySource: source}
   }
 
+  /**
+   * oclif colorizes JSON by tokenizing the whole document, which for a 10,000-customer plan costs
+   * hundreds of megabytes; colors only help a person at a terminal reading a small document.
+   */
+  logJson(json: unknown): void {
+    const text = JSON.stringify(json, null, 2)
+    if (process.stdout.isTTY && text.length < 1_000_000) return super.logJson(json)
+    process.stdout.write(`${text}\n`)
+  }
+
   /** Human output only; with --json stdout carries the result alone. */
   protected say(message = ''): void {
     if (!this.jsonEnabled()) this.log(message)

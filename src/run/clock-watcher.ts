@@ -12,11 +12,17 @@ export class ClockFailure extends Error {
   }
 }
 
+/** What a waiter learns: plain data, never the SDK object (it pins its HTTP response, see generate.ts). */
+export interface ReadyClock {
+  id: string
+  frozenTime: number
+}
+
 interface Waiter {
   clockId: string
   target: number
   deadline: number
-  resolve: (clock: Stripe.TestHelpers.TestClock) => void
+  resolve: (clock: ReadyClock) => void
   reject: (error: Error) => void
 }
 
@@ -58,7 +64,7 @@ export class ClockWatcher {
   }
 
   /** Resolves when the clock reads `ready` at or past `target`; rejects on internal_failure or timeout. */
-  waitUntilReady(clockId: string, target: number, timeoutMs: number): Promise<Stripe.TestHelpers.TestClock> {
+  waitUntilReady(clockId: string, target: number, timeoutMs: number): Promise<ReadyClock> {
     return new Promise((resolve, reject) => {
       this.waiters.set(clockId, {clockId, target, deadline: this.now() + timeoutMs, resolve, reject})
       this.interval = this.minPollMs
@@ -122,7 +128,7 @@ export class ClockWatcher {
     }
     if (clock.status === 'ready' && clock.frozen_time >= waiter.target) {
       this.waiters.delete(clock.id)
-      waiter.resolve(clock)
+      waiter.resolve({id: clock.id, frozenTime: clock.frozen_time})
       return true
     }
     return false

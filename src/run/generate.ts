@@ -255,14 +255,15 @@ async function runClock(
   }
 
   try {
-    const {id: clockId} = await gateway.write(lane, key(0, '-', 'clock'), (stripe, opts) =>
-      stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts),
-    )
+    // Every step resolves to plain data before this long-lived frame sees it (see SubscriptionState).
+    const clockId = await gateway
+      .write(lane, key(0, '-', 'clock'), (stripe, opts) => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts))
+      .then((created) => created.id)
     outcome.clockId = clockId
     const subscriptions: SubscriptionState[] = []
     for (const index of clock.customers) {
       const planned = scenario.customers[index]!
-      const customer = await gateway.write(lane, key(0, index, 'customer'), (stripe, opts) =>
+      const customerId = await gateway.write(lane, key(0, index, 'customer'), (stripe, opts) =>
         stripe.customers.create(
           {
             name: planned.identity.company,
@@ -275,22 +276,22 @@ async function runClock(
             invoice_settings: {default_payment_method: GOOD_CARD},
           },
           opts,
-        ),
+        ).then((customer) => customer.id),
       )
-      outcome.customerIds.set(index, customer.id)
-      customerOfStripeId.set(customer.id, index)
+      outcome.customerIds.set(index, customerId)
+      customerOfStripeId.set(customerId, index)
       const subscription = await gateway.write(lane, key(0, index, 'subscription'), (stripe, opts) =>
         stripe.subscriptions.create(
           {
-            customer: customer.id,
+            customer: customerId,
             items: [{price: priceOf(prices, planned.plan), quantity: planned.screens}],
             metadata: planned.metadata,
           },
           opts,
-        ),
+        ).then(toState),
       )
       outcome.subscriptionIds.set(index, subscription.id)
-      subscriptions.push(toState(subscription))
+      subscriptions.push(subscription)
     }
     record(subscriptions, monthLabel(scenario.startTime))
     progress.tick('create')
@@ -300,37 +301,36 @@ async function runClock(
       // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
       for (const event of monthEvents.filter((e) => e.kind === 'past_due')) {
         const customerId = outcome.customerIds.get(event.customer)!
-        const card = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts))
+        const cardId = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id))
         await gateway.write(lane, key(month, event.customer, 'default-failing-card'), (stripe, opts) =>
-          stripe.customers.update(customerId, {invoice_settings: {default_payment_method: card.id}}, opts),
+          stripe.customers.update(customerId, {invoice_settings: {default_payment_method: cardId}}, opts).then(() => undefined),
         )
-        sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${card.id})`})
+        sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${cardId})`})
       }
       // Past every renewal of this month, and the hour its invoice stays draft (#31). A free→paid
       // change moved its subscription's anchor (#29), so each subscription's own period end counts.
       const live = [...subs.values()].filter((s) => s.status === 'active' || s.status === 'past_due')
       const target = Math.max(addIntervals(scenario.startTime, 'month', month), ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
       progress.start(`month ${month}`)
-      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts))
-      frozenTime = (await watcher.waitUntilReady(clockId, target, options.advanceTimeoutMs)).frozen_time
+      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined))
+      frozenTime = (await watcher.waitUntilReady(clockId, target, options.advanceTimeoutMs)).frozenTime
 
       for (const event of monthEvents.filter((e) => e.kind !== 'past_due')) {
         const sub = subs.get(event.customer)
         const customerId = outcome.customerIds.get(event.customer)!
         if (!sub || (sub.status !== 'active' && sub.status !== 'past_due')) continue // Stripe already ended it
         if (event.kind === 'cancel') {
-          const canceled = await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts))
-          subs.set(event.customer, {...sub, status: canceled.status})
+          const status = await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts).then((canceled) => canceled.status))
+          subs.set(event.customer, {...sub, status})
           sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'cancel', detail: `${event.from.plan} × ${event.from.screens} canceled`})
           continue
         }
         const to = event.to!
         // Update the existing item by id: without it Stripe would add a second item (#28).
         const updated = await gateway.write(lane, key(month, event.customer, event.kind), (stripe, opts) =>
-          stripe.subscriptions.update(sub.id, {items: [{id: sub.itemId, price: priceOf(prices, to.plan), quantity: to.screens}], proration_behavior: config.prorationBehavior}, opts),
+          stripe.subscriptions.update(sub.id, {items: [{id: sub.itemId, price: priceOf(prices, to.plan), quantity: to.screens}], proration_behavior: config.prorationBehavior}, opts).then(toState),
         )
-        const item = updated.items.data[0]
-        if (item) subs.set(event.customer, {...sub, periodEnd: item.current_period_end, status: updated.status})
+        subs.set(event.customer, {...sub, periodEnd: updated.periodEnd, status: updated.status})
         sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: event.kind, detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`})
       }
 
@@ -384,10 +384,12 @@ async function listClockSubscriptions(gateway: StripeGateway, lane: string, cloc
   const all: SubscriptionState[] = []
   let startingAfter: string | undefined
   for (;;) {
-    const page = await gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}))
-    all.push(...page.data.map(toState))
-    if (!page.has_more || page.data.length === 0) return all
-    startingAfter = page.data.at(-1)?.id
+    const page = await gateway.read(lane, (stripe) =>
+      stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}).then((list) => ({states: list.data.map(toState), hasMore: list.has_more})),
+    )
+    all.push(...page.states)
+    if (!page.hasMore || page.states.length === 0) return all
+    startingAfter = page.states.at(-1)?.id
   }
 }
 
