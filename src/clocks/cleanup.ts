@@ -1,7 +1,6 @@
-import type Stripe from 'stripe'
-
 import {CLOCK_NAME_PREFIX} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
+import {after, listAll} from '../stripe/pagination.js'
 import {ClockFailure, type ClockWatcher} from '../run/clock-watcher.js'
 
 export interface ClockSummary {
@@ -24,14 +23,10 @@ export function isSeedClock(clock: {name: string | null}): boolean {
 }
 
 export async function listClocks(gateway: StripeGateway): Promise<ClockSummary[]> {
-  const clocks: ClockSummary[] = []
-  let startingAfter: string | undefined
-  for (;;) {
-    const page: Stripe.ApiList<Stripe.TestHelpers.TestClock> = await gateway.read('cleanup', (stripe) => stripe.testHelpers.testClocks.list({limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}))
-    clocks.push(...page.data.map((clock) => ({id: clock.id, name: clock.name, status: clock.status, frozenTime: clock.frozen_time})))
-    if (!page.has_more || page.data.length === 0) return clocks
-    startingAfter = page.data.at(-1)?.id
-  }
+  return listAll(
+    (startingAfter) => gateway.read('cleanup', (stripe) => stripe.testHelpers.testClocks.list({limit: 100, ...after(startingAfter)})),
+    (clock) => ({id: clock.id, name: clock.name, status: clock.status, frozenTime: clock.frozen_time}),
+  )
 }
 
 /**
@@ -54,7 +49,8 @@ export async function deleteClocks(
           // A broken clock can still be deleted; only a timeout or a vanished clock stops us.
           if (!(error instanceof ClockFailure && error.reason === 'internal_failure')) throw error
         })
-        await gateway.write(`cleanup:${clock.id}`, undefined, (stripe) => stripe.testHelpers.testClocks.del(clock.id))
+        // DELETE ignores idempotency keys (stripe-facts #17): a plain request.
+        await gateway.read(`cleanup:${clock.id}`, (stripe) => stripe.testHelpers.testClocks.del(clock.id).then(() => undefined))
         deleted.push(clock.id)
         options.onDeleted?.(clock.id)
       } catch (error) {

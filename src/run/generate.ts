@@ -17,6 +17,7 @@ import {
 } from '../files/formats.js'
 import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
+import {after, listAll} from '../stripe/pagination.js'
 import {ClockWatcher} from './clock-watcher.js'
 import {RunProgress} from './progress.js'
 
@@ -224,6 +225,7 @@ async function runClock(
   const outcome: ClockOutcome = {clock, status: 'complete', customerIds: new Map(), subscriptionIds: new Map()}
   const subs = new Map<number, TrackedSubscription>()
   const planOfPrice = new Map(prices.plans.map((plan) => [plan.price_id, plan.key]))
+  const canonicalPriceId = new Map(prices.plans.map((plan) => [plan.price_id, plan.price_id]))
   const customerOfStripeId = new Map<string, number>()
   const endedSeen = new Set<string>()
   let month = 0
@@ -240,12 +242,14 @@ async function runClock(
         endedSeen.add(sub.id)
         continue
       }
+      // Ids as strings we already hold, not the fresh copies each response parsed: 70,000 rows at 10,000 customers.
+      const knownSubscription = outcome.subscriptionIds.get(customer)
       sinks.record(month, customer, {
         month: label,
-        customer_id: sub.customerId,
-        subscription_id: sub.id,
+        customer_id: outcome.customerIds.get(customer) ?? sub.customerId,
+        subscription_id: knownSubscription === sub.id ? knownSubscription : sub.id,
         plan: planOfPrice.get(sub.priceId) ?? sub.planHint ?? 'unknown',
-        price_id: sub.priceId,
+        price_id: canonicalPriceId.get(sub.priceId) ?? sub.priceId,
         price_amount: sub.unitAmount,
         screens: sub.quantity,
         mrr_cents: sub.unitAmount * sub.quantity,
@@ -380,17 +384,8 @@ function toState(sub: Stripe.Subscription): SubscriptionState {
   }
 }
 
-async function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string): Promise<SubscriptionState[]> {
-  const all: SubscriptionState[] = []
-  let startingAfter: string | undefined
-  for (;;) {
-    const page = await gateway.read(lane, (stripe) =>
-      stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}).then((list) => ({states: list.data.map(toState), hasMore: list.has_more})),
-    )
-    all.push(...page.states)
-    if (!page.hasMore || page.states.length === 0) return all
-    startingAfter = page.states.at(-1)?.id
-  }
+function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string): Promise<SubscriptionState[]> {
+  return listAll((startingAfter) => gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)})), toState)
 }
 
 function priceOf(prices: PricesFile, plan: string): string {

@@ -3,6 +3,7 @@ import type Stripe from 'stripe'
 import {readJsonFile} from '../files/atomic.js'
 import {CurrentRunFileSchema, PricesFileSchema, type SnapshotRow, SnapshotsFileSchema, outFile} from '../files/formats.js'
 import type {StripeGateway} from '../stripe/gateway.js'
+import {after, listAll} from '../stripe/pagination.js'
 
 export interface Mismatch {
   subscriptionId: string
@@ -37,12 +38,13 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
   const runCustomers = new Set(run.customer_ids)
   const planOfPrice = new Map(prices?.plans.map((plan) => [plan.price_id, plan.key]) ?? [])
 
-  const actual = new Map<string, Stripe.Subscription>()
+  const actual = new Map<string, CheckedSubscription>()
   const missingClocks: string[] = []
   await Promise.all(
     run.clock_ids.map(async (clockId) => {
       try {
-        for (const sub of await listAll(gateway, clockId)) actual.set(sub.id, sub)
+        const subs = await listAll((startingAfter) => gateway.read(`verify:${clockId}`, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)})), toChecked)
+        for (const sub of subs) actual.set(sub.id, sub)
       } catch (error) {
         if ((error as {code?: string}).code === 'resource_missing') missingClocks.push(clockId)
         else throw error
@@ -60,7 +62,7 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
     mismatches.push(...compare(row, sub, planOfPrice))
   }
   for (const sub of actual.values()) {
-    const customer = typeof sub.customer === 'string' ? sub.customer : sub.customer.id
+    const customer = sub.customerId
     if (expected.has(sub.id) || !runCustomers.has(customer)) continue
     if (sub.status === 'active' || sub.status === 'past_due') {
       mismatches.push({subscriptionId: sub.id, customerId: customer, field: 'unexpected', expected: 'absent (not in the snapshot)', actual: sub.status, reason: `Stripe has a ${sub.status} subscription the snapshot of ${month} does not list`})
@@ -69,32 +71,46 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
   return {runId: run.run_id, month, checked: expected.size, clocks: run.clock_ids.length, mismatches, ok: mismatches.length === 0}
 }
 
-function compare(row: SnapshotRow, sub: Stripe.Subscription, planOfPrice: Map<string, string>): Mismatch[] {
-  const found: Mismatch[] = []
+/** What verify compares, taken from each subscription as its page arrives. */
+interface CheckedSubscription {
+  id: string
+  customerId: string
+  status: string
+  items: number
+  priceId?: string
+  planHint?: string
+  unitAmount: number
+  quantity: number
+}
+
+function toChecked(sub: Stripe.Subscription): CheckedSubscription {
   const item = sub.items.data[0]
+  return {
+    id: sub.id,
+    customerId: typeof sub.customer === 'string' ? sub.customer : sub.customer.id,
+    status: sub.status,
+    items: sub.items.data.length,
+    priceId: item?.price.id,
+    planHint: item?.price.metadata.stripe_seed_plan,
+    unitAmount: item?.price.unit_amount ?? 0,
+    quantity: item?.quantity ?? 1,
+  }
+}
+
+function compare(row: SnapshotRow, sub: CheckedSubscription, planOfPrice: Map<string, string>): Mismatch[] {
+  const found: Mismatch[] = []
   if (sub.status !== row.status) found.push(mismatch(row, 'status', row.status, sub.status, `status is ${sub.status} in Stripe, ${row.status} in the snapshot`))
-  if (!item) return [...found, mismatch(row, 'plan', row.plan, 'no items', 'the subscription has no items')]
-  if (sub.items.data.length > 1) found.push(mismatch(row, 'plan', '1 item', `${sub.items.data.length} items`, 'the subscription has more than one item'))
-  const plan = planOfPrice.get(item.price.id) ?? item.price.metadata.stripe_seed_plan ?? item.price.id
-  if (item.price.id !== row.price_id) found.push(mismatch(row, 'plan', `${row.plan} (${row.price_id})`, `${plan} (${item.price.id})`, `the price changed from ${row.plan} to ${plan}`))
-  const quantity = item.quantity ?? 1
+  if (!sub.priceId) return [...found, mismatch(row, 'plan', row.plan, 'no items', 'the subscription has no items')]
+  if (sub.items > 1) found.push(mismatch(row, 'plan', '1 item', `${sub.items} items`, 'the subscription has more than one item'))
+  const plan = planOfPrice.get(sub.priceId) ?? sub.planHint ?? sub.priceId
+  if (sub.priceId !== row.price_id) found.push(mismatch(row, 'plan', `${row.plan} (${row.price_id})`, `${plan} (${sub.priceId})`, `the price changed from ${row.plan} to ${plan}`))
+  const quantity = sub.quantity
   if (quantity !== row.screens) found.push(mismatch(row, 'screens', String(row.screens), String(quantity), `quantity is ${quantity} in Stripe, ${row.screens} screens in the snapshot`))
-  const mrr = (item.price.unit_amount ?? 0) * quantity
+  const mrr = sub.unitAmount * quantity
   if (mrr !== row.mrr_cents) found.push(mismatch(row, 'mrr', String(row.mrr_cents), String(mrr), `MRR is ${mrr} cents in Stripe, ${row.mrr_cents} in the snapshot`))
   return found
 }
 
 function mismatch(row: SnapshotRow, field: Mismatch['field'], expected: string, actual: string, reason: string): Mismatch {
   return {subscriptionId: row.subscription_id, customerId: row.customer_id, field, expected, actual, reason}
-}
-
-async function listAll(gateway: StripeGateway, clockId: string): Promise<Stripe.Subscription[]> {
-  const subs: Stripe.Subscription[] = []
-  let startingAfter: string | undefined
-  for (;;) {
-    const page = await gateway.read(`verify:${clockId}`, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...(startingAfter ? {starting_after: startingAfter} : {})}))
-    subs.push(...page.data)
-    if (!page.has_more || page.data.length === 0) return subs
-    startingAfter = page.data.at(-1)?.id
-  }
 }

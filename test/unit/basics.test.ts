@@ -109,6 +109,15 @@ describe('files', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(1)
   })
 
+  it('writes a large array in chunks, byte for byte what JSON.stringify(rows, null, 2) gives', async () => {
+    const dir = await tempDir()
+    for (const count of [1, 499, 500, 501, 1234]) {
+      const rows = Array.from({length: count}, (_, i) => ({month: '2026-01', customer_id: `cus_${i}`, subscription_id: `sub_${i}`, plan: 'standard', price_id: 'price_1', price_amount: 1000, screens: 1 + (i % 7), mrr_cents: 1000 * (1 + (i % 7)), status: 'active' as const}))
+      await writeJsonFile(join(dir, 'rows.json'), SnapshotsFileSchema, rows)
+      expect(await readFile(join(dir, 'rows.json'), 'utf8')).toBe(`${JSON.stringify(rows, null, 2)}\n`)
+    }
+  })
+
   it('reads with a clear error naming the row and field, or saying what to run when missing', async () => {
     const dir = await tempDir()
     await expect(readJsonFile(join(dir, 'none.json'), SnapshotsFileSchema, {missingHint: 'run it first'})).rejects.toThrow(`${join(dir, 'none.json')} not found: run it first`)

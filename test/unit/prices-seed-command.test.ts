@@ -22,25 +22,32 @@ async function workspace() {
   return cwd
 }
 
+/** Answers the five product and five price creations of an empty account. */
+function acceptCreates(scope: nock.Scope): void {
+  scope
+    .post('/v1/products')
+    .times(5)
+    .reply(200, (_uri, body) => ({id: new URLSearchParams(String(body)).get('id'), object: 'product'}))
+    .post('/v1/prices')
+    .times(5)
+    .reply(200, (_uri, body) => ({id: `price_${new URLSearchParams(String(body)).get('lookup_key')}`, object: 'price', unit_amount: 0}))
+}
+
 const env = {STRIPE_SECRET_KEY: 'sk_test_command4321', STRIPE_API_BASE: undefined}
 
 describe('prices seed (command, nocked Stripe)', () => {
   it('429 twice then success: exits 0 and writes the file', async () => {
     const cwd = await workspace()
-    interceptAll()
-      .get('/v1/prices')
-      .query(true)
-      .times(2)
-      .reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
-      .get('/v1/prices')
-      .query(true)
-      .reply(200, list([], '/v1/prices'))
-      .post('/v1/products')
-      .times(5)
-      .reply(200, (_uri, body) => ({id: new URLSearchParams(String(body)).get('id'), object: 'product'}))
-      .post('/v1/prices')
-      .times(5)
-      .reply(200, (_uri, body) => ({id: `price_${new URLSearchParams(String(body)).get('lookup_key')}`, object: 'price', unit_amount: 0}))
+    acceptCreates(
+      interceptAll()
+        .get('/v1/prices')
+        .query(true)
+        .times(2)
+        .reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
+        .get('/v1/prices')
+        .query(true)
+        .reply(200, list([], '/v1/prices')),
+    )
     const result = await runCommand(PricesSeed, ['--config', join(cwd, 'fast.json'), '--out-dir', join(cwd, 'out'), '--json'], env)
     expect(result.exitCode, result.error?.message).toBe(0)
     expect(JSON.parse(result.stdout)).toMatchObject({plans: expect.arrayContaining([expect.objectContaining({key: 'free', outcome: 'created'})])})
@@ -58,19 +65,15 @@ describe('prices seed (command, nocked Stripe)', () => {
 
   it('500 then success: the SDK retries it and the command succeeds', async () => {
     const cwd = await workspace()
-    interceptAll()
-      .get('/v1/prices')
-      .query(true)
-      .reply(500, stripeError('api_error', 'Something went wrong on our end.'))
-      .get('/v1/prices')
-      .query(true)
-      .reply(200, list([], '/v1/prices'))
-      .post('/v1/products')
-      .times(5)
-      .reply(200, (_uri, body) => ({id: new URLSearchParams(String(body)).get('id'), object: 'product'}))
-      .post('/v1/prices')
-      .times(5)
-      .reply(200, (_uri, body) => ({id: `price_${new URLSearchParams(String(body)).get('lookup_key')}`, object: 'price'}))
+    acceptCreates(
+      interceptAll()
+        .get('/v1/prices')
+        .query(true)
+        .reply(500, stripeError('api_error', 'Something went wrong on our end.'))
+        .get('/v1/prices')
+        .query(true)
+        .reply(200, list([], '/v1/prices')),
+    )
     const result = await runCommand(PricesSeed, ['--config', join(cwd, 'fast.json'), '--out-dir', join(cwd, 'out')], env)
     expect(result.exitCode, result.error?.message).toBe(0)
     expect(result.stdout).toContain('Wrote ')
