@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (node >= 22.6 strips types; tsx otherwise).
+// Development entry: oclif runs src/ when a TypeScript loader (ts-node, tsx) is available, else the built dist/.
 import {execute} from '@oclif/core'
 
 await execute({development: true, dir: import.meta.url})
