@@ -20,11 +20,22 @@ async function pool(tasks) {
   )
 }
 
-/** One call from a worker thread: the call, then the thread's fixed sleep. */
+/**
+ * One call from a worker thread: the call, then the thread's fixed sleep. Ten threads can burst
+ * past 25 req/s; the model then waits a second and tries again, as a Python script with a plain
+ * retry on RateLimitError would.
+ */
 async function call(fn) {
-  const result = await fn()
-  await sleep(THREAD_SLEEP_MS)
-  return result
+  for (;;) {
+    try {
+      const result = await fn()
+      await sleep(THREAD_SLEEP_MS)
+      return result
+    } catch (error) {
+      if (error?.statusCode !== 429) throw error
+      await sleep(1000)
+    }
+  }
 }
 
 export async function runOriginalDesign(stripe, scenario, priceIds) {

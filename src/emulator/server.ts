@@ -43,6 +43,7 @@ export interface RequestLogEntry {
   status: number
   latencyMs: number
   idempotencyKey?: string
+  /** The test clock the request names (in its path or its test_clock parameter), if any. */
   testClock?: string
 }
 
@@ -103,12 +104,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const requestId = `req_${(++requestCounter).toString(36).padStart(14, '0')}`
     const latency = pick(settings.latencyMs, random)
 
+    let testClock: string | undefined = /\/test_clocks\/(clock_\w+)/.exec(url.pathname)?.[1]
     const respond = (status: number, payload: string, headers: Record<string, string> = {}) => {
       const send = () => {
         if (res.destroyed) return
         res.writeHead(status, {'Content-Type': 'application/json', 'Request-Id': requestId, ...headers})
         res.end(payload)
-        if (settings.log !== false) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey})
+        if (settings.log !== false) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey, ...(testClock ? {testClock} : {})})
       }
       if (latency > 0) setTimeout(send, latency)
       else send()
@@ -146,6 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     } catch {
       return respondError(new ApiError(400, 'invalid_request_error', 'Invalid request: the body could not be parsed as form-encoded parameters.'))
     }
+    if (typeof params.test_clock === 'string') testClock = params.test_clock
     const fingerprint = createHash('sha256').update(`${method} ${url.pathname} ${body}`).digest('hex')
     if (idempotencyKey) {
       // Same key and same request replays the first answer; different parameters are refused (#17).

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe'
 
 import type {StripeGateway} from '../stripe/gateway.js'
+import {after} from '../stripe/pagination.js'
 
 export class ClockFailure extends Error {
   constructor(
@@ -56,8 +57,8 @@ export class ClockWatcher {
     private readonly gateway: StripeGateway,
     options: WatcherOptions = {},
   ) {
-    this.minPollMs = options.minPollMs ?? 500
-    this.maxPollMs = options.maxPollMs ?? 5000
+    this.minPollMs = options.minPollMs ?? 300
+    this.maxPollMs = options.maxPollMs ?? 3000
     this.interval = this.minPollMs
     this.now = options.now ?? Date.now
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
@@ -93,7 +94,8 @@ export class ClockWatcher {
     let settled = 0
     let startingAfter: string | undefined
     while (unseen.size > 0) {
-      const page = await this.gateway.read(LANE, (stripe) => stripe.testHelpers.testClocks.list({limit: PAGE_SIZE, ...(startingAfter ? {starting_after: startingAfter} : {})}))
+      // First in line: every waiting clock's next step hangs on this answer.
+      const page = await this.gateway.read(LANE, (stripe) => stripe.testHelpers.testClocks.list({limit: PAGE_SIZE, ...after(startingAfter)}), 0)
       for (const clock of page.data) {
         unseen.delete(clock.id)
         if (this.settle(clock)) settled++

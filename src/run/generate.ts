@@ -261,7 +261,7 @@ async function runClock(
   try {
     // Every step resolves to plain data before this long-lived frame sees it (see SubscriptionState).
     const clockId = await gateway
-      .write(lane, key(0, '-', 'clock'), (stripe, opts) => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts))
+      .write(lane, key(0, '-', 'clock'), (stripe, opts) => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts), 0)
       .then((created) => created.id)
     outcome.clockId = clockId
     const subscriptions: SubscriptionState[] = []
@@ -281,6 +281,7 @@ async function runClock(
           },
           opts,
         ).then((customer) => customer.id),
+        0,
       )
       outcome.customerIds.set(index, customerId)
       customerOfStripeId.set(customerId, index)
@@ -293,6 +294,7 @@ async function runClock(
           },
           opts,
         ).then(toState),
+        0,
       )
       outcome.subscriptionIds.set(index, subscription.id)
       subscriptions.push(subscription)
@@ -305,9 +307,10 @@ async function runClock(
       // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
       for (const event of monthEvents.filter((e) => e.kind === 'past_due')) {
         const customerId = outcome.customerIds.get(event.customer)!
-        const cardId = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id))
+        const cardId = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id), month)
         await gateway.write(lane, key(month, event.customer, 'default-failing-card'), (stripe, opts) =>
           stripe.customers.update(customerId, {invoice_settings: {default_payment_method: cardId}}, opts).then(() => undefined),
+          month,
         )
         sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${cardId})`})
       }
@@ -316,7 +319,7 @@ async function runClock(
       const live = [...subs.values()].filter((s) => s.status === 'active' || s.status === 'past_due')
       const target = Math.max(addIntervals(scenario.startTime, 'month', month), ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
       progress.start(`month ${month}`)
-      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined))
+      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined), month)
       frozenTime = (await watcher.waitUntilReady(clockId, target, options.advanceTimeoutMs)).frozenTime
 
       for (const event of monthEvents.filter((e) => e.kind !== 'past_due')) {
@@ -324,7 +327,7 @@ async function runClock(
         const customerId = outcome.customerIds.get(event.customer)!
         if (!sub || (sub.status !== 'active' && sub.status !== 'past_due')) continue // Stripe already ended it
         if (event.kind === 'cancel') {
-          const status = await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts).then((canceled) => canceled.status))
+          const status = await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts).then((canceled) => canceled.status), month)
           subs.set(event.customer, {...sub, status})
           sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'cancel', detail: `${event.from.plan} × ${event.from.screens} canceled`})
           continue
@@ -333,13 +336,14 @@ async function runClock(
         // Update the existing item by id: without it Stripe would add a second item (#28).
         const updated = await gateway.write(lane, key(month, event.customer, event.kind), (stripe, opts) =>
           stripe.subscriptions.update(sub.id, {items: [{id: sub.itemId, price: priceOf(prices, to.plan), quantity: to.screens}], proration_behavior: config.prorationBehavior}, opts).then(toState),
+          month,
         )
         subs.set(event.customer, {...sub, periodEnd: updated.periodEnd, status: updated.status})
         sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: event.kind, detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`})
       }
 
       // The snapshot is what Stripe says, not what we meant (#10: the clock must be named).
-      const listed = await listClockSubscriptions(gateway, lane, clockId)
+      const listed = await listClockSubscriptions(gateway, lane, clockId, month)
       record(listed, monthLabel(frozenTime))
       progress.tick(`month ${month}`)
     }
@@ -384,8 +388,8 @@ function toState(sub: Stripe.Subscription): SubscriptionState {
   }
 }
 
-function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string): Promise<SubscriptionState[]> {
-  return listAll((startingAfter) => gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)})), toState)
+function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string, priority: number): Promise<SubscriptionState[]> {
+  return listAll((startingAfter) => gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)}), priority), toState)
 }
 
 function priceOf(prices: PricesFile, plan: string): string {

@@ -39,13 +39,13 @@ export class StripeGateway {
     })
   }
 
-  read<T>(lane: string, request: (stripe: Stripe) => Promise<T>): Promise<T> {
-    return this.scheduler.run(lane, () => request(this.stripe))
+  read<T>(lane: string, request: (stripe: Stripe) => Promise<T>, priority?: number): Promise<T> {
+    return this.scheduler.run(lane, () => request(this.stripe), priority)
   }
 
-  write<T>(lane: string, idempotencyKey: string | undefined, request: (stripe: Stripe, options: Stripe.RequestOptions) => Promise<T>): Promise<T> {
+  write<T>(lane: string, idempotencyKey: string | undefined, request: (stripe: Stripe, options: Stripe.RequestOptions) => Promise<T>, priority?: number): Promise<T> {
     const options: Stripe.RequestOptions = {idempotencyKey: idempotencyKey ?? `stripe-seed-${randomUUID()}`}
-    return this.scheduler.run(lane, () => request(this.stripe, options))
+    return this.scheduler.run(lane, () => request(this.stripe, options), priority)
   }
 
   counts(): RequestCounts {

@@ -12,6 +12,7 @@ export interface SchedulerStats {
 }
 
 export type Sleep = (ms: number) => Promise<void>
+export const DEFAULT_PRIORITY = 5
 const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -37,11 +38,17 @@ export class RequestScheduler {
     })
   }
 
-  async run<T>(lane: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * `priority` 0 (first) to 9 (last) orders waiting requests across lanes. A run passes each
+   * clock's month, so the clocks furthest behind go first: no clock starts its months while others
+   * still wait to be created, and the last clock, which bounds the run, is never starved.
+   */
+  async run<T>(lane: string, request: () => Promise<T>, priority = DEFAULT_PRIORITY): Promise<T> {
     this.stats.calls++
+    const options = {priority: Math.max(0, Math.min(9, Math.round(priority)))}
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.lanes.key(lane).schedule(request)
+        return await this.lanes.key(lane).schedule(options, request)
       } catch (error) {
         if (!isRateLimited(error) || attempt >= this.settings.maxRetries) throw error
         this.stats.rateLimited++
@@ -49,6 +56,11 @@ export class RequestScheduler {
         await (this.options.sleep ?? realSleep)(this.backoffMs(attempt))
       }
     }
+  }
+
+  /** Requests waiting for an account-wide slot. */
+  waiting(): number {
+    return this.account.queued()
   }
 
   /** Exponential backoff with full jitter, capped at 8 s. */

@@ -52,6 +52,27 @@ describe('RequestScheduler', () => {
     expect(attempts).toBe(3)
   })
 
+  it('runs waiting requests by priority across lanes: the clocks furthest behind go first', async () => {
+    const scheduler = new RequestScheduler({...settings, maxInFlight: 1})
+    const order: string[] = []
+    let release!: () => void
+    const blocker = scheduler.run('busy', () => new Promise<void>((resolve) => (release = resolve)))
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await until(() => release !== undefined) // the blocker holds the only slot
+    const queued = [
+      scheduler.run('clock:a', async () => void order.push('a month 3'), 3),
+      scheduler.run('clock:b', async () => void order.push('b month 1'), 1),
+      scheduler.run('watcher', async () => void order.push('poll'), 0),
+      scheduler.run('clock:c', async () => void order.push('c month 2'), 2),
+    ]
+    await until(() => scheduler.waiting() === 4)
+    release()
+    await Promise.all([blocker, ...queued])
+    expect(order).toEqual(['poll', 'b month 1', 'c month 2', 'a month 3'])
+  })
+
   it('caps backoff at 8 seconds', () => {
     const scheduler = new RequestScheduler(settings, {random: () => 1})
     expect(scheduler.backoffMs(20)).toBe(8000)
