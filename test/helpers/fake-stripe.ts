@@ -50,6 +50,9 @@ export function stripeError(type: string, message: string, code?: string) {
   return {error: {type, message, ...(code ? {code} : {})}}
 }
 
+/** Stripe's answer to a rate-limited request (a 429's body). */
+export const RATE_LIMITED = stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit')
+
 export function interceptAll() {
   nock.disableNetConnect()
   return nock(STRIPE)

@@ -4,7 +4,7 @@ import nock from 'nock'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import PricesSeed from '../../src/commands/prices/seed.js'
-import {interceptAll, list, stripeError} from '../helpers/fake-stripe.js'
+import {RATE_LIMITED, interceptAll, list, stripeError} from '../helpers/fake-stripe.js'
 import {runCommand} from '../helpers/in-process.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
@@ -43,7 +43,7 @@ describe('prices seed (command, nocked Stripe)', () => {
         .get('/v1/prices')
         .query(true)
         .times(2)
-        .reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
+        .reply(429, RATE_LIMITED)
         .get('/v1/prices')
         .query(true)
         .reply(200, list([], '/v1/prices')),
@@ -56,7 +56,7 @@ describe('prices seed (command, nocked Stripe)', () => {
 
   it('429 until the retries run out: exit 1 with a one-line cause, no file', async () => {
     const cwd = await workspace()
-    interceptAll().get('/v1/prices').query(true).times(3).reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
+    interceptAll().get('/v1/prices').query(true).times(3).reply(429, RATE_LIMITED)
     const result = await runCommand(PricesSeed, ['--config', join(cwd, 'fast.json'), '--out-dir', join(cwd, 'out')], env)
     expect(result.exitCode).toBe(1)
     expect(result.error?.message).toMatch(/^Stripe kept rate-limiting requests after all retries \(429\): Request rate limit exceeded\.$/)

@@ -7,7 +7,7 @@ import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
 import {PricesFileSchema} from '../../src/files/formats.js'
 import {lookupKeyFor, seedPrices} from '../../src/prices/seed.js'
 import {StripeGateway} from '../../src/stripe/gateway.js'
-import {STRIPE, interceptAll, list, price, recorder, stripeError} from '../helpers/fake-stripe.js'
+import {RATE_LIMITED, interceptAll, list, price, recorder, stripeError} from '../helpers/fake-stripe.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
@@ -154,7 +154,7 @@ describe('prices seed against a nocked Stripe', () => {
       .get('/v1/prices')
       .query(true)
       .times(2)
-      .reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
+      .reply(429, RATE_LIMITED)
       .get('/v1/prices')
       .query(true)
       .reply(function (uri) {
@@ -170,7 +170,7 @@ describe('prices seed against a nocked Stripe', () => {
   })
 
   it('gives up after the configured number of 429 retries and writes no file', async () => {
-    interceptAll().get('/v1/prices').query(true).times(3).reply(429, stripeError('invalid_request_error', 'Request rate limit exceeded.', 'rate_limit'))
+    interceptAll().get('/v1/prices').query(true).times(3).reply(429, RATE_LIMITED)
     const gw = new StripeGateway({apiKey: 'sk_test_unit1234', scheduler: {...defaultConfig().scheduler, maxRetries: 2, retryBaseMs: 1}, sleep: noSleep})
     const dir = await tempDir()
     await expect(seedPrices(gw, DEFAULT_PLANS, {file: join(dir, 'p.json'), now: new Date()})).rejects.toMatchObject({statusCode: 429})
