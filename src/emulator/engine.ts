@@ -180,6 +180,8 @@ export class Engine {
   readonly prices = new Map<string, PriceRecord>()
   readonly subscriptions = new Map<string, SubscriptionRecord>()
   readonly invoices = new Map<string, InvoiceRecord>()
+  /** Clocks with an advance under way: the only ones a request has to look at. */
+  readonly advancing = new Set<string>()
   /** Subscriptions per customer, invoices per subscription: clock processing never scans the account. */
   private readonly subscriptionsByCustomer = new Map<string, Set<string>>()
   private readonly customersByClock = new Map<string, Set<string>>()
@@ -377,7 +379,12 @@ export class Engine {
   changeItems(sub: SubscriptionRecord, apply: () => void, prorationBehavior: string | undefined, itemsChanged: boolean): void {
     const before = this.periodAmount(sub)
     const snapshot = sub.items.map((item) => ({...item}))
-    apply()
+    try {
+      apply()
+    } catch (error) {
+      sub.items = snapshot // a refused update changes nothing
+      throw error
+    }
     if (!itemsChanged) return
     const after = this.periodAmount(sub)
     const now = this.nowFor(sub.testClock)
@@ -547,6 +554,7 @@ export class Engine {
     for (const id of this.invoicesByClock.get(clock.id) ?? []) this.invoices.delete(id)
     this.invoicesByClock.delete(clock.id)
     this.customersByClock.delete(clock.id)
+    this.advancing.delete(clock.id)
     this.clocks.delete(clock.id)
   }
 }

@@ -106,7 +106,8 @@ const clockRoutes: Route[] = [
     if (target > limit) {
       throw invalid(`Cannot advance test clock ${clock.id} more than two intervals of its shortest subscription (to ${limit} at the most).`, 'frozen_time')
     }
-    const advancing = [...ctx.engine.clocks.values()].filter((other) => other.status === 'advancing').length
+    const advancing = ctx.engine.advancing.size
+    ctx.engine.advancing.add(clock.id)
     clock.status = 'advancing'
     clock.targetFrozenTime = target
     const duration = ctx.advanceDurationMs(advancing)
@@ -123,9 +124,14 @@ function clockOf(ctx: RouteContext): ClockRecord {
 
 /** Completes every advance whose time has come: billing first, then `ready` (or `internal_failure`). */
 export function settleClocks(engine: Engine): void {
+  if (engine.advancing.size === 0) return
   const now = engine.options.wallNow()
-  const due = [...engine.clocks.values()].filter((clock) => clock.status === 'advancing' && (clock.readyAt ?? 0) <= now).sort((a, b) => (a.readyAt ?? 0) - (b.readyAt ?? 0))
+  const due = [...engine.advancing]
+    .map((id) => engine.clocks.get(id))
+    .filter((clock): clock is ClockRecord => clock !== undefined && (clock.readyAt ?? 0) <= now)
+    .sort((a, b) => (a.readyAt ?? 0) - (b.readyAt ?? 0))
   for (const clock of due) {
+    engine.advancing.delete(clock.id)
     if (clock.failNextAdvance) {
       clock.status = 'internal_failure'
     } else {

@@ -32,7 +32,7 @@ export interface EmulatorOptions {
   failClocksNamed?: RegExp
   /** Days after a failed charge when Smart Retries try again (#32). */
   retryScheduleDays?: number[]
-  /** Keep a log of every request (method, path, status, latency, idempotency key). */
+  /** Keep a log of every request (method, path, status, latency, idempotency key); default on. A long-running server should turn it off. */
   log?: boolean
 }
 
@@ -60,6 +60,8 @@ export interface RunningEmulator {
   requestLog: RequestLogEntry[]
   /** Every advance with the time it was given: what a benchmark's lower bound is made of. */
   advanceLog: AdvanceLogEntry[]
+  /** Requests answered so far, whether or not they are logged. */
+  requestCount(): number
   close(): Promise<void>
 }
 
@@ -90,6 +92,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const idempotency = new Map<string, StoredResponse>()
   const recent: number[] = [] // request times in the last second, for the rate limit
   let requestCounter = 0
+  let answered = 0
 
   const advanceDurationMs = (concurrent: number) => pick(settings.advanceMs, random) + concurrent * settings.advancePerConcurrentMs
   const failAdvance = (clock: {name: string | null}) =>
@@ -108,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const respond = (status: number, payload: string, headers: Record<string, string> = {}) => {
       const send = () => {
         if (res.destroyed) return
+        answered++
         res.writeHead(status, {'Content-Type': 'application/json', 'Request-Id': requestId, ...headers})
         res.end(payload)
         if (settings.log !== false) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey, ...(testClock ? {testClock} : {})})
@@ -203,6 +207,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     engine,
     requestLog,
     advanceLog,
+    requestCount: () => answered,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

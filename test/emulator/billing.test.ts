@@ -149,6 +149,15 @@ describe('emulator: test clocks, renewals and payments (through the stripe SDK)'
     expect(added.items.data).toHaveLength(2)
   })
 
+  it('a refused item update changes nothing', async () => {
+    const stripe = sdk()
+    const {price, customer} = await setup(stripe)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 4}]})
+    const itemId = sub.items.data[0]!.id
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: itemId, deleted: true}], proration_behavior: 'none'})).rejects.toMatchObject({statusCode: 400})
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => [i.id, i.quantity])).toEqual([[itemId, 4]])
+  })
+
   it('prorations are not modelled: an item change without proration_behavior=none gets a 501 naming it', async () => {
     const stripe = sdk()
     const {price, customer} = await setup(stripe)
