@@ -1,6 +1,6 @@
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import type {RunProgress} from './progress.js'
+import type {Phase, RunProgress} from './progress.js'
 
 export type RendererChoice = 'default' | 'simple' | 'silent'
 
@@ -18,32 +18,42 @@ export interface RunTaskHooks {
 }
 
 /**
- * A flat list of phases (preflight, cleanup, create, month 1..M, save). The run itself is not
- * driven by these tasks: they watch its progress, so months overlap on screen as clocks overlap in
- * Stripe. All progress goes to stderr; stdout stays for the result.
+ * Phases in order: preflight, cleanup, create, months, save. The run itself is not driven by these
+ * tasks: they watch its progress. Clocks move through their months independently, so one
+ * "months" task shows a line per month that has started, each with its own count, and months
+ * overlap on screen as they do in Stripe. All progress goes to stderr; stdout stays for the result.
  */
-export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, phaseNames: string[]): Listr<unknown, RendererChoice, "simple"> {
+export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, months: number): Listr<unknown, RendererChoice, 'simple'> {
   const stderr = new ProcessOutput(process.stderr, process.stderr)
   let running: Promise<unknown> | undefined
   const live = renderer === 'default'
-  const describe = (name: string) => {
-    const phase = hooks.progress()?.phase(name)
+  const monthNames = Array.from({length: months}, (_, i) => `month ${i + 1}`)
+  const totals = () => {
     const {sent, retries} = hooks.counts()
-    if (!phase) return name
-    if (name === 'save') return `save · ${sent} requests · ${retries} retries`
-    const clocks = name === 'cleanup' ? `${phase.done}/${phase.total} old clocks deleted` : `${phase.done}/${phase.total} clocks`
-    const failed = phase.failed > 0 ? ` · ${phase.failed} failed` : ''
-    return `${name} · ${clocks}${failed} · ${sent} requests · ${retries} retries`
+    return `${sent} requests · ${retries} retries`
   }
-  const waitFor = (name: string) => (_ctx: unknown, task: {title: string}) =>
+  const count = (phase: Phase) => `${phase.done}/${phase.total}${phase.failed > 0 ? ` (${phase.failed} failed)` : ''}`
+  const failure = (phases: Phase[]) => {
+    const clocks = phases.flatMap((phase) => phase.failedClocks)
+    return `${new Set(clocks).size} clock(s) failed: ${[...new Set(clocks)].slice(0, 3).join(', ')}${clocks.length > 3 ? ', …' : ''}`
+  }
+
+  /** Resolves when every named phase is settled; keeps the task's title (and output) current meanwhile. */
+  const watch = (names: string[], render: (phases: Phase[]) => {title: string; output?: string}) => (_ctx: unknown, task: {title: string; output: string}) =>
     new Promise<void>((resolve, reject) => {
       const progress = hooks.progress()
       if (!progress) return resolve()
+      let lastOutput = ''
       const check = () => {
-        const phase = progress.phase(name)
-        if (live || phase.state === 'done' || phase.state === 'failed') task.title = describe(name)
-        if (phase.state === 'done') finish(resolve)
-        else if (phase.state === 'failed') finish(() => reject(new Error(`${describe(name)}: ${phase.failedClocks.slice(0, 3).join(', ')}${phase.failedClocks.length > 3 ? ', …' : ''}`)))
+        const phases = names.map((name) => progress.phase(name))
+        const settled = phases.every((phase) => phase.state === 'done' || phase.state === 'failed')
+        const view = render(phases)
+        if (live || settled) task.title = view.title
+        // Without a TTY, a line per change of output is a log: only settled months are added to it.
+        if (view.output !== undefined && view.output !== lastOutput) task.output = lastOutput = view.output
+        if (!settled) return
+        const failed = phases.filter((phase) => phase.state === 'failed')
+        finish(() => (failed.length > 0 ? reject(new Error(failure(failed))) : resolve()))
       }
       const ticker = live ? setInterval(check, 200) : undefined
       const unsubscribe = progress.onChange(check)
@@ -56,6 +66,34 @@ export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, pha
       check()
     })
 
+  /** One line for overlapping months: `✔ 1–3 · month 4 ▸ 19/20 · month 5 ▸ 1/20`. */
+  const monthsLine = (phases: Phase[]) => {
+    const done = phases.filter((phase) => phase.state === 'done').map((phase) => Number(phase.name.slice(6)))
+    const parts = done.length > 0 ? [`✔ ${done.length > 1 ? `${done[0]}–${done.at(-1)}` : done[0]}`] : []
+    for (const phase of phases) {
+      if (phase.state === 'running') parts.push(`${phase.name} ▸ ${count(phase)}`)
+      if (phase.state === 'failed') parts.push(`${phase.name} ✖ ${count(phase)}`)
+    }
+    return parts.join(' · ') || 'waiting for the first advance'
+  }
+  const runTasks = [
+    {title: 'cleanup', task: watch(['cleanup'], ([phase]) => ({title: `cleanup · ${count(phase!)} old clocks deleted · ${totals()}`}))},
+    {title: 'create', task: watch(['create'], ([phase]) => ({title: `create · ${count(phase!)} clocks with their customers · ${totals()}`}))},
+    {
+      title: 'months',
+      task: watch(monthNames, (phases) => {
+        const settled = phases.filter((phase) => phase.state === 'done' || phase.state === 'failed')
+        const last = settled.at(-1)
+        return {
+          title: live ? `months · ${monthsLine(phases)} · ${totals()}` : `months · ${settled.length}/${phases.length} complete · ${totals()}`,
+          // Without a TTY each output is a log line: one per finished month.
+          ...(live || !last ? {} : {output: `${last.name} ${last.state === 'done' ? 'complete' : 'FAILED'} · ${count(last)} clocks`}),
+        }
+      }),
+    },
+    {title: 'save', task: watch(['save'], () => ({title: `save · ${totals()}`}))},
+  ]
+
   return new Listr(
     [
       {
@@ -67,11 +105,7 @@ export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, pha
       },
       {
         title: 'run',
-        task: (_ctx, task) =>
-          task.newListr(
-            phaseNames.map((name) => ({title: name, task: waitFor(name), exitOnError: false})),
-            {concurrent: true, exitOnError: false},
-          ),
+        task: (_ctx, task) => task.newListr(runTasks, {concurrent: false, exitOnError: false}),
       },
     ],
     {

@@ -106,7 +106,7 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
         counts: () => gateway.counts(),
       },
       chooseRenderer({json: this.jsonEnabled(), isTTY: Boolean(process.stderr.isTTY), ci: Boolean(process.env.CI)}),
-      ['cleanup', 'create', ...Array.from({length: scenario.months}, (_, i) => `month ${i + 1}`), 'save'],
+      scenario.months,
     )
     this.logToStderr(`stripe-seed run ${scenario.runId} (seed ${seed}: repeat with --seed ${seed})`)
     // Failed clocks fail their phases on screen, but the run still has a (partial) result.
