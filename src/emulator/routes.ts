@@ -1,4 +1,4 @@
-import {ApiError, type ClockRecord, type Engine, type Metadata, type PriceRecord, type SubscriptionRecord, notModelled} from './engine.js'
+import {ApiError, type ClockRecord, type Engine, type Metadata, type PriceRecord, type ProductRecord, type SubscriptionRecord, notModelled} from './engine.js'
 import {type Raw, bool, checkNested, checkParams, int, invalid, mergeMetadata, objectArray, optStr, required, str, strArray} from './params.js'
 import {type ApiObject, renderClock, renderCustomer, renderInvoice, renderPaymentMethod, renderPrice, renderProduct, renderSubscription} from './render.js'
 import type {Interval} from '../billing-time.js'
@@ -148,23 +148,13 @@ export function settleClocks(engine: Engine): void {
 const productRoutes: Route[] = [
   route('POST', '/v1/products', (ctx) => {
     checkParams(ctx.params, 'ProductCreateParams', [...COMMON, 'id', 'name', 'description', 'metadata', 'active', 'unit_label', 'statement_descriptor', 'images', 'url', 'shippable', 'tax_code'], 'POST /v1/products')
-    const id = optStr(ctx.params.id, 'id') ?? ctx.engine.newId('prod_', 14)
-    if (ctx.engine.products.has(id)) throw new ApiError(400, 'invalid_request_error', `Product already exists.`, 'resource_already_exists', 'id')
-    const now = ctx.engine.wallSeconds()
-    const product = {
-      id,
-      created: now,
-      updated: now,
-      name: str(required(ctx.params, 'name'), 'name'),
-      description: optStr(ctx.params.description, 'description') ?? null,
-      active: ctx.params.active === undefined ? true : bool(ctx.params.active, 'active'),
-      metadata: mergeMetadata({}, ctx.params.metadata),
-      unitLabel: optStr(ctx.params.unit_label, 'unit_label') ?? null,
-      defaultPrice: null,
-      seq: ctx.engine.nextSeq(),
-    }
-    ctx.engine.products.set(id, product)
-    return renderProduct(product)
+    return renderProduct(
+      addProduct(ctx.engine, ctx.params, {
+        id: optStr(ctx.params.id, 'id') ?? undefined,
+        name: str(required(ctx.params, 'name'), 'name'),
+        description: optStr(ctx.params.description, 'description') ?? null,
+      }),
+    )
   }),
   route('GET', '/v1/products/:id', (ctx) => {
     checkParams(ctx.params, 'ProductRetrieveParams', COMMON, 'GET /v1/products/{id}')
@@ -199,10 +189,7 @@ const priceRoutes: Route[] = [
     if (params.product !== undefined && params.product_data !== undefined) throw invalid('You may only specify one of these parameters: product, product_data.', 'product')
     if (params.product_data !== undefined) {
       const data = checkNested(params.product_data, 'product_data', ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'], ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'], 'POST /v1/prices')
-      productId = optStr(data.id, 'product_data[id]') ?? engine.newId('prod_', 14)
-      if (engine.products.has(productId)) throw new ApiError(400, 'invalid_request_error', 'Product already exists.', 'resource_already_exists', 'product_data[id]')
-      const now = engine.wallSeconds()
-      engine.products.set(productId, {id: productId, created: now, updated: now, name: str(required(data, 'name'), 'product_data[name]'), description: null, active: data.active === undefined ? true : bool(data.active, 'product_data[active]'), metadata: mergeMetadata({}, data.metadata), unitLabel: optStr(data.unit_label, 'product_data[unit_label]') ?? null, defaultPrice: null, seq: engine.nextSeq()})
+      productId = addProduct(engine, data, {id: optStr(data.id, 'product_data[id]') ?? undefined, name: str(required(data, 'name'), 'product_data[name]'), description: null}, 'product_data[').id
     } else {
       productId = str(required(params, 'product'), 'product')
       engine.get(engine.products, productId, 'product', 'product')
@@ -270,6 +257,28 @@ const priceRoutes: Route[] = [
     )
   }),
 ]
+
+/** Creates a product from `products.create` or a price's `product_data` (`prefix` names the nested params). */
+function addProduct(engine: Engine, raw: Raw, fields: {id?: string; name: string; description: string | null}, prefix = ''): ProductRecord {
+  const param = (name: string) => (prefix ? `${prefix}${name}]` : name)
+  const id = fields.id ?? engine.newId('prod_', 14)
+  if (engine.products.has(id)) throw new ApiError(400, 'invalid_request_error', 'Product already exists.', 'resource_already_exists', param('id'))
+  const now = engine.wallSeconds()
+  const product: ProductRecord = {
+    id,
+    created: now,
+    updated: now,
+    name: fields.name,
+    description: fields.description,
+    active: raw.active === undefined ? true : bool(raw.active, param('active')),
+    metadata: mergeMetadata({}, raw.metadata),
+    unitLabel: optStr(raw.unit_label, param('unit_label')) ?? null,
+    defaultPrice: null,
+    seq: engine.nextSeq(),
+  }
+  engine.products.set(id, product)
+  return product
+}
 
 /** A lookup key names one price at a time; `transfer_lookup_key` moves it (#34). */
 function claimLookupKey(engine: Engine, key: string, transfer: boolean): void {
