@@ -4,6 +4,7 @@ import {HOUR, addIntervals, monthLabel} from '../billing-time.js'
 import {deleteClocks, isSeedClock, listClocks} from '../clocks/cleanup.js'
 import type {Config} from '../config/schema.js'
 import {UserError, errorMessage} from '../errors.js'
+import {groupBy} from '../group-by.js'
 import {writeJsonFile} from '../files/atomic.js'
 import {
   type CurrentRunFile,
@@ -105,7 +106,7 @@ export async function generateRun(gateway: StripeGateway, options: GenerateOptio
   const rows = new Map<number, Map<number, SnapshotRow>>()
   const ended: RunDetailsFile['ended_subscriptions'] = []
   const applied: RunDetailsFile['events'] = []
-  const eventsByClock = groupEventsByClock(scenario)
+  const eventsByClock = groupBy(scenario.events, (event) => scenario.customers[event.customer]!.clock)
 
   progress.start('create')
   const outcomes = await Promise.all(
@@ -193,15 +194,6 @@ export async function generateRun(gateway: StripeGateway, options: GenerateOptio
     wallTimeSeconds,
     files,
   }
-}
-
-function groupEventsByClock(scenario: Scenario): Map<number, PlannedEvent[]> {
-  const byClock = new Map<number, PlannedEvent[]>()
-  for (const event of scenario.events) {
-    const clock = scenario.customers[event.customer]!.clock
-    byClock.set(clock, [...(byClock.get(clock) ?? []), event])
-  }
-  return byClock
 }
 
 interface Sinks {

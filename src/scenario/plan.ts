@@ -1,6 +1,7 @@
 import {addIntervals, monthLabel} from '../billing-time.js'
 import type {Config, Plan} from '../config/schema.js'
 import {UsageError} from '../errors.js'
+import {groupBy} from '../group-by.js'
 import {seededRandom} from '../random.js'
 import {largestRemainder} from './distribution.js'
 import {type Identity, createIdentities} from './identities.js'
@@ -214,8 +215,7 @@ export function clampScreens(screens: number, plan: Pick<Plan, 'screens'>): numb
 function expectMonths(customers: PlannedCustomer[], events: PlannedEvent[], plans: Plan[], months: number, startTime: number): ExpectedMonth[] {
   const amount = new Map(plans.map((plan) => [plan.key, plan.unitAmount]))
   const state = customers.map((c) => ({plan: c.plan, screens: c.screens, status: 'active' as ExpectedStatus | 'gone'}))
-  const byMonth = new Map<number, PlannedEvent[]>()
-  for (const event of events) byMonth.set(event.month, [...(byMonth.get(event.month) ?? []), event])
+  const byMonth = groupBy(events, (event) => event.month)
   const expected: ExpectedMonth[] = []
   for (let month = 0; month <= months; month++) {
     for (const s of state) if (s.status === 'past_due') s.status = 'gone'

@@ -1,4 +1,5 @@
 import type {SnapshotRow} from '../files/formats.js'
+import {groupBy} from '../group-by.js'
 
 /**
  * MRR maths over snapshot rows, by Stripe's billing-analytics definitions (stripe-facts #33):
@@ -35,9 +36,7 @@ const ZERO: Movements = {new: 0, expansion: 0, contraction: 0, churn: 0, reactiv
 
 /** Months in calendar order, each with its rows. */
 export function groupByMonth(rows: readonly SnapshotRow[]): Array<{month: string; rows: SnapshotRow[]}> {
-  const byMonth = new Map<string, SnapshotRow[]>()
-  for (const row of rows) byMonth.set(row.month, [...(byMonth.get(row.month) ?? []), row])
-  return [...byMonth.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, monthRows]) => ({month, rows: monthRows}))
+  return [...groupBy(rows, (row) => row.month).entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, monthRows]) => ({month, rows: monthRows}))
 }
 
 function mrrByCustomer(rows: readonly SnapshotRow[]): Map<string, number> {
