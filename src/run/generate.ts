@@ -17,6 +17,7 @@ import {
   outFile,
 } from '../files/formats.js'
 import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
+import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
 import {ClockWatcher} from './clock-watcher.js'
@@ -153,7 +154,7 @@ export async function generateRun(gateway: StripeGateway, options: GenerateOptio
     status,
     plan_summary: {customers: scenario.customers.length, clocks: scenario.clocks.length, plans: scenario.distribution, events: scenario.eventCounts},
     failed_clocks: failedClocks.map((f) => ({clock_id: f.clockId, reason: f.reason, customer_ids: f.customerIds})),
-    requests: {total: counts.sent, retries: counts.retries + Math.max(0, counts.sent - counts.calls - counts.retries), rate_limited: counts.rateLimited},
+    requests: {total: counts.sent, retries: counts.retries, rate_limited: counts.rateLimited},
     wall_time_seconds: wallTimeSeconds,
   }
   const details: RunDetailsFile = {
@@ -173,8 +174,7 @@ export async function generateRun(gateway: StripeGateway, options: GenerateOptio
   await writeJsonFile(files.snapshots, SnapshotsFileSchema, snapshotRows)
   progress.finish('save')
 
-  const months = [...new Set(snapshotRows.map((row) => row.month))]
-  const lastMonth = snapshotRows.filter((row) => row.month === months.at(-1))
+  const summaries = summarizeMonths(snapshotRows)
   return {
     runId: scenario.runId,
     seed: scenario.seed,
@@ -183,12 +183,9 @@ export async function generateRun(gateway: StripeGateway, options: GenerateOptio
     clocks: currentRun.clock_ids.length,
     failedClocks,
     eventsApplied: applied.length,
-    pastDue: lastMonth.filter((row) => row.status === 'past_due').length,
+    pastDue: summaries.at(-1)?.pastDue ?? 0,
     canceled: ended.length,
-    mrrByMonth: months.map((month) => {
-      const monthRows = snapshotRows.filter((row) => row.month === month)
-      return {month, mrrCents: monthRows.reduce((sum, row) => sum + row.mrr_cents, 0), subscriptions: monthRows.length}
-    }),
+    mrrByMonth: summaries.map((s) => ({month: s.month, mrrCents: s.mrrCents, subscriptions: s.active + s.pastDue})),
     requests: {total: currentRun.requests.total, retries: currentRun.requests.retries, rateLimited: currentRun.requests.rate_limited},
     cleanup,
     wallTimeSeconds,

@@ -17,6 +17,8 @@ export interface GatewayOptions {
 export interface RequestCounts extends SchedulerStats {
   /** HTTP requests actually sent, including the SDK's own retries of 5xx and connection errors. */
   sent: number
+  /** Every request beyond a call's first attempt: ours after 429s and the SDK's after 5xx alike. */
+  retries: number
 }
 
 /**
@@ -49,7 +51,7 @@ export class StripeGateway {
   }
 
   counts(): RequestCounts {
-    return {...this.scheduler.stats, sent: this.sent}
+    return {...this.scheduler.stats, sent: this.sent, retries: Math.max(0, this.sent - this.scheduler.stats.calls)}
   }
 
   async close(): Promise<void> {
