@@ -36,25 +36,20 @@ function list<T extends Listed>(ctx: RouteContext, items: Iterable<T>, render: (
   const limit = ctx.params.limit === undefined ? 10 : int(ctx.params.limit, 'limit', 1)
   if (limit > 100) throw invalid('This value must be less than or equal to 100.', 'limit')
   const sorted = [...items].sort((a, b) => b.created - a.created || b.seq - a.seq)
-  let start = 0
-  let end = sorted.length
-  if (ctx.params.starting_after !== undefined) {
-    const after = str(ctx.params.starting_after, 'starting_after')
-    const at = sorted.findIndex((item) => item.id === after)
-    if (at < 0) throw new ApiError(404, 'invalid_request_error', `No such object: '${after}'`, 'resource_missing', 'starting_after')
-    start = at + 1
+  const positionOf = (param: 'starting_after' | 'ending_before') => {
+    const id = str(ctx.params[param], param)
+    const at = sorted.findIndex((item) => item.id === id)
+    if (at < 0) throw new ApiError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing', param)
+    return at
   }
-  let page: T[]
   if (ctx.params.ending_before !== undefined) {
-    const before = str(ctx.params.ending_before, 'ending_before')
-    end = sorted.findIndex((item) => item.id === before)
-    if (end < 0) throw new ApiError(404, 'invalid_request_error', `No such object: '${before}'`, 'resource_missing', 'ending_before')
-    start = Math.max(0, end - limit)
-    page = sorted.slice(start, end)
-    return {object: 'list', data: page.map(render), has_more: start > 0, url: ctx.path}
+    // The page just before the cursor, still newest first.
+    const end = positionOf('ending_before')
+    const start = Math.max(0, end - limit)
+    return {object: 'list', data: sorted.slice(start, end).map(render), has_more: start > 0, url: ctx.path}
   }
-  page = sorted.slice(start, start + limit)
-  return {object: 'list', data: page.map(render), has_more: start + limit < end, url: ctx.path}
+  const start = ctx.params.starting_after === undefined ? 0 : positionOf('starting_after') + 1
+  return {object: 'list', data: sorted.slice(start, start + limit).map(render), has_more: start + limit < sorted.length, url: ctx.path}
 }
 
 function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {

@@ -119,11 +119,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (latency > 0) setTimeout(send, latency)
       else send()
     }
-    const respondError = (error: ApiError, headers: Record<string, string> = {}) =>
-      respond(error.status, JSON.stringify({error: {type: error.type, code: error.code, message: error.message, param: error.param, request_log_url: null, doc_url: error.code ? `https://stripe.com/docs/error-codes/${error.code.replaceAll('_', '-')}` : undefined}}), {
+    const respondError = (error: ApiError) =>
+      respond(error.status, errorBody(error), {
         // The SDK retries 5xx by default (#14); a 501 for unmodelled behaviour must not be retried.
         ...(error.status === 501 ? {'Stripe-Should-Retry': 'false'} : {}),
-        ...headers,
       })
 
     const auth = authenticate(req)
@@ -179,9 +178,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         const message = error instanceof Error ? error.message : String(error)
         return respondError(new ApiError(500, 'api_error', `Emulator bug: ${message}`))
       }
-      status = error.status
-      payload = JSON.stringify({error: {type: error.type, code: error.code, message: error.message, param: error.param}})
       if (error.status === 501) return respondError(error)
+      status = error.status
+      payload = errorBody(error)
     }
     // Stripe saves the result of a request that was processed, errors included (#17).
     if (idempotencyKey) idempotency.set(idempotencyKey, {fingerprint, status, body: payload})
@@ -214,6 +213,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.close(() => resolve())
       }),
   }
+}
+
+/** Stripe's error shape, the same for every error the emulator answers (or replays). */
+function errorBody(error: ApiError): string {
+  const docUrl = error.code ? `https://stripe.com/docs/error-codes/${error.code.replaceAll('_', '-')}` : undefined
+  return JSON.stringify({error: {type: error.type, code: error.code, message: error.message, param: error.param, request_log_url: null, doc_url: docUrl}})
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
