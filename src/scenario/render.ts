@@ -1,4 +1,4 @@
-import {bar, formatTable, formatUsd} from '../render/table.js'
+import {formatTable, formatUsd, mrrChart} from '../render/table.js'
 import type {RunEstimate} from './estimate.js'
 import type {Scenario} from './plan.js'
 
@@ -33,8 +33,7 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
     '',
   )
   out.push('Expected MRR (active + past_due, free plans carry none)')
-  const max = Math.max(...scenario.expected.map((month) => month.mrrCents))
-  for (const month of scenario.expected) out.push(`  ${month.label}  ${formatUsd(month.mrrCents).padStart(10)}  ${bar(month.mrrCents, max)}`)
+  out.push(...mrrChart(scenario.expected.map((month) => ({month: month.label, mrrCents: month.mrrCents}))))
   out.push('')
   const perClock = scenario.customersPerClock
   out.push(`Test clocks: ${scenario.clocks.length} (${perClock} customers each${scenario.customers.length % perClock ? `, the last ${scenario.customers.length % perClock}` : ''})`)

@@ -1,5 +1,5 @@
 import type {SnapshotRow} from '../files/formats.js'
-import {bar, formatTable, formatUsd} from '../render/table.js'
+import {formatTable, formatUsd, mrrChart} from '../render/table.js'
 import type {MonthSummary} from './movements.js'
 
 export type SnapshotFormat = 'table' | 'csv' | 'json'
@@ -22,7 +22,6 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
       summaries.map((s) => [s.month, s.customers, s.active, s.pastDue, s.mrrCents, ...plans.map((plan) => s.mrrByPlan[plan] ?? 0), s.movements.new, s.movements.expansion, s.movements.contraction, s.movements.churn, s.movements.reactivation, s.movements.net]),
     )
   }
-  const max = Math.max(0, ...summaries.map((s) => s.mrrCents))
   const right = (n: number) => Array.from({length: n}, () => 'right' as const)
   return [
     'Subscriptions and MRR by month',
@@ -33,7 +32,7 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
     ),
     '',
     'MRR by month',
-    ...summaries.map((s) => `  ${s.month}  ${formatUsd(s.mrrCents).padStart(10)}  ${bar(s.mrrCents, max)}`),
+    ...mrrChart(summaries),
     '',
     'MRR movements (what moved MRR each month)',
     formatTable(
