@@ -346,7 +346,9 @@ const customerRoutes: Route[] = [
     const clock = ctx.params.test_clock === undefined ? null : str(ctx.params.test_clock, 'test_clock')
     const email = ctx.params.email === undefined ? undefined : str(ctx.params.email, 'email')
     // Listing trap: customers on a test clock are left out unless test_clock is given (#10).
-    return list(ctx, filter(ctx.engine.customers.values(), (c) => c.testClock === clock && (email === undefined || c.email === email)), renderCustomer)
+    // A clock's own index, not a scan of the account: a run lists every clock every month.
+    const candidates = clock ? ctx.engine.customersOnClock(clock) : ctx.engine.customers.values()
+    return list(ctx, filter(candidates, (c) => c.testClock === clock && (email === undefined || c.email === email)), renderCustomer)
   }),
   route('DELETE', '/v1/customers/:id', () => {
     throw notModelled('deleting a customer (delete its test clock instead)')
@@ -545,7 +547,7 @@ const subscriptionRoutes: Route[] = [
     const price = p.price ?? p.plan
     return list(
       ctx,
-      filter(ctx.engine.subscriptions.values(), (sub) =>
+      filter(clock ? ctx.engine.subscriptionsOnClock(clock) : ctx.engine.subscriptions.values(), (sub) =>
         // Listing trap: subscriptions on a test clock are left out unless test_clock is given (#10).
         sub.testClock === clock &&
         (p.customer === undefined || sub.customer === p.customer) &&

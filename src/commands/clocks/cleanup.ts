@@ -29,8 +29,9 @@ waited for first.`
     }
     const {gateway} = this.connect(flags, config.scheduler)
     const clocks = await listClocks(gateway)
-    const selected = flags.all ? clocks : clocks.filter(isSeedClock)
-    const others = clocks.length - clocks.filter(isSeedClock).length
+    const ours = clocks.filter(isSeedClock)
+    const selected = flags.all ? clocks : ours
+    const others = clocks.length - ours.length
     for (const clock of selected) this.say(`  ${clock.id}  ${clock.status.padEnd(16)}  ${clock.name ?? '(no name)'}`)
     if (flags['dry-run'] || selected.length === 0) {
       this.say(`${selected.length} clock${selected.length === 1 ? '' : 's'} ${flags['dry-run'] ? 'would be deleted' : 'to delete'}${!flags.all && others > 0 ? ` (${others} other clocks left alone)` : ''}`)
