@@ -20,8 +20,8 @@ export interface RunTaskHooks {
 /**
  * Phases in order: preflight, cleanup, create, months, save. The run itself is not driven by these
  * tasks: they watch its progress. Clocks move through their months independently, so one
- * "months" task shows a line per month that has started, each with its own count, and months
- * overlap on screen as they do in Stripe. All progress goes to stderr; stdout stays for the result.
+ * "months" task shows every month under way on one line with its own count (`✔ 1–3 · month 4
+ * ▸ 19/20 · month 5 ▸ 1/20`), and months overlap on screen as they do in Stripe. All progress goes to stderr; stdout stays for the result.
  */
 export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, months: number): Listr<unknown, RendererChoice, 'simple'> {
   const stderr = new ProcessOutput(process.stderr, process.stderr)
@@ -34,8 +34,9 @@ export function buildRunTasks(hooks: RunTaskHooks, renderer: RendererChoice, mon
   }
   const count = (phase: Phase) => `${phase.done}/${phase.total}${phase.failed > 0 ? ` (${phase.failed} failed)` : ''}`
   const failure = (phases: Phase[]) => {
-    const clocks = phases.flatMap((phase) => phase.failedClocks)
-    return `${new Set(clocks).size} clock(s) failed: ${[...new Set(clocks)].slice(0, 3).join(', ')}${clocks.length > 3 ? ', …' : ''}`
+    // A failed clock is counted in every later month too: name each once.
+    const clocks = [...new Set(phases.flatMap((phase) => phase.failedClocks))]
+    return `${clocks.length} clock(s) failed: ${clocks.slice(0, 3).join(', ')}${clocks.length > 3 ? ', …' : ''}`
   }
 
   /** Resolves when every named phase is settled; keeps the task's title (and output) current meanwhile. */

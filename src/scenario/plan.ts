@@ -103,6 +103,8 @@ export function planScenario(input: ScenarioInput): Scenario {
   validateScenarioSize(total, months)
   const plans = config.plans
   const planIndex = new Map(plans.map((plan, index) => [plan.key, index]))
+  // Plans are ordered cheapest first, so a neighbour is one plan up or down.
+  const planAt = (key: string, offset = 0): Plan => plans[planIndex.get(key)! + offset]!
   const random = seededRandom(seed)
   const randomInt = (min: number, max: number) => min + Math.floor(random() * (max - min + 1))
 
@@ -115,7 +117,7 @@ export function planScenario(input: ScenarioInput): Scenario {
   const planKeys = shuffle(perPlan.flatMap((count, index) => Array.from({length: count}, () => plans[index]!.key)), random)
   const identities = createIdentities(seed, total)
   const customers: PlannedCustomer[] = planKeys.map((key, index) => {
-    const plan = plans[planIndex.get(key)!]!
+    const plan = planAt(key)
     return {
       index,
       plan: key,
@@ -147,8 +149,8 @@ export function planScenario(input: ScenarioInput): Scenario {
     for (const c of picked) taken.add(c.index)
     return picked.sort((a, b) => a.index - b.index)
   }
-  const paid = (c: PlannedCustomer) => plans[planIndex.get(c.plan)!]!.unitAmount > 0
-  const churnWeight = (c: PlannedCustomer) => plans[planIndex.get(c.plan)!]!.churnWeight
+  const paid = (c: PlannedCustomer) => planAt(c.plan).unitAmount > 0
+  const churnWeight = (c: PlannedCustomer) => planAt(c.plan).churnWeight
   // Failed payments, like cancellations, fall mostly on the cheaper plans.
   const pastDueCustomers = choose('past_due', nPastDue, paid, churnWeight)
   const downgradeCustomers = choose('downgrade', nDown, (c) => c.plan !== bottom)
@@ -161,12 +163,12 @@ export function planScenario(input: ScenarioInput): Scenario {
   const spread = (list: PlannedCustomer[], offset: number) => shuffle(list, random).map((c, i) => ({c, month: 1 + ((i + offset) % months)}))
   const events: PlannedEvent[] = []
   for (const {c, month} of spread(upgradeCustomers, 0)) {
-    const plan = plans[planIndex.get(c.plan)!]!
+    const plan = planAt(c.plan)
     const canChangePlan = c.plan !== top
     const canAddScreens = c.screens < plan.screens.max
     const byPlan = canChangePlan && (!canAddScreens || random() < config.events.planUpgradeShare)
     if (byPlan) {
-      const next = plans[planIndex.get(c.plan)! + 1]!
+      const next = planAt(c.plan, +1)
       events.push({month, customer: c.index, kind: 'upgrade', change: 'plan', from: {plan: c.plan, screens: c.screens}, to: {plan: next.key, screens: clampScreens(c.screens, next)}})
     } else {
       const extra = randomInt(1, Math.max(1, Math.ceil((plan.screens.max - c.screens) / 2)))
@@ -174,7 +176,7 @@ export function planScenario(input: ScenarioInput): Scenario {
     }
   }
   for (const {c, month} of spread(downgradeCustomers, 1)) {
-    const previous = plans[planIndex.get(c.plan)! - 1]!
+    const previous = planAt(c.plan, -1)
     events.push({month, customer: c.index, kind: 'downgrade', from: {plan: c.plan, screens: c.screens}, to: {plan: previous.key, screens: clampScreens(c.screens, previous)}})
   }
   for (const {c, month} of spread(cancelCustomers, 2)) events.push({month, customer: c.index, kind: 'cancel', from: {plan: c.plan, screens: c.screens}})
