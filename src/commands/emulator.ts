@@ -21,6 +21,7 @@ export default class Emulator extends Command {
   static summary = 'Run a local Stripe test-mode emulator: test clocks, subscriptions, invoices and renewals, offline'
 
   static description = `Any Stripe SDK or tool pointed at the printed URL works unchanged (a test key like sk_test_anything is accepted).
+
 State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model is refused with a 501 naming it, never guessed.`
 
   static examples = [
