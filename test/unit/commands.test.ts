@@ -69,3 +69,14 @@ describe('commands', () => {
     }
   })
 })
+
+describe('emulator command', () => {
+  it('is a BaseCommand: a bad flag value is a usage error, exit 2 with --json, before anything listens', async () => {
+    const {default: Emulator} = await import('../../src/commands/emulator.js')
+    for (const argv of [['--latency', 'abc'], ['--fault-rate', '2'], ['--port', '70000']]) {
+      const result = await runCommand(Emulator, [...argv, '--json'])
+      expect(result.exitCode, argv.join(' ')).toBe(2)
+      expect(JSON.parse(result.stdout)).toMatchObject({error: {exitCode: 2}})
+    }
+  })
+})
