@@ -12,9 +12,9 @@ export interface CurrencyMonth {
   currency: string
   mrr: number
   movements: MovementTotals
-  /** Customers with MRR in this currency. */
-  activeSubscribers: number
-  /** MRR ÷ active subscribers, in minor units, unrounded; null with no subscriber. */
+  /** Customers with MRR in this currency, at the previous reading and now, and what moved between. */
+  subscribers: {starting: number; new: number; reactivated: number; churned: number; ending: number; churnRate: number | null}
+  /** MRR ÷ active subscribers (ending), in minor units, unrounded; null with no subscriber. */
   arpu: number | null
   byPlan: Array<{plan: string; mrr: number; customers: number}>
 }
@@ -53,8 +53,8 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
     const started = [...active].filter((customer) => !activeBefore.has(customer))
     const reactivated = started.filter((customer) => everActive.has(customer)).length
     const churned = [...activeBefore].filter((customer) => !active.has(customer)).length
-    const denominator = activeBefore.size + started.length
-    const subscribers: SubscriberMonth = {active: active.size, new: started.length - reactivated, reactivated, churned, churnRate: denominator === 0 ? null : churned / denominator}
+    const base = activeBefore.size + started.length
+    const subscribers: SubscriberMonth = {active: active.size, new: started.length - reactivated, reactivated, churned, churnRate: base === 0 ? null : churned / base}
     for (const customer of active) everActive.add(customer)
     activeBefore = active
 
@@ -64,12 +64,16 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
       const counted = items.filter((item) => item.currency === currency && item.excluded === null)
       const mrr = rows.reduce((sum, row) => sum + row.mrr, 0)
       const activeHere = rows.filter((row) => row.mrr > 0).length
+      const count = (movement: string) => rows.filter((row) => row.movement === movement).length
+      const starting = rows.filter((row) => row.previous_mrr > 0).length
+      const moved = {new: count('new'), reactivated: count('reactivation'), churned: count('churn')}
+      const denominator = starting + moved.new + moved.reactivated
       const plans = groupBy(counted, (item) => item.plan)
       return {
         currency,
         mrr,
         movements: sumMovements(rows),
-        activeSubscribers: activeHere,
+        subscribers: {starting, ...moved, ending: activeHere, churnRate: denominator === 0 ? null : moved.churned / denominator},
         arpu: activeHere === 0 ? null : mrr / activeHere,
         byPlan: [...plans].map(([plan, planItems]) => ({plan, mrr: planItems.reduce((sum, item) => sum + item.mrr, 0), customers: new Set(planItems.map((item) => item.customer_id)).size})),
       }
