@@ -52,7 +52,7 @@ export function customerMovements(months: readonly string[], items: readonly Led
     const seen = new Set<string>()
     const paidThisMonth: string[] = []
     for (const [k, total] of [...current, ...previous]) {
-      if (seen.has(k)) continue
+      if (seen.has(k) || (!current.has(k) && total.mrr === 0)) continue
       seen.add(k)
       const was = previous.get(k)?.mrr ?? 0
       const now = current.get(k)?.mrr ?? 0
