@@ -6,6 +6,7 @@ import {type LedgerItemRow, LedgerFileSchema} from '../../src/files/ledger.js'
 import {defaultMrrDefinitions, MrrDefinitionsSchema} from '../../src/ledger/definitions.js'
 import {monthMetrics} from '../../src/ledger/metrics.js'
 import {ledgerItemRows} from '../../src/ledger/mrr.js'
+import {monthReading} from '../../src/ledger/reading.js'
 import {buildLedger, sumMovements} from '../../src/ledger/movements.js'
 import {ledgerFromSnapshots, snapshotRowsFromLedger} from '../../src/ledger/snapshot-rows.js'
 import {type SubscriptionSpec, subscription} from '../helpers/stripe-objects.js'
@@ -148,5 +149,19 @@ describe('sub_snapshots.json from the ledger', () => {
   it('refuses to write another currency into the file without a rate, naming it', () => {
     const items = history({'2026-01': [monthly('e', 'sub_e', 1000, 1, {currency: 'eur'})]})
     expect(() => snapshotRowsFromLedger(items, definitions)).toThrow(/sub_e is in eur: give an fxRates entry for eur/)
+  })
+})
+
+describe('a month\'s reading', () => {
+  it('keeps an ended subscription only in the month it ended', () => {
+    const previousAt = Date.parse('2026-01-28T00:00:00Z') / 1000
+    const endedNow = {...subscription(monthly('a', 'sub_now', 1000, 1, {status: 'canceled'})), ended_at: previousAt + 86_400}
+    const endedBefore = {...subscription(monthly('b', 'sub_before', 1000, 1, {status: 'canceled'})), ended_at: previousAt - 86_400}
+    const live = subscription(monthly('c', 'sub_live', 1000))
+    const rows = monthReading([endedNow, endedBefore, live], {month: '2026-02', at: previousAt + 31 * 86_400, previousAt, definitions})
+    expect(rows.map((row) => [row.subscription_id, row.status, row.excluded, row.mrr])).toEqual([
+      ['sub_now', 'canceled', 'canceled', 0],
+      ['sub_live', 'active', null, 1000],
+    ])
   })
 })
