@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {EXPORT_FILES, type ExportResult, writeExports} from '../../ledger/exports.js'
 
 export default class SnapshotsExport extends BaseCommand<ExportResult> {
@@ -11,6 +11,8 @@ export default class SnapshotsExport extends BaseCommand<ExportResult> {
 Amounts are in major units of each row's currency. Column names are ours: Stripe does not publish its own (see the README).`
 
   static examples = ['<%= config.bin %> snapshots export', '<%= config.bin %> snapshots export --out-dir ./config --json']
+
+  static flags = {...outDirFlags}
 
   async run(): Promise<ExportResult> {
     const {flags} = await this.parse(SnapshotsExport)

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {REPORT_FILE_NAME, type ReportResult, writeReport} from '../../snapshots/report/write.js'
 
 export default class SnapshotsReport extends BaseCommand<ReportResult> {
@@ -10,6 +10,8 @@ customer-level table, per currency. The page needs no network: data and charting
 your own dashboard to compare.`
 
   static examples = ['<%= config.bin %> snapshots report', '<%= config.bin %> snapshots report --out-dir ./config --json']
+
+  static flags = {...outDirFlags}
 
   async run(): Promise<ReportResult> {
     const {flags} = await this.parse(SnapshotsReport)
