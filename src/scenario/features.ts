@@ -130,7 +130,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const intervalOf = new Map<number, 'year'>()
   for (const c of pick('yearly', 'yearly.customers', count(config.yearly?.customers), (c) => paid(c) && yearlyOk(c))) intervalOf.set(c.index, 'year')
   const intervalFor = (c: PlannedCustomer) => intervalOf.get(c.index) ?? 'month'
-  const anchorOf = (c: PlannedCustomer) => (trialOf.get(c.index) === 'converts' ? trialEnd : startTime)
+  const anchorOf = (c: PlannedCustomer) => (trialOf.has(c.index) ? trialEnd : startTime)
 
   // Stories: one per customer, on customers the base plan and stopping trials left alone. A
   // converting trial's story starts the month after its trial ends.
