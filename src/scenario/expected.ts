@@ -70,7 +70,15 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
       },
     ]
   })
-  const isFree = (plan: string) => config.plans.find((p) => p.key === plan)!.unitAmount === 0
+  const freePlans = new Set(config.plans.filter((plan) => plan.unitAmount === 0).map((plan) => plan.key))
+  const isFree = (plan: string) => freePlans.has(plan)
+  const unitAmounts = new Map<string, number>()
+  const unitAmount = (sub: PlannedSubscription) => {
+    const key = `${sub.plan}:${sub.interval}:${sub.currency}`
+    let amount = unitAmounts.get(key)
+    if (amount === undefined) unitAmounts.set(key, (amount = unitAmountFor(config, sub.plan, sub.interval, sub.currency)))
+    return amount
+  }
   const byMonth = groupBy(events, (event) => event.month)
   const expected: ExpectedMonth[] = []
   for (let month = 0; month <= months; month++) {
@@ -133,7 +141,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
       settle(list, at, month)
       for (const sub of list) {
         if (sub.status === 'canceled') continue
-        const [row] = ledgerItemRows(toStripe(sub, config), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
+        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
         const mrr = row!.mrr
         byCurrency[sub.currency] = (byCurrency[sub.currency] ?? 0) + mrr
         if (row!.mrr_reporting === null) {
@@ -175,8 +183,7 @@ function settle(list: PlannedSubscription[], at: number, readingMonth?: number):
  * The planned subscription in the shape Stripe returns it, with the fields the ledger's MRR reads
  * (src/ledger/mrr.ts); the rest of Stripe's object is not needed and not invented.
  */
-function toStripe(sub: PlannedSubscription, config: Config): Stripe.Subscription {
-  const unitAmount = unitAmountFor(config, sub.plan, sub.interval, sub.currency)
+function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config): Stripe.Subscription {
   const coupon = sub.discount ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
   const discounts = coupon
     ? [

@@ -110,6 +110,8 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   // Trials: paid customers whose history has no failed renewal (a trial moves the renewal day, #43, #47).
   const trialDays = config.trials?.days ?? 0
   const trialEnd = startTime + trialDays * DAY
+  const trialEndMonth = monthOf(trialEnd, startTime)
+  const firstBaseMonthAfterTrial = boundary(trialEndMonth) > trialEnd ? trialEndMonth : trialEndMonth + 1
   const trialOf = new Map<number, 'converts' | 'stops'>()
   const noTrial = (c: PlannedCustomer) => !trialOf.has(c.index)
   const stopping = pick('stopping_trial', 'trials.stopping', count(config.trials?.stopping), (c) => paid(c) && !story.has(c.index))
@@ -118,7 +120,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     story.set(c.index, 'stopping_trial')
   }
   // A converting trial's base event must come after its trial has ended.
-  const converting = pick('converting_trial', 'trials.converting', count(config.trials?.converting), (c) => paid(c) && noTrial(c) && (baseEventOf.get(c.index)?.kind ?? 'none') !== 'past_due' && (!baseEventOf.has(c.index) || boundary(baseEventOf.get(c.index)!.month) > trialEnd))
+  const converting = pick('converting_trial', 'trials.converting', count(config.trials?.converting), (c) => paid(c) && noTrial(c) && (baseEventOf.get(c.index)?.kind ?? 'none') !== 'past_due' && (baseEventOf.get(c.index)?.month ?? Infinity) >= firstBaseMonthAfterTrial)
   for (const c of converting) trialOf.set(c.index, 'converts')
 
   // Yearly: paid customers; a failed renewal needs a renewal inside the run, and there is no yearly free price.
@@ -134,7 +136,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
 
   // Stories: one per customer, on customers the base plan and stopping trials left alone. A
   // converting trial's story starts the month after its trial ends.
-  const firstStoryMonth = (c: PlannedCustomer) => (trialOf.has(c.index) ? monthOf(trialEnd, startTime) + 1 : 1)
+  const firstStoryMonth = (c: PlannedCustomer) => (trialOf.has(c.index) ? trialEndMonth + 1 : 1)
   const free = (c: PlannedCustomer) => !story.has(c.index) && firstStoryMonth(c) <= months
   const claim = (kind: Story, hint: string, n: number, eligible: (c: PlannedCustomer) => boolean) => {
     const picked = pick(kind, hint, n, (c) => free(c) && eligible(c))
@@ -216,6 +218,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const couponOf = new Map<number, {id: string; month: number; via: 'coupon' | 'promotion_code'}>()
   const currencyFor = (c: PlannedCustomer) => currencyOf.get(c.index) ?? planAt(c.plan).currency
   for (const coupon of config.coupons ?? []) {
+    if (coupon.month > months) throw new UsageError(`coupon ${coupon.id} is added in month ${coupon.month}, after the run's ${months} months: lower its month or raise --months`)
     const owner = coupon.amountOff === undefined ? undefined : (coupon.currency ?? plans[0]!.currency)
     const picked = pick(`coupon_${coupon.id}`, `coupons (${coupon.id}).customers`, count(coupon.customers), (c) => paid(c) && !couponOf.has(c.index) && couponFits(coupon, {owner, currency: currencyFor(c), story: story.get(c.index), baseKind: baseEventOf.get(c.index)?.kind, trial: trialOf.get(c.index), interval: intervalFor(c)}))
     const via = coupon.promotionCode ? 'promotion_code' : 'coupon'
@@ -227,8 +230,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
 
   // Trials end on Stripe's schedule: shown on the calendar, no request.
   for (const [index, outcome] of trialOf) {
-    const month = monthOf(trialEnd, startTime)
-    if (month <= months) events.push({month, customer: index, kind: 'trial_end', from: state(customers[index]!), subscription: 0, at: trialEnd, day: new Date(trialEnd * 1000).getUTCDate(), outcome})
+    if (trialEndMonth <= months) events.push({month: trialEndMonth, customer: index, kind: 'trial_end', from: state(customers[index]!), subscription: 0, at: trialEnd, day: new Date(trialEnd * 1000).getUTCDate(), outcome})
   }
 
   for (const c of customers) {

@@ -50,6 +50,12 @@ describe('scenario config', () => {
     expect(issues({currencies: {eur: {customers: 10, amounts: {nope: 1}, priceFactor: 1}}})).toMatch(/currencies\.eur\.amounts\.nope: no plan "nope"/)
   })
 
+  it('a coupon added after the run\'s last month (--months shorter than the config\'s) is a usage error', () => {
+    const config = ConfigSchema.parse({months: 6, coupons: [{id: 'later', percentOff: 10, duration: 'forever', customers: 5, month: 5}]})
+    expect(() => plan(config, 100, 1, 4)).toThrow(/coupon later is added in month 5, after the run's 4 months/)
+    expect(plan(config, 100, 1, 5).events.filter((e) => e.kind === 'discount')).toHaveLength(5)
+  })
+
   it('a switch to yearly needs yearly prices', () => {
     expect(issues({changes: {toYearly: 2}})).toMatch(/switching to yearly needs yearly prices/)
     expect(issues({changes: {toYearly: 2}, yearly: {customers: 0}})).toBe('')
