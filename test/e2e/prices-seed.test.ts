@@ -122,6 +122,14 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect(errorLine(run.stderr)).toMatch(new RegExp(`Invalid config in ${join(cwd, '.stripe-seedrc.json').replaceAll('/', '\\/')}: plans\\.0\\.unitAmount: .*expected number`))
   })
 
+  it('a JS config with a syntax error: exit 1 naming the file and the SyntaxError, not a loader error', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, 'stripe-seed.config.mjs'), 'export default {customers: 10,,}\n')
+    const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
+    expect(run.code).toBe(1)
+    expect(errorLine(run.stderr)).toBe(`Error: Cannot read config ${join(cwd, 'stripe-seed.config.mjs')}: SyntaxError: Unexpected token ','`)
+  })
+
   it('an unwritable out-dir: exit 1, and no temporary file is left behind', async () => {
     if (process.getuid?.() === 0) {
       // root ignores permissions: make the out-dir path a file instead, which nobody can write into.

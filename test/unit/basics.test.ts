@@ -171,6 +171,31 @@ describe('config', () => {
     await expect(loadConfig({cwd, explicitPath: 'nope.json'})).rejects.toThrow(`Config file not found: ${join(cwd, 'nope.json')}`)
   })
 
+  it('a syntax error names the file, line, column and reason: JSON, YAML, package.json', async () => {
+    const cwd = await tempDir()
+    const cases: Array<[string, string, string]> = [
+      ['.stripe-seedrc.json', '{\n  "customers": 10,\n  "months": 6,,\n}\n', 'line 3, column 15: Expected double-quoted property name'],
+      ['torn.json', '{"customers": 10', 'line 1, column 17: Expected \',\' or \'}\' after property value'],
+      ['bad.yaml', 'customers: 10\n  months: 6\n', 'line 2, column 9: bad indentation of a mapping entry'],
+    ]
+    for (const [file, text, cause] of cases) {
+      await writeFile(join(cwd, file), text)
+      await expect(loadConfig({cwd, explicitPath: file})).rejects.toThrow(`Cannot read config ${join(cwd, file)}: ${cause}`)
+    }
+    const withPackage = await tempDir()
+    await writeFile(join(withPackage, 'package.json'), '{"name": "x",\n "stripe-seed": {,}}')
+    await expect(loadConfig({cwd: withPackage})).rejects.toThrow(`Cannot read config ${join(withPackage, 'package.json')}: line 2, column 18: Expected property name or '}'`)
+  })
+
+  it('refuses plans out of price order: an "upgrade" must never lower the price', async () => {
+    const cwd = await tempDir()
+    const [free, standard, proPlus] = DEFAULT_PLANS
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: [free, {...standard, unitAmount: 2000}, proPlus]}))
+    await expect(loadConfig({cwd})).rejects.toThrow('plans.2: "pro_plus" (1500) is cheaper than "standard" (2000) listed before it: list plans cheapest first, as an upgrade moves one plan up')
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: [free, standard, {...proPlus, unitAmount: 1000}]}))
+    expect((await loadConfig({cwd})).config.plans.map((plan) => plan.unitAmount)).toEqual([0, 1000, 1000])
+  })
+
   it('refuses event counts the reference customers cannot carry', async () => {
     const cwd = await tempDir()
     await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({events: {upgrades: 90, downgrades: 5, cancellations: 8, pastDue: 5}}))
