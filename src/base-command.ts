@@ -99,7 +99,7 @@ export abstract class BaseCommand<T> extends Command {
       // oclif's own usage errors (unknown flag, bad value, exclusive flags) carry their exit code (2) here.
       const exit = (error as Partial<Interfaces.OclifError>).oclif?.exit
       if (exit !== undefined) process.exitCode = exit
-      // oclif echoes what it could not parse (`Unexpected argument: sk_test_…` after a mistyped --api-key).
+      // oclif echoes what it could not parse (`Unexpected argument: sk_test_…` when a key lands where no argument goes).
       error.message = maskKeys(error.message)
       return super.catch(error)
     }
