@@ -149,6 +149,28 @@ export const ConfigSchema = z
       if (keys.has(plan.key)) ctx.addIssue({code: 'custom', path: ['plans', index, 'key'], message: `duplicate plan key "${plan.key}"`})
       keys.add(plan.key)
     }
+    // Upgrades move one plan up and downgrades one down, so the list's order is the price order.
+    for (const [index, plan] of config.plans.entries()) {
+      const before = config.plans[index - 1]
+      if (before && plan.unitAmount < before.unitAmount) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['plans', index],
+          message: `"${plan.key}" (${plan.unitAmount}) is cheaper than "${before.key}" (${before.unitAmount}) listed before it: list plans cheapest first, as an upgrade moves one plan up`,
+        })
+      }
+    }
+    // The same order in every other currency a customer may pay in.
+    for (const [currency, entry] of Object.entries(config.currencies ?? {})) {
+      for (const [index, plan] of config.plans.entries()) {
+        const before = config.plans[index - 1]
+        const amount = planAmount(config, plan, currency)
+        const previous = before && planAmount(config, before, currency)
+        if (before && entry && amount !== undefined && previous !== undefined && amount < previous) {
+          ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', plan.key], message: `"${plan.key}" (${amount}) is cheaper in ${currency} than "${before.key}" (${previous}) listed before it: keep the plans' price order in every currency`})
+        }
+      }
+    }
     // One currency per customer (Stripe's rule): every plan a customer can move to needs a price in their currency.
     for (const currency of customerCurrencies(config)) {
       for (const [index, plan] of config.plans.entries()) {
