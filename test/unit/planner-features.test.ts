@@ -48,6 +48,8 @@ describe('scenario config', () => {
     expect(issues({plans, currencies: {eur: {customers: 0, priceFactor: 0.9}, usd: {customers: 0, amounts: {enterprise: 5000}}}})).toBe('')
     expect(issues({currencies: {eur: {customers: 10, amounts: {standard: 900}}}})).toMatch(/plan "pro_plus" has no price in eur/)
     expect(issues({currencies: {eur: {customers: 10, amounts: {nope: 1}, priceFactor: 1}}})).toMatch(/currencies\.eur\.amounts\.nope: no plan "nope"/)
+    // Upgrades move one plan up in every currency: the price order holds in each.
+    expect(issues({currencies: {eur: {customers: 10, amounts: {engage: 1000}, priceFactor: 1}}})).toMatch(/"engage" \(1000\) is cheaper in eur than "pro_plus" \(1500\)/)
   })
 
   it('a coupon added after the run\'s last month (--months shorter than the config\'s) is a usage error', () => {
