@@ -157,7 +157,11 @@ export const PAGE_SCRIPT = `
     table.appendChild(body);
   }
   function renderCustomers(c) {
-    var rows = (model.customers[state.month] || []).filter(function (r) { return r.currency === c; });
+    var packed = model.customers, rows = (packed.months[state.month] || []).map(function (cells) {
+      var row = {};
+      packed.columns.forEach(function (column, i) { row[column] = packed.text.indexOf(column) >= 0 ? packed.strings[cells[i]] : cells[i]; });
+      return row;
+    }).filter(function (r) { return r.currency === c; });
     document.getElementById('customers-title').textContent = 'Customers · ' + state.month + ' · ' + rows.length + ' in ' + c.toUpperCase();
     var table = document.getElementById('customers-table'); table.innerHTML = '';
     header(table, [{label: 'Customer', text: true}, {label: 'Plan', text: true}, {label: 'Status', text: true}, {label: 'Interval', text: true}, 'Quantity', {label: 'Discounts', text: true}, {label: 'Trial', text: true}, 'MRR before', 'MRR', 'Change', {label: 'Movement', text: true}]);
