@@ -72,6 +72,13 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     expect(read(one({unitAmount: 1000}, {cancelAt: AT + 40 * DAY}))[0]!.excluded).toBe('scheduled_cancellation')
   })
 
+  it('refuses what it does not model, naming it: a status Stripe may add, a tiered price', () => {
+    expect(() => read(one({unitAmount: 1000}, {status: 'on_hold' as SubscriptionSpec['status']}))).toThrow(/sub_1 has status "on_hold", which stripe-seed's MRR does not model/)
+    const tiered = subscription(one({unitAmount: 1000}))
+    tiered.items.data[0]!.price = {...tiered.items.data[0]!.price, billing_scheme: 'tiered'}
+    expect(() => ledgerItemRows(tiered, {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})})).toThrow(/is tiered/)
+  })
+
   describe('discounts (#98, #56)', () => {
     const forever = coupon({id: 'half_forever', percent_off: 50, duration: 'forever'})
     const repeating = coupon({id: 'twenty_3m', percent_off: 20, duration: 'repeating', duration_in_months: 3})
