@@ -106,6 +106,14 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
       expect(read(future)[0]).toMatchObject({mrr: 1000, discounts: []})
     })
 
+    it('a discount naming its coupon by id (clover) reads the coupon from the context', () => {
+      const byId = {...discount(forever, AT - DAY), source: {type: 'coupon' as const, coupon: forever.id}}
+      const sub = subscription(one({unitAmount: 1000}, {discounts: [byId]}))
+      const context = {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})}
+      expect(ledgerItemRows(sub, {...context, coupons: new Map([[forever.id, forever]])})[0]!.mrr).toBe(500)
+      expect(() => ledgerItemRows(sub, context)).toThrow(/coupon of discount di_half_forever is neither expanded nor given/)
+    })
+
     it('an amount off comes off once per billing period: 12 USD off a yearly 120 USD is 9 USD a month', () => {
       const amount = coupon({id: 'twelve_off', amount_off: 1200, currency: 'usd', duration: 'repeating', duration_in_months: 12})
       const spec = one({unitAmount: 12_000, interval: 'year'}, {discounts: [discount(amount, AT - DAY, AT + 300 * DAY)]})
