@@ -31,6 +31,8 @@ export interface CurrencySeries {
   activeSubscribers: number[]
   arpu: Array<number | null>
   churnRate: Array<number | null>
+  trialsStarted: number[]
+  trialsConverted: number[]
   plans: string[]
   mrrByPlan: Record<string, number[]>
   customersByPlan: Record<string, number[]>
@@ -68,6 +70,8 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
       activeSubscribers: months.map((m) => m?.subscribers.ending ?? 0),
       arpu: months.map((m) => (m?.arpu === null || m?.arpu === undefined ? null : Math.round(m.arpu))),
       churnRate: months.map((m) => m?.subscribers.churnRate ?? null),
+      trialsStarted: months.map((m) => m?.trials.started ?? 0),
+      trialsConverted: months.map((m) => m?.trials.converted ?? 0),
       plans,
       mrrByPlan: planSeries('mrr'),
       customersByPlan: planSeries('customers'),
