@@ -102,7 +102,7 @@ function exclusion(subscription: Stripe.Subscription, item: Stripe.SubscriptionI
   // #99: by default Stripe stops counting at the request; accounts may choose the period end.
   if (definitions.scheduledCancellation === 'at_request' && (subscription.cancel_at_period_end || subscription.cancel_at !== null)) return 'scheduled_cancellation'
   if (item.price.recurring?.usage_type === 'metered') return 'metered' // #97
-  if (item.price.unit_amount === 0 || unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
+  if (unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
   // A 100 % forever discount leaves a paid plan at 0: it carries no MRR, like a free plan.
   return unitMrr === 0 && item.quantity !== 0 ? 'free' : null
 }
