@@ -194,7 +194,7 @@ export const PAGE_SCRIPT = `
   fill(monthSelect, model.months, model.months, state.month);
   currencySelect.addEventListener('change', function () { state.currency = currencySelect.value; render(); });
   monthSelect.addEventListener('change', function () { state.month = monthSelect.value; render(); });
-  if (model.months.length === 0) { document.getElementById('kpis').textContent = 'No months in the ledger.'; window.reportReady = true; return; }
+  if (model.months.length === 0 || model.currencies.length === 0) { document.getElementById('kpis').textContent = 'No subscriptions in the ledger yet.'; window.reportReady = true; return; }
   render();
 })();
 `
