@@ -22,6 +22,7 @@ export const MrrDefinitionsSchema = z
     // Stripe does not say how it maps weeks and days onto a month (#97): ours is a year's worth / 12.
     weeksPerMonth: z.number().positive().default(52 / 12).describe('months of a week-interval price = interval_count / weeksPerMonth'),
     daysPerMonth: z.number().positive().default(365 / 12).describe('months of a day-interval price = interval_count / daysPerMonth'),
+    // The run sets it to the config's plan currency: a ledger in eur with usd here would have no sub_snapshots.json without a rate.
     reportingCurrency: z.string().regex(/^[a-z]{3}$/).default('usd').describe('the currency of totals across currencies, and of sub_snapshots.json'),
     fxRates: z
       .record(z.string().regex(/^[a-z]{3}$/), z.number().positive())

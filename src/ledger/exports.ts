@@ -35,7 +35,7 @@ export function customerChangesCsv(ledger: LedgerFile): string {
   )
 }
 
-/** "Subscription metrics summary": the MRR and active-subscriber roll-forwards per month and currency, ARPU and churn rate. */
+/** "Subscription metrics summary": the MRR and active-subscriber roll-forwards per month and currency, trials, ARPU and churn rate. */
 export function summaryCsv(ledger: LedgerFile): string {
   const rows = monthMetrics(ledger).flatMap((month) =>
     month.currencies.map((c) => {
@@ -55,13 +55,15 @@ export function summaryCsv(ledger: LedgerFile): string {
         c.subscribers.reactivated,
         c.subscribers.churned,
         c.subscribers.ending,
+        c.trials.started,
+        c.trials.converted,
         c.arpu === null ? '' : m(Math.round(c.arpu)),
         c.subscribers.churnRate === null ? '' : c.subscribers.churnRate.toFixed(4),
       ]
     }),
   )
   return toCsv(
-    ['month', 'currency', 'starting_mrr', 'new_mrr', 'expansion_mrr', 'reactivation_mrr', 'contraction_mrr', 'churned_mrr', 'ending_mrr', 'starting_active_subscribers', 'new_subscribers', 'reactivated_subscribers', 'churned_subscribers', 'ending_active_subscribers', 'arpu', 'subscriber_churn_rate'],
+    ['month', 'currency', 'starting_mrr', 'new_mrr', 'expansion_mrr', 'reactivation_mrr', 'contraction_mrr', 'churned_mrr', 'ending_mrr', 'starting_active_subscribers', 'new_subscribers', 'reactivated_subscribers', 'churned_subscribers', 'ending_active_subscribers', 'new_trials', 'trial_conversions', 'arpu', 'subscriber_churn_rate'],
     rows,
   )
 }

@@ -14,6 +14,12 @@ export interface CurrencyMonth {
   movements: MovementTotals
   /** Customers with MRR in this currency, at the previous reading and now, and what moved between. */
   subscribers: {starting: number; new: number; reactivated: number; churned: number; ending: number; churnRate: number | null}
+  /**
+   * Trials: subscriptions trialing at this reading that were not at the previous one, and those
+   * trialing at the previous reading that now count towards MRR (Stripe's trial conversion also asks
+   * for a paid invoice, which the ledger does not read: ours is the status at the reading).
+   */
+  trials: {started: number; converted: number}
   /** MRR ÷ active subscribers (ending), in minor units, unrounded; null with no subscriber. */
   arpu: number | null
   byPlan: Array<{plan: string; mrr: number; customers: number}>
@@ -44,6 +50,7 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
   const customersByMonth = groupBy(ledger.customers, (row) => row.month)
   const everActive = new Set<string>()
   let activeBefore = new Set<string>()
+  let trialingBefore = new Set<string>()
   return ledger.months.map((month) => {
     const items = itemsByMonth.get(month) ?? []
     const customerRows = customersByMonth.get(month) ?? []
@@ -58,6 +65,10 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
     for (const customer of active) everActive.add(customer)
     activeBefore = active
 
+    const trialing = new Set(items.filter((item) => item.status === 'trialing').map((item) => item.subscription_id))
+    const trialsBefore = trialingBefore
+    trialingBefore = trialing
+
     const currencies = [...new Set([...items.map((i) => i.currency), ...customerRows.map((r) => r.currency)])].sort()
     const perCurrency = currencies.map((currency): CurrencyMonth => {
       const rows = customerRows.filter((row) => row.currency === currency)
@@ -69,11 +80,17 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
       const moved = {new: count('new'), reactivated: count('reactivation'), churned: count('churn')}
       const denominator = starting + moved.new + moved.reactivated
       const plans = groupBy(counted, (item) => item.plan)
+      const subscriptionsHere = (list: typeof items) => new Set(list.filter((item) => item.currency === currency).map((item) => item.subscription_id))
+      const trials = {
+        started: [...subscriptionsHere(items.filter((item) => item.status === 'trialing'))].filter((id) => !trialsBefore.has(id)).length,
+        converted: [...subscriptionsHere(counted.filter((item) => item.mrr > 0))].filter((id) => trialsBefore.has(id)).length,
+      }
       return {
         currency,
         mrr,
         movements: sumMovements(rows),
         subscribers: {starting, ...moved, ending: activeHere, churnRate: denominator === 0 ? null : moved.churned / denominator},
+        trials,
         arpu: activeHere === 0 ? null : mrr / activeHere,
         byPlan: [...plans].map(([plan, planItems]) => ({plan, mrr: planItems.reduce((sum, item) => sum + item.mrr, 0), customers: new Set(planItems.map((item) => item.customer_id)).size})),
       }

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe'
 
 import {UserError} from '../errors.js'
-import type {LedgerDiscount, LedgerItemRow} from '../files/ledger.js'
+import {EXCLUSIONS, type LedgerDiscount, type LedgerItemRow} from '../files/ledger.js'
 import {type MrrDefinitions, minorUnitRate} from './definitions.js'
 
 /**
@@ -95,13 +95,20 @@ export function ledgerItemRows(subscription: Stripe.Subscription, context: Readi
 
 function exclusion(subscription: Stripe.Subscription, item: Stripe.SubscriptionItem, definitions: MrrDefinitions, unitMrr: number): LedgerItemRow['excluded'] {
   const {status} = subscription
-  if (!COUNTED_STATUSES.has(status)) return status as LedgerItemRow['excluded']
+  if (!COUNTED_STATUSES.has(status)) {
+    if (!isExclusion(status)) throw new UserError(`Subscription ${subscription.id} has status "${status}", which stripe-seed's MRR does not model`)
+    return status
+  }
   // #99: by default Stripe stops counting at the request; accounts may choose the period end.
   if (definitions.scheduledCancellation === 'at_request' && (subscription.cancel_at_period_end || subscription.cancel_at !== null)) return 'scheduled_cancellation'
   if (item.price.recurring?.usage_type === 'metered') return 'metered' // #97
-  if (item.price.unit_amount === 0 || unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
+  if (unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
   // A 100 % forever discount leaves a paid plan at 0: it carries no MRR, like a free plan.
   return unitMrr === 0 && item.quantity !== 0 ? 'free' : null
+}
+
+function isExclusion(status: string): status is NonNullable<LedgerItemRow['excluded']> {
+  return (EXCLUSIONS as readonly string[]).includes(status)
 }
 
 /** The list price per unit per period, in the subscription's currency (a multi-currency price carries the others in currency_options). */

@@ -4,11 +4,12 @@ import type {LedgerItemRow} from '../files/ledger.js'
 import {type ReadingContext, ledgerItemRows} from './mrr.js'
 
 /**
- * What the run asks Stripe for when it reads a month for the ledger: subscriptions with their
- * discounts and those discounts' coupons (four levels, Stripe's expansion limit). Item-level
- * discounts' coupons would be six levels deep: pass them in the context's `coupons`.
+ * What the run asks Stripe for when it reads a month for the ledger: subscriptions with their own
+ * and their items' discounts as objects (four levels, Stripe's expansion limit). Since clover a
+ * discount names its coupon by id (stripe-facts #37): pass the run's coupons in the context's
+ * `coupons` (listed once; an expanded `source.coupon` is used as well when present).
  */
-export const LEDGER_SUBSCRIPTION_EXPAND = ['data.discounts.source.coupon'] as const
+export const LEDGER_SUBSCRIPTION_EXPAND = ['data.discounts', 'data.items.data.discounts'] as const
 
 /**
  * One month's ledger rows from the subscriptions Stripe listed (`status: 'all'`). A subscription

@@ -17,6 +17,7 @@ import {buildLedger} from './movements.js'
  *   without a rate there is no honest number to write, and the mapping refuses.
  * - Rows are the items of active and past_due subscriptions that count, plus free plans (0), as
  *   before; trialing, ended, metered and scheduled-to-cancel items carry no MRR and are left out.
+ *   One row per item: a subscription with two items (stripe-seed makes none) would have two rows.
  */
 export function snapshotRowsFromLedger(items: readonly LedgerItemRow[], definitions: MrrDefinitions): SnapshotRow[] {
   const rows: SnapshotRow[] = []

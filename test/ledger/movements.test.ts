@@ -3,11 +3,12 @@ import {describe, expect, it} from 'vitest'
 
 import {type SnapshotRow, SnapshotsFileSchema} from '../../src/files/formats.js'
 import {type LedgerItemRow, LedgerFileSchema} from '../../src/files/ledger.js'
+import {compareLedgerMonth} from '../../src/ledger/compare.js'
 import {defaultMrrDefinitions, MrrDefinitionsSchema} from '../../src/ledger/definitions.js'
 import {monthMetrics} from '../../src/ledger/metrics.js'
 import {ledgerItemRows} from '../../src/ledger/mrr.js'
-import {monthReading} from '../../src/ledger/reading.js'
 import {buildLedger, sumMovements} from '../../src/ledger/movements.js'
+import {monthReading} from '../../src/ledger/reading.js'
 import {ledgerFromSnapshots, snapshotRowsFromLedger} from '../../src/ledger/snapshot-rows.js'
 import {type SubscriptionSpec, subscription} from '../helpers/stripe-objects.js'
 
@@ -162,6 +163,26 @@ describe('a month\'s reading', () => {
     expect(rows.map((row) => [row.subscription_id, row.status, row.excluded, row.mrr])).toEqual([
       ['sub_now', 'canceled', 'canceled', 0],
       ['sub_live', 'active', null, 1000],
+    ])
+  })
+})
+
+describe('comparing the ledger\'s month with a fresh reading (for run verify)', () => {
+  it('names each field that differs, and items missing or unexpected', () => {
+    const at = Date.parse('2026-03-28T00:00:00Z') / 1000
+    const read = (specs: SubscriptionSpec[]) => specs.flatMap((spec) => ledgerItemRows(subscription(spec), {month: '2026-03', at, definitions}))
+    const ledger = read([monthly('a', 'sub_a', 1000, 3), monthly('b', 'sub_b', 1000), {customer: 'c', id: 'sub_c', status: 'trialing', items: [{unitAmount: 1000}]}])
+    expect(compareLedgerMonth(ledger, read([monthly('a', 'sub_a', 1000, 3), monthly('b', 'sub_b', 1000), {customer: 'c', id: 'sub_c', status: 'trialing', items: [{unitAmount: 1000}]}]))).toEqual([])
+    const fresh = read([monthly('a', 'sub_a', 1000, 4), {customer: 'c', id: 'sub_c', items: [{unitAmount: 1000, interval: 'year'}]}, monthly('d', 'sub_d', 500)])
+    expect(compareLedgerMonth(ledger, fresh).map((m) => [m.subscriptionId, m.field, m.expected, m.actual])).toEqual([
+      ['sub_a', 'quantity', '3', '4'],
+      ['sub_a', 'mrr', '3000 usd', '4000 usd'],
+      ['sub_b', 'missing', 'present', 'absent'],
+      ['sub_c', 'status', 'trialing', 'active'],
+      ['sub_c', 'interval', '1 month', '1 year'],
+      ['sub_c', 'trial', 'trialing', 'none'],
+      ['sub_c', 'mrr', '0 usd', '83 usd'],
+      ['sub_d', 'unexpected', 'absent', 'present'],
     ])
   })
 })

@@ -72,6 +72,13 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     expect(read(one({unitAmount: 1000}, {cancelAt: AT + 40 * DAY}))[0]!.excluded).toBe('scheduled_cancellation')
   })
 
+  it('refuses what it does not model, naming it: a status Stripe may add, a tiered price', () => {
+    expect(() => read(one({unitAmount: 1000}, {status: 'on_hold' as SubscriptionSpec['status']}))).toThrow(/sub_1 has status "on_hold", which stripe-seed's MRR does not model/)
+    const tiered = subscription(one({unitAmount: 1000}))
+    tiered.items.data[0]!.price = {...tiered.items.data[0]!.price, billing_scheme: 'tiered'}
+    expect(() => ledgerItemRows(tiered, {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})})).toThrow(/is tiered/)
+  })
+
   describe('discounts (#98, #56)', () => {
     const forever = coupon({id: 'half_forever', percent_off: 50, duration: 'forever'})
     const repeating = coupon({id: 'twenty_3m', percent_off: 20, duration: 'repeating', duration_in_months: 3})
@@ -97,6 +104,14 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
       expect(read(ended, {discounts: {subtractRecurring: true}})[0]).toMatchObject({mrr: 1000, discounts: []})
       const future = one({unitAmount: 1000}, {discounts: [discount(forever, AT + DAY)]})
       expect(read(future)[0]).toMatchObject({mrr: 1000, discounts: []})
+    })
+
+    it('a discount naming its coupon by id (clover) reads the coupon from the context', () => {
+      const byId = {...discount(forever, AT - DAY), source: {type: 'coupon' as const, coupon: forever.id}}
+      const sub = subscription(one({unitAmount: 1000}, {discounts: [byId]}))
+      const context = {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})}
+      expect(ledgerItemRows(sub, {...context, coupons: new Map([[forever.id, forever]])})[0]!.mrr).toBe(500)
+      expect(() => ledgerItemRows(sub, context)).toThrow(/coupon of discount di_half_forever is neither expanded nor given/)
     })
 
     it('an amount off comes off once per billing period: 12 USD off a yearly 120 USD is 9 USD a month', () => {

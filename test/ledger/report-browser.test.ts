@@ -1,6 +1,5 @@
 import {existsSync} from 'node:fs'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {type Browser, chromium} from 'playwright-core'
@@ -40,9 +39,8 @@ describe.runIf(!available && inCi)('HTML report in Chromium (CI)', () => {
 
 describe.skipIf(!available)(`HTML report in headless Chromium${available ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install -y chromium)`}`, () => {
   let browser: Browser
-  let profile: string
+  // Playwright gives each launch a fresh temporary profile (--user-data-dir) of its own.
   beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), 'stripe-seed-chromium-'))
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -50,7 +48,6 @@ describe.skipIf(!available)(`HTML report in headless Chromium${available ? '' : 
   })
   afterAll(async () => {
     await browser?.close()
-    await rm(profile, {recursive: true, force: true})
   })
 
   it('renders every chart and shows the ledger\'s numbers, with no network request', async () => {
@@ -126,5 +123,19 @@ describe.skipIf(!available)(`HTML report in headless Chromium${available ? '' : 
 
     if (process.env.REPORT_SCREENSHOT) await page.screenshot({path: process.env.REPORT_SCREENSHOT, fullPage: true})
     await context.close()
+  })
+
+  it('an empty history still opens, saying so', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'sub_snapshots.json'), '[]')
+    expect((await runCommand(SnapshotsReport, ['--out-dir', dir, '--json'])).exitCode).toBe(0)
+    const page = await browser.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(pathToFileURL(join(dir, 'mrr_report.html')).href)
+    await page.waitForFunction('window.reportReady === true')
+    expect(errors).toEqual([])
+    expect(await page.locator('#kpis').textContent()).toBe('No subscriptions in the ledger yet.')
+    await page.close()
   })
 })

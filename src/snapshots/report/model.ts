@@ -17,8 +17,12 @@ export interface ReportModel {
   reporting: {currency: string; mrr: Array<number | null>} | null
   subscribers: Array<{month: string; active: number; new: number; reactivated: number; churned: number; churnRate: number | null}>
   byCurrency: Record<string, CurrencySeries>
-  /** Customer-level rows per month, every customer with a subscription or MRR the month before. */
-  customers: Record<string, CustomerRow[]>
+  /**
+   * Customer-level rows per month (every customer with a subscription, or MRR the month before),
+   * packed: each row is CUSTOMER_COLUMNS in order, text as an index into `strings` (a 10,000-customer,
+   * 24-month history would otherwise repeat every key and id 240,000 times in the page).
+   */
+  customers: {columns: typeof CUSTOMER_COLUMNS; text: string[]; strings: string[]; months: Record<string, number[][]>}
 }
 
 export interface CurrencySeries {
@@ -27,10 +31,15 @@ export interface CurrencySeries {
   activeSubscribers: number[]
   arpu: Array<number | null>
   churnRate: Array<number | null>
+  trialsStarted: number[]
+  trialsConverted: number[]
   plans: string[]
   mrrByPlan: Record<string, number[]>
   customersByPlan: Record<string, number[]>
 }
+
+export const CUSTOMER_COLUMNS = ['customer', 'currency', 'plans', 'status', 'interval', 'quantity', 'discounts', 'trial', 'previousMrr', 'mrr', 'movement'] as const
+const TEXT_COLUMNS = new Set<string>(['customer', 'currency', 'plans', 'status', 'interval', 'discounts', 'trial', 'movement'])
 
 export interface CustomerRow {
   customer: string
@@ -61,6 +70,8 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
       activeSubscribers: months.map((m) => m?.subscribers.ending ?? 0),
       arpu: months.map((m) => (m?.arpu === null || m?.arpu === undefined ? null : Math.round(m.arpu))),
       churnRate: months.map((m) => m?.subscribers.churnRate ?? null),
+      trialsStarted: months.map((m) => m?.trials.started ?? 0),
+      trialsConverted: months.map((m) => m?.trials.converted ?? 0),
       plans,
       mrrByPlan: planSeries('mrr'),
       customersByPlan: planSeries('customers'),
@@ -76,8 +87,36 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
     reporting: anyConverted && currencies.length > 1 ? {currency: ledger.definitions.reportingCurrency, mrr: metrics.map((m) => m.reporting?.mrr ?? null)} : null,
     subscribers: metrics.map((m) => ({month: m.month, ...m.subscribers})),
     byCurrency,
-    customers: customerRows(ledger),
+    customers: packCustomers(ledger),
   }
+}
+
+function packCustomers(ledger: LedgerFile): ReportModel['customers'] {
+  const strings: string[] = []
+  const index = new Map<string, number>()
+  const intern = (text: string) => {
+    let i = index.get(text)
+    if (i === undefined) index.set(text, (i = strings.push(text) - 1))
+    return i
+  }
+  const months = Object.fromEntries(
+    Object.entries(customerRows(ledger)).map(([month, rows]) => [
+      month,
+      rows.map((row) => CUSTOMER_COLUMNS.map((column) => {
+        const value = row[column]
+        return TEXT_COLUMNS.has(column) ? intern(value === null ? '' : String(value)) : (value as number)
+      })),
+    ]),
+  )
+  return {columns: CUSTOMER_COLUMNS, text: [...TEXT_COLUMNS], strings, months}
+}
+
+/** Unpacks one month of the packed customer rows (what the page does), for tests and other views. */
+export function unpackCustomers(packed: ReportModel['customers'], month: string): CustomerRow[] {
+  return (packed.months[month] ?? []).map((cells) => {
+    const row = Object.fromEntries(packed.columns.map((column, i) => [column, TEXT_COLUMNS.has(column) ? packed.strings[cells[i]!] : cells[i]])) as unknown as CustomerRow
+    return {...row, movement: row.movement || null}
+  })
 }
 
 function customerRows(ledger: LedgerFile): Record<string, CustomerRow[]> {

@@ -101,7 +101,7 @@ export const PAGE_SCRIPT = `
 
     var mrrSets = [{label: 'MRR (' + c.toUpperCase() + ')', data: series.mrr.map(function (v) { return major(v, c); }), borderColor: COLORS.mrr, backgroundColor: 'rgba(99,91,255,0.10)', fill: true, tension: 0.25, pointRadius: 3}];
     if (model.reporting && model.reporting.currency === c) mrrSets.push({label: 'All currencies in ' + c.toUpperCase(), data: model.reporting.mrr.map(function (v) { return major(v, c); }), borderColor: COLORS.total, borderDash: [6, 4], pointRadius: 2, tension: 0.25});
-    draw('mrr-chart', {type: 'line', data: {labels: months, datasets: mrrSets}, options: {scales: {y: moneyAxis(c)}, plugins: {tooltip: moneyTooltip(c)}}});
+    draw('mrr-chart', {type: 'line', data: {labels: months, datasets: mrrSets}, options: {scales: {y: Object.assign({beginAtZero: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
 
     var kinds = ['new', 'expansion', 'reactivation', 'contraction', 'churn'];
     var moveSets = kinds.map(function (k) {
@@ -123,8 +123,8 @@ export const PAGE_SCRIPT = `
     draw('plan-customers-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p, n) { return {label: p, data: series.customersByPlan[p], backgroundColor: PALETTE[n % PALETTE.length], stack: 'plans'}; })},
       options: {scales: {x: {stacked: true}, y: {stacked: true, ticks: {precision: 0}, grid: {color: '#eef1f5'}}}}});
     draw('arpu-chart', {type: 'line', data: {labels: months, datasets: [
-      {label: 'ARPU', data: series.arpu.map(function (v) { return major(v, c); }), borderColor: COLORS.mrr, backgroundColor: COLORS.mrr, yAxisID: 'y', tension: 0.25},
-      {label: 'Churn rate', data: series.churnRate.map(function (r) { return r === null ? null : r * 100; }), borderColor: COLORS.churn, backgroundColor: COLORS.churn, yAxisID: 'rate', tension: 0.25}]},
+      {label: 'ARPU', data: series.arpu.map(function (v) { return major(v, c); }), borderColor: COLORS.mrr, backgroundColor: COLORS.mrr, yAxisID: 'y', tension: 0},
+      {label: 'Churn rate', data: series.churnRate.map(function (r) { return r === null ? null : r * 100; }), borderColor: COLORS.churn, backgroundColor: COLORS.churn, yAxisID: 'rate', tension: 0}]},
       options: {scales: {y: moneyAxis(c), rate: {position: 'right', beginAtZero: true, ticks: {callback: function (v) { return v + '%'; }}, grid: {display: false}}}}});
 
     renderSummary(c, series);
@@ -140,7 +140,7 @@ export const PAGE_SCRIPT = `
   }
   function renderSummary(c, series) {
     var table = document.getElementById('summary-table'); table.innerHTML = '';
-    header(table, ['Month', 'MRR', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new', 'Active subscribers', 'ARPU', 'Churn rate']);
+    header(table, ['Month', 'MRR', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new', 'Active subscribers', 'ARPU', 'Churn rate', 'Trials started', 'Trials converted']);
     var body = el('tbody');
     model.months.forEach(function (month, i) {
       var row = el('tr', {'data-month': month});
@@ -152,12 +152,18 @@ export const PAGE_SCRIPT = `
       cell(row, String(series.activeSubscribers[i]), series.activeSubscribers[i]);
       cell(row, money(series.arpu[i], c), series.arpu[i] === null ? '' : series.arpu[i]);
       cell(row, percent(series.churnRate[i]), series.churnRate[i] === null ? '' : series.churnRate[i]);
+      cell(row, String(series.trialsStarted[i]), series.trialsStarted[i]);
+      cell(row, String(series.trialsConverted[i]), series.trialsConverted[i]);
       body.appendChild(row);
     });
     table.appendChild(body);
   }
   function renderCustomers(c) {
-    var rows = (model.customers[state.month] || []).filter(function (r) { return r.currency === c; });
+    var packed = model.customers, rows = (packed.months[state.month] || []).map(function (cells) {
+      var row = {};
+      packed.columns.forEach(function (column, i) { row[column] = packed.text.indexOf(column) >= 0 ? packed.strings[cells[i]] : cells[i]; });
+      return row;
+    }).filter(function (r) { return r.currency === c; });
     document.getElementById('customers-title').textContent = 'Customers · ' + state.month + ' · ' + rows.length + ' in ' + c.toUpperCase();
     var table = document.getElementById('customers-table'); table.innerHTML = '';
     header(table, [{label: 'Customer', text: true}, {label: 'Plan', text: true}, {label: 'Status', text: true}, {label: 'Interval', text: true}, 'Quantity', {label: 'Discounts', text: true}, {label: 'Trial', text: true}, 'MRR before', 'MRR', 'Change', {label: 'Movement', text: true}]);
@@ -188,7 +194,7 @@ export const PAGE_SCRIPT = `
   fill(monthSelect, model.months, model.months, state.month);
   currencySelect.addEventListener('change', function () { state.currency = currencySelect.value; render(); });
   monthSelect.addEventListener('change', function () { state.month = monthSelect.value; render(); });
-  if (model.months.length === 0) { document.getElementById('kpis').textContent = 'No months in the ledger.'; window.reportReady = true; return; }
+  if (model.months.length === 0 || model.currencies.length === 0) { document.getElementById('kpis').textContent = 'No subscriptions in the ledger yet.'; window.reportReady = true; return; }
   render();
 })();
 `
