@@ -155,3 +155,9 @@ function describeEvent(event: PlannedEvent, scenario: Scenario): string {
       return event.to ? `${who}: ${from} → ${name(event.to.plan)} × ${event.to.screens}${per(event.to.interval)}${event.prorationBehavior ? ` (${event.prorationBehavior})` : ''}` : `${who}: ${from}`
   }
 }
+
+/** `--scenario list` for people: one line per named scenario. */
+export function formatScenarioList(scenarios: ReadonlyArray<{name: string; description: string}>): string {
+  const width = Math.max(...scenarios.map((s) => s.name.length))
+  return scenarios.map((s) => `${s.name.padEnd(width)}  ${s.description}`).join('\n')
+}

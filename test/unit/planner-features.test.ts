@@ -11,7 +11,7 @@ import {largestRemainder} from '../../src/scenario/distribution.js'
 import {estimateRun} from '../../src/scenario/estimate.js'
 import {periodEnd, yearlyAmount} from '../../src/scenario/features.js'
 import {type PlannedEvent, type Scenario, planScenario} from '../../src/scenario/plan.js'
-import {renderScenario} from '../../src/scenario/render.js'
+import {formatScenarioList, renderScenario} from '../../src/scenario/render.js'
 
 const START = Date.UTC(2026, 4, 1) / 1000
 const plan = (config: Config, customers: number, seed: number, months = 6): Scenario => planScenario({config, customers, months, seed, startTime: START, runId: 'test-run'})
@@ -75,6 +75,12 @@ describe('named scenarios', () => {
       const config = applyScenario(defaultConfig(), name)
       for (const customers of [30, 100, 200]) expect(plan(config, customers, 1).customers).toHaveLength(customers)
     }
+  })
+
+  it('print one line each for --scenario list', () => {
+    const lines = formatScenarioList(listScenarios()).split('\n')
+    expect(lines).toHaveLength(listScenarios().length)
+    expect(lines.find((line) => line.startsWith('saas '))).toMatch(/^saas\s+A realistic mix: yearly plans/)
   })
 
   it('default gives the default plan; an unknown name is a usage error naming the choices', () => {
