@@ -6,6 +6,7 @@ import {groupBy} from '../group-by.js'
 import {minorUnitRate} from '../ledger/definitions.js'
 import {ledgerItemRows} from '../ledger/mrr.js'
 import {type BillingInterval, couponIdFor, unitAmountFor} from './catalog.js'
+import {periodEnd} from './features.js'
 import type {ExpectedMonth, ExpectedSubscription, PlannedCustomer, PlannedEvent} from './plan.js'
 
 /**
@@ -141,7 +142,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
       settle(list, at, month)
       for (const sub of list) {
         if (sub.status === 'canceled') continue
-        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
+        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
         const mrr = row!.mrr
         byCurrency[sub.currency] = (byCurrency[sub.currency] ?? 0) + mrr
         if (row!.mrr_reporting === null) {
@@ -183,7 +184,7 @@ function settle(list: PlannedSubscription[], at: number, readingMonth?: number):
  * The planned subscription in the shape Stripe returns it, with the fields the ledger's MRR reads
  * (src/ledger/mrr.ts); the rest of Stripe's object is not needed and not invented.
  */
-function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config): Stripe.Subscription {
+function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, at: number): Stripe.Subscription {
   const coupon = sub.discount ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
   const discounts = coupon
     ? [
@@ -207,7 +208,7 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config):
         },
       ]
     : []
-  const periodEnd = nextRenewal(sub.anchor, sub.interval, sub.trialEnd)
+  const currentPeriodEnd = sub.status === 'trialing' ? sub.trialEnd! : periodEnd(sub.anchor, sub.interval, at)
   const planned = {
     object: 'subscription',
     id: `planned_sub_${sub.customer}_${sub.seq}`,
@@ -226,7 +227,7 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config):
           id: `planned_si_${sub.customer}_${sub.seq}`,
           quantity: sub.screens,
           discounts: [],
-          current_period_end: periodEnd,
+          current_period_end: currentPeriodEnd,
           price: {
             object: 'price',
             id: `planned_price_${sub.plan}_${sub.interval}_${sub.currency}`,
@@ -243,9 +244,4 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config):
   }
   // Only the fields above are read by ledgerItemRows; the cast stands for the rest of Stripe's shape.
   return planned as unknown as Stripe.Subscription
-}
-
-function nextRenewal(anchor: number, interval: BillingInterval, trialEnd: number | null): number {
-  if (trialEnd !== null && trialEnd > anchor) return trialEnd
-  return addIntervals(anchor, interval, 1)
 }

@@ -137,9 +137,9 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   // Stories: one per customer, on customers the base plan and stopping trials left alone. A
   // converting trial's story starts the month after its trial ends.
   const firstStoryMonth = (c: PlannedCustomer) => (trialOf.has(c.index) ? trialEndMonth + 1 : 1)
-  const free = (c: PlannedCustomer) => !story.has(c.index) && firstStoryMonth(c) <= months
+  const unclaimed = (c: PlannedCustomer) => !story.has(c.index) && firstStoryMonth(c) <= months
   const claim = (kind: Story, hint: string, n: number, eligible: (c: PlannedCustomer) => boolean) => {
-    const picked = pick(kind, hint, n, (c) => free(c) && eligible(c))
+    const picked = pick(kind, hint, n, (c) => unclaimed(c) && eligible(c))
     for (const c of picked) story.set(c.index, kind)
     return picked
   }
