@@ -7,6 +7,7 @@ const dir = new URL('../node_modules/stripe/esm/resources/', import.meta.url)
 const sources = {
   Customers: 'Customers.d.ts', Products: 'Products.d.ts', Prices: 'Prices.d.ts', PaymentMethods: 'PaymentMethods.d.ts',
   Subscriptions: 'Subscriptions.d.ts', Invoices: 'Invoices.d.ts', TestClocks: 'TestHelpers/TestClocks.d.ts',
+  Events: 'Events.d.ts', WebhookEndpoints: 'WebhookEndpoints.d.ts',
 }
 const wanted = {
   Customers: ['CustomerCreateParams', 'CustomerUpdateParams', 'CustomerListParams', 'CustomerRetrieveParams', 'CustomerListPaymentMethodsParams'],
@@ -16,6 +17,8 @@ const wanted = {
   Subscriptions: ['SubscriptionCreateParams', 'SubscriptionUpdateParams', 'SubscriptionListParams', 'SubscriptionRetrieveParams', 'SubscriptionCancelParams'],
   Invoices: ['InvoiceListParams', 'InvoiceRetrieveParams'],
   TestClocks: ['TestClockCreateParams', 'TestClockAdvanceParams', 'TestClockListParams', 'TestClockRetrieveParams', 'TestClockDeleteParams'],
+  Events: ['EventListParams', 'EventRetrieveParams'],
+  WebhookEndpoints: ['WebhookEndpointCreateParams', 'WebhookEndpointUpdateParams', 'WebhookEndpointListParams', 'WebhookEndpointRetrieveParams', 'WebhookEndpointDeleteParams'],
 }
 const pagination = ['ending_before', 'limit', 'starting_after']
 const out = {}
@@ -32,3 +35,11 @@ for (const [file, names] of Object.entries(wanted)) {
 }
 writeFileSync(new URL('../src/emulator/documented-params.json', import.meta.url), JSON.stringify(out, null, 1) + '\n')
 console.log(Object.entries(out).map(([k, v]) => `${k}: ${v.length}`).join('\n'))
+
+// The event types a webhook endpoint may enable: Stripe's own list, from the same generated types.
+const endpoints = readFileSync(new URL('WebhookEndpoints.d.ts', dir), 'utf8')
+const enabled = /type EnabledEvent = ([^;]+);/.exec(endpoints)
+if (!enabled) throw new Error('EnabledEvent not found in WebhookEndpoints.d.ts')
+const eventTypes = [...enabled[1].matchAll(/'([^']+)'/g)].map((m) => m[1]).filter((type) => type !== '*')
+writeFileSync(new URL('../src/emulator/events/event-types.json', import.meta.url), JSON.stringify(eventTypes, null, 1) + '\n')
+console.log(`event types: ${eventTypes.length}`)
