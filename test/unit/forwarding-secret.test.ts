@@ -1,0 +1,39 @@
+import {readFile, stat, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {UsageError} from '../../src/errors.js'
+import {resolveForwardingSecret} from '../../src/emulator/events/forwarding-secret.js'
+import {useTempDirs} from '../helpers/tmp.js'
+
+const tempDir = useTempDirs()
+
+describe('the forwarding secret (SB-E10)', () => {
+  it('is made once and then the same on every start, saved readable by the user only', async () => {
+    const configDir = join(await tempDir(), 'stripe-seed')
+    const first = await resolveForwardingSecret(undefined, configDir)
+    expect(first).toMatchObject({source: 'new', secret: expect.stringMatching(/^whsec_[0-9a-f]{64}$/)})
+    const again = await resolveForwardingSecret(undefined, configDir)
+    expect(again).toMatchObject({source: 'saved', secret: first.secret})
+    expect((await stat(first.file!)).mode & 0o777).toBe(0o600)
+  })
+
+  it('a given secret wins and leaves the saved one alone; a malformed one is a usage error', async () => {
+    const configDir = await tempDir()
+    const saved = await resolveForwardingSecret(undefined, configDir)
+    expect(await resolveForwardingSecret('whsec_mine', configDir)).toEqual({secret: 'whsec_mine', source: 'given'})
+    expect((await readFile(saved.file!, 'utf8')).trim()).toBe(saved.secret)
+    await expect(resolveForwardingSecret('sk_test_oops', configDir)).rejects.toBeInstanceOf(UsageError)
+  })
+
+  it('replaces a damaged file, and still signs (with a warning) when the config directory cannot be made', async () => {
+    const configDir = await tempDir()
+    await writeFile(join(configDir, 'webhook-secret'), 'garbage')
+    const replaced = await resolveForwardingSecret(undefined, configDir)
+    expect(replaced).toMatchObject({source: 'new', secret: expect.stringMatching(/^whsec_/)})
+    // A file where the directory should be: not even root can make it.
+    const blocked = join(configDir, 'webhook-secret', 'stripe-seed')
+    const unsaved = await resolveForwardingSecret(undefined, blocked)
+    expect(unsaved).toMatchObject({source: 'unsaved', secret: expect.stringMatching(/^whsec_/), warning: expect.stringMatching(/will change on the next start/)})
+  })
+})
