@@ -1,6 +1,6 @@
 import type {EventSink, StateChange} from '../event-sink.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
-import {EventLog, renderEvent} from './event-log.js'
+import {EventLog, eventJson} from './event-log.js'
 import {type DeliveryTarget, WebhookEndpoints, acceptsEvent, isEventType, newSigningSecret} from './webhook-endpoints.js'
 
 /** Like `stripe listen --forward-to URL --events a,b`: every event (or only these types) POSTed to `url`. */
@@ -44,7 +44,7 @@ export class AccountEvents implements EventSink {
       current: (key: string) => this.forwards.find((target) => target.key === key) ?? this.endpoints.target(key),
     }
     this.delivery = new WebhookDelivery(targets, {
-      payload: (event) => JSON.stringify(renderEvent(event)),
+      payload: eventJson,
       ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
       ...(options.webhookTimeoutMs === undefined ? {} : {timeoutMs: options.webhookTimeoutMs}),
       ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),

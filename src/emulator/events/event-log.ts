@@ -15,9 +15,8 @@ export interface EventRecord {
   id: string
   type: string
   created: number
-  /** A private copy, never changed after recording (SB-E1). */
-  object: ApiObject
-  previousAttributes?: ApiObject
+  /** `data` as JSON, written once at recording: never changed afterwards (SB-E1), and compact for a long history. */
+  data: string
   request: StateChange['request']
   /** Order of recording: ties `created` (many events share a second, or a clock's frozen time). */
   seq: number
@@ -62,9 +61,11 @@ export class EventLog implements EventSink {
       type: change.type,
       created: change.created,
       // The resource may go on changing (or expanding) the object it rendered; the event keeps the moment.
-      object: structuredClone(change.object),
-      // Only `*.updated` events carry previous attributes (fact 87).
-      ...(change.previousAttributes === undefined || !change.type.endsWith('.updated') ? {} : {previousAttributes: structuredClone(change.previousAttributes)}),
+      data: JSON.stringify({
+        object: change.object,
+        // Only `*.updated` events carry previous attributes (fact 87).
+        ...(change.previousAttributes === undefined || !change.type.endsWith('.updated') ? {} : {previous_attributes: change.previousAttributes}),
+      }),
       request: change.request,
       seq: ++this.seq,
       recordedAt: now,
@@ -124,19 +125,18 @@ export class EventLog implements EventSink {
 
 /** The Event as Stripe returns it, field for field as fixtures3.json's `event` (SB-E1). */
 export function renderEvent(event: EventRecord): ApiObject {
-  return {
-    id: event.id,
-    object: 'event',
-    api_version: EVENT_API_VERSION,
-    created: event.created,
-    data: {
-      object: structuredClone(event.object),
-      ...(event.previousAttributes === undefined ? {} : {previous_attributes: structuredClone(event.previousAttributes)}),
-    },
+  return JSON.parse(eventJson(event)) as ApiObject
+}
+
+/** The Event's JSON, as a webhook body: built around the stored `data` without parsing it. */
+export function eventJson(event: EventRecord): string {
+  const head = {id: event.id, object: 'event', api_version: EVENT_API_VERSION, created: event.created}
+  const tail = {
     livemode: false,
     pending_webhooks: event.pendingWebhooks,
     // Automatic changes carry a request with null id and key, as in Stripe's example event (SB-E2).
     request: {id: event.request?.id ?? null, idempotency_key: event.request?.idempotencyKey ?? null},
     type: event.type,
   }
+  return `${JSON.stringify(head).slice(0, -1)},"data":${event.data},${JSON.stringify(tail).slice(1)}`
 }
