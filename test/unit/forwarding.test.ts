@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/errors.js'
-import {resolveForwardingSecret} from '../../src/emulator/events/forwarding-secret.js'
+import {forwardTargets, resolveForwardingSecret} from '../../src/emulator/events/forwarding.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
@@ -35,5 +35,22 @@ describe('the forwarding secret (SB-E10)', () => {
     const blocked = join(configDir, 'webhook-secret', 'stripe-seed')
     const unsaved = await resolveForwardingSecret(undefined, blocked)
     expect(unsaved).toMatchObject({source: 'unsaved', secret: expect.stringMatching(/^whsec_/), warning: expect.stringMatching(/will change on the next start/)})
+  })
+})
+
+describe('--forward-to and --events (SB-E10)', () => {
+  it('gives each URL the listed event types, or every event', () => {
+    expect(forwardTargets(['http://localhost:3000/webhook'], undefined)).toEqual([{url: 'http://localhost:3000/webhook'}])
+    expect(forwardTargets(['http://a.test/hook', 'https://b.test/hook'], 'invoice.paid, customer.subscription.updated')).toEqual([
+      {url: 'http://a.test/hook', events: ['invoice.paid', 'customer.subscription.updated']},
+      {url: 'https://b.test/hook', events: ['invoice.paid', 'customer.subscription.updated']},
+    ])
+  })
+
+  it('refuses what is not a URL, an event type Stripe does not have, and --events alone, as usage errors', () => {
+    expect(() => forwardTargets(['localhost:3000'], undefined)).toThrow(UsageError)
+    expect(() => forwardTargets(['ftp://a.test'], undefined)).toThrow(UsageError)
+    expect(() => forwardTargets(['http://a.test'], 'invoice.payed')).toThrow(/invoice\.payed/)
+    expect(() => forwardTargets([], 'invoice.paid')).toThrow(UsageError)
   })
 })

@@ -2,7 +2,29 @@ import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UsageError, errorMessage} from '../../errors.js'
-import {newSigningSecret} from './webhook-endpoints.js'
+import type {ForwardTarget} from './account-events.js'
+import {isEventType, newSigningSecret} from './webhook-endpoints.js'
+
+/**
+ * `--forward-to URL` (repeatable) and `--events a,b` as `stripe listen` takes them: every URL gets
+ * the listed event types, or every event when none are listed (SB-E10).
+ */
+export function forwardTargets(urls: readonly string[], events: string | undefined): ForwardTarget[] {
+  const types = events === undefined ? [] : events.split(',').map((type) => type.trim()).filter((type) => type !== '')
+  if (events !== undefined && urls.length === 0) throw new UsageError('--events filters what --forward-to sends: give --forward-to URL too')
+  const unknown = types.filter((type) => type !== '*' && !isEventType(type))
+  if (unknown.length > 0) throw new UsageError(`--events: not Stripe event types: ${unknown.join(', ')}`, {suggestion: 'e.g. --events invoice.paid,customer.subscription.updated'})
+  return urls.map((url) => {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new UsageError(`--forward-to takes a URL such as http://localhost:3000/webhook, got "${url}"`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--forward-to takes an http or https URL, got "${url}"`)
+    return types.length > 0 ? {url, events: types} : {url}
+  })
+}
 
 export interface ForwardingSecret {
   secret: string
