@@ -244,6 +244,22 @@ describe('webhook delivery (SB-E7 – SB-E9)', () => {
     expect(everything.received.length + onlyCustomers.received.length + invoices.received.length).toBe(7)
   })
 
+  it('counts a target that does not answer in time as failed, and moves on after the retries', async () => {
+    const receiver = await webhookReceiver({hang: true})
+    open.push(receiver)
+    const {events, deliveries} = accountEvents({webhookTimeoutMs: 50, webhookRetryDelaysMs: [0]})
+    events.endpoints.create({url: receiver.url, enabled_events: ['*']})
+    events.emit(change('customer.created'))
+    events.emit(change('customer.updated'))
+    await waitUntil(() => deliveries.length === 4)
+    expect(deliveries.map((entry) => [entry.type, entry.status, entry.outcome, entry.error])).toEqual([
+      ['customer.created', 0, 'will_retry', 'no answer within 50 ms'],
+      ['customer.created', 0, 'gave_up', 'no answer within 50 ms'],
+      ['customer.updated', 0, 'will_retry', 'no answer within 50 ms'],
+      ['customer.updated', 0, 'gave_up', 'no answer within 50 ms'],
+    ])
+  })
+
   it('close() stops at once, even with a retry hours away, and sends nothing afterwards', async () => {
     const receiver = await webhookReceiver({failFirst: 1})
     open.push(receiver)

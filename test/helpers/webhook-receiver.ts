@@ -10,9 +10,9 @@ export interface ReceivedDelivery {
 /**
  * A webhook handler as a user writes it for real Stripe: it verifies each request with stripe-node's
  * `constructEvent` and the signing secret, answering 400 to anything that does not verify.
- * `failFirst` answers that many requests 500 before it starts accepting.
+ * `failFirst` answers that many requests 500 before it starts accepting; `hang` never answers.
  */
-export async function webhookReceiver(options: {secret?: string; failFirst?: number} = {}) {
+export async function webhookReceiver(options: {secret?: string; failFirst?: number; hang?: boolean} = {}) {
   const stripe = new Stripe('sk_test_receiver', {telemetry: false})
   const state = {secret: options.secret ?? '', failuresLeft: options.failFirst ?? 0}
   const received: ReceivedDelivery[] = []
@@ -24,6 +24,7 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       requests++
+      if (options.hang) return
       if (state.failuresLeft > 0) {
         state.failuresLeft--
         res.writeHead(500).end()
