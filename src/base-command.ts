@@ -7,29 +7,37 @@ import {type KeySource, resolveApiKey} from './secrets.js'
 import {describeStripeError} from './stripe/errors.js'
 import {type GatewayOptions, StripeGateway} from './stripe/gateway.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+/** How to reach Stripe: for the commands that call it. */
+export const stripeFlags = {
+  'api-key': Flags.string({
+    description: 'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, else STRIPE_SECRET_KEY in ./.env). Live keys are refused.',
+    helpValue: 'sk_test_…',
+    helpGroup: 'STRIPE',
+  }),
+  'api-base': Flags.string({
+    description: 'Another Stripe-compatible API, e.g. the emulator at http://127.0.0.1:12111',
+    env: 'STRIPE_API_BASE',
+    helpGroup: 'STRIPE',
+  }),
+}
+
+/** The config file: for the commands that read plans, events or scheduler settings. */
+export const configFlags = {
+  config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG', helpGroup: 'FILES'}),
+}
+
+/** Where the generated files live: for the commands that write or read them. */
+export const outDirFlags = {
+  'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR', helpGroup: 'FILES'}),
+}
 
 /**
- * Shared flags, config loading, the Stripe connection and error mapping. Commands stay thin:
- * parse, build what the service needs, call it, return its result (the --json contract).
+ * Config loading, the Stripe connection and error mapping; each command declares only the flag
+ * groups it uses. Commands stay thin: parse, build what the service needs, call it, return its
+ * result (the --json contract).
  */
 export abstract class BaseCommand<T> extends Command {
   static enableJsonFlag = true
-
-  static baseFlags = {
-    'api-key': Flags.string({
-      description: 'Stripe test-mode secret key (else STRIPE_SECRET_KEY, else STRIPE_SECRET_KEY in ./.env). Live keys are refused.',
-      helpValue: 'sk_test_…',
-      helpGroup: 'STRIPE',
-    }),
-    'api-base': Flags.string({
-      description: 'Another Stripe-compatible API, e.g. the emulator at http://127.0.0.1:12111',
-      env: 'STRIPE_API_BASE',
-      helpGroup: 'STRIPE',
-    }),
-    'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR'}),
-    config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG'}),
-  }
 
   private gateway?: StripeGateway
 
@@ -72,7 +80,12 @@ export abstract class BaseCommand<T> extends Command {
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
     const userError = error instanceof UserError ? error : this.gateway ? describeStripeError(error, this.gateway.context) : describeStripeError(error, {apiBase: 'the Stripe API', maskedKey: 'the key'})
-    if (!userError) return super.catch(error)
+    if (!userError) {
+      // oclif's own usage errors (unknown flag, bad value, exclusive flags) carry their exit code (2) here.
+      const exit = (error as Partial<Interfaces.OclifError>).oclif?.exit
+      if (exit !== undefined) process.exitCode = exit
+      return super.catch(error)
+    }
     process.exitCode = userError.exitCode
     const cliError = new Errors.CLIError(userError.message.replaceAll('\n', ' '), {
       exit: userError.exitCode,
@@ -80,5 +93,13 @@ export abstract class BaseCommand<T> extends Command {
     }) as Interfaces.CommandError
     cliError.exitCode = userError.exitCode
     return super.catch(cliError)
+  }
+
+  /** One error shape under --json: the cause and the exit code, never oclif's parser state. */
+  toErrorJson(error: unknown): unknown {
+    if (!(error instanceof Error)) return super.toErrorJson(error)
+    const {suggestions} = error as Partial<Errors.CLIError>
+    const exit = Number(process.exitCode ?? 1)
+    return {error: {name: error.name, message: error.message, exitCode: exit, oclif: {exit}, ...(suggestions ? {suggestions} : {})}}
   }
 }

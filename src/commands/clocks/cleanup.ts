@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, configFlags, stripeFlags} from '../../base-command.js'
 import {type CleanupResult, deleteClocks, isSeedClock, listClocks} from '../../clocks/cleanup.js'
 import {UsageError, UserError} from '../../errors.js'
 import {ClockWatcher} from '../../run/clock-watcher.js'
@@ -9,13 +9,13 @@ import {ClockWatcher} from '../../run/clock-watcher.js'
 export default class ClocksCleanup extends BaseCommand<CleanupResult> {
   static summary = 'Delete the test clocks stripe-seed created, with their customers and subscriptions'
 
-  static description = `Deleting a test clock deletes every customer and subscription on it (Stripe's rule). Only clocks whose name starts
-with "stripe-seed:" are selected, so other tools' clocks are left alone, unless --all. Clocks still advancing are
-waited for first.`
+  static description = `Deleting a test clock deletes every customer and subscription on it (Stripe's rule). Only clocks whose name starts with "stripe-seed:" are selected, so other tools' clocks are left alone, unless --all. Clocks still advancing are waited for first.`
 
   static examples = ['<%= config.bin %> clocks cleanup --dry-run', '<%= config.bin %> clocks cleanup', '<%= config.bin %> clocks cleanup --all --yes']
 
   static flags = {
+    ...stripeFlags,
+    ...configFlags,
     all: Flags.boolean({description: 'Delete EVERY test clock in the account, other tools\' included (asks for confirmation)'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required for --all without a terminal)'}),
     'dry-run': Flags.boolean({description: 'List what would be deleted, delete nothing'}),

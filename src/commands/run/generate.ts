@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {simulationStart} from '../../billing-time.js'
 import type {Config} from '../../config/schema.js'
 import {PARTIAL_RUN_EXIT_CODE, UsageError} from '../../errors.js'
@@ -27,10 +27,7 @@ export function makeRunId(now: Date, seed: number): string {
 export default class RunGenerate extends BaseCommand<RunGenerateResult> {
   static summary = 'Generate months of real billing history on Stripe test clocks, and the MRR ground truth'
 
-  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time,
-applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the
-subscriptions back from Stripe and records them in sub_snapshots.json. Earlier stripe-seed clocks are deleted first
-(with their customers), unless --keep-clocks; clocks made by anyone else are never touched.
+  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in sub_snapshots.json. Earlier stripe-seed clocks are deleted first (with their customers), unless --keep-clocks; clocks made by anyone else are never touched.
 
 Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; see failed_clocks in current_run.json).`
 
@@ -41,6 +38,9 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
   ]
 
   static flags = {
+    ...stripeFlags,
+    ...configFlags,
+    ...outDirFlags,
     customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
     months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
     seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),
