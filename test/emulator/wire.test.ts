@@ -24,7 +24,7 @@ function sdk(running: RunningEmulator, key = 'sk_test_wire', extra: Partial<Stri
 const START = Date.UTC(2026, 0, 1) / 1000
 
 describe('emulator: wire format', () => {
-  it('requires a test-mode key, answering 401 in Stripe\'s error shape', async () => {
+  it('requires a test-mode key, answering 401 in Stripe\'s error shape (SB-3, SB-4)', async () => {
     const running = await emulator()
     const noKey = await fetch(`${running.url}/v1/customers`)
     expect(noKey.status).toBe(401)
@@ -46,7 +46,7 @@ describe('emulator: wire format', () => {
     expect(listed).toMatchObject({object: 'list', data: [], has_more: false, url: '/v1/prices'})
   })
 
-  it('refuses unknown parameters as Stripe does, and documented but unmodelled ones with a 501 the SDK does not retry', async () => {
+  it('refuses unknown parameters as Stripe does, and documented but unmodelled ones with a 501 the SDK does not retry (SB-1, SB-2)', async () => {
     const running = await emulator()
     const stripe = sdk(running, 'sk_test_wire', {maxNetworkRetries: 2})
     const unknown = await stripe.rawRequest('POST', '/v1/customers', {colour: 'blue'}).catch((e: unknown) => e)
@@ -59,10 +59,10 @@ describe('emulator: wire format', () => {
     const price = await stripe.prices.create({currency: 'usd', unit_amount: 100, recurring: {interval: 'month'}, product_data: {name: 'P'}})
     const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {payment_method_types: ['card']}})).resolves.toMatchObject({status: 'active'})
-    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7})).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], collection_method: 'send_invoice', days_until_due: 30})).rejects.toMatchObject({statusCode: 501})
   })
 
-  it('idempotency: the same key and parameters replay the first answer; other parameters are an idempotency_error (#17)', async () => {
+  it('idempotency: the same key and parameters replay the first answer; other parameters are an idempotency_error (SB-5)', async () => {
     const running = await emulator()
     const stripe = sdk(running)
     const first = await stripe.customers.create({email: 'a@example.com'}, {idempotencyKey: 'key-1'})
@@ -74,7 +74,7 @@ describe('emulator: wire format', () => {
     expect((await stripe.customers.retrieve(first.id, {}, {idempotencyKey: 'key-1'})).id).toBe(first.id)
   })
 
-  it('answers 429 in Stripe\'s shape above the account rate limit (#12)', async () => {
+  it('answers 429 in Stripe\'s shape above the account rate limit (SB-6)', async () => {
     const running = await emulator({rateLimit: 5})
     const stripe = sdk(running)
     const results = await Promise.allSettled(Array.from({length: 12}, () => stripe.customers.list({limit: 1})))
@@ -84,7 +84,7 @@ describe('emulator: wire format', () => {
     expect((limited[0] as PromiseRejectedResult).reason).toMatchObject({type: 'StripeRateLimitError', statusCode: 429, code: 'rate_limit'})
   })
 
-  it('paginates customers across pages with limit / starting_after', async () => {
+  it('paginates customers across pages with limit / starting_after (SB-8)', async () => {
     const running = await emulator()
     const stripe = sdk(running)
     for (let i = 0; i < 25; i++) await stripe.customers.create({email: `c${i}@example.com`})
@@ -95,7 +95,7 @@ describe('emulator: wire format', () => {
     await expect(stripe.customers.list({limit: 101})).rejects.toMatchObject({statusCode: 400, param: 'limit'})
   })
 
-  it('transfers a lookup key only when asked, and lists up to 10 lookup keys (#34)', async () => {
+  it('transfers a lookup key only when asked, and lists up to 10 lookup keys (SB-18)', async () => {
     const running = await emulator()
     const stripe = sdk(running)
     const product = await stripe.products.create({id: 'custom_product', name: 'Custom'})
@@ -150,7 +150,7 @@ describe('emulator: wire format', () => {
 })
 
 describe('emulator: realism and faults', () => {
-  it('an injected internal_failure breaks the clock for good (#2)', async () => {
+  it('an injected internal_failure breaks the clock for good (SB-10)', async () => {
     const running = await emulator({failClocksNamed: /^doomed/})
     const stripe = sdk(running)
     const clock = await stripe.testHelpers.testClocks.create({frozen_time: START, name: 'doomed-1'})
@@ -164,7 +164,7 @@ describe('emulator: realism and faults', () => {
     await expect(stripe.testHelpers.testClocks.advance(clock.id, {frozen_time: START + 2 * 86_400})).rejects.toMatchObject({statusCode: 400})
   })
 
-  it('advances take longer while other clocks advance (#6)', async () => {
+  it('advances take longer while other clocks advance (SB-11)', async () => {
     const running = await emulator({advanceMs: 50, advancePerConcurrentMs: 1000})
     const stripe = sdk(running)
     const a = await stripe.testHelpers.testClocks.create({frozen_time: START})
