@@ -342,23 +342,27 @@ function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempte
 }
 
 /**
- * One charge attempt, with the subscription's or the customer's default card (SB-25). A failure
- * schedules the next Smart Retry (SB-33); when they run out the subscription reacts (SB-34).
+ * One charge attempt, with the subscription's or the customer's default card (SB-25), or the card
+ * `invoices.pay` names. An automatic failure schedules the next Smart Retry (SB-33); when they run
+ * out the subscription reacts (SB-34). `attempt_count` counts the first attempt of any kind, then
+ * only automatic ones (SB-33).
  */
 export function attemptPayment(account: Account, invoice: InvoiceRecord, at: number, paymentMethod?: string): void {
   const due = amountDue(invoice)
   if (due === 0) return markPaid(account, invoice, at, false)
+  const manual = paymentMethod !== undefined
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
-  const card = paymentMethod ? account.store.of(PAYMENT_METHODS).get(paymentMethod) : payingMethod(account, sub?.defaultPaymentMethod ?? null, invoice.customer)
-  invoice.attemptCount++
+  const card = manual ? account.store.of(PAYMENT_METHODS).get(paymentMethod) : payingMethod(account, sub?.defaultPaymentMethod ?? null, invoice.customer)
+  if (!manual || invoice.attemptCount === 0) invoice.attemptCount++
   if (card?.behaviour === 'succeeds') return markPaid(account, invoice, at, true)
   invoice.firstFailureAt ??= at
-  // Stripe does not retry without a payment method (SB-33).
-  const retry = card ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
-  invoice.nextPaymentAttempt = retry === undefined || paymentMethod !== undefined ? null : invoice.firstFailureAt + retry * DAY
+  // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
+  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create'
+  const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
+  if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', renderInvoice(account, invoice), invoice.testClock)
   subscriptionInvoiceFailed(account, invoice, at)
-  if (invoice.nextPaymentAttempt === null && paymentMethod === undefined && invoice.billingReason !== 'subscription_create') subscriptionRetriesExhausted(account, invoice, at)
+  if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
 
 export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number): void {
