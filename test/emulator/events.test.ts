@@ -135,7 +135,7 @@ describe('event log (SB-E1 – SB-E4)', () => {
 })
 
 describe('webhook endpoints (SB-E6)', () => {
-  it('create answers the whsec_ secret once; retrieve, update, list and delete never show it (fact 90)', async () => {
+  it('create answers the whsec_ secret once; retrieve, update and delete never show it (fact 90)', async () => {
     const {events} = accountEvents()
     const created = events.endpoints.create({url: 'https://example.com/hook', enabled_events: ['invoice.paid', 'customer.created'], description: 'ETL', metadata: {team: 'data'}})
     expect(created).toMatchObject({object: 'webhook_endpoint', id: expect.stringMatching(/^we_/), secret: expect.stringMatching(/^whsec_/), status: 'enabled', api_version: null, enabled_events: ['invoice.paid', 'customer.created']})
@@ -147,10 +147,6 @@ describe('webhook endpoints (SB-E6)', () => {
     expect(updated).toMatchObject({status: 'disabled', enabled_events: ['*'], url: 'http://localhost:3000/webhook', metadata: {}})
     expect(updated).not.toHaveProperty('secret')
     expect(events.endpoints.update(id, {disabled: 'false'})).toMatchObject({status: 'enabled'})
-    events.endpoints.create({url: 'https://example.com/second', enabled_events: ['*']})
-    const list = events.endpoints.list({}) as {data: Array<Record<string, unknown>>}
-    expect(list.data.map((endpoint) => endpoint.url)).toEqual(['https://example.com/second', 'http://localhost:3000/webhook'])
-    expect(list.data.some((endpoint) => 'secret' in endpoint)).toBe(false)
     expect(events.endpoints.delete(id, {})).toEqual({id, object: 'webhook_endpoint', deleted: true})
     expect(() => events.endpoints.retrieve(id, {})).toThrow(expect.objectContaining({status: 404}))
   })

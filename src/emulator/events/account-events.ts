@@ -19,6 +19,8 @@ export interface AccountEventsOptions {
   webhookRetryDelaysMs?: readonly number[]
   webhookTimeoutMs?: number
   onDelivery?: (entry: DeliveryLogEntry) => void
+  /** Also receives every state change (tests record them). */
+  observer?: EventSink
 }
 
 /**
@@ -32,6 +34,7 @@ export class AccountEvents implements EventSink {
   /** The secret forwarded events are signed with. */
   readonly forwardingSecret: string
   private readonly forwards: DeliveryTarget[]
+  private readonly observer: EventSink | undefined
 
   constructor(options: AccountEventsOptions) {
     this.log = new EventLog(options)
@@ -50,10 +53,12 @@ export class AccountEvents implements EventSink {
       ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),
     })
     this.log.subscribe((event) => this.delivery.enqueue(event))
+    this.observer = options.observer
   }
 
   emit(change: StateChange): void {
     this.log.emit(change)
+    this.observer?.emit(change)
   }
 
   close(): Promise<void> {

@@ -1,7 +1,6 @@
-import {ApiError} from '../engine.js'
+import {ApiError} from '../errors.js'
 import {type Raw, bool, checkParams, int, invalid, str, strArray} from '../params.js'
 import {type EventLog, type EventRecord, renderEvent} from './event-log.js'
-import {listPage} from './list-page.js'
 
 type ApiObject = Record<string, unknown>
 
@@ -14,7 +13,41 @@ export function listEvents(log: EventLog, params: Raw): ApiObject {
   function* matching(): Iterable<EventRecord> {
     for (const event of log.newestFirst()) if (keep.every((test) => test(event))) yield event
   }
-  return listPage(matching(), params, '/v1/events', renderEvent)
+  return page(matching(), params)
+}
+
+/**
+ * Stripe's cursor pagination (SB-8) over events already newest first, reading only as far as the
+ * page: an account's history can hold hundreds of thousands of events, and ETL pages through all.
+ */
+function page(newestFirst: Iterable<EventRecord>, params: Raw): ApiObject {
+  const limit = params.limit === undefined ? 10 : int(params.limit, 'limit', 1)
+  if (limit > 100) throw invalid('This value must be less than or equal to 100.', 'limit')
+  const missing = (param: string, id: string) => new ApiError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing', param)
+  const list = (data: EventRecord[], hasMore: boolean) => ({object: 'list', data: data.map(renderEvent), has_more: hasMore, url: '/v1/events'})
+  if (params.ending_before !== undefined) {
+    // The `limit` events just newer than the cursor, still newest first.
+    const cursor = str(params.ending_before, 'ending_before')
+    const newer: EventRecord[] = []
+    for (const event of newestFirst) {
+      if (event.id === cursor) return list(newer.slice(-limit), newer.length > limit)
+      newer.push(event)
+    }
+    throw missing('ending_before', cursor)
+  }
+  const cursor = params.starting_after === undefined ? undefined : str(params.starting_after, 'starting_after')
+  const data: EventRecord[] = []
+  let started = cursor === undefined
+  for (const event of newestFirst) {
+    if (!started) {
+      started = event.id === cursor
+      continue
+    }
+    if (data.length === limit) return list(data, true)
+    data.push(event)
+  }
+  if (!started) throw missing('starting_after', cursor ?? '')
+  return list(data, false)
 }
 
 /** `GET /v1/events/{id}`: only events of the last 30 days exist (fact 88). */

@@ -1,10 +1,9 @@
 import {randomBytes} from 'node:crypto'
 
-import {ApiError, type Metadata, notModelled} from '../engine.js'
-import {type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
+import {ApiError, notModelled} from '../errors.js'
+import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
 import {EVENT_API_VERSION} from './event-log.js'
 import eventTypes from './event-types.json' with {type: 'json'}
-import {listPage} from './list-page.js'
 
 type ApiObject = Record<string, unknown>
 
@@ -106,10 +105,9 @@ export class WebhookEndpoints {
     return renderEndpoint(endpoint)
   }
 
-  list(params: Raw): ApiObject {
-    checkParams(params, 'WebhookEndpointListParams', ['ending_before', 'expand', 'limit', 'starting_after'], 'GET /v1/webhook_endpoints')
-    const newestFirst = [...this.records.values()].sort((a, b) => b.created - a.created || b.seq - a.seq)
-    return listPage(newestFirst, params, '/v1/webhook_endpoints', renderEndpoint)
+  /** Every endpoint, enabled or not, for listing. */
+  all(): Iterable<WebhookEndpointRecord> {
+    return this.records.values()
   }
 
   delete(id: string, params: Raw): ApiObject {
@@ -133,7 +131,7 @@ export class WebhookEndpoints {
 }
 
 /** Field for field as fixtures3.json's `webhook_endpoint`; never the secret. */
-function renderEndpoint(endpoint: WebhookEndpointRecord): ApiObject {
+export function renderEndpoint(endpoint: WebhookEndpointRecord): ApiObject {
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',

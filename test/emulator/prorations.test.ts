@@ -1,0 +1,95 @@
+import {describe, expect, it} from 'vitest'
+
+import {addIntervals} from '../../src/billing-time.js'
+import {useEmulator} from '../helpers/emulator.js'
+import {DAY, HOUR, START, advance, clockWithCustomer, invoice, monthlyPrice, sdk} from './sdk.js'
+
+const emulator = useEmulator({advanceMs: 0})
+const FEB_1 = addIntervals(START, 'month', 1)
+const HALFWAY = START + 15 * DAY + 12 * HOUR // half of January's 31 days
+
+async function subscribed(unitAmount = 1000, quantity = 1) {
+  const stripe = sdk(emulator())
+  const price = await monthlyPrice(stripe, unitAmount)
+  const {clock, customer} = await clockWithCustomer(stripe)
+  const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity}]})
+  return {stripe, price, clock, customer, sub, item: sub.items.data[0]!.id}
+}
+
+async function pendingAmounts(stripe: ReturnType<typeof sdk>, customer: string): Promise<number[]> {
+  return (await stripe.invoiceItems.list({customer, pending: true})).data.map((item) => item.amount).sort((a, b) => a - b)
+}
+
+describe('emulator prorations', () => {
+  it('a quantity change prorates like a price change: credit the unused old quantity, debit the new (SB-41)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    await advance(stripe, clock.id, HALFWAY)
+    await stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 3}]})
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 1500])
+  })
+
+  it('always_invoice bills the prorations at once; none creates none (SB-42)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    await advance(stripe, clock.id, HALFWAY)
+    const now = await stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}], proration_behavior: 'always_invoice'})
+    expect(now.latest_invoice).not.toBe(sub.latest_invoice)
+    const bill = await invoice(stripe, now.latest_invoice)
+    expect(bill).toMatchObject({billing_reason: 'subscription_update', status: 'paid', total: 500, amount_paid: 500})
+    expect(bill.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual([-500, 1000])
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([])
+
+    const quiet = await stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 5}], proration_behavior: 'none'})
+    expect(quiet.latest_invoice).toBe(now.latest_invoice)
+    expect(quiet.items.data[0]?.quantity).toBe(5)
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([])
+  })
+
+  it('proration_date prorates as if the change happened then, and must lie in the current period (SB-43)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    await advance(stripe, clock.id, START + 20 * DAY)
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}], proration_date: START - 1})).rejects.toMatchObject({statusCode: 400, param: 'proration_date'})
+    await stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}], proration_date: HALFWAY})
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 1000])
+  })
+
+  it('a downgrade billed at once leaves customer credit that the next invoice uses (SB-37)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(2000, 1)
+    const cheaper = await monthlyPrice(stripe, 1000, 'Cheaper')
+    await advance(stripe, clock.id, HALFWAY)
+    const down = await stripe.subscriptions.update(sub.id, {items: [{id: item, price: cheaper.id}], proration_behavior: 'always_invoice'})
+    expect(await invoice(stripe, down.latest_invoice)).toMatchObject({total: -500, amount_due: 0, status: 'paid', ending_balance: -500})
+    expect((await stripe.customers.retrieve(customer.id)) as {balance: number}).toMatchObject({balance: -500})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(renewal).toMatchObject({total: 1000, starting_balance: -500, amount_due: 500, amount_paid: 500, ending_balance: 0})
+  })
+
+  it('an interval change with proration_behavior=none gives no credit but still resets the anchor and bills at once (SB-45)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    const yearly = await monthlyPrice(stripe, 10_000, 'Yearly', {interval: 'year'})
+    await advance(stripe, clock.id, START + 10 * DAY)
+    const moved = await stripe.subscriptions.update(sub.id, {items: [{id: item, price: yearly.id}], proration_behavior: 'none'})
+    expect(moved.billing_cycle_anchor).toBe(START + 10 * DAY)
+    expect(await invoice(stripe, moved.latest_invoice)).toMatchObject({total: 10_000, amount_paid: 10_000, billing_reason: 'subscription_update'})
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([])
+  })
+
+  it('prorations on a discounted subscription are refused, with proration_behavior=none accepted (SB-46)', async () => {
+    const {stripe, sub, item} = await subscribed(1000, 1)
+    const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
+    await stripe.subscriptions.update(sub.id, {discounts: [{coupon: coupon.id}]})
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}]})).rejects.toMatchObject({statusCode: 501})
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.quantity).toBe(1)
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}], proration_behavior: 'none'})).resolves.toMatchObject({status: 'active'})
+  })
+
+  it('a cancel_at inside the period prorates, which is refused unless proration_behavior=none; then it cancels at that time (SB-47, SB-63)', async () => {
+    const {stripe, clock, sub} = await subscribed(1000, 1)
+    const at = START + 10 * DAY
+    await expect(stripe.subscriptions.update(sub.id, {cancel_at: at})).rejects.toMatchObject({statusCode: 501})
+    const scheduled = await stripe.subscriptions.update(sub.id, {cancel_at: at, proration_behavior: 'none'})
+    expect(scheduled).toMatchObject({cancel_at: at, cancel_at_period_end: false, canceled_at: START, status: 'active'})
+    await advance(stripe, clock.id, at + HOUR)
+    expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'canceled', ended_at: at})
+  })
+})
