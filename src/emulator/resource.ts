@@ -91,6 +91,7 @@ export function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iter
  * changed. `render` is the object's API shape.
  */
 export function updating<T>(account: Account, type: string, testClock: string | null, render: () => ApiObject, change: () => T): T {
+  if (!account.recording) return change()
   const before = render()
   const result = change()
   const after = render()

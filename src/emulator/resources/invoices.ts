@@ -70,6 +70,9 @@ export const INVOICES = collectionKey<InvoiceRecord>('invoices', 'invoice')
 /** Drafts and open invoices per clock: the only invoices a clock's time engine looks at. */
 const ACTIVE_BY_CLOCK = 'active-invoices-by-clock'
 const BY_SUBSCRIPTION = 'invoices-by-subscription'
+const BY_CLOCK = 'invoices-by-clock'
+/** Finalized invoices per customer: what numbers the next one. */
+const NUMBERED_BY_CUSTOMER = 'numbered-invoices-by-customer'
 const DRAFT_PERIOD = HOUR // SB-32: a renewal stays draft for about an hour
 
 export function subtotal(invoice: InvoiceRecord): number {
@@ -292,7 +295,10 @@ export function createInvoice(
   }
   account.store.of(INVOICES).set(invoice.id, invoice)
   for (const item of pending) attachToInvoice(account, item, invoice.id)
-  if (invoice.testClock) account.store.index(ACTIVE_BY_CLOCK).add(invoice.testClock, invoice.id)
+  if (invoice.testClock) {
+    account.store.index(ACTIVE_BY_CLOCK).add(invoice.testClock, invoice.id)
+    account.store.index(BY_CLOCK).add(invoice.testClock, invoice.id)
+  }
   if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).add(invoice.subscription, invoice.id)
   account.emit('invoice.created', renderInvoice(account, invoice), invoice.testClock)
   return invoice
@@ -309,11 +315,12 @@ function settled(account: Account, invoice: InvoiceRecord): void {
  */
 export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: number, options: {attempt: boolean} = {attempt: true}): void {
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
-  const count = [...account.store.of(INVOICES).values()].filter((other) => other.customer === invoice.customer && other.number !== null).length
+  const numbered = account.store.index(NUMBERED_BY_CUSTOMER)
+  numbered.add(invoice.customer, invoice.id)
   invoice.status = 'open'
   invoice.finalizedAt = at
   invoice.finalizesAt = null
-  invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(count + 1).padStart(4, '0')}`
+  invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(numbered.size(invoice.customer)).padStart(4, '0')}`
   invoice.startingBalance = customer?.balance ?? 0
   const after = total(invoice) + invoice.startingBalance
   invoice.endingBalance = Math.min(0, after)
@@ -424,11 +431,12 @@ export const invoices: Resource = {
     return events
   },
   onClockDeleted: (account, clockId) => {
-    for (const invoice of account.store.of(INVOICES).values()) {
-      if (invoice.testClock !== clockId) continue
+    for (const invoice of account.store.indexed(INVOICES, BY_CLOCK, clockId)) {
       account.store.of(INVOICES).delete(invoice.id)
       if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).drop(invoice.subscription)
+      account.store.index(NUMBERED_BY_CUSTOMER).drop(invoice.customer)
     }
+    account.store.index(BY_CLOCK).drop(clockId)
     account.store.index(ACTIVE_BY_CLOCK).drop(clockId)
   },
   routes: [

@@ -3,7 +3,7 @@ import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, checkParams, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {CUSTOMERS, type CustomerRecord, liveCustomer, renderCustomer} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type CardBehaviour = 'succeeds' | 'charge_fails'
@@ -120,9 +120,7 @@ export const paymentMethods: Resource = {
   },
   documentedParams: {file: 'PaymentMethods.d.ts', interfaces: ['PaymentMethodCreateParams', 'PaymentMethodAttachParams', 'PaymentMethodDetachParams', 'PaymentMethodListParams', 'PaymentMethodRetrieveParams']},
   onClockDeleted: (account, clockId) => {
-    const customers = account.store.of(CUSTOMERS)
-    for (const customer of customers.values()) {
-      if (customer.testClock !== clockId) continue
+    for (const customer of customersOnClock(account, clockId)) {
       for (const pm of paymentMethodsOf(account, customer.id)) account.store.of(PAYMENT_METHODS).delete(pm.id)
       account.store.index(BY_CUSTOMER).drop(customer.id)
     }
