@@ -60,9 +60,10 @@ export class Account {
     return this.events !== NO_EVENTS
   }
 
-  /** One state change, with the object as rendered now (SB-68). */
-  emit(type: string, object: Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
-    this.events.emit({type, object, created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
+  /** One state change, with the object as rendered now (SB-68); rendered only when a sink listens. */
+  emit(type: string, render: () => Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
+    if (!this.recording) return
+    this.events.emit({type, object: render(), created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
   }
 }
 

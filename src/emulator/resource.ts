@@ -96,6 +96,6 @@ export function updating<T>(account: Account, type: string, testClock: string | 
   const result = change()
   const after = render()
   const previous = changedFields(before, after)
-  if (previous) account.emit(type, after, testClock, previous)
+  if (previous) account.emit(type, () => after, testClock, previous)
   return result
 }

@@ -67,7 +67,7 @@ export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord,
   account.store.of(INVOICE_ITEMS).set(item.id, item)
   account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
   if (item.testClock) account.store.index(BY_CLOCK).add(item.testClock, item.id)
-  account.emit('invoiceitem.created', renderInvoiceItem(item), item.testClock)
+  account.emit('invoiceitem.created', () => renderInvoiceItem(item), item.testClock)
   return item
 }
 
@@ -85,7 +85,7 @@ export function deleteInvoiceItem(account: Account, item: InvoiceItemRecord): vo
   account.store.of(INVOICE_ITEMS).delete(item.id)
   account.store.index(PENDING_BY_CUSTOMER).remove(item.customer, item.id)
   if (item.testClock) account.store.index(BY_CLOCK).remove(item.testClock, item.id)
-  account.emit('invoiceitem.deleted', renderInvoiceItem(item), item.testClock)
+  account.emit('invoiceitem.deleted', () => renderInvoiceItem(item), item.testClock)
 }
 
 export const invoiceItems: Resource = {

@@ -300,7 +300,7 @@ export function createInvoice(
     account.store.index(BY_CLOCK).add(invoice.testClock, invoice.id)
   }
   if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).add(invoice.subscription, invoice.id)
-  account.emit('invoice.created', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.created', () => renderInvoice(account, invoice), invoice.testClock)
   return invoice
 }
 
@@ -327,7 +327,7 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
   if (customer && customer.balance !== invoice.endingBalance) {
     updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.balance = invoice.endingBalance ?? 0))
   }
-  account.emit('invoice.finalized', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.finalized', () => renderInvoice(account, invoice), invoice.testClock)
   if (invoice.collectionPause === 'void') return voidInvoice(account, invoice, at)
   if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
   if (options.attempt) attemptPayment(account, invoice, at)
@@ -342,8 +342,8 @@ function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempte
   settled(account, invoice)
   const after = renderInvoice(account, invoice)
   // invoice.paid for any payment; invoice.payment_succeeded only for attempts (SB-38).
-  account.emit('invoice.paid', after, invoice.testClock)
-  if (attempted) account.emit('invoice.payment_succeeded', after, invoice.testClock)
+  account.emit('invoice.paid', () => after, invoice.testClock)
+  if (attempted) account.emit('invoice.payment_succeeded', () => after, invoice.testClock)
   void before
   subscriptionInvoicePaid(account, invoice, at)
 }
@@ -367,7 +367,7 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create'
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
-  account.emit('invoice.payment_failed', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
   subscriptionInvoiceFailed(account, invoice, at)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
@@ -377,7 +377,7 @@ export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number
   invoice.voidedAt = at
   invoice.autoAdvance = false
   settled(account, invoice)
-  account.emit('invoice.voided', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.voided', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
 function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string): void {
@@ -386,7 +386,7 @@ function markUncollectible(account: Account, invoice: InvoiceRecord, at: number,
   invoice.uncollectibleReason = reason
   invoice.autoAdvance = false
   settled(account, invoice)
-  account.emit('invoice.marked_uncollectible', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.marked_uncollectible', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
 export function invoicesOfSubscription(account: Account, subscription: string): InvoiceRecord[] {

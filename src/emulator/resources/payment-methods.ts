@@ -79,7 +79,7 @@ export function attachPaymentMethod(account: Account, pmIdOrToken: string, custo
   if (pm.customer && pm.customer !== customer.id) throw invalid(`The payment method you provided has already been attached to a customer.`, param)
   pm.customer = customer.id
   account.store.index(BY_CUSTOMER).add(customer.id, pm.id)
-  account.emit('payment_method.attached', renderPaymentMethod(pm), customer.testClock)
+  account.emit('payment_method.attached', () => renderPaymentMethod(pm), customer.testClock)
   return pm
 }
 
@@ -103,7 +103,7 @@ export function detach(account: Account, pm: PaymentMethodRecord): void {
   pm.customer = null
   account.store.index(BY_CUSTOMER).remove(customerId, pm.id)
   const customer = account.store.of(CUSTOMERS).get(customerId)
-  account.emit('payment_method.detached', renderPaymentMethod(pm), customer?.testClock ?? null, {customer: customerId})
+  account.emit('payment_method.detached', () => renderPaymentMethod(pm), customer?.testClock ?? null, {customer: customerId})
   if (customer?.defaultPaymentMethod === pm.id) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.defaultPaymentMethod = null))
 }
 
