@@ -55,9 +55,15 @@ export class Account {
   /** Set by the test-clock module: a clock's frozen time. */
   clockTime: (clockId: string) => number | undefined = () => undefined
 
-  /** One state change, with the object as rendered now (SB-68). */
-  emit(type: string, object: Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
-    this.events.emit({type, object, created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
+  /** Whether anyone receives state changes: without a sink, updates skip rendering before and after. */
+  get recording(): boolean {
+    return this.events !== NO_EVENTS
+  }
+
+  /** One state change, with the object as rendered now (SB-68); rendered only when a sink listens. */
+  emit(type: string, render: () => Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
+    if (!this.recording) return
+    this.events.emit({type, object: render(), created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
   }
 }
 

@@ -91,10 +91,11 @@ export function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iter
  * changed. `render` is the object's API shape.
  */
 export function updating<T>(account: Account, type: string, testClock: string | null, render: () => ApiObject, change: () => T): T {
+  if (!account.recording) return change()
   const before = render()
   const result = change()
   const after = render()
   const previous = changedFields(before, after)
-  if (previous) account.emit(type, after, testClock, previous)
+  if (previous) account.emit(type, () => after, testClock, previous)
   return result
 }

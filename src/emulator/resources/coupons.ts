@@ -115,7 +115,7 @@ export const coupons: Resource = {
         seq: account.nextSeq(),
       }
       coupons.set(id, coupon)
-      account.emit('coupon.created', renderCoupon(account, coupon), null)
+      account.emit('coupon.created', () => renderCoupon(account, coupon), null)
       return renderCoupon(account, coupon)
     }),
     route('GET', '/v1/coupons/:id', (ctx) => {
@@ -147,7 +147,7 @@ export const coupons: Resource = {
       // Discounts already applied keep working (SB-54); the record stays for them.
       const last = renderCoupon(account, coupon)
       coupon.deleted = true
-      account.emit('coupon.deleted', last, null)
+      account.emit('coupon.deleted', () => last, null)
       return {id: coupon.id, object: 'coupon', deleted: true}
     }),
   ],

@@ -132,7 +132,7 @@ export const customers: Resource = {
       }
       account.store.of(CUSTOMERS).set(customer.id, customer)
       if (testClock) account.store.index(BY_CLOCK).add(testClock, customer.id)
-      account.emit('customer.created', renderCustomer(account, customer), testClock)
+      account.emit('customer.created', () => renderCustomer(account, customer), testClock)
       let attached: string | undefined
       if (pmToken) attached = attachPaymentMethod(account, pmToken, customer).id
       if (defaultPm) {
@@ -185,7 +185,7 @@ export const customers: Resource = {
       for (const pm of paymentMethodsOf(account, customer.id)) detach(account, pm)
       const last = renderCustomer(account, customer)
       customer.deleted = true
-      account.emit('customer.deleted', last, customer.testClock)
+      account.emit('customer.deleted', () => last, customer.testClock)
       return renderCustomer(account, customer)
     }),
     route('DELETE', '/v1/customers/:id/discount', () => {

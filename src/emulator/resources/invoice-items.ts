@@ -33,6 +33,7 @@ export interface InvoiceItemRecord {
 
 export const INVOICE_ITEMS = collectionKey<InvoiceItemRecord>('invoiceItems', 'invoiceitem')
 const PENDING_BY_CUSTOMER = 'pending-invoice-items-by-customer'
+const BY_CLOCK = 'invoice-items-by-clock'
 
 export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
   return {
@@ -65,7 +66,8 @@ export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord,
   const item: InvoiceItemRecord = {...fields, id: account.newId('ii_'), created: at, invoice: null, seq: account.nextSeq()}
   account.store.of(INVOICE_ITEMS).set(item.id, item)
   account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
-  account.emit('invoiceitem.created', renderInvoiceItem(item), item.testClock)
+  if (item.testClock) account.store.index(BY_CLOCK).add(item.testClock, item.id)
+  account.emit('invoiceitem.created', () => renderInvoiceItem(item), item.testClock)
   return item
 }
 
@@ -82,7 +84,8 @@ export function attachToInvoice(account: Account, item: InvoiceItemRecord, invoi
 export function deleteInvoiceItem(account: Account, item: InvoiceItemRecord): void {
   account.store.of(INVOICE_ITEMS).delete(item.id)
   account.store.index(PENDING_BY_CUSTOMER).remove(item.customer, item.id)
-  account.emit('invoiceitem.deleted', renderInvoiceItem(item), item.testClock)
+  if (item.testClock) account.store.index(BY_CLOCK).remove(item.testClock, item.id)
+  account.emit('invoiceitem.deleted', () => renderInvoiceItem(item), item.testClock)
 }
 
 export const invoiceItems: Resource = {
@@ -94,11 +97,11 @@ export const invoiceItems: Resource = {
   },
   documentedParams: {file: 'InvoiceItems.d.ts', interfaces: ['InvoiceItemCreateParams', 'InvoiceItemRetrieveParams', 'InvoiceItemUpdateParams', 'InvoiceItemListParams', 'InvoiceItemDeleteParams']},
   onClockDeleted: (account, clockId) => {
-    for (const item of account.store.of(INVOICE_ITEMS).values()) {
-      if (item.testClock !== clockId) continue
+    for (const item of account.store.indexed(INVOICE_ITEMS, BY_CLOCK, clockId)) {
       account.store.of(INVOICE_ITEMS).delete(item.id)
       account.store.index(PENDING_BY_CUSTOMER).drop(item.customer)
     }
+    account.store.index(BY_CLOCK).drop(clockId)
   },
   routes: [
     route('POST', '/v1/invoiceitems', (ctx) => {

@@ -70,6 +70,9 @@ export const INVOICES = collectionKey<InvoiceRecord>('invoices', 'invoice')
 /** Drafts and open invoices per clock: the only invoices a clock's time engine looks at. */
 const ACTIVE_BY_CLOCK = 'active-invoices-by-clock'
 const BY_SUBSCRIPTION = 'invoices-by-subscription'
+const BY_CLOCK = 'invoices-by-clock'
+/** Finalized invoices per customer: what numbers the next one. */
+const NUMBERED_BY_CUSTOMER = 'numbered-invoices-by-customer'
 const DRAFT_PERIOD = HOUR // SB-32: a renewal stays draft for about an hour
 
 export function subtotal(invoice: InvoiceRecord): number {
@@ -292,9 +295,12 @@ export function createInvoice(
   }
   account.store.of(INVOICES).set(invoice.id, invoice)
   for (const item of pending) attachToInvoice(account, item, invoice.id)
-  if (invoice.testClock) account.store.index(ACTIVE_BY_CLOCK).add(invoice.testClock, invoice.id)
+  if (invoice.testClock) {
+    account.store.index(ACTIVE_BY_CLOCK).add(invoice.testClock, invoice.id)
+    account.store.index(BY_CLOCK).add(invoice.testClock, invoice.id)
+  }
   if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).add(invoice.subscription, invoice.id)
-  account.emit('invoice.created', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.created', () => renderInvoice(account, invoice), invoice.testClock)
   return invoice
 }
 
@@ -309,18 +315,19 @@ function settled(account: Account, invoice: InvoiceRecord): void {
  */
 export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: number, options: {attempt: boolean} = {attempt: true}): void {
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
-  const count = [...account.store.of(INVOICES).values()].filter((other) => other.customer === invoice.customer && other.number !== null).length
+  const numbered = account.store.index(NUMBERED_BY_CUSTOMER)
+  numbered.add(invoice.customer, invoice.id)
   invoice.status = 'open'
   invoice.finalizedAt = at
   invoice.finalizesAt = null
-  invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(count + 1).padStart(4, '0')}`
+  invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(numbered.size(invoice.customer)).padStart(4, '0')}`
   invoice.startingBalance = customer?.balance ?? 0
   const after = total(invoice) + invoice.startingBalance
   invoice.endingBalance = Math.min(0, after)
   if (customer && customer.balance !== invoice.endingBalance) {
     updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.balance = invoice.endingBalance ?? 0))
   }
-  account.emit('invoice.finalized', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.finalized', () => renderInvoice(account, invoice), invoice.testClock)
   if (invoice.collectionPause === 'void') return voidInvoice(account, invoice, at)
   if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
   if (options.attempt) attemptPayment(account, invoice, at)
@@ -335,8 +342,8 @@ function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempte
   settled(account, invoice)
   const after = renderInvoice(account, invoice)
   // invoice.paid for any payment; invoice.payment_succeeded only for attempts (SB-38).
-  account.emit('invoice.paid', after, invoice.testClock)
-  if (attempted) account.emit('invoice.payment_succeeded', after, invoice.testClock)
+  account.emit('invoice.paid', () => after, invoice.testClock)
+  if (attempted) account.emit('invoice.payment_succeeded', () => after, invoice.testClock)
   void before
   subscriptionInvoicePaid(account, invoice, at)
 }
@@ -360,7 +367,7 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create'
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
-  account.emit('invoice.payment_failed', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
   subscriptionInvoiceFailed(account, invoice, at)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
@@ -370,7 +377,7 @@ export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number
   invoice.voidedAt = at
   invoice.autoAdvance = false
   settled(account, invoice)
-  account.emit('invoice.voided', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.voided', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
 function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string): void {
@@ -379,7 +386,7 @@ function markUncollectible(account: Account, invoice: InvoiceRecord, at: number,
   invoice.uncollectibleReason = reason
   invoice.autoAdvance = false
   settled(account, invoice)
-  account.emit('invoice.marked_uncollectible', renderInvoice(account, invoice), invoice.testClock)
+  account.emit('invoice.marked_uncollectible', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
 export function invoicesOfSubscription(account: Account, subscription: string): InvoiceRecord[] {
@@ -424,11 +431,12 @@ export const invoices: Resource = {
     return events
   },
   onClockDeleted: (account, clockId) => {
-    for (const invoice of account.store.of(INVOICES).values()) {
-      if (invoice.testClock !== clockId) continue
+    for (const invoice of account.store.indexed(INVOICES, BY_CLOCK, clockId)) {
       account.store.of(INVOICES).delete(invoice.id)
       if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).drop(invoice.subscription)
+      account.store.index(NUMBERED_BY_CUSTOMER).drop(invoice.customer)
     }
+    account.store.index(BY_CLOCK).drop(clockId)
     account.store.index(ACTIVE_BY_CLOCK).drop(clockId)
   },
   routes: [

@@ -3,7 +3,7 @@ import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, checkParams, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {CUSTOMERS, type CustomerRecord, liveCustomer, renderCustomer} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type CardBehaviour = 'succeeds' | 'charge_fails'
@@ -79,7 +79,7 @@ export function attachPaymentMethod(account: Account, pmIdOrToken: string, custo
   if (pm.customer && pm.customer !== customer.id) throw invalid(`The payment method you provided has already been attached to a customer.`, param)
   pm.customer = customer.id
   account.store.index(BY_CUSTOMER).add(customer.id, pm.id)
-  account.emit('payment_method.attached', renderPaymentMethod(pm), customer.testClock)
+  account.emit('payment_method.attached', () => renderPaymentMethod(pm), customer.testClock)
   return pm
 }
 
@@ -103,7 +103,7 @@ export function detach(account: Account, pm: PaymentMethodRecord): void {
   pm.customer = null
   account.store.index(BY_CUSTOMER).remove(customerId, pm.id)
   const customer = account.store.of(CUSTOMERS).get(customerId)
-  account.emit('payment_method.detached', renderPaymentMethod(pm), customer?.testClock ?? null, {customer: customerId})
+  account.emit('payment_method.detached', () => renderPaymentMethod(pm), customer?.testClock ?? null, {customer: customerId})
   if (customer?.defaultPaymentMethod === pm.id) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.defaultPaymentMethod = null))
 }
 
@@ -120,9 +120,7 @@ export const paymentMethods: Resource = {
   },
   documentedParams: {file: 'PaymentMethods.d.ts', interfaces: ['PaymentMethodCreateParams', 'PaymentMethodAttachParams', 'PaymentMethodDetachParams', 'PaymentMethodListParams', 'PaymentMethodRetrieveParams']},
   onClockDeleted: (account, clockId) => {
-    const customers = account.store.of(CUSTOMERS)
-    for (const customer of customers.values()) {
-      if (customer.testClock !== clockId) continue
+    for (const customer of customersOnClock(account, clockId)) {
       for (const pm of paymentMethodsOf(account, customer.id)) account.store.of(PAYMENT_METHODS).delete(pm.id)
       account.store.index(BY_CUSTOMER).drop(customer.id)
     }

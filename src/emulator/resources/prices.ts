@@ -140,7 +140,7 @@ export const prices: Resource = {
         seq: account.nextSeq(),
       }
       account.store.of(PRICES).set(price.id, price)
-      account.emit('price.created', renderPrice(price), null)
+      account.emit('price.created', () => renderPrice(price), null)
       return renderPrice(price)
     }),
     route('GET', '/v1/prices/:id', (ctx) => {

@@ -63,7 +63,7 @@ export function addProduct(account: Account, raw: Raw, fields: {id?: string; nam
     seq: account.nextSeq(),
   }
   products.set(id, product)
-  account.emit('product.created', renderProduct(product), null)
+  account.emit('product.created', () => renderProduct(product), null)
   return product
 }
 

@@ -102,7 +102,7 @@ export const promotionCodes: Resource = {
         seq: account.nextSeq(),
       }
       codes.set(record.id, record)
-      account.emit('promotion_code.created', renderPromotionCode(account, record), null)
+      account.emit('promotion_code.created', () => renderPromotionCode(account, record), null)
       return renderPromotionCode(account, record)
     }),
     route('GET', '/v1/promotion_codes/:id', (ctx) => {

@@ -77,14 +77,14 @@ export function settleClocks(account: Account): void {
         clock.status = 'internal_failure'
         delete clock.targetFrozenTime
         delete clock.readyAt
-        account.emit('test_helpers.test_clock.internal_failure', renderClock(clock), null)
+        account.emit('test_helpers.test_clock.internal_failure', () => renderClock(clock), null)
         continue
       }
       account.time.run(account, clock, clock.targetFrozenTime ?? clock.frozenTime)
       clock.status = 'ready'
       delete clock.targetFrozenTime
       delete clock.readyAt
-      account.emit('test_helpers.test_clock.ready', renderClock(clock), null)
+      account.emit('test_helpers.test_clock.ready', () => renderClock(clock), null)
     }
   } finally {
     account.request = request
@@ -117,7 +117,7 @@ export const testClocks: Resource = {
         seq: account.nextSeq(),
       }
       account.store.of(CLOCKS).set(clock.id, clock)
-      account.emit('test_helpers.test_clock.created', renderClock(clock), null)
+      account.emit('test_helpers.test_clock.created', () => renderClock(clock), null)
       return renderClock(clock)
     }),
     route('GET', '/v1/test_helpers/test_clocks/:id', (ctx) => {
@@ -139,7 +139,7 @@ export const testClocks: Resource = {
       account.store.index(ADVANCING).remove('all', clock.id)
       account.store.of(CLOCKS).delete(clock.id)
       const deleted = {id: clock.id, object: 'test_helpers.test_clock', deleted: true}
-      account.emit('test_helpers.test_clock.deleted', renderClock(clock), null)
+      account.emit('test_helpers.test_clock.deleted', () => renderClock(clock), null)
       return deleted
     }),
     route('POST', '/v1/test_helpers/test_clocks/:id/advance', (ctx) => {
@@ -162,7 +162,7 @@ export const testClocks: Resource = {
       clock.readyAt = account.options.wallNow() + duration
       clock.failNextAdvance = ctx.advance.fails(clock)
       ctx.advance.onAdvance(clock, duration)
-      account.emit('test_helpers.test_clock.advancing', renderClock(clock), null)
+      account.emit('test_helpers.test_clock.advancing', () => renderClock(clock), null)
       return renderClock(clock)
     }),
   ],
