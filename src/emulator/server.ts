@@ -59,13 +59,13 @@ export interface EmulatorOptions {
   log?: boolean
   /** Also receives every state change (SB-68), beside the account's event log: tests record them. */
   events?: EventSink
-  /** Like `stripe listen --forward-to`: every event, or the listed types, POSTed signed with `webhookSecret` (SB-E10). */
+  /** Like `stripe listen --forward-to`: every event, or the listed types, POSTed signed with `webhookSecret` (SB-E9). */
   forwardTo?: ForwardTarget[]
   /** The `whsec_` secret forwarded events are signed with; a fresh one when not given. */
   webhookSecret?: string
-  /** Waits before each retry of a failed webhook delivery, ms; its length is the number of retries (SB-E8: default 1 s, 5 s, 30 s). */
+  /** Waits before each retry of a failed webhook delivery, ms; its length is the number of retries (SB-E7: default 1 s, 5 s, 30 s). */
   webhookRetryDelaysMs?: readonly number[]
-  /** A delivery attempt with no answer in this long fails (SB-E8: default 10 s). */
+  /** A delivery attempt with no answer in this long fails (SB-E7: default 10 s). */
   webhookTimeoutMs?: number
   /** Called after every webhook delivery attempt (type, URL, status, latency, outcome). */
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
@@ -110,7 +110,7 @@ export interface RunningEmulator {
   port: number
   engine: EmulatorState
   account: Account
-  /** The account's event log, webhook endpoints and deliveries (SB-E1 – SB-E10). */
+  /** The account's event log, webhook endpoints and deliveries (SB-E1 – SB-E9). */
   events: AccountEvents
   /** The secret forwarded events are signed with. */
   webhookSecret: string

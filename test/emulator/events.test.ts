@@ -134,7 +134,7 @@ describe('event log (SB-E1 – SB-E4)', () => {
   })
 })
 
-describe('webhook endpoints (SB-E6)', () => {
+describe('webhook endpoints (SB-E5)', () => {
   it('create answers the whsec_ secret once; retrieve, update and delete never show it (fact 90)', async () => {
     const {events} = accountEvents()
     const created = events.endpoints.create({url: 'https://example.com/hook', enabled_events: ['invoice.paid', 'customer.created'], description: 'ETL', metadata: {team: 'data'}})
@@ -162,7 +162,7 @@ describe('webhook endpoints (SB-E6)', () => {
   })
 })
 
-describe('webhook delivery (SB-E7 – SB-E9)', () => {
+describe('webhook delivery (SB-E6 – SB-E8)', () => {
   it('POSTs every event, in order, signed so that stripe-node\'s constructEvent accepts it, with Stripe\'s headers', async () => {
     const receiver = await webhookReceiver()
     open.push(receiver)
@@ -175,7 +175,7 @@ describe('webhook delivery (SB-E7 – SB-E9)', () => {
     const sent = listed(events, {limit: 100}).data.reverse()
     expect(received.map((delivery) => delivery.event.id)).toEqual(sent.map((event) => event.id))
     expect(received[0]!.headers).toMatchObject({'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'stripe-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/)})
-    // Delivered: pending_webhooks counted 1 while in flight and 0 once delivered (SB-E9).
+    // Delivered: pending_webhooks counted 1 while in flight and 0 once delivered (SB-E8).
     expect(received[0]!.event.pending_webhooks).toBe(1)
     await waitUntil(() => deliveries.length === 30)
     expect(listed(events, {limit: 100}).data.every((event) => event.pending_webhooks === 0)).toBe(true)
@@ -183,7 +183,7 @@ describe('webhook delivery (SB-E7 – SB-E9)', () => {
     expect(deliveries.every((entry) => entry.outcome === 'delivered' && entry.status === 200)).toBe(true)
   })
 
-  it('retries a failing endpoint, holding later events back, until it recovers: every event arrives once, in order (SB-E8)', async () => {
+  it('retries a failing endpoint, holding later events back, until it recovers: every event arrives once, in order (SB-E7)', async () => {
     const receiver = await webhookReceiver({failFirst: 2})
     open.push(receiver)
     const {events, deliveries} = accountEvents({webhookRetryDelaysMs: [5, 5, 5]})

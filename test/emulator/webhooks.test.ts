@@ -60,7 +60,7 @@ describe('/v1/events through the SDK (SB-E1 – SB-E4)', () => {
   })
 })
 
-describe('/v1/webhook_endpoints through the SDK (SB-E6)', () => {
+describe('/v1/webhook_endpoints through the SDK (SB-E5)', () => {
   it('creates, retrieves, updates, lists and deletes; the secret is in the create response only', async () => {
     const {stripe} = await emulator()
     const created = await stripe.webhookEndpoints.create({url: 'https://example.com/hook', enabled_events: ['invoice.paid']})
@@ -77,7 +77,7 @@ describe('/v1/webhook_endpoints through the SDK (SB-E6)', () => {
   })
 })
 
-describe('webhook delivery through the SDK (SB-E7 – SB-E10)', () => {
+describe('webhook delivery through the SDK (SB-E6 – SB-E9)', () => {
   it('a handler written for real Stripe verifies every delivery to a registered endpoint, even one that fails twice first', async () => {
     const {stripe, running} = await emulator()
     const hook = await receiver({failFirst: 2})
@@ -95,7 +95,7 @@ describe('webhook delivery through the SDK (SB-E7 – SB-E10)', () => {
     expect((await stripe.events.list({delivery_success: false})).data).toEqual([])
   })
 
-  it('answers requests while an endpoint hangs: delivery runs beside the API, never in its way (SB-E8)', async () => {
+  it('answers requests while an endpoint hangs: delivery runs beside the API, never in its way (SB-E7)', async () => {
     const hook = await receiver({hang: true})
     const {stripe, running} = await emulator({webhookTimeoutMs: 60_000})
     await stripe.webhookEndpoints.create({url: hook.url, enabled_events: ['*']})

@@ -8,7 +8,7 @@ import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
 
-describe('the forwarding secret (SB-E10)', () => {
+describe('the forwarding secret (SB-E9)', () => {
   it('is made once and then the same on every start, saved readable by the user only', async () => {
     const configDir = join(await tempDir(), 'stripe-seed')
     const first = await resolveForwardingSecret(undefined, configDir)
@@ -38,7 +38,7 @@ describe('the forwarding secret (SB-E10)', () => {
   })
 })
 
-describe('--forward-to and --events (SB-E10)', () => {
+describe('--forward-to and --events (SB-E9)', () => {
   it('gives each URL the listed event types, or every event', () => {
     expect(forwardTargets(['http://localhost:3000/webhook'], undefined)).toEqual([{url: 'http://localhost:3000/webhook'}])
     expect(forwardTargets(['http://a.test/hook', 'https://b.test/hook'], 'invoice.paid, customer.subscription.updated')).toEqual([

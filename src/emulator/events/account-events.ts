@@ -15,7 +15,7 @@ export interface AccountEventsOptions {
   forwardTo?: ForwardTarget[]
   /** Signs forwarded events; a fresh one when not given. */
   webhookSecret?: string
-  /** Waits before each retry of a failed delivery, ms (SB-E8). */
+  /** Waits before each retry of a failed delivery, ms (SB-E7). */
   webhookRetryDelaysMs?: readonly number[]
   webhookTimeoutMs?: number
   onDelivery?: (entry: DeliveryLogEntry) => void

@@ -8,7 +8,7 @@ import type {DeliveryTarget} from './webhook-endpoints.js'
 /**
  * Waits before each retry of a failed delivery, in ms; its length is the number of retries.
  * Stripe's sandbox retries 3 times over a few hours (fact 92); the intervals are not published, and
- * hours are useless on a developer's machine, so the emulator keeps the count and shortens the waits (SB-E8).
+ * hours are useless on a developer's machine, so the emulator keeps the count and shortens the waits (SB-E7).
  */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 5000, 30_000]
 
@@ -52,7 +52,7 @@ export function signatureHeader(payload: string, secret: string, timestamp: numb
   return `t=${timestamp},v1=${signature}`
 }
 
-/** The headers Stripe's webhook requests carry (SB-E7). */
+/** The headers Stripe's webhook requests carry (SB-E6). */
 function deliveryHeaders(payload: string, secret: string, timestamp: number): Record<string, string> {
   return {
     'Content-Type': 'application/json; charset=utf-8',
@@ -72,7 +72,7 @@ interface TargetQueue {
 /**
  * Delivers each event to every target that accepts it, one queue per target: in creation order,
  * one request at a time, a failing event retried (and holding back later ones) until it is
- * delivered or given up (SB-E8). Runs beside the API: enqueueing never waits on a target.
+ * delivered or given up (SB-E7). Runs beside the API: enqueueing never waits on a target.
  */
 export class WebhookDelivery {
   private readonly queues = new Map<string, TargetQueue>()

@@ -22,7 +22,7 @@ export interface EventRecord {
   seq: number
   /** Wall-clock ms when recorded: the 30-day window is measured from here. */
   recordedAt: number
-  /** Delivery targets that still owe this event a successful delivery (SB-E9). */
+  /** Delivery targets that still owe this event a successful delivery (SB-E8). */
   pendingWebhooks: number
   /** Delivery targets that gave up on this event. */
   failedWebhooks: number

@@ -96,7 +96,7 @@ function createdFilter(value: unknown): Test {
   return (event) => bounds.every((bound) => bound(event.created))
 }
 
-/** `delivery_success=false`: still pending at some target, or given up by one; `true`: neither (SB-E9). */
+/** `delivery_success=false`: still pending at some target, or given up by one; `true`: neither (SB-E8). */
 function deliveryFilter(value: unknown): Test {
   if (value === undefined) return () => true
   const wanted = bool(value, 'delivery_success')

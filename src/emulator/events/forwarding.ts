@@ -7,7 +7,7 @@ import {isEventType, newSigningSecret} from './webhook-endpoints.js'
 
 /**
  * `--forward-to URL` (repeatable) and `--events a,b` as `stripe listen` takes them: every URL gets
- * the listed event types, or every event when none are listed (SB-E10).
+ * the listed event types, or every event when none are listed (SB-E9).
  */
 export function forwardTargets(urls: readonly string[], events: string | undefined): ForwardTarget[] {
   const types = events === undefined ? [] : events.split(',').map((type) => type.trim()).filter((type) => type !== '')
@@ -40,7 +40,7 @@ export const SECRET_FILE = 'webhook-secret'
 /**
  * The secret forwarded events are signed with, stable across restarts like `stripe listen`'s, so
  * a handler configured once keeps verifying: the one given, else the one saved in the user's
- * config directory, else a new one saved there (SB-E10).
+ * config directory, else a new one saved there (SB-E9).
  */
 export async function resolveForwardingSecret(given: string | undefined, configDir: string): Promise<ForwardingSecret> {
   if (given !== undefined) {

@@ -38,7 +38,7 @@ export function isEventType(type: string): boolean {
   return KNOWN_EVENT_TYPES.has(type)
 }
 
-/** `enabled_events`: exact names, or `*` for every event (SB-E6). */
+/** `enabled_events`: exact names, or `*` for every event (SB-E5). */
 export function acceptsEvent(enabledEvents: readonly string[], type: string): boolean {
   return enabledEvents.includes('*') || enabledEvents.includes(type)
 }
@@ -48,7 +48,7 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('hex')}`
 }
 
-/** The account's webhook endpoints (`/v1/webhook_endpoints`, SB-E6). */
+/** The account's webhook endpoints (`/v1/webhook_endpoints`, SB-E5). */
 export class WebhookEndpoints {
   private readonly records = new Map<string, WebhookEndpointRecord>()
   private seq = 0

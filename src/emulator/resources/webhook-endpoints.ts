@@ -3,7 +3,7 @@ import {PAGINATION, type Resource, list, route} from '../resource.js'
 import {renderEndpoint} from '../events/webhook-endpoints.js'
 import {eventsOf} from './events.js'
 
-/** `/v1/webhook_endpoints` (SB-E6): the records live with the account's event log, which delivers to them. */
+/** `/v1/webhook_endpoints` (SB-E5): the records live with the account's event log, which delivers to them. */
 export const webhookEndpoints: Resource = {
   object: 'webhook_endpoint',
   idPrefixes: ['we_'],
