@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/errors.js'
 import {forwardTargets, resolveForwardingSecret} from '../../src/emulator/events/forwarding.js'
+import {runCommand} from '../helpers/in-process.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
@@ -52,5 +53,16 @@ describe('--forward-to and --events (SB-E9)', () => {
     expect(() => forwardTargets(['ftp://a.test'], undefined)).toThrow(UsageError)
     expect(() => forwardTargets(['http://a.test'], 'invoice.payed')).toThrow(/invoice\.payed/)
     expect(() => forwardTargets([], 'invoice.paid')).toThrow(UsageError)
+  })
+})
+
+describe('stripe-seed emulator --forward-to (SB-E9)', () => {
+  it('a bad --forward-to, --events or --webhook-secret is a usage error, exit 2 with --json, before anything listens', async () => {
+    const {default: Emulator} = await import('../../src/commands/emulator.js')
+    for (const argv of [['--forward-to', 'localhost:3000'], ['--events', 'invoice.paid'], ['--forward-to', 'http://127.0.0.1:1/hook', '--events', 'invoice.payed'], ['--forward-to', 'http://127.0.0.1:1/hook', '--webhook-secret', 'sk_test_x']]) {
+      const result = await runCommand(Emulator, [...argv, '--port', '0', '--json'], {STRIPE_SEED_WEBHOOK_SECRET: undefined})
+      expect(result.exitCode, argv.join(' ')).toBe(2)
+      expect(JSON.parse(result.stdout)).toMatchObject({error: {exitCode: 2}})
+    }
   })
 })
