@@ -59,6 +59,8 @@ export interface EmulatorOptions {
   log?: boolean
   /** Also receives every state change (SB-68), beside the account's event log: tests record them. */
   events?: EventSink
+  /** The event log keeps at most this many events, forgetting the oldest (SB-E4: default 100,000). */
+  maxEvents?: number
   /** Like `stripe listen --forward-to`: every event, or the listed types, POSTed signed with `webhookSecret` (SB-E9). */
   forwardTo?: ForwardTarget[]
   /** The `whsec_` secret forwarded events are signed with; a fresh one when not given. */
@@ -147,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     random: seededRandom(settings.seed ^ 0xe7e7),
     wallNow: Date.now,
     ...(options.events ? {observer: options.events} : {}),
+    ...(options.maxEvents === undefined ? {} : {maxEvents: options.maxEvents}),
     ...(options.forwardTo ? {forwardTo: options.forwardTo} : {}),
     ...(options.webhookSecret ? {webhookSecret: options.webhookSecret} : {}),
     ...(options.webhookRetryDelaysMs ? {webhookRetryDelaysMs: options.webhookRetryDelaysMs} : {}),

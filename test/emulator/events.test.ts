@@ -134,6 +134,18 @@ describe('event log (SB-E1 – SB-E4)', () => {
   })
 })
 
+describe('event log memory (SB-E4)', () => {
+  it('keeps at most maxEvents, forgetting the oldest recorded, and still delivers what it forgot', async () => {
+    const receiver = await webhookReceiver({secret: 'whsec_cap'})
+    open.push(receiver)
+    const {events} = accountEvents({maxEvents: 5, webhookSecret: 'whsec_cap', forwardTo: [{url: receiver.url}]})
+    for (let i = 0; i < 20; i++) events.emit(change('customer.created', {created: 1000 + i}))
+    const kept = listed(events, {limit: 100}).data
+    expect(kept.map((event) => event.created)).toEqual([1019, 1018, 1017, 1016, 1015])
+    expect((await receiver.waitFor(20)).map((delivery) => delivery.event.created)).toEqual(Array.from({length: 20}, (_, i) => 1000 + i))
+  })
+})
+
 describe('webhook endpoints (SB-E5)', () => {
   it('create answers the whsec_ secret once; retrieve, update and delete never show it (fact 90)', async () => {
     const {events} = accountEvents()

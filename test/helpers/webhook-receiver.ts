@@ -74,3 +74,26 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
       }),
   }
 }
+
+/**
+ * What a monthly renewal sends, in the order the emulator sends it (SB-68): the new period, the
+ * invoice, the subscription's `latest_invoice`, and an hour later finalization and payment.
+ */
+export const RENEWAL_SEQUENCE = ['customer.subscription.updated', 'invoice.created', 'customer.subscription.updated', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']
+
+/**
+ * The event types of the first paid renewal among `events` (in delivery order): the automatic
+ * events of its subscription and its invoice, from the period change to the payment.
+ */
+export function firstPaidRenewal(events: Stripe.Event[]): string[] {
+  const objectOf = (event: Stripe.Event) => event.data.object as {id?: string; object?: string; billing_reason?: string; parent?: {subscription_details?: {subscription?: string}} | null}
+  const paid = new Set(events.filter((event) => event.type === 'invoice.payment_succeeded').map((event) => objectOf(event).id))
+  const created = events.find((event) => event.type === 'invoice.created' && objectOf(event).billing_reason === 'subscription_cycle' && paid.has(objectOf(event).id))
+  if (!created) return []
+  const invoiceId = objectOf(created).id
+  const subscriptionId = objectOf(created).parent?.subscription_details?.subscription
+  // Renewals are automatic (fact 87): requests' own changes to the subscription are not part of it.
+  const related = events.filter((event) => event.request?.id === null && (objectOf(event).id === invoiceId || (objectOf(event).object === 'subscription' && objectOf(event).id === subscriptionId)))
+  const end = related.findIndex((event) => event.type === 'invoice.payment_succeeded' && objectOf(event).id === invoiceId)
+  return related.slice(related.indexOf(created) - 1, end + 1).map((event) => event.type)
+}

@@ -13,6 +13,8 @@ export interface AccountEventsOptions {
   random: () => number
   wallNow: () => number
   forwardTo?: ForwardTarget[]
+  /** Keep at most this many events (SB-E4). */
+  maxEvents?: number
   /** Signs forwarded events; a fresh one when not given. */
   webhookSecret?: string
   /** Waits before each retry of a failed delivery, ms (SB-E7). */

@@ -28,9 +28,14 @@ export interface EventRecord {
   failedWebhooks: number
 }
 
+/** At most this many events are kept (ours, SB-E4): a 10,000-customer six-month run records ~470,000, over 1.5 GB. */
+export const DEFAULT_MAX_EVENTS = 100_000
+
 export interface EventLogOptions {
   random: () => number
   wallNow: () => number
+  /** Keep at most this many events, forgetting the oldest recorded (default DEFAULT_MAX_EVENTS). */
+  maxEvents?: number
 }
 
 const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
@@ -45,8 +50,11 @@ export class EventLog implements EventSink {
   private readonly byId = new Map<string, EventRecord>()
   private readonly subscribers: Array<(event: EventRecord) => void> = []
   private seq = 0
+  private readonly maxEvents: number
 
-  constructor(private readonly options: EventLogOptions) {}
+  constructor(private readonly options: EventLogOptions) {
+    this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS
+  }
 
   /** Called once per new event, after it is recorded (webhook delivery subscribes here). */
   subscribe(subscriber: (event: EventRecord) => void): void {
@@ -55,7 +63,7 @@ export class EventLog implements EventSink {
 
   emit(change: StateChange): void {
     const now = this.options.wallNow()
-    this.forgetOlderThan(now - EVENT_RETENTION_MS)
+    this.forget(now - EVENT_RETENTION_MS)
     const event: EventRecord = {
       id: this.newId(),
       type: change.type,
@@ -105,13 +113,18 @@ export class EventLog implements EventSink {
   }
 
   /** A server that runs for months does not keep events no request can reach. */
-  private forgetOlderThan(cutoff: number): void {
+  /** Forgets events recorded before `cutoff`, and makes room under the cap (a tenth at a time, so the re-index is rare). */
+  private forget(cutoff: number): void {
     if (this.byId.size === 0) return
     const first = this.byId.values().next().value as EventRecord
-    if (first.recordedAt > cutoff) return
+    const full = this.byId.size >= this.maxEvents
+    if (first.recordedAt > cutoff && !full) return
+    const room = full ? this.byId.size - this.maxEvents + 1 + Math.floor(this.maxEvents / 10) : 0
+    let dropped = 0
     for (const [id, event] of this.byId) {
-      if (event.recordedAt > cutoff) break
+      if (event.recordedAt > cutoff && dropped >= room) break
       this.byId.delete(id)
+      dropped++
     }
     this.ordered = this.ordered.filter((event) => this.byId.has(event.id))
   }
