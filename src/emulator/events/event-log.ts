@@ -130,10 +130,15 @@ export class EventLog implements EventSink {
   }
 
   private newId(): string {
-    let id = 'evt_'
-    for (let i = 0; i < 24; i++) id += ID_CHARS[Math.floor(this.options.random() * ID_CHARS.length)]
-    return id
+    return randomId('evt_', this.options.random)
   }
+}
+
+/** A Stripe-looking id: the prefix and 24 letters or digits drawn from `random`. */
+export function randomId(prefix: string, random: () => number): string {
+  let id = prefix
+  for (let i = 0; i < 24; i++) id += ID_CHARS[Math.floor(random() * ID_CHARS.length)]
+  return id
 }
 
 /** The Event as Stripe returns it, field for field as fixtures3.json's `event` (SB-E1). */

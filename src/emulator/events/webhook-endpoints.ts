@@ -2,13 +2,12 @@ import {randomBytes} from 'node:crypto'
 
 import {ApiError, notModelled} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
-import {EVENT_API_VERSION} from './event-log.js'
+import {EVENT_API_VERSION, randomId} from './event-log.js'
 import eventTypes from './event-types.json' with {type: 'json'}
 
 type ApiObject = Record<string, unknown>
 
 const KNOWN_EVENT_TYPES = new Set<string>(eventTypes)
-const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
 /** Where events are POSTed, signed with `secret`: a registered endpoint or a `--forward-to` target. */
 export interface DeliveryTarget {
@@ -73,7 +72,7 @@ export class WebhookEndpoints {
     // Events are rendered in one API version only: rendering them in another is not modelled.
     if (apiVersion !== null && apiVersion !== EVENT_API_VERSION) throw notModelled(`rendering events in API version ${apiVersion} (only ${EVENT_API_VERSION})`)
     const endpoint: WebhookEndpointRecord = {
-      id: this.newId(),
+      id: randomId('we_', this.options.random),
       url: endpointUrl(required(params, 'url')),
       enabledEvents: enabledEvents(required(params, 'enabled_events')),
       description: optStr(params.description, 'description') ?? null,
@@ -123,11 +122,6 @@ export class WebhookEndpoints {
     return endpoint
   }
 
-  private newId(): string {
-    let id = 'we_'
-    for (let i = 0; i < 24; i++) id += ID_CHARS[Math.floor(this.options.random() * ID_CHARS.length)]
-    return id
-  }
 }
 
 /** Field for field as fixtures3.json's `webhook_endpoint`; never the secret. */
