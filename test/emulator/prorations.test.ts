@@ -87,6 +87,9 @@ describe('emulator prorations', () => {
     const {stripe, clock, sub} = await subscribed(1000, 1)
     const at = START + 10 * DAY
     await expect(stripe.subscriptions.update(sub.id, {cancel_at: at})).rejects.toMatchObject({statusCode: 501})
+    // A refused request changes nothing, not even the parts that came before the refusal.
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, quantity: 4}], proration_behavior: 'create_prorations', cancel_at: at})).rejects.toMatchObject({statusCode: 501})
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.quantity).toBe(1)
     const scheduled = await stripe.subscriptions.update(sub.id, {cancel_at: at, proration_behavior: 'none'})
     expect(scheduled).toMatchObject({cancel_at: at, cancel_at_period_end: false, canceled_at: START, status: 'active'})
     await advance(stripe, clock.id, at + HOUR)

@@ -213,21 +213,19 @@ function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boole
   return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd}))
 }
 
-/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59). */
+/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change. */
 function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[]): InvoiceRecord {
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const discounts = activeDiscounts(account, sub, at)
   const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause: sub.pauseCollection?.behavior ?? null})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
-  changing(account, sub, () => {
-    sub.latestInvoice = invoice.id
-    // A once coupon is spent by the first invoice it discounted (SB-60).
-    for (const id of invoice.discounts) {
-      const discount = account.store.of(DISCOUNTS).get(id)
-      if (discount && couponDuration(account, id) === 'once') discount.spent = true
-    }
-    removeDiscounts(account, sub, (discount) => discount.spent)
-  })
+  sub.latestInvoice = invoice.id
+  // A once coupon is spent by the first invoice it discounted (SB-60).
+  for (const id of invoice.discounts) {
+    const discount = account.store.of(DISCOUNTS).get(id)
+    if (discount && couponDuration(account, id) === 'once') discount.spent = true
+  }
+  removeDiscounts(account, sub, (discount) => discount.spent)
   return invoice
 }
 
@@ -357,13 +355,13 @@ function prorate(account: Account, sub: SubscriptionRecord, at: number, item: Su
 
 /** Starts a new billing period at `at` (the anchor resets, SB-45) and bills it at once. */
 function restartPeriod(account: Account, sub: SubscriptionRecord, at: number, billingReason: BillingReason): InvoiceRecord {
-  changing(account, sub, () => {
+  return changing(account, sub, () => {
     sub.billingCycleAnchor = at
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+    return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
   })
-  return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
 }
 
 function billNow(account: Account, invoice: InvoiceRecord, at: number): void {
@@ -377,8 +375,8 @@ function renew(account: Account, sub: SubscriptionRecord, at: number): void {
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
   })
-  invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
 }
 
 /** At trial end: bill the first paid period, or cancel or pause without a payment method (SB-50). */
@@ -399,9 +397,9 @@ function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+    // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
   })
-  // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
-  invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
 }
 
 function trialWillEnd(account: Account, sub: SubscriptionRecord): void {
@@ -466,8 +464,8 @@ function sameCadence(account: Account, prices: PriceRecord[]): void {
 }
 
 /** `discounts: [{coupon} | {promotion_code}]` resolved to coupons to apply (SB-56); `{discount}` is not modelled. */
-function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRecord, endpoint: string, at: number) {
-  return objectArray(raw, 'discounts').map((entry, index) => {
+function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRecord, endpoint: string, at: number, currency: string) {
+  const resolved = objectArray(raw, 'discounts').map((entry, index) => {
     const param = `discounts[${index}]`
     const d = checkNested(entry, param, ['coupon', 'discount', 'promotion_code'], ['coupon', 'promotion_code'], endpoint)
     if (d.promotion_code !== undefined) {
@@ -478,12 +476,13 @@ function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRe
     }
     return {coupon: applicableCoupon(account, str(required(d, 'coupon'), `${param}[coupon]`), `${param}[coupon]`, at), promotionCode: null}
   })
+  for (const {coupon} of resolved) {
+    if (coupon.currency !== null && coupon.currency !== currency) throw invalid(`The coupon ${coupon.id} is in ${coupon.currency}, the subscription in ${currency}.`, 'discounts')
+  }
+  return resolved
 }
 
 function attachDiscounts(account: Account, sub: SubscriptionRecord, requested: ReturnType<typeof requestedDiscounts>, at: number): void {
-  for (const {coupon} of requested) {
-    if (coupon.currency !== null && coupon.currency !== sub.currency) throw invalid(`The coupon ${coupon.id} is in ${coupon.currency}, the subscription in ${sub.currency}.`, 'discounts')
-  }
   sub.discounts = requested.map(({coupon, promotionCode}) => {
     const discount = applyCoupon(account, {coupon, promotionCode, customer: sub.customer, subscription: sub.id, start: at})
     account.emit('customer.discount.created', () => renderDiscount(discount), sub.testClock)
@@ -573,7 +572,7 @@ function createSubscription(ctx: RouteContext): ApiObject {
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
   // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
   if (trialEnd !== null && !card && !missingExplicit) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
-  const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now)
+  const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
 
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
   const discountsCoverAll = discounts.some(({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal)
@@ -584,6 +583,9 @@ function createSubscription(ctx: RouteContext): ApiObject {
 
   const recurring = items[0]!.price.recurring as Recurring
   const periodEnd = trialEnd ?? periodEndAfter(now, recurring, 1)
+  const cancelAtPeriodEnd = params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')
+  const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
+  const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt({periodEnd}, params.cancel_at, now, proration)
   const sub: SubscriptionRecord = {
     id: account.newId('sub_'),
     created: now,
@@ -620,8 +622,8 @@ function createSubscription(ctx: RouteContext): ApiObject {
     creating: true,
     seq: account.nextSeq(),
   }
-  if (params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')) scheduleCancel(sub, sub.periodEnd, true, now)
-  if (params.cancel_at !== undefined) setCancelAt(account, sub, params.cancel_at, now, 'none')
+  if (cancelAtPeriodEnd) scheduleCancel(sub, sub.periodEnd, true, now)
+  if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
   account.store.of(SUBSCRIPTIONS).set(sub.id, sub)
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
   attachDiscounts(account, sub, discounts, now)
@@ -653,12 +655,12 @@ function scheduleCancel(sub: SubscriptionRecord, at: number | null, atPeriodEnd:
 }
 
 /** `cancel_at`: a time, or min/max_period_end; before the period end it would prorate (SB-47), which is modelled only with proration_behavior=none. */
-function setCancelAt(account: Account, sub: SubscriptionRecord, value: unknown, now: number, proration: string): void {
-  if (value === '') return scheduleCancel(sub, null, false, now)
+function resolveCancelAt(sub: Pick<SubscriptionRecord, 'periodEnd'>, value: unknown, now: number, proration: string): number | null {
+  if (value === '') return null
   const at = value === 'min_period_end' || value === 'max_period_end' ? sub.periodEnd : int(value, 'cancel_at')
   if (at <= now) throw invalid('cancel_at must be in the future.', 'cancel_at')
   if (at !== sub.periodEnd && proration !== 'none') throw notModelled('cancel_at at another time than the current period end with prorations (SB-47: the proration of a partial or future period is not modelled); pass proration_behavior=none')
-  scheduleCancel(sub, at, false, now)
+  return at
 }
 
 // ── update ─────────────────────────────────────────────────────────────────
@@ -748,7 +750,7 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     for (const old of before) if (!next.some((it) => it.id === old.id)) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
   }
   changing(account, sub, () => (sub.items = next))
-  if (proration === 'always_invoice') return invoiceSubscription(account, sub, 'subscription_update', now, [])
+  if (proration === 'always_invoice') return changing(account, sub, () => invoiceSubscription(account, sub, 'subscription_update', now, []))
   return undefined
 }
 
@@ -774,7 +776,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   const changes = parseItemChanges(ctx, sub, endpoint)
   const next = changes.length > 0 ? itemsAfter(account, sub, changes, now) : sub.items
   const itemsChanged = JSON.stringify(next.map(({id, price, quantity}) => [id, price, quantity])) !== JSON.stringify(sub.items.map(({id, price, quantity}) => [id, price, quantity]))
-  const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now)
+  const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
   const trialEnd = params.trial_end === undefined ? undefined : trialEndParam(params.trial_end, now)
@@ -796,6 +798,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
     }
   }
   const details = params.cancellation_details === undefined ? undefined : cancellationDetails(params.cancellation_details, endpoint)
+  const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt(sub, params.cancel_at, now, proration)
 
   // Everything is validated: now change, in an order where a refusal leaves nothing half done.
   let invoice: InvoiceRecord | undefined
@@ -827,7 +830,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   changing(account, sub, () => {
     if (defaultPaymentMethod !== undefined) sub.defaultPaymentMethod = defaultPaymentMethod
     if (cancelAtPeriodEnd !== undefined) scheduleCancel(sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
-    if (params.cancel_at !== undefined) setCancelAt(account, sub, params.cancel_at, now, proration)
+    if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
     if (details) sub.cancellation = {...sub.cancellation, ...details}
     if (pause !== undefined) sub.pauseCollection = pause
     if (params.description !== undefined) sub.description = optStr(params.description, 'description') ?? null
