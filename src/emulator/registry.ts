@@ -1,9 +1,12 @@
 import type {Resource, Route} from './resource.js'
+import {charges} from './resources/charges.js'
 import {coupons} from './resources/coupons.js'
 import {customers} from './resources/customers.js'
 import {discounts} from './resources/discounts.js'
 import {invoiceItems} from './resources/invoice-items.js'
+import {invoicePayments} from './resources/invoice-payments.js'
 import {invoices} from './resources/invoices.js'
+import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
@@ -17,6 +20,6 @@ import {testClocks} from './resources/test-clocks.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, invoices, invoiceItems, coupons, promotionCodes, discounts]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

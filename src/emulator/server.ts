@@ -348,7 +348,11 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
     for (const item of holder.data) expandPath(account, item, rest, full)
     return
   }
-  if (!(head in holder)) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+  if (!(head in holder)) {
+    const include = RESOURCES.find((resource) => resource.object === holder.object)?.includable?.[head]
+    if (!include || typeof holder.id !== 'string') throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    holder[head] = include(account, holder.id)
+  }
   const value = holder[head]
   const expand = (id: unknown) => {
     if (typeof id !== 'string') return id
