@@ -12,6 +12,7 @@ import {addInvoiceItem, deleteInvoiceItem, pendingItems} from './invoice-items.j
 import {type BillingReason, type CollectionPause, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
 import {customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from './prices.js'
+import {PRODUCTS} from './products.js'
 import {PROMOTION_CODES, promotionCodeActive} from './promotion-codes.js'
 import {assertClockWritable} from './test-clocks.js'
 
@@ -327,8 +328,8 @@ function creditUnusedTime(account: Account, sub: SubscriptionRecord, at: number,
 function prorate(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, sign: 1 | -1): void {
   const amount = sign * Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
   if (amount === 0) return
-  const product = account.store.of(PRICES).get(price)?.product
-  const name = product ? `${quantity} × ${product}` : `${quantity} ×`
+  const product = account.store.of(PRODUCTS).get(priceOf(account, price).product)
+  const name = `${quantity} × ${product?.name ?? 'item'}`
   addInvoiceItem(
     account,
     {
