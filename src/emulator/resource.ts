@@ -20,6 +20,8 @@ export interface RouteContext {
   path: string
   ids: string[]
   advance: AdvanceTiming
+  /** The request's `Stripe-Version` header, e.g. `2026-10-28.endive`; null without one (the account's default). */
+  apiVersion: string | null
 }
 
 export interface Route {

@@ -220,7 +220,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance})
+      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance, apiVersion: headerValue(req, 'stripe-version') ?? null})
       payload = JSON.stringify(expandObject(account, result, expand))
     } catch (error) {
       if (!(error instanceof ApiError)) {

@@ -20,6 +20,18 @@ async function pendingAmounts(stripe: ReturnType<typeof sdk>, customer: string):
   return (await stripe.invoiceItems.list({customer, pending: true})).data.map((item) => item.amount).sort((a, b) => a - b)
 }
 
+describe('emulator billing mode', () => {
+  it('API subscriptions are flexible for clover and later request versions, classic before (SB-26)', async () => {
+    const stripe = sdk(emulator())
+    const price = await monthlyPrice(stripe, 1000)
+    const {customer} = await clockWithCustomer(stripe)
+    expect((await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})).billing_mode.type).toBe('flexible')
+    const basil = sdk(emulator(), 'sk_test_basil', {apiVersion: '2025-08-27.basil' as never})
+    expect((await basil.subscriptions.create({customer: customer.id, items: [{price: price.id}]})).billing_mode.type).toBe('classic')
+    expect((await basil.subscriptions.create({customer: customer.id, items: [{price: price.id}], billing_mode: {type: 'flexible'}})).billing_mode.type).toBe('flexible')
+  })
+})
+
 describe('emulator prorations', () => {
   it('a quantity change prorates like a price change: credit the unused old quantity, debit the new (SB-41)', async () => {
     const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)

@@ -542,7 +542,9 @@ function createSubscription(ctx: RouteContext): ApiObject {
     const mode = checkNested(params.billing_mode, 'billing_mode', ['flexible', 'type'], ['type'], endpoint)
     oneOf(required(mode, 'type'), 'billing_mode[type]', ['classic', 'flexible'] as const)
   }
-  const billingMode = params.billing_mode === undefined ? 'flexible' : ((params.billing_mode as Raw).type as 'classic' | 'flexible')
+  // Flexible by default from clover (2025-09-30) on; older request versions default to classic (SB-26).
+  const defaultMode = ctx.apiVersion !== null && ctx.apiVersion < '2025-09-30' ? 'classic' : 'flexible'
+  const billingMode = params.billing_mode === undefined ? defaultMode : ((params.billing_mode as Raw).type as 'classic' | 'flexible')
 
   // Trials (SB-48): trial_end (a time or `now`) or trial_period_days; `now` means no trial.
   if (params.trial_end !== undefined && params.trial_period_days !== undefined) throw invalid('You may only specify one of these parameters: trial_end, trial_period_days.', 'trial_end')
