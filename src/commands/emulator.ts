@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 
 import {UsageError} from '../errors.js'
-import {type Range, startEmulator} from '../emulator/server.js'
+import {type FaultKind, type Range, startEmulator} from '../emulator/server.js'
 
 export interface EmulatorResult {
   url: string
@@ -39,7 +39,8 @@ State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model 
     'advance-ms': Flags.string({description: 'How long a test clock advance takes, ms (fixed or min-max)', default: '500-1500'}),
     'advance-contention-ms': Flags.integer({description: 'Extra ms per other clock advancing at the same time', default: 20, min: 0}),
     'rate-limit': Flags.integer({description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off', default: 25, min: 0}),
-    'fault-rate': Flags.string({description: 'Share of requests answered 500 or dropped (0-1)', default: '0'}),
+    'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),
+    'fault-kinds': Flags.string({description: 'Faults --fault-rate injects (response_lost: processed, then the answer dropped)', multiple: true, options: ['server_error', 'connection_dropped', 'response_lost'], delimiter: ','}),
     'fail-clocks': Flags.string({description: 'Regex: clocks whose name matches end their next advance in internal_failure'}),
   }
 
@@ -62,6 +63,7 @@ State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model 
       advancePerConcurrentMs: flags['advance-contention-ms'],
       rateLimit: flags['rate-limit'],
       faultRate,
+      faultKinds: flags['fault-kinds'] as FaultKind[] | undefined,
       failClocksNamed,
       // A server that may run for days keeps a count, not a log of every request.
       log: false,
