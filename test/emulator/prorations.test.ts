@@ -86,6 +86,15 @@ describe('emulator prorations', () => {
     expect(await pendingAmounts(stripe, customer.id)).toEqual([])
   })
 
+  it('a scheduled cancel_at_period_end follows the period an interval change starts (SB-45, SB-63)', async () => {
+    const {stripe, clock, sub, item} = await subscribed(1000, 1)
+    const yearly = await monthlyPrice(stripe, 10_000, 'Yearly', {interval: 'year'})
+    await stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})
+    await advance(stripe, clock.id, START + 10 * DAY)
+    const moved = await stripe.subscriptions.update(sub.id, {items: [{id: item, price: yearly.id}], proration_behavior: 'none'})
+    expect(moved).toMatchObject({cancel_at_period_end: true, cancel_at: addIntervals(START + 10 * DAY, 'year', 1)})
+  })
+
   it('prorations on a discounted subscription are refused, with proration_behavior=none accepted (SB-46)', async () => {
     const {stripe, sub, item} = await subscribed(1000, 1)
     const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})

@@ -361,6 +361,8 @@ function restartPeriod(account: Account, sub: SubscriptionRecord, at: number, bi
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+    // cancel_at_period_end follows the period it belongs to (SB-63).
+    if (sub.cancelAtPeriodEnd) sub.cancelAt = sub.periodEnd
     return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
   })
 }
