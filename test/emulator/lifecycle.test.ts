@@ -122,6 +122,23 @@ describe('emulator: cancellation and pausing', () => {
     await expect(stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})).rejects.toMatchObject({statusCode: 501})
   })
 
+  it('the pause endpoint pauses now and credits the unused time; resume starts a new period billed at once (SB-66)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    await advance(stripe, clock.id, START + 15 * DAY + 12 * HOUR)
+    const paused = await stripe.subscriptions.pause(sub.id)
+    expect(paused).toMatchObject({status: 'paused', status_details: {paused: {type: 'pause_requested'}}})
+    expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data.map((item) => item.amount)).toEqual([-500])
+    await advance(stripe, clock.id, MAR_1)
+    expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1) // paused: no renewals
+    const resumed = await stripe.subscriptions.resume(sub.id)
+    expect(resumed).toMatchObject({status: 'active', billing_cycle_anchor: MAR_1})
+    // The resumption invoice takes the pending credit: 1000 − 500.
+    expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({status: 'paid', total: 500, amount_paid: 500})
+    await expect(stripe.subscriptions.resume(sub.id)).rejects.toMatchObject({statusCode: 400})
+    await expect(stripe.subscriptions.resume(sub.id, {billing_cycle_anchor: {type: 'unchanged'}} as never)).rejects.toMatchObject({statusCode: 501})
+  })
+
   it('pause_collection keeps the status and the invoices: kept as draft, marked uncollectible or voided, until resumes_at (SB-65, SB-40)', async () => {
     const {stripe, price, clock, customer} = await subscribed()
     const draft = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})

@@ -356,15 +356,18 @@ function prorate(account: Account, sub: SubscriptionRecord, at: number, item: Su
 
 /** Starts a new billing period at `at` (the anchor resets, SB-45) and bills it at once. */
 function restartPeriod(account: Account, sub: SubscriptionRecord, at: number, billingReason: BillingReason): InvoiceRecord {
-  return changing(account, sub, () => {
-    sub.billingCycleAnchor = at
-    sub.cycles = 0
-    sub.periodStart = at
-    sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
-    // cancel_at_period_end follows the period it belongs to (SB-63).
-    if (sub.cancelAtPeriodEnd) sub.cancelAt = sub.periodEnd
-    return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
-  })
+  return changing(account, sub, () => startPeriodAt(account, sub, at, billingReason))
+}
+
+/** A new period from `at` and its invoice, unannounced: the caller's `changing` announces it. */
+function startPeriodAt(account: Account, sub: SubscriptionRecord, at: number, billingReason: BillingReason): InvoiceRecord {
+  sub.billingCycleAnchor = at
+  sub.cycles = 0
+  sub.periodStart = at
+  sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+  // cancel_at_period_end follows the period it belongs to (SB-63).
+  if (sub.cancelAtPeriodEnd) sub.cancelAt = sub.periodEnd
+  return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
 }
 
 function billNow(account: Account, invoice: InvoiceRecord, at: number): void {
@@ -845,6 +848,74 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   return renderSubscription(account, sub)
 }
 
+// ── pause and resume ───────────────────────────────────────────────────────
+
+/**
+ * Endive's pause endpoint (SB-66): the subscription becomes `paused` (`pause_requested`) and the
+ * unused time is credited, from now by default, as pending items or on an invoice at once.
+ */
+function pauseSubscription(ctx: RouteContext): ApiObject {
+  const endpoint = 'POST /v1/subscriptions/{id}/pause'
+  const {account, params} = ctx
+  checkParams(params, 'SubscriptionPauseParams', [...COMMON, 'bill_for', 'invoicing_behavior', 'type'], endpoint)
+  const sub = subscriptionOf(ctx)
+  assertClockWritable(account, sub.testClock)
+  if (params.type !== undefined) oneOf(params.type, 'type', ['subscription'] as const)
+  const invoicing = params.invoicing_behavior === undefined ? 'pending_invoice_item' : oneOf(params.invoicing_behavior, 'invoicing_behavior', ['invoice', 'pending_invoice_item'] as const)
+  let creditFrom: 'now' | 'none' | 'item_current_period_start' = 'now'
+  if (params.bill_for !== undefined) {
+    const billFor = checkNested(params.bill_for, 'bill_for', ['outstanding_usage_through', 'unused_time_from'], ['outstanding_usage_through', 'unused_time_from'], endpoint)
+    if (billFor.unused_time_from !== undefined) {
+      const from = checkNested(billFor.unused_time_from, 'bill_for[unused_time_from]', ['type'], ['type'], endpoint)
+      creditFrom = oneOf(required(from, 'type'), 'bill_for[unused_time_from][type]', ['now', 'none', 'item_current_period_start'] as const)
+    }
+  }
+  if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`pausing a ${sub.status} subscription`)
+  if (creditFrom !== 'none' && activeDiscounts(account, sub, account.nowFor(sub.testClock)).length > 0) throw notModelled('crediting unused time of a discounted subscription (SB-46)')
+  const now = account.nowFor(sub.testClock)
+  if (creditFrom !== 'none') creditUnusedTime(account, sub, creditFrom === 'now' ? now : sub.periodStart, sub.items)
+  let invoice: InvoiceRecord | undefined
+  changing(account, sub, () => {
+    sub.status = 'paused'
+    sub.pausedReason = 'pause_requested'
+    if (invoicing === 'invoice') invoice = invoiceSubscription(account, sub, 'subscription_update', now, [])
+  })
+  account.emit('customer.subscription.paused', () => renderSubscription(account, sub), sub.testClock)
+  if (invoice) billNow(account, invoice, now)
+  return renderSubscription(account, sub)
+}
+
+/**
+ * Resuming (SB-66): with the default `billing_cycle_anchor=now` a new period starts and its
+ * resumption invoice is finalized and charged at once; paid, the subscription is active again. What
+ * follows a failed resumption payment is not modelled, nor `billing_cycle_anchor=unchanged`.
+ */
+function resumeSubscription(ctx: RouteContext): ApiObject {
+  const endpoint = 'POST /v1/subscriptions/{id}/resume'
+  const {account, params} = ctx
+  checkParams(params, 'SubscriptionResumeParams', [...COMMON, 'billing_cycle_anchor', 'payment_behavior', 'proration_behavior', 'proration_date'], endpoint)
+  const sub = subscriptionOf(ctx)
+  assertClockWritable(account, sub.testClock)
+  if (params.billing_cycle_anchor !== undefined) {
+    const anchor = checkNested(params.billing_cycle_anchor, 'billing_cycle_anchor', ['type'], ['type'], endpoint)
+    if (oneOf(required(anchor, 'type'), 'billing_cycle_anchor[type]', ['now', 'unchanged'] as const) === 'unchanged') throw notModelled('resuming with billing_cycle_anchor=unchanged (its prorations)')
+  }
+  if (params.payment_behavior !== undefined) oneOf(params.payment_behavior, 'payment_behavior', ['resume_on_payment_attempt', 'resume_on_payment_success'] as const)
+  if (sub.status !== 'paused') throw invalid(`Only a paused subscription can be resumed; this one is ${sub.status}.`)
+  const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
+  if (periodAmount(account, sub.items) > 0 && card?.behaviour !== 'succeeds') throw notModelled('a resumption whose payment fails or has no card to charge')
+  const now = account.nowFor(sub.testClock)
+  let invoice: InvoiceRecord | undefined
+  changing(account, sub, () => {
+    sub.status = 'active'
+    sub.pausedReason = null
+    invoice = startPeriodAt(account, sub, now, 'subscription_update')
+  })
+  if (invoice) billNow(account, invoice, now)
+  account.emit('customer.subscription.resumed', () => renderSubscription(account, sub), sub.testClock)
+  return renderSubscription(account, sub)
+}
+
 // ── the resource ───────────────────────────────────────────────────────────
 
 export const subscriptions: Resource = {
@@ -854,7 +925,7 @@ export const subscriptions: Resource = {
     const sub = account.store.of(SUBSCRIPTIONS).get(id)
     return sub && renderSubscription(account, sub)
   },
-  documentedParams: {file: 'Subscriptions.d.ts', interfaces: ['SubscriptionCreateParams', 'SubscriptionUpdateParams', 'SubscriptionListParams', 'SubscriptionRetrieveParams', 'SubscriptionCancelParams', 'SubscriptionDeleteDiscountParams', 'SubscriptionResumeParams']},
+  documentedParams: {file: 'Subscriptions.d.ts', interfaces: ['SubscriptionCreateParams', 'SubscriptionUpdateParams', 'SubscriptionListParams', 'SubscriptionRetrieveParams', 'SubscriptionCancelParams', 'SubscriptionDeleteDiscountParams', 'SubscriptionPauseParams', 'SubscriptionResumeParams']},
   due: dueEvents,
   onClockDeleted: (account, clockId) => {
     for (const customer of customersOnClock(account, clockId)) {
@@ -897,12 +968,8 @@ export const subscriptions: Resource = {
       const {end: _end, ...shape} = renderDiscount(discount) // a deleted discount has no end (fixtures3)
       return {...shape, deleted: true}
     }),
-    route('POST', '/v1/subscriptions/:id/resume', () => {
-      throw notModelled('resuming a paused subscription (SB-66: the resumption invoice)')
-    }),
-    route('POST', '/v1/subscriptions/:id/pause', () => {
-      throw notModelled('the pause endpoint')
-    }),
+    route('POST', '/v1/subscriptions/:id/pause', pauseSubscription),
+    route('POST', '/v1/subscriptions/:id/resume', resumeSubscription),
     route('GET', '/v1/subscriptions', (ctx) => {
       checkParams(ctx.params, 'SubscriptionListParams', [...COMMON, 'customer', 'price', 'plan', 'status', 'test_clock', 'collection_method', ...PAGINATION], 'GET /v1/subscriptions')
       const {account, params: p} = ctx
