@@ -11,6 +11,7 @@ import {paymentMethods} from './resources/payment-methods.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
+import {subscriptionItems} from './resources/subscription-items.js'
 import {subscriptions} from './resources/subscriptions.js'
 import {testClocks} from './resources/test-clocks.js'
 
@@ -20,6 +21,6 @@ import {testClocks} from './resources/test-clocks.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -117,3 +117,22 @@ describe('emulator prorations', () => {
     expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'canceled', ended_at: at})
   })
 })
+
+describe('emulator subscription items', () => {
+  it('/v1/subscription_items changes one item with the same proration rules as items[] (SB-30, SB-41, SB-42)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    const addOn = await monthlyPrice(stripe, 400, 'Add-on')
+    expect(await stripe.subscriptionItems.retrieve(item)).toMatchObject({id: item, quantity: 1, subscription: sub.id, current_period_end: FEB_1})
+    await advance(stripe, clock.id, HALFWAY)
+    await stripe.subscriptionItems.update(item, {quantity: 2})
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 1000])
+    const added = await stripe.subscriptionItems.create({subscription: sub.id, price: addOn.id, quantity: 1, proration_behavior: 'none'})
+    expect((await stripe.subscriptionItems.list({subscription: sub.id})).data.map((i) => i.id).sort()).toEqual([item, added.id].sort())
+    expect(await stripe.subscriptionItems.del(added.id, {proration_behavior: 'always_invoice'})).toMatchObject({id: added.id, deleted: true})
+    const now = await stripe.subscriptions.retrieve(sub.id)
+    expect(now.items.data.map((i) => [i.id, i.quantity])).toEqual([[item, 2]])
+    // Deleting with always_invoice credited the add-on's unused half at once, with the pending items.
+    expect(await invoice(stripe, now.latest_invoice)).toMatchObject({billing_reason: 'subscription_update', total: -500 + 1000 - 200})
+    await expect(stripe.subscriptionItems.retrieve(added.id)).rejects.toMatchObject({statusCode: 404})
+  })
+})

@@ -69,6 +69,8 @@ export interface SubscriptionRecord {
 
 export const SUBSCRIPTIONS = collectionKey<SubscriptionRecord>('subscriptions', 'subscription')
 const BY_CUSTOMER = 'subscriptions-by-customer'
+/** The subscription each item belongs to, for /v1/subscription_items. */
+const BY_ITEM = 'subscription-by-item'
 const LIVE = new Set<SubscriptionStatus>(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'])
 const INCOMPLETE_WINDOW = 23 * HOUR // SB-29
 const TRIAL_WILL_END_BEFORE = 3 * DAY // SB-51
@@ -127,7 +129,7 @@ export function subscriptionsOf(account: Account, customerId: string): Subscript
 
 // ── rendering ──────────────────────────────────────────────────────────────
 
-function renderItem(account: Account, sub: SubscriptionRecord, item: SubscriptionItemRecord): ApiObject {
+export function renderItem(account: Account, sub: SubscriptionRecord, item: SubscriptionItemRecord): ApiObject {
   const price = priceOf(account, item.price)
   return {
     id: item.id,
@@ -634,6 +636,7 @@ function createSubscription(ctx: RouteContext): ApiObject {
   if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
   account.store.of(SUBSCRIPTIONS).set(sub.id, sub)
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
+  for (const item of sub.items) account.store.index(BY_ITEM).add(item.id, sub.id)
   attachDiscounts(account, sub, discounts, now)
 
   // The first invoice is finalized inside this request (SB-28); a trial's is for $0 (SB-49).
@@ -673,9 +676,52 @@ function resolveCancelAt(sub: Pick<SubscriptionRecord, 'periodEnd'>, value: unkn
 
 // ── update ─────────────────────────────────────────────────────────────────
 
+/** A canceled subscription takes only metadata and cancellation_details (SB-62); an incomplete one only what creates no invoice (SB-29). */
+function assertUpdatable(sub: SubscriptionRecord, keys: string[]): void {
+  if ((sub.status === 'canceled' || sub.status === 'incomplete_expired') && keys.some((key) => key !== 'metadata' && key !== 'cancellation_details')) throw invalid('A canceled subscription can only update its cancellation_details and metadata.')
+  if (sub.status === 'incomplete' && keys.some((key) => !['metadata', 'description', 'default_payment_method'].includes(key))) throw invalid('An incomplete subscription can only update attributes that create no invoice: metadata, description, default payment method.')
+}
+
+export function findItem(account: Account, itemId: string): {sub: SubscriptionRecord; item: SubscriptionItemRecord} | undefined {
+  const sub = account.store.of(SUBSCRIPTIONS).get(account.store.index(BY_ITEM).ids(itemId)[0] ?? '')
+  const item = sub?.items.find((it) => it.id === itemId)
+  return sub && item ? {sub, item} : undefined
+}
+
+export function subscriptionOfItem(account: Account, itemId: string, param = 'id'): {sub: SubscriptionRecord; item: SubscriptionItemRecord} {
+  const found = findItem(account, itemId)
+  if (!found) throw new ApiError(404, 'invalid_request_error', `No such subscription item: '${itemId}'`, 'resource_missing', param)
+  return found
+}
+
+/**
+ * One item added, changed or deleted through /v1/subscription_items: the same rules as `items[]`
+ * on the subscription (SB-30, SB-41..SB-46).
+ */
+export function changeOneItem(account: Account, sub: SubscriptionRecord, change: ItemChange, params: Raw): void {
+  assertClockWritable(account, sub.testClock)
+  assertUpdatable(sub, Object.keys(params).filter((key) => key !== 'expand' && key !== 'subscription'))
+  const now = account.nowFor(sub.testClock)
+  const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
+  const prorationDate = params.proration_date === undefined ? now : int(params.proration_date, 'proration_date')
+  if (prorationDate < sub.periodStart || prorationDate > sub.periodEnd) throw invalid('proration_date must be within the current billing period.', 'proration_date')
+  if (params.payment_behavior !== undefined && params.payment_behavior !== 'allow_incomplete') throw notModelled(`payment_behavior=${String(params.payment_behavior)} on an item change`)
+  if (change.price && change.price.currency !== sub.currency) throw invalid('All prices on a subscription must have the same currency.', 'price')
+  const next = itemsAfter(account, sub, [change], now)
+  if (sameBilling(next, sub.items)) return changing(account, sub, () => void (sub.items = next)) // item metadata only
+  const invoice = changeItems(account, sub, next, proration, prorationDate, now)
+  if (invoice) billNow(account, invoice, now)
+}
+
+/** Whether two item lists bill the same: same items, prices and quantities. */
+function sameBilling(a: SubscriptionItemRecord[], b: SubscriptionItemRecord[]): boolean {
+  const key = (items: SubscriptionItemRecord[]) => JSON.stringify(items.map(({id, price, quantity}) => [id, price, quantity]))
+  return key(a) === key(b)
+}
+
 const UPDATE_HANDLED = [...COMMON, 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'proration_date', 'payment_behavior', 'collection_method', 'cancel_at_period_end', 'cancel_at', 'cancellation_details', 'payment_settings', 'off_session', 'trial_end', 'trial_from_plan', 'discounts', 'pause_collection', 'billing_cycle_anchor'] as const
 
-interface ItemChange {
+export interface ItemChange {
   existing: SubscriptionItemRecord | undefined
   price: PriceRecord | undefined
   quantity: number | undefined
@@ -715,6 +761,7 @@ function itemsAfter(account: Account, sub: SubscriptionRecord, changes: ItemChan
     } else if (change.price) {
       if (next.some((it) => it.price === change.price?.id)) throw invalid('Cannot add multiple subscription items with the same price.', 'items')
       next.push({id: account.newId('si_', 14), created: now, price: change.price.id, quantity: change.quantity ?? 1, metadata: mergeMetadata({}, change.metadata)})
+      account.store.index(BY_ITEM).add(next.at(-1)!.id, sub.id)
     }
   }
   if (next.length === 0) throw invalid('A subscription must have at least one active plan.', 'items')
@@ -770,10 +817,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   assertClockWritable(account, sub.testClock)
   checkBillingOptions(params, endpoint)
   const now = account.nowFor(sub.testClock)
-  const keys = Object.keys(params).filter((key) => key !== 'expand')
-  // A canceled subscription takes only metadata and cancellation_details (SB-62); an incomplete one only what creates no invoice (SB-29).
-  if ((sub.status === 'canceled' || sub.status === 'incomplete_expired') && keys.some((key) => key !== 'metadata' && key !== 'cancellation_details')) throw invalid('A canceled subscription can only update its cancellation_details and metadata.')
-  if (sub.status === 'incomplete' && keys.some((key) => !['metadata', 'description', 'default_payment_method'].includes(key))) throw invalid('An incomplete subscription can only update attributes that create no invoice: metadata, description, default payment method.')
+  assertUpdatable(sub, Object.keys(params).filter((key) => key !== 'expand'))
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
   const prorationDate = params.proration_date === undefined ? now : int(params.proration_date, 'proration_date')
@@ -783,7 +827,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   if (paymentBehavior !== 'allow_incomplete' && params.items !== undefined) throw notModelled(`payment_behavior=${paymentBehavior} on an item change`)
   const changes = parseItemChanges(ctx, sub, endpoint)
   const next = changes.length > 0 ? itemsAfter(account, sub, changes, now) : sub.items
-  const itemsChanged = JSON.stringify(next.map(({id, price, quantity}) => [id, price, quantity])) !== JSON.stringify(sub.items.map(({id, price, quantity}) => [id, price, quantity]))
+  const itemsChanged = !sameBilling(next, sub.items)
   const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
@@ -811,6 +855,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   // Everything is validated: now change, in an order where a refusal leaves nothing half done.
   let invoice: InvoiceRecord | undefined
   if (itemsChanged) invoice = changeItems(account, sub, next, proration, prorationDate, now)
+  else if (next !== sub.items) changing(account, sub, () => (sub.items = next)) // item metadata only
   if (requested !== undefined && (requested.length > 0 || params.discounts === '')) {
     // A populated array replaces the discounts, `''` clears them, an empty array leaves them (SB-56).
     changing(account, sub, () => {
@@ -931,6 +976,7 @@ export const subscriptions: Resource = {
     for (const customer of customersOnClock(account, clockId)) {
       for (const sub of subscriptionsOf(account, customer.id)) {
         for (const id of sub.discounts) account.store.of(DISCOUNTS).delete(id)
+        for (const item of sub.items) account.store.index(BY_ITEM).drop(item.id)
         account.store.of(SUBSCRIPTIONS).delete(sub.id)
       }
       account.store.index(BY_CUSTOMER).drop(customer.id)
