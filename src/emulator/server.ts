@@ -53,6 +53,8 @@ export interface EmulatorOptions {
   failClocksNamed?: RegExp
   /** Days after a failed charge when Smart Retries try again (SB-33). */
   retryScheduleDays?: number[]
+  /** What a subscription becomes when the retries run out, as the account's settings choose (SB-34); default `cancel`. */
+  retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   /** Keep a log of every request (method, path, status, latency, idempotency key); default on. A long-running server should turn it off. */
   log?: boolean
   /** Receives every state change (SB-68): the event log and webhooks build on it. Default: none. */
@@ -126,7 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
   const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
-  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, events: options.events})
+  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, retriesExhausted: options.retriesExhausted, events: options.events})
   account.time = new TimeEngine(RESOURCES)
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []

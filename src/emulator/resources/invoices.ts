@@ -5,7 +5,7 @@ import {bool, checkParams, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
-import {CUSTOMERS, type CustomerRecord, renderCustomer} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, renderCustomer, setDelinquent} from './customers.js'
 import {applyDiscounts} from './discounts.js'
 import {type InvoiceItemRecord, attachToInvoice, pendingItems} from './invoice-items.js'
 import {INVOICE_PAYMENTS, openInvoicePayment, paymentsOfInvoice, renderInvoicePayment, settleInvoicePayment} from './invoice-payments.js'
@@ -349,6 +349,7 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
 function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempted: boolean): void {
   const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
   if (payment && attempted) settleInvoicePayment(account, payment, 'paid', at)
+  setDelinquent(account, invoice.customer, false)
   invoice.amountPaid = amountDue(invoice)
   invoice.status = 'paid'
   invoice.paidAt = at
@@ -383,6 +384,7 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
+  if (!manual) setDelinquent(account, invoice.customer, true)
   subscriptionInvoiceFailed(account, invoice, at)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
@@ -400,7 +402,7 @@ export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number
   account.emit('invoice.voided', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
-function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string): void {
+function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string | null): void {
   invoice.status = 'uncollectible'
   invoice.markedUncollectibleAt = at
   invoice.uncollectibleReason = reason
@@ -517,7 +519,8 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
-      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
+      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), null)
+      setDelinquent(ctx.account, invoice.customer, false)
       return renderInvoice(ctx.account, invoice)
     }),
     route('DELETE', '/v1/invoices/:id', (ctx) => {

@@ -220,7 +220,9 @@ function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boole
 function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[]): InvoiceRecord {
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const discounts = activeDiscounts(account, sub, at)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause: sub.pauseCollection?.behavior ?? null})
+  // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
+  const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
   sub.latestInvoice = invoice.id
   // A once coupon is spent by the first invoice it discounted (SB-60).
@@ -275,11 +277,13 @@ export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceReco
   })
 }
 
-/** When Smart Retries run out, the subscription is canceled: the emulator's model of the account setting (SB-34). */
+/** When Smart Retries run out the subscription is canceled, marked unpaid or left past_due, as the account is set (SB-34). */
 export function subscriptionRetriesExhausted(account: Account, invoice: InvoiceRecord, at: number): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub || !LIVE.has(sub.status)) return
-  endSubscription(account, sub, at, 'payment_failed')
+  const action = account.options.retriesExhausted ?? 'cancel'
+  if (action === 'cancel') return endSubscription(account, sub, at, 'payment_failed')
+  if (action === 'unpaid') changing(account, sub, () => (sub.status = 'unpaid'))
 }
 
 // ── state changes ──────────────────────────────────────────────────────────
