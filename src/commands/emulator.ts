@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {UsageError, UserError} from '../errors.js'
 import {formatDelivery} from '../emulator/events/delivery.js'
 import {forwardTargets, resolveForwardingSecret} from '../emulator/events/forwarding.js'
-import {type Range, startEmulator} from '../emulator/server.js'
+import {type FaultKind, type Range, startEmulator} from '../emulator/server.js'
 
 /** Where events are forwarded and the secret they are signed with (SB-E9). */
 export interface Forwarding {
@@ -50,7 +50,8 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     'advance-ms': Flags.string({description: 'How long a test clock advance takes, ms (fixed or min-max)', default: '500-1500'}),
     'advance-contention-ms': Flags.integer({description: 'Extra ms per other clock advancing at the same time', default: 20, min: 0}),
     'rate-limit': Flags.integer({description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off', default: 25, min: 0}),
-    'fault-rate': Flags.string({description: 'Share of requests answered 500 or dropped (0-1)', default: '0'}),
+    'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),
+    'fault-kinds': Flags.string({description: 'Faults --fault-rate injects (response_lost: processed, then the answer dropped)', multiple: true, options: ['server_error', 'connection_dropped', 'response_lost'], delimiter: ','}),
     'fail-clocks': Flags.string({description: 'Regex: clocks whose name matches end their next advance in internal_failure'}),
     'forward-to': Flags.string({description: 'POST every event to this URL, signed, as stripe listen --forward-to does (repeatable)', multiple: true, helpGroup: 'WEBHOOKS'}),
     events: Flags.string({description: 'Comma-separated event types --forward-to sends (default: all)', helpGroup: 'WEBHOOKS'}),
@@ -80,6 +81,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       advancePerConcurrentMs: flags['advance-contention-ms'],
       rateLimit: flags['rate-limit'],
       faultRate,
+      faultKinds: flags['fault-kinds'] as FaultKind[] | undefined,
       failClocksNamed,
       // A server that may run for days keeps a count, not a log of every request.
       log: false,

@@ -7,6 +7,8 @@ export interface AccountOptions {
   wallNow: () => number
   /** Days after the first failed charge at which Smart Retries try again (SB-33). */
   retryScheduleDays: number[]
+  /** What a subscription becomes when Smart Retries run out: an account setting whose default Stripe does not document (SB-34). */
+  retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   events?: EventSink
 }
 

@@ -20,6 +20,8 @@ export interface RouteContext {
   path: string
   ids: string[]
   advance: AdvanceTiming
+  /** The request's `Stripe-Version` header, e.g. `2026-10-28.endive`; null without one (the account's default). */
+  apiVersion: string | null
 }
 
 export interface Route {
@@ -48,6 +50,8 @@ export interface Resource {
   routes: Route[]
   /** The object for an id, for `expand[]`; undefined when there is none. */
   render?: (account: Account, id: string) => ApiObject | undefined
+  /** Fields absent unless `expand[]` names them (Stripe's "includable" fields), by name. */
+  includable?: Record<string, (account: Account, id: string) => unknown>
   /** Where its parameter interfaces live in stripe-node (`resources/<file>`), for scripts/extract-documented-params.mjs. */
   documentedParams?: {file: string; interfaces: string[]}
   /** What is due on a clock's objects up to the clock's target time. */

@@ -55,6 +55,8 @@ export interface EmulatorOptions {
   failClocksNamed?: RegExp
   /** Days after a failed charge when Smart Retries try again (SB-33). */
   retryScheduleDays?: number[]
+  /** What a subscription becomes when the retries run out, as the account's settings choose (SB-34); default `cancel`. */
+  retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   /** Keep a log of every request (method, path, status, latency, idempotency key); default on. A long-running server should turn it off. */
   log?: boolean
   /** Also receives every state change (SB-68), beside the account's event log: tests record them. */
@@ -156,7 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
     ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
   })
-  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, events})
+  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, retriesExhausted: options.retriesExhausted, events})
   account.time = new TimeEngine(RESOURCES)
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []
@@ -250,7 +252,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance})
+      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance, apiVersion: headerValue(req, 'stripe-version') ?? null})
       payload = JSON.stringify(expandObject(account, result, expand))
     } catch (error) {
       if (!(error instanceof ApiError)) {
@@ -382,7 +384,11 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
     for (const item of holder.data) expandPath(account, item, rest, full)
     return
   }
-  if (!(head in holder)) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+  if (!(head in holder)) {
+    const include = RESOURCES.find((resource) => resource.object === holder.object)?.includable?.[head]
+    if (!include || typeof holder.id !== 'string') throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    holder[head] = include(account, holder.id)
+  }
   const value = holder[head]
   const expand = (id: unknown) => {
     if (typeof id !== 'string') return id

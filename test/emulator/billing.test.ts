@@ -2,6 +2,8 @@ import Stripe from 'stripe'
 import {describe, expect, it} from 'vitest'
 
 import {addIntervals} from '../../src/billing-time.js'
+import {CHARGES} from '../../src/emulator/resources/charges.js'
+import {PAYMENT_INTENTS} from '../../src/emulator/resources/payment-intents.js'
 import {useEmulator} from '../helpers/emulator.js'
 
 const emulator = useEmulator({advanceMs: 30})
@@ -243,9 +245,12 @@ describe('emulator: test clock rules', () => {
     const stripe = sdk()
     const {price, clock, customer} = await setup(stripe)
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const paymentsBefore = emulator().account.store.of(PAYMENT_INTENTS).size + emulator().account.store.of(CHARGES).size
     expect(await stripe.testHelpers.testClocks.del(clock.id)).toEqual({id: clock.id, object: 'test_helpers.test_clock', deleted: true})
     await expect(stripe.customers.retrieve(customer.id)).rejects.toMatchObject({statusCode: 404, code: 'resource_missing'})
     await expect(stripe.subscriptions.retrieve(sub.id)).rejects.toMatchObject({statusCode: 404})
+    await expect(stripe.invoices.retrieve(sub.latest_invoice as string)).rejects.toMatchObject({statusCode: 404})
+    expect(emulator().account.store.of(PAYMENT_INTENTS).size + emulator().account.store.of(CHARGES).size).toBe(paymentsBefore - 2)
     await expect(stripe.testHelpers.testClocks.retrieve(clock.id)).rejects.toMatchObject({statusCode: 404})
   })
 

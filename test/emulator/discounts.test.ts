@@ -63,6 +63,28 @@ describe('emulator coupons', () => {
     expect(await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)).toMatchObject({total: 1000, total_discount_amounts: []})
   })
 
+  it('a once coupon on a trial is used by the first paid invoice, not the $0 trial invoice (SB-60)', async () => {
+    const stripe = sdk(emulator())
+    const price = await monthlyPrice(stripe, 1000)
+    const coupon = await stripe.coupons.create({percent_off: 50, duration: 'once'})
+    const {clock, customer} = await clockWithCustomer(stripe)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7, discounts: [{coupon: coupon.id}]})
+    expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({total: 0, discounts: []})
+    await advance(stripe, clock.id, START + 7 * 86_400 + 2 * HOUR)
+    expect(await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)).toMatchObject({subtotal: 1000, total: 500, amount_paid: 500})
+    expect((await stripe.subscriptions.retrieve(sub.id)).discounts).toEqual([])
+  })
+
+  it('an amount_off coupon in another currency is refused and nothing is created (SB-54)', async () => {
+    const stripe = sdk(emulator())
+    const price = await monthlyPrice(stripe, 1000)
+    const euros = await stripe.coupons.create({amount_off: 100, currency: 'eur'})
+    const {customer} = await clockWithCustomer(stripe)
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], discounts: [{coupon: euros.id}]})).rejects.toMatchObject({statusCode: 400, param: 'discounts'})
+    expect((await stripe.subscriptions.list({customer: customer.id, test_clock: customer.test_clock as string, status: 'all'})).data).toEqual([])
+    expect(await stripe.coupons.retrieve(euros.id)).toMatchObject({times_redeemed: 0})
+  })
+
   it('an amount_off discount is spread over the lines in proportion to their amounts (SB-59)', async () => {
     const stripe = sdk(emulator())
     const small = await monthlyPrice(stripe, 1000, 'Small')

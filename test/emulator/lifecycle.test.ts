@@ -56,6 +56,33 @@ describe('emulator: a failing first payment', () => {
   })
 })
 
+describe('emulator: payments', () => {
+  it('a finalized invoice is paid through a PaymentIntent and its default InvoicePayment; a charge records each attempt (SB-69)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const first = await stripe.invoices.retrieve(sub.latest_invoice as string, {expand: ['payments']})
+    expect('payments' in (await invoice(stripe, first.id))).toBe(false) // includable: only when expanded
+    const payment = first.payments!.data[0]!
+    expect(payment).toMatchObject({object: 'invoice_payment', is_default: true, status: 'paid', amount_paid: 1000, amount_requested: 1000, invoice: first.id, payment: {type: 'payment_intent'}})
+    const intent = await stripe.paymentIntents.retrieve(payment.payment.payment_intent as string)
+    expect(intent).toMatchObject({status: 'succeeded', amount: 1000, amount_received: 1000, customer: customer.id})
+    expect(await stripe.charges.retrieve(intent.latest_charge as string)).toMatchObject({status: 'succeeded', paid: true, amount: 1000, payment_intent: intent.id})
+
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
+    await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string, {expand: ['payments.data.payment.payment_intent']})
+    const open = renewal.payments!.data[0]!
+    expect(open).toMatchObject({status: 'open', amount_paid: null})
+    const declined = open.payment.payment_intent as unknown as {status: string; last_payment_error: {code: string}; latest_charge: string}
+    expect(declined).toMatchObject({status: 'requires_payment_method', last_payment_error: {code: 'card_declined'}})
+    expect(await stripe.charges.retrieve(declined.latest_charge)).toMatchObject({status: 'failed', paid: false, failure_code: 'card_declined'})
+    await stripe.invoices.voidInvoice(renewal.id)
+    expect(await stripe.paymentIntents.retrieve((open.payment.payment_intent as unknown as {id: string}).id)).toMatchObject({status: 'canceled', cancellation_reason: 'void_invoice'})
+    expect((await stripe.invoicePayments.list({invoice: renewal.id})).data.map((p) => p.status)).toEqual(['canceled'])
+  })
+})
+
 describe('emulator: cancellation and pausing', () => {
   it('cancel with prorate credits the unused time; with neither prorate nor invoice_now pending prorations are removed (SB-62)', async () => {
     const {stripe, price, clock, customer} = await subscribed()
@@ -93,6 +120,23 @@ describe('emulator: cancellation and pausing', () => {
     await advance(stripe, clock.id, START + 10 * DAY)
     await stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, quantity: 2}]})
     await expect(stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})).rejects.toMatchObject({statusCode: 501})
+  })
+
+  it('the pause endpoint pauses now and credits the unused time; resume starts a new period billed at once (SB-66)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    await advance(stripe, clock.id, START + 15 * DAY + 12 * HOUR)
+    const paused = await stripe.subscriptions.pause(sub.id)
+    expect(paused).toMatchObject({status: 'paused', status_details: {paused: {type: 'pause_requested'}}})
+    expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data.map((item) => item.amount)).toEqual([-500])
+    await advance(stripe, clock.id, MAR_1)
+    expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1) // paused: no renewals
+    const resumed = await stripe.subscriptions.resume(sub.id)
+    expect(resumed).toMatchObject({status: 'active', billing_cycle_anchor: MAR_1})
+    // The resumption invoice takes the pending credit: 1000 − 500.
+    expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({status: 'paid', total: 500, amount_paid: 500})
+    await expect(stripe.subscriptions.resume(sub.id)).rejects.toMatchObject({statusCode: 400})
+    await expect(stripe.subscriptions.resume(sub.id, {billing_cycle_anchor: {type: 'unchanged'}} as never)).rejects.toMatchObject({statusCode: 501})
   })
 
   it('pause_collection keeps the status and the invoices: kept as draft, marked uncollectible or voided, until resumes_at (SB-65, SB-40)', async () => {

@@ -20,6 +20,18 @@ async function pendingAmounts(stripe: ReturnType<typeof sdk>, customer: string):
   return (await stripe.invoiceItems.list({customer, pending: true})).data.map((item) => item.amount).sort((a, b) => a - b)
 }
 
+describe('emulator billing mode', () => {
+  it('API subscriptions are flexible for clover and later request versions, classic before (SB-26)', async () => {
+    const stripe = sdk(emulator())
+    const price = await monthlyPrice(stripe, 1000)
+    const {customer} = await clockWithCustomer(stripe)
+    expect((await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})).billing_mode.type).toBe('flexible')
+    const basil = sdk(emulator(), 'sk_test_basil', {apiVersion: '2025-08-27.basil' as never})
+    expect((await basil.subscriptions.create({customer: customer.id, items: [{price: price.id}]})).billing_mode.type).toBe('classic')
+    expect((await basil.subscriptions.create({customer: customer.id, items: [{price: price.id}], billing_mode: {type: 'flexible'}})).billing_mode.type).toBe('flexible')
+  })
+})
+
 describe('emulator prorations', () => {
   it('a quantity change prorates like a price change: credit the unused old quantity, debit the new (SB-41)', async () => {
     const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
@@ -74,6 +86,15 @@ describe('emulator prorations', () => {
     expect(await pendingAmounts(stripe, customer.id)).toEqual([])
   })
 
+  it('a scheduled cancel_at_period_end follows the period an interval change starts (SB-45, SB-63)', async () => {
+    const {stripe, clock, sub, item} = await subscribed(1000, 1)
+    const yearly = await monthlyPrice(stripe, 10_000, 'Yearly', {interval: 'year'})
+    await stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})
+    await advance(stripe, clock.id, START + 10 * DAY)
+    const moved = await stripe.subscriptions.update(sub.id, {items: [{id: item, price: yearly.id}], proration_behavior: 'none'})
+    expect(moved).toMatchObject({cancel_at_period_end: true, cancel_at: addIntervals(START + 10 * DAY, 'year', 1)})
+  })
+
   it('prorations on a discounted subscription are refused, with proration_behavior=none accepted (SB-46)', async () => {
     const {stripe, sub, item} = await subscribed(1000, 1)
     const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
@@ -87,9 +108,31 @@ describe('emulator prorations', () => {
     const {stripe, clock, sub} = await subscribed(1000, 1)
     const at = START + 10 * DAY
     await expect(stripe.subscriptions.update(sub.id, {cancel_at: at})).rejects.toMatchObject({statusCode: 501})
+    // A refused request changes nothing, not even the parts that came before the refusal.
+    await expect(stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, quantity: 4}], proration_behavior: 'create_prorations', cancel_at: at})).rejects.toMatchObject({statusCode: 501})
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.quantity).toBe(1)
     const scheduled = await stripe.subscriptions.update(sub.id, {cancel_at: at, proration_behavior: 'none'})
     expect(scheduled).toMatchObject({cancel_at: at, cancel_at_period_end: false, canceled_at: START, status: 'active'})
     await advance(stripe, clock.id, at + HOUR)
     expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'canceled', ended_at: at})
+  })
+})
+
+describe('emulator subscription items', () => {
+  it('/v1/subscription_items changes one item with the same proration rules as items[] (SB-30, SB-41, SB-42)', async () => {
+    const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
+    const addOn = await monthlyPrice(stripe, 400, 'Add-on')
+    expect(await stripe.subscriptionItems.retrieve(item)).toMatchObject({id: item, quantity: 1, subscription: sub.id, current_period_end: FEB_1})
+    await advance(stripe, clock.id, HALFWAY)
+    await stripe.subscriptionItems.update(item, {quantity: 2})
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 1000])
+    const added = await stripe.subscriptionItems.create({subscription: sub.id, price: addOn.id, quantity: 1, proration_behavior: 'none'})
+    expect((await stripe.subscriptionItems.list({subscription: sub.id})).data.map((i) => i.id).sort()).toEqual([item, added.id].sort())
+    expect(await stripe.subscriptionItems.del(added.id, {proration_behavior: 'always_invoice'})).toMatchObject({id: added.id, deleted: true})
+    const now = await stripe.subscriptions.retrieve(sub.id)
+    expect(now.items.data.map((i) => [i.id, i.quantity])).toEqual([[item, 2]])
+    // Deleting with always_invoice credited the add-on's unused half at once, with the pending items.
+    expect(await invoice(stripe, now.latest_invoice)).toMatchObject({billing_reason: 'subscription_update', total: -500 + 1000 - 200})
+    await expect(stripe.subscriptionItems.retrieve(added.id)).rejects.toMatchObject({statusCode: 404})
   })
 })

@@ -14,7 +14,7 @@ const emulator = useEmulator({advanceMs: 0})
 /** Optional fields that Stripe adds only in some states, not in its example objects. */
 const OPTIONAL: Record<string, string[]> = {
   subscription: ['status_details'], // endive, only while paused (SB-66)
-  invoice: ['status_details'], // endive, only while uncollectible (SB-40)
+  invoice: ['status_details', 'payments'], // endive, only while uncollectible (SB-40); payments only when expanded (SB-69)
 }
 
 describe('emulator object shapes', () => {
@@ -28,7 +28,10 @@ describe('emulator object shapes', () => {
     const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
     const promotionCode = await stripe.promotionCodes.create({promotion: {type: 'coupon', coupon: coupon.id}})
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 2}], discounts: [{promotion_code: promotionCode.id}]})
-    const invoice = await stripe.invoices.retrieve(sub.latest_invoice as string)
+    const invoice = await stripe.invoices.retrieve(sub.latest_invoice as string, {expand: ['payments']})
+    const invoicePayment = invoice.payments!.data[0]!
+    const paymentIntent = await stripe.paymentIntents.retrieve(invoicePayment.payment.payment_intent as string)
+    const charge = await stripe.charges.retrieve(paymentIntent.latest_charge as string)
     const discount = (await stripe.subscriptions.retrieve(sub.id, {expand: ['discounts']})).discounts[0] as object
     const invoiceItem = await stripe.invoiceItems.create({customer: customer.id, amount: 250, currency: 'usd', description: 'Setup'})
     const deletedItem = await stripe.invoiceItems.del(invoiceItem.id)
@@ -57,6 +60,9 @@ describe('emulator object shapes', () => {
       promotion_code: promotionCode,
       discount,
       deleted_discount: deletedDiscount,
+      invoice_payment: invoicePayment,
+      payment_intent: paymentIntent,
+      charge,
     }
     for (const [name, object] of Object.entries(objects)) {
       const keys = Object.keys(object).filter((key) => key !== 'lastResponse')
@@ -64,7 +70,7 @@ describe('emulator object shapes', () => {
       expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
       expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
     }
-    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/]]
+    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/]]
     for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
     expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
   })

@@ -86,7 +86,15 @@ describe('emulator trials', () => {
     await advance(stripe, clock.id, START + 60 * DAY)
     expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1)
     expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.current_period_end).toBe(START + 7 * DAY)
+    // Resuming needs a card to pay the resumption invoice; with one, a new period starts now and is billed (SB-66).
     await expect(stripe.subscriptions.resume(sub.id)).rejects.toMatchObject({statusCode: 501})
+    const card = await stripe.paymentMethods.attach('pm_card_visa', {customer: customer.id})
+    await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: card.id}})
+    const resumed = await stripe.subscriptions.resume(sub.id)
+    expect(resumed).toMatchObject({status: 'active', billing_cycle_anchor: START + 60 * DAY})
+    expect(resumed.status_details).toBeUndefined()
+    expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({status: 'paid', amount_paid: 1000, billing_reason: 'subscription_update', period_start: START + 60 * DAY})
+    expect(sink.of(sub.id).map((change) => change.type)).toContain('customer.subscription.resumed')
   })
 
   it('a trial without a card and without cancel or pause is refused: create_invoice is undocumented (SB-50)', async () => {

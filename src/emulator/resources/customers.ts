@@ -4,7 +4,7 @@ import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str} fro
 import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {attachPaymentMethod, customerPaymentMethod, detach, paymentMethodFromToken, paymentMethodsOf, renderPaymentMethod} from './payment-methods.js'
-import {endSubscriptionsOfDeletedCustomer} from './subscriptions.js'
+import {endSubscriptionsOfDeletedCustomer, renderSubscription, subscriptionsOf} from './subscriptions.js'
 import {CLOCKS, assertClockWritable} from './test-clocks.js'
 
 export interface CustomerRecord {
@@ -21,6 +21,8 @@ export interface CustomerRecord {
   currency: string | null
   /** Negative is credit the next invoice uses up (SB-37). */
   balance: number
+  /** The latest invoice state change: an automatic payment failure sets it, a payment clears it (SB-38). */
+  delinquent: boolean
   deleted: boolean
   seq: number
 }
@@ -39,7 +41,7 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     created: customer.created,
     currency: customer.currency,
     default_source: null,
-    delinquent: false,
+    delinquent: customer.delinquent,
     description: customer.description,
     // Since basil the API cannot attach a coupon to a customer (SB-57), so no customer here has a discount.
     discount: null,
@@ -69,6 +71,13 @@ export function customersOnClock(account: Account, clockId: string): CustomerRec
   return account.store.indexed(CUSTOMERS, BY_CLOCK, clockId)
 }
 
+/** `delinquent` follows the customer's latest invoice state change (SB-38). */
+export function setDelinquent(account: Account, customerId: string, delinquent: boolean): void {
+  const customer = account.store.of(CUSTOMERS).get(customerId)
+  if (!customer || customer.delinquent === delinquent) return
+  updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.delinquent = delinquent))
+}
+
 /** A customer bills in one currency: a subscription in another is refused while one is live (SB-31). */
 export function claimCurrency(account: Account, customer: CustomerRecord, currency: string, hasLiveSubscriptions: boolean): void {
   if (customer.currency && customer.currency !== currency && hasLiveSubscriptions) {
@@ -91,6 +100,13 @@ export const customers: Resource = {
   render: (account, id) => {
     const customer = account.store.of(CUSTOMERS).get(id)
     return customer && renderCustomer(account, customer)
+  },
+  // `subscriptions` is includable: the customer's subscriptions that have not ended, only when expanded.
+  includable: {
+    subscriptions: (account, id) => {
+      const subs = subscriptionsOf(account, id).filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired')
+      return {object: 'list', data: subs.map((sub) => renderSubscription(account, sub)), has_more: false, total_count: subs.length, url: `/v1/customers/${id}/subscriptions`}
+    },
   },
   documentedParams: {file: 'Customers.d.ts', interfaces: ['CustomerCreateParams', 'CustomerUpdateParams', 'CustomerListParams', 'CustomerRetrieveParams', 'CustomerListPaymentMethodsParams', 'CustomerDeleteParams']},
   onClockDeleted: (account, clockId) => {
@@ -127,6 +143,7 @@ export const customers: Resource = {
         defaultPaymentMethod: null,
         currency: null,
         balance: 0,
+        delinquent: false,
         deleted: false,
         seq: account.nextSeq(),
       }

@@ -90,7 +90,10 @@ export function applyDiscounts(account: Account, lines: DiscountableLine[], disc
     const eligible = lines.filter((line) => line.discountable)
     const remaining = (line: DiscountableLine) => Math.max(0, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0))
     if (coupon.percentOff !== null) {
-      for (const line of eligible) line.discountAmounts.push({amount: Math.round((remaining(line) * coupon.percentOff) / 100), discount: id})
+      for (const line of eligible) {
+        const amount = Math.round((remaining(line) * coupon.percentOff) / 100)
+        if (amount > 0) line.discountAmounts.push({amount, discount: id})
+      }
       continue
     }
     const base = eligible.reduce((sum, line) => sum + remaining(line), 0)
@@ -99,7 +102,7 @@ export function applyDiscounts(account: Account, lines: DiscountableLine[], disc
     eligible.forEach((line, index) => {
       const share = index === eligible.length - 1 ? off - given : Math.round((off * remaining(line)) / (base || 1))
       given += share
-      line.discountAmounts.push({amount: share, discount: id})
+      if (share > 0) line.discountAmounts.push({amount: share, discount: id})
     })
   }
 }

@@ -5,9 +5,11 @@ import {bool, checkParams, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
-import {CUSTOMERS, type CustomerRecord, renderCustomer} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, renderCustomer, setDelinquent} from './customers.js'
 import {applyDiscounts} from './discounts.js'
 import {type InvoiceItemRecord, attachToInvoice, pendingItems} from './invoice-items.js'
+import {INVOICE_PAYMENTS, openInvoicePayment, paymentsOfInvoice, renderInvoicePayment, settleInvoicePayment} from './invoice-payments.js'
+import {PAYMENT_INTENTS, attemptPaymentIntent, cancelPaymentIntent, openPaymentIntent} from './payment-intents.js'
 import {PAYMENT_METHODS, customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES} from './prices.js'
 import {PRODUCTS} from './products.js'
@@ -61,6 +63,9 @@ export interface InvoiceRecord {
   nextPaymentAttempt: number | null
   /** pause_collection's behaviour when the invoice was created (SB-65). */
   collectionPause: CollectionPause | null
+  /** The PaymentIntent and default InvoicePayment made at finalization when something is due (SB-69). */
+  paymentIntent: string | null
+  invoicePayment: string | null
   testClock: string | null
   number: string | null
   seq: number
@@ -289,6 +294,8 @@ export function createInvoice(
     firstFailureAt: null,
     nextPaymentAttempt: null,
     collectionPause: input.collectionPause ?? null,
+    paymentIntent: null,
+    invoicePayment: null,
     testClock: input.customer.testClock,
     number: null,
     seq: account.nextSeq(),
@@ -327,6 +334,12 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
   if (customer && customer.balance !== invoice.endingBalance) {
     updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.balance = invoice.endingBalance ?? 0))
   }
+  const due = amountDue(invoice)
+  if (due > 0) {
+    const intent = openPaymentIntent(account, {amount: due, currency: invoice.currency, customer: invoice.customer, testClock: invoice.testClock}, at)
+    invoice.paymentIntent = intent.id
+    invoice.invoicePayment = openInvoicePayment(account, {invoice: invoice.id, currency: invoice.currency, amountRequested: due, paymentIntent: intent.id, testClock: invoice.testClock}, at).id
+  }
   account.emit('invoice.finalized', () => renderInvoice(account, invoice), invoice.testClock)
   if (invoice.collectionPause === 'void') return voidInvoice(account, invoice, at)
   if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
@@ -334,7 +347,9 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
 }
 
 function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempted: boolean): void {
-  const before = renderInvoice(account, invoice)
+  const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
+  if (payment && attempted) settleInvoicePayment(account, payment, 'paid', at)
+  setDelinquent(account, invoice.customer, false)
   invoice.amountPaid = amountDue(invoice)
   invoice.status = 'paid'
   invoice.paidAt = at
@@ -344,7 +359,6 @@ function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempte
   // invoice.paid for any payment; invoice.payment_succeeded only for attempts (SB-38).
   account.emit('invoice.paid', () => after, invoice.testClock)
   if (attempted) account.emit('invoice.payment_succeeded', () => after, invoice.testClock)
-  void before
   subscriptionInvoicePaid(account, invoice, at)
 }
 
@@ -361,18 +375,26 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   const card = manual ? account.store.of(PAYMENT_METHODS).get(paymentMethod) : payingMethod(account, sub?.defaultPaymentMethod ?? null, invoice.customer)
   if (!manual || invoice.attemptCount === 0) invoice.attemptCount++
-  if (card?.behaviour === 'succeeds') return markPaid(account, invoice, at, true)
+  const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+  const succeeded = card !== undefined && intent !== undefined && attemptPaymentIntent(account, intent, card, at)
+  if (succeeded) return markPaid(account, invoice, at, true)
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
   const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create'
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
+  if (!manual) setDelinquent(account, invoice.customer, true)
   subscriptionInvoiceFailed(account, invoice, at)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
 
 export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number): void {
+  // Voiding cancels the invoice's PaymentIntent (`void_invoice`) and its InvoicePayment (SB-69).
+  const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+  if (intent) cancelPaymentIntent(account, intent, 'void_invoice', at)
+  const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
+  if (payment) settleInvoicePayment(account, payment, 'canceled', at)
   invoice.status = 'void'
   invoice.voidedAt = at
   invoice.autoAdvance = false
@@ -380,7 +402,7 @@ export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number
   account.emit('invoice.voided', () => renderInvoice(account, invoice), invoice.testClock)
 }
 
-function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string): void {
+function markUncollectible(account: Account, invoice: InvoiceRecord, at: number, reason: string | null): void {
   invoice.status = 'uncollectible'
   invoice.markedUncollectibleAt = at
   invoice.uncollectibleReason = reason
@@ -415,6 +437,8 @@ export const invoices: Resource = {
     const invoice = account.store.of(INVOICES).get(id)
     return invoice && renderInvoice(account, invoice)
   },
+  // `payments` is includable: present only when expanded (SB-69).
+  includable: {payments: (account, id) => ({object: 'list', data: paymentsOfInvoice(account, id).map(renderInvoicePayment), has_more: false, url: '/v1/invoice_payments'})},
   documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceListParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
   due: (account, clockId) => {
     const events: DueEvent[] = []
@@ -495,7 +519,8 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
-      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
+      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), null)
+      setDelinquent(ctx.account, invoice.customer, false)
       return renderInvoice(ctx.account, invoice)
     }),
     route('DELETE', '/v1/invoices/:id', (ctx) => {

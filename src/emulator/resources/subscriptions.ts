@@ -12,6 +12,7 @@ import {addInvoiceItem, deleteInvoiceItem, pendingItems} from './invoice-items.j
 import {type BillingReason, type CollectionPause, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
 import {customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from './prices.js'
+import {PRODUCTS} from './products.js'
 import {PROMOTION_CODES, promotionCodeActive} from './promotion-codes.js'
 import {assertClockWritable} from './test-clocks.js'
 
@@ -68,6 +69,8 @@ export interface SubscriptionRecord {
 
 export const SUBSCRIPTIONS = collectionKey<SubscriptionRecord>('subscriptions', 'subscription')
 const BY_CUSTOMER = 'subscriptions-by-customer'
+/** The subscription each item belongs to, for /v1/subscription_items. */
+const BY_ITEM = 'subscription-by-item'
 const LIVE = new Set<SubscriptionStatus>(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'])
 const INCOMPLETE_WINDOW = 23 * HOUR // SB-29
 const TRIAL_WILL_END_BEFORE = 3 * DAY // SB-51
@@ -126,7 +129,7 @@ export function subscriptionsOf(account: Account, customerId: string): Subscript
 
 // ── rendering ──────────────────────────────────────────────────────────────
 
-function renderItem(account: Account, sub: SubscriptionRecord, item: SubscriptionItemRecord): ApiObject {
+export function renderItem(account: Account, sub: SubscriptionRecord, item: SubscriptionItemRecord): ApiObject {
   const price = priceOf(account, item.price)
   return {
     id: item.id,
@@ -213,21 +216,21 @@ function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boole
   return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd}))
 }
 
-/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59). */
+/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change. */
 function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[]): InvoiceRecord {
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const discounts = activeDiscounts(account, sub, at)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause: sub.pauseCollection?.behavior ?? null})
+  // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
+  const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
-  changing(account, sub, () => {
-    sub.latestInvoice = invoice.id
-    // A once coupon is spent by the first invoice it discounted (SB-60).
-    for (const id of invoice.discounts) {
-      const discount = account.store.of(DISCOUNTS).get(id)
-      if (discount && couponDuration(account, id) === 'once') discount.spent = true
-    }
-    removeDiscounts(account, sub, (discount) => discount.spent)
-  })
+  sub.latestInvoice = invoice.id
+  // A once coupon is spent by the first invoice it discounted (SB-60).
+  for (const id of invoice.discounts) {
+    const discount = account.store.of(DISCOUNTS).get(id)
+    if (discount && couponDuration(account, id) === 'once') discount.spent = true
+  }
+  removeDiscounts(account, sub, (discount) => discount.spent)
   return invoice
 }
 
@@ -274,11 +277,13 @@ export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceReco
   })
 }
 
-/** When Smart Retries run out, the subscription is canceled: the emulator's model of the account setting (SB-34). */
+/** When Smart Retries run out the subscription is canceled, marked unpaid or left past_due, as the account is set (SB-34). */
 export function subscriptionRetriesExhausted(account: Account, invoice: InvoiceRecord, at: number): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub || !LIVE.has(sub.status)) return
-  endSubscription(account, sub, at, 'payment_failed')
+  const action = account.options.retriesExhausted ?? 'cancel'
+  if (action === 'cancel') return endSubscription(account, sub, at, 'payment_failed')
+  if (action === 'unpaid') changing(account, sub, () => (sub.status = 'unpaid'))
 }
 
 // ── state changes ──────────────────────────────────────────────────────────
@@ -329,8 +334,8 @@ function creditUnusedTime(account: Account, sub: SubscriptionRecord, at: number,
 function prorate(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, sign: 1 | -1): void {
   const amount = sign * Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
   if (amount === 0) return
-  const product = account.store.of(PRICES).get(price)?.product
-  const name = product ? `${quantity} × ${product}` : `${quantity} ×`
+  const product = account.store.of(PRODUCTS).get(priceOf(account, price).product)
+  const name = `${quantity} × ${product?.name ?? 'item'}`
   addInvoiceItem(
     account,
     {
@@ -357,12 +362,17 @@ function prorate(account: Account, sub: SubscriptionRecord, at: number, item: Su
 
 /** Starts a new billing period at `at` (the anchor resets, SB-45) and bills it at once. */
 function restartPeriod(account: Account, sub: SubscriptionRecord, at: number, billingReason: BillingReason): InvoiceRecord {
-  changing(account, sub, () => {
-    sub.billingCycleAnchor = at
-    sub.cycles = 0
-    sub.periodStart = at
-    sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
-  })
+  return changing(account, sub, () => startPeriodAt(account, sub, at, billingReason))
+}
+
+/** A new period from `at` and its invoice, unannounced: the caller's `changing` announces it. */
+function startPeriodAt(account: Account, sub: SubscriptionRecord, at: number, billingReason: BillingReason): InvoiceRecord {
+  sub.billingCycleAnchor = at
+  sub.cycles = 0
+  sub.periodStart = at
+  sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+  // cancel_at_period_end follows the period it belongs to (SB-63).
+  if (sub.cancelAtPeriodEnd) sub.cancelAt = sub.periodEnd
   return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
 }
 
@@ -377,8 +387,8 @@ function renew(account: Account, sub: SubscriptionRecord, at: number): void {
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
   })
-  invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
 }
 
 /** At trial end: bill the first paid period, or cancel or pause without a payment method (SB-50). */
@@ -399,9 +409,9 @@ function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+    // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
   })
-  // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
-  invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
 }
 
 function trialWillEnd(account: Account, sub: SubscriptionRecord): void {
@@ -466,8 +476,8 @@ function sameCadence(account: Account, prices: PriceRecord[]): void {
 }
 
 /** `discounts: [{coupon} | {promotion_code}]` resolved to coupons to apply (SB-56); `{discount}` is not modelled. */
-function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRecord, endpoint: string, at: number) {
-  return objectArray(raw, 'discounts').map((entry, index) => {
+function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRecord, endpoint: string, at: number, currency: string) {
+  const resolved = objectArray(raw, 'discounts').map((entry, index) => {
     const param = `discounts[${index}]`
     const d = checkNested(entry, param, ['coupon', 'discount', 'promotion_code'], ['coupon', 'promotion_code'], endpoint)
     if (d.promotion_code !== undefined) {
@@ -478,12 +488,13 @@ function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRe
     }
     return {coupon: applicableCoupon(account, str(required(d, 'coupon'), `${param}[coupon]`), `${param}[coupon]`, at), promotionCode: null}
   })
+  for (const {coupon} of resolved) {
+    if (coupon.currency !== null && coupon.currency !== currency) throw invalid(`The coupon ${coupon.id} is in ${coupon.currency}, the subscription in ${currency}.`, 'discounts')
+  }
+  return resolved
 }
 
 function attachDiscounts(account: Account, sub: SubscriptionRecord, requested: ReturnType<typeof requestedDiscounts>, at: number): void {
-  for (const {coupon} of requested) {
-    if (coupon.currency !== null && coupon.currency !== sub.currency) throw invalid(`The coupon ${coupon.id} is in ${coupon.currency}, the subscription in ${sub.currency}.`, 'discounts')
-  }
   sub.discounts = requested.map(({coupon, promotionCode}) => {
     const discount = applyCoupon(account, {coupon, promotionCode, customer: sub.customer, subscription: sub.id, start: at})
     account.emit('customer.discount.created', () => renderDiscount(discount), sub.testClock)
@@ -542,7 +553,9 @@ function createSubscription(ctx: RouteContext): ApiObject {
     const mode = checkNested(params.billing_mode, 'billing_mode', ['flexible', 'type'], ['type'], endpoint)
     oneOf(required(mode, 'type'), 'billing_mode[type]', ['classic', 'flexible'] as const)
   }
-  const billingMode = params.billing_mode === undefined ? 'flexible' : ((params.billing_mode as Raw).type as 'classic' | 'flexible')
+  // Flexible by default from clover (2025-09-30) on; older request versions default to classic (SB-26).
+  const defaultMode = ctx.apiVersion !== null && ctx.apiVersion < '2025-09-30' ? 'classic' : 'flexible'
+  const billingMode = params.billing_mode === undefined ? defaultMode : ((params.billing_mode as Raw).type as 'classic' | 'flexible')
 
   // Trials (SB-48): trial_end (a time or `now`) or trial_period_days; `now` means no trial.
   if (params.trial_end !== undefined && params.trial_period_days !== undefined) throw invalid('You may only specify one of these parameters: trial_end, trial_period_days.', 'trial_end')
@@ -573,7 +586,7 @@ function createSubscription(ctx: RouteContext): ApiObject {
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
   // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
   if (trialEnd !== null && !card && !missingExplicit) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
-  const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now)
+  const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
 
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
   const discountsCoverAll = discounts.some(({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal)
@@ -584,6 +597,9 @@ function createSubscription(ctx: RouteContext): ApiObject {
 
   const recurring = items[0]!.price.recurring as Recurring
   const periodEnd = trialEnd ?? periodEndAfter(now, recurring, 1)
+  const cancelAtPeriodEnd = params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')
+  const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
+  const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt({periodEnd}, params.cancel_at, now, proration)
   const sub: SubscriptionRecord = {
     id: account.newId('sub_'),
     created: now,
@@ -620,10 +636,11 @@ function createSubscription(ctx: RouteContext): ApiObject {
     creating: true,
     seq: account.nextSeq(),
   }
-  if (params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')) scheduleCancel(sub, sub.periodEnd, true, now)
-  if (params.cancel_at !== undefined) setCancelAt(account, sub, params.cancel_at, now, 'none')
+  if (cancelAtPeriodEnd) scheduleCancel(sub, sub.periodEnd, true, now)
+  if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
   account.store.of(SUBSCRIPTIONS).set(sub.id, sub)
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
+  for (const item of sub.items) account.store.index(BY_ITEM).add(item.id, sub.id)
   attachDiscounts(account, sub, discounts, now)
 
   // The first invoice is finalized inside this request (SB-28); a trial's is for $0 (SB-49).
@@ -653,19 +670,62 @@ function scheduleCancel(sub: SubscriptionRecord, at: number | null, atPeriodEnd:
 }
 
 /** `cancel_at`: a time, or min/max_period_end; before the period end it would prorate (SB-47), which is modelled only with proration_behavior=none. */
-function setCancelAt(account: Account, sub: SubscriptionRecord, value: unknown, now: number, proration: string): void {
-  if (value === '') return scheduleCancel(sub, null, false, now)
+function resolveCancelAt(sub: Pick<SubscriptionRecord, 'periodEnd'>, value: unknown, now: number, proration: string): number | null {
+  if (value === '') return null
   const at = value === 'min_period_end' || value === 'max_period_end' ? sub.periodEnd : int(value, 'cancel_at')
   if (at <= now) throw invalid('cancel_at must be in the future.', 'cancel_at')
   if (at !== sub.periodEnd && proration !== 'none') throw notModelled('cancel_at at another time than the current period end with prorations (SB-47: the proration of a partial or future period is not modelled); pass proration_behavior=none')
-  scheduleCancel(sub, at, false, now)
+  return at
 }
 
 // ── update ─────────────────────────────────────────────────────────────────
 
+/** A canceled subscription takes only metadata and cancellation_details (SB-62); an incomplete one only what creates no invoice (SB-29). */
+function assertUpdatable(sub: SubscriptionRecord, keys: string[]): void {
+  if ((sub.status === 'canceled' || sub.status === 'incomplete_expired') && keys.some((key) => key !== 'metadata' && key !== 'cancellation_details')) throw invalid('A canceled subscription can only update its cancellation_details and metadata.')
+  if (sub.status === 'incomplete' && keys.some((key) => !['metadata', 'description', 'default_payment_method'].includes(key))) throw invalid('An incomplete subscription can only update attributes that create no invoice: metadata, description, default payment method.')
+}
+
+export function findItem(account: Account, itemId: string): {sub: SubscriptionRecord; item: SubscriptionItemRecord} | undefined {
+  const sub = account.store.of(SUBSCRIPTIONS).get(account.store.index(BY_ITEM).ids(itemId)[0] ?? '')
+  const item = sub?.items.find((it) => it.id === itemId)
+  return sub && item ? {sub, item} : undefined
+}
+
+export function subscriptionOfItem(account: Account, itemId: string, param = 'id'): {sub: SubscriptionRecord; item: SubscriptionItemRecord} {
+  const found = findItem(account, itemId)
+  if (!found) throw new ApiError(404, 'invalid_request_error', `No such subscription item: '${itemId}'`, 'resource_missing', param)
+  return found
+}
+
+/**
+ * One item added, changed or deleted through /v1/subscription_items: the same rules as `items[]`
+ * on the subscription (SB-30, SB-41..SB-46).
+ */
+export function changeOneItem(account: Account, sub: SubscriptionRecord, change: ItemChange, params: Raw): void {
+  assertClockWritable(account, sub.testClock)
+  assertUpdatable(sub, Object.keys(params).filter((key) => key !== 'expand' && key !== 'subscription'))
+  const now = account.nowFor(sub.testClock)
+  const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
+  const prorationDate = params.proration_date === undefined ? now : int(params.proration_date, 'proration_date')
+  if (prorationDate < sub.periodStart || prorationDate > sub.periodEnd) throw invalid('proration_date must be within the current billing period.', 'proration_date')
+  if (params.payment_behavior !== undefined && params.payment_behavior !== 'allow_incomplete') throw notModelled(`payment_behavior=${String(params.payment_behavior)} on an item change`)
+  if (change.price && change.price.currency !== sub.currency) throw invalid('All prices on a subscription must have the same currency.', 'price')
+  const next = itemsAfter(account, sub, [change], now)
+  if (sameBilling(next, sub.items)) return changing(account, sub, () => void (sub.items = next)) // item metadata only
+  const invoice = changeItems(account, sub, next, proration, prorationDate, now)
+  if (invoice) billNow(account, invoice, now)
+}
+
+/** Whether two item lists bill the same: same items, prices and quantities. */
+function sameBilling(a: SubscriptionItemRecord[], b: SubscriptionItemRecord[]): boolean {
+  const key = (items: SubscriptionItemRecord[]) => JSON.stringify(items.map(({id, price, quantity}) => [id, price, quantity]))
+  return key(a) === key(b)
+}
+
 const UPDATE_HANDLED = [...COMMON, 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'proration_date', 'payment_behavior', 'collection_method', 'cancel_at_period_end', 'cancel_at', 'cancellation_details', 'payment_settings', 'off_session', 'trial_end', 'trial_from_plan', 'discounts', 'pause_collection', 'billing_cycle_anchor'] as const
 
-interface ItemChange {
+export interface ItemChange {
   existing: SubscriptionItemRecord | undefined
   price: PriceRecord | undefined
   quantity: number | undefined
@@ -705,6 +765,7 @@ function itemsAfter(account: Account, sub: SubscriptionRecord, changes: ItemChan
     } else if (change.price) {
       if (next.some((it) => it.price === change.price?.id)) throw invalid('Cannot add multiple subscription items with the same price.', 'items')
       next.push({id: account.newId('si_', 14), created: now, price: change.price.id, quantity: change.quantity ?? 1, metadata: mergeMetadata({}, change.metadata)})
+      account.store.index(BY_ITEM).add(next.at(-1)!.id, sub.id)
     }
   }
   if (next.length === 0) throw invalid('A subscription must have at least one active plan.', 'items')
@@ -748,7 +809,7 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     for (const old of before) if (!next.some((it) => it.id === old.id)) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
   }
   changing(account, sub, () => (sub.items = next))
-  if (proration === 'always_invoice') return invoiceSubscription(account, sub, 'subscription_update', now, [])
+  if (proration === 'always_invoice') return changing(account, sub, () => invoiceSubscription(account, sub, 'subscription_update', now, []))
   return undefined
 }
 
@@ -760,10 +821,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   assertClockWritable(account, sub.testClock)
   checkBillingOptions(params, endpoint)
   const now = account.nowFor(sub.testClock)
-  const keys = Object.keys(params).filter((key) => key !== 'expand')
-  // A canceled subscription takes only metadata and cancellation_details (SB-62); an incomplete one only what creates no invoice (SB-29).
-  if ((sub.status === 'canceled' || sub.status === 'incomplete_expired') && keys.some((key) => key !== 'metadata' && key !== 'cancellation_details')) throw invalid('A canceled subscription can only update its cancellation_details and metadata.')
-  if (sub.status === 'incomplete' && keys.some((key) => !['metadata', 'description', 'default_payment_method'].includes(key))) throw invalid('An incomplete subscription can only update attributes that create no invoice: metadata, description, default payment method.')
+  assertUpdatable(sub, Object.keys(params).filter((key) => key !== 'expand'))
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
   const prorationDate = params.proration_date === undefined ? now : int(params.proration_date, 'proration_date')
@@ -773,8 +831,8 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   if (paymentBehavior !== 'allow_incomplete' && params.items !== undefined) throw notModelled(`payment_behavior=${paymentBehavior} on an item change`)
   const changes = parseItemChanges(ctx, sub, endpoint)
   const next = changes.length > 0 ? itemsAfter(account, sub, changes, now) : sub.items
-  const itemsChanged = JSON.stringify(next.map(({id, price, quantity}) => [id, price, quantity])) !== JSON.stringify(sub.items.map(({id, price, quantity}) => [id, price, quantity]))
-  const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now)
+  const itemsChanged = !sameBilling(next, sub.items)
+  const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
   const trialEnd = params.trial_end === undefined ? undefined : trialEndParam(params.trial_end, now)
@@ -796,10 +854,12 @@ function updateSubscription(ctx: RouteContext): ApiObject {
     }
   }
   const details = params.cancellation_details === undefined ? undefined : cancellationDetails(params.cancellation_details, endpoint)
+  const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt(sub, params.cancel_at, now, proration)
 
   // Everything is validated: now change, in an order where a refusal leaves nothing half done.
   let invoice: InvoiceRecord | undefined
   if (itemsChanged) invoice = changeItems(account, sub, next, proration, prorationDate, now)
+  else if (next !== sub.items) changing(account, sub, () => (sub.items = next)) // item metadata only
   if (requested !== undefined && (requested.length > 0 || params.discounts === '')) {
     // A populated array replaces the discounts, `''` clears them, an empty array leaves them (SB-56).
     changing(account, sub, () => {
@@ -827,13 +887,81 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   changing(account, sub, () => {
     if (defaultPaymentMethod !== undefined) sub.defaultPaymentMethod = defaultPaymentMethod
     if (cancelAtPeriodEnd !== undefined) scheduleCancel(sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
-    if (params.cancel_at !== undefined) setCancelAt(account, sub, params.cancel_at, now, proration)
+    if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
     if (details) sub.cancellation = {...sub.cancellation, ...details}
     if (pause !== undefined) sub.pauseCollection = pause
     if (params.description !== undefined) sub.description = optStr(params.description, 'description') ?? null
     sub.metadata = mergeMetadata(sub.metadata, params.metadata)
   })
   if (invoice) billNow(account, invoice, now)
+  return renderSubscription(account, sub)
+}
+
+// ── pause and resume ───────────────────────────────────────────────────────
+
+/**
+ * Endive's pause endpoint (SB-66): the subscription becomes `paused` (`pause_requested`) and the
+ * unused time is credited, from now by default, as pending items or on an invoice at once.
+ */
+function pauseSubscription(ctx: RouteContext): ApiObject {
+  const endpoint = 'POST /v1/subscriptions/{id}/pause'
+  const {account, params} = ctx
+  checkParams(params, 'SubscriptionPauseParams', [...COMMON, 'bill_for', 'invoicing_behavior', 'type'], endpoint)
+  const sub = subscriptionOf(ctx)
+  assertClockWritable(account, sub.testClock)
+  if (params.type !== undefined) oneOf(params.type, 'type', ['subscription'] as const)
+  const invoicing = params.invoicing_behavior === undefined ? 'pending_invoice_item' : oneOf(params.invoicing_behavior, 'invoicing_behavior', ['invoice', 'pending_invoice_item'] as const)
+  let creditFrom: 'now' | 'none' | 'item_current_period_start' = 'now'
+  if (params.bill_for !== undefined) {
+    const billFor = checkNested(params.bill_for, 'bill_for', ['outstanding_usage_through', 'unused_time_from'], ['outstanding_usage_through', 'unused_time_from'], endpoint)
+    if (billFor.unused_time_from !== undefined) {
+      const from = checkNested(billFor.unused_time_from, 'bill_for[unused_time_from]', ['type'], ['type'], endpoint)
+      creditFrom = oneOf(required(from, 'type'), 'bill_for[unused_time_from][type]', ['now', 'none', 'item_current_period_start'] as const)
+    }
+  }
+  if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`pausing a ${sub.status} subscription`)
+  if (creditFrom !== 'none' && activeDiscounts(account, sub, account.nowFor(sub.testClock)).length > 0) throw notModelled('crediting unused time of a discounted subscription (SB-46)')
+  const now = account.nowFor(sub.testClock)
+  if (creditFrom !== 'none') creditUnusedTime(account, sub, creditFrom === 'now' ? now : sub.periodStart, sub.items)
+  let invoice: InvoiceRecord | undefined
+  changing(account, sub, () => {
+    sub.status = 'paused'
+    sub.pausedReason = 'pause_requested'
+    if (invoicing === 'invoice') invoice = invoiceSubscription(account, sub, 'subscription_update', now, [])
+  })
+  account.emit('customer.subscription.paused', () => renderSubscription(account, sub), sub.testClock)
+  if (invoice) billNow(account, invoice, now)
+  return renderSubscription(account, sub)
+}
+
+/**
+ * Resuming (SB-66): with the default `billing_cycle_anchor=now` a new period starts and its
+ * resumption invoice is finalized and charged at once; paid, the subscription is active again. What
+ * follows a failed resumption payment is not modelled, nor `billing_cycle_anchor=unchanged`.
+ */
+function resumeSubscription(ctx: RouteContext): ApiObject {
+  const endpoint = 'POST /v1/subscriptions/{id}/resume'
+  const {account, params} = ctx
+  checkParams(params, 'SubscriptionResumeParams', [...COMMON, 'billing_cycle_anchor', 'payment_behavior', 'proration_behavior', 'proration_date'], endpoint)
+  const sub = subscriptionOf(ctx)
+  assertClockWritable(account, sub.testClock)
+  if (params.billing_cycle_anchor !== undefined) {
+    const anchor = checkNested(params.billing_cycle_anchor, 'billing_cycle_anchor', ['type'], ['type'], endpoint)
+    if (oneOf(required(anchor, 'type'), 'billing_cycle_anchor[type]', ['now', 'unchanged'] as const) === 'unchanged') throw notModelled('resuming with billing_cycle_anchor=unchanged (its prorations)')
+  }
+  if (params.payment_behavior !== undefined) oneOf(params.payment_behavior, 'payment_behavior', ['resume_on_payment_attempt', 'resume_on_payment_success'] as const)
+  if (sub.status !== 'paused') throw invalid(`Only a paused subscription can be resumed; this one is ${sub.status}.`)
+  const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
+  if (periodAmount(account, sub.items) > 0 && card?.behaviour !== 'succeeds') throw notModelled('a resumption whose payment fails or has no card to charge')
+  const now = account.nowFor(sub.testClock)
+  let invoice: InvoiceRecord | undefined
+  changing(account, sub, () => {
+    sub.status = 'active'
+    sub.pausedReason = null
+    invoice = startPeriodAt(account, sub, now, 'subscription_update')
+  })
+  if (invoice) billNow(account, invoice, now)
+  account.emit('customer.subscription.resumed', () => renderSubscription(account, sub), sub.testClock)
   return renderSubscription(account, sub)
 }
 
@@ -846,12 +974,13 @@ export const subscriptions: Resource = {
     const sub = account.store.of(SUBSCRIPTIONS).get(id)
     return sub && renderSubscription(account, sub)
   },
-  documentedParams: {file: 'Subscriptions.d.ts', interfaces: ['SubscriptionCreateParams', 'SubscriptionUpdateParams', 'SubscriptionListParams', 'SubscriptionRetrieveParams', 'SubscriptionCancelParams', 'SubscriptionDeleteDiscountParams', 'SubscriptionResumeParams']},
+  documentedParams: {file: 'Subscriptions.d.ts', interfaces: ['SubscriptionCreateParams', 'SubscriptionUpdateParams', 'SubscriptionListParams', 'SubscriptionRetrieveParams', 'SubscriptionCancelParams', 'SubscriptionDeleteDiscountParams', 'SubscriptionPauseParams', 'SubscriptionResumeParams']},
   due: dueEvents,
   onClockDeleted: (account, clockId) => {
     for (const customer of customersOnClock(account, clockId)) {
       for (const sub of subscriptionsOf(account, customer.id)) {
         for (const id of sub.discounts) account.store.of(DISCOUNTS).delete(id)
+        for (const item of sub.items) account.store.index(BY_ITEM).drop(item.id)
         account.store.of(SUBSCRIPTIONS).delete(sub.id)
       }
       account.store.index(BY_CUSTOMER).drop(customer.id)
@@ -889,12 +1018,8 @@ export const subscriptions: Resource = {
       const {end: _end, ...shape} = renderDiscount(discount) // a deleted discount has no end (fixtures3)
       return {...shape, deleted: true}
     }),
-    route('POST', '/v1/subscriptions/:id/resume', () => {
-      throw notModelled('resuming a paused subscription (SB-66: the resumption invoice)')
-    }),
-    route('POST', '/v1/subscriptions/:id/pause', () => {
-      throw notModelled('the pause endpoint')
-    }),
+    route('POST', '/v1/subscriptions/:id/pause', pauseSubscription),
+    route('POST', '/v1/subscriptions/:id/resume', resumeSubscription),
     route('GET', '/v1/subscriptions', (ctx) => {
       checkParams(ctx.params, 'SubscriptionListParams', [...COMMON, 'customer', 'price', 'plan', 'status', 'test_clock', 'collection_method', ...PAGINATION], 'GET /v1/subscriptions')
       const {account, params: p} = ctx
