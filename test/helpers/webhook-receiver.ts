@@ -76,24 +76,34 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
 }
 
 /**
- * What a monthly renewal sends, in the order the emulator sends it (SB-68): the new period, the
- * invoice, the subscription's `latest_invoice`, and an hour later finalization and payment.
+ * What a monthly renewal sends, in the order the emulator sends it (SB-68): the invoice and the
+ * subscription's new period, then an hour later finalization and payment.
  */
-export const RENEWAL_SEQUENCE = ['customer.subscription.updated', 'invoice.created', 'customer.subscription.updated', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']
+export const RENEWAL_SEQUENCE = ['invoice.created', 'customer.subscription.updated', 'payment_intent.created', 'invoice.finalized', 'charge.succeeded', 'payment_intent.succeeded', 'invoice_payment.paid', 'invoice.paid', 'invoice.payment_succeeded']
+
+type Related = {id?: string; object?: string; billing_reason?: string; invoice?: string; payment_intent?: string; payment?: {payment_intent?: string}; parent?: {subscription_details?: {subscription?: string}} | null}
 
 /**
  * The event types of the first paid renewal among `events` (in delivery order): the automatic
- * events of its subscription and its invoice, from the period change to the payment.
+ * events of its subscription, its invoice and the invoice's payment, from the renewal's second to
+ * the payment. Other subscriptions renewing at the same second are left out.
  */
 export function firstPaidRenewal(events: Stripe.Event[]): string[] {
-  const objectOf = (event: Stripe.Event) => event.data.object as {id?: string; object?: string; billing_reason?: string; parent?: {subscription_details?: {subscription?: string}} | null}
+  const objectOf = (event: Stripe.Event) => event.data.object as Related
   const paid = new Set(events.filter((event) => event.type === 'invoice.payment_succeeded').map((event) => objectOf(event).id))
   const created = events.find((event) => event.type === 'invoice.created' && objectOf(event).billing_reason === 'subscription_cycle' && paid.has(objectOf(event).id))
   if (!created) return []
   const invoiceId = objectOf(created).id
   const subscriptionId = objectOf(created).parent?.subscription_details?.subscription
+  const paymentIntents = new Set(events.filter((event) => event.type === 'invoice_payment.paid' && objectOf(event).invoice === invoiceId).map((event) => objectOf(event).payment?.payment_intent))
+  const belongs = (object: Related) =>
+    object.id === invoiceId ||
+    (object.object === 'subscription' && object.id === subscriptionId) ||
+    (object.object === 'invoice_payment' && object.invoice === invoiceId) ||
+    (object.object === 'payment_intent' && paymentIntents.has(object.id)) ||
+    (object.object === 'charge' && paymentIntents.has(object.payment_intent))
   // Renewals are automatic (fact 87): requests' own changes to the subscription are not part of it.
-  const related = events.filter((event) => event.request?.id === null && (objectOf(event).id === invoiceId || (objectOf(event).object === 'subscription' && objectOf(event).id === subscriptionId)))
+  const related = events.filter((event) => event.request?.id === null && event.created >= created.created && belongs(objectOf(event)))
   const end = related.findIndex((event) => event.type === 'invoice.payment_succeeded' && objectOf(event).id === invoiceId)
-  return related.slice(related.indexOf(created) - 1, end + 1).map((event) => event.type)
+  return related.slice(0, end + 1).map((event) => event.type)
 }
