@@ -3,15 +3,24 @@ import {resolve} from 'node:path'
 
 import {type LoadedConfig, loadConfig} from './config/load.js'
 import {UserError} from './errors.js'
-import {type KeySource, resolveApiKey} from './secrets.js'
+import {type KeySource, maskKeys, resolveApiKey} from './secrets.js'
 import {describeStripeError} from './stripe/errors.js'
 import {type GatewayOptions, StripeGateway} from './stripe/gateway.js'
+
+const DEFAULT_STRIPE_CLI_PROFILE = 'default'
 
 /** How to reach Stripe: for the commands that call it. */
 export const stripeFlags = {
   'api-key': Flags.string({
-    description: 'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, else STRIPE_SECRET_KEY in ./.env). Live keys are refused.',
+    description: 'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, STRIPE_API_KEY, then the same two in ./.env). Live keys are refused.',
     helpValue: 'sk_test_…',
+    helpGroup: 'STRIPE',
+    // Declared on this side so oclif's message names the profile, never the key.
+    exclusive: ['stripe-cli-profile'],
+  }),
+  'stripe-cli-profile': Flags.string({
+    description: `Use the test-mode key the Stripe CLI saved on \`stripe login\` for this profile (alone: "${DEFAULT_STRIPE_CLI_PROFILE}"), from $XDG_CONFIG_HOME/stripe/config.toml or ~/.config/stripe/config.toml`,
+    helpValue: '[NAME]',
     helpGroup: 'STRIPE',
   }),
   'api-base': Flags.string({
@@ -43,6 +52,12 @@ export abstract class BaseCommand<T> extends Command {
 
   abstract run(): Promise<T>
 
+  async init(): Promise<void> {
+    // oclif flags have no optional values: a bare --stripe-cli-profile means the Stripe CLI's default profile.
+    if ('stripe-cli-profile' in (this.ctor.flags ?? {})) this.argv = withOptionalValue(this.argv, '--stripe-cli-profile', DEFAULT_STRIPE_CLI_PROFILE)
+    return super.init()
+  }
+
   protected outDir(flags: {'out-dir': string}): string {
     return resolve(process.cwd(), flags['out-dir'])
   }
@@ -52,8 +67,8 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   /** Resolves the key (refusing live keys before any client exists) and opens the service layer. */
-  protected connect(flags: {'api-key'?: string; 'api-base'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
-    const {key, source} = resolveApiKey(flags['api-key'], process.env, process.cwd())
+  protected connect(flags: {'api-key'?: string; 'api-base'?: string; 'stripe-cli-profile'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
+    const {key, source} = resolveApiKey({apiKey: flags['api-key'], stripeCliProfile: flags['stripe-cli-profile']}, process.env, process.cwd())
     this.gateway = new StripeGateway({apiKey: key, apiBase: flags['api-base'], scheduler, sleep})
     return {gateway: this.gateway, keySource: source}
   }
@@ -84,6 +99,8 @@ export abstract class BaseCommand<T> extends Command {
       // oclif's own usage errors (unknown flag, bad value, exclusive flags) carry their exit code (2) here.
       const exit = (error as Partial<Interfaces.OclifError>).oclif?.exit
       if (exit !== undefined) process.exitCode = exit
+      // oclif echoes what it could not parse (`Unexpected argument: sk_test_…` when a key lands where no argument goes).
+      error.message = maskKeys(error.message)
       return super.catch(error)
     }
     process.exitCode = userError.exitCode
@@ -102,4 +119,10 @@ export abstract class BaseCommand<T> extends Command {
     const exit = Number(process.exitCode ?? 1)
     return {error: {name: error.name, message: error.message, exitCode: exit, oclif: {exit}, ...(suggestions ? {suggestions} : {})}}
   }
+}
+
+/** `--flag` last or followed by another flag gets `value`; `--flag NAME` and `--flag=NAME` are left alone. */
+export function withOptionalValue(argv: string[], flag: string, value: string): string[] {
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length
+  return argv.flatMap((arg, index) => (arg === flag && index < end && (index + 1 >= end || argv[index + 1]!.startsWith('-')) ? [arg, value] : [arg]))
 }

@@ -80,3 +80,25 @@ describe('emulator command', () => {
     }
   })
 })
+
+describe('keys in usage errors', () => {
+  it('a key where no argument goes is a usage error that never echoes the key, with or without --json', async () => {
+    const {default: PricesSeed} = await import('../../src/commands/prices/seed.js')
+    const cwd = await tempDir()
+    for (const json of [[], ['--json']]) {
+      const result = await runCommand(PricesSeed, ['--out-dir', cwd, 'sk_test_51SecretValue9876', ...json])
+      expect(result.exitCode).toBe(2)
+      const shown = result.stdout + result.stderr + (result.error?.message ?? '')
+      expect(shown).toContain('sk_test_…9876')
+      expect(shown).not.toContain('SecretValue')
+    }
+  })
+
+  it('--api-key and --stripe-cli-profile together are a usage error naming the profile, not the key', async () => {
+    const {default: RunVerify} = await import('../../src/commands/run/verify.js')
+    const result = await runCommand(RunVerify, ['--api-key', 'sk_test_51SecretValue9876', '--stripe-cli-profile', '--json'])
+    expect(result.exitCode).toBe(2)
+    expect(JSON.parse(result.stdout).error.message).toMatch(/--stripe-cli-profile=default cannot also be provided when using --api-key/)
+    expect(result.stdout).not.toContain('SecretValue')
+  })
+})
