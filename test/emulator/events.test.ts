@@ -139,10 +139,28 @@ describe('event log memory (SB-E4)', () => {
     const receiver = await webhookReceiver({secret: 'whsec_cap'})
     open.push(receiver)
     const {events} = accountEvents({maxEvents: 5, webhookSecret: 'whsec_cap', forwardTo: [{url: receiver.url}]})
-    for (let i = 0; i < 20; i++) events.emit(change('customer.created', {created: 1000 + i}))
+    for (let i = 0; i < 20; i++) {
+      events.emit(change('customer.created', {created: 1000 + i}))
+      // A healthy target keeps up (a target that falls maxEvents behind gives up the oldest, below).
+      if (i % 5 === 4) await waitUntil(() => events.delivery.backlog() === 0)
+    }
     const kept = listed(events, {limit: 100}).data
     expect(kept.map((event) => event.created)).toEqual([1019, 1018, 1017, 1016, 1015])
     expect((await receiver.waitFor(20)).map((delivery) => delivery.event.created)).toEqual(Array.from({length: 20}, (_, i) => 1000 + i))
+  })
+})
+
+describe('delivery backlog (SB-E7)', () => {
+  it('a target that is down holds at most maxEvents: the oldest waiting events are given up, the newest still arrive', async () => {
+    const receiver = await webhookReceiver({hang: true})
+    open.push(receiver)
+    const {events, deliveries} = accountEvents({maxEvents: 3, webhookTimeoutMs: 60_000})
+    events.endpoints.create({url: receiver.url, enabled_events: ['*']})
+    for (let i = 0; i < 10; i++) events.emit(change('customer.created', {created: 2000 + i}))
+    expect(events.delivery.backlog()).toBe(3)
+    expect(deliveries.map((entry) => entry.outcome)).toEqual(Array.from({length: 7}, () => 'gave_up'))
+    // Given up: the first (in flight) and the two newest still wait.
+    expect(listed(events, {limit: 100}).data.filter((event) => event.pending_webhooks === 1).map((event) => event.created)).toEqual([2009, 2008])
   })
 })
 

@@ -50,6 +50,8 @@ export class AccountEvents implements EventSink {
     }
     this.delivery = new WebhookDelivery(targets, {
       payload: eventJson,
+      // A target that is down holds no more than the log itself keeps.
+      maxBacklog: this.log.maxEvents,
       ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
       ...(options.webhookTimeoutMs === undefined ? {} : {timeoutMs: options.webhookTimeoutMs}),
       ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),

@@ -37,6 +37,8 @@ export interface WebhookDeliveryOptions {
   /** The request body for an event, rendered at the moment of each attempt. */
   payload: (event: EventRecord) => string
   onDelivery?: (entry: DeliveryLogEntry) => void
+  /** A target that falls this far behind gives up its oldest waiting events (memory stays bounded when a target is down). */
+  maxBacklog?: number
 }
 
 export interface DeliveryTargets {
@@ -102,6 +104,8 @@ export class WebhookDelivery {
         this.queues.set(target.key, queue)
       }
       queue.events.push(event)
+      // The head (index 0) may be in flight: the oldest waiting behind it is given up.
+      if (queue.events.length > (this.options.maxBacklog ?? Number.POSITIVE_INFINITY)) this.drop(queue.events.splice(1, 1)[0] as EventRecord, target.url, queue.events.length)
       // Started on a later turn: the request that caused the event is answered first.
       queue.worker ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain(queue))
     }
@@ -147,6 +151,11 @@ export class WebhookDelivery {
       attempt = 0
     }
     queue.worker = undefined
+  }
+
+  private drop(event: EventRecord, url: string, waiting: number): void {
+    this.settle(event, false)
+    this.options.onDelivery?.({at: Date.now(), eventId: event.id, type: event.type, url, status: 0, latencyMs: 0, attempt: 0, outcome: 'gave_up', error: `not sent: ${waiting} newer events wait for this target`})
   }
 
   private settle(event: EventRecord, delivered: boolean): void {

@@ -50,7 +50,7 @@ export class EventLog implements EventSink {
   private readonly byId = new Map<string, EventRecord>()
   private readonly subscribers: Array<(event: EventRecord) => void> = []
   private seq = 0
-  private readonly maxEvents: number
+  readonly maxEvents: number
 
   constructor(private readonly options: EventLogOptions) {
     this.maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS
