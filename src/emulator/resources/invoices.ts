@@ -401,15 +401,15 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
   if (!manual) setDelinquent(account, invoice.customer, true)
-  subscriptionInvoiceFailed(account, invoice, at)
+  subscriptionInvoiceFailed(account, invoice)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
 }
 
 /** Unpaid at its due date: the subscription becomes past_due and the customer delinquent (SB-70, SB-38). */
-function passDueDate(account: Account, invoice: InvoiceRecord, at: number): void {
+function passDueDate(account: Account, invoice: InvoiceRecord): void {
   invoice.overdue = true
   setDelinquent(account, invoice.customer, true)
-  subscriptionInvoiceOverdue(account, invoice, at)
+  subscriptionInvoiceOverdue(account, invoice)
 }
 
 export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number): void {
@@ -475,8 +475,7 @@ export const invoices: Resource = {
         events.push({at, rank: RANK.paymentRetry, seq: invoice.seq, run: () => attemptPayment(account, invoice, at)})
       }
       if (invoice.status === 'open' && invoice.dueDate !== null && !invoice.overdue) {
-        const at = invoice.dueDate
-        events.push({at, rank: RANK.paymentRetry, seq: invoice.seq, run: () => passDueDate(account, invoice, at)})
+        events.push({at: invoice.dueDate, rank: RANK.paymentRetry, seq: invoice.seq, run: () => passDueDate(account, invoice)})
       }
     }
     return events

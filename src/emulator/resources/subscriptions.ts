@@ -258,20 +258,20 @@ function removeDiscounts(account: Account, sub: SubscriptionRecord, which: (disc
 
 // ── payment outcomes (called by the invoices module) ───────────────────────
 
-export function subscriptionInvoicePaid(account: Account, invoice: InvoiceRecord, _at: number): void {
+export function subscriptionInvoicePaid(account: Account, invoice: InvoiceRecord, at: number): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub) return
   changing(account, sub, () => {
     // Paying the first invoice makes an incomplete subscription active (SB-29).
     if (sub.status === 'incomplete') {
-      sub.status = sub.trialEnd !== null && sub.trialEnd > _at ? 'trialing' : 'active'
+      sub.status = sub.trialEnd !== null && sub.trialEnd > at ? 'trialing' : 'active'
       sub.incompleteExpiresAt = null
     }
     if (sub.status === 'past_due' && invoicesOfSubscription(account, sub.id).every((other) => other.status !== 'open')) sub.status = 'active'
   })
 }
 
-export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceRecord, _at: number): void {
+export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceRecord): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub || sub.creating) return
   // A failed renewal or update charge makes the subscription past_due (SB-33).
@@ -281,7 +281,7 @@ export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceReco
 }
 
 /** A send_invoice invoice unpaid by its due date makes the subscription past_due (SB-70). */
-export function subscriptionInvoiceOverdue(account: Account, invoice: InvoiceRecord, _at: number): void {
+export function subscriptionInvoiceOverdue(account: Account, invoice: InvoiceRecord): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub) return
   changing(account, sub, () => {
