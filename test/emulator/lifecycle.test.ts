@@ -174,6 +174,26 @@ describe('emulator: customers and currencies', () => {
   })
 })
 
+describe('emulator: send_invoice', () => {
+  it('invoices are sent with a due date, never charged; unpaid at the due date the subscription goes past_due (SB-70)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], days_until_due: 30})).rejects.toMatchObject({statusCode: 400, param: 'days_until_due'})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], collection_method: 'send_invoice'})).rejects.toMatchObject({statusCode: 501})
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], collection_method: 'send_invoice', days_until_due: 30})
+    expect(sub).toMatchObject({status: 'active', collection_method: 'send_invoice', days_until_due: 30})
+    expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({status: 'draft', collection_method: 'send_invoice', due_date: null})
+    await advance(stripe, clock.id, START + 2 * HOUR)
+    const sent = await invoice(stripe, sub.latest_invoice)
+    expect(sent).toMatchObject({status: 'open', due_date: START + HOUR + 30 * DAY, attempt_count: 0, next_payment_attempt: null})
+    expect(sink.of(sent.id).map((change) => change.type)).toContain('invoice.sent')
+    await advance(stripe, clock.id, START + HOUR + 30 * DAY + 60)
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due')
+    expect(await stripe.customers.retrieve(customer.id)).toMatchObject({delinquent: true})
+    await stripe.invoices.pay(sent.id, {paid_out_of_band: true})
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active')
+  })
+})
+
 describe('emulator: invoices', () => {
   it('paid and void are final; a subscription\'s invoice cannot be deleted; paid_out_of_band fires invoice.paid only (SB-35, SB-38)', async () => {
     const {stripe, price, customer} = await subscribed('pm_card_chargeCustomerFail')

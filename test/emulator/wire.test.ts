@@ -58,7 +58,7 @@ describe('emulator: wire format', () => {
     const price = await stripe.prices.create({currency: 'usd', unit_amount: 100, recurring: {interval: 'month'}, product_data: {name: 'P'}})
     const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {payment_method_types: ['card']}})).resolves.toMatchObject({status: 'active'})
-    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], collection_method: 'send_invoice', days_until_due: 30})).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], add_invoice_items: [{price: price.id}]})).rejects.toMatchObject({statusCode: 501})
   })
 
   it('idempotency: the same key and parameters replay the first answer; other parameters are an idempotency_error (SB-5)', async () => {

@@ -13,7 +13,7 @@ import {PAYMENT_INTENTS, attemptPaymentIntent, cancelPaymentIntent, openPaymentI
 import {PAYMENT_METHODS, customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES} from './prices.js'
 import {PRODUCTS} from './products.js'
-import {SUBSCRIPTIONS, subscriptionInvoiceFailed, subscriptionInvoicePaid, subscriptionRetriesExhausted} from './subscriptions.js'
+import {SUBSCRIPTIONS, subscriptionInvoiceFailed, subscriptionInvoiceOverdue, subscriptionInvoicePaid, subscriptionRetriesExhausted} from './subscriptions.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual'
@@ -63,6 +63,12 @@ export interface InvoiceRecord {
   nextPaymentAttempt: number | null
   /** pause_collection's behaviour when the invoice was created (SB-65). */
   collectionPause: CollectionPause | null
+  collectionMethod: 'charge_automatically' | 'send_invoice'
+  daysUntilDue: number | null
+  /** send_invoice: when payment is due, set at finalization (SB-70). */
+  dueDate: number | null
+  /** send_invoice: the due date passed unpaid and the subscription went past_due. */
+  overdue: boolean
   /** The PaymentIntent and default InvoicePayment made at finalization when something is due (SB-69). */
   paymentIntent: string | null
   invoicePayment: string | null
@@ -150,7 +156,7 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     automatic_tax: {disabled_reason: null, enabled: false, liability: null, provider: null, status: null},
     automatically_finalizes_at: invoice.status === 'draft' && invoice.autoAdvance ? invoice.finalizesAt : null,
     billing_reason: invoice.billingReason,
-    collection_method: 'charge_automatically',
+    collection_method: invoice.collectionMethod,
     created: invoice.created,
     currency: invoice.currency,
     custom_fields: null,
@@ -168,7 +174,7 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     default_tax_rates: [],
     description: null,
     discounts: invoice.discounts,
-    due_date: null,
+    due_date: invoice.dueDate,
     effective_at: invoice.finalizedAt,
     ending_balance: invoice.endingBalance,
     footer: null,
@@ -229,7 +235,7 @@ export interface SubscriptionLine {
  */
 export function createInvoice(
   account: Account,
-  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean},
+  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null},
 ): InvoiceRecord {
   const id = account.newId('in_')
   const pending = input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription).sort((a, b) => b.seq - a.seq)
@@ -294,6 +300,10 @@ export function createInvoice(
     firstFailureAt: null,
     nextPaymentAttempt: null,
     collectionPause: input.collectionPause ?? null,
+    collectionMethod: input.collectionMethod ?? 'charge_automatically',
+    daysUntilDue: input.daysUntilDue ?? null,
+    dueDate: null,
+    overdue: false,
     paymentIntent: null,
     invoicePayment: null,
     testClock: input.customer.testClock,
@@ -340,9 +350,15 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
     invoice.paymentIntent = intent.id
     invoice.invoicePayment = openInvoicePayment(account, {invoice: invoice.id, currency: invoice.currency, amountRequested: due, paymentIntent: intent.id, testClock: invoice.testClock}, at).id
   }
+  if (invoice.collectionMethod === 'send_invoice' && invoice.daysUntilDue !== null) invoice.dueDate = at + invoice.daysUntilDue * DAY
   account.emit('invoice.finalized', () => renderInvoice(account, invoice), invoice.testClock)
   if (invoice.collectionPause === 'void') return voidInvoice(account, invoice, at)
   if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
+  // send_invoice: sent, not charged; test mode sends no email but emits invoice.sent (SB-70).
+  if (invoice.collectionMethod === 'send_invoice') {
+    if (due > 0) return account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock)
+    return markPaid(account, invoice, at, false)
+  }
   if (options.attempt) attemptPayment(account, invoice, at)
 }
 
@@ -380,13 +396,20 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   if (succeeded) return markPaid(account, invoice, at, true)
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
-  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create'
+  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create' && invoice.collectionMethod === 'charge_automatically'
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
   if (!manual) setDelinquent(account, invoice.customer, true)
-  subscriptionInvoiceFailed(account, invoice, at)
+  subscriptionInvoiceFailed(account, invoice)
   if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
+}
+
+/** Unpaid at its due date: the subscription becomes past_due and the customer delinquent (SB-70, SB-38). */
+function passDueDate(account: Account, invoice: InvoiceRecord): void {
+  invoice.overdue = true
+  setDelinquent(account, invoice.customer, true)
+  subscriptionInvoiceOverdue(account, invoice)
 }
 
 export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number): void {
@@ -450,6 +473,9 @@ export const invoices: Resource = {
       if (invoice.status === 'open' && invoice.nextPaymentAttempt !== null) {
         const at = invoice.nextPaymentAttempt
         events.push({at, rank: RANK.paymentRetry, seq: invoice.seq, run: () => attemptPayment(account, invoice, at)})
+      }
+      if (invoice.status === 'open' && invoice.dueDate !== null && !invoice.overdue) {
+        events.push({at: invoice.dueDate, rank: RANK.paymentRetry, seq: invoice.seq, run: () => passDueDate(account, invoice)})
       }
     }
     return events

@@ -36,6 +36,9 @@ export interface SubscriptionRecord {
   /** Endive: why a subscription is paused (SB-66). */
   pausedReason: string | null
   billingMode: 'flexible' | 'classic'
+  /** send_invoice: invoices are sent with terms instead of charged (SB-70). */
+  collectionMethod: 'charge_automatically' | 'send_invoice'
+  daysUntilDue: number | null
   startDate: number
   billingCycleAnchor: number
   /** Whole periods from the anchor to the current period's start: period ends never drift (SB-20). */
@@ -166,12 +169,12 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     cancel_at_period_end: sub.cancelAtPeriodEnd,
     canceled_at: sub.canceledAt,
     cancellation_details: sub.cancellation,
-    collection_method: 'charge_automatically',
+    collection_method: sub.collectionMethod,
     created: sub.created,
     currency: sub.currency,
     customer: sub.customer,
     customer_account: null,
-    days_until_due: null,
+    days_until_due: sub.daysUntilDue,
     default_payment_method: sub.defaultPaymentMethod,
     default_source: null,
     default_tax_rates: [],
@@ -222,7 +225,7 @@ function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingR
   const discounts = activeDiscounts(account, sub, at)
   // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
   const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause})
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
   sub.latestInvoice = invoice.id
   // A once coupon is spent by the first invoice it discounted (SB-60).
@@ -255,25 +258,34 @@ function removeDiscounts(account: Account, sub: SubscriptionRecord, which: (disc
 
 // ── payment outcomes (called by the invoices module) ───────────────────────
 
-export function subscriptionInvoicePaid(account: Account, invoice: InvoiceRecord, _at: number): void {
+export function subscriptionInvoicePaid(account: Account, invoice: InvoiceRecord, at: number): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub) return
   changing(account, sub, () => {
     // Paying the first invoice makes an incomplete subscription active (SB-29).
     if (sub.status === 'incomplete') {
-      sub.status = sub.trialEnd !== null && sub.trialEnd > _at ? 'trialing' : 'active'
+      sub.status = sub.trialEnd !== null && sub.trialEnd > at ? 'trialing' : 'active'
       sub.incompleteExpiresAt = null
     }
     if (sub.status === 'past_due' && invoicesOfSubscription(account, sub.id).every((other) => other.status !== 'open')) sub.status = 'active'
   })
 }
 
-export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceRecord, _at: number): void {
+export function subscriptionInvoiceFailed(account: Account, invoice: InvoiceRecord): void {
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
   if (!sub || sub.creating) return
   // A failed renewal or update charge makes the subscription past_due (SB-33).
   changing(account, sub, () => {
     if (sub.status === 'active' || sub.status === 'trialing') sub.status = 'past_due'
+  })
+}
+
+/** A send_invoice invoice unpaid by its due date makes the subscription past_due (SB-70). */
+export function subscriptionInvoiceOverdue(account: Account, invoice: InvoiceRecord): void {
+  const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
+  if (!sub) return
+  changing(account, sub, () => {
+    if (sub.status === 'active') sub.status = 'past_due'
   })
 }
 
@@ -460,8 +472,16 @@ function dueEvents(account: Account, clockId: string): DueEvent[] {
 
 const ITEM_KNOWN = ['billing_thresholds', 'clear_usage', 'deleted', 'discounts', 'id', 'metadata', 'plan', 'price', 'price_data', 'quantity', 'tax_rates'] as const
 
+/** `collection_method` and `days_until_due`, valid only together with send_invoice (SB-70). */
+function collectionSettings(params: Raw, current: Pick<SubscriptionRecord, 'collectionMethod' | 'daysUntilDue'>): Pick<SubscriptionRecord, 'collectionMethod' | 'daysUntilDue'> {
+  const method = params.collection_method === undefined ? current.collectionMethod : oneOf(params.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
+  const days = params.days_until_due === undefined ? (method === 'send_invoice' ? current.daysUntilDue : null) : int(params.days_until_due, 'days_until_due')
+  if (method !== 'send_invoice' && params.days_until_due !== undefined) throw invalid('days_until_due can only be set when collection_method is send_invoice.', 'days_until_due')
+  if (method === 'send_invoice' && days === null) throw notModelled('collection_method=send_invoice without days_until_due (the account\'s default payment terms)')
+  return {collectionMethod: method, daysUntilDue: days}
+}
+
 function checkBillingOptions(params: Raw, endpoint: string): void {
-  if (params.collection_method !== undefined && params.collection_method !== 'charge_automatically') throw notModelled(`collection_method=${String(params.collection_method)} on ${endpoint}`)
   if (params.payment_settings !== undefined) {
     // Cards only: `payment_settings[payment_method_types][]=card` changes nothing here.
     const settings = checkNested(params.payment_settings, 'payment_settings', ['payment_method_options', 'payment_method_types', 'save_default_payment_method'], ['payment_method_types', 'save_default_payment_method'], endpoint)
@@ -525,7 +545,7 @@ function subscriptionOf(ctx: RouteContext): SubscriptionRecord {
 
 // ── create ─────────────────────────────────────────────────────────────────
 
-const CREATE_HANDLED = [...COMMON, 'customer', 'currency', 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'payment_behavior', 'collection_method', 'cancel_at_period_end', 'cancel_at', 'payment_settings', 'off_session', 'trial_period_days', 'trial_end', 'trial_from_plan', 'trial_settings', 'discounts', 'billing_mode'] as const
+const CREATE_HANDLED = [...COMMON, 'customer', 'currency', 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'payment_behavior', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'cancel_at', 'payment_settings', 'off_session', 'trial_period_days', 'trial_end', 'trial_from_plan', 'trial_settings', 'discounts', 'billing_mode'] as const
 
 function createSubscription(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscriptions'
@@ -556,6 +576,8 @@ function createSubscription(ctx: RouteContext): ApiObject {
   // Flexible by default from clover (2025-09-30) on; older request versions default to classic (SB-26).
   const defaultMode = ctx.apiVersion !== null && ctx.apiVersion < '2025-09-30' ? 'classic' : 'flexible'
   const billingMode = params.billing_mode === undefined ? defaultMode : ((params.billing_mode as Raw).type as 'classic' | 'flexible')
+  const collection = collectionSettings(params, {collectionMethod: 'charge_automatically', daysUntilDue: null})
+  const sendInvoice = collection.collectionMethod === 'send_invoice'
 
   // Trials (SB-48): trial_end (a time or `now`) or trial_period_days; `now` means no trial.
   if (params.trial_end !== undefined && params.trial_period_days !== undefined) throw invalid('You may only specify one of these parameters: trial_end, trial_period_days.', 'trial_end')
@@ -585,14 +607,14 @@ function createSubscription(ctx: RouteContext): ApiObject {
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : null
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
   // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
-  if (trialEnd !== null && !card && !missingExplicit) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
+  if (trialEnd !== null && !card && !missingExplicit && !sendInvoice) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
   const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
 
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
   const discountsCoverAll = discounts.some(({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal)
   const chargeDue = trialEnd === null && itemsTotal > 0 && !discountsCoverAll
   // error_if_incomplete: a first payment that would fail is a 402, and nothing is created (SB-28).
-  if (chargeDue && paymentBehavior === 'error_if_incomplete' && card?.behaviour !== 'succeeds') throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
+  if (chargeDue && !sendInvoice && paymentBehavior === 'error_if_incomplete' && card?.behaviour !== 'succeeds') throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
   claimCurrency(account, customer, currency, subscriptionsOf(account, customer.id).some((other) => LIVE.has(other.status)))
 
   const recurring = items[0]!.price.recurring as Recurring
@@ -609,6 +631,7 @@ function createSubscription(ctx: RouteContext): ApiObject {
     status: trialEnd !== null ? 'trialing' : 'active',
     pausedReason: null,
     billingMode,
+    ...collection,
     startDate: now,
     // With a trial the anchor is the trial end (SB-49).
     billingCycleAnchor: periodEnd === trialEnd ? trialEnd : now,
@@ -645,12 +668,14 @@ function createSubscription(ctx: RouteContext): ApiObject {
 
   // The first invoice is finalized inside this request (SB-28); a trial's is for $0 (SB-49).
   const invoice = invoiceSubscription(account, sub, 'subscription_create', now, fullPeriodLines(account, sub, trialEnd !== null))
-  if (paymentBehavior === 'default_incomplete' && amountDue(invoice) > 0) {
+  if (sendInvoice) {
+    // A send_invoice subscription is active whatever its first invoice does; the invoice is a draft for an hour, then sent (SB-28, SB-70).
+  } else if (paymentBehavior === 'default_incomplete' && amountDue(invoice) > 0) {
     finalizeInvoice(account, invoice, now, {attempt: false})
   } else {
     billNow(account, invoice, now)
   }
-  if (invoice.status !== 'paid') {
+  if (!sendInvoice && invoice.status !== 'paid') {
     // allow_incomplete and default_incomplete: incomplete until the first invoice is paid (SB-28, SB-29).
     sub.status = 'incomplete'
     sub.incompleteExpiresAt = now + INCOMPLETE_WINDOW
@@ -723,7 +748,7 @@ function sameBilling(a: SubscriptionItemRecord[], b: SubscriptionItemRecord[]): 
   return key(a) === key(b)
 }
 
-const UPDATE_HANDLED = [...COMMON, 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'proration_date', 'payment_behavior', 'collection_method', 'cancel_at_period_end', 'cancel_at', 'cancellation_details', 'payment_settings', 'off_session', 'trial_end', 'trial_from_plan', 'discounts', 'pause_collection', 'billing_cycle_anchor'] as const
+const UPDATE_HANDLED = [...COMMON, 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'proration_date', 'payment_behavior', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'cancel_at', 'cancellation_details', 'payment_settings', 'off_session', 'trial_end', 'trial_from_plan', 'discounts', 'pause_collection', 'billing_cycle_anchor'] as const
 
 export interface ItemChange {
   existing: SubscriptionItemRecord | undefined
@@ -855,6 +880,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   }
   const details = params.cancellation_details === undefined ? undefined : cancellationDetails(params.cancellation_details, endpoint)
   const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt(sub, params.cancel_at, now, proration)
+  const collection = collectionSettings(params, sub)
 
   // Everything is validated: now change, in an order where a refusal leaves nothing half done.
   let invoice: InvoiceRecord | undefined
@@ -891,6 +917,8 @@ function updateSubscription(ctx: RouteContext): ApiObject {
     if (details) sub.cancellation = {...sub.cancellation, ...details}
     if (pause !== undefined) sub.pauseCollection = pause
     if (params.description !== undefined) sub.description = optStr(params.description, 'description') ?? null
+    sub.collectionMethod = collection.collectionMethod
+    sub.daysUntilDue = collection.daysUntilDue
     sub.metadata = mergeMetadata(sub.metadata, params.metadata)
   })
   if (invoice) billNow(account, invoice, now)
