@@ -9,7 +9,7 @@ import {COUPONS, applicableCoupon} from './coupons.js'
 import {CUSTOMERS, type CustomerRecord, claimCurrency, customersOnClock, liveCustomer} from './customers.js'
 import {DISCOUNTS, applyCoupon, discountApplies, renderDiscount} from './discounts.js'
 import {addInvoiceItem, deleteInvoiceItem, pendingItems} from './invoice-items.js'
-import {type BillingReason, type CollectionPause, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
+import {type BillingReason, type CollectionPause, INVOICES, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
 import {customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from './prices.js'
 import {PRODUCTS} from './products.js'
@@ -340,12 +340,66 @@ function fraction(sub: SubscriptionRecord, at: number): number {
 
 /** Credit prorations for the unused time of `items` from `at` to the period end, to the second (SB-41). */
 function creditUnusedTime(account: Account, sub: SubscriptionRecord, at: number, items: SubscriptionItemRecord[]): void {
-  for (const item of items) prorate(account, sub, at, item, item.price, item.quantity, -1)
+  addProrations(account, sub, at, items.map((item) => ({item, price: item.price, quantity: item.quantity, sign: -1 as const})))
 }
 
-function prorate(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, sign: 1 | -1): void {
-  const amount = sign * Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
-  if (amount === 0) return
+interface ProrationSpec {
+  item: SubscriptionItemRecord
+  price: string
+  quantity: number
+  sign: 1 | -1
+}
+
+/** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
+function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+  const computed = specs.map((spec) => ({spec, ...prorationAmount(account, sub, at, spec)}))
+  for (const {spec, amount, discounts} of computed) if (amount !== 0) addProration(account, sub, at, spec, amount, discounts)
+}
+
+/**
+ * The percent-off discounts a proration reflects (`proration_discounts=included`: net amounts,
+ * SB-46). Amount-off discounts, and discounts ending before the period does, are not modelled.
+ */
+function prorationDiscounts(account: Account, sub: SubscriptionRecord, at: number): {ids: string[]; percents: number[]} {
+  const ids = activeDiscounts(account, sub, at)
+  const percents = ids.map((id) => {
+    const discount = account.store.of(DISCOUNTS).require(id)
+    const coupon = account.store.of(COUPONS).require(discount.coupon)
+    if (coupon.percentOff === null) throw notModelled('prorations on a subscription with an amount_off discount (how it is spread over prorations, SB-46)')
+    if (discount.end !== null && discount.end < sub.periodEnd) throw notModelled('prorations across the end of a repeating discount (SB-46)')
+    return coupon.percentOff
+  })
+  return {ids, percents}
+}
+
+function afterDiscounts(amount: number, percents: number[]): number {
+  return percents.reduce((left, percent) => left - Math.round((left * percent) / 100), amount)
+}
+
+/**
+ * What a credit proration gives back (SB-46): flexible mode credits the share of what the item's
+ * debit line for this period actually charged; classic credits from the current price and
+ * discounts. An item already changed in this period while discounted is not modelled.
+ */
+function creditAmount(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, percents: number[]): number {
+  const gross = Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
+  if (sub.billingMode === 'classic') return afterDiscounts(gross, percents)
+  const debit = sub.lastDebit[item.id]
+  const line = debit ? account.store.of(INVOICES).get(debit.invoice)?.lines.find((l) => l.id === debit.line) : undefined
+  if (line && line.price === price && line.quantity === quantity && line.periodStart === sub.periodStart) {
+    return Math.round((line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0)) * fraction(sub, at))
+  }
+  if (percents.length > 0) throw notModelled('crediting a discounted item already changed in this period (SB-46)')
+  return gross
+}
+
+function prorationAmount(account: Account, sub: SubscriptionRecord, at: number, {item, price, quantity, sign}: ProrationSpec): {amount: number; discounts: string[]} {
+  const {ids, percents} = prorationDiscounts(account, sub, at)
+  const amount = sign < 0 ? -creditAmount(account, sub, at, item, price, quantity, percents) : afterDiscounts(Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at)), percents)
+  return {amount, discounts: ids}
+}
+
+function addProration(account: Account, sub: SubscriptionRecord, at: number, {item, price, quantity, sign}: ProrationSpec, amount: number, discounts: string[]): void {
   const product = account.store.of(PRODUCTS).get(priceOf(account, price).product)
   const name = `${quantity} × ${product?.name ?? 'item'}`
   addInvoiceItem(
@@ -365,6 +419,7 @@ function prorate(account: Account, sub: SubscriptionRecord, at: number, item: Su
       // Prorations are never discountable (SB-44).
       discountable: false,
       credits: sign < 0 ? (sub.lastDebit[item.id] ?? null) : null,
+      discounts,
       metadata: {},
       testClock: sub.testClock,
     },
@@ -817,7 +872,6 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     return undefined
   }
   if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`item changes on a ${sub.status} subscription`)
-  if (proration !== 'none' && activeDiscounts(account, sub, now).length > 0) throw notModelled('prorations on a discounted subscription (how flexible mode credits discounted debits, SB-46, is not modelled); pass proration_behavior=none')
   if (proration !== 'none' && sub.cancelAt !== null) throw notModelled('prorations on a subscription with a scheduled cancellation')
   if (intervalChanged || freeToPaid) {
     if (proration !== 'none') creditUnusedTime(account, sub, prorationDate, before)
@@ -825,13 +879,15 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     return restartPeriod(account, sub, now, 'subscription_update')
   }
   if (proration !== 'none') {
+    const specs: ProrationSpec[] = []
     for (const item of next) {
       const old = before.find((it) => it.id === item.id)
       if (old && old.price === item.price && old.quantity === item.quantity) continue
-      if (old) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
-      prorate(account, sub, prorationDate, item, item.price, item.quantity, 1)
+      if (old) specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
+      specs.push({item, price: item.price, quantity: item.quantity, sign: 1})
     }
-    for (const old of before) if (!next.some((it) => it.id === old.id)) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
+    for (const old of before) if (!next.some((it) => it.id === old.id)) specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
+    addProrations(account, sub, prorationDate, specs)
   }
   changing(account, sub, () => (sub.items = next))
   if (proration === 'always_invoice') return changing(account, sub, () => invoiceSubscription(account, sub, 'subscription_update', now, []))
@@ -948,7 +1004,6 @@ function pauseSubscription(ctx: RouteContext): ApiObject {
     }
   }
   if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`pausing a ${sub.status} subscription`)
-  if (creditFrom !== 'none' && activeDiscounts(account, sub, account.nowFor(sub.testClock)).length > 0) throw notModelled('crediting unused time of a discounted subscription (SB-46)')
   const now = account.nowFor(sub.testClock)
   if (creditFrom !== 'none') creditUnusedTime(account, sub, creditFrom === 'now' ? now : sub.periodStart, sub.items)
   let invoice: InvoiceRecord | undefined
