@@ -569,6 +569,11 @@ function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRe
   return resolved
 }
 
+/** Classic mode spreads an amount-off discount evenly across items, flexible in proportion (SB-59); only the latter is modelled. */
+function assertDiscountsModelled(billingMode: SubscriptionRecord['billingMode'], requested: ReturnType<typeof requestedDiscounts>): void {
+  if (billingMode === 'classic' && requested.some(({coupon}) => coupon.amountOff !== null)) throw notModelled('amount_off discounts on a classic billing mode subscription (spread evenly across items, SB-59)')
+}
+
 function attachDiscounts(account: Account, sub: SubscriptionRecord, requested: ReturnType<typeof requestedDiscounts>, at: number): void {
   sub.discounts = requested.map(({coupon, promotionCode}) => {
     const discount = applyCoupon(account, {coupon, promotionCode, customer: sub.customer, subscription: sub.id, start: at})
@@ -665,6 +670,7 @@ function createSubscription(ctx: RouteContext): ApiObject {
   if (trialEnd !== null && !card && !missingExplicit && !sendInvoice) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
   const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
 
+  assertDiscountsModelled(billingMode, discounts)
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
   const discountsCoverAll = discounts.some(({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal)
   const chargeDue = trialEnd === null && itemsTotal > 0 && !discountsCoverAll
@@ -914,6 +920,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   const next = changes.length > 0 ? itemsAfter(account, sub, changes, now) : sub.items
   const itemsChanged = !sameBilling(next, sub.items)
   const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
+  if (requested) assertDiscountsModelled(sub.billingMode, requested)
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
   const trialEnd = params.trial_end === undefined ? undefined : trialEndParam(params.trial_end, now)
