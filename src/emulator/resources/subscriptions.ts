@@ -676,13 +676,13 @@ function createSubscription(ctx: RouteContext): ApiObject {
   const chargeDue = trialEnd === null && itemsTotal > 0 && !discountsCoverAll
   // error_if_incomplete: a first payment that would fail is a 402, and nothing is created (SB-28).
   if (chargeDue && !sendInvoice && paymentBehavior === 'error_if_incomplete' && card?.behaviour !== 'succeeds') throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
-  claimCurrency(account, customer, currency, subscriptionsOf(account, customer.id).some((other) => LIVE.has(other.status)))
-
   const recurring = items[0]!.price.recurring as Recurring
   const periodEnd = trialEnd ?? periodEndAfter(now, recurring, 1)
   const cancelAtPeriodEnd = params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')
   const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
   const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt({periodEnd}, params.cancel_at, now, proration)
+  // Everything is validated: from here on the request changes the account.
+  claimCurrency(account, customer, currency, subscriptionsOf(account, customer.id).some((other) => LIVE.has(other.status)))
   const sub: SubscriptionRecord = {
     id: account.newId('sub_'),
     created: now,
