@@ -208,6 +208,21 @@ describe('emulator: invoices', () => {
   })
 })
 
+describe('emulator: invoice items', () => {
+  it('a pending invoice item lands on the customer\'s next invoice; once on an invoice it cannot be deleted (SB-39)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const setup = await stripe.invoiceItems.create({customer: customer.id, amount: 250, currency: 'usd', description: 'Setup fee'})
+    expect(setup).toMatchObject({invoice: null, proration: false, discountable: true})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(renewal.lines.data.map((line) => [line.amount, line.description])).toEqual([[250, 'Setup fee'], [1000, '1 × Plan 1000']])
+    expect(renewal).toMatchObject({total: 1250, amount_paid: 1250})
+    expect((await stripe.invoiceItems.retrieve(setup.id)).invoice).toBe(renewal.id)
+    await expect(stripe.invoiceItems.del(setup.id)).rejects.toMatchObject({statusCode: 400})
+  })
+})
+
 describe('emulator: intervals', () => {
   it('every two weeks from the anchor; a yearly anchor on Feb 29 renews on Feb 28 (SB-19, SB-20)', async () => {
     const stripe = sdk(emulator())
