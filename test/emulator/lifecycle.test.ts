@@ -30,6 +30,9 @@ describe('emulator: a failing first payment', () => {
     await advance(stripe, clock.id, START + 24 * HOUR)
     expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'incomplete_expired', ended_at: START + 23 * HOUR})
     expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({status: 'void'})
+    // Not canceled, so listed by default; `ended` covers canceled and expired ones (SB-8).
+    expect((await stripe.subscriptions.list({test_clock: clock.id})).data.map((s) => s.status)).toEqual(['incomplete_expired'])
+    expect((await stripe.subscriptions.list({test_clock: clock.id, status: 'ended'})).data.map((s) => s.id)).toEqual([sub.id])
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
     expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1) // no more invoices
   })

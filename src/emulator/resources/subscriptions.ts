@@ -1126,8 +1126,8 @@ export const subscriptions: Resource = {
           sub.testClock === clock &&
           (p.customer === undefined || sub.customer === p.customer) &&
           (price === undefined || sub.items.some((item) => item.price === price)) &&
-          // By default Stripe lists the subscriptions that have not been canceled.
-          (status === undefined ? !ended(sub) : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
+          // By default Stripe lists every subscription that has not been canceled; `ended` means canceled or incomplete_expired.
+          (status === undefined ? sub.status !== 'canceled' : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
         ),
         (sub) => renderSubscription(account, sub),
       )
