@@ -1041,6 +1041,7 @@ function resumeSubscription(ctx: RouteContext): ApiObject {
   }
   if (params.payment_behavior !== undefined) oneOf(params.payment_behavior, 'payment_behavior', ['resume_on_payment_attempt', 'resume_on_payment_success'] as const)
   if (sub.status !== 'paused') throw invalid(`Only a paused subscription can be resumed; this one is ${sub.status}.`)
+  if (sub.collectionMethod !== 'charge_automatically') throw invalid('Only subscriptions with collection_method=charge_automatically can be resumed.')
   const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
   if (periodAmount(account, sub.items) > 0 && card?.behaviour !== 'succeeds') throw notModelled('a resumption whose payment fails or has no card to charge')
   const now = account.nowFor(sub.testClock)
