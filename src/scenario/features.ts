@@ -220,7 +220,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   for (const coupon of config.coupons ?? []) {
     if (coupon.month > months) throw new UsageError(`coupon ${coupon.id} is added in month ${coupon.month}, after the run's ${months} months: lower its month or raise --months`)
     const owner = coupon.amountOff === undefined ? undefined : (coupon.currency ?? plans[0]!.currency)
-    const picked = pick(`coupon_${coupon.id}`, `coupons (${coupon.id}).customers`, count(coupon.customers), (c) => paid(c) && !couponOf.has(c.index) && couponFits(coupon, {owner, currency: currencyFor(c), story: story.get(c.index), baseKind: baseEventOf.get(c.index)?.kind, trial: trialOf.get(c.index), interval: intervalFor(c)}))
+    const picked = pick(`coupon_${coupon.id}`, `coupons (${coupon.id}).customers`, count(coupon.customers), (c) => paid(c) && !couponOf.has(c.index) && couponFits(coupon, {owner, currency: currencyFor(c), story: story.get(c.index), baseKind: baseEventOf.get(c.index)?.kind, trial: trialOf.get(c.index), interval: intervalFor(c), prorates: prorationBehavior !== 'none'}))
     const via = coupon.promotionCode ? 'promotion_code' : 'coupon'
     for (const c of picked) {
       couponOf.set(c.index, {id: coupon.id, month: coupon.month, via})
@@ -256,11 +256,15 @@ interface CouponContext {
   baseKind: string | undefined
   trial: 'converts' | 'stops' | undefined
   interval: 'month' | 'year'
+  /** Whether the scenario's mid-cycle changes create prorations. */
+  prorates: boolean
 }
+
+const PRORATING_STORIES = new Set<Story | undefined>(['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'])
 
 /**
  * Which customers a coupon can go to and keep the history valid: an amount off only in its own
- * currency; no coupon on a trial that stops; one added later only on a subscription still alive
+ * currency; no amount-off or repeating coupon on an item that prorates mid-cycle; no coupon on a trial that stops; one added later only on a subscription still alive
  * then; a repeating coupon only on a subscription that stays monthly and has no trial (how
  * `duration_in_months` counts on yearly prices, and from a trial, is not documented).
  */
@@ -270,6 +274,12 @@ function couponFits(coupon: Coupon, context: CouponContext): boolean {
   const ends = context.story === 'reactivation' || context.story === 'cancel_at_period_end' || context.baseKind === 'cancel' || context.baseKind === 'past_due'
   if (coupon.month > 0 && (ends || context.trial !== undefined)) return false
   if (coupon.duration === 'repeating' && (context.interval === 'year' || context.story === 'to_yearly' || context.trial !== undefined)) return false
+  // Prorations of a discounted item: only a percentage that lasts through the change, once per period
+  // (the emulator refuses the rest with 501, docs/stripe-behaviour.md "Not modelled", and Stripe's amounts there are unconfirmed).
+  if (context.prorates && PRORATING_STORIES.has(context.story)) {
+    if (coupon.amountOff !== undefined || coupon.duration === 'repeating') return false
+    if (context.story === 'seat_growth' && context.interval === 'year') return false
+  }
   return true
 }
 

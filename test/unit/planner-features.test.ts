@@ -264,6 +264,14 @@ describe('planner invariants on generated scenario configs (property tests)', ()
         const byCustomer = new Map<number, PlannedEvent[]>()
         for (const event of scenario.events) byCustomer.set(event.customer, [...(byCustomer.get(event.customer) ?? []), event])
         for (const [customer, events] of byCustomer) {
+          // A discounted item that prorates mid-cycle: a lasting percentage, changed once per period.
+          const coupon = config.coupons?.find((k) => k.id === terms[customer]!.coupon?.id)
+          const prorating = events.filter((e) => ['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'].includes(e.kind))
+          if (coupon && prorating.length > 0 && config.changes?.prorationBehavior !== 'none') {
+            expect(coupon.amountOff === undefined && coupon.duration !== 'repeating').toBe(true)
+            expect(new Set(prorating.map((e) => e.month)).size).toBe(prorating.length)
+            if (terms[customer]!.interval === 'year') expect(prorating).toHaveLength(1)
+          }
           // Stopping trials have nothing but their end.
           if (terms[customer]!.trial?.outcome === 'stops') expect(events.map((e) => e.kind)).toEqual(['trial_end'])
           checkHistory(scenario, config, customer, events)
