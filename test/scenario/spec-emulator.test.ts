@@ -20,10 +20,17 @@ import {advance, sdk} from '../emulator/sdk.js'
 const START = Date.UTC(2026, 0, 1) / 1000
 
 describe('a saas scenario executed by the README\'s table', () => {
-  it.each([1, 2, 3])('seed %i: is accepted by Stripe (the emulator), and the ledger reads the planned MRR and status every month', async (seed) => {
+  const every = {scheduledCancellation: 'at_period_end' as const, discounts: {subtractRecurring: true, subtractOneTime: true}}
+  it.each([
+    {seed: 1, analytics: {}},
+    {seed: 2, analytics: {}},
+    {seed: 3, analytics: every},
+    {seed: 4, analytics: every},
+  ])('seed $seed, analytics $analytics: accepted by Stripe (the emulator), and the ledger reads the planned MRR and status every month', async ({seed, analytics}) => {
     const months = 6
     // No failing cards here: a past-due renewal needs the run's card swap, which is not a scenario request.
-    const config = applyScenario(ConfigSchema.parse({...defaultConfig(), months, events: {upgrades: 6, downgrades: 2, cancellations: 4, pastDue: 0}}), 'saas')
+    const saas = applyScenario(ConfigSchema.parse({...defaultConfig(), months, events: {upgrades: 6, downgrades: 2, cancellations: 4, pastDue: 0}}), 'saas')
+    const config = {...saas, analytics: {...saas.analytics, ...analytics}}
     const scenario = planScenario({config, customers: 60, months, seed, startTime: START, runId: 'spec'})
     // A fresh account per seed: the catalog's product ids are fixed.
     const emulator = await startEmulator(FAST)
