@@ -1,7 +1,7 @@
 import {CLOCK_NAME_PREFIX} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
-import {ClockFailure, type ClockWatcher} from '../run/clock-watcher.js'
+import {ClockFailure, type ClockWatcher} from './watcher.js'
 
 export interface ClockSummary {
   id: string

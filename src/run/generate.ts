@@ -20,7 +20,7 @@ import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
-import {ClockWatcher} from './clock-watcher.js'
+import {ClockWatcher} from '../clocks/watcher.js'
 import {RunProgress} from './progress.js'
 
 /** The card whose charges always fail once attached (stripe-facts #24). */

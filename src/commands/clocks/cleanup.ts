@@ -4,7 +4,7 @@ import {createInterface} from 'node:readline/promises'
 import {BaseCommand} from '../../base-command.js'
 import {type CleanupResult, deleteClocks, isSeedClock, listClocks} from '../../clocks/cleanup.js'
 import {UsageError, UserError} from '../../errors.js'
-import {ClockWatcher} from '../../run/clock-watcher.js'
+import {ClockWatcher} from '../../clocks/watcher.js'
 
 export default class ClocksCleanup extends BaseCommand<CleanupResult> {
   static summary = 'Delete the test clocks stripe-seed created, with their customers and subscriptions'
