@@ -1,0 +1,137 @@
+import type Stripe from 'stripe'
+
+import {monthLabel} from '../billing-time.js'
+import {BugError} from '../errors.js'
+import type {PricesFile, RunDetailsFile, SnapshotRow} from '../files/formats.js'
+import type {ClockEntry, JournalEntry, SubscriptionState} from './journal.js'
+
+/**
+ * Everything a run knows about one clock, built only from its journal entries: the live run
+ * applies each entry as it journals it, and a resumed run replays the journal into the same state.
+ */
+export interface ClockState {
+  index: number
+  /** 1, then one more each time a failed clock is retried with a new clock. */
+  attempt: number
+  clockId?: string
+  customerIds: Map<number, string>
+  /** Each customer's subscription as created. */
+  created: Map<number, SubscriptionState>
+  /** Each customer's subscription as last seen: what the next update and advance need. */
+  tracked: Map<number, SubscriptionState>
+  /** month -> the frozen_time the clock was told to advance to. */
+  advanced: Map<number, number>
+  /** Events done, as `month:customer`. */
+  eventsDone: Set<string>
+  applied: Array<{month: number; customer: number; kind: string; detail: string}>
+  /** Months read back from Stripe, in order; month 0 is the state right after creation. */
+  months: Array<{month: number; frozenTime: number; subscriptions: SubscriptionState[]}>
+  failed?: string
+}
+
+export function freshClockState(index: number, attempt = 1): ClockState {
+  return {index, attempt, customerIds: new Map(), created: new Map(), tracked: new Map(), advanced: new Map(), eventsDone: new Set(), applied: [], months: []}
+}
+
+export const eventKey = (month: number, customer: number) => `${month}:${customer}`
+
+export function lastMonthRead(state: ClockState): number {
+  return state.months.at(-1)?.month ?? -1
+}
+
+export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
+  if (entry.clock !== state.index) throw new BugError(`journal entry of clock ${entry.clock} applied to clock ${state.index}`)
+  if (entry.attempt < state.attempt) return state
+  // A later attempt starts the clock over: a new clock for the same planned customers.
+  const target = entry.attempt > state.attempt ? freshClockState(state.index, entry.attempt) : state
+  if (target !== state) Object.assign(state, target)
+  switch (entry.type) {
+    case 'clock':
+      state.clockId = entry.clock_id
+      break
+    case 'customer':
+      state.customerIds.set(entry.customer, entry.customer_id)
+      break
+    case 'subscription':
+      state.created.set(entry.customer, entry.subscription)
+      state.tracked.set(entry.customer, entry.subscription)
+      break
+    case 'advanced':
+      state.advanced.set(entry.month, entry.target)
+      break
+    case 'event':
+      state.eventsDone.add(eventKey(entry.month, entry.customer))
+      state.applied.push({month: entry.month, customer: entry.customer, kind: entry.kind, detail: entry.detail})
+      if (entry.subscription) state.tracked.set(entry.customer, entry.subscription)
+      break
+    case 'month': {
+      state.months.push({month: entry.month, frozenTime: entry.frozen_time, subscriptions: entry.subscriptions})
+      const customerOf = new Map([...state.customerIds].map(([index, id]) => [id, index]))
+      for (const sub of entry.subscriptions) {
+        const customer = customerOf.get(sub.customerId)
+        if (customer !== undefined) state.tracked.set(customer, sub)
+      }
+      break
+    }
+    case 'clock_failed':
+      state.failed = entry.reason
+      break
+  }
+  return state
+}
+
+/** Every clock's state from a journal's entries (clocks the journal never mentions start fresh). */
+export function replayJournal(entries: JournalEntry[], clocks: number): ClockState[] {
+  const states = Array.from({length: clocks}, (_, index) => freshClockState(index))
+  for (const entry of entries) {
+    if (entry.type === 'saved') continue
+    const state = states[entry.clock]
+    if (!state) throw new BugError(`journal names clock ${entry.clock}, the plan has ${clocks}`)
+    applyEntry(state, entry)
+  }
+  return states
+}
+
+export function isActive(status: Stripe.Subscription.Status): boolean {
+  return status === 'active' || status === 'past_due'
+}
+
+/**
+ * A clock's snapshot rows and ended subscriptions, from the months it read back. Only active and
+ * past_due count as MRR (stripe-facts #33); anything else has churned and is noted once.
+ */
+export function clockRows(state: ClockState, prices: PricesFile): {rows: Array<{month: number; customer: number; row: SnapshotRow}>; ended: RunDetailsFile['ended_subscriptions']} {
+  const planOfPrice = new Map(prices.plans.map((plan) => [plan.price_id, plan.key]))
+  const customerOf = new Map([...state.customerIds].map(([index, id]) => [id, index]))
+  const rows: Array<{month: number; customer: number; row: SnapshotRow}> = []
+  const ended: RunDetailsFile['ended_subscriptions'] = []
+  const endedSeen = new Set<string>()
+  for (const {month, frozenTime, subscriptions} of state.months) {
+    const label = monthLabel(frozenTime)
+    for (const sub of subscriptions) {
+      const customer = customerOf.get(sub.customerId)
+      if (customer === undefined) continue
+      if (!isActive(sub.status)) {
+        if (!endedSeen.has(sub.id)) ended.push({month: label, customer_id: sub.customerId, subscription_id: sub.id, status: sub.status})
+        endedSeen.add(sub.id)
+        continue
+      }
+      rows.push({
+        month,
+        customer,
+        row: {
+          month: label,
+          customer_id: sub.customerId,
+          subscription_id: sub.id,
+          plan: planOfPrice.get(sub.priceId) ?? sub.planHint ?? 'unknown',
+          price_id: sub.priceId,
+          price_amount: sub.unitAmount,
+          screens: sub.quantity,
+          mrr_cents: sub.unitAmount * sub.quantity,
+          status: sub.status === 'past_due' ? 'past_due' : 'active',
+        },
+      })
+    }
+  }
+  return {rows, ended}
+}
