@@ -21,7 +21,7 @@ import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
-import {type ClockState, clockRows, freshClockState, lastMonthRead, replayJournal} from './clock-state.js'
+import {type ClockState, clockRows, endedSubscriptions, freshClockState, lastMonthRead, replayJournal} from './clock-state.js'
 import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
 import {checkPrices, claimOutDir as lockOutDir, readPrices} from './preflight.js'
@@ -229,10 +229,11 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
     const status = complete.length === 0 ? 'failed' : complete.length < states.length ? 'partial' : 'complete'
     // A run that completed no clock has nothing to put in the files: the earlier ones stay.
-    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, status, gateway, started, now())
+    const rows = snapshotRows(prepared, states)
+    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, rows, status, gateway, started, now())
     await journal.append({type: 'saved', status})
     progress.finish('save')
-    return summarize(prepared, states, status, cleanup, files, gateway, started)
+    return summarize(prepared, states, status, cleanup, files, gateway, started, rows)
   } catch (error) {
     if (error instanceof RunInterrupted) return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
     throw error
@@ -302,14 +303,22 @@ function restoreProgress(progress: RunProgress, states: ClockState[]): void {
   }
 }
 
-async function writeRunFiles(prepared: PreparedRun, states: ClockState[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
+const isComplete = (scenario: Scenario) => (state: ClockState) => !state.failed && lastMonthRead(state) === scenario.months
+
+/**
+ * The snapshot rows of the complete clocks, in plan order (month, then customer). A failed clock's
+ * customers are left out of every file the ETL reads: half a history would read as churn.
+ */
+function snapshotRows(prepared: PreparedRun, states: ClockState[]): SnapshotRow[] {
+  const collected = states.filter(isComplete(prepared.scenario)).flatMap((state) => clockRows(state, prepared.prices))
+  return collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
+}
+
+async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
   const {scenario, prices, request} = prepared
-  const failed = states.filter((state) => state.failed || lastMonthRead(state) !== scenario.months)
+  const failed = states.filter((state) => !isComplete(scenario)(state))
   const failedCustomers = new Set(failed.flatMap((state) => scenario.clocks[state.index]!.customers))
   const customerIds = new Map(states.flatMap((state) => [...state.customerIds]))
-  // A failed clock's customers are left out of every file the ETL reads: half a history would read as churn.
-  const collected = states.filter((state) => !failed.includes(state)).flatMap((state) => clockRows(state, prices).rows)
-  const snapshotRows: SnapshotRow[] = collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
   const counts = gateway.counts()
   const currentRun: CurrentRunFile = {
     run_timestamp: now.toISOString(),
@@ -337,13 +346,13 @@ async function writeRunFiles(prepared: PreparedRun, states: ClockState[], status
     events: states
       .flatMap((state) => state.applied.map((event) => ({month: event.month, customer_index: event.customer, customer_id: state.customerIds.get(event.customer)!, kind: event.kind, detail: event.detail})))
       .sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
-    ended_subscriptions: states.flatMap((state) => clockRows(state, prices).ended).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
+    ended_subscriptions: states.flatMap(endedSubscriptions).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
   }
   const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), outFile(request.outDir, 'snapshots')]
   // Snapshots last: the other files describe them, and a reader that sees them sees a finished run.
   await writeJsonFile(files[0]!, CurrentRunFileSchema, currentRun)
   await writeJsonFile(files[1]!, RunDetailsFileSchema, details)
-  await writeJsonFile(files[2]!, SnapshotsFileSchema, snapshotRows)
+  await writeJsonFile(files[2]!, SnapshotsFileSchema, rows)
   return files
 }
 
@@ -355,10 +364,9 @@ function failedClocks(scenario: Scenario, failed: ClockState[]): GenerateResult[
   }))
 }
 
-function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number): GenerateResult {
+function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows = snapshotRows(prepared, states)): GenerateResult {
   const {scenario, prices} = prepared
-  const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
-  const rows = complete.flatMap((state) => clockRows(state, prices).rows).sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
+  const complete = states.filter(isComplete(scenario))
   const summaries = summarizeMonths(rows)
   const counts = gateway.counts()
   return {
@@ -371,7 +379,7 @@ function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatu
     failedClocks: failedClocks(scenario, states.filter((state) => state.failed)),
     eventsApplied: states.reduce((sum, state) => sum + state.applied.length, 0),
     pastDue: summaries.at(-1)?.pastDue ?? 0,
-    canceled: states.reduce((sum, state) => sum + clockRows(state, prices).ended.length, 0),
+    canceled: states.reduce((sum, state) => sum + endedSubscriptions(state).length, 0),
     mrrByMonth: summaries.map((s) => ({month: s.month, mrrCents: s.mrrCents, subscriptions: s.active + s.pastDue})),
     requests: {total: counts.sent, retries: counts.retries, rateLimited: counts.rateLimited},
     cleanup,
