@@ -92,11 +92,13 @@ export interface ClaimedOutDir {
  * live run holds it (the lock), and with --resume the run's journal is found. The caller releases
  * the lock when the command ends.
  */
-export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume'>): Promise<ClaimedOutDir> {
+export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' | 'keepClocks'>): Promise<ClaimedOutDir> {
   const lock = await lockOutDir(request.outDir, 'run generate')
   try {
     const notices = lock.tookOverFrom ? [`Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`] : []
     const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
+    const unfinished = resume || request.keepClocks ? undefined : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
+    if (unfinished) notices.push(`Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`)
     if (resume) notices.push(`Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`)
     return {lock, resume, notices}
   } catch (error) {

@@ -15,10 +15,8 @@ export interface GatewayOptions {
 }
 
 export interface RequestCounts extends SchedulerStats {
-  /** HTTP requests actually sent, including the SDK's own retries of 5xx and connection errors. */
+  /** HTTP requests actually sent, retries included. */
   sent: number
-  /** Every request beyond a call's first attempt: ours after 429s and the SDK's after 5xx alike. */
-  retries: number
 }
 
 /**
@@ -51,7 +49,8 @@ export class StripeGateway {
   }
 
   counts(): RequestCounts {
-    return {...this.scheduler.stats, sent: this.sent, retries: Math.max(0, this.sent - this.scheduler.stats.calls)}
+    // Every retry is the scheduler's (the SDK's own are off), so its count is exact at any instant.
+    return {...this.scheduler.stats, sent: this.sent}
   }
 
   async close(): Promise<void> {
