@@ -3,9 +3,9 @@ import {access, readFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
+import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
 import {SnapshotsFileSchema} from '../../src/files/formats.js'
-import type {JournalEntry} from '../../src/run/journal.js'
+import {type JournalEntry, readJournal} from '../../src/run/journal.js'
 import {type CliResult, runCli, startCli} from '../helpers/cli.js'
 import {FAST} from '../helpers/emulator.js'
 import {accountCounts, withoutIds} from '../helpers/run-service.js'
@@ -21,8 +21,8 @@ const FAST_FLAGS = ['--max-rps', '500', '--rate', '200', '--concurrency', '20']
 const N = 9
 const RUN = ['--customers', String(N), '--months', '3', '--seed', '12', ...FAST_FLAGS]
 
-async function workspace() {
-  const emulator = await startEmulator(FAST)
+async function workspace(options: EmulatorOptions = {}) {
+  const emulator = await startEmulator({...FAST, ...options})
   running.push(emulator)
   const cwd = await tempDir()
   const env = {STRIPE_API_BASE: emulator.url, STRIPE_SECRET_KEY: 'sk_test_e2e_resume'}
@@ -54,7 +54,7 @@ async function journalEntries(outDir: string): Promise<JournalEntry[]> {
  * Starts `run generate` and sends `signal` the moment the out-dir shows the wanted state (watching
  * the journal and files as they change: no sleeps). Only lines this process wrote count.
  */
-async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[], signal: NodeJS.Signals, reached: (fresh: JournalEntry[]) => boolean | Promise<boolean>) {
+async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[], signal: NodeJS.Signals | 'SIGINT twice', reached: (fresh: JournalEntry[]) => boolean | Promise<boolean>) {
   const before = (await journalEntries(ws.outDir)).length
   const {child, done} = startCli(['run', 'generate', ...args], {cwd: ws.cwd, env: ws.env})
   let sent = false
@@ -65,7 +65,12 @@ async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[
     try {
       if (await reached((await journalEntries(ws.outDir)).slice(before))) {
         sent = true
-        child.kill(signal)
+        if (signal !== 'SIGINT twice') child.kill(signal)
+        else {
+          child.kill('SIGINT')
+          // The second Ctrl-C once the first has been seen: the process says so on stderr.
+          child.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('SIGINT: no new requests') && child.kill('SIGINT'))
+        }
       }
     } finally {
       checking = false
@@ -83,23 +88,28 @@ async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[
 const kinds = (entries: JournalEntry[], type: JournalEntry['type']) => entries.filter((entry) => entry.type === type)
 
 describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as processes)', () => {
-  it('killed at five points across a run and resumed each time: the rows of an uninterrupted run, exactly N customers', async () => {
+  it('killed at six points across a run and resumed each time: the rows of an uninterrupted run, exactly N customers', async () => {
     const clean = await workspace()
     const uninterrupted = await runCli(['run', 'generate', ...RUN], {cwd: clean.cwd, env: clean.env})
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0)
 
     const ws = await workspace()
-    const points: Array<[string, (fresh: JournalEntry[]) => boolean | Promise<boolean>]> = [
-      ['during creation', (fresh) => kinds(fresh, 'customer').length >= 2],
-      ['mid-advance', (fresh) => kinds(fresh, 'advanced').length >= 1],
-      ['between events and read-back', (fresh) => kinds(fresh, 'event').length >= 1 || kinds(fresh, 'month').length >= 1],
-      ['in a later month', (fresh) => fresh.some((entry) => entry.type === 'advanced' && entry.month >= 2)],
-      ['during the final save', () => access(join(ws.outDir, 'current_run.json')).then(() => true, () => false)],
+    const points: Array<[string, NodeJS.Signals | 'SIGINT twice', (fresh: JournalEntry[]) => boolean | Promise<boolean>]> = [
+      ['during creation', 'SIGKILL', (fresh) => kinds(fresh, 'customer').length >= 2],
+      ['mid-advance', 'SIGKILL', (fresh) => kinds(fresh, 'advanced').length >= 1],
+      ['between events and read-back', 'SIGKILL', (fresh) => kinds(fresh, 'event').length >= 1 || kinds(fresh, 'month').length >= 1],
+      ['in a later month', 'SIGKILL', (fresh) => fresh.some((entry) => entry.type === 'advanced' && entry.month >= 2)],
+      ['in the last month', 'SIGKILL', (fresh) => fresh.some((entry) => entry.type === 'month' && entry.month === 3)],
+      ['during the final save', 'SIGKILL', () => access(join(ws.outDir, 'current_run.json')).then(() => true, () => false)],
     ]
     let args = RUN
-    for (const [name, reached] of points) {
-      const killed = await stopWhen(ws, args, 'SIGKILL', reached)
-      expect({point: name, signal: killed.signal}, killed.stderr).toEqual({point: name, signal: 'SIGKILL'})
+    for (const [name, signal, reached] of points) {
+      const stopped = await stopWhen(ws, args, signal, reached)
+      if (signal === 'SIGKILL') expect({point: name, signal: stopped.signal}, stopped.stderr).toEqual({point: name, signal: 'SIGKILL'})
+      else {
+        expect({point: name, code: stopped.code}, stopped.stderr).toEqual({point: name, code: 130})
+        expect(stopped.stderr).toMatch(/Stopped at once\. Resume with: stripe-seed run generate --resume \S+/)
+      }
       args = ['--resume', ...FAST_FLAGS]
     }
     const finished: CliResult = await runCli(['run', 'generate', '--resume', ...FAST_FLAGS], {cwd: ws.cwd, env: ws.env})
@@ -133,5 +143,17 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
     expect(resumed.stderr).not.toContain('Took over')
     expect(accountCounts(ws.emulator)).toEqual({clocks: Math.ceil(N / 3), customers: N, subscriptions: N, maxSubscriptionsPerCustomer: 1})
     expect(await ws.snapshots()).toEqual(await clean.snapshots())
+  })
+
+  it('a second Ctrl-C exits at once, while a request is still in flight; the journal stays readable', async () => {
+    // Every answer takes 400 ms, so the first Ctrl-C has a request to wait for when the second comes.
+    const ws = await workspace({latencyMs: 400})
+    const stopped = await stopWhen(ws, RUN, 'SIGINT twice', (fresh) => kinds(fresh, 'customer').length >= 1)
+    expect(stopped.code, stopped.stderr).toBe(130)
+    expect(stopped.stderr).toMatch(/Stopped at once\. Resume with: stripe-seed run generate --resume \S+/)
+    const [name] = await readdir(join(ws.outDir, '.stripe-seed', 'runs'))
+    const journal = await readJournal(join(ws.outDir, '.stripe-seed', 'runs', name!))
+    expect(journal.entries.length).toBeGreaterThan(0)
+    await expect(access(join(ws.outDir, '.stripe-seed', 'lock'))).rejects.toThrow()
   })
 })
