@@ -8,7 +8,7 @@ import type {PricesFile} from '../files/formats.js'
 import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
-import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
+import {type ClockState, type PlanOfPrice, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
 import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
 import type {RunProgress} from './progress.js'
 
@@ -29,6 +29,7 @@ export interface PipelineContext {
   config: Config
   advanceTimeoutMs: number
   signal: AbortSignal
+  planOf: PlanOfPrice
   /**
    * Set on a resumed run: the step in flight when it stopped may have happened without being
    * journaled, so Stripe is asked before anything is created again.
@@ -66,7 +67,7 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
   const commit = async (step: ClockStep) => {
     const entry = {...step, clock: clock.index, attempt} as ClockEntry
     await ctx.journal.append(entry)
-    applyEntry(state, entry)
+    applyEntry(state, entry, ctx.planOf)
   }
   // Only the first step after a resume can have happened unjournaled; later ones run as usual.
   let verify = ctx.resume !== undefined

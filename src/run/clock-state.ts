@@ -24,13 +24,26 @@ export interface ClockState {
   /** Events done, as `month:customer`. */
   eventsDone: Set<string>
   applied: Array<{month: number; customer: number; kind: string; detail: string}>
-  /** Months read back from Stripe, in order; month 0 is the state right after creation. */
-  months: Array<{month: number; frozenTime: number; subscriptions: SubscriptionState[]}>
+  /**
+   * Months read back from Stripe, in order (month 0 is the state right after creation), as the
+   * snapshot rows they make: only these are kept, not the subscriptions read (70,000 at 10,000 customers).
+   */
+  months: Array<{month: number; rows: Array<{customer: number; row: SnapshotRow}>}>
+  /** Subscriptions that left MRR (canceled, unpaid, …), each once, in the month first seen so. */
+  ended: RunDetailsFile['ended_subscriptions']
   failed?: string
 }
 
+/** Which plan a price belongs to: from stripe_prices.json, for the rows. */
+export type PlanOfPrice = (priceId: string) => string | undefined
+
+export function planOfPriceIn(prices: PricesFile): PlanOfPrice {
+  const plans = new Map(prices.plans.map((plan) => [plan.price_id, plan.key]))
+  return (priceId) => plans.get(priceId)
+}
+
 export function freshClockState(index: number, attempt = 1): ClockState {
-  return {index, attempt, customerIds: new Map(), created: new Map(), tracked: new Map(), advanced: new Map(), eventsDone: new Set(), applied: [], months: []}
+  return {index, attempt, customerIds: new Map(), created: new Map(), tracked: new Map(), advanced: new Map(), eventsDone: new Set(), applied: [], months: [], ended: []}
 }
 
 export const eventKey = (month: number, customer: number) => `${month}:${customer}`
@@ -39,7 +52,7 @@ export function lastMonthRead(state: ClockState): number {
   return state.months.at(-1)?.month ?? -1
 }
 
-export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
+export function applyEntry(state: ClockState, entry: ClockEntry, planOf: PlanOfPrice): ClockState {
   if (entry.clock !== state.index) throw new BugError(`journal entry of clock ${entry.clock} applied to clock ${state.index}`)
   if (entry.attempt < state.attempt) return state
   // A later attempt starts the clock over: a new clock for the same planned customers.
@@ -66,14 +79,21 @@ export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
       break
     case 'month': {
       const customerOf = new Map([...state.customerIds].map(([index, id]) => [id, index]))
-      const subscriptions = entry.subscriptions.map((sub) => {
-        const customer = customerOf.get(sub.customerId)
-        if (customer === undefined) return sub
-        const kept = shareStrings(sub, state.tracked.get(customer))
-        state.tracked.set(customer, kept)
-        return kept
-      })
-      state.months.push({month: entry.month, frozenTime: entry.frozen_time, subscriptions})
+      const label = monthLabel(entry.frozen_time)
+      const rows: ClockState['months'][number]['rows'] = []
+      for (const read of entry.subscriptions) {
+        const customer = customerOf.get(read.customerId)
+        if (customer === undefined) continue
+        const sub = shareStrings(read, state.tracked.get(customer))
+        state.tracked.set(customer, sub)
+        // Only active and past_due count as MRR (stripe-facts #33); anything else has churned, noted once.
+        if (!isActive(sub.status)) {
+          if (!state.ended.some((ended) => ended.subscription_id === sub.id)) state.ended.push({month: label, customer_id: sub.customerId, subscription_id: sub.id, status: sub.status})
+          continue
+        }
+        rows.push({customer, row: snapshotRow(label, sub, planOf)})
+      }
+      state.months.push({month: entry.month, rows})
       break
     }
     case 'clock_failed':
@@ -101,13 +121,13 @@ function shareStrings(sub: SubscriptionState, known: SubscriptionState | undefin
 }
 
 /** Every clock's state from a journal's entries (clocks the journal never mentions start fresh). */
-export function replayJournal(entries: JournalEntry[], clocks: number): ClockState[] {
+export function replayJournal(entries: JournalEntry[], clocks: number, planOf: PlanOfPrice): ClockState[] {
   const states = Array.from({length: clocks}, (_, index) => freshClockState(index))
   for (const entry of entries) {
     if (entry.type === 'saved') continue
     const state = states[entry.clock]
     if (!state) throw new BugError(`journal names clock ${entry.clock}, the plan has ${clocks}`)
-    applyEntry(state, entry)
+    applyEntry(state, entry, planOf)
   }
   return states
 }
@@ -116,47 +136,21 @@ export function isActive(status: Stripe.Subscription.Status): boolean {
   return status === 'active' || status === 'past_due'
 }
 
-/** A clock's snapshot rows from the months it read back: only active and past_due count as MRR (stripe-facts #33). */
-export function clockRows(state: ClockState, prices: PricesFile): Array<{month: number; customer: number; row: SnapshotRow}> {
-  const planOfPrice = new Map(prices.plans.map((plan) => [plan.price_id, plan.key]))
-  const customerOf = new Map([...state.customerIds].map(([index, id]) => [id, index]))
-  const rows: Array<{month: number; customer: number; row: SnapshotRow}> = []
-  for (const {month, frozenTime, subscriptions} of state.months) {
-    const label = monthLabel(frozenTime)
-    for (const sub of subscriptions) {
-      const customer = customerOf.get(sub.customerId)
-      if (customer === undefined || !isActive(sub.status)) continue
-      rows.push({
-        month,
-        customer,
-        row: {
-          month: label,
-          customer_id: sub.customerId,
-          subscription_id: sub.id,
-          plan: planOfPrice.get(sub.priceId) ?? sub.planHint ?? 'unknown',
-          price_id: sub.priceId,
-          price_amount: sub.unitAmount,
-          screens: sub.quantity,
-          mrr_cents: sub.unitAmount * sub.quantity,
-          status: sub.status === 'past_due' ? 'past_due' : 'active',
-        },
-      })
-    }
+function snapshotRow(label: string, sub: SubscriptionState, planOf: PlanOfPrice): SnapshotRow {
+  return {
+    month: label,
+    customer_id: sub.customerId,
+    subscription_id: sub.id,
+    plan: planOf(sub.priceId) ?? sub.planHint ?? 'unknown',
+    price_id: sub.priceId,
+    price_amount: sub.unitAmount,
+    screens: sub.quantity,
+    mrr_cents: sub.unitAmount * sub.quantity,
+    status: sub.status === 'past_due' ? 'past_due' : 'active',
   }
-  return rows
 }
 
-/** Subscriptions that left MRR (canceled, unpaid, …), each noted once, in the month it was first seen so. */
-export function endedSubscriptions(state: ClockState): RunDetailsFile['ended_subscriptions'] {
-  const customers = new Set(state.customerIds.values())
-  const ended: RunDetailsFile['ended_subscriptions'] = []
-  const seen = new Set<string>()
-  for (const {frozenTime, subscriptions} of state.months) {
-    for (const sub of subscriptions) {
-      if (!customers.has(sub.customerId) || isActive(sub.status) || seen.has(sub.id)) continue
-      seen.add(sub.id)
-      ended.push({month: monthLabel(frozenTime), customer_id: sub.customerId, subscription_id: sub.id, status: sub.status})
-    }
-  }
-  return ended
+/** A clock's snapshot rows, each with its month and customer index, for ordering. */
+export function clockRows(state: ClockState): Array<{month: number; customer: number; row: SnapshotRow}> {
+  return state.months.flatMap(({month, rows}) => rows.map(({customer, row}) => ({month, customer, row})))
 }

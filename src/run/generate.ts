@@ -15,17 +15,17 @@ import {
 } from '../files/formats.js'
 import type {HeldLock} from '../files/lock.js'
 import {groupBy} from '../group-by.js'
+import {plural} from '../render/plural.js'
 import {seedPrices} from '../prices/seed.js'
 import {type RunEstimate, estimateRun} from '../scenario/estimate.js'
 import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
-import {type ClockState, clockRows, endedSubscriptions, freshClockState, lastMonthRead, replayJournal} from './clock-state.js'
+import {type ClockState, clockRows, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
 import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
-import {checkPrices, claimOutDir as lockOutDir, readPrices} from './preflight.js'
-import {plural} from './tasks.js'
+import {checkPrices, lockOutDir, readPrices} from './preflight.js'
 import type {RunProgress} from './progress.js'
 
 export {FAILING_CARD, GOOD_CARD, RENEWAL_SETTLE_SECONDS} from './clock-pipeline.js'
@@ -197,8 +197,9 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
     progress.finish('cleanup')
 
-    states = resume ? replayJournal(resume.entries, scenario.clocks.length) : scenario.clocks.map((clock) => freshClockState(clock.index))
-    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal}
+    const planOf = planOfPriceIn(prices)
+    states = resume ? replayJournal(resume.entries, scenario.clocks.length, planOf) : scenario.clocks.map((clock) => freshClockState(clock.index))
+    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, planOf}
     if (resume) {
       const clocks = await listClocks(gateway)
       ctx.resume = {clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))), keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS}
@@ -312,12 +313,12 @@ const isComplete = (scenario: Scenario) => (state: ClockState) => !state.failed 
  * customers are left out of every file the ETL reads: half a history would read as churn.
  */
 function snapshotRows(prepared: PreparedRun, states: ClockState[]): SnapshotRow[] {
-  const collected = states.filter(isComplete(prepared.scenario)).flatMap((state) => clockRows(state, prepared.prices))
+  const collected = states.filter(isComplete(prepared.scenario)).flatMap(clockRows)
   return collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
 }
 
 async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
-  const {scenario, prices, request} = prepared
+  const {scenario, request} = prepared
   const failed = states.filter((state) => !isComplete(scenario)(state))
   const failedCustomers = new Set(failed.flatMap((state) => scenario.clocks[state.index]!.customers))
   const customerIds = new Map(states.flatMap((state) => [...state.customerIds]))
@@ -348,7 +349,7 @@ async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: 
     events: states
       .flatMap((state) => state.applied.map((event) => ({month: event.month, customer_index: event.customer, customer_id: state.customerIds.get(event.customer)!, kind: event.kind, detail: event.detail})))
       .sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
-    ended_subscriptions: states.flatMap(endedSubscriptions).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
+    ended_subscriptions: states.flatMap((state) => state.ended).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
   }
   const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), outFile(request.outDir, 'snapshots')]
   // Snapshots last: the other files describe them, and a reader that sees them sees a finished run.
@@ -367,7 +368,7 @@ function failedClocks(scenario: Scenario, failed: ClockState[]): GenerateResult[
 }
 
 function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows = snapshotRows(prepared, states)): GenerateResult {
-  const {scenario, prices} = prepared
+  const {scenario} = prepared
   const complete = states.filter(isComplete(scenario))
   const summaries = summarizeMonths(rows)
   const counts = gateway.counts()
@@ -381,7 +382,7 @@ function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatu
     failedClocks: failedClocks(scenario, states.filter((state) => state.failed)),
     eventsApplied: states.reduce((sum, state) => sum + state.applied.length, 0),
     pastDue: summaries.at(-1)?.pastDue ?? 0,
-    canceled: states.reduce((sum, state) => sum + endedSubscriptions(state).length, 0),
+    canceled: states.reduce((sum, state) => sum + state.ended.length, 0),
     mrrByMonth: summaries.map((s) => ({month: s.month, mrrCents: s.mrrCents, subscriptions: s.active + s.pastDue})),
     requests: {total: counts.sent, retries: counts.retries, rateLimited: counts.rateLimited},
     cleanup,

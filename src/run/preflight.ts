@@ -13,7 +13,7 @@ const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (strip
 const FIX = 'Run `stripe-seed prices seed` against this account (or pass --seed-prices), then run again.'
 
 /** Local checks first, no request: the out-dir takes files, and no other live run holds it. */
-export async function claimOutDir(outDir: string, purpose: string): Promise<HeldLock> {
+export async function lockOutDir(outDir: string, purpose: string): Promise<HeldLock> {
   await assertWritable(outDir)
   await assertWritable(stateDir(outDir))
   return acquireLock(join(stateDir(outDir), 'lock'), purpose)

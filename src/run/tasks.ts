@@ -1,5 +1,6 @@
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
+import {plural} from '../render/plural.js'
 import {formatDuration} from '../scenario/render.js'
 import type {Phase, RunProgress} from './progress.js'
 
@@ -11,11 +12,6 @@ export type RendererChoice = 'default' | 'simple'
  */
 export function chooseRenderer(options: {json: boolean; isTTY: boolean; ci: boolean}): RendererChoice {
   return options.isTTY && !options.ci && !options.json ? 'default' : 'simple'
-}
-
-/** `1 clock`, `2 clocks`. */
-export function plural(count: number, word: string, many = `${word}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? word : many}`
 }
 
 const settled = (phase: Phase) => phase.state === 'done' || phase.state === 'failed'

@@ -5,8 +5,8 @@ import {BaseCommand} from '../../base-command.js'
 import {type CleanupResult, deleteClocks, isSeedClock, listClocks, selectRunClocks} from '../../clocks/cleanup.js'
 import {UsageError} from '../../errors.js'
 import {earlierRuns, forgetCleanedRuns} from '../../run/earlier-runs.js'
-import {claimOutDir} from '../../run/preflight.js'
-import {plural} from '../../run/tasks.js'
+import {plural} from '../../render/plural.js'
+import {lockOutDir} from '../../run/preflight.js'
 import {ClockWatcher} from '../../clocks/watcher.js'
 
 export type ClocksCleanupResult = CleanupResult & {scope: 'out-dir' | 'all-runs' | 'all'; declined?: boolean}
@@ -39,7 +39,7 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
     if (confirming && !process.stdin.isTTY) throw new UsageError(`--${scope} deletes ${what}; without a terminal to confirm, add --yes`)
     const outDir = this.outDir(flags)
     // The out-dir's own runs: none of them may be running while their clocks go.
-    const lock = scope === 'out-dir' && !flags['dry-run'] ? await claimOutDir(outDir, 'clocks cleanup') : undefined
+    const lock = scope === 'out-dir' && !flags['dry-run'] ? await lockOutDir(outDir, 'clocks cleanup') : undefined
     try {
       const {gateway} = this.connect(flags, config.scheduler)
       const runs = await earlierRuns(outDir)
