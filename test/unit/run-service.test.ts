@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import type {ClockWatcher} from '../../src/clocks/watcher.js'
 import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
 import {BugError} from '../../src/errors.js'
-import {journalPath, readJournal} from '../../src/run/journal.js'
+import {Journal, journalPath, readJournal} from '../../src/run/journal.js'
 import type {RunProgress} from '../../src/run/progress.js'
 import {FAST} from '../helpers/emulator.js'
 import {accountCounts, fastConfig, readSnapshots, runService, seedEmulatorPrices, withoutIds} from '../helpers/run-service.js'
@@ -147,5 +147,16 @@ describe('run generate as a service against an in-process emulator', () => {
     lines[2] = '{"type":'
     await writeFile(path, lines.join('\n'))
     await expect(readJournal(path)).rejects.toThrow(/damaged at line 3/)
+  })
+
+  it('journal: appends arriving together are written together, every one in order, none lost', async () => {
+    const outDir = await tempDir()
+    const header = {type: 'run' as const, version: 1 as const, run_id: 'r1', seed: 1, customers: 3, months: 1, start_time: 0, config: {}, price_ids: {}, started_at: new Date().toISOString()}
+    const journal = await Journal.create(outDir, header)
+    await Promise.all(Array.from({length: 500}, (_, i) => journal.append({type: 'advanced', clock: i % 7, attempt: 1, month: Math.floor(i / 7), target: i})))
+    await journal.close()
+    const read = await readJournal(journalPath(outDir, 'r1'))
+    expect(read.entries.map((entry) => (entry.type === 'advanced' ? entry.target : -1))).toEqual(Array.from({length: 500}, (_, i) => i))
+    expect(() => journal.append({type: 'advanced', clock: 0, attempt: 0, month: 1, target: 1})).toThrow(BugError)
   })
 })
