@@ -61,14 +61,17 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
         return {selected, deleted: [], failed: [], dryRun: false, scope, declined: true}
       }
       let done = 0
+      // A live count on a terminal; otherwise (a pipe, CI, --json) one plain progress line on stderr.
+      const live = process.stderr.isTTY && !this.jsonEnabled()
+      if (!live) this.logToStderr(`deleting ${plural(selected.length, 'clock')}…`)
       const result = await deleteClocks(gateway, new ClockWatcher(gateway), selected, {
         advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
         onDeleted: () => {
           done++
-          if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`\rdeleting… ${done}/${selected.length}`)
+          if (live) process.stderr.write(`\rdeleting… ${done}/${selected.length}`)
         },
       })
-      if (process.stderr.isTTY && !this.jsonEnabled()) process.stderr.write('\n')
+      if (live) process.stderr.write('\n')
       const failedIds = new Set(result.failed.map((failure) => failure.id))
       await forgetCleanedRuns(runs, [...selected.filter((clock) => failedIds.has(clock.id)), ...clocks.filter((clock) => !selected.includes(clock))])
       this.say(`Deleted ${result.deleted.length} of ${plural(selected.length, 'clock')}${leftAlone}`)
