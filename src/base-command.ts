@@ -3,37 +3,60 @@ import {resolve} from 'node:path'
 
 import {type LoadedConfig, loadConfig} from './config/load.js'
 import {UserError} from './errors.js'
-import {type KeySource, resolveApiKey} from './secrets.js'
+import {type KeySource, maskKeys, resolveApiKey} from './secrets.js'
 import {describeStripeError} from './stripe/errors.js'
 import {type GatewayOptions, StripeGateway} from './stripe/gateway.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+const DEFAULT_STRIPE_CLI_PROFILE = 'default'
+
+/** How to reach Stripe: for the commands that call it. */
+export const stripeFlags = {
+  'api-key': Flags.string({
+    description: 'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, STRIPE_API_KEY, then the same two in ./.env). Live keys are refused.',
+    helpValue: 'sk_test_…',
+    helpGroup: 'STRIPE',
+    // Declared on this side so oclif's message names the profile, never the key.
+    exclusive: ['stripe-cli-profile'],
+  }),
+  'stripe-cli-profile': Flags.string({
+    description: `Use the test-mode key the Stripe CLI saved on \`stripe login\` for this profile (alone: "${DEFAULT_STRIPE_CLI_PROFILE}"), from $XDG_CONFIG_HOME/stripe/config.toml or ~/.config/stripe/config.toml`,
+    helpValue: '[NAME]',
+    helpGroup: 'STRIPE',
+  }),
+  'api-base': Flags.string({
+    description: 'Another Stripe-compatible API, e.g. the emulator at http://127.0.0.1:12111',
+    env: 'STRIPE_API_BASE',
+    helpGroup: 'STRIPE',
+  }),
+}
+
+/** The config file: for the commands that read plans, events or scheduler settings. */
+export const configFlags = {
+  config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG', helpGroup: 'FILES'}),
+}
+
+/** Where the generated files live: for the commands that write or read them. */
+export const outDirFlags = {
+  'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR', helpGroup: 'FILES'}),
+}
 
 /**
- * Shared flags, config loading, the Stripe connection and error mapping. Commands stay thin:
- * parse, build what the service needs, call it, return its result (the --json contract).
+ * Config loading, the Stripe connection and error mapping; each command declares only the flag
+ * groups it uses. Commands stay thin: parse, build what the service needs, call it, return its
+ * result (the --json contract).
  */
 export abstract class BaseCommand<T> extends Command {
   static enableJsonFlag = true
 
-  static baseFlags = {
-    'api-key': Flags.string({
-      description: 'Stripe test-mode secret key (else STRIPE_SECRET_KEY, else STRIPE_SECRET_KEY in ./.env). Live keys are refused.',
-      helpValue: 'sk_test_…',
-      helpGroup: 'STRIPE',
-    }),
-    'api-base': Flags.string({
-      description: 'Another Stripe-compatible API, e.g. the emulator at http://127.0.0.1:12111',
-      env: 'STRIPE_API_BASE',
-      helpGroup: 'STRIPE',
-    }),
-    'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR'}),
-    config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG'}),
-  }
-
   private gateway?: StripeGateway
 
   abstract run(): Promise<T>
+
+  async init(): Promise<void> {
+    // oclif flags have no optional values: a bare --stripe-cli-profile means the Stripe CLI's default profile.
+    if ('stripe-cli-profile' in (this.ctor.flags ?? {})) this.argv = withOptionalValue(this.argv, '--stripe-cli-profile', DEFAULT_STRIPE_CLI_PROFILE)
+    return super.init()
+  }
 
   protected outDir(flags: {'out-dir': string}): string {
     return resolve(process.cwd(), flags['out-dir'])
@@ -44,8 +67,8 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   /** Resolves the key (refusing live keys before any client exists) and opens the service layer. */
-  protected connect(flags: {'api-key'?: string; 'api-base'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
-    const {key, source} = resolveApiKey(flags['api-key'], process.env, process.cwd())
+  protected connect(flags: {'api-key'?: string; 'api-base'?: string; 'stripe-cli-profile'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
+    const {key, source} = resolveApiKey({apiKey: flags['api-key'], stripeCliProfile: flags['stripe-cli-profile']}, process.env, process.cwd())
     this.gateway = new StripeGateway({apiKey: key, apiBase: flags['api-base'], scheduler, sleep})
     return {gateway: this.gateway, keySource: source}
   }
@@ -72,7 +95,14 @@ export abstract class BaseCommand<T> extends Command {
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
     const userError = error instanceof UserError ? error : this.gateway ? describeStripeError(error, this.gateway.context) : describeStripeError(error, {apiBase: 'the Stripe API', maskedKey: 'the key'})
-    if (!userError) return super.catch(error)
+    if (!userError) {
+      // oclif's own usage errors (unknown flag, bad value, exclusive flags) carry their exit code (2) here.
+      const exit = (error as Partial<Interfaces.OclifError>).oclif?.exit
+      if (exit !== undefined) process.exitCode = exit
+      // oclif echoes what it could not parse (`Unexpected argument: sk_test_…` when a key lands where no argument goes).
+      error.message = maskKeys(error.message)
+      return super.catch(error)
+    }
     process.exitCode = userError.exitCode
     const cliError = new Errors.CLIError(userError.message.replaceAll('\n', ' '), {
       exit: userError.exitCode,
@@ -81,4 +111,18 @@ export abstract class BaseCommand<T> extends Command {
     cliError.exitCode = userError.exitCode
     return super.catch(cliError)
   }
+
+  /** One error shape under --json: the cause and the exit code, never oclif's parser state. */
+  toErrorJson(error: unknown): unknown {
+    if (!(error instanceof Error)) return super.toErrorJson(error)
+    const {suggestions} = error as Partial<Errors.CLIError>
+    const exit = Number(process.exitCode ?? 1)
+    return {error: {name: error.name, message: error.message, exitCode: exit, oclif: {exit}, ...(suggestions ? {suggestions} : {})}}
+  }
+}
+
+/** `--flag` last or followed by another flag gets `value`; `--flag NAME` and `--flag=NAME` are left alone. */
+export function withOptionalValue(argv: string[], flag: string, value: string): string[] {
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length
+  return argv.flatMap((arg, index) => (arg === flag && index < end && (index + 1 >= end || argv[index + 1]!.startsWith('-')) ? [arg, value] : [arg]))
 }

@@ -3,13 +3,24 @@ import {join} from 'node:path'
 import {parse as parseDotenv} from 'dotenv'
 
 import {UsageError, UserError} from './errors.js'
+import {stripeCliKey} from './stripe-cli-profile.js'
 
-export type KeySource = '--api-key' | 'STRIPE_SECRET_KEY' | '.env'
+/** Where the key came from, as the user would name it: `--api-key`, `STRIPE_API_KEY in ./.env`… */
+export type KeySource = string
 
 export interface ResolvedKey {
   key: string
   source: KeySource
 }
+
+export interface KeyFlags {
+  apiKey?: string
+  /** Take the key `stripe login` saved for this Stripe CLI profile, and look nowhere else. */
+  stripeCliProfile?: string
+}
+
+/** stripe-seed's own name first, then the Stripe CLI's, as `stripe` itself reads STRIPE_API_KEY. */
+export const KEY_VARIABLES = ['STRIPE_SECRET_KEY', 'STRIPE_API_KEY'] as const
 
 /** The key with everything but its mode prefix and last 4 characters hidden: `sk_test_…a1b2`. */
 export function maskKey(key: string): string {
@@ -17,23 +28,28 @@ export function maskKey(key: string): string {
   return `${prefix}…${key.slice(-4)}`
 }
 
+/** Every secret or restricted key in a text, masked. */
+export function maskKeys(text: string): string {
+  return text.replaceAll(/\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9_]+/g, (key) => maskKey(key))
+}
+
 /**
- * Finds the Stripe key: flag, then environment, then `.env` in the working directory.
+ * Finds the Stripe key: --api-key (or the Stripe CLI profile, when asked for), then the
+ * environment, then `.env` in the working directory, each STRIPE_SECRET_KEY before STRIPE_API_KEY.
  * Live keys are refused here, before any client exists, so no request can carry one.
  */
-export function resolveApiKey(flagValue: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ResolvedKey {
-  const found = findKey(flagValue, env, cwd)
-  if (!found) {
-    throw new UserError(
-      'No Stripe key: pass --api-key, set STRIPE_SECRET_KEY, or put STRIPE_SECRET_KEY=sk_test_… in ./.env',
-      {suggestion: 'Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111'},
-    )
+export function resolveApiKey(flags: KeyFlags, env: NodeJS.ProcessEnv, cwd: string, today = new Date()): ResolvedKey {
+  const found = flags.stripeCliProfile === undefined ? findKey(flags.apiKey, env, cwd) : stripeCliKey(flags.stripeCliProfile, env, today)
+  if ('looked' in found) {
+    throw new UserError(`No Stripe key; looked, in order, at: ${found.looked.join(', ')}`, {
+      suggestion: 'Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
+    })
   }
   assertTestModeKey(found.key, found.source)
   return found
 }
 
-export function assertTestModeKey(key: string, source: KeySource | string): void {
+export function assertTestModeKey(key: string, source: KeySource): void {
   if (/^(sk|rk)_live_/.test(key)) {
     throw new UsageError(
       `Refusing the live key ${maskKey(key)} from ${source}: stripe-seed creates fake customers and deletes test clocks, so it only runs with test-mode keys (sk_test_… or rk_test_…)`,
@@ -47,16 +63,25 @@ export function assertTestModeKey(key: string, source: KeySource | string): void
   }
 }
 
-function findKey(flagValue: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ResolvedKey | undefined {
+function findKey(flagValue: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ResolvedKey | {looked: string[]} {
   if (flagValue) return {key: flagValue.trim(), source: '--api-key'}
-  if (env.STRIPE_SECRET_KEY) return {key: env.STRIPE_SECRET_KEY.trim(), source: 'STRIPE_SECRET_KEY'}
-  let dotenvText: string
+  for (const name of KEY_VARIABLES) {
+    const value = env[name]?.trim()
+    if (value) return {key: value, source: name}
+  }
+  const looked = ['--api-key', ...KEY_VARIABLES]
+  let dotenvText: string | undefined
   try {
     dotenvText = readFileSync(join(cwd, '.env'), 'utf8')
   } catch {
-    return undefined
+    // No .env is the common case: it is still a place we looked.
   }
   // Parsed, not loaded: a .env must not leak its other variables into this process.
-  const key = parseDotenv(dotenvText).STRIPE_SECRET_KEY
-  return key ? {key: key.trim(), source: '.env'} : undefined
+  const dotenv = dotenvText === undefined ? {} : parseDotenv(dotenvText)
+  for (const name of KEY_VARIABLES) {
+    const value = dotenv[name]?.trim()
+    if (value) return {key: value, source: `${name} in ./.env`}
+    looked.push(`${name} in ./.env${dotenvText === undefined ? ' (no such file)' : ''}`)
+  }
+  return {looked}
 }

@@ -1,12 +1,11 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
-import {UsageError} from '../errors.js'
+import {BaseCommand} from '../base-command.js'
+import {UsageError, UserError} from '../errors.js'
 import {type Range, startEmulator} from '../emulator/server.js'
 
-export interface EmulatorResult {
-  url: string
-  requests: number
-}
+/** What `--json` prints, one line each: when it listens (a script's readiness signal) and when it stops. */
+export type EmulatorStatus = {status: 'listening'; url: string; port: number} | {status: 'stopped'; url: string; port: number; requests: number}
 
 function parseRange(value: string, flag: string): Range {
   const match = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(value.trim())
@@ -17,19 +16,21 @@ function parseRange(value: string, flag: string): Range {
   return [low, high]
 }
 
-export default class Emulator extends Command {
+export default class Emulator extends BaseCommand<EmulatorStatus> {
   static summary = 'Run a local Stripe test-mode emulator: test clocks, subscriptions, invoices and renewals, offline'
 
   static description = `Any Stripe SDK or tool pointed at the printed URL works unchanged (a test key like sk_test_anything is accepted).
-State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model is refused with a 501 naming it, never guessed.`
+
+State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model is refused with a 501 naming it, never guessed.
+
+For scripts: with --json it prints one JSON line as soon as it listens ({"status":"listening","url":…,"port":…}), and another when it stops; --port 0 picks a free port, which that line names. GET /healthz answers 200 once it is up.`
 
   static examples = [
     '<%= config.bin %> emulator',
     '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_anything',
     '<%= config.bin %> emulator --port 0 --latency 40-120 --advance-ms 2000-8000 --fault-rate 0.01',
+    '<%= config.bin %> emulator --port 0 --json | head -1',
   ]
-
-  static enableJsonFlag = true
 
   static flags = {
     port: Flags.integer({description: 'Port to listen on (0 picks a free one)', default: 12_111, min: 0, max: 65_535}),
@@ -43,7 +44,7 @@ State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model 
     'fail-clocks': Flags.string({description: 'Regex: clocks whose name matches end their next advance in internal_failure'}),
   }
 
-  async run(): Promise<EmulatorResult> {
+  async run(): Promise<EmulatorStatus> {
     const {flags} = await this.parse(Emulator)
     const faultRate = Number(flags['fault-rate'])
     if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate must be between 0 and 1, got "${flags['fault-rate']}"`)
@@ -65,17 +66,33 @@ State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model 
       failClocksNamed,
       // A server that may run for days keeps a count, not a log of every request.
       log: false,
+    }).catch((error: unknown) => {
+      throw listenError(error, flags.host, flags.port)
     })
-    const say = (line: string) => (this.jsonEnabled() ? this.logToStderr(line) : this.log(line))
-    say(`Stripe test-mode emulator listening on ${emulator.url}`)
-    say(`  try: stripe-seed prices seed --api-base ${emulator.url} --api-key sk_test_anything`)
-    say('  Ctrl-C to stop')
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    this.logJson({status: 'listening', url: emulator.url, port: emulator.port})
+    this.say(`Stripe test-mode emulator listening on ${emulator.url}`)
+    this.say(`  try: stripe-seed prices seed --api-base ${emulator.url} --api-key sk_test_anything`)
+    this.say('  Ctrl-C to stop')
+    await stopped
     await emulator.close()
-    say(`Stopped after ${emulator.requestCount()} requests`)
-    return {url: emulator.url, requests: emulator.requestCount()}
+    this.say(`Stopped after ${emulator.requestCount()} requests`)
+    return {status: 'stopped', url: emulator.url, port: emulator.port, requests: emulator.requestCount()}
   }
+
+  /** JSON Lines: each document on one line, so a script can read the first line and go. */
+  logJson(json: unknown): void {
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(json)}\n`)
+  }
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is in use: pass --port 0 to pick a free one`)
+  if (code === 'EACCES') return new UserError(`Not allowed to listen on port ${port} on ${host}: pass --port 0 to pick a free one`)
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: not an address of this machine (--host)`)
+  return error
 }

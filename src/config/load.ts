@@ -1,5 +1,7 @@
 import {cosmiconfig} from 'cosmiconfig'
+import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import {UserError, errorMessage} from '../errors.js'
 import {type Config, ConfigSchema, formatZodIssues} from './schema.js'
@@ -14,32 +16,61 @@ export interface LoadedConfig {
 
 /** Finds (or reads the explicit) config file, validates it, and fills in the defaults. */
 export async function loadConfig(options: {cwd: string; explicitPath?: string}): Promise<LoadedConfig> {
-  const explorer = cosmiconfig(CONFIG_MODULE_NAME, {
-    searchPlaces: [
-      'package.json',
-      `.${CONFIG_MODULE_NAME}rc`,
-      `.${CONFIG_MODULE_NAME}rc.json`,
-      `.${CONFIG_MODULE_NAME}rc.yaml`,
-      `.${CONFIG_MODULE_NAME}rc.yml`,
-      `${CONFIG_MODULE_NAME}.config.js`,
-      `${CONFIG_MODULE_NAME}.config.mjs`,
-      `${CONFIG_MODULE_NAME}.config.cjs`,
-      `${CONFIG_MODULE_NAME}.config.json`,
-    ],
-  })
   let found: {config: unknown; filepath: string; isEmpty?: boolean} | null
   try {
+    // Inside the try: cosmiconfig reads ./package.json as soon as it is created.
+    const explorer = cosmiconfig(CONFIG_MODULE_NAME, {
+      searchPlaces: [
+        'package.json',
+        `.${CONFIG_MODULE_NAME}rc`,
+        `.${CONFIG_MODULE_NAME}rc.json`,
+        `.${CONFIG_MODULE_NAME}rc.yaml`,
+        `.${CONFIG_MODULE_NAME}rc.yml`,
+        `${CONFIG_MODULE_NAME}.config.js`,
+        `${CONFIG_MODULE_NAME}.config.mjs`,
+        `${CONFIG_MODULE_NAME}.config.cjs`,
+        `${CONFIG_MODULE_NAME}.config.json`,
+      ],
+    })
     found = options.explicitPath ? await explorer.load(resolve(options.cwd, options.explicitPath)) : await explorer.search(options.cwd)
   } catch (error) {
-    const where = options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd
+    const file = (error as {filepath?: string}).filepath ?? (options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd)
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new UserError(`Config file not found: ${where}`)
-    throw new UserError(`Cannot read config ${where}: ${firstLine(errorMessage(error))}`)
+    if (code === 'ENOENT') throw new UserError(`Config file not found: ${file}`)
+    throw new UserError(`Cannot read config ${file}: ${await syntaxError(error, file) ?? firstLine(errorMessage(error))}`)
   }
   if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath}
   const parsed = ConfigSchema.safeParse(found.config)
   if (!parsed.success) throw new UserError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error)}`)
   return {config: parsed.data, filepath: found.filepath}
+}
+
+/** `line 3, column 15: Expected double-quoted property name`, from what the JSON, YAML or JS parser knows. */
+async function syntaxError(error: unknown, file: string): Promise<string | undefined> {
+  const {name, mark, reason} = error as {name?: string; mark?: {line: number; column: number}; reason?: string}
+  // js-yaml: a 0-based mark and the reason alone.
+  if (name === 'YAMLException' && mark && reason) return `line ${mark.line + 1}, column ${mark.column + 1}: ${reason}`
+  if (name === 'JSONError') {
+    // parse-json's message is a code frame; JSON.parse says why and where (a character offset).
+    const text = await readFile(file, 'utf8')
+    try {
+      JSON.parse(text)
+    } catch (jsonError) {
+      const message = errorMessage(jsonError)
+      const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? text.length)
+      const lines = text.slice(0, offset).split('\n')
+      return `line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '')}`
+    }
+  }
+  if (/\.[cm]?js$/.test(file)) {
+    // cosmiconfig hides a JS syntax error behind a loader error; compiling the module again shows it (nothing ran).
+    const compiled = await import(pathToFileURL(file).href).then(
+      () => undefined,
+      (importError: unknown) => importError,
+    )
+    if ((compiled as Error | undefined)?.name === 'SyntaxError') return `SyntaxError: ${firstLine((compiled as Error).message)}`
+  }
+  return undefined
 }
 
 function firstLine(text: string): string {

@@ -69,6 +69,17 @@ export const ConfigSchema = z
       if (keys.has(plan.key)) ctx.addIssue({code: 'custom', path: ['plans', index, 'key'], message: `duplicate plan key "${plan.key}"`})
       keys.add(plan.key)
     }
+    // Upgrades move one plan up and downgrades one down, so the list's order is the price order.
+    for (const [index, plan] of config.plans.entries()) {
+      const before = config.plans[index - 1]
+      if (before && plan.unitAmount < before.unitAmount) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['plans', index],
+          message: `"${plan.key}" (${plan.unitAmount}) is cheaper than "${before.key}" (${before.unitAmount}) listed before it: list plans cheapest first, as an upgrade moves one plan up`,
+        })
+      }
+    }
     const currencies = new Set(config.plans.map((plan) => plan.currency))
     if (currencies.size > 1) ctx.addIssue({code: 'custom', path: ['plans'], message: 'all plans must share one currency (one customer pays in one currency)'})
     const reference = config.plans.reduce((sum, plan) => sum + plan.customers, 0)

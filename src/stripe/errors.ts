@@ -16,10 +16,18 @@ export function describeStripeError(error: unknown, context: StripeContext): Use
       return new UserError(`Stripe rejected the API key ${context.maskedKey} (401): ${detail}`, {
         suggestion: 'Check the key under Developers → API keys in the Stripe Dashboard (test mode).',
       })
-    case 'StripePermissionError':
+    case 'StripePermissionError': {
+      // A restricted key lacking a permission: "Having the rak_product_write permission would allow this request to continue."
+      const permission = /\b(rak_([a-z0-9_]+?)_(read|write))\b/.exec(detail ?? '')
+      if (permission) {
+        return new UserError(`The restricted key ${context.maskedKey} lacks the ${permission[1]} permission this command needs (403)`, {
+          suggestion: `Allow it under Developers → API keys in the Stripe Dashboard (${permissionLabel(permission[2]!, permission[3]!)}), or use a secret key.`,
+        })
+      }
       return new UserError(`The key ${context.maskedKey} is not allowed to do this (403): ${detail}`, {
-        suggestion: 'A restricted key needs write access to products, prices, customers, subscriptions and test clocks.',
+        suggestion: 'A restricted key needs write access to products, prices, customers, payment methods, subscriptions and test clocks.',
       })
+    }
     case 'StripeRateLimitError':
       return new UserError(`Stripe kept rate-limiting requests after all retries (429): ${detail}`, {
         suggestion: 'Another process may be using the same account; lower --max-rps or try again later.',
@@ -37,4 +45,10 @@ export function describeStripeError(error: unknown, context: StripeContext): Use
     default:
       return new UserError(`Stripe refused a request (${error.statusCode ?? '?'}${error.code ? ` ${error.code}` : ''}): ${detail}`)
   }
+}
+
+/** `test_clock`, `write` → `Test clocks: Write`, as the Dashboard lists a restricted key's resources. */
+function permissionLabel(resource: string, access: string): string {
+  const words = resource.replaceAll('_', ' ')
+  return `${words[0]!.toUpperCase()}${words.slice(1)}${words.endsWith('s') ? '' : 's'}: ${access[0]!.toUpperCase()}${access.slice(1)}`
 }

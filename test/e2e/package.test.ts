@@ -1,11 +1,11 @@
-import {execFile} from 'node:child_process'
+import {execFile, spawn} from 'node:child_process'
 import {readFile, readdir, writeFile} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
-import {runCli} from '../helpers/cli.js'
+import {CLI, runCli} from '../helpers/cli.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const exec = promisify(execFile)
@@ -29,10 +29,66 @@ describe('the package', () => {
     expect(runTopic.stdout).toMatch(/run verify/)
   })
 
+  it('oclif conventions: --version and -v, -h, and `help <command>` from plugin-help', async () => {
+    const cwd = await tempDir()
+    const {version} = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {version: string}
+    for (const flag of ['--version', '-v']) {
+      const run = await runCli([flag], {cwd})
+      expect(run.code, flag).toBe(0)
+      expect(run.stdout).toMatch(new RegExp(`^stripe-seed/${version.replaceAll('.', '\\.')} `))
+    }
+    const short = await runCli(['prices', 'seed', '-h'], {cwd})
+    expect(short.code).toBe(0)
+    expect(short.stdout).toMatch(/USAGE\s+\$ stripe-seed prices seed/)
+    const help = await runCli(['help', 'prices', 'seed'], {cwd})
+    expect(help.code).toBe(0)
+    expect(help.stdout).toBe(short.stdout)
+  })
+
+  it('a mistyped command: plugin-not-found asks "Did you mean …?" at a terminal; without one it exits 127', async () => {
+    const cwd = await tempDir()
+    const plain = await runCli(['prices', 'sed'], {cwd})
+    expect(plain.code).toBe(127)
+    expect(plain.stderr).toContain('prices sed is not a stripe-seed command')
+    // At a terminal (script(1) gives the CLI a pseudo-terminal) it offers the closest command, and "y" runs it.
+    const tty = await new Promise<{code: number | null; stdout: string}>((resolve, reject) => {
+      const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" prices sed`, '/dev/null'], {cwd, env: {PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1'}, stdio: ['pipe', 'pipe', 'inherit']})
+      let stdout = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.on('error', reject)
+      child.on('close', (code) => resolve({code, stdout: stdout.replaceAll(/\u001B\[[\d;?]*[A-Za-z]/g, '')}))
+      child.stdin.end('y\r')
+    })
+    expect(tty.stdout).toMatch(/Did you mean prices seed\?/)
+    expect(tty.stdout).toMatch(/No Stripe key/) // prices seed ran, and found no key
+    expect(tty.code).toBe(1)
+  })
+
+  it('shell completion from plugin-autocomplete: bash completes commands and each command\'s own flags', async () => {
+    const cwd = await tempDir()
+    // What the README says to do: `autocomplete bash` builds the completions, `autocomplete script bash` is the line for ~/.bashrc.
+    expect((await runCli(['autocomplete', 'bash'], {cwd})).code).toBe(0)
+    const bashrc = await runCli(['autocomplete', 'script', 'bash'], {cwd})
+    expect(bashrc.code).toBe(0)
+    const complete = async (...words: string[]) => {
+      const script = `${bashrc.stdout.trim()}\nCOMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _stripe-seed_autocomplete; echo "\${COMPREPLY[@]}"`
+      return (await exec('bash', ['-c', script], {cwd})).stdout.trim().split(/\s+/).sort()
+    }
+    expect(await complete('stripe-seed', 'snap')).toEqual(['snapshots'])
+    expect(await complete('stripe-seed', 'snapshots', 'show', '--')).toEqual(['--format', '--json', '--month', '--out-dir'])
+    expect(await complete('stripe-seed', 'prices', 'seed', '--api')).toEqual(['--api-base', '--api-key'])
+  })
+
   it('oclif.manifest.json lists exactly the commands in src/commands, each with --json', async () => {
     const manifest = JSON.parse(await readFile(join(root, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
     expect(Object.keys(manifest.commands).sort()).toEqual(await commandIds())
     for (const command of Object.values(manifest.commands)) expect(command.flags).toHaveProperty('json')
+  })
+
+  it('is MIT-licensed, as package.json says, with the licence text in the repository', async () => {
+    const {license} = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {license: string}
+    expect(license).toBe('MIT')
+    expect(await readFile(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /)
   })
 
   it('packs only what running needs, and the packed tarball runs with npx in an empty folder', async () => {
@@ -42,6 +98,7 @@ describe('the package', () => {
     const paths = packed!.files.map((file) => file.path)
     expect(paths).toContain('bin/run.js')
     expect(paths).toContain('oclif.manifest.json')
+    expect(paths).toContain('LICENSE')
     expect(paths).toContain('dist/emulator/documented-params.json')
     expect(paths.filter((path) => /^(src|test|scripts)\/|\.map$|^bin\/dev\.js$/.test(path))).toEqual([])
 

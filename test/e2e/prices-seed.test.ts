@@ -49,11 +49,26 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect(run.code).toBe(0)
   })
 
+  it('--stripe-cli-profile alone takes the key `stripe login` saved in [default], and only then', async () => {
+    const cwd = await tempDir()
+    await mkdir(join(cwd, '.config', 'stripe'), {recursive: true})
+    await writeFile(join(cwd, '.config', 'stripe', 'config.toml'), '[default]\ntest_mode_api_key = "rk_test_51FromStripeLogin7777"\ntest_mode_key_expires_at = "2999-01-01"\n')
+    // runCli sets HOME to cwd: this is where the Stripe CLI would have written its config.
+    const run = await runCli(['prices', 'seed', '--api-base', emulator().url, '--stripe-cli-profile', '--json'], {cwd})
+    expect(run.code, run.stdout).toBe(0)
+    const without = await runCli(['prices', 'seed', '--api-base', emulator().url], {cwd})
+    expect(without.code).toBe(1)
+    expect(errorLine(without.stderr)).toMatch(/^Error: No Stripe key/)
+  })
+
   it('without a key: exit 1, says where keys are read from, writes nothing', async () => {
     const cwd = await tempDir()
     const run = await runCli(['prices', 'seed'], {cwd})
     expect(run.code).toBe(1)
-    expect(errorLine(run.stderr)).toMatch(/^Error: No Stripe key: pass --api-key, set STRIPE_SECRET_KEY, or put STRIPE_SECRET_KEY=sk_test_… in \.\/\.env/)
+    expect(errorLine(run.stderr)).toBe(
+      'Error: No Stripe key; looked, in order, at: --api-key, STRIPE_SECRET_KEY, STRIPE_API_KEY, STRIPE_SECRET_KEY in ./.env (no such file), STRIPE_API_KEY in ./.env (no such file) ' +
+        'Try this: Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
+    )
     expect(await readdir(cwd)).toEqual([])
   })
 
@@ -105,6 +120,14 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
     expect(run.code).toBe(1)
     expect(errorLine(run.stderr)).toMatch(new RegExp(`Invalid config in ${join(cwd, '.stripe-seedrc.json').replaceAll('/', '\\/')}: plans\\.0\\.unitAmount: .*expected number`))
+  })
+
+  it('a JS config with a syntax error: exit 1 naming the file and the SyntaxError, not a loader error', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, 'stripe-seed.config.mjs'), 'export default {customers: 10,,}\n')
+    const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
+    expect(run.code).toBe(1)
+    expect(errorLine(run.stderr)).toBe(`Error: Cannot read config ${join(cwd, 'stripe-seed.config.mjs')}: SyntaxError: Unexpected token ','`)
   })
 
   it('an unwritable out-dir: exit 1, and no temporary file is left behind', async () => {

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {z} from 'zod'
 
+import {withOptionalValue} from '../../src/base-command.js'
 import {addIntervals, monthLabel, simulationStart} from '../../src/billing-time.js'
 import {loadConfig} from '../../src/config/load.js'
 import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
@@ -36,21 +37,101 @@ describe('billing time', () => {
 })
 
 describe('secrets', () => {
-  it('reads the key from the flag, then the environment, then .env; never loads .env into the process', async () => {
+  it('reads the key from the flag, then STRIPE_SECRET_KEY, STRIPE_API_KEY, then both in .env; never loads .env into the process', async () => {
     const cwd = await tempDir()
-    await writeFile(join(cwd, '.env'), 'STRIPE_SECRET_KEY=sk_test_dotenv\nLEAK=1\n')
-    expect(resolveApiKey('sk_test_flag', {STRIPE_SECRET_KEY: 'sk_test_env'}, cwd)).toEqual({key: 'sk_test_flag', source: '--api-key'})
-    expect(resolveApiKey(undefined, {STRIPE_SECRET_KEY: 'sk_test_env'}, cwd)).toEqual({key: 'sk_test_env', source: 'STRIPE_SECRET_KEY'})
-    expect(resolveApiKey(undefined, {}, cwd)).toEqual({key: 'sk_test_dotenv', source: '.env'})
+    await writeFile(join(cwd, '.env'), 'STRIPE_API_KEY=sk_test_dotenv_api\nSTRIPE_SECRET_KEY=sk_test_dotenv\nLEAK=1\n')
+    const env = {STRIPE_SECRET_KEY: 'sk_test_env', STRIPE_API_KEY: 'sk_test_env_api'}
+    expect(resolveApiKey({apiKey: 'sk_test_flag'}, env, cwd)).toEqual({key: 'sk_test_flag', source: '--api-key'})
+    expect(resolveApiKey({}, env, cwd)).toEqual({key: 'sk_test_env', source: 'STRIPE_SECRET_KEY'})
+    expect(resolveApiKey({}, {STRIPE_API_KEY: 'sk_test_env_api', STRIPE_SECRET_KEY: ''}, cwd)).toEqual({key: 'sk_test_env_api', source: 'STRIPE_API_KEY'})
+    expect(resolveApiKey({}, {}, cwd)).toEqual({key: 'sk_test_dotenv', source: 'STRIPE_SECRET_KEY in ./.env'})
+    await writeFile(join(cwd, '.env'), 'STRIPE_API_KEY=sk_test_dotenv_api\n')
+    expect(resolveApiKey({}, {}, cwd)).toEqual({key: 'sk_test_dotenv_api', source: 'STRIPE_API_KEY in ./.env'})
     expect(process.env.LEAK).toBeUndefined()
   })
 
+  it('without a key, names every place it looked, in order', async () => {
+    const cwd = await tempDir()
+    expect(() => resolveApiKey({}, {}, cwd)).toThrow(
+      'No Stripe key; looked, in order, at: --api-key, STRIPE_SECRET_KEY, STRIPE_API_KEY, STRIPE_SECRET_KEY in ./.env (no such file), STRIPE_API_KEY in ./.env (no such file)',
+    )
+    await writeFile(join(cwd, '.env'), 'OTHER=1\n')
+    expect(() => resolveApiKey({}, {}, cwd)).toThrow(/at: --api-key, STRIPE_SECRET_KEY, STRIPE_API_KEY, STRIPE_SECRET_KEY in \.\/\.env, STRIPE_API_KEY in \.\/\.env$/)
+  })
+
   it('refuses live and publishable keys, and masks keys to prefix and last 4', () => {
-    expect(() => resolveApiKey('rk_live_abcdef', {}, '/')).toThrow(/Refusing the live key rk_live_…cdef/)
-    expect(() => resolveApiKey('pk_test_abcdef', {}, '/')).toThrow(/publishable key/)
-    expect(() => resolveApiKey('hello', {}, '/')).toThrow(/not a Stripe test-mode secret key/)
+    expect(() => resolveApiKey({apiKey: 'rk_live_abcdef'}, {}, '/')).toThrow(/Refusing the live key rk_live_…cdef/)
+    expect(() => resolveApiKey({apiKey: 'pk_test_abcdef'}, {}, '/')).toThrow(/publishable key/)
+    expect(() => resolveApiKey({apiKey: 'hello'}, {}, '/')).toThrow(/not a Stripe test-mode secret key/)
+    expect(() => resolveApiKey({}, {STRIPE_API_KEY: 'sk_live_abcdef'}, '/')).toThrow(/Refusing the live key sk_live_…cdef from STRIPE_API_KEY/)
     expect(maskKey('sk_test_51Habcdefghijkl9876')).toBe('sk_test_…9876')
-    expect(resolveApiKey('rk_test_restricted', {}, '/').key).toBe('rk_test_restricted')
+    expect(resolveApiKey({apiKey: 'rk_test_restricted'}, {}, '/').key).toBe('rk_test_restricted')
+  })
+})
+
+describe('the Stripe CLI\'s key (--stripe-cli-profile)', () => {
+  const today = new Date('2026-11-25T12:00:00Z')
+  const v1 = `color = "auto"
+
+[default]
+  device_name = "laptop"
+  display_name = "Acme"
+  test_mode_api_key = "rk_test_51DefaultKey1111"
+  test_mode_key_expires_at = "2027-02-23"
+  test_mode_pub_key = "pk_test_51DefaultPub"
+
+[acme-staging]
+  test_mode_api_key = "rk_test_51StagingKey2222"
+  test_mode_key_expires_at = "2026-11-25"
+`
+
+  async function home(configToml: string, where: 'xdg' | 'home') {
+    const dir = await tempDir()
+    const configDir = where === 'xdg' ? join(dir, 'xdg', 'stripe') : join(dir, '.config', 'stripe')
+    await mkdir(configDir, {recursive: true})
+    await writeFile(join(configDir, 'config.toml'), configToml)
+    return where === 'xdg' ? {HOME: join(dir, 'elsewhere'), XDG_CONFIG_HOME: join(dir, 'xdg')} : {HOME: dir}
+  }
+
+  it('reads test_mode_api_key of [default] or a named project, from $XDG_CONFIG_HOME or ~/.config', async () => {
+    const xdg = await home(v1, 'xdg')
+    expect(resolveApiKey({stripeCliProfile: 'default'}, xdg, '/', today)).toEqual({key: 'rk_test_51DefaultKey1111', source: `the Stripe CLI profile "default" (${join(xdg.XDG_CONFIG_HOME!, 'stripe', 'config.toml')})`})
+    expect(resolveApiKey({stripeCliProfile: 'acme-staging'}, xdg, '/', today).key).toBe('rk_test_51StagingKey2222')
+    const plain = await home(v1, 'home')
+    expect(resolveApiKey({stripeCliProfile: 'default'}, plain, '/', today).key).toBe('rk_test_51DefaultKey1111')
+  })
+
+  it('reads the CLI\'s newer layout too: config_version = 2, profiles under [profiles.NAME]', async () => {
+    const env = await home('config_version = 2\n\n[profiles.default]\ntest_mode_api_key = "rk_test_51NestedKey3333"\n', 'home')
+    expect(resolveApiKey({stripeCliProfile: 'default'}, env, '/', today).key).toBe('rk_test_51NestedKey3333')
+  })
+
+  it('only on the flag: a saved key is never picked up silently, and the flag looks nowhere else', async () => {
+    const env = await home(v1, 'home')
+    expect(() => resolveApiKey({}, env, env.HOME)).toThrow(/^No Stripe key/)
+    expect(() => resolveApiKey({stripeCliProfile: 'nope'}, {...env, STRIPE_SECRET_KEY: 'sk_test_env'}, env.HOME, today)).toThrow(
+      `--stripe-cli-profile: no profile "nope" in ${join(env.HOME, '.config', 'stripe', 'config.toml')}; it has "default", "acme-staging"`,
+    )
+  })
+
+  it('says what is wrong: no config, a TOML syntax error (line, column, reason), no key, an expired key, a live key', async () => {
+    const none = await tempDir()
+    expect(() => resolveApiKey({stripeCliProfile: 'default'}, {HOME: none}, '/', today)).toThrow(`--stripe-cli-profile: no Stripe CLI config at ${join(none, '.config', 'stripe', 'config.toml')}`)
+    const broken = await home('[default]\ntest_mode_api_key = "rk_test_x\n', 'home')
+    expect(() => resolveApiKey({stripeCliProfile: 'default'}, broken, '/', today)).toThrow(/is not valid TOML: line 2, column \d+: \w+/)
+    const keyless = await home('[default]\ndisplay_name = "Acme"\n', 'home')
+    expect(() => resolveApiKey({stripeCliProfile: 'default'}, keyless, '/', today)).toThrow(/the Stripe CLI profile "default" .* has no test_mode_api_key/)
+    const expired = await home(v1, 'home')
+    expect(() => resolveApiKey({stripeCliProfile: 'acme-staging'}, expired, '/', new Date('2026-11-26T00:00:00Z'))).toThrow(/expired on 2026-11-25/)
+    const live = await home('[default]\ntest_mode_api_key = "sk_live_51Oops4444"\n', 'home')
+    expect(() => resolveApiKey({stripeCliProfile: 'default'}, live, '/', today)).toThrow(/Refusing the live key sk_live_…4444 from the Stripe CLI profile "default"/)
+  })
+
+  it('a bare --stripe-cli-profile means "default"; a value or --flag=value is kept', () => {
+    expect(withOptionalValue(['--stripe-cli-profile'], '--stripe-cli-profile', 'default')).toEqual(['--stripe-cli-profile', 'default'])
+    expect(withOptionalValue(['--stripe-cli-profile', '--json'], '--stripe-cli-profile', 'default')).toEqual(['--stripe-cli-profile', 'default', '--json'])
+    expect(withOptionalValue(['--stripe-cli-profile', 'acme', '--json'], '--stripe-cli-profile', 'default')).toEqual(['--stripe-cli-profile', 'acme', '--json'])
+    expect(withOptionalValue(['--stripe-cli-profile=acme'], '--stripe-cli-profile', 'default')).toEqual(['--stripe-cli-profile=acme'])
   })
 })
 
@@ -90,6 +171,31 @@ describe('config', () => {
     expect(error.message).toContain('plans.0.screens: min must not exceed max')
     expect(error.message).toMatch(/Unrecognized key.*"extra"/)
     await expect(loadConfig({cwd, explicitPath: 'nope.json'})).rejects.toThrow(`Config file not found: ${join(cwd, 'nope.json')}`)
+  })
+
+  it('a syntax error names the file, line, column and reason: JSON, YAML, package.json', async () => {
+    const cwd = await tempDir()
+    const cases: Array<[string, string, string]> = [
+      ['.stripe-seedrc.json', '{\n  "customers": 10,\n  "months": 6,,\n}\n', 'line 3, column 15: Expected double-quoted property name'],
+      ['torn.json', '{"customers": 10', 'line 1, column 17: Expected \',\' or \'}\' after property value'],
+      ['bad.yaml', 'customers: 10\n  months: 6\n', 'line 2, column 9: bad indentation of a mapping entry'],
+    ]
+    for (const [file, text, cause] of cases) {
+      await writeFile(join(cwd, file), text)
+      await expect(loadConfig({cwd, explicitPath: file})).rejects.toThrow(`Cannot read config ${join(cwd, file)}: ${cause}`)
+    }
+    const withPackage = await tempDir()
+    await writeFile(join(withPackage, 'package.json'), '{"name": "x",\n "stripe-seed": {,}}')
+    await expect(loadConfig({cwd: withPackage})).rejects.toThrow(`Cannot read config ${join(withPackage, 'package.json')}: line 2, column 18: Expected property name or '}'`)
+  })
+
+  it('refuses plans out of price order: an "upgrade" must never lower the price', async () => {
+    const cwd = await tempDir()
+    const [free, standard, proPlus] = DEFAULT_PLANS
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: [free, {...standard, unitAmount: 2000}, proPlus]}))
+    await expect(loadConfig({cwd})).rejects.toThrow('plans.2: "pro_plus" (1500) is cheaper than "standard" (2000) listed before it: list plans cheapest first, as an upgrade moves one plan up')
+    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: [free, standard, {...proPlus, unitAmount: 1000}]}))
+    expect((await loadConfig({cwd})).config.plans.map((plan) => plan.unitAmount)).toEqual([0, 1000, 1000])
   })
 
   it('refuses event counts the reference customers cannot carry', async () => {

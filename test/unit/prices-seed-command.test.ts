@@ -88,7 +88,19 @@ describe('prices seed (command, nocked Stripe)', () => {
     expect(await readdir(cwd)).toEqual(['fast.json'])
   })
 
-  it('403 for a restricted key without permission: exit 1 naming the masked key', async () => {
+  it('403 for a restricted key lacking a permission: exit 1 naming the permission Stripe asked for', async () => {
+    const cwd = await workspace()
+    // Stripe's wording for a restricted key without the permission (an invalid_request_error, HTTP 403).
+    const message = "The provided key 'rk_test_*********************9999' does not have the required permissions for this endpoint on account 'acct_1Example'. Having the rak_product_write permission would allow this request to continue."
+    interceptAll().get('/v1/prices').query(true).reply(200, list([], '/v1/prices')).post('/v1/products').reply(403, stripeError('invalid_request_error', message))
+    const result = await runCommand(PricesSeed, ['--config', join(cwd, 'fast.json'), '--out-dir', join(cwd, 'out')], {...env, STRIPE_SECRET_KEY: 'rk_test_restricted9999'})
+    expect(result.exitCode).toBe(1)
+    expect(result.error?.message).toBe('The restricted key rk_test_…9999 lacks the rak_product_write permission this command needs (403)')
+    expect((result.error as {suggestions?: string[]}).suggestions).toEqual(['Allow it under Developers → API keys in the Stripe Dashboard (Products: Write), or use a secret key.'])
+    expect(await readdir(cwd)).toEqual(['fast.json'])
+  })
+
+  it('403 without a named permission: exit 1 naming the masked key', async () => {
     const cwd = await workspace()
     interceptAll().get('/v1/prices').query(true).reply(403, stripeError('invalid_request_error', 'The provided key does not have the required permissions for this endpoint.'))
     const result = await runCommand(PricesSeed, ['--config', join(cwd, 'fast.json'), '--out-dir', join(cwd, 'out')], {...env, STRIPE_SECRET_KEY: 'rk_test_restricted9999'})

@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {type CleanupResult, deleteClocks, isSeedClock, listClocks, selectRunClocks} from '../../clocks/cleanup.js'
-import {UsageError} from '../../errors.js'
-import {earlierRuns, forgetCleanedRuns} from '../../run/earlier-runs.js'
-import {plural} from '../../render/plural.js'
-import {lockOutDir} from '../../run/preflight.js'
 import {ClockWatcher} from '../../clocks/watcher.js'
+import {UsageError} from '../../errors.js'
+import {plural} from '../../render/plural.js'
+import {earlierRuns, forgetCleanedRuns} from '../../run/earlier-runs.js'
+import {lockOutDir} from '../../run/preflight.js'
 
 export type ClocksCleanupResult = CleanupResult & {scope: 'out-dir' | 'all-runs' | 'all'; declined?: boolean}
 
@@ -24,6 +24,9 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
   ]
 
   static flags = {
+    ...stripeFlags,
+    ...configFlags,
+    ...outDirFlags,
     'all-runs': Flags.boolean({description: 'Delete EVERY stripe-seed clock in the account, other out-dirs\' and teammates\' runs included (asks for confirmation)', exclusive: ['all']}),
     all: Flags.boolean({description: 'Delete EVERY test clock in the account, other tools\' included (asks for confirmation)'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required for --all and --all-runs without a terminal)'}),

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {simulationStart} from '../../billing-time.js'
 import type {Config} from '../../config/schema.js'
 import {FAILED_RUN_EXIT_CODE, PARTIAL_RUN_EXIT_CODE, SIGNAL_EXIT_CODES, UsageError} from '../../errors.js'
@@ -48,6 +48,9 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   }
 
   static flags = {
+    ...stripeFlags,
+    ...configFlags,
+    ...outDirFlags,
     customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
     months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
     seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),

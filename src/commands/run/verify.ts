@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {formatTable} from '../../render/table.js'
 import {type VerifyResult, verifyRun} from '../../run/verify.js'
 
@@ -8,6 +8,8 @@ export default class RunVerify extends BaseCommand<VerifyResult> {
   static description = 'Reads current_run.json and sub_snapshots.json and lists each mismatch with its reason. Exit code 1 if any.'
 
   static examples = ['<%= config.bin %> run verify', '<%= config.bin %> run verify --json']
+
+  static flags = {...stripeFlags, ...configFlags, ...outDirFlags}
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(RunVerify)

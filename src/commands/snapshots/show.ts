@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {readJsonFile} from '../../files/atomic.js'
 import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
@@ -12,12 +12,15 @@ export type SnapshotsShowResult = {months: MonthSummary[]} | {month: string; sub
 export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
   static summary = 'Show the monthly subscription snapshots: MRR by plan and month, and what moved it'
 
-  static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe. Definitions, as Stripe's billing analytics:
-  MRR          the sum of price × screens over active and past_due subscriptions; free plans carry none
-  new          a customer's MRR goes from 0 to above 0 for the first time
-  expansion    a customer's MRR rises;  contraction: it falls but stays above 0
-  churn        a customer's MRR falls to 0: the subscription is gone (canceled, or ended by failed payments) or moved to free
-  reactivation a customer who had churned pays again`
+  static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe.
+
+Definitions, as in Stripe's billing analytics:
+- MRR: the sum of price × screens over active and past_due subscriptions; free plans carry none.
+- new: a customer's MRR goes from 0 to above 0 for the first time.
+- expansion: a customer's MRR rises.
+- contraction: a customer's MRR falls but stays above 0.
+- churn: a customer's MRR falls to 0: the subscription is gone (canceled, or ended by failed payments) or moved to a free plan.
+- reactivation: a customer who had churned pays again.`
 
   static examples = [
     '<%= config.bin %> snapshots show',
@@ -26,8 +29,9 @@ export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
   ]
 
   static flags = {
+    ...outDirFlags,
     month: Flags.string({description: 'List that month\'s subscriptions (YYYY-MM)'}),
-    format: Flags.string({description: 'Output format', options: ['table', 'csv', 'json'], default: 'table'}),
+    format: Flags.string({description: 'Output format', options: ['table', 'csv', 'json'], default: 'table', exclusive: ['json']}),
   }
 
   async run(): Promise<SnapshotsShowResult> {
