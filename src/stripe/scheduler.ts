@@ -14,6 +14,8 @@ export interface SchedulerStats {
 
 export type Sleep = (ms: number) => Promise<void>
 export const DEFAULT_PRIORITY = 5
+/** Until the API has answered once, a connection failure is retried this long only: a wrong --api-base or no network fails fast. */
+export const UNREACHED_RETRY_MS = 5000
 const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -29,6 +31,8 @@ export class RequestScheduler {
   private readonly lanes: Bottleneck.Group
   private readonly stopping = new AbortController()
   private inFlight = 0
+  /** Whether the API has answered anything yet (an error response counts). */
+  private reached = false
   private idleWaiters: Array<() => void> = []
 
   constructor(
@@ -63,8 +67,9 @@ export class RequestScheduler {
       } catch (error) {
         if (error instanceof RunInterrupted || !isTransient(error)) throw error
         const wait = this.backoffMs(attempt)
+        const limitMs = this.reached || !isConnectionError(error) ? this.settings.retryForSeconds * 1000 : Math.min(UNREACHED_RETRY_MS, this.settings.retryForSeconds * 1000)
         // Time waited counts even where sleeps are simulated: the limit is reached either way.
-        if (Math.max(now() - started, waited) + wait > this.settings.retryForSeconds * 1000) throw error
+        if (Math.max(now() - started, waited) + wait > limitMs) throw error
         if (isRateLimited(error)) this.stats.rateLimited++
         this.stats.retries++
         waited += wait
@@ -104,7 +109,12 @@ export class RequestScheduler {
     if (this.stopping.signal.aborted) throw new RunInterrupted()
     this.inFlight++
     try {
-      return await request()
+      const result = await request()
+      this.reached = true
+      return result
+    } catch (error) {
+      if (!isConnectionError(error)) this.reached = true
+      throw error
     } finally {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
     }
@@ -123,6 +133,10 @@ export class RequestScheduler {
       void (this.options.sleep ?? realSleep)(ms).then(done)
     })
   }
+}
+
+function isConnectionError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as {type?: string}).type === 'StripeConnectionError'
 }
 
 export function isRateLimited(error: unknown): boolean {

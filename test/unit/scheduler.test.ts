@@ -62,6 +62,19 @@ describe('RequestScheduler', () => {
     expect(isTransient(new TypeError('x is undefined'))).toBe(false)
   })
 
+  it('a connection failure before the API ever answered gives up after 5 s (a wrong --api-base); once it has answered, the full retry time applies', async () => {
+    const dropped = () => Object.assign(new Error('connect ECONNREFUSED'), {type: 'StripeConnectionError'})
+    const waits: number[] = []
+    const scheduler = new RequestScheduler({...settings, retryBaseMs: 500, retryForSeconds: 300}, {random: () => 1, sleep: async (ms) => void waits.push(ms)})
+    await expect(scheduler.run('a', async () => Promise.reject(dropped()))).rejects.toMatchObject({type: 'StripeConnectionError'})
+    expect(waits).toEqual([500, 1000, 2000]) // the next, 4000, would pass 5 s
+    await scheduler.run('a', async () => 'answered')
+    waits.length = 0
+    let attempts = 0
+    await expect(scheduler.run('a', async () => (++attempts < 8 ? Promise.reject(dropped()) : 'ok'))).resolves.toBe('ok')
+    expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000])
+  })
+
   it('after stopNewWork sends nothing more: waiting requests fail with RunInterrupted, requests in flight finish', async () => {
     const scheduler = new RequestScheduler({...settings, maxInFlight: 1})
     let release!: () => void
