@@ -166,7 +166,7 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         if (!sub || !isActive(sub.status)) continue // Stripe already ended it
         const current = now?.get(sub.id)
         if (event.kind === 'cancel') {
-          const canceled = current && !isActive(current.status) ? current : await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts).then(toState), month)
+          const canceled = current && !isActive(current.status) ? current : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)
           await commit({type: 'event', month, customer: event.customer, kind: 'cancel', detail: `${event.from.plan} × ${event.from.screens} canceled`, subscription: canceled})
           continue
         }
@@ -194,6 +194,22 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
     progress.fail(phase, clock.name)
   }
   return state
+}
+
+/**
+ * Cancels a subscription. Cancel is a DELETE, and DELETE ignores idempotency keys (stripe-facts
+ * #17): when a cancel went through but its answer was lost, the retry is refused. Stripe's state
+ * then says whether it went through.
+ */
+async function cancelSubscription(gateway: StripeGateway, lane: string, subscriptionId: string, idempotencyKey: string, priority: number): Promise<SubscriptionState> {
+  try {
+    return await gateway.write(lane, idempotencyKey, (stripe, opts) => stripe.subscriptions.cancel(subscriptionId, {}, opts).then(toState), priority)
+  } catch (error) {
+    if (!(error instanceof Stripe.errors.StripeError) || error.statusCode === undefined || error.statusCode >= 500) throw error
+    const now = await gateway.read(lane, (stripe) => stripe.subscriptions.retrieve(subscriptionId).then(toState), priority)
+    if (isActive(now.status)) throw error
+    return now
+  }
 }
 
 /** The clock's customers and subscriptions Stripe already holds, by our metadata (#10: named by clock). */
