@@ -50,6 +50,8 @@ async function once(faultSeed, rate) {
       subscriptions: emulator.engine.subscriptions.size,
       clocks: emulator.engine.clocks.size,
       duplicates: [...planned.values()].filter((n) => n > 1).length,
+      // What the emulator injected, from its own log: 500s, and connections dropped before or after processing.
+      faults: emulator.requestLog.filter((entry) => entry.status === 0 || (entry.status === 500 && entry.path !== '/healthz')).length,
       rows: rows.map(({month, plan, price_amount, screens, mrr_cents, status}) => [month, plan, price_amount, screens, mrr_cents, status].join('/')).join('\n'),
     }
   } finally {
@@ -61,9 +63,9 @@ async function once(faultSeed, rate) {
 const clean = await once(0, 0)
 const results = await Promise.all(Array.from({length: seeds}, (_, i) => once(i + 1, faultRate)))
 console.log(`clean run: exit ${clean.exit}, ${clean.status}, ${clean.requests} requests`)
-console.log('seed  exit  status     requests  retries  customers  subs  clocks  duplicates  rows = clean')
+console.log('seed  exit  status     requests  faults  retries  customers  subs  clocks  duplicates  rows = clean')
 for (const r of results) {
-  console.log(`${String(r.faultSeed).padStart(4)}  ${String(r.exit).padStart(4)}  ${String(r.status).padEnd(9)}  ${String(r.requests).padStart(8)}  ${String(r.retries).padStart(7)}  ${String(r.customers).padStart(9)}  ${String(r.subscriptions).padStart(4)}  ${String(r.clocks).padStart(6)}  ${String(r.duplicates).padStart(10)}  ${r.rows === clean.rows ? 'yes' : 'NO'}`)
+  console.log(`${String(r.faultSeed).padStart(4)}  ${String(r.exit).padStart(4)}  ${String(r.status).padEnd(9)}  ${String(r.requests).padStart(8)}  ${String(r.faults).padStart(6)}  ${String(r.retries).padStart(7)}  ${String(r.customers).padStart(9)}  ${String(r.subscriptions).padStart(4)}  ${String(r.clocks).padStart(6)}  ${String(r.duplicates).padStart(10)}  ${r.rows === clean.rows ? 'yes' : 'NO'}`)
 }
 const complete = results.filter((r) => r.status === 'complete' && r.rows === clean.rows).length
-console.log(`\n${complete}/${results.length} complete with the clean rows; ${results.reduce((s, r) => s + r.retries, 0)} retries in all; ${results.reduce((s, r) => s + r.duplicates, 0)} duplicate customers`)
+console.log(`\n${complete}/${results.length} complete with the clean rows; ${results.reduce((s, r) => s + r.faults, 0)} faults injected, ${results.reduce((s, r) => s + r.retries, 0)} retries; ${results.reduce((s, r) => s + r.duplicates, 0)} duplicate customers`)
