@@ -17,6 +17,8 @@ export interface GatewayOptions {
 export interface RequestCounts extends SchedulerStats {
   /** HTTP requests actually sent, retries included. */
   sent: number
+  /** Every request sent again: ours, and the one resend stripe-node makes of a closed connection even with its retries off. */
+  retries: number
 }
 
 /**
@@ -49,8 +51,8 @@ export class StripeGateway {
   }
 
   counts(): RequestCounts {
-    // Every retry is the scheduler's (the SDK's own are off), so its count is exact at any instant.
-    return {...this.scheduler.stats, sent: this.sent}
+    const bySdk = Math.max(0, this.sent - this.scheduler.attempts)
+    return {...this.scheduler.stats, sent: this.sent, retries: this.scheduler.stats.retries + bySdk}
   }
 
   async close(): Promise<void> {

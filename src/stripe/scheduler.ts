@@ -30,6 +30,8 @@ export class RequestScheduler {
   private readonly account: Bottleneck
   private readonly lanes: Bottleneck.Group
   private readonly stopping = new AbortController()
+  /** Requests handed to the SDK, each of our retries included (the SDK may resend one once more itself). */
+  attempts = 0
   private inFlight = 0
   /** Whether the API has answered anything yet (an error response counts). */
   private reached = false
@@ -107,6 +109,7 @@ export class RequestScheduler {
 
   private async send<T>(request: () => Promise<T>): Promise<T> {
     if (this.stopping.signal.aborted) throw new RunInterrupted()
+    this.attempts++
     this.inFlight++
     try {
       const result = await request()
