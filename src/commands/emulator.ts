@@ -2,10 +2,19 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {UsageError, UserError} from '../errors.js'
-import {type Range, startEmulator} from '../emulator/server.js'
+import {formatDelivery} from '../emulator/events/delivery.js'
+import {forwardTargets, resolveForwardingSecret} from '../emulator/events/forwarding.js'
+import {type FaultKind, type Range, startEmulator} from '../emulator/server.js'
+
+/** Where events are forwarded and the secret they are signed with (SB-E9). */
+export interface Forwarding {
+  forwardTo: string[]
+  events: string[] | null
+  webhookSecret: string
+}
 
 /** What `--json` prints, one line each: when it listens (a script's readiness signal) and when it stops. */
-export type EmulatorStatus = {status: 'listening'; url: string; port: number} | {status: 'stopped'; url: string; port: number; requests: number}
+export type EmulatorStatus = ({status: 'listening'; url: string; port: number} & Partial<Forwarding>) | {status: 'stopped'; url: string; port: number; requests: number}
 
 function parseRange(value: string, flag: string): Range {
   const match = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(value.trim())
@@ -30,6 +39,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_anything',
     '<%= config.bin %> emulator --port 0 --latency 40-120 --advance-ms 2000-8000 --fault-rate 0.01',
     '<%= config.bin %> emulator --port 0 --json | head -1',
+    '<%= config.bin %> emulator --forward-to http://localhost:3000/webhook --events invoice.paid,customer.subscription.updated',
   ]
 
   static flags = {
@@ -40,8 +50,13 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     'advance-ms': Flags.string({description: 'How long a test clock advance takes, ms (fixed or min-max)', default: '500-1500'}),
     'advance-contention-ms': Flags.integer({description: 'Extra ms per other clock advancing at the same time', default: 20, min: 0}),
     'rate-limit': Flags.integer({description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off', default: 25, min: 0}),
-    'fault-rate': Flags.string({description: 'Share of requests answered 500 or dropped (0-1)', default: '0'}),
+    'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),
+    'fault-kinds': Flags.string({description: 'Faults --fault-rate injects (response_lost: processed, then the answer dropped)', multiple: true, options: ['server_error', 'connection_dropped', 'response_lost'], delimiter: ','}),
     'fail-clocks': Flags.string({description: 'Regex: clocks whose name matches end their next advance in internal_failure'}),
+    'forward-to': Flags.string({description: 'POST every event to this URL, signed, as stripe listen --forward-to does (repeatable)', multiple: true, helpGroup: 'WEBHOOKS'}),
+    events: Flags.string({description: 'Comma-separated event types --forward-to sends (default: all)', helpGroup: 'WEBHOOKS'}),
+    'webhook-secret': Flags.string({description: 'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)', env: 'STRIPE_SEED_WEBHOOK_SECRET', helpGroup: 'WEBHOOKS'}),
+    'log-webhooks': Flags.boolean({description: 'Print a line per webhook delivery attempt: type, status, latency', helpGroup: 'WEBHOOKS'}),
   }
 
   async run(): Promise<EmulatorStatus> {
@@ -54,6 +69,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     } catch {
       throw new UsageError(`--fail-clocks is not a valid regular expression: ${flags['fail-clocks']}`)
     }
+    const forwardTo = forwardTargets(flags['forward-to'] ?? [], flags.events)
+    const secret = forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined
+    if (secret?.warning) this.warn(secret.warning)
     const emulator = await startEmulator({
       port: flags.port,
       host: flags.host,
@@ -63,9 +81,13 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       advancePerConcurrentMs: flags['advance-contention-ms'],
       rateLimit: flags['rate-limit'],
       faultRate,
+      faultKinds: flags['fault-kinds'] as FaultKind[] | undefined,
       failClocksNamed,
       // A server that may run for days keeps a count, not a log of every request.
       log: false,
+      forwardTo,
+      ...(secret ? {webhookSecret: secret.secret} : {}),
+      ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.logToStderr(formatDelivery(entry))} : {}),
     }).catch((error: unknown) => {
       throw listenError(error, flags.host, flags.port)
     })
@@ -73,8 +95,13 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
-    this.logJson({status: 'listening', url: emulator.url, port: emulator.port})
+    const forwarding: Forwarding | undefined = secret && {forwardTo: forwardTo.map((target) => target.url), events: forwardTo[0]?.events ?? null, webhookSecret: secret.secret}
+    this.logJson({status: 'listening', url: emulator.url, port: emulator.port, ...forwarding})
     this.say(`Stripe test-mode emulator listening on ${emulator.url}`)
+    if (forwarding) {
+      this.say(`  forwarding ${forwarding.events?.join(', ') ?? 'every event'} to ${forwarding.forwardTo.join(', ')}`)
+      this.say(`  webhook signing secret: ${forwarding.webhookSecret}${secret?.file && secret.source !== 'unsaved' ? ` (kept in ${secret.file})` : ''}`)
+    }
     this.say(`  try: stripe-seed prices seed --api-base ${emulator.url} --api-key sk_test_anything`)
     this.say('  Ctrl-C to stop')
     await stopped

@@ -10,7 +10,7 @@ export interface StateChange {
   object: Record<string, unknown>
   /** On `*.updated`: the changed top-level fields with their values before the change. */
   previousAttributes?: Record<string, unknown>
-  /** Seconds: the frozen time of the object's test clock when a clock made the change, else wall time. */
+  /** Seconds: the frozen time of the object's test clock for objects on a clock, else wall time (SB-68: our choice, Stripe does not say). */
   created: number
   /** The API request that caused it; null for changes made by a test clock's time engine. */
   request: {id: string; idempotencyKey: string | null} | null

@@ -1,5 +1,8 @@
 import documented from './documented-params.json' with {type: 'json'}
-import {ApiError, type Metadata, notModelled} from './engine.js'
+import {ApiError, invalid, notModelled} from './errors.js'
+
+export {invalid}
+export type Metadata = Record<string, string>
 
 export type ParamsName = keyof typeof documented
 export type Raw = Record<string, unknown>
@@ -7,7 +10,7 @@ export type Raw = Record<string, unknown>
 /**
  * Checks a request's top-level parameters against what Stripe documents for the endpoint (taken
  * from the SDK's generated types): unknown ones are refused as Stripe refuses them; documented ones
- * the emulator does not model get a 501 naming them; the rest are handled or harmlessly ignored.
+ * the emulator does not model get a 501 naming them; the rest are handled or harmlessly ignored (SB-2).
  */
 export function checkParams(raw: Raw, name: ParamsName, handled: readonly string[], endpoint: string): void {
   const known = new Set<string>(documented[name])
@@ -26,10 +29,6 @@ export function checkNested(raw: unknown, path: string, known: readonly string[]
     if (!handled.includes(key)) throw notModelled(`the parameter \`${path}[${key}]\` on ${endpoint}`)
   }
   return raw as Raw
-}
-
-export function invalid(message: string, param?: string): ApiError {
-  return new ApiError(400, 'invalid_request_error', message, 'parameter_invalid', param)
 }
 
 export function required(raw: Raw, key: string): unknown {
@@ -90,4 +89,19 @@ export function mergeMetadata(current: Metadata, value: unknown): Metadata {
     else next[key] = str(v, `metadata[${key}]`)
   }
   return next
+}
+
+export function optInt(value: unknown, param: string, min = 0): number | undefined {
+  return value === undefined ? undefined : int(value, param, min)
+}
+
+export function optBool(value: unknown, param: string): boolean | undefined {
+  return value === undefined ? undefined : bool(value, param)
+}
+
+/** One of Stripe's enum values, or a 400 listing them. */
+export function oneOf<T extends string>(value: unknown, param: string, allowed: readonly T[]): T {
+  const text = str(value, param)
+  if (!(allowed as readonly string[]).includes(text)) throw invalid(`Invalid ${param}: must be one of ${allowed.join(', ')}`, param)
+  return text as T
 }

@@ -4,12 +4,31 @@ import type {AddressInfo} from 'node:net'
 import qs from 'qs'
 
 import {seededRandom} from '../random.js'
-import {ApiError, DEFAULT_RETRY_SCHEDULE_DAYS, Engine} from './engine.js'
-import type {ApiObject} from './render.js'
-import {renderClock, renderCustomer, renderInvoice, renderPaymentMethod, renderPrice, renderProduct, renderSubscription} from './render.js'
-import {ROUTES, settleClocks} from './routes.js'
+import {Account, DEFAULT_RETRY_SCHEDULE_DAYS} from './account.js'
+import {ApiError} from './errors.js'
+import type {EventSink} from './event-sink.js'
+import {AccountEvents, type ForwardTarget} from './events/account-events.js'
+import type {DeliveryLogEntry} from './events/delivery.js'
+import {TokenBucket} from './rate-limit.js'
+import {RESOURCES, ROUTES} from './registry.js'
+import type {ApiObject, AdvanceTiming} from './resource.js'
+import {COUPONS, type CouponRecord} from './resources/coupons.js'
+import {CUSTOMERS, type CustomerRecord} from './resources/customers.js'
+import {INVOICE_ITEMS, type InvoiceItemRecord} from './resources/invoice-items.js'
+import {INVOICES, type InvoiceRecord} from './resources/invoices.js'
+import {PAYMENT_METHODS, type PaymentMethodRecord} from './resources/payment-methods.js'
+import {PRICES, type PriceRecord} from './resources/prices.js'
+import {PRODUCTS, type ProductRecord} from './resources/products.js'
+import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
+import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.js'
+import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
+import type {Collection} from './store.js'
+import {TimeEngine} from './time-engine.js'
 
 export type Range = number | readonly [number, number]
+
+/** What an injected fault does: answer 500 unprocessed, drop the connection unprocessed, or process the request and lose its response. */
+export type FaultKind = 'server_error' | 'connection_dropped' | 'response_lost'
 
 export interface EmulatorOptions {
   port?: number
@@ -18,33 +37,56 @@ export interface EmulatorOptions {
   seed?: number
   /** Added to every response, in ms: fixed or a [min, max] range. */
   latencyMs?: Range
-  /** How long an advance takes, in ms (#6: undocumented; seconds to minutes on Stripe). */
+  /** How long an advance takes, in ms (SB-11: undocumented; seconds to minutes on Stripe). */
   advanceMs?: Range
-  /** Extra ms per other clock already advancing, as Stripe slows under concurrent advances (#6). */
+  /** Extra ms per other clock already advancing, as Stripe slows under concurrent advances (SB-11). */
   advancePerConcurrentMs?: number
-  /** Account-wide requests per second before 429s (#12: 25 in test mode); 0 turns it off. */
+  /** Account-wide requests per second (SB-6: 25 in test mode), as a token bucket's refill rate; 0 turns it off. */
   rateLimit?: number
-  /** Share of requests answered 500 or with a dropped connection, before any processing. */
+  /** The token bucket's size: how many requests a burst may spend at once (Stripe does not publish it; default one second's worth). */
+  rateLimitBurst?: number
+  /** Share of requests that meet an injected fault (see faultKinds). */
   faultRate?: number
+  /** Which faults faultRate injects, picked evenly; default all three. `response_lost` processes the request (storing its idempotent result) and then drops the connection. */
+  faultKinds?: FaultKind[]
   /** Share of advances that end in `internal_failure`. */
   internalFailureRate?: number
   /** Clocks whose name matches end their next advance in `internal_failure`. */
   failClocksNamed?: RegExp
-  /** Days after a failed charge when Smart Retries try again (#32). */
+  /** Days after a failed charge when Smart Retries try again (SB-33). */
   retryScheduleDays?: number[]
+  /** What a subscription becomes when the retries run out, as the account's settings choose (SB-34); default `cancel`. */
+  retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   /** Keep a log of every request (method, path, status, latency, idempotency key); default on. A long-running server should turn it off. */
   log?: boolean
+  /** Also receives every state change (SB-68), beside the account's event log: tests record them. */
+  events?: EventSink
+  /** The event log keeps at most this many events, forgetting the oldest (SB-E4: default 100,000). */
+  maxEvents?: number
+  /** Like `stripe listen --forward-to`: every event, or the listed types, POSTed signed with `webhookSecret` (SB-E9). */
+  forwardTo?: ForwardTarget[]
+  /** The `whsec_` secret forwarded events are signed with; a fresh one when not given. */
+  webhookSecret?: string
+  /** Waits before each retry of a failed webhook delivery, ms; its length is the number of retries (SB-E7: default 1 s, 5 s, 30 s). */
+  webhookRetryDelaysMs?: readonly number[]
+  /** A delivery attempt with no answer in this long fails (SB-E7: default 10 s). */
+  webhookTimeoutMs?: number
+  /** Called after every webhook delivery attempt (type, URL, status, latency, outcome). */
+  onWebhookDelivery?: (entry: DeliveryLogEntry) => void
 }
 
 export interface RequestLogEntry {
   at: number
   method: string
   path: string
+  /** 0 when the connection was dropped or the response lost. */
   status: number
   latencyMs: number
   idempotencyKey?: string
   /** The test clock the request names (in its path or its test_clock parameter), if any. */
   testClock?: string
+  /** The injected fault, if any. */
+  fault?: FaultKind
 }
 
 export interface AdvanceLogEntry {
@@ -53,10 +95,29 @@ export interface AdvanceLogEntry {
   durationMs: number
 }
 
+/** The account's records by resource, for tests and benchmarks that look inside. */
+export interface EmulatorState {
+  clocks: Collection<ClockRecord>
+  customers: Collection<CustomerRecord>
+  paymentMethods: Collection<PaymentMethodRecord>
+  products: Collection<ProductRecord>
+  prices: Collection<PriceRecord>
+  subscriptions: Collection<SubscriptionRecord>
+  invoices: Collection<InvoiceRecord>
+  invoiceItems: Collection<InvoiceItemRecord>
+  coupons: Collection<CouponRecord>
+  promotionCodes: Collection<PromotionCodeRecord>
+}
+
 export interface RunningEmulator {
   url: string
   port: number
-  engine: Engine
+  engine: EmulatorState
+  account: Account
+  /** The account's event log, webhook endpoints and deliveries (SB-E1 – SB-E9). */
+  events: AccountEvents
+  /** The secret forwarded events are signed with. */
+  webhookSecret: string
   requestLog: RequestLogEntry[]
   /** Every advance with the time it was given: what a benchmark's lower bound is made of. */
   advanceLog: AdvanceLogEntry[]
@@ -77,26 +138,44 @@ function pick(range: Range, random: () => number): number {
 }
 
 const DEFAULTS = {port: 12_111, host: '127.0.0.1', seed: 1, latencyMs: 0, advanceMs: [500, 1500] as const, advancePerConcurrentMs: 20, rateLimit: 25, faultRate: 0, internalFailureRate: 0}
+const ALL_FAULTS: FaultKind[] = ['server_error', 'connection_dropped', 'response_lost']
 
 /** Starts a Stripe test-mode emulator over HTTP; any Stripe SDK pointed at `url` works unchanged. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const settings = {...DEFAULTS, ...options}
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
-  const engine = new Engine({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS})
+  const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
+  const events = new AccountEvents({
+    // Its own stream: recording events leaves every other id of a seeded run as it was.
+    random: seededRandom(settings.seed ^ 0xe7e7),
+    wallNow: Date.now,
+    ...(options.events ? {observer: options.events} : {}),
+    ...(options.maxEvents === undefined ? {} : {maxEvents: options.maxEvents}),
+    ...(options.forwardTo ? {forwardTo: options.forwardTo} : {}),
+    ...(options.webhookSecret ? {webhookSecret: options.webhookSecret} : {}),
+    ...(options.webhookRetryDelaysMs ? {webhookRetryDelaysMs: options.webhookRetryDelaysMs} : {}),
+    ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
+    ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
+  })
+  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, retriesExhausted: options.retriesExhausted, events})
+  account.time = new TimeEngine(RESOURCES)
+  account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []
   const advanceLog: AdvanceLogEntry[] = []
-  const onAdvance = (clock: {id: string}, durationMs: number) => {
-    if (settings.log !== false) advanceLog.push({clockId: clock.id, at: Date.now(), durationMs})
-  }
+  const logging = settings.log !== false
   const idempotency = new Map<string, StoredResponse>()
-  const recent: number[] = [] // request times in the last second, for the rate limit
+  const bucket = settings.rateLimit > 0 ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, Date.now()) : undefined
   let requestCounter = 0
   let answered = 0
 
-  const advanceDurationMs = (concurrent: number) => pick(settings.advanceMs, random) + concurrent * settings.advancePerConcurrentMs
-  const failAdvance = (clock: {name: string | null}) =>
-    (settings.failClocksNamed !== undefined && clock.name !== null && settings.failClocksNamed.test(clock.name)) || (settings.internalFailureRate > 0 && faults() < settings.internalFailureRate)
+  const advance: AdvanceTiming = {
+    durationMs: (concurrent) => pick(settings.advanceMs, random) + concurrent * settings.advancePerConcurrentMs,
+    fails: (clock) => (settings.failClocksNamed !== undefined && clock.name !== null && settings.failClocksNamed.test(clock.name)) || (settings.internalFailureRate > 0 && faults() < settings.internalFailureRate),
+    onAdvance: (clock, durationMs) => {
+      if (logging) advanceLog.push({clockId: clock.id, at: Date.now(), durationMs})
+    },
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now()
@@ -106,44 +185,45 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const idempotencyKey = method === 'POST' ? headerValue(req, 'idempotency-key') : undefined
     const requestId = `req_${(++requestCounter).toString(36).padStart(14, '0')}`
     const latency = pick(settings.latencyMs, random)
-
     let testClock: string | undefined = /\/test_clocks\/(clock_\w+)/.exec(url.pathname)?.[1]
+    const log = (status: number, fault?: FaultKind) => {
+      if (logging) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey, ...(testClock ? {testClock} : {}), ...(fault ? {fault} : {})})
+    }
     const respond = (status: number, payload: string, headers: Record<string, string> = {}) => {
       const send = () => {
         if (res.destroyed) return
         answered++
         res.writeHead(status, {'Content-Type': 'application/json', 'Request-Id': requestId, ...headers})
         res.end(payload)
-        if (settings.log !== false) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey, ...(testClock ? {testClock} : {})})
+        log(status)
       }
       if (latency > 0) setTimeout(send, latency)
       else send()
     }
-    const respondError = (error: ApiError) =>
+    const respondError = (error: ApiError, headers: Record<string, string> = {}) =>
       respond(error.status, errorBody(error), {
-        // The SDK retries 5xx by default (#14); a 501 for unmodelled behaviour must not be retried.
+        // The SDK retries 5xx by default (SB-4); a 501 for unmodelled behaviour must not be retried.
         ...(error.status === 501 ? {'Stripe-Should-Retry': 'false'} : {}),
+        ...headers,
       })
+    const drop = (fault: FaultKind) => {
+      req.socket.destroy()
+      log(0, fault)
+    }
+
+    // A readiness probe for scripts: no key needed.
+    if (method === 'GET' && url.pathname === '/healthz') return respond(200, JSON.stringify({status: 'ok'}))
 
     const auth = authenticate(req)
     if (auth) return respondError(auth)
 
-    // Rate limiting runs before anything else, idempotency included (#16).
-    if (settings.rateLimit > 0) {
-      while (recent.length > 0 && (recent[0] ?? 0) <= started - 1000) recent.shift()
-      if (recent.length >= settings.rateLimit) {
-        return respondError(new ApiError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', 'rate_limit'))
-      }
-      recent.push(started)
+    // Rate limiting runs before anything else, idempotency included (SB-6).
+    if (bucket && !bucket.take(started)) {
+      return respondError(new ApiError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', 'rate_limit'), {'Stripe-Rate-Limited-Reason': 'global-rate'})
     }
-    if (settings.faultRate > 0 && faults() < settings.faultRate) {
-      if (faults() < 0.5) {
-        req.socket.destroy()
-        if (settings.log !== false) requestLog.push({at: started, method, path: url.pathname, status: 0, latencyMs: 0, idempotencyKey})
-        return
-      }
-      return respondError(new ApiError(500, 'api_error', 'An unknown error occurred (injected by the emulator).'))
-    }
+    const fault = settings.faultRate > 0 && faults() < settings.faultRate ? faultKinds[Math.floor(faults() * faultKinds.length)] : undefined
+    if (fault === 'connection_dropped') return drop(fault)
+    if (fault === 'server_error') return respondError(new ApiError(500, 'api_error', 'An unknown error occurred (injected by the emulator).'))
 
     let params: Record<string, unknown>
     try {
@@ -154,7 +234,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (typeof params.test_clock === 'string') testClock = params.test_clock
     const fingerprint = createHash('sha256').update(`${method} ${url.pathname} ${body}`).digest('hex')
     if (idempotencyKey) {
-      // Same key and same request replays the first answer; different parameters are refused (#17).
+      // Same key and same request replays the first answer; different parameters are refused (SB-5).
       const stored = idempotency.get(idempotencyKey)
       if (stored && stored.fingerprint !== fingerprint) {
         return respondError(new ApiError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`))
@@ -165,14 +245,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     let status = 200
     let payload: string
     try {
-      settleClocks(engine)
+      settleClocks(account)
+      account.request = {id: requestId, idempotencyKey: idempotencyKey ?? null}
       const matched = findRoute(method, url.pathname)
       if (!matched) throw new ApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${url.pathname}).`)
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      const result = matched.route.handle({engine, params, path: url.pathname, ids: matched.ids, advanceDurationMs, failAdvance, onAdvance})
-      payload = JSON.stringify(expandObject(engine, result, expand))
+      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance, apiVersion: headerValue(req, 'stripe-version') ?? null})
+      payload = JSON.stringify(expandObject(account, result, expand))
     } catch (error) {
       if (!(error instanceof ApiError)) {
         const message = error instanceof Error ? error.message : String(error)
@@ -181,9 +262,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (error.status === 501) return respondError(error)
       status = error.status
       payload = errorBody(error)
+    } finally {
+      account.request = null
     }
-    // Stripe saves the result of a request that was processed, errors included (#17).
+    // Stripe saves the result of a request that was processed, errors included (SB-5).
     if (idempotencyKey) idempotency.set(idempotencyKey, {fingerprint, status, body: payload})
+    if (fault === 'response_lost') return drop(fault)
     respond(status, payload)
   }
 
@@ -200,18 +284,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   })
   const address = server.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
+  const {store} = account
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
-    engine,
+    engine: {
+      clocks: store.of(CLOCKS),
+      customers: store.of(CUSTOMERS),
+      paymentMethods: store.of(PAYMENT_METHODS),
+      products: store.of(PRODUCTS),
+      prices: store.of(PRICES),
+      subscriptions: store.of(SUBSCRIPTIONS),
+      invoices: store.of(INVOICES),
+      invoiceItems: store.of(INVOICE_ITEMS),
+      coupons: store.of(COUPONS),
+      promotionCodes: store.of(PROMOTION_CODES),
+    },
+    account,
+    events,
+    webhookSecret: events.forwardingSecret,
     requestLog,
     advanceLog,
     requestCount: () => answered,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
-      }),
+      })
+      await events.close()
+    },
   }
 }
 
@@ -270,43 +371,44 @@ function expandPaths(value: unknown): string[] {
 }
 
 /** Replaces ids with their objects along each `expand[]` path (`data.` applies to every list entry). */
-function expandObject(engine: Engine, object: ApiObject, paths: string[]): ApiObject {
-  for (const path of paths) expandPath(engine, object, path.split('.'), path)
+function expandObject(account: Account, object: ApiObject, paths: string[]): ApiObject {
+  for (const path of paths) expandPath(account, object, path.split('.'), path)
   return object
 }
 
-function expandPath(engine: Engine, node: unknown, segments: string[], full: string): void {
+function expandPath(account: Account, node: unknown, segments: string[], full: string): void {
   if (typeof node !== 'object' || node === null || segments.length === 0) return
   const [head, ...rest] = segments as [string, ...string[]]
   const holder = node as Record<string, unknown>
   if (head === 'data' && Array.isArray(holder.data)) {
-    for (const item of holder.data) expandPath(engine, item, rest, full)
+    for (const item of holder.data) expandPath(account, item, rest, full)
     return
   }
-  if (!(head in holder)) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
-  const value = holder[head]
-  if (typeof value === 'string') {
-    const expanded = lookup(engine, value)
-    if (!expanded) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
-    holder[head] = expanded
+  if (!(head in holder)) {
+    const include = RESOURCES.find((resource) => resource.object === holder.object)?.includable?.[head]
+    if (!include || typeof holder.id !== 'string') throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    holder[head] = include(account, holder.id)
   }
-  expandPath(engine, holder[head], rest, full)
+  const value = holder[head]
+  const expand = (id: unknown) => {
+    if (typeof id !== 'string') return id
+    const found = lookup(account, id)
+    if (!found) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    return found
+  }
+  holder[head] = Array.isArray(value) ? value.map(expand) : expand(value)
+  const next = holder[head]
+  if (Array.isArray(next)) for (const item of next) expandPath(account, item, rest, full)
+  else expandPath(account, next, rest, full)
 }
 
-function lookup(engine: Engine, id: string): ApiObject | undefined {
-  const clock = engine.clocks.get(id)
-  if (clock) return renderClock(clock)
-  const customer = engine.customers.get(id)
-  if (customer) return renderCustomer(customer)
-  const sub = engine.subscriptions.get(id)
-  if (sub) return renderSubscription(engine, sub)
-  const invoice = engine.invoices.get(id)
-  if (invoice) return renderInvoice(engine, invoice)
-  const price = engine.prices.get(id)
-  if (price) return renderPrice(price)
-  const product = engine.products.get(id)
-  if (product) return renderProduct(product)
-  const pm = engine.paymentMethods.get(id)
-  if (pm) return renderPaymentMethod(pm)
+/** The resource whose id prefix the id carries renders it; ids without a prefix (coupons) are tried on every resource. */
+function lookup(account: Account, id: string): ApiObject | undefined {
+  const owner = RESOURCES.find((resource) => resource.idPrefixes.some((prefix) => id.startsWith(prefix)))
+  if (owner) return owner.render?.(account, id)
+  for (const resource of RESOURCES) {
+    const found = resource.render?.(account, id)
+    if (found) return found
+  }
   return undefined
 }

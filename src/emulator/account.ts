@@ -1,0 +1,77 @@
+import {type EventSink, NO_EVENTS} from './event-sink.js'
+import {Store} from './store.js'
+import {TimeEngine} from './time-engine.js'
+
+export interface AccountOptions {
+  random: () => number
+  wallNow: () => number
+  /** Days after the first failed charge at which Smart Retries try again (SB-33). */
+  retryScheduleDays: number[]
+  /** What a subscription becomes when Smart Retries run out: an account setting whose default Stripe does not document (SB-34). */
+  retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
+  events?: EventSink
+}
+
+/** A Smart-Retries-like schedule: 8 tries in all (the first plus 7 retries) within two weeks (SB-33). */
+export const DEFAULT_RETRY_SCHEDULE_DAYS = [1, 3, 5, 7, 9, 11, 14]
+
+const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+/**
+ * The emulated test-mode account: its records, its ids, its sense of time and where its state
+ * changes go. Every resource module works on one Account.
+ */
+export class Account {
+  readonly store = new Store()
+  readonly events: EventSink
+  /** The API request being handled; null while a test clock's time engine runs (SB-68). */
+  request: {id: string; idempotencyKey: string | null} | null = null
+  /** Runs billing events when a clock advances; given the resource list by the server. */
+  time = new TimeEngine([])
+  private seq = 0
+
+  constructor(readonly options: AccountOptions) {
+    this.events = options.events ?? NO_EVENTS
+  }
+
+  newId(prefix: string, length = 24): string {
+    let id = prefix
+    for (let i = 0; i < length; i++) id += ID_CHARS[Math.floor(this.options.random() * ID_CHARS.length)]
+    return id
+  }
+
+  nextSeq(): number {
+    return ++this.seq
+  }
+
+  wallSeconds(): number {
+    return Math.floor(this.options.wallNow() / 1000)
+  }
+
+  /** "Now" for an object: its test clock's frozen time, else the real time (SB-9). */
+  nowFor(testClock: string | null): number {
+    if (!testClock) return this.wallSeconds()
+    return this.clockTime(testClock) ?? this.wallSeconds()
+  }
+
+  /** Set by the test-clock module: a clock's frozen time. */
+  clockTime: (clockId: string) => number | undefined = () => undefined
+
+  /** Whether anyone receives state changes: without a sink, updates skip rendering before and after. */
+  get recording(): boolean {
+    return this.events !== NO_EVENTS
+  }
+
+  /** One state change, with the object as rendered now (SB-68); rendered only when a sink listens. */
+  emit(type: string, render: () => Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
+    if (!this.recording) return
+    this.events.emit({type, object: render(), created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
+  }
+}
+
+/** The top-level fields of `before` that differ in `after`, with their old values: an update's previous_attributes. */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
+  const changed: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(before)) if (JSON.stringify(value) !== JSON.stringify(after[key])) changed[key] = value
+  return Object.keys(changed).length > 0 ? changed : undefined
+}

@@ -1,0 +1,79 @@
+import type {EventSink, StateChange} from '../event-sink.js'
+import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
+import {EventLog, eventJson} from './event-log.js'
+import {type DeliveryTarget, WebhookEndpoints, acceptsEvent, isEventType, newSigningSecret} from './webhook-endpoints.js'
+
+/** Like `stripe listen --forward-to URL --events a,b`: every event (or only these types) POSTed to `url`. */
+export interface ForwardTarget {
+  url: string
+  events?: string[]
+}
+
+export interface AccountEventsOptions {
+  random: () => number
+  wallNow: () => number
+  forwardTo?: ForwardTarget[]
+  /** Keep at most this many events (SB-E4). */
+  maxEvents?: number
+  /** Signs forwarded events; a fresh one when not given. */
+  webhookSecret?: string
+  /** Waits before each retry of a failed delivery, ms (SB-E7). */
+  webhookRetryDelaysMs?: readonly number[]
+  webhookTimeoutMs?: number
+  onDelivery?: (entry: DeliveryLogEntry) => void
+  /** Also receives every state change (tests record them). */
+  observer?: EventSink
+}
+
+/**
+ * The account's events and webhooks, behind the EventSink the resources emit into: the event log,
+ * the registered webhook endpoints, the forwarding targets and the delivery queues.
+ */
+export class AccountEvents implements EventSink {
+  readonly log: EventLog
+  readonly endpoints: WebhookEndpoints
+  readonly delivery: WebhookDelivery
+  /** The secret forwarded events are signed with. */
+  readonly forwardingSecret: string
+  private readonly forwards: DeliveryTarget[]
+  private readonly observer: EventSink | undefined
+
+  constructor(options: AccountEventsOptions) {
+    this.log = new EventLog(options)
+    this.endpoints = new WebhookEndpoints(options)
+    this.forwardingSecret = options.webhookSecret ?? newSigningSecret()
+    this.forwards = (options.forwardTo ?? []).map((forward, index) => forwardTarget(forward, index, this.forwardingSecret))
+    const targets = {
+      // Forwarding targets first, then endpoints in creation order: a stable order per event.
+      all: () => [...this.forwards, ...this.endpoints.targets()],
+      current: (key: string) => this.forwards.find((target) => target.key === key) ?? this.endpoints.target(key),
+    }
+    this.delivery = new WebhookDelivery(targets, {
+      payload: eventJson,
+      // A target that is down holds no more than the log itself keeps.
+      maxBacklog: this.log.maxEvents,
+      ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
+      ...(options.webhookTimeoutMs === undefined ? {} : {timeoutMs: options.webhookTimeoutMs}),
+      ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),
+    })
+    this.log.subscribe((event) => this.delivery.enqueue(event))
+    this.observer = options.observer
+  }
+
+  emit(change: StateChange): void {
+    this.log.emit(change)
+    this.observer?.emit(change)
+  }
+
+  close(): Promise<void> {
+    return this.delivery.close()
+  }
+}
+
+function forwardTarget(forward: ForwardTarget, index: number, secret: string): DeliveryTarget {
+  const unknown = (forward.events ?? []).filter((type) => type !== '*' && !isEventType(type))
+  if (unknown.length > 0) throw new Error(`Not Stripe event types: ${unknown.join(', ')}`)
+  if (!URL.canParse(forward.url)) throw new Error(`Not a URL to forward events to: ${forward.url}`)
+  const events = forward.events && forward.events.length > 0 ? forward.events : ['*']
+  return {key: `forward:${index}`, url: forward.url, secret, accepts: (type) => acceptsEvent(events, type)}
+}

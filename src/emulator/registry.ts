@@ -1,0 +1,28 @@
+import type {Resource, Route} from './resource.js'
+import {charges} from './resources/charges.js'
+import {coupons} from './resources/coupons.js'
+import {customers} from './resources/customers.js'
+import {discounts} from './resources/discounts.js'
+import {events} from './resources/events.js'
+import {invoiceItems} from './resources/invoice-items.js'
+import {invoicePayments} from './resources/invoice-payments.js'
+import {invoices} from './resources/invoices.js'
+import {paymentIntents} from './resources/payment-intents.js'
+import {paymentMethods} from './resources/payment-methods.js'
+import {prices} from './resources/prices.js'
+import {products} from './resources/products.js'
+import {promotionCodes} from './resources/promotion-codes.js'
+import {subscriptionItems} from './resources/subscription-items.js'
+import {subscriptions} from './resources/subscriptions.js'
+import {testClocks} from './resources/test-clocks.js'
+import {webhookEndpoints} from './resources/webhook-endpoints.js'
+
+/**
+ * Every resource the emulator models. Routes, `expand[]` lookups (by id prefix), the time engine's
+ * billing events and the accepted-parameter table (scripts/extract-documented-params.mjs) all derive
+ * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
+ * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
+ */
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts, events, webhookEndpoints]
+
+export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -1,0 +1,217 @@
+import type {Account} from '../account.js'
+import {ApiError, notModelled} from '../errors.js'
+import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str} from '../params.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
+import {collectionKey} from '../store.js'
+import {attachPaymentMethod, customerPaymentMethod, detach, paymentMethodFromToken, paymentMethodsOf, renderPaymentMethod} from './payment-methods.js'
+import {endSubscriptionsOfDeletedCustomer, renderSubscription, subscriptionsOf} from './subscriptions.js'
+import {CLOCKS, assertClockWritable} from './test-clocks.js'
+
+export interface CustomerRecord {
+  id: string
+  created: number
+  email: string | null
+  name: string | null
+  description: string | null
+  phone: string | null
+  metadata: Metadata
+  testClock: string | null
+  defaultPaymentMethod: string | null
+  /** Set by its first subscription; one currency per customer for recurring billing (SB-31). */
+  currency: string | null
+  /** Negative is credit the next invoice uses up (SB-37). */
+  balance: number
+  /** The latest invoice state change: an automatic payment failure sets it, a payment clears it (SB-38). */
+  delinquent: boolean
+  deleted: boolean
+  seq: number
+}
+
+export const CUSTOMERS = collectionKey<CustomerRecord>('customers', 'customer')
+const BY_CLOCK = 'customers-by-clock'
+const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-12
+
+export function renderCustomer(account: Account, customer: CustomerRecord): ApiObject {
+  if (customer.deleted) return {id: customer.id, object: 'customer', deleted: true} // SB-67
+  return {
+    id: customer.id,
+    object: 'customer',
+    address: null,
+    balance: customer.balance,
+    created: customer.created,
+    currency: customer.currency,
+    default_source: null,
+    delinquent: customer.delinquent,
+    description: customer.description,
+    // Since basil the API cannot attach a coupon to a customer (SB-57), so no customer here has a discount.
+    discount: null,
+    email: customer.email,
+    invoice_prefix: customer.id.slice(4, 12).toUpperCase(),
+    invoice_settings: {custom_fields: null, default_payment_method: customer.defaultPaymentMethod, footer: null, rendering_options: null},
+    livemode: false,
+    metadata: customer.metadata,
+    name: customer.name,
+    next_invoice_sequence: 1,
+    phone: customer.phone,
+    preferred_locales: [],
+    shipping: null,
+    tax_exempt: 'none',
+    test_clock: customer.testClock,
+  }
+}
+
+/** A customer that exists and is not deleted: a deleted customer takes no further operations (SB-67). */
+export function liveCustomer(account: Account, id: string, param = 'id'): CustomerRecord {
+  const customer = account.store.of(CUSTOMERS).require(id, param)
+  if (customer.deleted) throw new ApiError(404, 'invalid_request_error', `No such customer: '${id}'`, 'resource_missing', param)
+  return customer
+}
+
+export function customersOnClock(account: Account, clockId: string): CustomerRecord[] {
+  return account.store.indexed(CUSTOMERS, BY_CLOCK, clockId)
+}
+
+/** `delinquent` follows the customer's latest invoice state change (SB-38). */
+export function setDelinquent(account: Account, customerId: string, delinquent: boolean): void {
+  const customer = account.store.of(CUSTOMERS).get(customerId)
+  if (!customer || customer.delinquent === delinquent) return
+  updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.delinquent = delinquent))
+}
+
+/** A customer bills in one currency: a subscription in another is refused while one is live (SB-31). */
+export function claimCurrency(account: Account, customer: CustomerRecord, currency: string, hasLiveSubscriptions: boolean): void {
+  if (customer.currency && customer.currency !== currency && hasLiveSubscriptions) {
+    throw new ApiError(400, 'invalid_request_error', `You cannot combine currencies on a single customer. This customer has an active subscription with currency ${customer.currency}.`, undefined, 'currency')
+  }
+  if (customer.currency !== currency) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.currency = currency))
+}
+
+const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'invoice_settings', 'payment_method', 'address', 'preferred_locales', 'shipping', 'tax_exempt'] as const
+
+function invoiceSettingsDefault(ctx: RouteContext, endpoint: string): string | null | undefined {
+  if (ctx.params.invoice_settings === undefined) return undefined
+  const settings = checkNested(ctx.params.invoice_settings, 'invoice_settings', ['custom_fields', 'default_payment_method', 'footer', 'rendering_options'], ['default_payment_method'], endpoint)
+  return optStr(settings.default_payment_method, 'invoice_settings[default_payment_method]')
+}
+
+export const customers: Resource = {
+  object: 'customer',
+  idPrefixes: ['cus_'],
+  render: (account, id) => {
+    const customer = account.store.of(CUSTOMERS).get(id)
+    return customer && renderCustomer(account, customer)
+  },
+  // `subscriptions` is includable: the customer's subscriptions that have not ended, only when expanded.
+  includable: {
+    subscriptions: (account, id) => {
+      const subs = subscriptionsOf(account, id).filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired')
+      return {object: 'list', data: subs.map((sub) => renderSubscription(account, sub)), has_more: false, total_count: subs.length, url: `/v1/customers/${id}/subscriptions`}
+    },
+  },
+  documentedParams: {file: 'Customers.d.ts', interfaces: ['CustomerCreateParams', 'CustomerUpdateParams', 'CustomerListParams', 'CustomerRetrieveParams', 'CustomerListPaymentMethodsParams', 'CustomerDeleteParams']},
+  onClockDeleted: (account, clockId) => {
+    for (const customer of customersOnClock(account, clockId)) account.store.of(CUSTOMERS).delete(customer.id)
+    account.store.index(BY_CLOCK).drop(clockId)
+  },
+  routes: [
+    route('POST', '/v1/customers', (ctx) => {
+      const endpoint = 'POST /v1/customers'
+      checkParams(ctx.params, 'CustomerCreateParams', [...COMMON, ...CUSTOMER_FIELDS, 'test_clock'], endpoint)
+      const {account, params} = ctx
+      const defaultPm = invoiceSettingsDefault(ctx, endpoint)
+      // Validate the card before the customer exists, so a declined card creates nothing.
+      const pmToken = optStr(params.payment_method, 'payment_method') ?? undefined
+      if (pmToken) paymentMethodFromToken(account, pmToken, 'payment_method')
+      const testClock = optStr(params.test_clock, 'test_clock') ?? null
+      if (testClock) {
+        // A customer joins a clock only here (SB-16), at most 3 per clock (SB-16).
+        const clock = account.store.of(CLOCKS).require(testClock, 'test_clock')
+        assertClockWritable(account, clock.id)
+        if (account.store.index(BY_CLOCK).size(clock.id) >= MAX_CUSTOMERS_PER_CLOCK) {
+          throw new ApiError(400, 'invalid_request_error', `Test clock ${clock.id} already has the maximum of ${MAX_CUSTOMERS_PER_CLOCK} customers.`, undefined, 'test_clock')
+        }
+      }
+      const customer: CustomerRecord = {
+        id: account.newId('cus_', 14),
+        created: account.nowFor(testClock),
+        email: optStr(params.email, 'email') ?? null,
+        name: optStr(params.name, 'name') ?? null,
+        description: optStr(params.description, 'description') ?? null,
+        phone: optStr(params.phone, 'phone') ?? null,
+        metadata: mergeMetadata({}, params.metadata),
+        testClock,
+        defaultPaymentMethod: null,
+        currency: null,
+        balance: 0,
+        delinquent: false,
+        deleted: false,
+        seq: account.nextSeq(),
+      }
+      account.store.of(CUSTOMERS).set(customer.id, customer)
+      if (testClock) account.store.index(BY_CLOCK).add(testClock, customer.id)
+      account.emit('customer.created', () => renderCustomer(account, customer), testClock)
+      let attached: string | undefined
+      if (pmToken) attached = attachPaymentMethod(account, pmToken, customer).id
+      if (defaultPm) {
+        // The token named in both places is the one card just attached (SB-22).
+        const pm = defaultPm === pmToken && attached ? attached : customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]')
+        updating(account, 'customer.updated', testClock, () => renderCustomer(account, customer), () => (customer.defaultPaymentMethod = pm))
+      }
+      return renderCustomer(account, customer)
+    }),
+    route('GET', '/v1/customers/:id', (ctx) => {
+      checkParams(ctx.params, 'CustomerRetrieveParams', COMMON, 'GET /v1/customers/{id}')
+      // A deleted customer can still be retrieved, in its deleted shape (SB-67).
+      return renderCustomer(ctx.account, ctx.account.store.of(CUSTOMERS).require(ctx.ids[0] ?? ''))
+    }),
+    route('POST', '/v1/customers/:id', (ctx) => {
+      const endpoint = 'POST /v1/customers/{id}'
+      // `test_clock` is not a parameter of update (SB-16), so it is refused as unknown.
+      checkParams(ctx.params, 'CustomerUpdateParams', [...COMMON, ...CUSTOMER_FIELDS.filter((f) => f !== 'payment_method')], endpoint)
+      const {account, params: p} = ctx
+      const customer = liveCustomer(account, ctx.ids[0] ?? '')
+      assertClockWritable(account, customer.testClock)
+      const defaultPm = invoiceSettingsDefault(ctx, endpoint)
+      const pm = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]') : defaultPm
+      updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => {
+        if (pm !== undefined) customer.defaultPaymentMethod = pm
+        if (p.email !== undefined) customer.email = optStr(p.email, 'email') ?? null
+        if (p.name !== undefined) customer.name = optStr(p.name, 'name') ?? null
+        if (p.description !== undefined) customer.description = optStr(p.description, 'description') ?? null
+        if (p.phone !== undefined) customer.phone = optStr(p.phone, 'phone') ?? null
+        customer.metadata = mergeMetadata(customer.metadata, p.metadata)
+      })
+      return renderCustomer(account, customer)
+    }),
+    route('GET', '/v1/customers', (ctx) => {
+      checkParams(ctx.params, 'CustomerListParams', [...COMMON, 'email', 'test_clock', ...PAGINATION], 'GET /v1/customers')
+      const {account} = ctx
+      const clock = ctx.params.test_clock === undefined ? null : str(ctx.params.test_clock, 'test_clock')
+      const email = ctx.params.email === undefined ? undefined : str(ctx.params.email, 'email')
+      // Listing trap: customers on a test clock are left out unless test_clock is given (SB-16).
+      const candidates = clock ? customersOnClock(account, clock) : account.store.of(CUSTOMERS).values()
+      return list(ctx, filter(candidates, (c) => !c.deleted && c.testClock === clock && (email === undefined || c.email === email)), (c) => renderCustomer(account, c))
+    }),
+    route('DELETE', '/v1/customers/:id', (ctx) => {
+      checkParams(ctx.params, 'CustomerDeleteParams', [], 'DELETE /v1/customers/{id}')
+      const {account} = ctx
+      const customer = liveCustomer(account, ctx.ids[0] ?? '')
+      assertClockWritable(account, customer.testClock)
+      // Deleting cancels its subscriptions at once (SB-67) and removes its cards.
+      endSubscriptionsOfDeletedCustomer(account, customer.id)
+      for (const pm of paymentMethodsOf(account, customer.id)) detach(account, pm)
+      const last = renderCustomer(account, customer)
+      customer.deleted = true
+      account.emit('customer.deleted', () => last, customer.testClock)
+      return renderCustomer(account, customer)
+    }),
+    route('DELETE', '/v1/customers/:id/discount', () => {
+      throw notModelled('customer discounts: since basil the API cannot attach one (SB-57), so the emulator never has one to delete')
+    }),
+    route('GET', '/v1/customers/:id/payment_methods', (ctx) => {
+      checkParams(ctx.params, 'CustomerListPaymentMethodsParams', [...COMMON, 'type', ...PAGINATION], 'GET /v1/customers/{id}/payment_methods')
+      const customer = ctx.account.store.of(CUSTOMERS).require(ctx.ids[0] ?? '')
+      return list(ctx, filter(paymentMethodsOf(ctx.account, customer.id), (pm) => pm.customer === customer.id), renderPaymentMethod)
+    }),
+  ],
+}

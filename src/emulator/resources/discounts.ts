@@ -1,0 +1,119 @@
+import {addIntervals} from '../../billing-time.js'
+import type {Account} from '../account.js'
+import type {ApiObject, Resource} from '../resource.js'
+import {collectionKey} from '../store.js'
+import {COUPONS, type CouponRecord, redeemCoupon} from './coupons.js'
+import {PROMOTION_CODES, redeemPromotionCode} from './promotion-codes.js'
+
+/** A coupon applied to a subscription: what an invoice discounts, and until when. */
+export interface DiscountRecord {
+  id: string
+  created: number
+  coupon: string
+  promotionCode: string | null
+  customer: string
+  subscription: string | null
+  start: number
+  /** Only repeating coupons end (SB-58); once and forever have none. */
+  end: number | null
+  /** A `once` discount is spent after the first invoice it applied to (SB-60). */
+  spent: boolean
+  seq: number
+}
+
+export const DISCOUNTS = collectionKey<DiscountRecord>('discounts', 'discount')
+
+export function renderDiscount(discount: DiscountRecord): ApiObject {
+  return {
+    id: discount.id,
+    object: 'discount',
+    checkout_session: null,
+    customer: discount.customer,
+    customer_account: null,
+    end: discount.end,
+    invoice: null,
+    invoice_item: null,
+    promotion_code: discount.promotionCode,
+    // Since clover the coupon sits under `source` and is no longer expanded by itself (SB-58).
+    source: {coupon: discount.coupon, type: 'coupon'},
+    start: discount.start,
+    subscription: discount.subscription,
+    subscription_item: null,
+  }
+}
+
+/** Applies a coupon (directly or through a promotion code) at `start`, counting the redemption (SB-54, SB-61). */
+export function applyCoupon(account: Account, input: {coupon: CouponRecord; promotionCode: string | null; customer: string; subscription: string; start: number}): DiscountRecord {
+  const {coupon} = input
+  const discount: DiscountRecord = {
+    id: account.newId('di_'),
+    created: input.start,
+    coupon: coupon.id,
+    promotionCode: input.promotionCode,
+    customer: input.customer,
+    subscription: input.subscription,
+    start: input.start,
+    // A repeating discount ends duration_in_months after it was applied (SB-60).
+    end: coupon.duration === 'repeating' && coupon.durationInMonths !== null ? addIntervals(input.start, 'month', coupon.durationInMonths) : null,
+    spent: false,
+    seq: account.nextSeq(),
+  }
+  account.store.of(DISCOUNTS).set(discount.id, discount)
+  redeemCoupon(account, coupon)
+  const code = input.promotionCode ? account.store.of(PROMOTION_CODES).get(input.promotionCode) : undefined
+  if (code) redeemPromotionCode(account, code)
+  return discount
+}
+
+/** Whether a discount applies to an invoice created at `at`. */
+export function discountApplies(discount: DiscountRecord, at: number): boolean {
+  return !discount.spent && (discount.end === null || at < discount.end)
+}
+
+export interface DiscountableLine {
+  amount: number
+  discountable: boolean
+  discountAmounts: Array<{amount: number; discount: string}>
+}
+
+/**
+ * Discount amounts per line (SB-59): percent-off takes its share of each discountable line;
+ * amount-off is spread over the discountable lines in proportion to their amounts, the way flexible
+ * billing mode applies discounts (SB-59), and never takes the invoice below zero (SB-59). Rounding to
+ * the cent is ours: Stripe does not document it.
+ */
+export function applyDiscounts(account: Account, lines: DiscountableLine[], discountIds: string[]): void {
+  for (const id of discountIds) {
+    const discount = account.store.of(DISCOUNTS).get(id)
+    const coupon = discount && account.store.of(COUPONS).get(discount.coupon)
+    if (!discount || !coupon) continue
+    const eligible = lines.filter((line) => line.discountable)
+    const remaining = (line: DiscountableLine) => Math.max(0, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0))
+    if (coupon.percentOff !== null) {
+      for (const line of eligible) {
+        const amount = Math.round((remaining(line) * coupon.percentOff) / 100)
+        if (amount > 0) line.discountAmounts.push({amount, discount: id})
+      }
+      continue
+    }
+    const base = eligible.reduce((sum, line) => sum + remaining(line), 0)
+    const off = Math.min(coupon.amountOff ?? 0, base)
+    let given = 0
+    eligible.forEach((line, index) => {
+      const share = index === eligible.length - 1 ? off - given : Math.round((off * remaining(line)) / (base || 1))
+      given += share
+      if (share > 0) line.discountAmounts.push({amount: share, discount: id})
+    })
+  }
+}
+
+/** Discounts are not fetched on their own (SB-58); they are expanded from the objects that hold them. */
+export const discounts: Resource = {
+  object: 'discount',
+  idPrefixes: ['di_'],
+  routes: [],
+  render: (account, id) => {
+    const discount = account.store.of(DISCOUNTS).get(id)
+    return discount && renderDiscount(discount)
+  },
+}

@@ -1,0 +1,188 @@
+import type {Interval} from '../../billing-time.js'
+import type {Account} from '../account.js'
+import {invalid, notModelled} from '../errors.js'
+import {type Metadata, bool, checkNested, checkParams, int, mergeMetadata, optStr, required, str, strArray} from '../params.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {collectionKey} from '../store.js'
+import {PRODUCTS, addProduct} from './products.js'
+
+export interface PriceRecord {
+  id: string
+  created: number
+  product: string
+  currency: string
+  unitAmount: number
+  recurring: {interval: Interval; intervalCount: number} | null
+  lookupKey: string | null
+  active: boolean
+  nickname: string | null
+  metadata: Metadata
+  seq: number
+}
+
+export const PRICES = collectionKey<PriceRecord>('prices', 'price')
+
+export function renderPrice(price: PriceRecord): ApiObject {
+  return {
+    id: price.id,
+    object: 'price',
+    active: price.active,
+    billing_scheme: 'per_unit',
+    created: price.created,
+    currency: price.currency,
+    custom_unit_amount: null,
+    livemode: false,
+    lookup_key: price.lookupKey,
+    metadata: price.metadata,
+    nickname: price.nickname,
+    product: price.product,
+    recurring: price.recurring ? {interval: price.recurring.interval, interval_count: price.recurring.intervalCount, meter: null, trial_period_days: null, usage_type: 'licensed'} : null,
+    tax_behavior: 'unspecified',
+    tiers_mode: null,
+    transform_quantity: null,
+    type: price.recurring ? 'recurring' : 'one_time',
+    unit_amount: price.unitAmount,
+    unit_amount_decimal: String(price.unitAmount),
+  }
+}
+
+/** The legacy Plan shape a subscription item still carries beside its price. */
+export function renderPlan(price: PriceRecord): ApiObject {
+  return {
+    id: price.id,
+    object: 'plan',
+    active: price.active,
+    amount: price.unitAmount,
+    amount_decimal: String(price.unitAmount),
+    billing_scheme: 'per_unit',
+    created: price.created,
+    currency: price.currency,
+    interval: price.recurring?.interval ?? 'month',
+    interval_count: price.recurring?.intervalCount ?? 1,
+    livemode: false,
+    metadata: price.metadata,
+    meter: null,
+    nickname: price.nickname,
+    product: price.product,
+    tiers_mode: null,
+    transform_usage: null,
+    trial_period_days: null,
+    usage_type: 'licensed',
+  }
+}
+
+/** A recurring, active price for a subscription item. */
+export function recurringPrice(account: Account, id: string, param: string): PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>} {
+  const price = account.store.of(PRICES).require(id, param)
+  if (!price.recurring) throw invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, param)
+  if (!price.active) throw invalid(`The price specified is inactive. This field only accepts active prices.`, param)
+  return price as PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>}
+}
+
+/** A lookup key names one price at a time; `transfer_lookup_key` moves it (SB-18). */
+function claimLookupKey(account: Account, key: string, transfer: boolean): void {
+  for (const other of account.store.of(PRICES).values()) {
+    if (other.lookupKey !== key) continue
+    if (!transfer) throw invalid(`A price (\`${other.id}\`) already uses that lookup key.`, 'lookup_key')
+    updating(account, 'price.updated', null, () => renderPrice(other), () => (other.lookupKey = null))
+  }
+}
+
+export const prices: Resource = {
+  object: 'price',
+  idPrefixes: ['price_'],
+  render: (account, id) => {
+    const price = account.store.of(PRICES).get(id)
+    return price && renderPrice(price)
+  },
+  documentedParams: {file: 'Prices.d.ts', interfaces: ['PriceCreateParams', 'PriceUpdateParams', 'PriceListParams', 'PriceRetrieveParams']},
+  routes: [
+    route('POST', '/v1/prices', (ctx) => {
+      checkParams(ctx.params, 'PriceCreateParams', [...COMMON, 'currency', 'unit_amount', 'product', 'product_data', 'recurring', 'lookup_key', 'transfer_lookup_key', 'nickname', 'metadata', 'active', 'billing_scheme', 'tax_behavior'], 'POST /v1/prices')
+      const {account, params} = ctx
+      if (params.billing_scheme !== undefined && params.billing_scheme !== 'per_unit') throw notModelled(`billing_scheme=${String(params.billing_scheme)}`)
+      if (params.tax_behavior !== undefined && params.tax_behavior !== 'unspecified') throw notModelled(`tax_behavior=${String(params.tax_behavior)}`)
+      if (params.product !== undefined && params.product_data !== undefined) throw invalid('You may only specify one of these parameters: product, product_data.', 'product')
+      let recurring: PriceRecord['recurring'] = null
+      if (params.recurring !== undefined) {
+        const r = checkNested(params.recurring, 'recurring', ['interval', 'interval_count', 'meter', 'trial_period_days', 'usage_type'], ['interval', 'interval_count', 'usage_type'], 'POST /v1/prices')
+        const interval = str(required(r, 'interval'), 'recurring[interval]')
+        // SB-19: day, week, month or year; at most three years per period.
+        if (!['day', 'week', 'month', 'year'].includes(interval)) throw invalid(`Invalid recurring[interval]: must be one of day, week, month, or year`, 'recurring[interval]')
+        if (r.usage_type !== undefined && r.usage_type !== 'licensed') throw notModelled(`recurring[usage_type]=${String(r.usage_type)}`)
+        const intervalCount = r.interval_count === undefined ? 1 : int(r.interval_count, 'recurring[interval_count]', 1)
+        const maxCount = {day: 1095, week: 156, month: 36, year: 3}[interval as Interval]
+        if (intervalCount > maxCount) throw invalid(`The maximum billing interval is 3 years (${maxCount} ${interval}s).`, 'recurring[interval_count]')
+        recurring = {interval: interval as Interval, intervalCount}
+      }
+      const currency = str(required(params, 'currency'), 'currency').toLowerCase()
+      const unitAmount = int(required(params, 'unit_amount'), 'unit_amount')
+      let productId: string
+      if (params.product_data !== undefined) {
+        const data = checkNested(params.product_data, 'product_data', ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'], ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'], 'POST /v1/prices')
+        productId = addProduct(account, data, {id: optStr(data.id, 'product_data[id]') ?? undefined, name: str(required(data, 'name'), 'product_data[name]'), description: null}, 'product_data[').id
+      } else {
+        productId = account.store.of(PRODUCTS).require(str(required(params, 'product'), 'product'), 'product').id
+      }
+      const lookupKey = optStr(params.lookup_key, 'lookup_key') ?? null
+      if (lookupKey) claimLookupKey(account, lookupKey, params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'))
+      const price: PriceRecord = {
+        id: account.newId('price_'),
+        created: account.wallSeconds(),
+        product: productId,
+        currency,
+        unitAmount,
+        recurring,
+        lookupKey,
+        active: params.active === undefined ? true : bool(params.active, 'active'),
+        nickname: optStr(params.nickname, 'nickname') ?? null,
+        metadata: mergeMetadata({}, params.metadata),
+        seq: account.nextSeq(),
+      }
+      account.store.of(PRICES).set(price.id, price)
+      account.emit('price.created', () => renderPrice(price), null)
+      return renderPrice(price)
+    }),
+    route('GET', '/v1/prices/:id', (ctx) => {
+      checkParams(ctx.params, 'PriceRetrieveParams', COMMON, 'GET /v1/prices/{id}')
+      return renderPrice(ctx.account.store.of(PRICES).require(ctx.ids[0] ?? ''))
+    }),
+    route('POST', '/v1/prices/:id', (ctx) => {
+      checkParams(ctx.params, 'PriceUpdateParams', [...COMMON, 'active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'], 'POST /v1/prices/{id}')
+      const {account, params} = ctx
+      const price = account.store.of(PRICES).require(ctx.ids[0] ?? '')
+      if (params.tax_behavior !== undefined) throw notModelled('changing tax_behavior')
+      // A price's amount never changes (SB-18): only these fields do.
+      let key: string | null | undefined
+      if (params.lookup_key !== undefined) {
+        key = optStr(params.lookup_key, 'lookup_key') ?? null
+        if (key && key !== price.lookupKey) claimLookupKey(account, key, params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'))
+      }
+      updating(account, 'price.updated', null, () => renderPrice(price), () => {
+        if (params.active !== undefined) price.active = bool(params.active, 'active')
+        if (params.nickname !== undefined) price.nickname = optStr(params.nickname, 'nickname') ?? null
+        if (key !== undefined) price.lookupKey = key
+        price.metadata = mergeMetadata(price.metadata, params.metadata)
+      })
+      return renderPrice(price)
+    }),
+    route('GET', '/v1/prices', (ctx) => {
+      checkParams(ctx.params, 'PriceListParams', [...COMMON, 'active', 'currency', 'lookup_keys', 'product', 'type', ...PAGINATION], 'GET /v1/prices')
+      const p = ctx.params
+      const lookupKeys = new Set(strArray(p.lookup_keys, 'lookup_keys'))
+      if (lookupKeys.size > 10) throw invalid('You may only specify up to 10 lookup keys.', 'lookup_keys') // SB-18
+      const active = p.active === undefined ? undefined : bool(p.active, 'active')
+      return list(
+        ctx,
+        filter(ctx.account.store.of(PRICES).values(), (price) =>
+          (active === undefined || price.active === active) &&
+          (lookupKeys.size === 0 || (price.lookupKey !== null && lookupKeys.has(price.lookupKey))) &&
+          (p.product === undefined || price.product === p.product) &&
+          (p.currency === undefined || price.currency === p.currency) &&
+          (p.type === undefined || (p.type === 'recurring') === (price.recurring !== null)),
+        ),
+        renderPrice,
+      )
+    }),
+  ],
+}

@@ -1,0 +1,77 @@
+import {readFile} from 'node:fs/promises'
+import {describe, expect, it} from 'vitest'
+
+import {useEmulator} from '../helpers/emulator.js'
+import {START, clockWithCustomer, sdk} from './sdk.js'
+
+/*
+ * test/fixtures/stripe-object-keys.json holds the top-level keys of Stripe's example objects in
+ * stripe/openapi fixtures3.json. To add an object, regenerate from /work/shared/reference:
+ *   python3 -c "import json; f=json.load(open('stripe-openapi/fixtures3.json'))['resources']; print(json.dumps(sorted(f['<object>'])))"
+ */
+const emulator = useEmulator({advanceMs: 0})
+
+/** Optional fields that Stripe adds only in some states, not in its example objects. */
+const OPTIONAL: Record<string, string[]> = {
+  subscription: ['status_details'], // endive, only while paused (SB-66)
+  invoice: ['status_details', 'payments'], // endive, only while uncollectible (SB-40); payments only when expanded (SB-69)
+}
+
+describe('emulator object shapes', () => {
+  it('every object carries the fields of Stripe\'s own example object (fixtures3.json)', async () => {
+    const fixtures = JSON.parse(await readFile(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as {objects: Record<string, string[]>}
+    const stripe = sdk(emulator())
+    const price = await stripe.prices.create({currency: 'usd', unit_amount: 1000, recurring: {interval: 'month'}, product_data: {name: 'Shapes'}})
+    const product = await stripe.products.retrieve(price.product as string)
+    const {clock, customer} = await clockWithCustomer(stripe, START)
+    const pm = await stripe.paymentMethods.retrieve(customer.invoice_settings.default_payment_method as string)
+    const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
+    const promotionCode = await stripe.promotionCodes.create({promotion: {type: 'coupon', coupon: coupon.id}})
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 2}], discounts: [{promotion_code: promotionCode.id}]})
+    const invoice = await stripe.invoices.retrieve(sub.latest_invoice as string, {expand: ['payments']})
+    const invoicePayment = invoice.payments!.data[0]!
+    const paymentIntent = await stripe.paymentIntents.retrieve(invoicePayment.payment.payment_intent as string)
+    const charge = await stripe.charges.retrieve(paymentIntent.latest_charge as string)
+    const discount = (await stripe.subscriptions.retrieve(sub.id, {expand: ['discounts']})).discounts[0] as object
+    const invoiceItem = await stripe.invoiceItems.create({customer: customer.id, amount: 250, currency: 'usd', description: 'Setup'})
+    const deletedItem = await stripe.invoiceItems.del(invoiceItem.id)
+    const deletedDiscount = await stripe.subscriptions.deleteDiscount(sub.id)
+    const deletedCoupon = await stripe.coupons.del((await stripe.coupons.create({percent_off: 5})).id)
+    const other = await stripe.customers.create({})
+    const deletedCustomer = await stripe.customers.del(other.id)
+    const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
+    const objects: Record<string, object> = {
+      'test_helpers.test_clock': clock,
+      'deleted_test_helpers.test_clock': deletedClock,
+      customer,
+      deleted_customer: deletedCustomer,
+      subscription: sub,
+      subscription_item: sub.items.data[0]!,
+      invoice,
+      line_item: invoice.lines.data[0]!,
+      invoiceitem: invoiceItem,
+      deleted_invoiceitem: deletedItem,
+      price,
+      product,
+      payment_method: pm,
+      plan: (sub.items.data[0] as unknown as {plan: object}).plan,
+      coupon,
+      deleted_coupon: deletedCoupon,
+      promotion_code: promotionCode,
+      discount,
+      deleted_discount: deletedDiscount,
+      invoice_payment: invoicePayment,
+      payment_intent: paymentIntent,
+      charge,
+    }
+    for (const [name, object] of Object.entries(objects)) {
+      const keys = Object.keys(object).filter((key) => key !== 'lastResponse')
+      const expected = fixtures.objects[name]!
+      expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
+      expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
+    }
+    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/]]
+    for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
+    expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
+  })
+})
