@@ -5,10 +5,11 @@ import qs from 'qs'
 
 import {seededRandom} from '../random.js'
 import {Account, DEFAULT_RETRY_SCHEDULE_DAYS} from './account.js'
-import {ApiError} from './errors.js'
+import {ApiError, notModelled} from './errors.js'
 import type {EventSink} from './event-sink.js'
 import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
+import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
 import {RESOURCES, ROUTES} from './registry.js'
 import type {ApiObject, AdvanceTiming} from './resource.js'
@@ -248,7 +249,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       settleClocks(account)
       account.request = {id: requestId, idempotencyKey: idempotencyKey ?? null}
       const matched = findRoute(method, url.pathname)
-      if (!matched) throw new ApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${url.pathname}).`)
+      if (!matched) throw unroutable(method, url.pathname)
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
@@ -353,6 +354,19 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** Stripe's bracket notation: `items[0][price]=…`, `expand[]=…`, `metadata[k]=v`. */
 function parseParams(text: string): Record<string, unknown> {
   return qs.parse(text, {depth: 10, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false}) as Record<string, unknown>
+}
+
+/** Stripe endpoints the SDK calls (scripts/extract-documented-params.mjs), as `METHOD` + path pattern. */
+const STRIPE_ENDPOINTS = stripeEndpoints.map((endpoint) => {
+  const [method = '', path = ''] = endpoint.split(' ')
+  return {endpoint, method, pattern: new RegExp(`^${path.replaceAll('{id}', '[^/]+')}$`)}
+})
+
+/** A real Stripe endpoint the emulator has no route for is refused by name (SB-1); anything else is Stripe's 404. */
+function unroutable(method: string, path: string): ApiError {
+  const known = STRIPE_ENDPOINTS.find((endpoint) => endpoint.method === method && endpoint.pattern.test(path))
+  if (known) return notModelled(`the endpoint ${known.endpoint}`)
+  return new ApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`)
 }
 
 function findRoute(method: string, path: string) {

@@ -1,5 +1,6 @@
 import type {SnapshotRow} from '../files/formats.js'
 import {groupBy} from '../group-by.js'
+import {type MovementTotals, classifyMovement} from '../ledger/movements.js'
 
 /**
  * MRR maths over snapshot rows, by Stripe's billing-analytics definitions (stripe-facts #33):
@@ -22,15 +23,8 @@ export interface MonthSummary {
   movements: Movements
 }
 
-export interface Movements {
-  new: number
-  expansion: number
-  contraction: number
-  churn: number
-  reactivation: number
-  /** The sum of the above, signed: equals this month's MRR minus last month's. */
-  net: number
-}
+/** In cents, contraction and churn as positive amounts lost; `net` is this month's MRR minus last month's. */
+export type Movements = MovementTotals
 
 const ZERO: Movements = {new: 0, expansion: 0, contraction: 0, churn: 0, reactivation: 0, net: 0}
 
@@ -53,12 +47,8 @@ export function mrrMovements(previous: readonly SnapshotRow[], current: readonly
   for (const customer of new Set([...before.keys(), ...after.keys()])) {
     const was = before.get(customer) ?? 0
     const now = after.get(customer) ?? 0
-    if (was === 0 && now > 0) {
-      if (everPaid.has(customer)) m.reactivation += now
-      else m.new += now
-    } else if (was > 0 && now === 0) m.churn += was
-    else if (now > was) m.expansion += now - was
-    else if (now < was) m.contraction += was - now
+    const kind = classifyMovement(was, now, everPaid.has(customer))
+    if (kind !== null) m[kind] += Math.abs(now - was)
   }
   m.net = m.new + m.expansion + m.reactivation - m.contraction - m.churn
   return m

@@ -50,7 +50,7 @@ describe('emulator: test clocks, renewals and payments (through the stripe SDK)'
     expect(listed.data[0]?.card?.last4).toBe('4242')
   })
 
-  it('a subscription is charged at once and renews one month later; the renewal stays draft for an hour (SB-32)', async () => {
+  it('a subscription is charged at once and renews one month later; the renewal stays draft for an hour; the period lives on the item (SB-27, SB-32)', async () => {
     const stripe = sdk()
     const {price, clock, customer} = await setup(stripe)
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 4}]}, {idempotencyKey: 'billing-renewal-sub'})

@@ -74,7 +74,7 @@ describe('done-script: the common billing flows through stripe-node', () => {
     expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data).toEqual([])
   })
 
-  it('a forever 20% coupon discounts every renewal; a 3-month repeating one ends after three invoices (SB-56, SB-59, SB-60, SB-61)', async () => {
+  it('a forever 20% coupon discounts every renewal; a 3-month repeating one ends after three invoices, its end running before a renewal in the same second (SB-17, SB-56, SB-58, SB-59, SB-60, SB-61)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const forever = await stripe.coupons.create({percent_off: 20, duration: 'forever', name: '20% forever'})
@@ -135,7 +135,7 @@ describe('done-script: the common billing flows through stripe-node', () => {
     expect(await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)).toMatchObject({status: 'paid', amount_paid: 12_000, billing_reason: 'subscription_cycle', period_start: nextYear})
   })
 
-  it('cancels at period end: active until then, canceled at the period end with no renewal invoice (SB-63)', async () => {
+  it('cancels at period end: active until then, canceled at the period end with no renewal invoice, the cancellation running before a renewal in the same second (SB-17, SB-63)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe)

@@ -30,6 +30,9 @@ describe('emulator: a failing first payment', () => {
     await advance(stripe, clock.id, START + 24 * HOUR)
     expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'incomplete_expired', ended_at: START + 23 * HOUR})
     expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({status: 'void'})
+    // Not canceled, so listed by default; `ended` covers canceled and expired ones (SB-8).
+    expect((await stripe.subscriptions.list({test_clock: clock.id})).data.map((s) => s.status)).toEqual(['incomplete_expired'])
+    expect((await stripe.subscriptions.list({test_clock: clock.id, status: 'ended'})).data.map((s) => s.id)).toEqual([sub.id])
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
     expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1) // no more invoices
   })
@@ -205,6 +208,21 @@ describe('emulator: invoices', () => {
     expect(sink.of(open).map((change) => change.type).filter((type) => type.startsWith('invoice.pa'))).toEqual(['invoice.payment_failed', 'invoice.paid'])
     await expect(stripe.invoices.voidInvoice(open)).rejects.toMatchObject({statusCode: 400})
     await expect(stripe.invoices.pay(open)).rejects.toMatchObject({statusCode: 400})
+  })
+})
+
+describe('emulator: invoice items', () => {
+  it('a pending invoice item lands on the customer\'s next invoice; once on an invoice it cannot be deleted (SB-39)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const setup = await stripe.invoiceItems.create({customer: customer.id, amount: 250, currency: 'usd', description: 'Setup fee'})
+    expect(setup).toMatchObject({invoice: null, proration: false, discountable: true})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(renewal.lines.data.map((line) => [line.amount, line.description])).toEqual([[250, 'Setup fee'], [1000, '1 × Plan 1000']])
+    expect(renewal).toMatchObject({total: 1250, amount_paid: 1250})
+    expect((await stripe.invoiceItems.retrieve(setup.id)).invoice).toBe(renewal.id)
+    await expect(stripe.invoiceItems.del(setup.id)).rejects.toMatchObject({statusCode: 400})
   })
 })
 

@@ -95,12 +95,53 @@ describe('emulator prorations', () => {
     expect(moved).toMatchObject({cancel_at_period_end: true, cancel_at: addIntervals(START + 10 * DAY, 'year', 1)})
   })
 
-  it('prorations on a discounted subscription are refused, with proration_behavior=none accepted (SB-46)', async () => {
-    const {stripe, sub, item} = await subscribed(1000, 1)
-    const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
+  it('prorations on a discounted subscription are net of percent-off discounts, listed with 0 amounts; the discount applies to the new period (SB-46)', async () => {
+    const stripe = sdk(emulator())
+    const basic = await monthlyPrice(stripe, 1000, 'Basic')
+    const pro = await monthlyPrice(stripe, 2000, 'Pro')
+    const coupon = await stripe.coupons.create({percent_off: 20, duration: 'forever'})
+    const {clock, customer} = await clockWithCustomer(stripe)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: basic.id}], discounts: [{coupon: coupon.id}]})
+    const discount = sub.discounts[0] as string
+    await advance(stripe, clock.id, HALFWAY)
+    await stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, price: pro.id}]})
+    // Half of the 800 actually charged back; half of 2000 less 20% due.
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-400, 800])
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(renewal.lines.data.map((line) => [line.amount, line.discount_amounts])).toEqual([
+      [800, [{amount: 0, discount}]],
+      [-400, [{amount: 0, discount}]],
+      [2000, [{amount: 400, discount}]],
+    ])
+    expect(renewal).toMatchObject({total: 2000, amount_paid: 2000})
+  })
+
+  it('flexible mode credits what was charged; classic credits the current price less the current discount (SB-46)', async () => {
+    const stripe = sdk(emulator())
+    const basic = await monthlyPrice(stripe, 1000, 'Basic')
+    const coupon = await stripe.coupons.create({percent_off: 20, duration: 'forever'})
+    const {clock, customer} = await clockWithCustomer(stripe)
+    const classicCustomer = await stripe.customers.create({test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
+    const flexible = await stripe.subscriptions.create({customer: customer.id, items: [{price: basic.id}]})
+    const classic = await stripe.subscriptions.create({customer: classicCustomer.id, items: [{price: basic.id}], billing_mode: {type: 'classic'}})
+    await advance(stripe, clock.id, HALFWAY)
+    for (const sub of [flexible, classic]) {
+      // The coupon came after the full-price invoice of this period.
+      await stripe.subscriptions.update(sub.id, {discounts: [{coupon: coupon.id}]})
+      await stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, quantity: 2}]})
+    }
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 800])
+    expect(await pendingAmounts(stripe, classicCustomer.id)).toEqual([-400, 800])
+  })
+
+  it('prorations with an amount_off discount are refused, and nothing changes (SB-46)', async () => {
+    const {stripe, customer, sub, item} = await subscribed(1000, 1)
+    const coupon = await stripe.coupons.create({amount_off: 100, currency: 'usd', duration: 'repeating', duration_in_months: 6})
     await stripe.subscriptions.update(sub.id, {discounts: [{coupon: coupon.id}]})
     await expect(stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}]})).rejects.toMatchObject({statusCode: 501})
     expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]?.quantity).toBe(1)
+    expect(await pendingAmounts(stripe, customer.id)).toEqual([])
     await expect(stripe.subscriptions.update(sub.id, {items: [{id: item, quantity: 2}], proration_behavior: 'none'})).resolves.toMatchObject({status: 'active'})
   })
 

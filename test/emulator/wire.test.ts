@@ -61,6 +61,15 @@ describe('emulator: wire format', () => {
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], add_invoice_items: [{price: price.id}]})).rejects.toMatchObject({statusCode: 501})
   })
 
+  it('a Stripe endpoint the emulator does not model is a 501 naming it; an unknown URL is Stripe\'s 404 (SB-1)', async () => {
+    const running = await emulator()
+    const stripe = sdk(running)
+    await expect(stripe.subscriptionSchedules.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/subscription_schedules')})
+    await expect(stripe.refunds.create({charge: 'ch_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/refunds')})
+    const unknown = await stripe.rawRequest('GET', '/v1/not_a_thing').catch((e: unknown) => e)
+    expect(unknown).toMatchObject({statusCode: 404, message: expect.stringContaining('Unrecognized request URL')})
+  })
+
   it('idempotency: the same key and parameters replay the first answer; other parameters are an idempotency_error (SB-5)', async () => {
     const running = await emulator()
     const stripe = sdk(running)

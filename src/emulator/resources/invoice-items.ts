@@ -26,6 +26,8 @@ export interface InvoiceItemRecord {
   discountable: boolean
   /** For a credit proration: the debit line it offsets (SB-44). */
   credits: {invoice: string; line: string} | null
+  /** Discounts already reflected in a proration's amount (`proration_discounts=included`, SB-46). */
+  discounts: string[]
   metadata: Metadata
   testClock: string | null
   seq: number
@@ -46,7 +48,7 @@ export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
     date: item.created,
     description: item.description,
     discountable: item.discountable,
-    discounts: [],
+    discounts: item.discounts,
     invoice: item.invoice,
     livemode: false,
     metadata: item.metadata,
@@ -129,6 +131,7 @@ export const invoiceItems: Resource = {
           periodEnd: at,
           discountable: p.discountable === undefined ? true : bool(p.discountable, 'discountable'),
           credits: null,
+          discounts: [],
           metadata: mergeMetadata({}, p.metadata),
           testClock: customer.testClock,
         },

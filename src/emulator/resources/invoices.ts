@@ -252,7 +252,8 @@ export function createInvoice(
     periodStart: item.periodStart,
     periodEnd: item.periodEnd,
     discountable: item.discountable,
-    discountAmounts: [],
+    // Included in the amount already: listed with 0 (SB-46).
+    discountAmounts: item.discounts.map((discount) => ({amount: 0, discount})),
   })
   const lines: InvoiceLineRecord[] = [
     ...pending.map(itemLine),

@@ -9,7 +9,7 @@ import {COUPONS, applicableCoupon} from './coupons.js'
 import {CUSTOMERS, type CustomerRecord, claimCurrency, customersOnClock, liveCustomer} from './customers.js'
 import {DISCOUNTS, applyCoupon, discountApplies, renderDiscount} from './discounts.js'
 import {addInvoiceItem, deleteInvoiceItem, pendingItems} from './invoice-items.js'
-import {type BillingReason, type CollectionPause, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
+import {type BillingReason, type CollectionPause, INVOICES, type InvoiceRecord, type SubscriptionLine, amountDue, createInvoice, finalizeInvoice, invoicesOfSubscription, stopCollection, voidInvoice} from './invoices.js'
 import {customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from './prices.js'
 import {PRODUCTS} from './products.js'
@@ -340,12 +340,66 @@ function fraction(sub: SubscriptionRecord, at: number): number {
 
 /** Credit prorations for the unused time of `items` from `at` to the period end, to the second (SB-41). */
 function creditUnusedTime(account: Account, sub: SubscriptionRecord, at: number, items: SubscriptionItemRecord[]): void {
-  for (const item of items) prorate(account, sub, at, item, item.price, item.quantity, -1)
+  addProrations(account, sub, at, items.map((item) => ({item, price: item.price, quantity: item.quantity, sign: -1 as const})))
 }
 
-function prorate(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, sign: 1 | -1): void {
-  const amount = sign * Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
-  if (amount === 0) return
+interface ProrationSpec {
+  item: SubscriptionItemRecord
+  price: string
+  quantity: number
+  sign: 1 | -1
+}
+
+/** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
+function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+  const computed = specs.map((spec) => ({spec, ...prorationAmount(account, sub, at, spec)}))
+  for (const {spec, amount, discounts} of computed) if (amount !== 0) addProration(account, sub, at, spec, amount, discounts)
+}
+
+/**
+ * The percent-off discounts a proration reflects (`proration_discounts=included`: net amounts,
+ * SB-46). Amount-off discounts, and discounts ending before the period does, are not modelled.
+ */
+function prorationDiscounts(account: Account, sub: SubscriptionRecord, at: number): {ids: string[]; percents: number[]} {
+  const ids = activeDiscounts(account, sub, at)
+  const percents = ids.map((id) => {
+    const discount = account.store.of(DISCOUNTS).require(id)
+    const coupon = account.store.of(COUPONS).require(discount.coupon)
+    if (coupon.percentOff === null) throw notModelled('prorations on a subscription with an amount_off discount (how it is spread over prorations, SB-46)')
+    if (discount.end !== null && discount.end < sub.periodEnd) throw notModelled('prorations across the end of a repeating discount (SB-46)')
+    return coupon.percentOff
+  })
+  return {ids, percents}
+}
+
+function afterDiscounts(amount: number, percents: number[]): number {
+  return percents.reduce((left, percent) => left - Math.round((left * percent) / 100), amount)
+}
+
+/**
+ * What a credit proration gives back (SB-46): flexible mode credits the share of what the item's
+ * debit line for this period actually charged; classic credits from the current price and
+ * discounts. An item already changed in this period while discounted is not modelled.
+ */
+function creditAmount(account: Account, sub: SubscriptionRecord, at: number, item: SubscriptionItemRecord, price: string, quantity: number, percents: number[]): number {
+  const gross = Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
+  if (sub.billingMode === 'classic') return afterDiscounts(gross, percents)
+  const debit = sub.lastDebit[item.id]
+  const line = debit ? account.store.of(INVOICES).get(debit.invoice)?.lines.find((l) => l.id === debit.line) : undefined
+  if (line && line.price === price && line.quantity === quantity && line.periodStart === sub.periodStart) {
+    return Math.round((line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0)) * fraction(sub, at))
+  }
+  if (percents.length > 0) throw notModelled('crediting a discounted item already changed in this period (SB-46)')
+  return gross
+}
+
+function prorationAmount(account: Account, sub: SubscriptionRecord, at: number, {item, price, quantity, sign}: ProrationSpec): {amount: number; discounts: string[]} {
+  const {ids, percents} = prorationDiscounts(account, sub, at)
+  const amount = sign < 0 ? -creditAmount(account, sub, at, item, price, quantity, percents) : afterDiscounts(Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at)), percents)
+  return {amount, discounts: ids}
+}
+
+function addProration(account: Account, sub: SubscriptionRecord, at: number, {item, price, quantity, sign}: ProrationSpec, amount: number, discounts: string[]): void {
   const product = account.store.of(PRODUCTS).get(priceOf(account, price).product)
   const name = `${quantity} × ${product?.name ?? 'item'}`
   addInvoiceItem(
@@ -365,6 +419,7 @@ function prorate(account: Account, sub: SubscriptionRecord, at: number, item: Su
       // Prorations are never discountable (SB-44).
       discountable: false,
       credits: sign < 0 ? (sub.lastDebit[item.id] ?? null) : null,
+      discounts,
       metadata: {},
       testClock: sub.testClock,
     },
@@ -514,6 +569,11 @@ function requestedDiscounts(account: Account, raw: unknown, customer: CustomerRe
   return resolved
 }
 
+/** Classic mode spreads an amount-off discount evenly across items, flexible in proportion (SB-59); only the latter is modelled. */
+function assertDiscountsModelled(billingMode: SubscriptionRecord['billingMode'], requested: ReturnType<typeof requestedDiscounts>): void {
+  if (billingMode === 'classic' && requested.some(({coupon}) => coupon.amountOff !== null)) throw notModelled('amount_off discounts on a classic billing mode subscription (spread evenly across items, SB-59)')
+}
+
 function attachDiscounts(account: Account, sub: SubscriptionRecord, requested: ReturnType<typeof requestedDiscounts>, at: number): void {
   sub.discounts = requested.map(({coupon, promotionCode}) => {
     const discount = applyCoupon(account, {coupon, promotionCode, customer: sub.customer, subscription: sub.id, start: at})
@@ -610,18 +670,19 @@ function createSubscription(ctx: RouteContext): ApiObject {
   if (trialEnd !== null && !card && !missingExplicit && !sendInvoice) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
   const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
 
+  assertDiscountsModelled(billingMode, discounts)
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
   const discountsCoverAll = discounts.some(({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal)
   const chargeDue = trialEnd === null && itemsTotal > 0 && !discountsCoverAll
   // error_if_incomplete: a first payment that would fail is a 402, and nothing is created (SB-28).
   if (chargeDue && !sendInvoice && paymentBehavior === 'error_if_incomplete' && card?.behaviour !== 'succeeds') throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
-  claimCurrency(account, customer, currency, subscriptionsOf(account, customer.id).some((other) => LIVE.has(other.status)))
-
   const recurring = items[0]!.price.recurring as Recurring
   const periodEnd = trialEnd ?? periodEndAfter(now, recurring, 1)
   const cancelAtPeriodEnd = params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')
   const proration = params.proration_behavior === undefined ? 'create_prorations' : oneOf(params.proration_behavior, 'proration_behavior', ['create_prorations', 'always_invoice', 'none'] as const)
   const cancelAt = params.cancel_at === undefined ? undefined : resolveCancelAt({periodEnd}, params.cancel_at, now, proration)
+  // Everything is validated: from here on the request changes the account.
+  claimCurrency(account, customer, currency, subscriptionsOf(account, customer.id).some((other) => LIVE.has(other.status)))
   const sub: SubscriptionRecord = {
     id: account.newId('sub_'),
     created: now,
@@ -817,7 +878,6 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     return undefined
   }
   if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`item changes on a ${sub.status} subscription`)
-  if (proration !== 'none' && activeDiscounts(account, sub, now).length > 0) throw notModelled('prorations on a discounted subscription (how flexible mode credits discounted debits, SB-46, is not modelled); pass proration_behavior=none')
   if (proration !== 'none' && sub.cancelAt !== null) throw notModelled('prorations on a subscription with a scheduled cancellation')
   if (intervalChanged || freeToPaid) {
     if (proration !== 'none') creditUnusedTime(account, sub, prorationDate, before)
@@ -825,13 +885,15 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
     return restartPeriod(account, sub, now, 'subscription_update')
   }
   if (proration !== 'none') {
+    const specs: ProrationSpec[] = []
     for (const item of next) {
       const old = before.find((it) => it.id === item.id)
       if (old && old.price === item.price && old.quantity === item.quantity) continue
-      if (old) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
-      prorate(account, sub, prorationDate, item, item.price, item.quantity, 1)
+      if (old) specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
+      specs.push({item, price: item.price, quantity: item.quantity, sign: 1})
     }
-    for (const old of before) if (!next.some((it) => it.id === old.id)) prorate(account, sub, prorationDate, old, old.price, old.quantity, -1)
+    for (const old of before) if (!next.some((it) => it.id === old.id)) specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
+    addProrations(account, sub, prorationDate, specs)
   }
   changing(account, sub, () => (sub.items = next))
   if (proration === 'always_invoice') return changing(account, sub, () => invoiceSubscription(account, sub, 'subscription_update', now, []))
@@ -858,6 +920,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   const next = changes.length > 0 ? itemsAfter(account, sub, changes, now) : sub.items
   const itemsChanged = !sameBilling(next, sub.items)
   const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
+  if (requested) assertDiscountsModelled(sub.billingMode, requested)
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
   const trialEnd = params.trial_end === undefined ? undefined : trialEndParam(params.trial_end, now)
@@ -948,7 +1011,6 @@ function pauseSubscription(ctx: RouteContext): ApiObject {
     }
   }
   if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`pausing a ${sub.status} subscription`)
-  if (creditFrom !== 'none' && activeDiscounts(account, sub, account.nowFor(sub.testClock)).length > 0) throw notModelled('crediting unused time of a discounted subscription (SB-46)')
   const now = account.nowFor(sub.testClock)
   if (creditFrom !== 'none') creditUnusedTime(account, sub, creditFrom === 'now' ? now : sub.periodStart, sub.items)
   let invoice: InvoiceRecord | undefined
@@ -979,6 +1041,7 @@ function resumeSubscription(ctx: RouteContext): ApiObject {
   }
   if (params.payment_behavior !== undefined) oneOf(params.payment_behavior, 'payment_behavior', ['resume_on_payment_attempt', 'resume_on_payment_success'] as const)
   if (sub.status !== 'paused') throw invalid(`Only a paused subscription can be resumed; this one is ${sub.status}.`)
+  if (sub.collectionMethod !== 'charge_automatically') throw invalid('Only subscriptions with collection_method=charge_automatically can be resumed.')
   const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
   if (periodAmount(account, sub.items) > 0 && card?.behaviour !== 'succeeds') throw notModelled('a resumption whose payment fails or has no card to charge')
   const now = account.nowFor(sub.testClock)
@@ -1064,8 +1127,8 @@ export const subscriptions: Resource = {
           sub.testClock === clock &&
           (p.customer === undefined || sub.customer === p.customer) &&
           (price === undefined || sub.items.some((item) => item.price === price)) &&
-          // By default Stripe lists the subscriptions that have not been canceled.
-          (status === undefined ? !ended(sub) : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
+          // By default Stripe lists every subscription that has not been canceled; `ended` means canceled or incomplete_expired.
+          (status === undefined ? sub.status !== 'canceled' : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
         ),
         (sub) => renderSubscription(account, sub),
       )
