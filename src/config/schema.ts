@@ -1,5 +1,7 @@
 import {z} from 'zod'
 
+import {MrrDefinitionsSchema} from '../ledger/definitions.js'
+
 /**
  * The one definition of stripe-seed's configuration. Defaults are the original tooling's tables
  * (../shared/reference/original-design-notes.md); a config file overrides any part of them.
@@ -51,6 +53,75 @@ export const SchedulerSchema = z
   })
   .strict()
 
+const count = (what: string) => z.number().int().nonnegative().describe(`${what}, per the plans' reference customers (scaled to --customers by largest remainder, like the plan table)`)
+const currencyCode = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO currency code')
+const couponId = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case (it names the coupon in Stripe: stripe_seed_<id>)')
+
+/**
+ * Scenario features: each is absent by default, so the default plan stays the original's run.
+ * Counts are per the plans' reference customers (100 by default) and scale with --customers.
+ */
+export const YearlySchema = z
+  .object({
+    customers: count('customers who subscribe to a paid plan\'s yearly price'),
+    discountPercent: z.number().min(0).max(100).default(20).describe('a yearly price is 12 months of the monthly price less this share, rounded to the minor unit'),
+  })
+  .strict()
+
+export const TrialsSchema = z
+  .object({
+    // Stripe allows up to 730 days (stripe-facts #46); the run's months bound what is useful.
+    days: z.number().int().min(1).max(730).default(14),
+    converting: count('customers whose trial converts (they have a payment method)').default(0),
+    stopping: count('customers whose trial ends without a payment method and is canceled (trial_settings.end_behavior.missing_payment_method = cancel, #48)').default(0),
+  })
+  .strict()
+
+export const CouponSchema = z
+  .object({
+    id: couponId,
+    name: z.string().min(1).optional(),
+    percentOff: z.number().gt(0).max(100).optional(),
+    amountOff: z.number().int().positive().optional().describe('minor units off each invoice, in `currency`'),
+    currency: currencyCode.optional().describe('for amountOff: the coupon\'s currency (only customers paying in it get the coupon); default the first plan\'s'),
+    duration: z.enum(['once', 'repeating', 'forever']),
+    durationInMonths: z.number().int().positive().max(36).optional(),
+    customers: count('customers who get this coupon'),
+    month: z.number().int().min(0).max(24).default(0).describe('0: on the subscription when it is created; k: added at month k'),
+    promotionCode: z.string().regex(/^[A-Za-z0-9-]{1,50}$/, 'uses only letters, digits and - (stripe-facts #58)').optional().describe('customers redeem it through this promotion code instead of the coupon'),
+  })
+  .strict()
+  .superRefine((coupon, ctx) => {
+    if ((coupon.percentOff === undefined) === (coupon.amountOff === undefined)) ctx.addIssue({code: 'custom', message: 'give exactly one of percentOff and amountOff (stripe-facts #52)'})
+    if (coupon.amountOff !== undefined && coupon.duration === 'forever') ctx.addIssue({code: 'custom', path: ['duration'], message: 'Stripe refuses an amountOff coupon with duration forever since 2025-03-31 (stripe-facts #53)'})
+    if ((coupon.duration === 'repeating') !== (coupon.durationInMonths !== undefined)) ctx.addIssue({code: 'custom', path: ['durationInMonths'], message: 'durationInMonths is required for, and only for, duration repeating (stripe-facts #52)'})
+    if (coupon.currency !== undefined && coupon.amountOff === undefined) ctx.addIssue({code: 'custom', path: ['currency'], message: 'currency goes with amountOff only'})
+  })
+
+export const CurrencySchema = z
+  .object({
+    customers: count('customers who pay in this currency'),
+    amounts: z.record(z.string(), z.number().int().nonnegative()).default({}).describe('per plan key: price per screen per month in this currency\'s minor unit'),
+    priceFactor: z.number().positive().optional().describe('for plans without an amount here: the plan\'s unitAmount × this, rounded'),
+  })
+  .strict()
+
+export const ChangesSchema = z
+  .object({
+    upgrades: count('customers who move one plan up on a day inside their billing period').default(0),
+    downgrades: count('customers who move one plan down on a day inside their billing period').default(0),
+    toYearly: count('monthly customers who switch to the same plan\'s yearly price mid-period (the billing date resets, #43)').default(0),
+    prorationBehavior: z.enum(['create_prorations', 'always_invoice', 'none']).default('create_prorations').describe('Stripe\'s default is create_prorations (stripe-facts #40)'),
+  })
+  .strict()
+
+export const SeatGrowthSchema = z
+  .object({
+    customers: count('customers whose screens grow over the run'),
+    steps: z.number().int().min(1).max(12).default(3).describe('quantity increases per customer, in different months'),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     plans: z.array(PlanSchema).min(1).default(DEFAULT_PLANS),
@@ -61,6 +132,15 @@ export const ConfigSchema = z
     prorationBehavior: z.enum(['none', 'create_prorations', 'always_invoice']).default('none'),
     advanceTimeoutSeconds: z.number().int().positive().default(300),
     scheduler: SchedulerSchema.default({perLaneRps: 4, maxInFlight: 10, maxRps: 20, retryForSeconds: 300, retryBaseMs: 500}),
+    yearly: YearlySchema.optional(),
+    trials: TrialsSchema.optional(),
+    coupons: z.array(CouponSchema).optional(),
+    currencies: z.record(currencyCode, CurrencySchema).optional().describe('customers who pay in another currency than their plan\'s (one currency per customer, as Stripe requires)'),
+    changes: ChangesSchema.optional(),
+    reactivations: count('customers who cancel and later subscribe again').optional(),
+    scheduledCancellations: count('customers who ask to cancel at period end (cancel_at_period_end)').optional(),
+    seatGrowth: SeatGrowthSchema.optional(),
+    analytics: MrrDefinitionsSchema.default(MrrDefinitionsSchema.parse({})).describe('how MRR is counted: the ledger\'s and the expected MRR\'s definitions'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -80,8 +160,37 @@ export const ConfigSchema = z
         })
       }
     }
-    const currencies = new Set(config.plans.map((plan) => plan.currency))
-    if (currencies.size > 1) ctx.addIssue({code: 'custom', path: ['plans'], message: 'all plans must share one currency (one customer pays in one currency)'})
+    // The same order in every other currency a customer may pay in.
+    for (const [currency, entry] of Object.entries(config.currencies ?? {})) {
+      for (const [index, plan] of config.plans.entries()) {
+        const before = config.plans[index - 1]
+        const amount = planAmount(config, plan, currency)
+        const previous = before && planAmount(config, before, currency)
+        if (before && entry && amount !== undefined && previous !== undefined && amount < previous) {
+          ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', plan.key], message: `"${plan.key}" (${amount}) is cheaper in ${currency} than "${before.key}" (${previous}) listed before it: keep the plans' price order in every currency`})
+        }
+      }
+    }
+    // One currency per customer (Stripe's rule): every plan a customer can move to needs a price in their currency.
+    for (const currency of customerCurrencies(config)) {
+      for (const [index, plan] of config.plans.entries()) {
+        if (planAmount(config, plan, currency) === undefined) {
+          ctx.addIssue({code: 'custom', path: config.currencies?.[currency] ? ['currencies', currency, 'amounts', plan.key] : ['plans', index, 'currency'], message: `plan "${plan.key}" has no price in ${currency}, a currency its customers may pay in (one currency per customer): give currencies.${currency}.amounts.${plan.key} or a priceFactor`})
+        }
+      }
+    }
+    for (const [currency, entry] of Object.entries(config.currencies ?? {})) {
+      for (const key of Object.keys(entry.amounts)) if (!keys.has(key)) ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', key], message: `no plan "${key}"`})
+    }
+    for (const [index, coupon] of (config.coupons ?? []).entries()) {
+      if (coupon.month > config.months) ctx.addIssue({code: 'custom', path: ['coupons', index, 'month'], message: `month ${coupon.month} is after the run's ${config.months} months`})
+      if (coupon.currency !== undefined && !customerCurrencies(config).has(coupon.currency)) ctx.addIssue({code: 'custom', path: ['coupons', index, 'currency'], message: `no customer pays in ${coupon.currency}`})
+    }
+    if ((config.changes?.toYearly ?? 0) > 0 && !config.yearly) ctx.addIssue({code: 'custom', path: ['changes', 'toYearly'], message: 'switching to yearly needs yearly prices: add a yearly section'})
+    const couponIds = (config.coupons ?? []).map((coupon) => coupon.id)
+    if (new Set(couponIds).size < couponIds.length) ctx.addIssue({code: 'custom', path: ['coupons'], message: 'coupon ids must be unique'})
+    const codes = (config.coupons ?? []).flatMap((coupon) => (coupon.promotionCode ? [coupon.promotionCode.toLowerCase()] : []))
+    if (new Set(codes).size < codes.length) ctx.addIssue({code: 'custom', path: ['coupons'], message: 'promotion codes must be unique, ignoring case (stripe-facts #58)'})
     const reference = config.plans.reduce((sum, plan) => sum + plan.customers, 0)
     if (reference === 0) ctx.addIssue({code: 'custom', path: ['plans'], message: 'the plans\' customers must add up to more than 0'})
     const {upgrades, downgrades, cancellations, pastDue} = config.events
@@ -95,6 +204,28 @@ export const ConfigSchema = z
   })
 
 export type Config = z.infer<typeof ConfigSchema>
+export type Coupon = z.infer<typeof CouponSchema>
+export type FeatureKey = 'yearly' | 'trials' | 'coupons' | 'currencies' | 'changes' | 'reactivations' | 'scheduledCancellations' | 'seatGrowth'
+export const FEATURE_KEYS: readonly FeatureKey[] = ['yearly', 'trials', 'coupons', 'currencies', 'changes', 'reactivations', 'scheduledCancellations', 'seatGrowth']
+
+/** Whether the config asks for anything beyond the original's run. */
+export function hasScenarioFeatures(config: Pick<Config, FeatureKey>): boolean {
+  return FEATURE_KEYS.some((key) => config[key] !== undefined)
+}
+
+/** Every currency a customer may pay in: the plans' own, and the configured others. */
+export function customerCurrencies(config: Pick<Config, 'plans' | 'currencies'>): Set<string> {
+  return new Set([...config.plans.map((plan) => plan.currency), ...Object.keys(config.currencies ?? {})])
+}
+
+/** A plan's monthly price per screen in `currency`, or undefined when it has none. */
+export function planAmount(config: Pick<Config, 'currencies'>, plan: Pick<Plan, 'key' | 'unitAmount' | 'currency'>, currency: string): number | undefined {
+  const entry = config.currencies?.[currency]
+  const explicit = entry?.amounts[plan.key]
+  if (explicit !== undefined) return explicit
+  if (entry?.priceFactor !== undefined) return Math.round(plan.unitAmount * entry.priceFactor)
+  return plan.currency === currency ? plan.unitAmount : undefined
+}
 export type ConfigInput = z.input<typeof ConfigSchema>
 export type SchedulerSettings = z.infer<typeof SchedulerSchema>
 

@@ -17,3 +17,21 @@ export function largestRemainder(weights: readonly number[], total: number): num
   }
   return counts
 }
+
+/**
+ * Screens carry over on a plan change, clamped into the new plan's range: an upgrade lifts a
+ * customer to the new plan's minimum, a downgrade caps them at its maximum.
+ */
+export function clampScreens(screens: number, plan: {screens: {min: number; max: number}}): number {
+  return Math.min(plan.screens.max, Math.max(plan.screens.min, screens))
+}
+
+/** Fisher–Yates with the planner's seeded random: the same seed gives the same order. */
+export function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
+  }
+  return copy
+}

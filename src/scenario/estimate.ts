@@ -1,5 +1,5 @@
 import type {SchedulerSettings} from '../config/schema.js'
-import type {Scenario} from './plan.js'
+import type {EventKind, Scenario} from './plan.js'
 
 export interface RunEstimate {
   requests: number
@@ -26,12 +26,16 @@ const CLOCKS_PER_LIST_PAGE = 100
 export function estimateRun(scenario: Scenario, scheduler: SchedulerSettings, assumedAdvanceSeconds = 10, pollsPerMonth = 6): RunEstimate {
   const clocks = scenario.clocks.length
   const customers = scenario.customers.length
-  const eventRequests = scenario.events.reduce((sum, event) => sum + (event.kind === 'past_due' ? 2 : 1), 0)
+  const eventRequests = scenario.events.reduce((sum, event) => sum + requestsFor(event.kind), 0)
+  // A timed event needs its clock advanced to its time first: one more advance per clock and time.
+  const stops = midMonthStops(scenario)
+  const extraAdvances = [...stops.values()].reduce((sum, times) => sum + times.size, 0)
   const watcher = scenario.months * pollsPerMonth * Math.ceil(clocks / CLOCKS_PER_LIST_PAGE)
-  const requests = clocks * (1 + 2 * scenario.months) + customers * 2 + eventRequests + watcher
+  const requests = clocks * (1 + 2 * scenario.months) + customers * 2 + eventRequests + extraAdvances + watcher
   const perClock = Math.max(...scenario.clocks.map((clock) => clock.customers.length), 0)
-  const laneRequests = 1 + perClock * 2 + scenario.months * (2 + perClock)
-  const laneBoundSeconds = laneRequests / scheduler.perLaneRps + scenario.months * assumedAdvanceSeconds
+  const busiest = Math.max(0, ...[...stops.values()].map((times) => times.size))
+  const laneRequests = 1 + perClock * 2 + scenario.months * (2 + perClock) + busiest * 2
+  const laneBoundSeconds = laneRequests / scheduler.perLaneRps + (scenario.months + busiest) * assumedAdvanceSeconds
   const requestBoundSeconds = requests / scheduler.maxRps
   return {
     requests,
@@ -41,4 +45,22 @@ export function estimateRun(scenario: Scenario, scheduler: SchedulerSettings, as
     seconds: Math.max(requestBoundSeconds, laneBoundSeconds),
     assumedAdvanceSeconds,
   }
+}
+
+/** Requests per planned event: Stripe's own transitions need none, a failing card two (attach, make default). */
+function requestsFor(kind: EventKind): number {
+  if (kind === 'trial_end' || kind === 'subscription_end') return 0
+  return kind === 'past_due' ? 2 : 1
+}
+
+/** Per clock, the distinct times inside a month its clock must stop at for requested timed events. */
+function midMonthStops(scenario: Scenario): Map<number, Set<number>> {
+  const stops = new Map<number, Set<number>>()
+  for (const event of scenario.events) {
+    if (event.at === undefined || requestsFor(event.kind) === 0) continue
+    const clock = scenario.customers[event.customer]!.clock
+    const times = stops.get(clock) ?? new Set<number>()
+    stops.set(clock, times.add(event.at))
+  }
+  return stops
 }

@@ -1,9 +1,13 @@
 import {addIntervals, monthLabel} from '../billing-time.js'
-import type {Config, Plan} from '../config/schema.js'
+import {type Config, type Plan, hasScenarioFeatures} from '../config/schema.js'
 import {UsageError} from '../errors.js'
 import {groupBy} from '../group-by.js'
 import {seededRandom} from '../random.js'
-import {largestRemainder} from './distribution.js'
+import {clampScreens, largestRemainder, shuffle} from './distribution.js'
+
+export {clampScreens} from './distribution.js'
+import {expectFeatureMonths} from './expected.js'
+import {type CustomerTerms, planFeatures} from './features.js'
 import {type Identity, createIdentities} from './identities.js'
 
 /**
@@ -34,6 +38,8 @@ export interface PlannedCustomer {
   clock: number
   identity: Identity
   metadata: Record<string, string>
+  /** Interval, currency, trial, coupon: only in a scenario with features (the default plan has none). */
+  terms?: CustomerTerms
 }
 
 export interface PlannedClock {
@@ -42,17 +48,56 @@ export interface PlannedClock {
   customers: number[]
 }
 
-export type EventKind = 'upgrade' | 'downgrade' | 'cancel' | 'past_due'
+/** The original run's events: applied at the month boundary, one per customer. */
+export type BaseEventKind = 'upgrade' | 'downgrade' | 'cancel' | 'past_due'
+
+/**
+ * Scenario events, each at a planned time (`at`) inside month `month`, i.e. after reading
+ * `month - 1` and before reading `month`. `trial_end` and `subscription_end` are Stripe's doing
+ * (no request); the others are requests (see src/scenario/README.md for the calls).
+ */
+export type TimedEventKind =
+  | 'mid_cycle_upgrade'
+  | 'mid_cycle_downgrade'
+  | 'to_yearly'
+  | 'seat_growth'
+  | 'cancel_at_period_end'
+  | 'subscription_end'
+  | 'reactivation'
+  | 'discount'
+  | 'trial_end'
+
+export type EventKind = BaseEventKind | TimedEventKind
+
+export interface PlanState {
+  plan: string
+  screens: number
+  /** Only in scenarios with features; absent means monthly. */
+  interval?: 'month' | 'year'
+}
 
 export interface PlannedEvent {
-  /** 1..months: applied right after the clock reaches month `month` (a past-due card goes on just before it). */
+  /** 1..months: a base event is applied right after the clock reaches month `month` (a past-due card goes on just before it); a timed event happens before that reading. */
   month: number
   customer: number
   kind: EventKind
   /** For upgrades: a move to the next plan up, or more screens on the same plan. */
   change?: 'plan' | 'screens'
-  from: {plan: string; screens: number}
-  to?: {plan: string; screens: number}
+  from: PlanState
+  to?: PlanState
+  /** Timed events: the day of the month (2–28) and the exact time, unix seconds (noon UTC). */
+  day?: number
+  at?: number
+  /** Which of the customer's subscriptions (0: the first; a reactivation starts the next). */
+  subscription?: number
+  /** Item changes: the proration_behavior to send. */
+  prorationBehavior?: 'create_prorations' | 'always_invoice' | 'none'
+  /** cancel_at_period_end: when the period ends and Stripe cancels (unix seconds). trial_end: the trial's outcome. */
+  endsAt?: number
+  outcome?: 'converts' | 'stops'
+  /** discount: the coupon from the config (coupon ids in Stripe: see couponIdFor). */
+  coupon?: string
+  via?: 'coupon' | 'promotion_code'
 }
 
 export type ExpectedStatus = 'active' | 'past_due'
@@ -61,15 +106,30 @@ export interface ExpectedSubscription {
   customer: number
   plan: string
   screens: number
-  status: ExpectedStatus
+  /** The default plan only has active and past_due; a scenario with trials lists trialing ones too (MRR 0). */
+  status: ExpectedStatus | 'trialing'
+  /** In the subscription's currency, by the analytics definitions (src/ledger/mrr.ts). */
   mrrCents: number
+  /** Scenario features only. */
+  currency?: string
+  interval?: 'month' | 'year'
+  subscription?: number
+  /** Why it carries no MRR (the ledger's `excluded`), or null. */
+  excluded?: string | null
+  coupon?: string
+  cancelAt?: number | null
 }
 
 export interface ExpectedMonth {
   month: number
   label: string
+  /** The month's MRR; with several currencies, the total in analytics.reportingCurrency over the currencies with a rate. */
   mrrCents: number
   subscriptions: ExpectedSubscription[]
+  /** Scenario features only: MRR per currency, in each currency's minor unit. */
+  mrrByCurrency?: Record<string, number>
+  /** Currencies left out of mrrCents for want of an analytics.fxRates entry. */
+  unconverted?: string[]
 }
 
 export interface Scenario {
@@ -80,7 +140,11 @@ export interface Scenario {
   customersPerClock: number
   plans: Array<Pick<Plan, 'key' | 'name' | 'unitAmount' | 'currency' | 'screens'>>
   distribution: Record<string, number>
-  eventCounts: Record<EventKind, number>
+  eventCounts: Record<BaseEventKind, number>
+  /** Scenario features: what the planner assigned, by kind (absent in the default plan). */
+  featureCounts?: Record<string, number>
+  /** Scenario features: the currency of each month's mrrCents total (analytics.reportingCurrency). */
+  reportingCurrency?: string
   customers: PlannedCustomer[]
   clocks: PlannedClock[]
   /** Sorted by month, then customer. */
@@ -184,6 +248,24 @@ export function planScenario(input: ScenarioInput): Scenario {
     events.push({month: months - (i % months), customer: c.index, kind: 'past_due', from: {plan: c.plan, screens: c.screens}})
   }
   events.sort((a, b) => a.month - b.month || a.customer - b.customer)
+  const base = {
+    runId,
+    seed,
+    months,
+    startTime,
+    customersPerClock: config.customersPerClock,
+    plans: plans.map(({key, name, unitAmount, currency, screens}) => ({key, name, unitAmount, currency, screens})),
+    distribution: Object.fromEntries(plans.map((plan, index) => [plan.key, perPlan[index] ?? 0])),
+    eventCounts: {upgrade: nUp, downgrade: nDown, cancel: nCancel, past_due: nPastDue},
+    customers,
+    clocks,
+    events,
+  }
+  if (hasScenarioFeatures(config)) {
+    const features = planFeatures({config, customers, events, months, seed, startTime})
+    const allEvents = [...events, ...features.events].sort((a, b) => a.month - b.month || eventTime(a, startTime) - eventTime(b, startTime) || a.customer - b.customer)
+    return {...base, events: allEvents, featureCounts: features.counts, reportingCurrency: config.analytics.reportingCurrency, expected: expectFeatureMonths({config, customers, events: allEvents, months, startTime})}
+  }
 
   return {
     runId,
@@ -201,12 +283,9 @@ export function planScenario(input: ScenarioInput): Scenario {
   }
 }
 
-/**
- * Screens carry over on a plan change, clamped into the new plan's range: an upgrade lifts a
- * customer to the new plan's minimum, a downgrade caps them at its maximum.
- */
-export function clampScreens(screens: number, plan: Pick<Plan, 'screens'>): number {
-  return Math.min(plan.screens.max, Math.max(plan.screens.min, screens))
+/** When an event happens: its planned time, or (base events) its month's boundary, where the run applies it. */
+export function eventTime(event: Pick<PlannedEvent, 'month' | 'at'>, startTime: number): number {
+  return event.at ?? addIntervals(startTime, 'month', event.month)
 }
 
 /**
@@ -241,15 +320,6 @@ function expectMonths(customers: PlannedCustomer[], events: PlannedEvent[], plan
     })
   }
   return expected
-}
-
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items]
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
-  }
-  return copy
 }
 
 /** Weighted sampling without replacement (Efraimidis–Spirakis): the `count` largest u^(1/w). */

@@ -1,0 +1,247 @@
+import type Stripe from 'stripe'
+
+import {addIntervals, monthLabel} from '../billing-time.js'
+import type {Config} from '../config/schema.js'
+import {groupBy} from '../group-by.js'
+import {minorUnitRate} from '../ledger/definitions.js'
+import {ledgerItemRows} from '../ledger/mrr.js'
+import {type BillingInterval, couponIdFor, unitAmountFor} from './catalog.js'
+import {periodEnd} from './features.js'
+import type {ExpectedMonth, ExpectedSubscription, PlannedCustomer, PlannedEvent} from './plan.js'
+
+/**
+ * What Stripe should hold at each month's reading in a scenario with features, and its MRR by the
+ * ledger's definitions (src/ledger/mrr.ts: one definition of MRR, fed here with the planned
+ * subscription in Stripe's shape). Trial ends, scheduled cancellations and failed renewals follow
+ * Stripe's rules from the planned state, not from the calendar's informational events.
+ */
+
+type Status = 'trialing' | 'active' | 'past_due' | 'canceled'
+
+interface PlannedSubscription {
+  customer: number
+  seq: number
+  plan: string
+  screens: number
+  interval: BillingInterval
+  currency: string
+  status: Status
+  anchor: number
+  trialEnd: number | null
+  trialOutcome?: 'converts' | 'stops'
+  cancelAt: number | null
+  /** The month whose reading shows the failed renewal; Stripe has canceled it by the next (stripe-facts #31, #32). */
+  pastDueMonth?: number
+  discount?: {coupon: string; start: number; end: number | null}
+}
+
+export interface ExpectInput {
+  config: Config
+  customers: readonly PlannedCustomer[]
+  /** Sorted in time order. */
+  events: readonly PlannedEvent[]
+  months: number
+  startTime: number
+}
+
+export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
+  const {config, customers, events, months, startTime} = input
+  const coupons = new Map((config.coupons ?? []).map((coupon) => [coupon.id, coupon]))
+  const discountFrom = (id: string, start: number) => {
+    const coupon = coupons.get(id)!
+    return {coupon: id, start, end: coupon.duration === 'repeating' ? addIntervals(start, 'month', coupon.durationInMonths!) : null}
+  }
+  const subscriptions: PlannedSubscription[][] = customers.map((c) => {
+    const terms = c.terms!
+    const trial = terms.trial
+    return [
+      {
+        customer: c.index,
+        seq: 0,
+        plan: c.plan,
+        screens: c.screens,
+        interval: terms.interval,
+        currency: terms.currency,
+        status: trial ? 'trialing' : 'active',
+        anchor: terms.anchor,
+        trialEnd: trial?.endsAt ?? null,
+        ...(trial ? {trialOutcome: trial.outcome} : {}),
+        cancelAt: null,
+        ...(terms.coupon && terms.coupon.month === 0 ? {discount: discountFrom(terms.coupon.id, startTime)} : {}),
+      },
+    ]
+  })
+  const freePlans = new Set(config.plans.filter((plan) => plan.unitAmount === 0).map((plan) => plan.key))
+  const isFree = (plan: string) => freePlans.has(plan)
+  const unitAmounts = new Map<string, number>()
+  const unitAmount = (sub: PlannedSubscription) => {
+    const key = `${sub.plan}:${sub.interval}:${sub.currency}`
+    let amount = unitAmounts.get(key)
+    if (amount === undefined) unitAmounts.set(key, (amount = unitAmountFor(config, sub.plan, sub.interval, sub.currency)))
+    return amount
+  }
+  const byMonth = groupBy(events, (event) => event.month)
+  const expected: ExpectedMonth[] = []
+  for (let month = 0; month <= months; month++) {
+    const at = addIntervals(startTime, 'month', month)
+    for (const event of byMonth.get(month) ?? []) {
+      const list = subscriptions[event.customer]!
+      const time = event.at ?? at
+      settle(list, time)
+      const sub = list[event.subscription ?? 0] ?? list[0]!
+      switch (event.kind) {
+        case 'upgrade':
+        case 'downgrade':
+        case 'mid_cycle_upgrade':
+        case 'mid_cycle_downgrade':
+        case 'seat_growth': {
+          // From free to paid, Stripe bills at once and resets the billing date (stripe-facts #29, #43).
+          if (isFree(sub.plan) && !isFree(event.to!.plan)) sub.anchor = time
+          Object.assign(sub, {plan: event.to!.plan, screens: event.to!.screens})
+          break
+        }
+        case 'to_yearly': {
+          // An interval change resets the billing date (#43).
+          Object.assign(sub, {interval: 'year', anchor: time})
+          break
+        }
+        case 'cancel': {
+          sub.status = 'canceled'
+          break
+        }
+        case 'past_due': {
+          sub.status = 'past_due'
+          sub.pastDueMonth = month
+          break
+        }
+        case 'cancel_at_period_end': {
+          sub.cancelAt = event.endsAt!
+          break
+        }
+        case 'reactivation': {
+          // A new subscription: no discount carries over (the API cannot put one on the customer, #55).
+          list.push({customer: sub.customer, seq: list.length, plan: event.to!.plan, screens: event.to!.screens, interval: event.to!.interval ?? 'month', currency: sub.currency, status: 'active', anchor: time, trialEnd: null, cancelAt: null})
+          break
+        }
+        case 'discount': {
+          sub.discount = discountFrom(event.coupon!, time)
+          break
+        }
+        case 'trial_end':
+        case 'subscription_end': {
+          break // Stripe's doing, settled from the state
+        }
+      }
+    }
+    const rows: ExpectedSubscription[] = []
+    const byCurrency: Record<string, number> = {}
+    let total = 0
+    const unconverted = new Set<string>()
+    const label = monthLabel(at)
+    for (const list of subscriptions) {
+      settle(list, at, month)
+      for (const sub of list) {
+        if (sub.status === 'canceled') continue
+        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
+        const mrr = row!.mrr
+        byCurrency[sub.currency] = (byCurrency[sub.currency] ?? 0) + mrr
+        if (row!.mrr_reporting === null) {
+          if (mrr > 0) unconverted.add(sub.currency)
+        } else total += row!.mrr_reporting
+        rows.push({
+          customer: sub.customer,
+          plan: sub.plan,
+          screens: sub.screens,
+          status: sub.status,
+          mrrCents: mrr,
+          currency: sub.currency,
+          interval: sub.interval,
+          subscription: sub.seq,
+          excluded: row!.excluded,
+          ...(sub.discount && (sub.discount.end === null || sub.discount.end > at) ? {coupon: sub.discount.coupon} : {}),
+          cancelAt: sub.cancelAt,
+        })
+      }
+    }
+    expected.push({month, label, mrrCents: total, subscriptions: rows, mrrByCurrency: byCurrency, ...(unconverted.size > 0 ? {unconverted: [...unconverted].sort()} : {})})
+  }
+  return expected
+}
+
+/** Stripe's own transitions up to `at`: trial ends (#47, #48), scheduled cancellations, failed renewals running out (#32). */
+function settle(list: PlannedSubscription[], at: number, readingMonth?: number): void {
+  for (const sub of list) {
+    if (sub.status === 'trialing' && sub.trialEnd !== null && sub.trialEnd <= at) {
+      sub.status = sub.trialOutcome === 'stops' ? 'canceled' : 'active'
+      if (sub.status === 'active') sub.anchor = sub.trialEnd
+    }
+    if (sub.status !== 'canceled' && sub.cancelAt !== null && sub.cancelAt <= at) sub.status = 'canceled'
+    if (sub.status === 'past_due' && readingMonth !== undefined && sub.pastDueMonth !== undefined && readingMonth > sub.pastDueMonth) sub.status = 'canceled'
+  }
+}
+
+/**
+ * The planned subscription in the shape Stripe returns it, with the fields the ledger's MRR reads
+ * (src/ledger/mrr.ts); the rest of Stripe's object is not needed and not invented.
+ */
+function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, at: number): Stripe.Subscription {
+  const coupon = sub.discount ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
+  const discounts = coupon
+    ? [
+        {
+          object: 'discount',
+          id: `planned_di_${sub.customer}_${sub.seq}`,
+          start: sub.discount!.start,
+          end: sub.discount!.end,
+          source: {
+            type: 'coupon',
+            coupon: {
+              object: 'coupon',
+              id: couponIdFor(coupon.id),
+              percent_off: coupon.percentOff ?? null,
+              amount_off: coupon.amountOff ?? null,
+              currency: coupon.amountOff === undefined ? null : (coupon.currency ?? config.plans[0]!.currency),
+              duration: coupon.duration,
+              duration_in_months: coupon.durationInMonths ?? null,
+            },
+          },
+        },
+      ]
+    : []
+  const currentPeriodEnd = sub.status === 'trialing' ? sub.trialEnd! : periodEnd(sub.anchor, sub.interval, at)
+  const planned = {
+    object: 'subscription',
+    id: `planned_sub_${sub.customer}_${sub.seq}`,
+    customer: `planned_cus_${sub.customer}`,
+    status: sub.status,
+    currency: sub.currency,
+    discounts,
+    trial_end: sub.trialEnd,
+    cancel_at_period_end: sub.cancelAt !== null,
+    cancel_at: sub.cancelAt,
+    items: {
+      object: 'list',
+      data: [
+        {
+          object: 'subscription_item',
+          id: `planned_si_${sub.customer}_${sub.seq}`,
+          quantity: sub.screens,
+          discounts: [],
+          current_period_end: currentPeriodEnd,
+          price: {
+            object: 'price',
+            id: `planned_price_${sub.plan}_${sub.interval}_${sub.currency}`,
+            currency: sub.currency,
+            unit_amount: unitAmount,
+            unit_amount_decimal: null,
+            billing_scheme: 'per_unit',
+            recurring: {interval: sub.interval, interval_count: 1, usage_type: 'licensed', meter: null, trial_period_days: null},
+            metadata: {stripe_seed_plan: sub.plan},
+          },
+        },
+      ],
+    },
+  }
+  // Only the fields above are read by ledgerItemRows; the cast stands for the rest of Stripe's shape.
+  return planned as unknown as Stripe.Subscription
+}
