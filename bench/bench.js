@@ -34,7 +34,7 @@ const s1 = (x) => x.toFixed(1)
 function show(r) {
   const parts = [`${r.design.padEnd(36)} N=${String(r.customers).padStart(5)}  ${s1(r.seconds).padStart(6)} s  ${String(r.requests).padStart(6)} req  ${r.requestsPerCustomer.toFixed(2)} req/cust  429s ${r.rateLimited}`]
   if (r.wouldBeRateLimited !== undefined) parts.push(`would-be 429s ${r.wouldBeRateLimited}`)
-  if (r.bound) parts.push(`bounds: today ${s1(r.bound.today.seconds)} s (×${r.vsTodayBound.toFixed(2)}), true ${s1(r.bound.true.seconds)} s (×${r.vsTrueBound.toFixed(2)})`)
+  if (r.bound && r.timeline) parts.push(`bounds: today ${s1(r.bound.today.seconds)} s (×${r.vsTodayBound.toFixed(2)}), true ${s1(r.bound.true.seconds)} s (×${r.vsTrueBound.toFixed(2)})`)
   if (r.maxRssMb) parts.push(`rss ${r.maxRssMb.toFixed(0)} MB`)
   parts.push(`load ${r.load1m.toFixed(2)}`)
   console.log(parts.join('  '))
