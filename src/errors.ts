@@ -28,3 +28,27 @@ export const PARTIAL_RUN_EXIT_CODE = 3
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/**
+ * Our own bug, not something the user can fix: shown with its stack, never as a failed clock or a
+ * one-line user error. Throw it where an invariant breaks; the run aborts loudly.
+ */
+export class BugError extends Error {
+  constructor(message: string, options: {cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'BugError'
+  }
+}
+
+/** The run was told to stop (Ctrl-C, SIGTERM): no new request is started. Not a failure of a clock. */
+export class RunInterrupted extends Error {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') {
+    super(`Interrupted by ${signal}`)
+    this.name = 'RunInterrupted'
+  }
+}
+
+/** A run that completed no clock: exit code 1, and the earlier files are left as they were. */
+export const FAILED_RUN_EXIT_CODE = 1
+/** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
+export const SIGNAL_EXIT_CODES = {SIGINT: 130, SIGTERM: 143} as const

@@ -48,7 +48,7 @@ export const SchedulerSchema = z
     maxInFlight: z.number().int().positive().max(100).default(10),
     // Above 25 only makes sense against the emulator: Stripe test mode allows 25 req/s (stripe-facts #12).
     maxRps: z.number().positive().max(1000).default(20).describe('account-wide ceiling'),
-    maxRetries: z.number().int().nonnegative().max(20).default(6).describe('retries of a rate-limited (429) request'),
+    retryForSeconds: z.number().nonnegative().max(3600).default(300).describe('how long a request failing transiently (429, 409, 5xx, dropped connection) is retried before it counts as failed'),
     retryBaseMs: z.number().int().positive().default(500),
   })
   .strict()
@@ -131,7 +131,7 @@ export const ConfigSchema = z
     customersPerClock: z.number().int().min(1).max(3).default(3).describe('Stripe allows 3 customers per test clock (stripe-facts #4)'),
     prorationBehavior: z.enum(['none', 'create_prorations', 'always_invoice']).default('none'),
     advanceTimeoutSeconds: z.number().int().positive().default(300),
-    scheduler: SchedulerSchema.default({perLaneRps: 4, maxInFlight: 10, maxRps: 20, maxRetries: 6, retryBaseMs: 500}),
+    scheduler: SchedulerSchema.default({perLaneRps: 4, maxInFlight: 10, maxRps: 20, retryForSeconds: 300, retryBaseMs: 500}),
     yearly: YearlySchema.optional(),
     trials: TrialsSchema.optional(),
     coupons: z.array(CouponSchema).optional(),

@@ -38,6 +38,19 @@ export const PricesFileSchema = z.object({
     .describe('everything else a reader needs about each plan, in plan order'),
   api_base: z.string().optional().describe('the Stripe API the prices live on'),
   seeded_at: z.string(),
+  catalog: z
+    .object({
+      prices: z
+        .record(
+          z.string(),
+          z.object({price_id: priceId, plan: z.string(), interval: z.enum(['month', 'year']), currency: z.string(), unit_amount: z.number().int().nonnegative()}),
+        )
+        .describe('lookup key (src/scenario/catalog.ts priceLookupKey) -> the price holding it'),
+      coupons: z.record(z.string(), z.string()).describe('config coupon id -> Stripe coupon id'),
+      promotion_codes: z.record(z.string(), z.string()).describe('promotion code -> promo_ id'),
+    })
+    .optional()
+    .describe('a scenario\'s yearly and per-currency prices, coupons and promotion codes; absent for the default run, whose file stays the original\'s'),
 })
 export type PricesFile = z.infer<typeof PricesFileSchema>
 

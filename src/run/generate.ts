@@ -1,10 +1,7 @@
-import type Stripe from 'stripe'
-
-import {HOUR, addIntervals, monthLabel} from '../billing-time.js'
-import {deleteClocks, isSeedClock, listClocks} from '../clocks/cleanup.js'
+import {deleteClocks, listClocks, selectRunClocks} from '../clocks/cleanup.js'
+import {ClockWatcher} from '../clocks/watcher.js'
 import type {Config} from '../config/schema.js'
-import {UserError, errorMessage} from '../errors.js'
-import {groupBy} from '../group-by.js'
+import {BugError, RunInterrupted, UserError, errorMessage} from '../errors.js'
 import {writeJsonFile} from '../files/atomic.js'
 import {
   type CurrentRunFile,
@@ -16,45 +13,58 @@ import {
   SnapshotsFileSchema,
   outFile,
 } from '../files/formats.js'
-import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
+import type {HeldLock} from '../files/lock.js'
+import {groupBy} from '../group-by.js'
+import {plural} from '../render/plural.js'
+import {seedPrices} from '../prices/seed.js'
+import {type RunEstimate, estimateRun} from '../scenario/estimate.js'
+import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
-import {after, listAll} from '../stripe/pagination.js'
-import {ClockWatcher} from './clock-watcher.js'
-import {RunProgress} from './progress.js'
+import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
+import {type ClockState, clockRows, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
+import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
+import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
+import {checkPrices, lockOutDir, readPrices} from './preflight.js'
+import type {RunProgress} from './progress.js'
 
-/** The card whose charges always fail once attached (stripe-facts #24). */
-export const FAILING_CARD = 'pm_card_chargeCustomerFail'
-export const GOOD_CARD = 'pm_card_visa'
-/** Renewal invoices stay draft about an hour (#31); we pass that hour and one more for safety. */
-export const RENEWAL_SETTLE_SECONDS = 2 * HOUR
+export {FAILING_CARD, GOOD_CARD, RENEWAL_SETTLE_SECONDS} from './clock-pipeline.js'
 
-export interface GenerateOptions {
-  scenario: Scenario
-  prices: PricesFile
+/** Idempotency keys are kept at least 24 hours (stripe-facts #17); past 23, a resume also asks Stripe. */
+const KEYS_SURELY_KEPT_MS = 23 * 3600 * 1000
+
+export interface RunRequest {
   config: Config
   outDir: string
+  apiBase?: string
+  seedPrices: boolean
   keepClocks: boolean
   advanceTimeoutMs: number
-  apiBase?: string
+  /** A new run's plan; absent when resuming. */
+  plan?: Scenario
+  /** Continue a run from its journal: the named one, else the latest unfinished one. */
+  resume?: {runId?: string; seed?: number; customers?: number; months?: number}
   now?: () => Date
-  watcher?: ClockWatcher
-  progress?: RunProgress
 }
 
-export interface ClockOutcome {
-  clock: PlannedClock
-  clockId?: string
-  status: 'complete' | 'failed'
-  reason?: string
-  customerIds: Map<number, string>
-  subscriptionIds: Map<number, string>
+export interface PreparedRun {
+  request: RunRequest
+  scenario: Scenario
+  estimate: RunEstimate
+  prices: PricesFile
+  lock: HeldLock
+  /** Lines worth telling the user before the run (a stale lock taken over, the run being resumed). */
+  notices: string[]
+  resume?: JournalContents
 }
+
+export type RunStatus = 'complete' | 'partial' | 'failed' | 'interrupted'
 
 export interface GenerateResult {
   runId: string
   seed: number
-  status: 'complete' | 'partial'
+  status: RunStatus
+  resumed: boolean
   customers: number
   clocks: number
   failedClocks: Array<{clockId: string; reason: string; customerIds: string[]}>
@@ -65,324 +75,318 @@ export interface GenerateResult {
   requests: {total: number; retries: number; rateLimited: number}
   cleanup: {deleted: number; failed: number}
   wallTimeSeconds: number
-  files: {currentRun: string; snapshots: string; details: string}
+  /** The files written, in writing order; none when the run failed or was interrupted (earlier files stay). */
+  files: string[]
 }
 
-/** A subscription as the run tracks it between months: what the next update needs. */
-interface TrackedSubscription {
-  id: string
-  itemId: string
-  periodEnd: number
-  status: Stripe.Subscription.Status
+/** What the out-dir gave the run before any request: its lock, and the journal of the run to resume. */
+export interface ClaimedOutDir {
+  lock: HeldLock
+  resume?: JournalContents
+  /** Lines worth telling the user before the run starts (a stale lock taken over, the run resumed). */
+  notices: string[]
 }
 
 /**
- * Executes a plan against Stripe. Each clock runs its whole life (create, then month after month:
- * advance, wait, apply events, read back) on its own lane, so a slow clock never holds others back.
- * Every write has an idempotency key made of run id + clock + month + customer + action, so each
- * step is a unit a retry or a resumed run can repeat safely.
+ * The local half of preflight, no request yet: the out-dir takes files (a probe file), no other
+ * live run holds it (the lock), and with --resume the run's journal is found. The caller releases
+ * the lock when the command ends.
  */
-export async function generateRun(gateway: StripeGateway, options: GenerateOptions): Promise<GenerateResult> {
+export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' | 'keepClocks'>): Promise<ClaimedOutDir> {
+  const lock = await lockOutDir(request.outDir, 'run generate')
+  try {
+    const notices = lock.tookOverFrom ? [`Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`] : []
+    const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
+    const unfinished = resume || request.keepClocks ? undefined : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
+    if (unfinished) notices.push(`Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`)
+    if (resume) notices.push(`Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`)
+    return {lock, resume, notices}
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
+}
+
+/**
+ * The rest of preflight, before anything is deleted or created: prices are seeded if asked, and
+ * every price in stripe_prices.json is on this account as the config says (the read that also
+ * proves the key). A resume is refused if the config, seed or prices changed since it started.
+ */
+export async function prepareRun(gateway: StripeGateway, request: RunRequest, claimed: ClaimedOutDir, progress: RunProgress): Promise<PreparedRun> {
+  const {config, outDir} = request
+  const now = request.now ?? (() => new Date())
+  try {
+    const pricesPath = outFile(outDir, 'prices')
+    if (request.seedPrices) {
+      progress.start('prices')
+      await seedPrices(gateway, config.plans, {file: pricesPath, apiBase: request.apiBase, now: now()})
+      progress.finish('prices')
+    }
+    progress.start('preflight')
+    const prices = await readPrices(pricesPath)
+    await checkPrices(gateway, config.plans, prices, pricesPath)
+    let scenario = request.plan
+    const {resume} = claimed
+    if (resume) {
+      const {header} = resume
+      const mismatch = resumeMismatch(header, {config, prices, ...request.resume})
+      if (mismatch) throw new UserError(`Cannot resume run ${header.run_id}: ${mismatch}`, {suggestion: 'Resume with the config, seed and stripe_prices.json it started with, or start a new run without --resume.'})
+      scenario = planScenario({config, customers: header.customers, months: header.months, seed: header.seed, startTime: header.start_time, runId: header.run_id})
+    }
+    if (!scenario) throw new BugError('prepareRun needs a plan or a run to resume')
+    const estimate = estimateRun(scenario, config.scheduler)
+    progress.finish('preflight', `seed ${scenario.seed} · ${plural(scenario.customers.length, 'customer')} on ${plural(scenario.clocks.length, 'clock')} · ${plural(scenario.months, 'month')}`)
+    progress.plan(scenario.months, scenario.clocks.length, estimate.seconds)
+    return {request, scenario, estimate, prices, lock: claimed.lock, notices: claimed.notices, resume}
+  } catch (error) {
+    for (const name of ['prices', 'preflight']) if (progress.has(name) && progress.phase(name).state === 'running') progress.abort(name)
+    progress.end()
+    throw error
+  }
+}
+
+/** The named run's journal, else the latest unfinished one; a finished run says so. */
+async function findResumable(outDir: string, runId?: string): Promise<JournalContents> {
+  if (runId) {
+    const journal = await readJournal(journalPath(outDir, runId)).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`No run ${runId} in ${outDir}: nothing to resume`, {suggestion: 'Run `stripe-seed run generate --resume` without a run id to continue the latest unfinished run.'})
+      throw error
+    })
+    if (journal.saved === 'complete') throw new UserError(`Run ${runId} is already complete: nothing to resume`)
+    return journal
+  }
+  const latest = (await listJournals(outDir)).at(-1)
+  if (!latest) throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
+  if (latest.saved === 'complete') throw new UserError(`The latest run in ${outDir}, ${latest.header.run_id}, is already complete: nothing to resume`)
+  return latest
+}
+
+export interface ExecuteOptions {
+  progress: RunProgress
+  /** Aborting it stops the run: no new request, waits end, in-flight requests finish, the journal is flushed. */
+  signal?: AbortSignal
+  watcher?: ClockWatcher
+}
+
+/**
+ * Executes a prepared run: journal, cleanup of this out-dir's earlier runs, every clock's pipeline
+ * in parallel, then the files. A resumed run replays its journal and continues each clock where it
+ * stood; its failed clocks are retried with a new clock. Files are replaced only by a run that
+ * completed at least one clock.
+ */
+export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, options: ExecuteOptions): Promise<GenerateResult> {
   const started = Date.now()
-  const {scenario} = options
-  const missing = scenario.plans.filter((plan) => !options.prices.price_ids[plan.key])
-  if (missing.length > 0) {
-    throw new UserError(`stripe_prices.json has no price for plan ${missing.map((plan) => `"${plan.key}"`).join(', ')}`, {suggestion: 'Run `stripe-seed prices seed` with the same config, or pass --seed-prices.'})
-  }
-  const progress = options.progress ?? new RunProgress(scenario.months, scenario.clocks.length)
+  const {scenario, prices, request, resume} = prepared
+  const {progress} = options
+  const now = request.now ?? (() => new Date())
   const watcher = options.watcher ?? new ClockWatcher(gateway)
-  const now = options.now ?? (() => new Date())
+  // One signal for every wait: the user's interrupt, or our own stop when something unexpected breaks.
+  const stop = new AbortController()
+  const interrupt = () => {
+    gateway.scheduler.stopNewWork()
+    stop.abort()
+  }
+  if (options.signal?.aborted) interrupt()
+  options.signal?.addEventListener('abort', interrupt, {once: true})
 
-  progress.start('cleanup')
+  const journal = resume ? await Journal.reopen(resume) : await Journal.create(request.outDir, runHeader(scenario, request, prices, now()))
   let cleanup = {deleted: 0, failed: 0}
-  if (!options.keepClocks) {
-    const ours = (await listClocks(gateway)).filter(isSeedClock)
-    progress.setTotal('cleanup', ours.length)
-    const result = await deleteClocks(gateway, watcher, ours, {advanceTimeoutMs: options.advanceTimeoutMs, onDeleted: () => progress.tick('cleanup')})
-    cleanup = {deleted: result.deleted.length, failed: result.failed.length}
-  }
-  progress.finish('cleanup')
+  let states: ClockState[] = []
+  try {
+    progress.start('cleanup')
+    if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
+    progress.finish('cleanup')
 
-  // month -> customer index -> row; canceled subscriptions kept apart for the details file
-  const rows = new Map<number, Map<number, SnapshotRow>>()
-  const ended: RunDetailsFile['ended_subscriptions'] = []
-  const applied: RunDetailsFile['events'] = []
-  const eventsByClock = groupBy(scenario.events, (event) => scenario.customers[event.customer]!.clock)
+    const planOf = planOfPriceIn(prices)
+    states = resume ? replayJournal(resume.entries, scenario.clocks.length, planOf) : scenario.clocks.map((clock) => freshClockState(clock.index))
+    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, planOf}
+    if (resume) {
+      const clocks = await listClocks(gateway)
+      ctx.resume = {clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))), keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS}
+      states = await retryFailedClocks(gateway, watcher, scenario, states, clocks, request.advanceTimeoutMs, stop.signal)
+      restoreProgress(progress, states)
+    }
 
-  progress.start('create')
-  const outcomes = await Promise.all(
-    scenario.clocks.map((clock) =>
-      runClock(gateway, watcher, progress, options, clock, eventsByClock.get(clock.index) ?? [], {
-        record: (month, customer, row) => {
-          let monthRows = rows.get(month)
-          if (!monthRows) rows.set(month, (monthRows = new Map()))
-          monthRows.set(customer, row)
-        },
-        ended: (entry) => ended.push(entry),
-        applied: (entry) => applied.push(entry),
+    const eventsByClock = groupBy(scenario.events, (event) => scenario.customers[event.customer]!.clock)
+    let fatal: unknown
+    progress.start('create')
+    await Promise.all(
+      scenario.clocks.map(async (clock) => {
+        const state = states[clock.index]!
+        if (state.failed || lastMonthRead(state) === scenario.months) return
+        try {
+          await runClock(ctx, clock, state, eventsByClock.get(clock.index) ?? [])
+        } catch (error) {
+          if (error instanceof RunInterrupted) return
+          // Not Stripe's doing: stop everything rather than report it as a failed clock.
+          fatal ??= error
+          interrupt()
+        }
       }),
-    ),
-  )
-  progress.start('save')
+    )
+    await journal.flush()
+    if (fatal !== undefined) throw fatal instanceof UserError || fatal instanceof BugError ? fatal : new BugError(`A clock's pipeline broke: ${errorMessage(fatal)}`, {cause: fatal})
+    if (stop.signal.aborted) return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
 
-  const failed = outcomes.filter((o) => o.status === 'failed')
-  const failedCustomers = new Set(failed.flatMap((o) => o.clock.customers))
-  // A failed clock's customers are left out of every file the ETL reads: half a history would read as churn.
-  const snapshotRows: SnapshotRow[] = []
-  for (let month = 0; month <= scenario.months; month++) {
-    const monthRows = rows.get(month) ?? new Map<number, SnapshotRow>()
-    for (const customer of [...monthRows.keys()].sort((a, b) => a - b)) if (!failedCustomers.has(customer)) snapshotRows.push(monthRows.get(customer)!)
+    progress.start('save')
+    const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
+    const status = complete.length === 0 ? 'failed' : complete.length < states.length ? 'partial' : 'complete'
+    // A run that completed no clock has nothing to put in the files: the earlier ones stay.
+    const rows = snapshotRows(prepared, states)
+    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, rows, status, gateway, started, now())
+    await journal.append({type: 'saved', status})
+    progress.finish('save')
+    return summarize(prepared, states, status, cleanup, files, gateway, started, rows)
+  } catch (error) {
+    if (error instanceof RunInterrupted) return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
+    throw error
+  } finally {
+    options.signal?.removeEventListener('abort', interrupt)
+    await journal.close()
+    progress.end()
   }
-  const customerIds = new Map<number, string>()
-  for (const outcome of outcomes) for (const [index, id] of outcome.customerIds) customerIds.set(index, id)
-  const completeOutcomes = outcomes.filter((o) => o.status === 'complete')
-  const counts = gateway.counts()
-  const status = failed.length > 0 ? 'partial' : 'complete'
-  const failedClocks = failed.map((o) => ({clockId: o.clockId ?? `(not created: ${o.clock.name})`, reason: o.reason ?? 'unknown', customerIds: o.clock.customers.map((c) => customerIds.get(c)).filter((id): id is string => id !== undefined)}))
-  const wallTimeSeconds = (Date.now() - started) / 1000
-  const files = {currentRun: outFile(options.outDir, 'currentRun'), snapshots: outFile(options.outDir, 'snapshots'), details: outFile(options.outDir, 'runDetails')}
+}
 
+function runHeader(scenario: Scenario, request: RunRequest, prices: PricesFile, now: Date): RunHeader {
+  return {
+    type: 'run',
+    version: 1,
+    run_id: scenario.runId,
+    seed: scenario.seed,
+    customers: scenario.customers.length,
+    months: scenario.months,
+    start_time: scenario.startTime,
+    config: configFingerprints(request.config),
+    price_ids: prices.price_ids,
+    ...(request.apiBase ? {api_base: request.apiBase} : {}),
+    started_at: now.toISOString(),
+  }
+}
+
+/** Deletes the clocks of this out-dir's earlier runs, and only theirs (a crashed run's orphans included). */
+async function cleanUpEarlierRuns(gateway: StripeGateway, watcher: ClockWatcher, request: RunRequest, runId: string, progress: RunProgress, signal: AbortSignal): Promise<{deleted: number; failed: number}> {
+  const runs = await earlierRuns(request.outDir, runId)
+  // A first run in this out-dir has nothing to clean: not even the list request.
+  if (runs.runIds.size === 0 && runs.clockIds.size === 0) return {deleted: 0, failed: 0}
+  const selected = selectRunClocks(await listClocks(gateway), runs)
+  progress.setTotal('cleanup', selected.length)
+  const result = await deleteClocks(gateway, watcher, selected, {advanceTimeoutMs: request.advanceTimeoutMs, onDeleted: () => progress.tick('cleanup'), signal})
+  const failedIds = new Set(result.failed.map((failure) => failure.id))
+  await forgetCleanedRuns(runs, selected.filter((clock) => failedIds.has(clock.id)))
+  return {deleted: result.deleted.length, failed: result.failed.length}
+}
+
+/**
+ * A failed clock gets a new clock (next attempt, new name and keys) for the same planned customers.
+ * The failed clock goes first, with its customers, so the account never holds a customer twice.
+ */
+async function retryFailedClocks(
+  gateway: StripeGateway,
+  watcher: ClockWatcher,
+  scenario: Scenario,
+  states: ClockState[],
+  clocks: Awaited<ReturnType<typeof listClocks>>,
+  advanceTimeoutMs: number,
+  signal: AbortSignal,
+): Promise<ClockState[]> {
+  const failed = states.filter((state) => state.failed)
+  if (failed.length === 0) return states
+  const earlierNames = new Set(failed.flatMap((state) => Array.from({length: state.attempt}, (_, i) => clockName(scenario.clocks[state.index]!, i + 1))))
+  const ids = new Set(failed.flatMap((state) => (state.clockId ? [state.clockId] : [])))
+  const doomed = clocks.filter((clock) => ids.has(clock.id) || (clock.name !== null && earlierNames.has(clock.name)))
+  const result = await deleteClocks(gateway, watcher, doomed, {advanceTimeoutMs, signal})
+  if (result.failed.length > 0) throw new UserError(`Cannot delete the failed clock ${result.failed[0]!.id} before retrying it: ${result.failed[0]!.reason}`)
+  return states.map((state) => (state.failed ? freshClockState(state.index, state.attempt + 1) : state))
+}
+
+/** A resumed run shows what its journal already holds as done. */
+function restoreProgress(progress: RunProgress, states: ClockState[]): void {
+  for (const state of states) {
+    for (const {month} of state.months) progress.tick(month === 0 ? 'create' : `month ${month}`)
+  }
+}
+
+const isComplete = (scenario: Scenario) => (state: ClockState) => !state.failed && lastMonthRead(state) === scenario.months
+
+/**
+ * The snapshot rows of the complete clocks, in plan order (month, then customer). A failed clock's
+ * customers are left out of every file the ETL reads: half a history would read as churn.
+ */
+function snapshotRows(prepared: PreparedRun, states: ClockState[]): SnapshotRow[] {
+  const collected = states.filter(isComplete(prepared.scenario)).flatMap(clockRows)
+  return collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
+}
+
+async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
+  const {scenario, request} = prepared
+  const failed = states.filter((state) => !isComplete(scenario)(state))
+  const failedCustomers = new Set(failed.flatMap((state) => scenario.clocks[state.index]!.customers))
+  const customerIds = new Map(states.flatMap((state) => [...state.customerIds]))
+  const counts = gateway.counts()
   const currentRun: CurrentRunFile = {
-    run_timestamp: now().toISOString(),
+    run_timestamp: now.toISOString(),
     customer_ids: scenario.customers.filter((c) => !failedCustomers.has(c.index)).map((c) => customerIds.get(c.index)).filter((id): id is string => id !== undefined),
-    clock_ids: completeOutcomes.map((o) => o.clockId).filter((id): id is string => id !== undefined),
+    clock_ids: states.filter((state) => !failed.includes(state)).map((state) => state.clockId).filter((id): id is string => id !== undefined),
     run_id: scenario.runId,
     seed: scenario.seed,
     months: scenario.months,
     start_time: new Date(scenario.startTime * 1000).toISOString(),
-    ...(options.apiBase ? {api_base: options.apiBase} : {}),
+    ...(request.apiBase ? {api_base: request.apiBase} : {}),
     status,
     plan_summary: {customers: scenario.customers.length, clocks: scenario.clocks.length, plans: scenario.distribution, events: scenario.eventCounts},
-    failed_clocks: failedClocks.map((f) => ({clock_id: f.clockId, reason: f.reason, customer_ids: f.customerIds})),
+    failed_clocks: failedClocks(scenario, failed).map((f) => ({clock_id: f.clockId, reason: f.reason, customer_ids: f.customerIds})),
     requests: {total: counts.sent, retries: counts.retries, rate_limited: counts.rateLimited},
-    wall_time_seconds: wallTimeSeconds,
+    wall_time_seconds: (Date.now() - started) / 1000,
   }
   const details: RunDetailsFile = {
     run_id: scenario.runId,
-    clocks: outcomes.map((o) => ({
-      clock_id: o.clockId ?? '',
-      name: o.clock.name,
-      status: o.status,
-      customers: o.clock.customers.filter((c) => o.customerIds.has(c)).map((c) => ({index: c, customer_id: o.customerIds.get(c)!, subscription_id: o.subscriptionIds.get(c) ?? ''})),
+    clocks: states.map((state) => ({
+      clock_id: state.clockId ?? '',
+      name: clockName(scenario.clocks[state.index]!, state.attempt),
+      status: failed.includes(state) ? 'failed' : 'complete',
+      customers: scenario.clocks[state.index]!.customers.filter((c) => state.customerIds.has(c)).map((c) => ({index: c, customer_id: state.customerIds.get(c)!, subscription_id: state.created.get(c)?.id ?? ''})),
     })),
-    events: applied.sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
-    ended_subscriptions: ended.sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
+    events: states
+      .flatMap((state) => state.applied.map((event) => ({month: event.month, customer_index: event.customer, customer_id: state.customerIds.get(event.customer)!, kind: event.kind, detail: event.detail})))
+      .sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
+    ended_subscriptions: states.flatMap((state) => state.ended).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
   }
+  const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), outFile(request.outDir, 'snapshots')]
   // Snapshots last: the other files describe them, and a reader that sees them sees a finished run.
-  await writeJsonFile(files.currentRun, CurrentRunFileSchema, currentRun)
-  await writeJsonFile(files.details, RunDetailsFileSchema, details)
-  await writeJsonFile(files.snapshots, SnapshotsFileSchema, snapshotRows)
-  progress.finish('save')
+  await writeJsonFile(files[0]!, CurrentRunFileSchema, currentRun)
+  await writeJsonFile(files[1]!, RunDetailsFileSchema, details)
+  await writeJsonFile(files[2]!, SnapshotsFileSchema, rows)
+  return files
+}
 
-  const summaries = summarizeMonths(snapshotRows)
+function failedClocks(scenario: Scenario, failed: ClockState[]): GenerateResult['failedClocks'] {
+  return failed.map((state) => ({
+    clockId: state.clockId ?? `(not created: ${clockName(scenario.clocks[state.index]!, state.attempt)})`,
+    reason: state.failed ?? 'unfinished',
+    customerIds: scenario.clocks[state.index]!.customers.map((c) => state.customerIds.get(c)).filter((id): id is string => id !== undefined),
+  }))
+}
+
+function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows = snapshotRows(prepared, states)): GenerateResult {
+  const {scenario} = prepared
+  const complete = states.filter(isComplete(scenario))
+  const summaries = summarizeMonths(rows)
+  const counts = gateway.counts()
   return {
     runId: scenario.runId,
     seed: scenario.seed,
     status,
-    customers: currentRun.customer_ids.length,
-    clocks: currentRun.clock_ids.length,
-    failedClocks,
-    eventsApplied: applied.length,
+    resumed: prepared.resume !== undefined,
+    customers: complete.reduce((sum, state) => sum + state.customerIds.size, 0),
+    clocks: complete.length,
+    failedClocks: failedClocks(scenario, states.filter((state) => state.failed)),
+    eventsApplied: states.reduce((sum, state) => sum + state.applied.length, 0),
     pastDue: summaries.at(-1)?.pastDue ?? 0,
-    canceled: ended.length,
+    canceled: states.reduce((sum, state) => sum + state.ended.length, 0),
     mrrByMonth: summaries.map((s) => ({month: s.month, mrrCents: s.mrrCents, subscriptions: s.active + s.pastDue})),
-    requests: {total: currentRun.requests.total, retries: currentRun.requests.retries, rateLimited: currentRun.requests.rate_limited},
+    requests: {total: counts.sent, retries: counts.retries, rateLimited: counts.rateLimited},
     cleanup,
-    wallTimeSeconds,
+    wallTimeSeconds: (Date.now() - started) / 1000,
     files,
   }
-}
-
-interface Sinks {
-  record: (month: number, customer: number, row: SnapshotRow) => void
-  ended: (entry: RunDetailsFile['ended_subscriptions'][number]) => void
-  applied: (entry: RunDetailsFile['events'][number]) => void
-}
-
-async function runClock(
-  gateway: StripeGateway,
-  watcher: ClockWatcher,
-  progress: RunProgress,
-  options: GenerateOptions,
-  clock: PlannedClock,
-  events: PlannedEvent[],
-  sinks: Sinks,
-): Promise<ClockOutcome> {
-  const {scenario, prices, config} = options
-  const lane = `clock:${clock.index}`
-  const key = (month: number, customer: number | '-', action: string) => `stripe-seed:${scenario.runId}:c${clock.index}:m${month}:u${customer}:${action}`
-  const outcome: ClockOutcome = {clock, status: 'complete', customerIds: new Map(), subscriptionIds: new Map()}
-  const subs = new Map<number, TrackedSubscription>()
-  const planOfPrice = new Map(prices.plans.map((plan) => [plan.price_id, plan.key]))
-  const canonicalPriceId = new Map(prices.plans.map((plan) => [plan.price_id, plan.price_id]))
-  const customerOfStripeId = new Map<string, number>()
-  const endedSeen = new Set<string>()
-  let month = 0
-  let frozenTime = scenario.startTime
-
-  const record = (subscriptions: SubscriptionState[], label: string) => {
-    for (const sub of subscriptions) {
-      const customer = customerOfStripeId.get(sub.customerId)
-      if (customer === undefined) continue
-      subs.set(customer, {id: sub.id, itemId: sub.itemId, periodEnd: sub.periodEnd, status: sub.status})
-      // Only active and past_due count as MRR (#33); anything else has churned, and is noted once.
-      if (sub.status !== 'active' && sub.status !== 'past_due') {
-        if (!endedSeen.has(sub.id)) sinks.ended({month: label, customer_id: sub.customerId, subscription_id: sub.id, status: sub.status})
-        endedSeen.add(sub.id)
-        continue
-      }
-      // Ids as strings we already hold, not the fresh copies each response parsed: 70,000 rows at 10,000 customers.
-      const knownSubscription = outcome.subscriptionIds.get(customer)
-      sinks.record(month, customer, {
-        month: label,
-        customer_id: outcome.customerIds.get(customer) ?? sub.customerId,
-        subscription_id: knownSubscription === sub.id ? knownSubscription : sub.id,
-        plan: planOfPrice.get(sub.priceId) ?? sub.planHint ?? 'unknown',
-        price_id: canonicalPriceId.get(sub.priceId) ?? sub.priceId,
-        price_amount: sub.unitAmount,
-        screens: sub.quantity,
-        mrr_cents: sub.unitAmount * sub.quantity,
-        status: sub.status === 'past_due' ? 'past_due' : 'active',
-      })
-    }
-  }
-
-  try {
-    // Every step resolves to plain data before this long-lived frame sees it (see SubscriptionState).
-    const clockId = await gateway
-      .write(lane, key(0, '-', 'clock'), (stripe, opts) => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: clock.name}, opts), 0)
-      .then((created) => created.id)
-    outcome.clockId = clockId
-    const subscriptions: SubscriptionState[] = []
-    for (const index of clock.customers) {
-      const planned = scenario.customers[index]!
-      const customerId = await gateway.write(lane, key(0, index, 'customer'), (stripe, opts) =>
-        stripe.customers.create(
-          {
-            name: planned.identity.company,
-            email: planned.identity.email,
-            description: `Contact: ${planned.identity.contactName}`,
-            metadata: {...planned.metadata, contact_name: planned.identity.contactName},
-            test_clock: clockId,
-            // The token named twice is one card, attached and made the invoice default (#23).
-            payment_method: GOOD_CARD,
-            invoice_settings: {default_payment_method: GOOD_CARD},
-          },
-          opts,
-        ).then((customer) => customer.id),
-        0,
-      )
-      outcome.customerIds.set(index, customerId)
-      customerOfStripeId.set(customerId, index)
-      const subscription = await gateway.write(lane, key(0, index, 'subscription'), (stripe, opts) =>
-        stripe.subscriptions.create(
-          {
-            customer: customerId,
-            items: [{price: priceOf(prices, planned.plan), quantity: planned.screens}],
-            metadata: planned.metadata,
-          },
-          opts,
-        ).then(toState),
-        0,
-      )
-      outcome.subscriptionIds.set(index, subscription.id)
-      subscriptions.push(subscription)
-    }
-    record(subscriptions, monthLabel(scenario.startTime))
-    progress.tick('create')
-
-    for (month = 1; month <= scenario.months; month++) {
-      const monthEvents = events.filter((event) => event.month === month)
-      // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
-      for (const event of monthEvents.filter((e) => e.kind === 'past_due')) {
-        const customerId = outcome.customerIds.get(event.customer)!
-        const cardId = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id), month)
-        await gateway.write(lane, key(month, event.customer, 'default-failing-card'), (stripe, opts) =>
-          stripe.customers.update(customerId, {invoice_settings: {default_payment_method: cardId}}, opts).then(() => undefined),
-          month,
-        )
-        sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${cardId})`})
-      }
-      // Past every renewal of this month, and the hour its invoice stays draft (#31). A free→paid
-      // change moved its subscription's anchor (#29), so each subscription's own period end counts.
-      const live = [...subs.values()].filter((s) => s.status === 'active' || s.status === 'past_due')
-      const target = Math.max(addIntervals(scenario.startTime, 'month', month), ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
-      progress.start(`month ${month}`)
-      await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined), month)
-      frozenTime = (await watcher.waitUntilReady(clockId, target, options.advanceTimeoutMs)).frozenTime
-
-      for (const event of monthEvents.filter((e) => e.kind !== 'past_due')) {
-        const sub = subs.get(event.customer)
-        const customerId = outcome.customerIds.get(event.customer)!
-        if (!sub || (sub.status !== 'active' && sub.status !== 'past_due')) continue // Stripe already ended it
-        if (event.kind === 'cancel') {
-          const status = await gateway.write(lane, key(month, event.customer, 'cancel'), (stripe, opts) => stripe.subscriptions.cancel(sub.id, {}, opts).then((canceled) => canceled.status), month)
-          subs.set(event.customer, {...sub, status})
-          sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: 'cancel', detail: `${event.from.plan} × ${event.from.screens} canceled`})
-          continue
-        }
-        const to = event.to!
-        // Update the existing item by id: without it Stripe would add a second item (#28).
-        const updated = await gateway.write(lane, key(month, event.customer, event.kind), (stripe, opts) =>
-          stripe.subscriptions.update(sub.id, {items: [{id: sub.itemId, price: priceOf(prices, to.plan), quantity: to.screens}], proration_behavior: config.prorationBehavior}, opts).then(toState),
-          month,
-        )
-        subs.set(event.customer, {...sub, periodEnd: updated.periodEnd, status: updated.status})
-        sinks.applied({month, customer_index: event.customer, customer_id: customerId, kind: event.kind, detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`})
-      }
-
-      // The snapshot is what Stripe says, not what we meant (#10: the clock must be named).
-      const listed = await listClockSubscriptions(gateway, lane, clockId, month)
-      record(listed, monthLabel(frozenTime))
-      progress.tick(`month ${month}`)
-    }
-  } catch (error) {
-    outcome.status = 'failed'
-    outcome.reason = errorMessage(error)
-    progress.fail(month === 0 ? 'create' : `month ${month}`, clock.name)
-  }
-  return outcome
-}
-
-/**
- * What the run keeps of a subscription between months. Never the SDK object itself: stripe-node
- * hangs the raw HTTP response on every object (`lastResponse`), so keeping objects for a run's
- * lifetime would keep every response, and memory would grow with the number of customers.
- */
-interface SubscriptionState {
-  id: string
-  customerId: string
-  itemId: string
-  priceId: string
-  unitAmount: number
-  quantity: number
-  periodEnd: number
-  status: Stripe.Subscription.Status
-  planHint?: string
-}
-
-function toState(sub: Stripe.Subscription): SubscriptionState {
-  const item = sub.items.data[0]
-  if (!item) throw new Error(`Subscription ${sub.id} has no items`)
-  return {
-    id: sub.id,
-    customerId: typeof sub.customer === 'string' ? sub.customer : sub.customer.id,
-    itemId: item.id,
-    priceId: item.price.id,
-    unitAmount: item.price.unit_amount ?? 0,
-    quantity: item.quantity ?? 1,
-    periodEnd: item.current_period_end,
-    status: sub.status,
-    planHint: item.price.metadata.stripe_seed_plan,
-  }
-}
-
-function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string, priority: number): Promise<SubscriptionState[]> {
-  return listAll((startingAfter) => gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)}), priority), toState)
-}
-
-function priceOf(prices: PricesFile, plan: string): string {
-  const id = prices.price_ids[plan]
-  if (!id) throw new Error(`stripe_prices.json has no price for plan "${plan}"`)
-  return id
 }

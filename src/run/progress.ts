@@ -1,3 +1,5 @@
+import {BugError} from '../errors.js'
+
 export type PhaseState = 'pending' | 'running' | 'done' | 'failed'
 
 export interface Phase {
@@ -7,30 +9,51 @@ export interface Phase {
   failed: number
   total: number
   failedClocks: string[]
+  /** A one-line summary the view may show once the phase is done (e.g. what preflight found). */
+  note?: string
 }
+
+const newPhase = (name: string, total = 0): Phase => ({name, state: 'pending', done: 0, failed: 0, total, failedClocks: []})
 
 /**
  * Live counts of a run, phase by phase, for progress views. The run only reports into it; views
- * read it. Clocks move independently, so several month phases can be running at once: a phase
- * starts with its first clock and is done when every clock has finished or failed it.
+ * read it. Phases: `prices` (with --seed-prices), `preflight`, then, once the run is planned,
+ * `cleanup`, `create`, `month 1`…`month N`, `save`. Clocks move independently, so several month
+ * phases can be running at once: a phase starts with its first clock and is done when every clock
+ * has finished or failed it.
  */
 export class RunProgress {
   readonly phases: Phase[]
+  readonly startedAt: number
+  /** The plan's estimate of the whole run, in seconds: the time-left guess until enough is done. */
+  estimateSeconds?: number
+  months = 0
+  /** Set when the run is over, whatever its outcome: views stop watching. */
+  ended = false
   private readonly listeners = new Set<() => void>()
-  private readonly clockPhases: string[]
+  private clockPhases: string[] = []
 
-  constructor(months: number, clocks: number) {
+  constructor(options: {seedPrices?: boolean; now?: () => number} = {}) {
+    this.startedAt = (options.now ?? Date.now)()
+    this.phases = [...(options.seedPrices ? [newPhase('prices', 1)] : []), newPhase('preflight', 1)]
+  }
+
+  /** Adds the run's phases once its plan is known (a resumed run learns it from its journal). */
+  plan(months: number, clocks: number, estimateSeconds: number): void {
+    this.months = months
+    this.estimateSeconds = estimateSeconds
     this.clockPhases = ['create', ...Array.from({length: months}, (_, i) => `month ${i + 1}`)]
-    this.phases = [
-      {name: 'cleanup', state: 'pending', done: 0, failed: 0, total: 0, failedClocks: []},
-      ...this.clockPhases.map((name) => ({name, state: 'pending' as PhaseState, done: 0, failed: 0, total: clocks, failedClocks: []})),
-      {name: 'save', state: 'pending', done: 0, failed: 0, total: 1, failedClocks: []},
-    ]
+    this.phases.push(newPhase('cleanup'), ...this.clockPhases.map((name) => newPhase(name, clocks)), newPhase('save', 1))
+    this.changed()
+  }
+
+  has(name: string): boolean {
+    return this.phases.some((p) => p.name === name)
   }
 
   phase(name: string): Phase {
     const phase = this.phases.find((p) => p.name === name)
-    if (!phase) throw new Error(`BUG: no progress phase "${name}"`)
+    if (!phase) throw new BugError(`no progress phase "${name}"`)
     return phase
   }
 
@@ -68,11 +91,40 @@ export class RunProgress {
     this.changed()
   }
 
-  finish(name: string): void {
+  finish(name: string, note?: string): void {
     const phase = this.phase(name)
     phase.done = Math.max(phase.done, phase.total)
     phase.state = phase.failed > 0 ? 'failed' : 'done'
+    if (note !== undefined) phase.note = note
     this.changed()
+  }
+
+  /** A phase that could not finish (preflight refused, the run was interrupted). */
+  abort(name: string, note?: string): void {
+    const phase = this.phase(name)
+    phase.state = 'failed'
+    if (note !== undefined) phase.note = note
+    this.changed()
+  }
+
+  end(): void {
+    this.ended = true
+    this.changed()
+  }
+
+  /** Share of the clocks' work settled (creations and months), 0 to 1. */
+  fractionDone(): number {
+    const phases = this.clockPhases.map((name) => this.phase(name))
+    const total = phases.reduce((sum, phase) => sum + phase.total, 0)
+    return total === 0 ? 0 : phases.reduce((sum, phase) => sum + Math.min(phase.total, phase.done + phase.failed), 0) / total
+  }
+
+  /** Seconds left: measured progress once a tenth is done, the plan's estimate before that. */
+  secondsLeft(now = Date.now()): number | undefined {
+    const elapsed = (now - this.startedAt) / 1000
+    const fraction = this.fractionDone()
+    if (fraction >= 0.1) return (elapsed * (1 - fraction)) / fraction
+    return this.estimateSeconds === undefined ? undefined : Math.max(0, this.estimateSeconds - elapsed)
   }
 
   onChange(listener: () => void): () => void {

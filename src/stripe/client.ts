@@ -36,8 +36,9 @@ export function createStripeClient(options: ClientOptions): Stripe {
     telemetry: false,
     appInfo: {name: PACKAGE_NAME, version: PACKAGE_VERSION},
     timeout: options.timeoutMs ?? 30_000,
-    // 5xx, 409 and connection errors are retried by the SDK (stripe-facts #14, #15); 429s by our scheduler.
-    maxNetworkRetries: options.maxNetworkRetries ?? 2,
+    // Our scheduler retries every transient failure, for a documented time rather than the SDK's two tries
+    // (#15). stripe-node still resends a closed connection once by itself, with the same idempotency key.
+    maxNetworkRetries: options.maxNetworkRetries ?? 0,
     ...(base ? {host: base.host, port: base.port, protocol: base.protocol} : {}),
   })
 }

@@ -15,9 +15,9 @@ export interface GatewayOptions {
 }
 
 export interface RequestCounts extends SchedulerStats {
-  /** HTTP requests actually sent, including the SDK's own retries of 5xx and connection errors. */
+  /** HTTP requests actually sent, retries included. */
   sent: number
-  /** Every request beyond a call's first attempt: ours after 429s and the SDK's after 5xx alike. */
+  /** Every request sent again: ours, and the one resend stripe-node makes of a closed connection even with its retries off. */
   retries: number
 }
 
@@ -51,7 +51,8 @@ export class StripeGateway {
   }
 
   counts(): RequestCounts {
-    return {...this.scheduler.stats, sent: this.sent, retries: Math.max(0, this.sent - this.scheduler.stats.calls)}
+    const bySdk = Math.max(0, this.sent - this.scheduler.attempts)
+    return {...this.scheduler.stats, sent: this.sent, retries: this.scheduler.stats.retries + bySdk}
   }
 
   async close(): Promise<void> {

@@ -102,11 +102,11 @@ describe('run verify, clocks cleanup and snapshots show after a real run', () =>
   it('clocks cleanup removes this tool\'s clocks and their customers, and leaves a clock another tool made', async () => {
     const foreign = await stripe.testHelpers.testClocks.create({frozen_time: Date.UTC(2026, 0, 1) / 1000, name: 'billing-team-fixture'})
     const dry = await cli('clocks', 'cleanup', '--dry-run')
-    expect(dry.stdout).toMatch(/10 clocks would be deleted \(1 other clocks left alone\)/)
+    expect(dry.stdout).toMatch(/10 clocks would be deleted \(1 other clock left alone\)/)
     expect(emulator.engine.clocks.size).toBe(11)
     const run = await cli('clocks', 'cleanup')
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain('Deleted 10 of 10 clocks (1 other clocks left alone)')
+    expect(run.stdout).toContain('Deleted 10 of 10 clocks (1 other clock left alone)')
     expect([...emulator.engine.clocks.keys()]).toEqual([foreign.id])
     expect(emulator.engine.customers.size).toBe(0)
     expect(emulator.engine.subscriptions.size).toBe(0)

@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -9,12 +9,19 @@ export interface CliResult {
   stderr: string
 }
 
+type CliOptions = {cwd: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number}
+
 /** Runs the built CLI as a real process, as a user would, with a clean environment. */
-export function runCli(args: string[], options: {cwd: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {PATH: process.env.PATH ?? '', HOME: options.cwd, CI: '1', NO_COLOR: '1'}
-    for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
-    const child = spawn(process.execPath, [CLI, ...args], {cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe']})
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  return startCli(args, options).done
+}
+
+/** Starts the CLI and hands back the process, for tests that signal or kill it mid-run. */
+export function startCli(args: string[], options: CliOptions): {child: ChildProcessWithoutNullStreams; done: Promise<CliResult & {signal: NodeJS.Signals | null}>} {
+  const env: Record<string, string> = {PATH: process.env.PATH ?? '', HOME: options.cwd, CI: '1', NO_COLOR: '1'}
+  for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
+  const child = spawn(process.execPath, [CLI, ...args], {cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe']})
+  const done = new Promise<CliResult & {signal: NodeJS.Signals | null}>((resolve, reject) => {
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -24,12 +31,13 @@ export function runCli(args: string[], options: {cwd: string; env?: Record<strin
       reject(new Error(`stripe-seed ${args.join(' ')} timed out\n${stderr}`))
     }, options.timeoutMs ?? 110_000)
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({code, stdout, stderr})
+      resolve({code, signal, stdout, stderr})
     })
     child.stdin.end(options.input ?? '')
   })
+  return {child, done}
 }
 
 /** oclif wraps long error lines with a "›" gutter; this joins them back into the one-line cause. */

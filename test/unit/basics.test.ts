@@ -9,7 +9,9 @@ import {loadConfig} from '../../src/config/load.js'
 import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
 import {readJsonFile, writeJsonFile} from '../../src/files/atomic.js'
 import {SnapshotsFileSchema} from '../../src/files/formats.js'
-import {chooseRenderer} from '../../src/run/tasks.js'
+import {RunProgress} from '../../src/run/progress.js'
+import {plural} from '../../src/render/plural.js'
+import {chooseRenderer, monthsLine, statusLine} from '../../src/run/tasks.js'
 import {maskKey, resolveApiKey} from '../../src/secrets.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
@@ -236,10 +238,23 @@ describe('files', () => {
 })
 
 describe('progress renderer', () => {
-  it('is silent under --json, live on a TTY, and plain lines in CI or without a TTY', () => {
-    expect(chooseRenderer({json: true, isTTY: true, ci: false})).toBe('silent')
+  it('is plain lines on stderr under --json, live on a TTY, and plain lines in CI or without a TTY', () => {
+    expect(chooseRenderer({json: true, isTTY: true, ci: false})).toBe('simple')
     expect(chooseRenderer({json: false, isTTY: true, ci: false})).toBe('default')
     expect(chooseRenderer({json: false, isTTY: true, ci: true})).toBe('simple')
     expect(chooseRenderer({json: false, isTTY: false, ci: false})).toBe('simple')
+  })
+
+  it('counts are pluralised, and the live months line fits 80 columns with 24 months under way', () => {
+    expect([plural(1, 'clock'), plural(2, 'clock'), plural(1, 'retry', 'retries'), plural(1234, 'request')]).toEqual(['1 clock', '2 clocks', '1 retry', '1,234 requests'])
+    const progress = new RunProgress()
+    progress.plan(24, 3334, 3600)
+    for (let month = 1; month <= 24; month++) for (let clock = 0; clock < (month < 4 ? 3334 : 3333 - month * 100); clock++) progress.tick(`month ${month}`)
+    const line = `  ❯ months · ${monthsLine(progress.phases.filter((phase) => phase.name.startsWith('month ')))}`
+    expect(line).toMatch(/✔ 1–3 · 4 ▸ 2933\/3334 · 5 ▸ 2833\/3334 · 6 ▸ 2733\/3334 · \+18 more/)
+    expect(line.length).toBeLessThanOrEqual(80)
+    const status = `    ${statusLine(progress, {sent: 123_456, retries: 1234}, progress.startedAt + 5400_000)}`
+    expect(status).toMatch(/^ {4}123,456 requests · 1,234 retries · 1h 30m elapsed · about \d+m \d+s left$/)
+    expect(status.length).toBeLessThanOrEqual(80)
   })
 })

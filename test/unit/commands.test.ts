@@ -31,7 +31,7 @@ describe('commands', () => {
     const shared = [...STRIPE, ...FILES]
     const declared = Object.fromEntries([...(await commands())].map(([id, command]) => [id, Object.keys(command.flags ?? {}).filter((flag) => shared.includes(flag)).sort()]))
     expect(declared).toEqual({
-      'clocks:cleanup': ['api-base', 'api-key', 'config'],
+      'clocks:cleanup': ['api-base', 'api-key', 'config', 'out-dir'], // its default scope is the out-dir's own runs
       emulator: [],
       'prices:seed': ['api-base', 'api-key', 'config', 'out-dir'],
       'run:generate': ['api-base', 'api-key', 'config', 'out-dir'],

@@ -2,8 +2,9 @@ import nock from 'nock'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {defaultConfig} from '../../src/config/schema.js'
-import {ClockFailure, ClockWatcher} from '../../src/run/clock-watcher.js'
-import {RequestScheduler} from '../../src/stripe/scheduler.js'
+import {ClockFailure, ClockWatcher} from '../../src/clocks/watcher.js'
+import {RunInterrupted} from '../../src/errors.js'
+import {RequestScheduler, isTransient} from '../../src/stripe/scheduler.js'
 import {StripeGateway} from '../../src/stripe/gateway.js'
 import {interceptAll, list} from '../helpers/fake-stripe.js'
 
@@ -45,11 +46,49 @@ describe('RequestScheduler', () => {
     expect(other).toBe(1)
   })
 
-  it('gives up after maxRetries and surfaces the 429', async () => {
-    const scheduler = new RequestScheduler({...settings, maxRetries: 2}, {sleep: async () => {}})
+  it('gives up once retryForSeconds have passed and surfaces the last failure', async () => {
+    // Waits of 75, 150, then 300 ms would pass half a second: two retries, then the 429 surfaces.
+    const scheduler = new RequestScheduler({...settings, retryForSeconds: 0.5}, {random: () => 0.5, sleep: async () => {}})
     let attempts = 0
     await expect(scheduler.run('a', async () => Promise.reject(Object.assign(rateLimited(), {n: ++attempts})))).rejects.toMatchObject({statusCode: 429})
     expect(attempts).toBe(3)
+  })
+
+  it('retries 5xx, 409 and dropped connections as transient; a 4xx, Stripe-Should-Retry: false or our own bug never', () => {
+    expect([500, 502, 503, 409, 429].map((statusCode) => isTransient({statusCode}))).toEqual([true, true, true, true, true])
+    expect(isTransient({type: 'StripeConnectionError'})).toBe(true)
+    expect([400, 402, 404].map((statusCode) => isTransient({statusCode}))).toEqual([false, false, false])
+    expect(isTransient({statusCode: 501, headers: {'stripe-should-retry': 'false'}})).toBe(false)
+    expect(isTransient(new TypeError('x is undefined'))).toBe(false)
+  })
+
+  it('a connection failure before the API ever answered gives up after 5 s (a wrong --api-base); once it has answered, the full retry time applies', async () => {
+    const dropped = () => Object.assign(new Error('connect ECONNREFUSED'), {type: 'StripeConnectionError'})
+    const waits: number[] = []
+    const scheduler = new RequestScheduler({...settings, retryBaseMs: 500, retryForSeconds: 300}, {random: () => 1, sleep: async (ms) => void waits.push(ms)})
+    await expect(scheduler.run('a', async () => Promise.reject(dropped()))).rejects.toMatchObject({type: 'StripeConnectionError'})
+    expect(waits).toEqual([500, 1000, 2000]) // the next, 4000, would pass 5 s
+    await scheduler.run('a', async () => 'answered')
+    waits.length = 0
+    let attempts = 0
+    await expect(scheduler.run('a', async () => (++attempts < 8 ? Promise.reject(dropped()) : 'ok'))).resolves.toBe('ok')
+    expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000])
+  })
+
+  it('after stopNewWork sends nothing more: waiting requests fail with RunInterrupted, requests in flight finish', async () => {
+    const scheduler = new RequestScheduler({...settings, maxInFlight: 1})
+    let release!: () => void
+    const inFlight = scheduler.run('a', () => new Promise<string>((resolve) => (release = () => resolve('done'))))
+    let sentLater = false
+    const waiting = scheduler.run('b', async () => void (sentLater = true))
+    while (release === undefined) await new Promise((resolve) => setImmediate(resolve))
+    scheduler.stopNewWork()
+    const idle = scheduler.idle()
+    release()
+    await expect(inFlight).resolves.toBe('done')
+    await expect(waiting).rejects.toBeInstanceOf(RunInterrupted)
+    await idle
+    expect(sentLater).toBe(false)
   })
 
   it('runs waiting requests by priority across lanes: the clocks furthest behind go first', async () => {

@@ -1,22 +1,23 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {simulationStart} from '../../billing-time.js'
 import type {Config} from '../../config/schema.js'
-import {PARTIAL_RUN_EXIT_CODE, UsageError} from '../../errors.js'
-import {readJsonFile} from '../../files/atomic.js'
-import {type PricesFile, PricesFileSchema, outFile} from '../../files/formats.js'
-import {seedPrices} from '../../prices/seed.js'
+import {FAILED_RUN_EXIT_CODE, PARTIAL_RUN_EXIT_CODE, SIGNAL_EXIT_CODES, UsageError} from '../../errors.js'
 import {randomSeed} from '../../random.js'
+import {plural} from '../../render/plural.js'
 import {formatUsd} from '../../render/table.js'
-import {type GenerateResult, generateRun} from '../../run/generate.js'
+import {type GenerateResult, type PreparedRun, type RunRequest, claimOutDir, executeRun, prepareRun} from '../../run/generate.js'
 import {RunProgress} from '../../run/progress.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
 import {formatDuration, renderScenario} from '../../scenario/render.js'
 
-export type RunGenerateResult = GenerateResult | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+export type RunGenerateResult = (GenerateResult & {resumeCommand?: string}) | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+
+/** How long in-flight requests may hold an interrupted run before it exits anyway (the journal is consistent either way). */
+const STOP_GRACE_MS = 15_000
 
 /** `20261124-231005-7`: when and with which seed, readable in clock names and metadata. */
 export function makeRunId(now: Date, seed: number): string {
@@ -27,15 +28,24 @@ export function makeRunId(now: Date, seed: number): string {
 export default class RunGenerate extends BaseCommand<RunGenerateResult> {
   static summary = 'Generate months of real billing history on Stripe test clocks, and the MRR ground truth'
 
-  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in sub_snapshots.json. Earlier stripe-seed clocks are deleted first (with their customers), unless --keep-clocks; clocks made by anyone else are never touched.
+  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in sub_snapshots.json.
 
-Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; see failed_clocks in current_run.json).`
+Before anything is deleted or created, preflight checks that the out-dir is writable and not used by another live run, that the key works, and that every price in stripe_prices.json is on this account as the config says. Then the clocks of this out-dir's earlier runs are deleted (with their customers), unless --keep-clocks; clocks of other out-dirs, teammates and other tools are never touched.
+
+Every step is journaled under <out-dir>/.stripe-seed/. After a crash, Ctrl-C or a partial run, --resume continues the run where it stopped (failed clocks are retried with a new clock) and ends with the files an uninterrupted run writes.
+
+Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as they were), 2 usage error, 3 partial (some clocks failed; see failed_clocks in current_run.json), 130/143 interrupted by Ctrl-C/SIGTERM (resume with --resume).`
 
   static examples = [
     '<%= config.bin %> run generate --dry-run',
     '<%= config.bin %> run generate --customers 100 --seed 7',
+    '<%= config.bin %> run generate --resume',
     '<%= config.bin %> run generate --customers 1000 --months 12 --seed-prices --json > run.json',
   ]
+
+  static args = {
+    runId: Args.string({description: 'With --resume: the run to continue (default: the latest unfinished run in the out-dir)', required: false}),
+  }
 
   static flags = {
     ...stripeFlags,
@@ -44,94 +54,132 @@ Exit codes: 0 complete, 1 failed, 2 usage error, 3 partial (some clocks failed; 
     customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
     months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
     seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),
-    'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)'}),
+    resume: Flags.boolean({description: 'Continue an unfinished run (the latest, or RUN_ID) from its journal instead of starting a new one'}),
+    'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)', exclusive: ['resume']}),
     concurrency: Flags.integer({description: 'Requests in flight at most, across all clocks (default 10)', min: 1, max: 100}),
     rate: Flags.string({description: 'Requests per second per clock lane (default 4)'}),
     'max-rps': Flags.string({description: 'Account-wide requests per second (default 20; Stripe test mode allows 25, more only makes sense against the emulator)'}),
     'advance-timeout': Flags.integer({description: 'Seconds to wait for one clock advance before giving that clock up (default 300)', min: 1}),
     'seed-prices': Flags.boolean({description: 'Run `prices seed` first, in the same run'}),
-    'keep-clocks': Flags.boolean({description: 'Do not delete the test clocks of earlier stripe-seed runs'}),
+    'keep-clocks': Flags.boolean({description: 'Do not delete the test clocks of this out-dir\'s earlier runs'}),
   }
 
   async run(): Promise<RunGenerateResult> {
-    const {flags} = await this.parse(RunGenerate)
+    const {flags, args} = await this.parse(RunGenerate)
+    if (args.runId && !flags.resume) throw new UsageError(`Unexpected argument "${args.runId}": a run id goes with --resume`)
     const {config: fileConfig} = await this.loadConfig(flags)
     const config = applyOverrides(fileConfig, flags)
-    const seed = flags.seed ?? randomSeed()
-    const now = new Date()
-    const scenario = planScenario({config, customers: config.customers, months: config.months, seed, startTime: simulationStart(now, config.months), runId: makeRunId(now, seed)})
-    const estimate = estimateRun(scenario, config.scheduler)
-
-    if (flags['dry-run']) {
-      this.say(renderScenario(scenario, estimate))
-      return {dryRun: true, plan: scenario, estimate}
+    let plan: Scenario | undefined
+    if (!flags.resume) {
+      const seed = flags.seed ?? randomSeed()
+      const now = new Date()
+      plan = planScenario({config, customers: config.customers, months: config.months, seed, startTime: simulationStart(now, config.months), runId: makeRunId(now, seed)})
+      if (flags['dry-run']) {
+        const estimate = estimateRun(plan, config.scheduler)
+        this.say(renderScenario(plan, estimate))
+        return {dryRun: true, plan, estimate}
+      }
     }
 
     const {gateway} = this.connect(flags, config.scheduler)
     const outDir = this.outDir(flags)
-    const pricesPath = outFile(outDir, 'prices')
-    let prices: PricesFile | undefined
-    let progress: RunProgress | undefined
-    let result: GenerateResult | undefined
-    let failure: unknown
-    const remember = async <T>(work: () => Promise<T>): Promise<T> => {
-      try {
-        return await work()
-      } catch (error) {
-        failure ??= error
-        throw error
-      }
+    const request: RunRequest = {
+      config,
+      outDir,
+      apiBase: flags['api-base'],
+      seedPrices: flags['seed-prices'],
+      keepClocks: flags['keep-clocks'],
+      advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
+      plan,
+      ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers, months: flags.months}} : {}),
     }
-    const tasks = buildRunTasks(
-      {
-        preflight: () => remember(async () => {
-          if (flags['seed-prices']) await seedPrices(gateway, config.plans, {file: pricesPath, apiBase: flags['api-base'], now})
-          prices = await readJsonFile(pricesPath, PricesFileSchema, {missingHint: 'run `stripe-seed prices seed` first, or pass --seed-prices'})
-          return `seed ${seed} · ${scenario.customers.length} customers on ${scenario.clocks.length} clocks · ${scenario.months} months`
-        }),
-        execute: () => remember(async () => {
-          progress = new RunProgress(scenario.months, scenario.clocks.length)
-          result = await generateRun(gateway, {
-            scenario,
-            prices: prices!,
-            config,
-            outDir,
-            keepClocks: flags['keep-clocks'],
-            advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
-            apiBase: flags['api-base'],
-            progress,
-          })
-        }),
-        progress: () => progress,
-        counts: () => gateway.counts(),
-      },
-      chooseRenderer({json: this.jsonEnabled(), isTTY: Boolean(process.stderr.isTTY), ci: Boolean(process.env.CI)}),
-      scenario.months,
-    )
-    this.logToStderr(`stripe-seed run ${scenario.runId} (seed ${seed}: repeat with --seed ${seed})`)
-    // Failed clocks fail their phases on screen, but the run still has a (partial) result.
-    await tasks.run().catch((error: unknown) => {
-      failure ??= error
-    })
-    if (!result) throw failure ?? new Error('BUG: the run ended without a result')
-    this.sayResult(result)
-    if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
-    return result
+    const claimed = await claimOutDir(request)
+    const stopping = new AbortController()
+    let signal: 'SIGINT' | 'SIGTERM' | undefined
+    const resumeCommand = () => this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
+    let prepared: PreparedRun | undefined
+    const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
+      if (signal) {
+        // A second Ctrl-C: out at once. Every journal line is written whole or ignored when torn.
+        process.stderr.write(`\nStopped at once. Resume with: ${resumeCommand()}\n`)
+        claimed.lock.releaseSync()
+        process.exit(SIGNAL_EXIT_CODES[signal])
+      }
+      signal = received
+      process.stderr.write(`\n${received}: no new requests; finishing those in flight and saving the journal (Ctrl-C again to stop at once)\n`)
+      stopping.abort()
+      setTimeout(() => {
+        process.stderr.write(`Requests still in flight after ${STOP_GRACE_MS / 1000}s; stopping anyway. Resume with: ${resumeCommand()}\n`)
+        claimed.lock.releaseSync()
+        process.exit(SIGNAL_EXIT_CODES[received])
+      }, STOP_GRACE_MS).unref()
+    }
+    const onInt = () => onSignal('SIGINT')
+    const onTerm = () => onSignal('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+    try {
+      for (const notice of claimed.notices) this.logToStderr(notice)
+      if (plan) this.logToStderr(`stripe-seed run ${plan.runId} (seed ${plan.seed}: repeat with --seed ${plan.seed})`)
+      const progress = new RunProgress({seedPrices: flags['seed-prices']})
+      const renderer = chooseRenderer({json: this.jsonEnabled(), isTTY: Boolean(process.stderr.isTTY), ci: Boolean(process.env.CI)})
+      // The view shows what failed; the command reports why, once.
+      const view = buildRunTasks(progress, renderer, () => gateway.counts()).run().catch(() => {})
+      try {
+        prepared = await prepareRun(gateway, request, claimed, progress)
+        const result = await executeRun(gateway, prepared, {progress, signal: stopping.signal})
+        await view
+        if (result.status === 'interrupted') {
+          process.exitCode = SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
+          const withCommand = {...result, resumeCommand: resumeCommand()}
+          this.sayResult(withCommand)
+          return withCommand
+        }
+        this.sayResult(result)
+        if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
+        if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
+        return result.status === 'complete' ? result : {...result, resumeCommand: resumeCommand()}
+      } finally {
+        progress.end()
+        await view
+      }
+    } finally {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      await claimed.lock.release()
+    }
   }
 
-  private sayResult(result: GenerateResult): void {
+  /** The exact command that continues this run. */
+  private resumeCommand(flags: {'out-dir'?: string; config?: string}, runId: string | undefined): string {
+    const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
+    if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config') parts.push('--out-dir', quote(flags['out-dir']))
+    if (flags.config) parts.push('--config', quote(flags.config))
+    return parts.join(' ')
+  }
+
+  private sayResult(result: GenerateResult & {resumeCommand?: string}): void {
     const first = result.mrrByMonth[0]
     const last = result.mrrByMonth.at(-1)
-    this.say(`
-Run ${result.runId} ${result.status === 'complete' ? 'complete' : 'PARTIAL'} in ${formatDuration(result.wallTimeSeconds)}
-  customers      ${result.customers} on ${result.clocks} clocks
-  events         ${result.eventsApplied} applied · ${result.pastDue} past due at the end · ${result.canceled} subscriptions ended
-  MRR            ${first ? `${first.month} ${formatUsd(first.mrrCents)}` : '-'} → ${last ? `${last.month} ${formatUsd(last.mrrCents)}` : '-'}
-  requests       ${result.requests.total} (${result.requests.retries} retries, ${result.requests.rateLimited} rate-limited)
-  files          ${result.files.currentRun}
-                 ${result.files.snapshots}`)
-    for (const failed of result.failedClocks) this.say(`  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`)
+    const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[result.status]
+    const lines = [
+      '',
+      `Run ${result.runId}${result.resumed ? ' (resumed)' : ''} ${headline} in ${formatDuration(result.wallTimeSeconds)}`,
+      `  customers      ${plural(result.customers, 'customer')} on ${plural(result.clocks, 'complete clock')}`,
+      `  events         ${result.eventsApplied} applied · ${result.pastDue} past due at the end · ${plural(result.canceled, 'subscription')} ended`,
+      `  MRR            ${first ? `${first.month} ${formatUsd(first.mrrCents)}` : '-'} → ${last ? `${last.month} ${formatUsd(last.mrrCents)}` : '-'}`,
+      `  requests       ${plural(result.requests.total, 'request')} (${plural(result.requests.retries, 'retry', 'retries')}, ${result.requests.rateLimited} rate-limited)`,
+      ...result.files.map((file, index) => `${index === 0 ? '  files          ' : '                 '}${file}`),
+    ]
+    if (result.files.length === 0) lines.push(`  files          none written; the earlier files are as they were`)
+    for (const failed of result.failedClocks) lines.push(`  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`)
+    if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
+    this.say(lines.join('\n'))
   }
+}
+
+function quote(value: string): string {
+  return /^[\w./:@-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 }
 
 function parseRate(value: string | undefined, flag: string): number | undefined {

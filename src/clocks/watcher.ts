@@ -1,5 +1,6 @@
 import type Stripe from 'stripe'
 
+import {RunInterrupted} from '../errors.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after} from '../stripe/pagination.js'
 
@@ -64,10 +65,30 @@ export class ClockWatcher {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
   }
 
-  /** Resolves when the clock reads `ready` at or past `target`; rejects on internal_failure or timeout. */
-  waitUntilReady(clockId: string, target: number, timeoutMs: number): Promise<ReadyClock> {
+  /**
+   * Resolves when the clock reads `ready` at or past `target`; rejects on internal_failure or timeout.
+   * An aborted signal stops the wait at once: the advance goes on in Stripe, and a resumed run waits again.
+   */
+  waitUntilReady(clockId: string, target: number, timeoutMs: number, signal?: AbortSignal): Promise<ReadyClock> {
     return new Promise((resolve, reject) => {
-      this.waiters.set(clockId, {clockId, target, deadline: this.now() + timeoutMs, resolve, reject})
+      if (signal?.aborted) return reject(new RunInterrupted())
+      const stop = () => {
+        if (this.waiters.get(clockId)?.reject !== settle.reject) return
+        this.waiters.delete(clockId)
+        reject(new RunInterrupted())
+      }
+      const settle = {
+        resolve: (clock: ReadyClock) => {
+          signal?.removeEventListener('abort', stop)
+          resolve(clock)
+        },
+        reject: (error: Error) => {
+          signal?.removeEventListener('abort', stop)
+          reject(error)
+        },
+      }
+      signal?.addEventListener('abort', stop, {once: true})
+      this.waiters.set(clockId, {clockId, target, deadline: this.now() + timeoutMs, ...settle})
       this.interval = this.minPollMs
       this.running ??= this.loop().finally(() => {
         this.running = undefined

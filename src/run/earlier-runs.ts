@@ -1,0 +1,47 @@
+import {readFile} from 'node:fs/promises'
+
+import {type ClockSummary, type RunClocks, runClockPrefix} from '../clocks/cleanup.js'
+import {CurrentRunFileSchema, outFile} from '../files/formats.js'
+import {listJournals, removeJournal} from './journal.js'
+
+export interface EarlierRuns extends RunClocks {
+  /** Journals of runs whose clocks a cleanup selects; removed once every one of their clocks is gone. */
+  journals: Array<{path: string; runId: string; clockIds: string[]}>
+}
+
+/**
+ * The runs this out-dir knows: every journal under `.stripe-seed/`, and the run `current_run.json`
+ * describes (it may predate journals). Their clocks are the only ones a default cleanup deletes:
+ * another out-dir's run, or a teammate's, is never among them. A clock created but never journaled
+ * (a crash at that instant) is still found by its name, which carries the run id.
+ */
+export async function earlierRuns(outDir: string, exceptRunId?: string): Promise<EarlierRuns> {
+  const clockIds = new Set<string>()
+  const runIds = new Set<string>()
+  const journals: EarlierRuns['journals'] = []
+  for (const journal of await listJournals(outDir)) {
+    const runId = journal.header.run_id
+    if (runId === exceptRunId) continue
+    runIds.add(runId)
+    const ids = journal.entries.flatMap((entry) => (entry.type === 'clock' ? [entry.clock_id] : []))
+    for (const id of ids) clockIds.add(id)
+    journals.push({path: journal.path, runId, clockIds: ids})
+  }
+  const current = await readFile(outFile(outDir, 'currentRun'), 'utf8')
+    .then((text) => CurrentRunFileSchema.safeParse(JSON.parse(text)))
+    .catch(() => undefined)
+  if (current?.success && current.data.run_id !== exceptRunId) {
+    runIds.add(current.data.run_id)
+    for (const id of current.data.clock_ids) clockIds.add(id)
+    for (const failed of current.data.failed_clocks) clockIds.add(failed.clock_id)
+  }
+  return {clockIds, runIds, journals}
+}
+
+/** Forgets the journals of runs whose clocks are all gone now; a run with a clock that could not be deleted stays known. */
+export async function forgetCleanedRuns(runs: EarlierRuns, notDeleted: ClockSummary[]): Promise<void> {
+  for (const journal of runs.journals) {
+    const left = notDeleted.some((clock) => journal.clockIds.includes(clock.id) || clock.name?.startsWith(runClockPrefix(journal.runId)))
+    if (!left) await removeJournal(journal.path)
+  }
+}

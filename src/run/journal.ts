@@ -1,0 +1,238 @@
+import {createHash} from 'node:crypto'
+import {mkdir, open, readFile, readdir, rm, truncate, type FileHandle} from 'node:fs/promises'
+import {join} from 'node:path'
+import type Stripe from 'stripe'
+import {z} from 'zod'
+
+import type {Config} from '../config/schema.js'
+import {BugError, UserError, errorMessage} from '../errors.js'
+import {formatZodIssues} from '../config/schema.js'
+import type {PricesFile} from '../files/formats.js'
+
+/**
+ * The run journal: one JSON line per completed step, appended in order, flushed and fsync'd, under
+ * `<out-dir>/.stripe-seed/runs/<run id>.jsonl`. A line is written only after Stripe answered the
+ * step, so the journal never claims a step that did not happen; a crash can at worst tear the last
+ * line, which readers ignore. `run generate --resume` rebuilds a run from it.
+ */
+
+export const STATE_DIR = '.stripe-seed'
+
+export function stateDir(outDir: string): string {
+  return join(outDir, STATE_DIR)
+}
+
+function runsDir(outDir: string): string {
+  return join(stateDir(outDir), 'runs')
+}
+
+export function journalPath(outDir: string, runId: string): string {
+  return join(runsDir(outDir), `${runId}.jsonl`)
+}
+
+/** What the run keeps of a subscription between months (never the SDK object: it pins its HTTP response). */
+export const SubscriptionStateSchema = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  itemId: z.string(),
+  priceId: z.string(),
+  unitAmount: z.number().int(),
+  quantity: z.number().int(),
+  periodEnd: z.number().int(),
+  status: z.custom<Stripe.Subscription.Status>((value) => typeof value === 'string' && value.length > 0),
+  planHint: z.string().optional(),
+})
+export type SubscriptionState = z.infer<typeof SubscriptionStateSchema>
+
+/** What a resumed run must match: the inputs its plan and its requests were made from. */
+export const RunHeaderSchema = z.object({
+  type: z.literal('run'),
+  version: z.literal(1),
+  run_id: z.string(),
+  seed: z.number().int(),
+  customers: z.number().int(),
+  months: z.number().int(),
+  start_time: z.number().int().describe('unix seconds: where the clocks start'),
+  config: z.record(z.string(), z.string()).describe('part of the config -> fingerprint, for the plan only'),
+  price_ids: z.record(z.string(), z.string()),
+  api_base: z.string().optional(),
+  started_at: z.string(),
+})
+export type RunHeader = z.infer<typeof RunHeaderSchema>
+
+const clockStep = {clock: z.number().int(), attempt: z.number().int().positive()}
+
+export const JournalEntrySchema = z.discriminatedUnion('type', [
+  z.object({type: z.literal('clock'), ...clockStep, clock_id: z.string()}),
+  z.object({type: z.literal('customer'), ...clockStep, customer: z.number().int(), customer_id: z.string()}),
+  z.object({type: z.literal('subscription'), ...clockStep, customer: z.number().int(), subscription: SubscriptionStateSchema}),
+  z.object({type: z.literal('advanced'), ...clockStep, month: z.number().int(), target: z.number().int()}),
+  z.object({
+    type: z.literal('event'),
+    ...clockStep,
+    month: z.number().int(),
+    customer: z.number().int(),
+    kind: z.string(),
+    detail: z.string(),
+    /** The subscription as the event's response left it (absent for a past-due card). */
+    subscription: SubscriptionStateSchema.optional(),
+  }),
+  z.object({type: z.literal('month'), ...clockStep, month: z.number().int(), frozen_time: z.number().int(), subscriptions: z.array(SubscriptionStateSchema)}),
+  z.object({type: z.literal('clock_failed'), ...clockStep, reason: z.string()}),
+  z.object({type: z.literal('saved'), status: z.enum(['complete', 'partial', 'failed'])}),
+])
+export type JournalEntry = z.infer<typeof JournalEntrySchema>
+/** An entry about one clock's step. */
+export type ClockEntry = Extract<JournalEntry, {clock: number}>
+/** A clock's step before the pipeline adds which clock and attempt it belongs to. */
+export type ClockStep = ClockEntry extends infer E ? (E extends ClockEntry ? Omit<E, 'clock' | 'attempt'> : never) : never
+
+export interface JournalContents {
+  path: string
+  header: RunHeader
+  entries: JournalEntry[]
+  /** The status of the last save, if the run got that far. */
+  saved?: 'complete' | 'partial' | 'failed'
+}
+
+const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16)
+
+/** The config parts the plan and the run's requests depend on; the scheduler's pace may change between attempts. */
+export function configFingerprints(config: Config): Record<string, string> {
+  return {
+    plans: fingerprint(config.plans),
+    events: fingerprint(config.events),
+    customersPerClock: String(config.customersPerClock),
+    prorationBehavior: config.prorationBehavior,
+  }
+}
+
+/** Why a resumed run cannot continue with these inputs, or undefined when it can. */
+export function resumeMismatch(header: RunHeader, current: {config: Config; prices: PricesFile; seed?: number; customers?: number; months?: number}): string | undefined {
+  if (current.seed !== undefined && current.seed !== header.seed) return `it was started with seed ${header.seed}, not ${current.seed}`
+  if (current.customers !== undefined && current.customers !== header.customers) return `it was started with ${header.customers} customers, not ${current.customers}`
+  if (current.months !== undefined && current.months !== header.months) return `it was started with ${header.months} months, not ${current.months}`
+  const now = configFingerprints(current.config)
+  const changed = Object.keys(header.config).filter((part) => header.config[part] !== now[part])
+  if (changed.length > 0) return `the config's ${changed.join(', ')} changed since it started`
+  const prices = Object.keys({...header.price_ids, ...current.prices.price_ids}).filter((plan) => header.price_ids[plan] !== current.prices.price_ids[plan])
+  if (prices.length > 0) return `stripe_prices.json names other prices for ${prices.map((plan) => `"${plan}"`).join(', ')} than when it started`
+  return undefined
+}
+
+/**
+ * Appends entries with group commit: lines that arrive while a write is under way go out together
+ * in the next write and fsync, so a thousand clocks cost a few syncs per second, not one per step.
+ */
+export class Journal {
+  private queue: string[] = []
+  private waiters: Array<{resolve: () => void; reject: (error: Error) => void}> = []
+  private writing?: Promise<void>
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** Starts a new run's journal with its header, durably, before any step of the run. */
+  static async create(outDir: string, header: RunHeader): Promise<Journal> {
+    const path = journalPath(outDir, header.run_id)
+    try {
+      await mkdir(runsDir(outDir), {recursive: true})
+      const handle = await open(path, 'wx')
+      const journal = new Journal(path, handle)
+      await journal.append(header)
+      return journal
+    } catch (error) {
+      throw new UserError(`Cannot start the run journal ${path}: ${errorMessage(error)}`, {cause: error})
+    }
+  }
+
+  /** Reopens a journal to continue it; a torn last line (a crash mid-write) is cut off first. */
+  static async reopen(contents: JournalContents): Promise<Journal> {
+    // In bytes, not characters: entries carry non-ASCII text (× →).
+    const bytes = await readFile(contents.path)
+    const end = bytes.lastIndexOf(0x0a) + 1
+    if (end < bytes.length) await truncate(contents.path, end)
+    return new Journal(contents.path, await open(contents.path, 'a'))
+  }
+
+  append(entry: JournalEntry | RunHeader): Promise<void> {
+    const parsed = (entry.type === 'run' ? RunHeaderSchema : JournalEntrySchema).safeParse(entry)
+    if (!parsed.success) throw new BugError(`refusing to journal a malformed ${entry.type} entry: ${formatZodIssues(parsed.error)}`)
+    this.queue.push(`${JSON.stringify(entry)}\n`)
+    return new Promise((resolve, reject) => {
+      this.waiters.push({resolve, reject})
+      this.writing ??= this.drain()
+    })
+  }
+
+  /** Resolves when everything appended so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await this.handle.close()
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const lines = this.queue.splice(0)
+      const waiters = this.waiters.splice(0)
+      try {
+        await this.handle.write(lines.join(''))
+        await this.handle.datasync()
+        for (const waiter of waiters) waiter.resolve()
+      } catch (error) {
+        const failure = new UserError(`Cannot write the run journal ${this.path}: ${errorMessage(error)}`, {cause: error})
+        for (const waiter of waiters) waiter.reject(failure)
+      }
+    }
+    this.writing = undefined
+  }
+}
+
+/** Reads a journal; a last line that does not parse is the torn end of a crash and is ignored. */
+export async function readJournal(path: string): Promise<JournalContents> {
+  const lines = (await readFile(path, 'utf8')).split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  const parsed: unknown[] = []
+  for (const [index, line] of lines.entries()) {
+    try {
+      parsed.push(JSON.parse(line))
+    } catch {
+      if (index === lines.length - 1) break
+      throw new UserError(`The run journal ${path} is damaged at line ${index + 1}`, {suggestion: 'Start a new run (without --resume); its cleanup still finds this run\'s clocks by name.'})
+    }
+  }
+  const header = RunHeaderSchema.safeParse(parsed[0])
+  if (!header.success) throw new UserError(`The run journal ${path} has no valid header: ${formatZodIssues(header.error)}`)
+  const entries: JournalEntry[] = []
+  for (const [index, raw] of parsed.slice(1).entries()) {
+    const entry = JournalEntrySchema.safeParse(raw)
+    if (!entry.success) throw new UserError(`The run journal ${path} is malformed at line ${index + 2}: ${formatZodIssues(entry.error)}`)
+    entries.push(entry.data)
+  }
+  let saved: JournalContents['saved']
+  for (const entry of entries) if (entry.type === 'saved') saved = entry.status
+  return {path, header: header.data, entries, saved}
+}
+
+/** Every run journaled in this out-dir, oldest first. */
+export async function listJournals(outDir: string): Promise<JournalContents[]> {
+  let names: string[]
+  try {
+    names = (await readdir(runsDir(outDir))).filter((name) => name.endsWith('.jsonl'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new UserError(`Cannot read ${runsDir(outDir)}: ${errorMessage(error)}`)
+  }
+  const journals = await Promise.all(names.map((name) => readJournal(join(runsDir(outDir), name))))
+  return journals.sort((a, b) => a.header.started_at.localeCompare(b.header.started_at))
+}
+
+export async function removeJournal(path: string): Promise<void> {
+  await rm(path, {force: true})
+}
