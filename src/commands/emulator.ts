@@ -87,7 +87,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       log: false,
       forwardTo,
       ...(secret ? {webhookSecret: secret.secret} : {}),
-      ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.logToStderr(formatDelivery(entry))} : {}),
+      ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.notice(formatDelivery(entry))} : {}),
     }).catch((error: unknown) => {
       throw listenError(error, flags.host, flags.port)
     })

@@ -59,14 +59,14 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
       const question = `Delete ${plural(selected.length, 'test clock')} in this account, with their customers and subscriptions${scope === 'all' ? `, ${foreign} of them not made by stripe-seed` : ', other out-dirs\' and teammates\' runs included'}? [y/N] `
       if (confirming && !(await this.confirm(question))) {
         // Declining is a choice, not an error: a plain line and exit 1, so scripts can tell.
-        this.logToStderr('Nothing deleted.')
+        this.notice('Nothing deleted.')
         process.exitCode = 1
         return {selected, deleted: [], failed: [], dryRun: false, scope, declined: true}
       }
       let done = 0
       // A live count on a terminal; otherwise (a pipe, CI, --json) one plain progress line on stderr.
       const live = process.stderr.isTTY && !this.jsonEnabled()
-      if (!live) this.logToStderr(`deleting ${plural(selected.length, 'clock')}…`)
+      if (!live) this.notice(`deleting ${plural(selected.length, 'clock')}…`)
       const result = await deleteClocks(gateway, new ClockWatcher(gateway), selected, {
         advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
         onDeleted: () => {
