@@ -12,7 +12,7 @@ import {lockOutDir} from '../../run/preflight.js'
 export type ClocksCleanupResult = CleanupResult & {scope: 'out-dir' | 'all-runs' | 'all'; declined?: boolean}
 
 export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
-  static summary = 'Delete the test clocks of this out-dir\'s stripe-seed runs, with their customers and subscriptions'
+  static summary = 'Delete the test clocks of this out-dir\'s runs, with their customers'
 
   static description = `Deleting a test clock deletes every customer and subscription on it (Stripe's rule). By default only the clocks of the runs this out-dir knows are selected (its run journals and current_run.json, clocks of crashed runs included), so another out-dir's run, a teammate's, or another tool's clocks are left alone. --all-runs selects every stripe-seed clock in the account; --all every clock, anyone's. Both ask for confirmation. Clocks still advancing are waited for first.`
 
