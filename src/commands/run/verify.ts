@@ -9,6 +9,7 @@ export default class RunVerify extends BaseCommand<VerifyResult> {
   static description = `Reads current_run.json and sub_snapshots.json and lists each mismatch with its reason. Exit code 1 if any.
 
 Without mrr_ledger.json: plan, quantity, MRR and status of every subscription in the latest month of sub_snapshots.json against Stripe.
+
 With mrr_ledger.json: the ledger's latest month against the run's subscriptions read again from Stripe (one list per clock): status, interval, quantity, discounts in force, trial state and MRR by the ledger's definitions, listed per clock; and sub_snapshots.json against the ledger it is derived from.`
 
   static examples = ['<%= config.bin %> run verify', '<%= config.bin %> run verify --json']
