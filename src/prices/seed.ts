@@ -1,7 +1,7 @@
 import Stripe from 'stripe'
 
 import {type Config, type Plan, hasScenarioFeatures} from '../config/schema.js'
-import {UserError} from '../errors.js'
+import {BugError, UserError} from '../errors.js'
 import {readJsonFile, writeJsonFile} from '../files/atomic.js'
 import {type PricesFile, PricesFileSchema} from '../files/formats.js'
 import {type BillingInterval, type Catalog, type CatalogCoupon, type CatalogPromotionCode, priceLookupKey, productIdFor, scenarioCatalog} from '../scenario/catalog.js'
@@ -101,7 +101,7 @@ export async function seedPrices(gateway: StripeGateway, config: Config, options
 
   const plans = config.plans.map((plan) => {
     const own = prices.find((price) => price.key === plan.key && price.interval === 'month' && price.currency === plan.currency)
-    if (!own) throw new Error(`BUG: no monthly ${plan.currency} price seeded for plan ${plan.key}`)
+    if (!own) throw new BugError(`no monthly ${plan.currency} price seeded for plan ${plan.key}`)
     const {interval: _interval, ...seeded} = own
     return seeded
   })
@@ -136,7 +136,7 @@ function originalPrice(plan: Plan): PriceToSeed {
 function catalogPrices(catalog: Catalog, plans: Plan[]): PriceToSeed[] {
   return catalog.prices.map((price) => {
     const plan = plans.find((p) => p.key === price.plan)
-    if (!plan) throw new Error(`BUG: catalog price ${price.lookupKey} names no plan of the config`)
+    if (!plan) throw new BugError(`catalog price ${price.lookupKey} names no plan of the config`)
     return {plan, interval: price.interval, currency: price.currency, unitAmount: price.unitAmount, lookupKey: price.lookupKey, params: price.params}
   })
 }

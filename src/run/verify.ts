@@ -1,6 +1,7 @@
 import {access} from 'node:fs/promises'
 import type Stripe from 'stripe'
 
+import {BugError} from '../errors.js'
 import {readJsonFile} from '../files/atomic.js'
 import {type CurrentRunFile, CurrentRunFileSchema, PricesFileSchema, type SnapshotRow, SnapshotsFileSchema, outFile} from '../files/formats.js'
 import {type LedgerFile, LedgerFileSchema, type LedgerItemRow, ledgerFile} from '../files/ledger.js'
@@ -222,7 +223,7 @@ function customerOf(subscription: Stripe.Subscription): string {
 
 function frozenTime(subscription: Stripe.Subscription, clockId: string): number {
   const clock = subscription.test_clock
-  if (clock === null || typeof clock === 'string') throw new Error(`BUG: the test clock ${clockId} of ${subscription.id} was not expanded`)
+  if (clock === null || typeof clock === 'string') throw new BugError(`the test clock ${clockId} of ${subscription.id} was not expanded`)
   return clock.frozen_time
 }
 
