@@ -89,15 +89,17 @@ export async function seedPrices(gateway: StripeGateway, config: Config, options
   const catalog = hasScenarioFeatures(config) ? scenarioCatalog(config) : undefined
   const toSeed = catalog ? catalogPrices(catalog, config.plans) : config.plans.map(originalPrice)
 
-  // Every read first, so a refused coupon or promotion code leaves the account as it was.
-  const existing = await findPricesByLookupKey(gateway, toSeed.map((price) => price.lookupKey))
-  const coupons = catalog ? await findCoupons(gateway, catalog.coupons) : new Map<string, Stripe.Coupon>()
-  const promotionCodes = catalog ? await findPromotionCodes(gateway, catalog.promotionCodes) : new Map<string, Stripe.PromotionCode>()
+  // Every read first, so a refused coupon or promotion code leaves the account as it was; prices and coupons on their own lanes.
+  const [existing, discounts] = await settled(
+    findPricesByLookupKey(gateway, toSeed.map((price) => price.lookupKey)),
+    catalog ? settled(findCoupons(gateway, catalog.coupons), findPromotionCodes(gateway, catalog.promotionCodes)) : Promise.resolve(undefined),
+  )
 
   const products = new ProductsOnce(gateway, catalog)
-  const prices = await Promise.all(toSeed.map((price) => seedPrice(gateway, price, existing.get(price.lookupKey), products)))
-  const seededCoupons = catalog ? await Promise.all(catalog.coupons.map((coupon) => seedCoupon(gateway, coupon, coupons.get(coupon.id)))) : []
-  const seededCodes = catalog ? await Promise.all(catalog.promotionCodes.map((code) => seedPromotionCode(gateway, code, promotionCodes.get(code.code)))) : []
+  const [prices, [seededCoupons, seededCodes]] = await Promise.all([
+    Promise.all(toSeed.map((price) => seedPrice(gateway, price, existing.get(price.lookupKey), products))),
+    catalog && discounts ? seedDiscounts(gateway, catalog, ...discounts) : Promise.resolve([[], []] as [SeededCoupon[], SeededPromotionCode[]]),
+  ])
 
   const plans = config.plans.map((plan) => {
     const own = prices.find((price) => price.key === plan.key && price.interval === 'month' && price.currency === plan.currency)
@@ -109,6 +111,14 @@ export async function seedPrices(gateway: StripeGateway, config: Config, options
   const previous = await readJsonFile(options.file, PricesFileSchema, {missingHint: ''}).catch(() => undefined)
   await writeJsonFile(options.file, PricesFileSchema, toPricesFile(result, config.plans, previous, options))
   return result
+}
+
+/** Both, or the first failure once neither has a request in flight any more (no read outlives the call). */
+async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b])
+  if (first.status === 'rejected') throw first.reason
+  if (second.status === 'rejected') throw second.reason
+  return [first.value, second.value]
 }
 
 /** The original's price: its params (and so its requests) are exactly what the tool always sent. */
@@ -220,10 +230,19 @@ function productIdOf(price: Stripe.Price): string {
   return typeof price.product === 'string' ? price.product : price.product.id
 }
 
+const COUPONS_LANE = `${LANE}:coupons`
+
+/** Coupons, then the promotion codes that redeem them (a code needs its coupon). */
+async function seedDiscounts(gateway: StripeGateway, catalog: Catalog, coupons: Map<string, Stripe.Coupon>, promotionCodes: Map<string, Stripe.PromotionCode>): Promise<[SeededCoupon[], SeededPromotionCode[]]> {
+  const seededCoupons = await Promise.all(catalog.coupons.map((coupon) => seedCoupon(gateway, coupon, coupons.get(coupon.id))))
+  const seededCodes = await Promise.all(catalog.promotionCodes.map((code) => seedPromotionCode(gateway, code, promotionCodes.get(code.code))))
+  return [seededCoupons, seededCodes]
+}
+
 async function findCoupons(gateway: StripeGateway, wanted: CatalogCoupon[]): Promise<Map<string, Stripe.Coupon>> {
   const found = new Map<string, Stripe.Coupon>()
   for (const coupon of wanted) {
-    const existing = await gateway.read(LANE, async (stripe) => {
+    const existing = await gateway.read(COUPONS_LANE, async (stripe) => {
       try {
         return await stripe.coupons.retrieve(coupon.id)
       } catch (error) {
@@ -258,9 +277,8 @@ function couponTerms(terms: {percentOff: number | null; amountOff: number | null
 
 async function seedCoupon(gateway: StripeGateway, coupon: CatalogCoupon, existing: Stripe.Coupon | undefined): Promise<SeededCoupon> {
   if (existing) return {key: coupon.key, id: existing.id, outcome: 'existing'}
-  const lane = `${LANE}:coupons`
   try {
-    const created = await gateway.write(lane, undefined, (stripe, options) => stripe.coupons.create(coupon.params, options))
+    const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) => stripe.coupons.create(coupon.params, options))
     return {key: coupon.key, id: created.id, outcome: 'created'}
   } catch (error) {
     // Another seed created it between our read and this write: it has the config's terms only if it says so.
@@ -275,7 +293,7 @@ async function seedCoupon(gateway: StripeGateway, coupon: CatalogCoupon, existin
 async function findPromotionCodes(gateway: StripeGateway, wanted: CatalogPromotionCode[]): Promise<Map<string, Stripe.PromotionCode>> {
   const found = new Map<string, Stripe.PromotionCode>()
   for (const code of wanted) {
-    const page = await gateway.read(LANE, (stripe) => stripe.promotionCodes.list({code: code.code, limit: PROMOTION_CODES_PER_LIST}))
+    const page = await gateway.read(COUPONS_LANE, (stripe) => stripe.promotionCodes.list({code: code.code, limit: PROMOTION_CODES_PER_LIST}))
     // Codes are unique case-insensitively among active codes (stripe-facts #58); inactive ones can be redeemed by no one.
     const active = page.data.filter((promo) => promo.active && promo.code.toLowerCase() === code.code.toLowerCase() && promo.customer === null)
     const ours = active.find((promo) => couponOf(promo) === code.coupon)
@@ -300,7 +318,7 @@ function couponOf(promo: Stripe.PromotionCode): string | undefined {
 
 async function seedPromotionCode(gateway: StripeGateway, code: CatalogPromotionCode, existing: Stripe.PromotionCode | undefined): Promise<SeededPromotionCode> {
   if (existing) return {code: code.code, id: existing.id, coupon: code.coupon, outcome: 'existing'}
-  const created = await gateway.write(`${LANE}:coupons`, undefined, (stripe, options) => stripe.promotionCodes.create(code.params, options))
+  const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) => stripe.promotionCodes.create(code.params, options))
   return {code: code.code, id: created.id, coupon: code.coupon, outcome: 'created'}
 }
 
