@@ -372,11 +372,15 @@ function unroutable(method: string, path: string): ApiError {
   return new ApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`)
 }
 
+/** Stripe's fixed paths (`/v1/invoices/create_preview`): never taken for an id by a `/:id` route. */
+const FIXED_ENDPOINTS = new Set(stripeEndpoints.filter((endpoint) => !endpoint.includes('{id}')))
+
 function findRoute(method: string, path: string) {
+  const fixed = FIXED_ENDPOINTS.has(`${method} ${path}`)
   for (const route of ROUTES) {
     if (route.method !== method) continue
     const match = route.pattern.exec(path)
-    if (match) return {route, ids: match.slice(1).map(decodeURIComponent)}
+    if (match && !(fixed && match.length > 1)) return {route, ids: match.slice(1).map(decodeURIComponent)}
   }
   return undefined
 }
