@@ -9,7 +9,7 @@ export interface ChargeRecord {
   created: number
   amount: number
   currency: string
-  customer: string
+  customer: string | null
   paymentIntent: string
   paymentMethod: PaymentMethodRecord
   succeeded: boolean

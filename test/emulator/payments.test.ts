@@ -1,0 +1,70 @@
+import type Stripe from 'stripe'
+import {describe, expect, it} from 'vitest'
+
+import {useEmulator} from '../helpers/emulator.js'
+import {sdk} from './sdk.js'
+
+const emulator = useEmulator({advanceMs: 0})
+
+/** The types of the events about one object, oldest first, read from /v1/events. */
+async function eventTypes(stripe: Stripe, objectId: string): Promise<string[]> {
+  const types: string[] = []
+  for await (const event of stripe.events.list({limit: 100})) if ((event.data.object as {id?: string}).id === objectId) types.push(event.type)
+  return types.reverse()
+}
+
+describe('emulator: PaymentIntents created and confirmed directly, with the test cards (SB-72)', () => {
+  it('create → requires_payment_method; confirm with pm_card_visa succeeds with one succeeded charge', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({email: 'pi@example.com'})
+    const intent = await stripe.paymentIntents.create({amount: 2000, currency: 'usd', customer: customer.id, description: 'Order 1', metadata: {order: '1'}})
+    expect(intent).toMatchObject({status: 'requires_payment_method', amount: 2000, amount_received: 0, customer: customer.id, description: 'Order 1', metadata: {order: '1'}, payment_method_types: ['card'], latest_charge: null})
+    const confirmed = await stripe.paymentIntents.confirm(intent.id, {payment_method: 'pm_card_visa'})
+    expect(confirmed).toMatchObject({status: 'succeeded', amount_received: 2000})
+    const charge = await stripe.charges.retrieve(confirmed.latest_charge as string)
+    expect(charge).toMatchObject({status: 'succeeded', paid: true, amount: 2000, payment_intent: intent.id, customer: customer.id, refunded: false, amount_refunded: 0})
+    expect((await stripe.paymentIntents.list({customer: customer.id})).data.map((pi) => pi.id)).toEqual([intent.id])
+    expect(await eventTypes(stripe, intent.id)).toEqual(['payment_intent.created', 'payment_intent.succeeded'])
+    expect(await eventTypes(stripe, charge.id)).toEqual(['charge.succeeded'])
+    // Succeeded is final: neither confirmed again nor canceled.
+    await expect(stripe.paymentIntents.confirm(intent.id)).rejects.toMatchObject({statusCode: 400, code: 'payment_intent_unexpected_state'})
+    await expect(stripe.paymentIntents.cancel(intent.id)).rejects.toMatchObject({statusCode: 400, code: 'payment_intent_unexpected_state'})
+  })
+
+  it('confirm=true at creation charges at once; a card that fails on charge answers 402 and leaves requires_payment_method with last_payment_error', async () => {
+    const stripe = sdk(emulator())
+    const paid = await stripe.paymentIntents.create({amount: 999, currency: 'usd', payment_method: 'pm_card_visa', confirm: true})
+    expect(paid).toMatchObject({status: 'succeeded', customer: null})
+    for (const card of ['pm_card_chargeCustomerFail', 'pm_card_chargeDeclined']) {
+      const intent = await stripe.paymentIntents.create({amount: 999, currency: 'usd', payment_method: card})
+      expect(intent.status).toBe('requires_confirmation')
+      await expect(stripe.paymentIntents.confirm(intent.id)).rejects.toMatchObject({statusCode: 402, type: 'StripeCardError', code: 'card_declined'})
+      const failed = await stripe.paymentIntents.retrieve(intent.id)
+      expect(failed).toMatchObject({status: 'requires_payment_method', last_payment_error: {code: 'card_declined', type: 'card_error'}})
+      expect(await stripe.charges.retrieve(failed.latest_charge as string)).toMatchObject({status: 'failed', paid: false, failure_code: 'card_declined'})
+      expect(await eventTypes(stripe, intent.id)).toEqual(['payment_intent.created', 'payment_intent.payment_failed'])
+      // A new card can be tried on the same intent.
+      expect(await stripe.paymentIntents.confirm(intent.id, {payment_method: 'pm_card_visa'})).toMatchObject({status: 'succeeded'})
+    }
+  })
+
+  it('cancel with a reason (payment_intent.canceled); refusals: no card to confirm, under the minimum, an invoice\'s intent, update of metadata only', async () => {
+    const stripe = sdk(emulator())
+    const intent = await stripe.paymentIntents.create({amount: 5000, currency: 'usd'})
+    await expect(stripe.paymentIntents.confirm(intent.id)).rejects.toMatchObject({statusCode: 400, code: 'payment_intent_unexpected_state'})
+    expect(await stripe.paymentIntents.update(intent.id, {metadata: {k: 'v'}})).toMatchObject({metadata: {k: 'v'}})
+    const canceled = await stripe.paymentIntents.cancel(intent.id, {cancellation_reason: 'abandoned'})
+    expect(canceled).toMatchObject({status: 'canceled', cancellation_reason: 'abandoned'})
+    expect(canceled.canceled_at).toEqual(expect.any(Number))
+    expect(await eventTypes(stripe, intent.id)).toEqual(['payment_intent.created', 'payment_intent.canceled'])
+    await expect(stripe.paymentIntents.create({amount: 49, currency: 'usd'})).rejects.toMatchObject({statusCode: 400, code: 'amount_too_small'})
+    await expect(stripe.paymentIntents.update(intent.id, {amount: 10})).rejects.toMatchObject({statusCode: 501})
+
+    const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
+    const invoice = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    await stripe.invoiceItems.create({invoice: invoice.id, amount: 700})
+    await stripe.invoices.finalizeInvoice(invoice.id)
+    const [payment] = (await stripe.invoicePayments.list({invoice: invoice.id})).data
+    await expect(stripe.paymentIntents.confirm(payment?.payment.payment_intent as string)).rejects.toMatchObject({statusCode: 501})
+  })
+})
