@@ -12,6 +12,7 @@ import {paymentMethods} from './resources/payment-methods.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
+import {refunds} from './resources/refunds.js'
 import {subscriptionItems} from './resources/subscription-items.js'
 import {subscriptions} from './resources/subscriptions.js'
 import {testClocks} from './resources/test-clocks.js'
@@ -23,6 +24,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, refunds, coupons, promotionCodes, discounts, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -68,3 +68,51 @@ describe('emulator: PaymentIntents created and confirmed directly, with the test
     await expect(stripe.paymentIntents.confirm(payment?.payment.payment_intent as string)).rejects.toMatchObject({statusCode: 501})
   })
 })
+
+describe('emulator: refunds (SB-73)', () => {
+  it('partial refunds repeat until the charge is fully refunded; each fires refund.created and charge.refunded; more than remains is refused', async () => {
+    const stripe = sdk(emulator())
+    const intent = await stripe.paymentIntents.create({amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true})
+    const chargeId = intent.latest_charge as string
+    const first = await stripe.refunds.create({charge: chargeId, amount: 1000, reason: 'requested_by_customer', metadata: {ticket: '9'}})
+    expect(first).toMatchObject({object: 'refund', amount: 1000, charge: chargeId, payment_intent: intent.id, currency: 'usd', status: 'succeeded', reason: 'requested_by_customer', metadata: {ticket: '9'}})
+    expect(await stripe.charges.retrieve(chargeId)).toMatchObject({amount_refunded: 1000, refunded: false})
+    await expect(stripe.refunds.create({charge: chargeId, amount: 2001})).rejects.toMatchObject({statusCode: 400, param: 'amount'})
+    // By PaymentIntent, without an amount: what remains.
+    const rest = await stripe.refunds.create({payment_intent: intent.id})
+    expect(rest).toMatchObject({amount: 2000, charge: chargeId})
+    const charge = await stripe.charges.retrieve(chargeId)
+    expect(charge).toMatchObject({amount_refunded: 3000, refunded: true})
+    expect(charge.refunds?.data.map((refund) => refund.id)).toEqual([rest.id, first.id])
+    await expect(stripe.refunds.create({charge: chargeId})).rejects.toMatchObject({statusCode: 400, code: 'charge_already_refunded'})
+    expect(await eventTypes(stripe, chargeId)).toEqual(['charge.succeeded', 'charge.refunded', 'charge.refunded'])
+    expect(await eventTypes(stripe, first.id)).toEqual(['refund.created'])
+    const [latest] = (await stripe.events.list({type: 'charge.refunded', limit: 1})).data
+    expect(latest?.data.object).toMatchObject({id: chargeId, amount_refunded: 3000, refunded: true})
+    expect((await stripe.refunds.list({charge: chargeId})).data.map((refund) => refund.id)).toEqual([rest.id, first.id])
+  })
+
+  it("refunds an invoice's charge; update takes metadata only (refund.updated); a failed charge or nothing named is refused", async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
+    const invoice = await stripe.invoices.create({customer: customer.id, currency: 'usd', auto_advance: true})
+    await stripe.invoiceItems.create({invoice: invoice.id, amount: 1500})
+    await stripe.invoices.finalizeInvoice(invoice.id)
+    const [payment] = (await stripe.invoicePayments.list({invoice: invoice.id})).data
+    const refund = await stripe.refunds.create({payment_intent: payment?.payment.payment_intent as string, amount: 500})
+    expect(refund).toMatchObject({amount: 500, customer: customer.id})
+    // Refunding an invoice's payment leaves the invoice paid.
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({status: 'paid', amount_paid: 1500})
+    expect(await stripe.refunds.update(refund.id, {metadata: {note: 'goodwill'}})).toMatchObject({metadata: {note: 'goodwill'}})
+    expect(await eventTypes(stripe, refund.id)).toEqual(['refund.created', 'refund.updated'])
+    await expect(stripe.refunds.update(refund.id, {reason: 'duplicate'} as Stripe.RefundUpdateParams)).rejects.toMatchObject({statusCode: 400, code: 'parameter_unknown'})
+
+    await expect(stripe.refunds.create({})).rejects.toMatchObject({statusCode: 400, code: 'parameter_missing'})
+    const declined = await stripe.paymentIntents.create({amount: 700, currency: 'usd', payment_method: 'pm_card_chargeCustomerFail'})
+    await expect(stripe.paymentIntents.confirm(declined.id)).rejects.toMatchObject({statusCode: 402})
+    await expect(stripe.refunds.create({payment_intent: declined.id})).rejects.toMatchObject({statusCode: 400})
+    const failedCharge = (await stripe.paymentIntents.retrieve(declined.id)).latest_charge as string
+    await expect(stripe.refunds.create({charge: failedCharge})).rejects.toMatchObject({statusCode: 400})
+  })
+})
+
