@@ -1,6 +1,7 @@
 import type {Resource, Route} from './resource.js'
 import {charges} from './resources/charges.js'
 import {coupons} from './resources/coupons.js'
+import {creditNotes} from './resources/credit-notes.js'
 import {customers} from './resources/customers.js'
 import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
@@ -24,6 +25,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, refunds, coupons, promotionCodes, discounts, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -116,3 +116,55 @@ describe('emulator: refunds (SB-73)', () => {
   })
 })
 
+
+/** A hand-made invoice for `amount`, finalized; paid when `pay`. */
+async function finalizedInvoice(stripe: Stripe, amount: number, pay: boolean) {
+  const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
+  const invoice = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+  await stripe.invoiceItems.create({invoice: invoice.id, amount})
+  await stripe.invoices.finalizeInvoice(invoice.id)
+  return {customer, invoice: pay ? await stripe.invoices.pay(invoice.id) : await stripe.invoices.retrieve(invoice.id)}
+}
+
+describe('emulator: credit notes (SB-74)', () => {
+  it('on an open invoice a credit note lowers amount_due and what its charge will take (pre_payment); void puts it back', async () => {
+    const stripe = sdk(emulator())
+    const {invoice} = await finalizedInvoice(stripe, 5000, false)
+    const note = await stripe.creditNotes.create({invoice: invoice.id, lines: [{type: 'custom_line_item', unit_amount: 600, quantity: 2, description: 'Late delivery'}], reason: 'order_change', memo: 'Sorry'})
+    expect(note).toMatchObject({object: 'credit_note', amount: 1200, pre_payment_amount: 1200, post_payment_amount: 0, type: 'pre_payment', status: 'issued', invoice: invoice.id, reason: 'order_change', memo: 'Sorry'})
+    expect(note.number).toBe(`${invoice.number}-CN-01`)
+    expect(note.lines.data[0]).toMatchObject({object: 'credit_note_line_item', type: 'custom_line_item', amount: 1200, quantity: 2, unit_amount: 600})
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({amount_due: 3800, amount_remaining: 3800, pre_payment_credit_notes_amount: 1200, total: 5000})
+    expect(await stripe.creditNotes.update(note.id, {metadata: {case: '12'}})).toMatchObject({metadata: {case: '12'}})
+    const voided = await stripe.creditNotes.voidCreditNote(note.id)
+    expect(voided).toMatchObject({status: 'void'})
+    expect(voided.voided_at).toEqual(expect.any(Number))
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({amount_due: 5000, pre_payment_credit_notes_amount: 0})
+
+    await stripe.creditNotes.create({invoice: invoice.id, amount: 1000})
+    const paid = await stripe.invoices.pay(invoice.id)
+    expect(paid).toMatchObject({status: 'paid', amount_paid: 4000})
+    expect(await stripe.charges.list({payment_intent: (await stripe.invoicePayments.list({invoice: invoice.id})).data[0]?.payment.payment_intent as string})).toMatchObject({data: [{amount: 4000, status: 'succeeded'}]})
+    expect(await eventTypes(stripe, note.id)).toEqual(['credit_note.created', 'credit_note.updated', 'credit_note.voided'])
+    expect((await stripe.creditNotes.list({invoice: invoice.id})).data).toHaveLength(2)
+  })
+
+  it('on a paid invoice the amount must be split exactly across refund, customer credit and out of band; the refund refunds its charge', async () => {
+    const stripe = sdk(emulator())
+    const {customer, invoice} = await finalizedInvoice(stripe, 3000, true)
+    await expect(stripe.creditNotes.create({invoice: invoice.id, amount: 1000, refund_amount: 500})).rejects.toMatchObject({statusCode: 400})
+    const note = await stripe.creditNotes.create({invoice: invoice.id, amount: 1000, refund_amount: 500, credit_amount: 300, out_of_band_amount: 200})
+    expect(note).toMatchObject({pre_payment_amount: 0, post_payment_amount: 1000, type: 'post_payment', out_of_band_amount: 200})
+    const refundId = note.refunds[0]?.refund as string
+    expect(await stripe.refunds.retrieve(refundId)).toMatchObject({amount: 500, status: 'succeeded'})
+    expect(await stripe.customers.retrieve(customer.id)).toMatchObject({balance: -300})
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({status: 'paid', amount_paid: 3000, post_payment_credit_notes_amount: 1000})
+    // Never more than the invoice's total less what was credited; never on a draft.
+    await expect(stripe.creditNotes.create({invoice: invoice.id, amount: 2001, out_of_band_amount: 2001})).rejects.toMatchObject({statusCode: 400, param: 'amount'})
+    const draft = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    await expect(stripe.creditNotes.create({invoice: draft.id, amount: 100})).rejects.toMatchObject({statusCode: 400, param: 'invoice'})
+    await expect(stripe.creditNotes.voidCreditNote(note.id)).rejects.toMatchObject({statusCode: 501})
+    const types = (await stripe.events.list({limit: 10})).data.map((event) => event.type).reverse()
+    expect(types.slice(types.indexOf('refund.created'), types.indexOf('credit_note.created') + 1)).toEqual(['refund.created', 'charge.refunded', 'customer.updated', 'invoice.updated', 'credit_note.created'])
+  })
+})

@@ -65,7 +65,7 @@ describe('emulator: wire format', () => {
     const running = await emulator()
     const stripe = sdk(running)
     await expect(stripe.subscriptionSchedules.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/subscription_schedules')})
-    await expect(stripe.creditNotes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/credit_notes')})
+    await expect(stripe.disputes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/disputes')})
     // A fixed path is never taken for an id by a `/:id` route.
     await expect(stripe.invoices.createPreview({customer: 'cus_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/invoices/create_preview')})
     const unknown = await stripe.rawRequest('GET', '/v1/not_a_thing').catch((e: unknown) => e)

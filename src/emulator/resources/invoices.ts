@@ -76,6 +76,9 @@ export interface InvoiceRecord {
   number: string | null
   metadata: Metadata
   description: string | null
+  /** What credit notes took off while it was unpaid, and gave back after (SB-74). */
+  prePaymentCredit: number
+  postPaymentCredit: number
   seq: number
 }
 
@@ -96,9 +99,25 @@ export function total(invoice: InvoiceRecord): number {
   return subtotal(invoice) - invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0)
 }
 
-/** What is charged: the total plus any balance, never below zero (SB-37). */
+/** What is charged: the total plus any balance, never below zero (SB-37), less pre-payment credit notes (SB-74). */
 export function amountDue(invoice: InvoiceRecord): number {
-  return Math.max(0, total(invoice) + invoice.startingBalance)
+  return Math.max(0, total(invoice) + invoice.startingBalance) - invoice.prePaymentCredit
+}
+
+/**
+ * A credit note's effect on its invoice (SB-74): `pre` lowers what is still due, and the invoice's
+ * PaymentIntent and InvoicePayment follow it; `post` is recorded as credited after payment.
+ */
+export function creditInvoice(account: Account, invoice: InvoiceRecord, pre: number, post: number): void {
+  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
+    invoice.prePaymentCredit += pre
+    invoice.postPaymentCredit += post
+  })
+  if (pre === 0) return
+  const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+  if (intent && intent.status !== 'succeeded' && intent.status !== 'canceled') intent.amount = amountDue(invoice)
+  const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
+  if (payment && payment.status === 'open') payment.amountRequested = amountDue(invoice)
 }
 
 function lineDescription(account: Account, price: string | null, quantity: number, fallback: string | null): string {
@@ -196,8 +215,8 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     payment_settings: {default_mandate: null, payment_method_options: null, payment_method_types: null},
     period_end: invoice.periodEnd,
     period_start: invoice.periodStart,
-    post_payment_credit_notes_amount: 0,
-    pre_payment_credit_notes_amount: 0,
+    post_payment_credit_notes_amount: invoice.postPaymentCredit,
+    pre_payment_credit_notes_amount: invoice.prePaymentCredit,
     receipt_number: null,
     rendering: null,
     shipping_cost: null,
@@ -297,6 +316,8 @@ export function createInvoice(
     number: null,
     metadata: input.metadata ?? {},
     description: input.description ?? null,
+    prePaymentCredit: 0,
+    postPaymentCredit: 0,
     seq: account.nextSeq(),
   }
   account.store.of(INVOICES).set(invoice.id, invoice)
