@@ -14,6 +14,7 @@ import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
 import {refunds} from './resources/refunds.js'
+import {setupIntents} from './resources/setup-intents.js'
 import {subscriptionItems} from './resources/subscription-items.js'
 import {subscriptions} from './resources/subscriptions.js'
 import {testClocks} from './resources/test-clocks.js'
@@ -25,6 +26,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -168,3 +168,37 @@ describe('emulator: credit notes (SB-74)', () => {
     expect(types.slice(types.indexOf('refund.created'), types.indexOf('credit_note.created') + 1)).toEqual(['refund.created', 'charge.refunded', 'customer.updated', 'invoice.updated', 'credit_note.created'])
   })
 })
+
+describe('emulator: SetupIntents with the test cards (SB-75)', () => {
+  it('confirming pm_card_visa for a customer succeeds and attaches the card; pm_card_chargeCustomerFail saves too', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({email: 'setup@example.com'})
+    const intent = await stripe.setupIntents.create({customer: customer.id, metadata: {flow: 'onboarding'}})
+    expect(intent).toMatchObject({object: 'setup_intent', status: 'requires_payment_method', usage: 'off_session', customer: customer.id, payment_method: null, metadata: {flow: 'onboarding'}})
+    const confirmed = await stripe.setupIntents.confirm(intent.id, {payment_method: 'pm_card_visa'})
+    expect(confirmed.status).toBe('succeeded')
+    const cards = await stripe.customers.listPaymentMethods(customer.id)
+    expect(cards.data.map((pm) => pm.id)).toEqual([confirmed.payment_method])
+    expect(await eventTypes(stripe, intent.id)).toEqual(['setup_intent.created', 'setup_intent.succeeded'])
+    expect(await eventTypes(stripe, confirmed.payment_method as string)).toEqual(['payment_method.attached'])
+
+    const failing = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_chargeCustomerFail', confirm: true})
+    expect(failing.status).toBe('succeeded')
+    expect((await stripe.paymentMethods.retrieve(failing.payment_method as string)).customer).toBe(customer.id)
+    expect((await stripe.setupIntents.list({customer: customer.id})).data.map((i) => i.id)).toEqual([failing.id, intent.id])
+  })
+
+  it('pm_card_chargeDeclined fails the setup (402, setup_intent.setup_failed, last_setup_error) and attaches nothing; cancel; update', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({})
+    const intent = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_chargeDeclined'})
+    expect(intent.status).toBe('requires_confirmation')
+    await expect(stripe.setupIntents.confirm(intent.id)).rejects.toMatchObject({statusCode: 402, code: 'card_declined'})
+    expect(await stripe.setupIntents.retrieve(intent.id)).toMatchObject({status: 'requires_payment_method', last_setup_error: {code: 'card_declined'}})
+    expect((await stripe.customers.listPaymentMethods(customer.id)).data).toEqual([])
+    expect(await stripe.setupIntents.update(intent.id, {description: 'retry later'})).toMatchObject({description: 'retry later'})
+    expect(await stripe.setupIntents.cancel(intent.id, {cancellation_reason: 'abandoned'})).toMatchObject({status: 'canceled', cancellation_reason: 'abandoned'})
+    await expect(stripe.setupIntents.confirm(intent.id, {payment_method: 'pm_card_visa'})).rejects.toMatchObject({statusCode: 400, code: 'setup_intent_unexpected_state'})
+    expect(await eventTypes(stripe, intent.id)).toEqual(['setup_intent.created', 'setup_intent.setup_failed', 'setup_intent.canceled'])
+  })
+})

@@ -41,6 +41,7 @@ describe('emulator object shapes', () => {
     const deletedCustomer = await stripe.customers.del(other.id)
     const refund = await stripe.refunds.create({charge: charge.id, amount: 100})
     const creditNote = await stripe.creditNotes.create({invoice: invoice.id, lines: [{type: 'custom_line_item', unit_amount: 50}], out_of_band_amount: 50})
+    const setupIntent = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_visa', confirm: true})
     const oneOff = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
     const deletedInvoice = await stripe.invoices.del(oneOff.id)
     const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
@@ -70,6 +71,7 @@ describe('emulator object shapes', () => {
       refund,
       deleted_invoice: deletedInvoice,
       credit_note: creditNote,
+      setup_intent: setupIntent,
       credit_note_line_item: creditNote.lines.data[0]!,
     }
     for (const [name, object] of Object.entries(objects)) {
@@ -78,7 +80,7 @@ describe('emulator object shapes', () => {
       expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
       expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
     }
-    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [creditNote.lines.data[0]!, /^cnli_/]]
+    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [setupIntent, /^seti_/], [creditNote.lines.data[0]!, /^cnli_/]]
     for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
     expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
   })

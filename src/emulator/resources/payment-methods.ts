@@ -15,6 +15,8 @@ export interface PaymentMethodRecord {
   brand: string
   last4: string
   behaviour: CardBehaviour
+  /** A card the issuer declines when it is saved (SB-24): refused by attach and by a SetupIntent. */
+  declinedAtAttach?: boolean
   metadata: Metadata
   seq: number
 }
@@ -69,7 +71,7 @@ export function paymentMethodFromToken(account: Account, token: string, param: s
   if (!card) throw new ApiError(400, 'invalid_request_error', `No such PaymentMethod: '${token}'`, 'resource_missing', param)
   // Not being attached (a PaymentIntent's or SetupIntent's card), it is declined when charged instead (SB-72).
   if (card.declinedAtAttach && options.attaching) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
-  const pm: PaymentMethodRecord = {id: account.newId('pm_'), created: account.wallSeconds(), customer: null, brand: card.brand, last4: card.last4, behaviour: card.behaviour, metadata: {}, seq: account.nextSeq()}
+  const pm: PaymentMethodRecord = {id: account.newId('pm_'), created: account.wallSeconds(), customer: null, brand: card.brand, last4: card.last4, behaviour: card.behaviour, ...(card.declinedAtAttach ? {declinedAtAttach: true} : {}), metadata: {}, seq: account.nextSeq()}
   account.store.of(PAYMENT_METHODS).set(pm.id, pm)
   return pm
 }
