@@ -10,6 +10,7 @@ import {invoicePayments} from './resources/invoice-payments.js'
 import {invoices} from './resources/invoices.js'
 import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
+import {plans} from './resources/plans.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
@@ -26,6 +27,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, plans, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -42,6 +42,7 @@ describe('emulator object shapes', () => {
     const refund = await stripe.refunds.create({charge: charge.id, amount: 100})
     const creditNote = await stripe.creditNotes.create({invoice: invoice.id, lines: [{type: 'custom_line_item', unit_amount: 50}], out_of_band_amount: 50})
     const setupIntent = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_visa', confirm: true})
+    const deletedPlan = await stripe.plans.del((await stripe.plans.create({amount: 100, currency: 'usd', interval: 'month', product: product.id})).id)
     const oneOff = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
     const deletedInvoice = await stripe.invoices.del(oneOff.id)
     const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
@@ -72,6 +73,7 @@ describe('emulator object shapes', () => {
       deleted_invoice: deletedInvoice,
       credit_note: creditNote,
       setup_intent: setupIntent,
+      deleted_plan: deletedPlan,
       credit_note_line_item: creditNote.lines.data[0]!,
     }
     for (const [name, object] of Object.entries(objects)) {
