@@ -2,7 +2,7 @@ import type Stripe from 'stripe'
 import {describe, expect, it} from 'vitest'
 
 import {useEmulator} from '../helpers/emulator.js'
-import {sdk} from './sdk.js'
+import {HOUR, START, advance, clockWithCustomer, sdk} from './sdk.js'
 
 const emulator = useEmulator({advanceMs: 0})
 
@@ -70,6 +70,22 @@ describe('emulator: invoices created by hand and their invoice items (SB-71, SB-
     await expect(stripe.invoices.pay(unpaid.id)).rejects.toMatchObject({statusCode: 402, code: 'card_declined'})
     expect(await stripe.invoices.retrieve(unpaid.id)).toMatchObject({status: 'open', amount_paid: 0, attempt_count: 1, next_payment_attempt: null})
     expect(await eventTypes(stripe, unpaid.id)).toEqual(['invoice.created', 'invoice.updated', 'invoice.finalized', 'invoice.payment_failed'])
+  })
+
+  it('on a test clock, auto_advance=true finalizes and charges the draft an hour after creation (SB-32, SB-71)', async () => {
+    const stripe = sdk(emulator())
+    const {clock, customer} = await clockWithCustomer(stripe, START)
+    const draft = await stripe.invoices.create({customer: customer.id, currency: 'usd', auto_advance: true})
+    expect(draft).toMatchObject({status: 'draft', automatically_finalizes_at: START + HOUR})
+    await stripe.invoiceItems.create({invoice: draft.id, amount: 1800})
+    await advance(stripe, clock.id, START + HOUR - 60)
+    expect((await stripe.invoices.retrieve(draft.id)).status).toBe('draft')
+    await advance(stripe, clock.id, START + HOUR + 60)
+    expect(await stripe.invoices.retrieve(draft.id)).toMatchObject({status: 'paid', amount_paid: 1800, attempt_count: 1})
+    // Without auto_advance a draft on the clock stays a draft however far it moves.
+    const manual = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    await advance(stripe, clock.id, START + 3 * HOUR)
+    expect((await stripe.invoices.retrieve(manual.id)).status).toBe('draft')
   })
 
   it('pending_invoice_items_behavior=include takes the customer\'s pending items; with `subscription`, only that subscription\'s, leaving its status alone (SB-39, SB-71)', async () => {
