@@ -39,6 +39,19 @@ describe('emulator: invoices created by hand and their invoice items (SB-71, SB-
     expect(await eventTypes(stripe, first.id)).toEqual(['invoiceitem.created'])
   })
 
+  it('lists an invoice\'s lines in its own order with Stripe\'s cursors (invoices.listLineItems)', async () => {
+    const stripe = sdk(emulator())
+    const customer = await payingCustomer(stripe)
+    const invoice = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    for (let i = 1; i <= 12; i++) await stripe.invoiceItems.create({invoice: invoice.id, amount: i * 100, description: `Item ${i}`})
+    const first = await stripe.invoices.listLineItems(invoice.id)
+    expect(first.data.map((line) => line.description)).toEqual(Array.from({length: 10}, (_, i) => `Item ${i + 1}`))
+    expect(first.has_more).toBe(true)
+    const all: string[] = []
+    for await (const line of stripe.invoices.listLineItems(invoice.id, {limit: 5})) all.push(line.description ?? '')
+    expect(all).toEqual(Array.from({length: 12}, (_, i) => `Item ${i + 1}`))
+  })
+
   it('finalizing by hand numbers it and charges nothing without auto_advance; pay charges the default card (SB-35, SB-38, SB-69)', async () => {
     const stripe = sdk(emulator())
     const customer = await payingCustomer(stripe)
