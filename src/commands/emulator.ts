@@ -36,10 +36,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
 
   static examples = [
     '<%= config.bin %> emulator',
-    '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_x',
     '<%= config.bin %> emulator --port 0 --latency 40-120 --fault-rate 0.01',
     '<%= config.bin %> emulator --port 0 --json | head -1',
-    '<%= config.bin %> emulator --forward-to http://localhost:3000/webhook --events invoice.paid',
+    '<%= config.bin %> emulator --forward-to http://localhost:3000/hook',
   ]
 
   static flags = {

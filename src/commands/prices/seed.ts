@@ -19,7 +19,7 @@ With --scenario (or a config with scenario sections) it also seeds what the scen
   static examples = [
     '<%= config.bin %> prices seed',
     '<%= config.bin %> prices seed --scenario saas',
-    '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_anything',
+    'STRIPE_API_BASE=http://localhost:12111 <%= config.bin %> prices seed',
     '<%= config.bin %> prices seed --json > prices.json',
   ]
 

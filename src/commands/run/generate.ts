@@ -40,7 +40,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     '<%= config.bin %> run generate --dry-run',
     '<%= config.bin %> run generate --customers 100 --seed 7',
     '<%= config.bin %> run generate --resume',
-    '<%= config.bin %> run generate --customers 1000 --months 12 --seed-prices --json > run.json',
+    '<%= config.bin %> run generate --customers 1000 --months 12 --json > run.json',
   ]
 
   static args = {
