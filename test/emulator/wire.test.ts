@@ -65,7 +65,9 @@ describe('emulator: wire format', () => {
     const running = await emulator()
     const stripe = sdk(running)
     await expect(stripe.subscriptionSchedules.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/subscription_schedules')})
-    await expect(stripe.refunds.create({charge: 'ch_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/refunds')})
+    await expect(stripe.disputes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/disputes')})
+    // A fixed path is never taken for an id by a `/:id` route.
+    await expect(stripe.invoices.createPreview({customer: 'cus_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/invoices/create_preview')})
     const unknown = await stripe.rawRequest('GET', '/v1/not_a_thing').catch((e: unknown) => e)
     expect(unknown).toMatchObject({statusCode: 404, message: expect.stringContaining('Unrecognized request URL')})
   })
