@@ -219,13 +219,16 @@ function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boole
   return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd}))
 }
 
-/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change. */
-function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[]): InvoiceRecord {
+/**
+ * The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change.
+ * `itemsFrom` is the earliest time items can belong to it: the previous period's start at a renewal, else now (SB-36).
+ */
+function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[], itemsFrom = at): InvoiceRecord {
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const discounts = activeDiscounts(account, sub, at)
   // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
   const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: itemsFrom, periodEnd: at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
   sub.latestInvoice = invoice.id
   // A once coupon is spent by the first invoice it discounted (SB-60).
@@ -451,10 +454,11 @@ function billNow(account: Account, invoice: InvoiceRecord, at: number): void {
 
 function renew(account: Account, sub: SubscriptionRecord, at: number): void {
   changing(account, sub, () => {
+    const previousStart = sub.periodStart
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), previousStart)
   })
 }
 
@@ -471,13 +475,14 @@ function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
     return
   }
   changing(account, sub, () => {
+    const trialStart = sub.periodStart
     sub.status = 'active'
     sub.billingCycleAnchor = at
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
     // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), trialStart)
   })
 }
 
