@@ -29,7 +29,7 @@ export interface CustomerRecord {
 
 export const CUSTOMERS = collectionKey<CustomerRecord>('customers', 'customer')
 const BY_CLOCK = 'customers-by-clock'
-const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-12
+const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-16
 
 export function renderCustomer(account: Account, customer: CustomerRecord): ApiObject {
   if (customer.deleted) return {id: customer.id, object: 'customer', deleted: true} // SB-67

@@ -551,8 +551,9 @@ export const invoices: Resource = {
     route('GET', '/v1/invoices', (ctx) => {
       checkParams(ctx.params, 'InvoiceListParams', [...COMMON, 'customer', 'subscription', 'status', 'collection_method', ...PAGINATION], 'GET /v1/invoices')
       const p = ctx.params
+      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const all = typeof p.subscription === 'string' ? invoicesOfSubscription(ctx.account, p.subscription) : ctx.account.store.of(INVOICES).values()
-      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status)), (inv) => renderInvoice(ctx.account, inv))
+      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status) && (collection === undefined || inv.collectionMethod === collection)), (inv) => renderInvoice(ctx.account, inv))
     }),
     route('POST', '/v1/invoices/:id/finalize', (ctx) => {
       checkParams(ctx.params, 'InvoiceFinalizeInvoiceParams', [...COMMON, 'auto_advance'], 'POST /v1/invoices/{id}/finalize')

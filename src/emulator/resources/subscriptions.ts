@@ -1123,14 +1123,16 @@ export const subscriptions: Resource = {
       const status = p.status === undefined ? undefined : oneOf(p.status, 'status', statuses)
       const clock = p.test_clock === undefined ? null : str(p.test_clock, 'test_clock')
       const price = p.price ?? p.plan
+      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const candidates = clock ? customersOnClock(account, clock).flatMap((c) => subscriptionsOf(account, c.id)) : typeof p.customer === 'string' ? subscriptionsOf(account, p.customer) : account.store.of(SUBSCRIPTIONS).values()
       const ended = (sub: SubscriptionRecord) => sub.status === 'canceled' || sub.status === 'incomplete_expired'
       return list(
         ctx,
         filter(candidates, (sub) =>
-          // Listing trap: subscriptions on a test clock are left out unless test_clock is given (SB-16).
-          sub.testClock === clock &&
+          // Listing trap: subscriptions on a test clock are left out unless test_clock or customer is given (SB-16).
+          (clock !== null ? sub.testClock === clock : p.customer !== undefined || sub.testClock === null) &&
           (p.customer === undefined || sub.customer === p.customer) &&
+          (collection === undefined || sub.collectionMethod === collection) &&
           (price === undefined || sub.items.some((item) => item.price === price)) &&
           // By default Stripe lists every subscription that has not been canceled; `ended` means canceled or incomplete_expired.
           (status === undefined ? sub.status !== 'canceled' : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
