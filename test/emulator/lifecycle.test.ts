@@ -276,7 +276,7 @@ describe('emulator: events', () => {
     expect(order).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded', 'customer.subscription.created'])
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
     expect(sink.of(clock.id).map((change) => change.type)).toEqual(['test_helpers.test_clock.created', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.ready'])
-    const renewal = sink.changes.filter((change) => change.object.object === 'invoice' && change.object.id !== first && change.object.subscription === sub.id)
+    const renewal = sink.changes.filter((change) => change.object.object === 'invoice' && change.object.id !== first && (change.object.parent as {subscription_details?: {subscription?: string}} | null)?.subscription_details?.subscription === sub.id)
     expect(renewal.map((change) => [change.type, change.created, change.request])).toEqual([
       ['invoice.created', FEB_1, null],
       ['invoice.finalized', FEB_1 + HOUR, null],

@@ -227,7 +227,6 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     // Endive: why an invoice is uncollectible, only while it is (SB-40).
     ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}} : {}),
     status_transitions: {finalized_at: invoice.finalizedAt, marked_uncollectible_at: invoice.markedUncollectibleAt, paid_at: invoice.paidAt, voided_at: invoice.voidedAt},
-    subscription: invoice.subscription,
     subtotal: subtotal(invoice),
     subtotal_excluding_tax: subtotal(invoice),
     test_clock: invoice.testClock,

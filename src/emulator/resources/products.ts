@@ -36,6 +36,7 @@ export function renderProduct(product: ProductRecord): ApiObject {
     shippable: null,
     statement_descriptor: null,
     tax_code: null,
+    tax_details: null,
     type: 'service',
     unit_label: product.unitLabel,
     updated: product.updated,
@@ -67,7 +68,8 @@ export function addProduct(account: Account, raw: Raw, fields: {id?: string; nam
   return product
 }
 
-const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'statement_descriptor', 'images', 'url', 'shippable', 'tax_code'] as const
+// statement_descriptor, images, url, shippable and tax_code are not stored: refused as unmodelled (SB-2).
+const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label'] as const
 
 export const products: Resource = {
   object: 'product',

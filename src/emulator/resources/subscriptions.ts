@@ -142,6 +142,8 @@ export function renderItem(account: Account, sub: SubscriptionRecord, item: Subs
     // Since basil the billing period lives on the item (SB-27).
     current_period_end: sub.periodEnd,
     current_period_start: sub.periodStart,
+    // Item-level trials are not modelled: no item has one.
+    current_trial: null,
     discounts: [],
     metadata: item.metadata,
     plan: renderPlan(price),
@@ -547,7 +549,11 @@ function checkBillingOptions(params: Raw, endpoint: string): void {
     const settings = checkNested(params.payment_settings, 'payment_settings', ['payment_method_options', 'payment_method_types', 'save_default_payment_method'], ['payment_method_types', 'save_default_payment_method'], endpoint)
     const types = strArray(settings.payment_method_types, 'payment_settings[payment_method_types]')
     if (types.some((type) => type !== 'card')) throw notModelled(`payment method types other than card on ${endpoint}`)
+    // 'off' is what every subscription here does; saving the card on the subscription is not modelled (SB-2).
+    if (settings.save_default_payment_method !== undefined && oneOf(settings.save_default_payment_method, 'payment_settings[save_default_payment_method]', ['off', 'on_subscription'] as const) !== 'off') throw notModelled(`payment_settings[save_default_payment_method]=on_subscription on ${endpoint}`)
   }
+  // Payments here are on-session attempts with cards that never ask for authentication; off-session ones are not modelled (SB-2).
+  if (params.off_session !== undefined && bool(params.off_session, 'off_session')) throw notModelled(`off_session=true on ${endpoint}`)
 }
 
 function sameCadence(account: Account, prices: PriceRecord[]): void {
