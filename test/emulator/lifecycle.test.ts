@@ -101,9 +101,10 @@ describe('emulator: cancellation and pausing', () => {
     expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data.map((item) => item.id)).toEqual(credits.map((item) => item.id))
   })
 
-  it('a canceled subscription takes only metadata and cancellation_details; cancel stops collection of its open invoices (SB-62, SB-64)', async () => {
+  it('a canceled subscription takes only metadata and cancellation_details; cancel stops collection of all the customer\'s open invoices (SB-62, SB-64)', async () => {
     const {stripe, price, clock, customer} = await subscribed()
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const other = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
     await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
@@ -113,6 +114,10 @@ describe('emulator: cancellation and pausing', () => {
     const canceled = await stripe.subscriptions.cancel(sub.id, {cancellation_details: {comment: 'moving on', feedback: 'switched_service'}})
     expect(canceled).toMatchObject({status: 'canceled', cancellation_details: {comment: 'moving on', feedback: 'switched_service', reason: 'cancellation_requested'}})
     expect(await invoice(stripe, pastDue.latest_invoice)).toMatchObject({status: 'open', next_payment_attempt: null, auto_advance: false})
+    // The customer's other subscription stays, but its open invoice is no longer collected either.
+    const untouched = await stripe.subscriptions.retrieve(other.id)
+    expect(untouched.status).toBe('past_due')
+    expect(await invoice(stripe, untouched.latest_invoice)).toMatchObject({status: 'open', next_payment_attempt: null, auto_advance: false})
     await expect(stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})).rejects.toMatchObject({statusCode: 400})
     await expect(stripe.subscriptions.update(sub.id, {metadata: {after: 'yes'}})).resolves.toMatchObject({metadata: {after: 'yes'}})
   })

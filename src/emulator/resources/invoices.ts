@@ -491,9 +491,9 @@ export function invoicesOfSubscription(account: Account, subscription: string): 
   return account.store.indexed(INVOICES, BY_SUBSCRIPTION, subscription)
 }
 
-/** Canceling a subscription stops automatic collection of its finalized invoices (SB-62). */
-export function stopCollection(account: Account, subscription: string): void {
-  for (const invoice of invoicesOfSubscription(account, subscription)) {
+/** Canceling a subscription stops automatic collection of all the customer's finalized invoices, not only its own (SB-62). */
+export function stopCollection(account: Account, customer: string): void {
+  for (const invoice of account.store.indexed(INVOICES, NUMBERED_BY_CUSTOMER, customer)) {
     if (invoice.status !== 'open' || !invoice.autoAdvance) continue
     updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
       invoice.autoAdvance = false

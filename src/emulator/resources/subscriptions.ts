@@ -314,7 +314,7 @@ function endSubscription(account: Account, sub: SubscriptionRecord, at: number, 
     sub.cancellation = {...sub.cancellation, reason}
     sub.incompleteExpiresAt = null
   })
-  stopCollection(account, sub.id)
+  stopCollection(account, sub.customer)
   account.emit('customer.subscription.deleted', () => renderSubscription(account, sub), sub.testClock)
 }
 
