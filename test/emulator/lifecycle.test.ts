@@ -229,6 +229,17 @@ describe('emulator: invoice items', () => {
     expect((await stripe.invoiceItems.retrieve(setup.id)).invoice).toBe(renewal.id)
     await expect(stripe.invoiceItems.del(setup.id)).rejects.toMatchObject({statusCode: 400})
   })
+
+  it('an invoice item with a bad amount is refused whole: no item, no invoiceitem.created (SB-39)', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({})
+    for (const amount of ['12.7', 'abc', '1e3']) {
+      await expect(stripe.invoiceItems.create({customer: customer.id, amount: amount as unknown as number, currency: 'usd'})).rejects.toMatchObject({statusCode: 400, param: 'amount'})
+    }
+    expect((await stripe.invoiceItems.list({customer: customer.id})).data).toEqual([])
+    expect(sink.changes.filter((change) => change.object.object === 'invoiceitem' && change.object.customer === customer.id)).toEqual([])
+    await expect(stripe.invoiceItems.create({customer: customer.id, amount: -250, currency: 'usd'})).resolves.toMatchObject({amount: -250})
+  })
 })
 
 describe('emulator: intervals', () => {

@@ -117,8 +117,8 @@ export const invoiceItems: Resource = {
       assertClockWritable(account, customer.testClock)
       const currency = str(p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'), 'currency').toLowerCase()
       if (draft && draft.currency !== currency) throw invalid(`The currency of the invoice item (${currency}) must match the invoice's (${draft.currency}).`, 'currency')
-      const amount = Number(str(String(required(p, 'amount')), 'amount'))
-      if (!Number.isInteger(amount)) throw invalid('Invalid integer: amount', 'amount')
+      // An integer parameter, like Stripe's: '12.7', '1e3' or '0x10' are refused before anything is stored.
+      const amount = int(required(p, 'amount'), 'amount', Number.MIN_SAFE_INTEGER)
       const at = account.nowFor(customer.testClock)
       const item = addInvoiceItem(
         account,
