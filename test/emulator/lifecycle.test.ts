@@ -167,6 +167,18 @@ describe('emulator: cancellation and pausing', () => {
     await advance(stripe, clock.id, MAR_1 + 2 * HOUR)
     expect(await latest(draft.id)).toMatchObject({status: 'paid', amount_paid: 1000})
   })
+
+  it('an invoice marked uncollectible through the API says the user forgave it (SB-40)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
+    await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const open = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(open.status).toBe('open')
+    expect(open.status_details).toBeUndefined()
+    expect(await stripe.invoices.markUncollectible(open.id)).toMatchObject({status: 'uncollectible', status_details: {uncollectible: {reason: 'user_forgiven'}}})
+  })
 })
 
 describe('emulator: customers and currencies', () => {

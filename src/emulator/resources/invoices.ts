@@ -599,7 +599,8 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
-      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), null)
+      // Marked by the user through the API (SB-40).
+      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
       setDelinquent(ctx.account, invoice.customer, false)
       return renderInvoice(ctx.account, invoice)
     }),
