@@ -242,6 +242,22 @@ describe('emulator: invoice items', () => {
     await expect(stripe.invoiceItems.del(setup.id)).rejects.toMatchObject({statusCode: 400})
   })
 
+  it('a canceled subscription\'s pending items are billed on the customer\'s next invoice, still naming it (SB-39, SB-62)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const ended = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const other = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const fee = await stripe.invoiceItems.create({customer: customer.id, subscription: ended.id, amount: 300, currency: 'usd', description: 'Late fee'})
+    await advance(stripe, clock.id, START + 10 * DAY)
+    await stripe.subscriptions.cancel(ended.id)
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBeNull()
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(other.id)).latest_invoice)
+    expect(renewal).toMatchObject({total: 1300, amount_paid: 1300})
+    const line = renewal.lines.data.find((l) => l.parent?.invoice_item_details?.invoice_item === fee.id)
+    expect(line).toMatchObject({amount: 300, parent: {invoice_item_details: {subscription: ended.id}}})
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBe(renewal.id)
+  })
+
   it('an invoice item with a bad amount is refused whole: no item, no invoiceitem.created (SB-39)', async () => {
     const stripe = sdk(emulator())
     const customer = await stripe.customers.create({})

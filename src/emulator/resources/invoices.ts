@@ -127,9 +127,11 @@ function lineDescription(account: Account, price: string | null, quantity: numbe
 
 function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineRecord): ApiObject {
   const prorationDetails = {credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null}
+  // An ended subscription's item billed on another invoice still names its own subscription (SB-39).
+  const subscription = (line.invoiceItem ? account.store.of(INVOICE_ITEMS).get(line.invoiceItem)?.subscription : null) ?? invoice.subscription
   const parent = line.subscriptionItem
-    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
-    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription}, subscription_item_details: null, type: 'invoice_item_details'}
+    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
+    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription}, subscription_item_details: null, type: 'invoice_item_details'}
   return {
     id: line.id,
     object: 'line_item',

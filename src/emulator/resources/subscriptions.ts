@@ -303,6 +303,12 @@ export function subscriptionRetriesExhausted(account: Account, invoice: InvoiceR
   if (action === 'unpaid') changing(account, sub, () => (sub.status = 'unpaid'))
 }
 
+/** Canceled or expired: its pending items can be billed on any invoice for the customer (SB-39). */
+export function subscriptionEnded(account: Account, id: string): boolean {
+  const status = account.store.of(SUBSCRIPTIONS).get(id)?.status
+  return status === 'canceled' || status === 'incomplete_expired'
+}
+
 // ── state changes ──────────────────────────────────────────────────────────
 
 function endSubscription(account: Account, sub: SubscriptionRecord, at: number, reason: string | null): void {
