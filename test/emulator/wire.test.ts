@@ -62,8 +62,11 @@ describe('emulator: wire format', () => {
       stripe.customers.update(localized.id, {tax_exempt: 'exempt'}),
       stripe.customers.create({shipping: {name: 'A', address: {country: 'DE'}}}),
       stripe.products.create({name: 'Taxed', tax_code: 'txcd_10000000'}),
-      stripe.products.create({name: 'Shown', url: 'https://example.com'}),
+      stripe.products.create({name: 'Described', statement_descriptor: 'SEED CO'}),
     ]) await expect(refused).rejects.toMatchObject({statusCode: 501})
+    const shown = await stripe.products.create({name: 'Shown', url: 'https://example.com', images: ['https://example.com/a.png'], shippable: false})
+    expect(shown).toMatchObject({url: 'https://example.com', images: ['https://example.com/a.png'], shippable: false})
+    expect(await stripe.products.update(shown.id, {url: '', images: ''})).toMatchObject({url: null, images: [], shippable: false})
     const price = await stripe.prices.create({currency: 'usd', unit_amount: 100, recurring: {interval: 'month'}, product_data: {name: 'P'}})
     const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {payment_method_types: ['card']}})).resolves.toMatchObject({status: 'active'})
