@@ -2,7 +2,7 @@ import type Stripe from 'stripe'
 import {describe, expect, it} from 'vitest'
 
 import {useEmulator} from '../helpers/emulator.js'
-import {sdk} from './sdk.js'
+import {HOUR, START, advance, clockWithCustomer, sdk} from './sdk.js'
 
 const emulator = useEmulator({advanceMs: 0})
 
@@ -39,6 +39,19 @@ describe('emulator: invoices created by hand and their invoice items (SB-71, SB-
     expect(await eventTypes(stripe, first.id)).toEqual(['invoiceitem.created'])
   })
 
+  it('lists an invoice\'s lines in its own order with Stripe\'s cursors (invoices.listLineItems)', async () => {
+    const stripe = sdk(emulator())
+    const customer = await payingCustomer(stripe)
+    const invoice = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    for (let i = 1; i <= 12; i++) await stripe.invoiceItems.create({invoice: invoice.id, amount: i * 100, description: `Item ${i}`})
+    const first = await stripe.invoices.listLineItems(invoice.id)
+    expect(first.data.map((line) => line.description)).toEqual(Array.from({length: 10}, (_, i) => `Item ${i + 1}`))
+    expect(first.has_more).toBe(true)
+    const all: string[] = []
+    for await (const line of stripe.invoices.listLineItems(invoice.id, {limit: 5})) all.push(line.description ?? '')
+    expect(all).toEqual(Array.from({length: 12}, (_, i) => `Item ${i + 1}`))
+  })
+
   it('finalizing by hand numbers it and charges nothing without auto_advance; pay charges the default card (SB-35, SB-38, SB-69)', async () => {
     const stripe = sdk(emulator())
     const customer = await payingCustomer(stripe)
@@ -70,6 +83,22 @@ describe('emulator: invoices created by hand and their invoice items (SB-71, SB-
     await expect(stripe.invoices.pay(unpaid.id)).rejects.toMatchObject({statusCode: 402, code: 'card_declined'})
     expect(await stripe.invoices.retrieve(unpaid.id)).toMatchObject({status: 'open', amount_paid: 0, attempt_count: 1, next_payment_attempt: null})
     expect(await eventTypes(stripe, unpaid.id)).toEqual(['invoice.created', 'invoice.updated', 'invoice.finalized', 'invoice.payment_failed'])
+  })
+
+  it('on a test clock, auto_advance=true finalizes and charges the draft an hour after creation (SB-32, SB-71)', async () => {
+    const stripe = sdk(emulator())
+    const {clock, customer} = await clockWithCustomer(stripe, START)
+    const draft = await stripe.invoices.create({customer: customer.id, currency: 'usd', auto_advance: true})
+    expect(draft).toMatchObject({status: 'draft', automatically_finalizes_at: START + HOUR})
+    await stripe.invoiceItems.create({invoice: draft.id, amount: 1800})
+    await advance(stripe, clock.id, START + HOUR - 60)
+    expect((await stripe.invoices.retrieve(draft.id)).status).toBe('draft')
+    await advance(stripe, clock.id, START + HOUR + 60)
+    expect(await stripe.invoices.retrieve(draft.id)).toMatchObject({status: 'paid', amount_paid: 1800, attempt_count: 1})
+    // Without auto_advance a draft on the clock stays a draft however far it moves.
+    const manual = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    await advance(stripe, clock.id, START + 3 * HOUR)
+    expect((await stripe.invoices.retrieve(manual.id)).status).toBe('draft')
   })
 
   it('pending_invoice_items_behavior=include takes the customer\'s pending items; with `subscription`, only that subscription\'s, leaving its status alone (SB-39, SB-71)', async () => {

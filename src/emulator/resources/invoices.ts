@@ -2,7 +2,7 @@ import {DAY, HOUR} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
+import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, page, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
 import {CUSTOMERS, type CustomerRecord, liveCustomer, renderCustomer, setDelinquent} from './customers.js'
@@ -517,7 +517,7 @@ export const invoices: Resource = {
   },
   // `payments` is includable: present only when expanded (SB-69).
   includable: {payments: (account, id) => ({object: 'list', data: paymentsOfInvoice(account, id).map(renderInvoicePayment), has_more: false, url: '/v1/invoice_payments'})},
-  documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceCreateParams', 'InvoiceUpdateParams', 'InvoiceDeleteParams', 'InvoiceSendInvoiceParams', 'InvoiceListParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
+  documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceCreateParams', 'InvoiceUpdateParams', 'InvoiceDeleteParams', 'InvoiceSendInvoiceParams', 'InvoiceListParams', 'InvoiceListLineItemsParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
   due: (account, clockId) => {
     const events: DueEvent[] = []
     for (const invoice of account.store.indexed(INVOICES, ACTIVE_BY_CLOCK, clockId)) {
@@ -555,6 +555,12 @@ export const invoices: Resource = {
       const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const all = typeof p.subscription === 'string' ? invoicesOfSubscription(ctx.account, p.subscription) : ctx.account.store.of(INVOICES).values()
       return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status) && (collection === undefined || inv.collectionMethod === collection)), (inv) => renderInvoice(ctx.account, inv))
+    }),
+    route('GET', '/v1/invoices/:id/lines', (ctx) => {
+      checkParams(ctx.params, 'InvoiceListLineItemsParams', [...COMMON, ...PAGINATION], 'GET /v1/invoices/{id}/lines')
+      const invoice = invoiceOf(ctx)
+      // In the invoice's own order (SB-36).
+      return page(ctx, invoice.lines, (line) => renderLine(ctx.account, invoice, line))
     }),
     route('POST', '/v1/invoices/:id/finalize', (ctx) => {
       checkParams(ctx.params, 'InvoiceFinalizeInvoiceParams', [...COMMON, 'auto_advance'], 'POST /v1/invoices/{id}/finalize')
