@@ -8,6 +8,7 @@ import {START, clockWithCustomer, sdk} from './sdk.js'
  * test/fixtures/stripe-object-keys.json holds the top-level keys of Stripe's example objects in
  * stripe/openapi fixtures3.json. To add an object, regenerate from /work/shared/reference:
  *   python3 -c "import json; f=json.load(open('stripe-openapi/fixtures3.json'))['resources']; print(json.dumps(sorted(f['<object>'])))"
+ * then re-apply its `_corrections` (where fixtures3.json is stale against SN23, SN23 wins).
  */
 const emulator = useEmulator({advanceMs: 0})
 

@@ -5,6 +5,7 @@ import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, 
 import {collectionKey} from '../store.js'
 import {CUSTOMERS, liveCustomer} from './customers.js'
 import {INVOICES, addItemToDraft, editableDraft, removeItemFromDraft, renderInvoice} from './invoices.js'
+import {subscriptionEnded} from './subscriptions.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export interface InvoiceItemRecord {
@@ -73,9 +74,10 @@ export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord,
   return item
 }
 
-/** Pending items for the customer's next invoice; a subscription's invoice takes its own and unassigned ones (SB-39). */
+/** Pending items for the customer's next invoice; a subscription's invoice takes its own and unassigned ones, an ended subscription's items count as unassigned (SB-39). */
 export function pendingItems(account: Account, customer: string, currency: string, subscription: string | null): InvoiceItemRecord[] {
-  return account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer).filter((item) => item.currency === currency && (item.subscription === null || item.subscription === subscription))
+  const unassigned = (item: InvoiceItemRecord) => item.subscription === null || subscriptionEnded(account, item.subscription)
+  return account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer).filter((item) => item.currency === currency && (unassigned(item) || item.subscription === subscription))
 }
 
 export function attachToInvoice(account: Account, item: InvoiceItemRecord, invoiceId: string): void {
@@ -117,8 +119,8 @@ export const invoiceItems: Resource = {
       assertClockWritable(account, customer.testClock)
       const currency = str(p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'), 'currency').toLowerCase()
       if (draft && draft.currency !== currency) throw invalid(`The currency of the invoice item (${currency}) must match the invoice's (${draft.currency}).`, 'currency')
-      const amount = Number(str(String(required(p, 'amount')), 'amount'))
-      if (!Number.isInteger(amount)) throw invalid('Invalid integer: amount', 'amount')
+      // An integer parameter, like Stripe's: '12.7', '1e3' or '0x10' are refused before anything is stored.
+      const amount = int(required(p, 'amount'), 'amount', Number.MIN_SAFE_INTEGER)
       const at = account.nowFor(customer.testClock)
       const item = addInvoiceItem(
         account,

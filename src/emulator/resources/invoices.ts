@@ -127,9 +127,11 @@ function lineDescription(account: Account, price: string | null, quantity: numbe
 
 function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineRecord): ApiObject {
   const prorationDetails = {credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null}
+  // An ended subscription's item billed on another invoice still names its own subscription (SB-39).
+  const subscription = (line.invoiceItem ? account.store.of(INVOICE_ITEMS).get(line.invoiceItem)?.subscription : null) ?? invoice.subscription
   const parent = line.subscriptionItem
-    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
-    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription}, subscription_item_details: null, type: 'invoice_item_details'}
+    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
+    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription}, subscription_item_details: null, type: 'invoice_item_details'}
   return {
     id: line.id,
     object: 'line_item',
@@ -227,7 +229,6 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     // Endive: why an invoice is uncollectible, only while it is (SB-40).
     ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}} : {}),
     status_transitions: {finalized_at: invoice.finalizedAt, marked_uncollectible_at: invoice.markedUncollectibleAt, paid_at: invoice.paidAt, voided_at: invoice.voidedAt},
-    subscription: invoice.subscription,
     subtotal: subtotal(invoice),
     subtotal_excluding_tax: subtotal(invoice),
     test_clock: invoice.testClock,
@@ -492,9 +493,9 @@ export function invoicesOfSubscription(account: Account, subscription: string): 
   return account.store.indexed(INVOICES, BY_SUBSCRIPTION, subscription)
 }
 
-/** Canceling a subscription stops automatic collection of its finalized invoices (SB-62). */
-export function stopCollection(account: Account, subscription: string): void {
-  for (const invoice of invoicesOfSubscription(account, subscription)) {
+/** Canceling a subscription stops automatic collection of all the customer's finalized invoices, not only its own (SB-62). */
+export function stopCollection(account: Account, customer: string): void {
+  for (const invoice of account.store.indexed(INVOICES, NUMBERED_BY_CUSTOMER, customer)) {
     if (invoice.status !== 'open' || !invoice.autoAdvance) continue
     updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
       invoice.autoAdvance = false
@@ -551,8 +552,9 @@ export const invoices: Resource = {
     route('GET', '/v1/invoices', (ctx) => {
       checkParams(ctx.params, 'InvoiceListParams', [...COMMON, 'customer', 'subscription', 'status', 'collection_method', ...PAGINATION], 'GET /v1/invoices')
       const p = ctx.params
+      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const all = typeof p.subscription === 'string' ? invoicesOfSubscription(ctx.account, p.subscription) : ctx.account.store.of(INVOICES).values()
-      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status)), (inv) => renderInvoice(ctx.account, inv))
+      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status) && (collection === undefined || inv.collectionMethod === collection)), (inv) => renderInvoice(ctx.account, inv))
     }),
     route('GET', '/v1/invoices/:id/lines', (ctx) => {
       checkParams(ctx.params, 'InvoiceListLineItemsParams', [...COMMON, ...PAGINATION], 'GET /v1/invoices/{id}/lines')
@@ -605,7 +607,8 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
-      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), null)
+      // Marked by the user through the API (SB-40).
+      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
       setDelinquent(ctx.account, invoice.customer, false)
       return renderInvoice(ctx.account, invoice)
     }),

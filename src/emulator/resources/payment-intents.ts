@@ -37,6 +37,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
   return {
     id: intent.id,
     object: 'payment_intent',
+    allowed_payment_method_types: null,
     amount: intent.amount,
     amount_capturable: 0,
     amount_details: {tip: {}},
@@ -67,6 +68,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     payment_method_configuration_details: null,
     payment_method_options: {card: {installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic'}},
     payment_method_types: ['card'],
+    payment_record: null,
     processing: null,
     receipt_email: null,
     review: null,
