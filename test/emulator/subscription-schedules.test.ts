@@ -106,9 +106,26 @@ describe('emulator subscription schedules', () => {
     await expect(stripe.subscriptionSchedules.cancel(schedule.id)).rejects.toMatchObject({statusCode: 501})
     const canceled = await stripe.subscriptionSchedules.cancel(schedule.id, {prorate: false, invoice_now: false})
     expect(canceled).toMatchObject({status: 'canceled', canceled_at: START + 5 * DAY, current_phase: null})
-    expect(await stripe.subscriptions.retrieve(sub)).toMatchObject({status: 'canceled', ended_at: START + 5 * DAY})
+    expect(await stripe.subscriptions.retrieve(sub)).toMatchObject({status: 'canceled', ended_at: START + 5 * DAY, schedule: schedule.id})
     expect(await eventTypes(stripe, sub)).toContain('customer.subscription.deleted')
     expect((await eventTypes(stripe, schedule.id)).at(-1)).toBe('subscription_schedule.canceled')
+  })
+
+  it('a subscription canceled directly cancels its schedule; one ended by delinquency aborts it (SB-S6)', async () => {
+    const direct = await twoPhases()
+    await direct.stripe.subscriptions.cancel(direct.sub)
+    expect(await direct.stripe.subscriptionSchedules.retrieve(direct.schedule.id)).toMatchObject({status: 'canceled', canceled_at: START, current_phase: null})
+    expect((await eventTypes(direct.stripe, direct.schedule.id)).at(-1)).toBe('subscription_schedule.canceled')
+
+    const {stripe, clock, customer, schedule, sub} = await twoPhases()
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
+    await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
+    await advance(stripe, clock.id, FEB_1 + DAY)
+    expect(await stripe.subscriptions.retrieve(sub)).toMatchObject({status: 'past_due', schedule: schedule.id})
+    await advance(stripe, clock.id, FEB_1 + 20 * DAY)
+    expect(await stripe.subscriptions.retrieve(sub)).toMatchObject({status: 'canceled', cancellation_details: {reason: 'payment_failed'}})
+    expect(await stripe.subscriptionSchedules.retrieve(schedule.id)).toMatchObject({status: 'canceled', current_phase: null})
+    expect((await eventTypes(stripe, schedule.id)).at(-1)).toBe('subscription_schedule.aborted')
   })
 
   it('from_subscription puts an existing subscription under a one-phase schedule; update adds the next phase (SB-S5, SB-S2)', async () => {
@@ -128,6 +145,23 @@ describe('emulator subscription schedules', () => {
     expect(updated.metadata).toEqual({plan: 'upgrade'})
     await advance(stripe, clock.id, FEB_1 + DAY)
     expect((await stripe.subscriptions.retrieve(sub.id)).items.data.map((item) => item.price.id)).toEqual([b.id])
+  })
+
+  it('end_behavior=cancel on the last phase sets the subscription\'s cancel_at; release takes it back unless preserve_cancel_date (SB-S4, SB-S5)', async () => {
+    const stripe = sdk(emulator())
+    const a = await monthlyPrice(stripe, 1000, 'A')
+    const {customer} = await clockWithCustomer(stripe)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: a.id}]})
+    const schedule = await stripe.subscriptionSchedules.create({from_subscription: sub.id})
+    await stripe.subscriptionSchedules.update(schedule.id, {end_behavior: 'cancel'})
+    expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({cancel_at: FEB_1})
+    await stripe.subscriptionSchedules.release(schedule.id)
+    expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({cancel_at: null, schedule: null})
+
+    const kept = await stripe.subscriptionSchedules.create({from_subscription: sub.id, metadata: {again: 'yes'}})
+    await stripe.subscriptionSchedules.update(kept.id, {end_behavior: 'cancel'})
+    await stripe.subscriptionSchedules.release(kept.id, {preserve_cancel_date: true})
+    expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({cancel_at: FEB_1, schedule: null})
   })
 
   it('refuses what it does not model with 501 naming it', async () => {
