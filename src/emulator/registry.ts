@@ -16,6 +16,7 @@ import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
 import {refunds} from './resources/refunds.js'
 import {setupIntents} from './resources/setup-intents.js'
+import {subscriptionSchedules} from './resources/subscription-schedules.js'
 import {subscriptionItems} from './resources/subscription-items.js'
 import {subscriptions} from './resources/subscriptions.js'
 import {taxRates} from './resources/tax-rates.js'
@@ -28,6 +29,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, plans, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, taxRates, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, plans, customers, paymentMethods, subscriptions, subscriptionItems, subscriptionSchedules, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, taxRates, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

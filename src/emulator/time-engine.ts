@@ -9,10 +9,12 @@ export const RANK = {
   resumeCollection: 2,
   trialWillEnd: 3,
   trialEnd: 4,
-  renewal: 5,
-  finalize: 6,
-  paymentRetry: 7,
-  incompleteExpiry: 8,
+  // A schedule's next phase starts before the renewal it prices (SB-S3).
+  schedulePhase: 5,
+  renewal: 6,
+  finalize: 7,
+  paymentRetry: 8,
+  incompleteExpiry: 9,
 } as const
 
 export interface ClockTime {

@@ -15,6 +15,7 @@ const emulator = useEmulator({advanceMs: 0})
 /** Optional fields that Stripe adds only in some states, not in its example objects. */
 const OPTIONAL: Record<string, string[]> = {
   subscription: ['status_details'], // endive, only while paused (SB-66)
+  subscription_schedule: ['pause_schedules'], // in SN23's SubscriptionSchedule type, not in fixtures3.json's example
   invoice: ['status_details', 'payments'], // endive, only while uncollectible (SB-40); payments only when expanded (SB-69)
 }
 
@@ -47,6 +48,7 @@ describe('emulator object shapes', () => {
     const taxRate = await stripe.taxRates.create({display_name: 'VAT', percentage: 19, inclusive: false, country: 'DE'})
     const oneOff = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
     const deletedInvoice = await stripe.invoices.del(oneOff.id)
+    const schedule = await stripe.subscriptionSchedules.create({customer: customer.id, start_date: 'now', phases: [{items: [{price: price.id}], duration: {interval: 'month'}}]})
     const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
     const objects: Record<string, object> = {
       'test_helpers.test_clock': clock,
@@ -78,6 +80,7 @@ describe('emulator object shapes', () => {
       deleted_plan: deletedPlan,
       tax_rate: taxRate,
       credit_note_line_item: creditNote.lines.data[0]!,
+      subscription_schedule: schedule,
     }
     for (const [name, object] of Object.entries(objects)) {
       const keys = Object.keys(object).filter((key) => key !== 'lastResponse')
@@ -85,7 +88,7 @@ describe('emulator object shapes', () => {
       expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
       expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
     }
-    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [setupIntent, /^seti_/], [taxRate, /^txr_/], [creditNote.lines.data[0]!, /^cnli_/]]
+    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [setupIntent, /^seti_/], [taxRate, /^txr_/], [creditNote.lines.data[0]!, /^cnli_/], [schedule, /^sub_sched_/]]
     for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
     expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
   })

@@ -79,7 +79,7 @@ describe('emulator: wire format', () => {
   it('a Stripe endpoint the emulator does not model is a 501 naming it; an unknown URL is Stripe\'s 404 (SB-1)', async () => {
     const running = await emulator()
     const stripe = sdk(running)
-    await expect(stripe.subscriptionSchedules.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/subscription_schedules')})
+    await expect(stripe.quotes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/quotes')})
     await expect(stripe.disputes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/disputes')})
     // A fixed path is never taken for an id by a `/:id` route.
     await expect(stripe.invoices.createPreview({customer: 'cus_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/invoices/create_preview')})

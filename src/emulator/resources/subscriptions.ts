@@ -14,6 +14,7 @@ import {customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from './prices.js'
 import {PRODUCTS} from './products.js'
 import {PROMOTION_CODES, promotionCodeActive} from './promotion-codes.js'
+import {scheduledSubscriptionEnded} from './subscription-schedules.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type SubscriptionStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused'
@@ -74,6 +75,8 @@ export const SUBSCRIPTIONS = collectionKey<SubscriptionRecord>('subscriptions', 
 const BY_CUSTOMER = 'subscriptions-by-customer'
 /** The subscription each item belongs to, for /v1/subscription_items. */
 const BY_ITEM = 'subscription-by-item'
+/** The schedule that manages a subscription, kept by subscription-schedules.ts (SB-S1). */
+export const SCHEDULE_OF_SUBSCRIPTION = 'schedule-of-subscription'
 const LIVE = new Set<SubscriptionStatus>(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'])
 const INCOMPLETE_WINDOW = 23 * HOUR // SB-29
 const TRIAL_WILL_END_BEFORE = 3 * DAY // SB-51
@@ -196,7 +199,7 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
-    schedule: null,
+    schedule: account.store.index(SCHEDULE_OF_SUBSCRIPTION).ids(sub.id)[0] ?? null,
     start_date: sub.startDate,
     status: sub.status,
     // Endive: why it paused, only while paused (SB-66).
@@ -322,13 +325,14 @@ function endSubscription(account: Account, sub: SubscriptionRecord, at: number, 
   })
   stopCollection(account, sub.customer)
   account.emit('customer.subscription.deleted', () => renderSubscription(account, sub), sub.testClock)
+  scheduledSubscriptionEnded(account, sub, at)
 }
 
 /**
  * Cancels now (SB-62). `prorate` credits the unused time; `invoiceNow` would bill pending
  * prorations at once; with neither, the subscription's pending prorations are removed.
  */
-function cancelNow(account: Account, sub: SubscriptionRecord, at: number, options: {prorate: boolean; invoiceNow: boolean}): void {
+export function cancelNow(account: Account, sub: SubscriptionRecord, at: number, options: {prorate: boolean; invoiceNow: boolean}): void {
   if (options.prorate && (sub.status === 'active' || sub.status === 'past_due')) creditUnusedTime(account, sub, at, sub.items)
   const pending = pendingItems(account, sub.customer, sub.currency, sub.id).filter((item) => item.subscription === sub.id)
   if (options.invoiceNow && pending.length > 0) throw notModelled('invoice_now=true on a cancel with pending prorations (the final invoice\'s billing_reason is undocumented)')
@@ -624,7 +628,7 @@ function subscriptionOf(ctx: RouteContext): SubscriptionRecord {
 
 const CREATE_HANDLED = [...COMMON, 'customer', 'currency', 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'payment_behavior', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'cancel_at', 'payment_settings', 'off_session', 'trial_period_days', 'trial_end', 'trial_from_plan', 'trial_settings', 'discounts', 'billing_mode'] as const
 
-function createSubscription(ctx: RouteContext): ApiObject {
+export function createSubscription(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscriptions'
   const {account, params} = ctx
   checkParams(params, 'SubscriptionCreateParams', CREATE_HANDLED, endpoint)
@@ -915,6 +919,23 @@ function changeItems(account: Account, sub: SubscriptionRecord, next: Subscripti
   changing(account, sub, () => (sub.items = next))
   if (proration === 'always_invoice') return changing(account, sub, () => invoiceSubscription(account, sub, 'subscription_update', now, []))
   return undefined
+}
+
+/** A subscription schedule's phase start (SB-S3): the items become the phase's, prorated as the phase says. */
+export function applyScheduledItems(account: Account, sub: SubscriptionRecord, items: Array<{price: string; quantity: number}>, proration: 'create_prorations' | 'none', at: number): void {
+  // An item whose price stays keeps its id; the others are re-priced in order, then added or deleted (our choice).
+  const kept = sub.items.filter((item) => items.some((wanted) => wanted.price === item.price))
+  const freed = sub.items.filter((item) => !kept.includes(item))
+  const added = items.filter((wanted) => !sub.items.some((item) => item.price === wanted.price))
+  const changes: ItemChange[] = [
+    ...kept.map((item) => ({existing: item, price: undefined, quantity: items.find((wanted) => wanted.price === item.price)!.quantity, deleted: false, metadata: undefined})),
+    ...freed.map((item, i) => ({existing: item, price: added[i] && priceOf(account, added[i].price), quantity: added[i]?.quantity, deleted: !added[i], metadata: undefined})),
+    ...added.slice(freed.length).map((wanted) => ({existing: undefined, price: priceOf(account, wanted.price), quantity: wanted.quantity, deleted: false, metadata: undefined})),
+  ]
+  const next = itemsAfter(account, sub, changes, at)
+  if (sameBilling(next, sub.items)) return
+  const invoice = changeItems(account, sub, next, proration, at, at)
+  if (invoice) billNow(account, invoice, at)
 }
 
 function updateSubscription(ctx: RouteContext): ApiObject {
