@@ -32,7 +32,8 @@ interface PlannedSubscription {
   cancelAt: number | null
   /** The month whose reading shows the failed renewal; Stripe has canceled it by the next (stripe-facts #31, #32). */
   pastDueMonth?: number
-  discount?: {coupon: string; start: number; end: number | null}
+  /** `usedAt`: when a `once` discount reduced its first invoice and Stripe removed it (SB-60). */
+  discount?: {coupon: string; start: number; end: number | null; usedAt?: number}
 }
 
 export interface ExpectInput {
@@ -47,9 +48,14 @@ export interface ExpectInput {
 export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
   const {config, customers, events, months, startTime} = input
   const coupons = new Map((config.coupons ?? []).map((coupon) => [coupon.id, coupon]))
-  const discountFrom = (id: string, start: number) => {
+  // A `once` discount is used up by the next invoice with an amount: the first one at creation, the
+  // trial-end one after a trial (a $0 trial invoice does not use it, unconfirmed), else the next renewal.
+  const discountFrom = (id: string, start: number, nextInvoice: number) => {
     const coupon = coupons.get(id)!
-    return {coupon: id, start, end: coupon.duration === 'repeating' ? addIntervals(start, 'month', coupon.durationInMonths!) : null}
+    return {coupon: id, start, end: coupon.duration === 'repeating' ? addIntervals(start, 'month', coupon.durationInMonths!) : null, ...(coupon.duration === 'once' ? {usedAt: nextInvoice} : {})}
+  }
+  const invoiceNow = (sub: PlannedSubscription, time: number) => {
+    if (sub.discount?.usedAt !== undefined && sub.discount.usedAt > time) sub.discount.usedAt = time
   }
   const subscriptions: PlannedSubscription[][] = customers.map((c) => {
     const terms = c.terms!
@@ -67,7 +73,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         trialEnd: trial?.endsAt ?? null,
         ...(trial ? {trialOutcome: trial.outcome} : {}),
         cancelAt: null,
-        ...(terms.coupon && terms.coupon.month === 0 ? {discount: discountFrom(terms.coupon.id, startTime)} : {}),
+        ...(terms.coupon && terms.coupon.month === 0 ? {discount: discountFrom(terms.coupon.id, startTime, trial?.endsAt ?? startTime)} : {}),
       },
     ]
   })
@@ -96,13 +102,17 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         case 'mid_cycle_downgrade':
         case 'seat_growth': {
           // From free to paid, Stripe bills at once and resets the billing date (stripe-facts #29, #43).
-          if (isFree(sub.plan) && !isFree(event.to!.plan)) sub.anchor = time
+          if (isFree(sub.plan) && !isFree(event.to!.plan)) {
+            sub.anchor = time
+            invoiceNow(sub, time)
+          }
           Object.assign(sub, {plan: event.to!.plan, screens: event.to!.screens})
           break
         }
         case 'to_yearly': {
           // An interval change resets the billing date (#43).
           Object.assign(sub, {interval: 'year', anchor: time})
+          invoiceNow(sub, time)
           break
         }
         case 'cancel': {
@@ -124,7 +134,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           break
         }
         case 'discount': {
-          sub.discount = discountFrom(event.coupon!, time)
+          sub.discount = discountFrom(event.coupon!, time, periodEnd(sub.anchor, sub.interval, time))
           break
         }
         case 'trial_end':
@@ -158,7 +168,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           interval: sub.interval,
           subscription: sub.seq,
           excluded: row!.excluded,
-          ...(sub.discount && (sub.discount.end === null || sub.discount.end > at) ? {coupon: sub.discount.coupon} : {}),
+          ...(listed(sub.discount, at) ? {coupon: sub.discount!.coupon} : {}),
           cancelAt: sub.cancelAt,
         })
       }
@@ -166,6 +176,11 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
     expected.push({month, label, mrrCents: total, subscriptions: rows, mrrByCurrency: byCurrency, ...(unconverted.size > 0 ? {unconverted: [...unconverted].sort()} : {})})
   }
   return expected
+}
+
+/** Whether Stripe still lists the discount on the subscription at `at` (a repeating one ends at `end`, #56; a once one goes when used). */
+function listed(discount: PlannedSubscription['discount'], at: number): boolean {
+  return discount !== undefined && (discount.end === null || discount.end > at) && (discount.usedAt === undefined || discount.usedAt > at)
 }
 
 /** Stripe's own transitions up to `at`: trial ends (#47, #48), scheduled cancellations, failed renewals running out (#32). */
@@ -185,7 +200,7 @@ function settle(list: PlannedSubscription[], at: number, readingMonth?: number):
  * (src/ledger/mrr.ts); the rest of Stripe's object is not needed and not invented.
  */
 function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, at: number): Stripe.Subscription {
-  const coupon = sub.discount ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
+  const coupon = listed(sub.discount, at) ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
   const discounts = coupon
     ? [
         {
