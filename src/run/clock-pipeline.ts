@@ -199,7 +199,8 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
       const now = checkStripe && pending.length > 0 ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState)) : undefined
       for (const event of pending) {
         const sub = state.tracked.get(event.customer)
-        if (!sub || !isActive(sub.status)) continue // Stripe already ended it
+        // Stripe already ended it. A trial seen at the last reading has ended since: its trial_end is planned before the boundary.
+        if (!sub || !(isActive(sub.status) || sub.status === 'trialing')) continue
         const current = now?.get(sub.id)
         if (event.kind === 'cancel') {
           const canceled = current && !isActive(current.status) ? current : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)

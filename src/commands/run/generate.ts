@@ -12,9 +12,13 @@ import {RunProgress} from '../../run/progress.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
-import {formatDuration, renderScenario} from '../../scenario/render.js'
+import {formatDuration, formatScenarioList, renderScenario} from '../../scenario/render.js'
+import {applyScenario, listScenarios} from '../../config/scenarios.js'
 
-export type RunGenerateResult = (GenerateResult & {resumeCommand?: string}) | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+export type RunGenerateResult =
+  | (GenerateResult & {resumeCommand?: string})
+  | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+  | {scenarios: Array<{name: string; description: string}>}
 
 /** How long in-flight requests may hold an interrupted run before it exits anyway (the journal is consistent either way). */
 const STOP_GRACE_MS = 15_000
@@ -39,6 +43,8 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   static examples = [
     '<%= config.bin %> run generate --dry-run',
     '<%= config.bin %> run generate --customers 100 --seed 7',
+    '<%= config.bin %> run generate --scenario saas --customers 200 --seed 1 --dry-run',
+    '<%= config.bin %> run generate --scenario list',
     '<%= config.bin %> run generate --resume',
     '<%= config.bin %> run generate --customers 1000 --months 12 --seed-prices --json > run.json',
   ]
@@ -53,6 +59,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     ...outDirFlags,
     customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
     months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
+    scenario: Flags.string({
+      description: 'A named scenario: trials, coupons, yearly plans, currencies, mid-cycle changes… on top of the config (`--scenario list` names them); its prices come from `prices seed --scenario NAME`',
+      env: 'STRIPE_SEED_SCENARIO',
+    }),
     seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),
     resume: Flags.boolean({description: 'Continue an unfinished run (the latest, or RUN_ID) from its journal instead of starting a new one'}),
     'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)', exclusive: ['resume']}),
@@ -67,8 +77,13 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   async run(): Promise<RunGenerateResult> {
     const {flags, args} = await this.parse(RunGenerate)
     if (args.runId && !flags.resume) throw new UsageError(`Unexpected argument "${args.runId}": a run id goes with --resume`)
+    if (flags.scenario === 'list') {
+      const scenarios = listScenarios()
+      this.say(formatScenarioList(scenarios))
+      return {scenarios}
+    }
     const {config: fileConfig} = await this.loadConfig(flags)
-    const config = applyOverrides(fileConfig, flags)
+    const config = applyOverrides(flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig, flags)
     let plan: Scenario | undefined
     if (!flags.resume) {
       const seed = flags.seed ?? randomSeed()
@@ -91,6 +106,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       keepClocks: flags['keep-clocks'],
       advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
       plan,
+      ...(flags.scenario ? {scenarioName: flags.scenario} : {}),
       ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers, months: flags.months}} : {}),
     }
     const claimed = await claimOutDir(request)
