@@ -1,7 +1,6 @@
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {readFile, writeFile} from 'node:fs/promises'
 import Stripe from 'stripe'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -12,6 +11,7 @@ import {CurrentRunFileSchema, RunDetailsFileSchema, outFile} from '../../src/fil
 import {planScenario} from '../../src/scenario/plan.js'
 import {type LedgerFile, LedgerFileSchema, ledgerFile} from '../../src/files/ledger.js'
 import {journalPath} from '../../src/run/journal.js'
+import type {RunProgress} from '../../src/run/progress.js'
 import {FAST} from '../helpers/emulator.js'
 import {accountCounts, fastConfig, readSnapshots, runService, withoutIds} from '../helpers/run-service.js'
 import {seedScenarioCatalog} from '../helpers/scenario-catalog.js'
@@ -210,3 +210,51 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
   })
 })
 
+
+describe('run generate --scenario saas, stopped and resumed', () => {
+  const customers = 30
+  const months = 4
+  const config = () => applyScenario({...fastConfig(), customers, months}, 'saas')
+  let clean: Promise<{rows: ReturnType<typeof withoutIds>; ledger: ReturnType<typeof ledgerWithoutIds>}> | undefined
+  const cleanRun = () =>
+    (clean ??= (async () => {
+      const {emulator, outDir} = await workspace()
+      const result = await runService(emulator, outDir, {customers, months, seed: SEED, config: config()})
+      expect(result.status).toBe('complete')
+      return {rows: withoutIds(await readSnapshots(outDir)), ledger: ledgerWithoutIds(await readLedger(outDir))}
+    })())
+
+  const crashPoints: Array<[string, (progress: RunProgress) => boolean]> = [
+    ['during creation', (p) => p.has('create') && p.phase('create').done >= 2],
+    ['in month 1 (timed stops and the boundary)', (p) => p.has('month 1') && p.phase('month 1').state !== 'pending'],
+    ['after some clocks read month 2', (p) => p.has('month 2') && p.phase('month 2').done >= 3],
+  ]
+
+  it.each(crashPoints)('stopped %s, its last steps unjournaled: --resume writes the uninterrupted ledger and rows, nothing twice', async (_name, when) => {
+    const expected = await cleanRun()
+    const {emulator, outDir} = await workspace()
+    const stop = new AbortController()
+    const first = await runService(emulator, outDir, {customers, months, seed: SEED, config: config(), signal: stop.signal, onProgress: (p) => when(p) && stop.abort()})
+    expect(first.status).toBe('interrupted')
+    // Each clock's last step happened in Stripe but its line never reached the disk.
+    const path = journalPath(outDir, first.runId)
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
+    const lastOfClock = new Map<number, number>()
+    for (const [index, line] of lines.entries()) {
+      const entry = JSON.parse(line) as {clock?: number}
+      if (entry.clock !== undefined) lastOfClock.set(entry.clock, index)
+    }
+    const lost = new Set(lastOfClock.values())
+    await writeFile(path, `${lines.filter((_, index) => !lost.has(index)).join('\n')}\n`)
+
+    const resumed = await runService(emulator, outDir, {customers, months, seed: SEED, config: config(), resume: first.runId})
+    expect(resumed.status).toBe('complete')
+    expect(ledgerWithoutIds(await readLedger(outDir))).toEqual(expected.ledger)
+    expect(withoutIds(await readSnapshots(outDir))).toEqual(expected.rows)
+    // Nothing twice: every planned customer once, and exactly the subscriptions the plan makes (reactivations add one).
+    const plan = planScenario({config: config(), customers, months, seed: SEED, startTime: 0, runId: 'count'})
+    const counts = accountCounts(emulator)
+    expect(counts.customers).toBe(customers)
+    expect(counts.subscriptions).toBe(customers + plan.events.filter((e) => e.kind === 'reactivation').length)
+  })
+})
