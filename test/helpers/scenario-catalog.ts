@@ -7,14 +7,16 @@ import {scenarioCatalog} from '../../src/scenario/catalog.js'
 import {gatewayFor, seedEmulatorPrices} from './run-service.js'
 
 /**
- * What `prices seed --scenario` leaves behind, made here from scenarioCatalog: the default prices,
- * then every other catalog price, coupon and promotion code, and the catalog in stripe_prices.json.
- * (The run only reads the catalog; making it is `prices seed`'s job.)
+ * What `prices seed --scenario` leaves behind: the default prices, then (unless seeding made them)
+ * every other catalog price, coupon and promotion code of scenarioCatalog, and the catalog in
+ * stripe_prices.json. The run only reads the catalog; making it is `prices seed`'s job.
  */
 export async function seedScenarioCatalog(emulator: RunningEmulator, outDir: string, config: Config): Promise<void> {
   await seedEmulatorPrices(emulator, outDir, config)
   const file = outFile(outDir, 'prices')
   const prices = PricesFileSchema.parse(JSON.parse(await readFile(file, 'utf8')))
+  // Once `prices seed` itself seeds a scenario's catalog, it is already there.
+  if (prices.catalog) return
   const gateway = gatewayFor(emulator, config)
   const stripe = gateway.stripe
   const catalog = scenarioCatalog(config)
