@@ -2,7 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 
 import type {Config} from '../../src/config/schema.js'
 import type {RunningEmulator} from '../../src/emulator/server.js'
-import {PricesFileSchema, outFile} from '../../src/files/formats.js'
+import {type PricesFile, PricesFileSchema, outFile} from '../../src/files/formats.js'
 import {scenarioCatalog} from '../../src/scenario/catalog.js'
 import {gatewayFor, seedEmulatorPrices} from './run-service.js'
 
@@ -21,7 +21,7 @@ export async function seedScenarioCatalog(emulator: RunningEmulator, outDir: str
   const stripe = gateway.stripe
   const catalog = scenarioCatalog(config)
   const byLookupKey = new Map(prices.plans.map((plan) => [plan.lookup_key, plan.price_id]))
-  const held: NonNullable<typeof prices.catalog> = {prices: {}, coupons: {}, promotion_codes: {}}
+  const held: NonNullable<PricesFile['catalog']> = {prices: {}, coupons: {}, promotion_codes: {}}
   for (const price of catalog.prices) {
     const id = byLookupKey.get(price.lookupKey) ?? (await stripe.prices.create(price.params)).id
     held.prices[price.lookupKey] = {price_id: id, plan: price.plan, interval: price.interval, currency: price.currency, unit_amount: price.unitAmount}
