@@ -138,6 +138,7 @@ export function resumeMismatch(header: RunHeader, current: {config: Config; pric
   if (current.months !== undefined && current.months !== header.months) return `it was started with ${header.months} months, not ${current.months}`
   const now = configFingerprints(current.config)
   const changed = Object.keys(header.config).filter((part) => header.config[part] !== now[part])
+  if (changed.includes('features')) return `it was started with ${header.config.features ? 'scenario features (--scenario, or scenario sections in the config)' : 'no scenario features'}, and the config now ${now.features ? 'has other ones' : 'has none'}`
   if (changed.length > 0) return `the config's ${changed.join(', ')} changed since it started`
   const prices = Object.keys({...header.price_ids, ...current.prices.price_ids}).filter((plan) => header.price_ids[plan] !== current.prices.price_ids[plan])
   if (prices.length > 0) return `stripe_prices.json names other prices for ${prices.map((plan) => `"${plan}"`).join(', ')} than when it started`

@@ -32,7 +32,9 @@ export function makeRunId(now: Date, seed: number): string {
 export default class RunGenerate extends BaseCommand<RunGenerateResult> {
   static summary = 'Generate months of real billing history on Stripe test clocks, and the MRR ground truth'
 
-  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in sub_snapshots.json.
+  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in mrr_ledger.json (the MRR ground truth) and sub_snapshots.json.
+
+With --scenario NAME (or scenario sections in the config) the history also has what the scenario plans: trials, coupons and promotion codes, yearly plans, other currencies, changes inside the billing period (the clock stops at each one's exact time), scheduled cancellations, reactivations and seat growth. Its prices and coupons come from \`prices seed --scenario NAME\`.
 
 Before anything is deleted or created, preflight checks that the out-dir is writable and not used by another live run, that the key works, and that every price in stripe_prices.json is on this account as the config says. Then the clocks of this out-dir's earlier runs are deleted (with their customers), unless --keep-clocks; clocks of other out-dirs, teammates and other tools are never touched.
 
@@ -167,8 +169,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   }
 
   /** The exact command that continues this run. */
-  private resumeCommand(flags: {'out-dir'?: string; config?: string}, runId: string | undefined): string {
+  private resumeCommand(flags: {'out-dir'?: string; config?: string; scenario?: string}, runId: string | undefined): string {
     const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
+    // The scenario is part of the config the run must resume with.
+    if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
     if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config') parts.push('--out-dir', quote(flags['out-dir']))
     if (flags.config) parts.push('--config', quote(flags.config))
     return parts.join(' ')
