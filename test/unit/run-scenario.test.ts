@@ -207,6 +207,8 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
       expect(actual, `month ${expected.month}`).toEqual(new Map([...planned].filter(([, mrr]) => mrr > 0)))
     }
     expect(accountCounts(emulator).clocks).toBe(Math.ceil(N / config.customersPerClock))
+    // Stripe (the emulator) accepted every request the plan made it send: no 4xx, no 501 for an unmodelled case.
+    expect(emulator.requestLog.filter((entry) => entry.status >= 400).map((entry) => `${entry.method} ${entry.path} ${entry.status}`)).toEqual([])
   })
 })
 
