@@ -105,7 +105,7 @@ export function applyEntry(state: ClockState, entry: ClockEntry, planOf: PlanOfP
         if (isActive(read.status) || read.status === 'trialing' || !customerOf.has(read.customerId)) continue
         if (!state.ended.some((ended) => ended.subscription_id === read.id)) state.ended.push({month: label, customer_id: read.customerId, subscription_id: read.id, status: read.status})
       }
-      const items = entry.items.flatMap((item) => {
+      const items = (entry.items ?? []).flatMap((item) => {
         const customer = customerOf.get(item.customer_id)
         return customer === undefined ? [] : [{customer, item}]
       })

@@ -110,6 +110,9 @@ export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' 
   try {
     const notices = lock.tookOverFrom ? [`Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`] : []
     const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
+    if (resume?.entries.some((entry) => entry.type === 'month' && entry.items === undefined)) {
+      throw new UserError(`Cannot resume run ${resume.header.run_id}: it was started by an earlier stripe-seed, whose journal holds no ledger rows`, {suggestion: 'Start a new run without --resume: its cleanup deletes that run\'s clocks.'})
+    }
     const unfinished = resume || request.keepClocks ? undefined : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
     if (unfinished) notices.push(`Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`)
     if (resume) notices.push(`Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`)

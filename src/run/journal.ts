@@ -97,8 +97,8 @@ export const JournalEntrySchema = z.discriminatedUnion('type', [
     month: z.number().int(),
     frozen_time: z.number().int(),
     subscriptions: z.array(SubscriptionStateSchema),
-    /** The month's ledger rows, read from the same listing: a resumed run writes the ledger from them. */
-    items: z.array(LedgerItemRowSchema),
+    /** The month's ledger rows, read from the same listing: a resumed run writes the ledger from them (absent in journals of versions before the ledger: those runs cannot be resumed). */
+    items: z.array(LedgerItemRowSchema).optional(),
   }),
   z.object({type: z.literal('clock_failed'), ...clockStep, reason: z.string()}),
   z.object({type: z.literal('saved'), status: z.enum(['complete', 'partial', 'failed'])}),
