@@ -37,6 +37,8 @@ export interface ClockState {
   /** Subscriptions that left MRR (canceled, unpaid, …), each once, in the month first seen so. */
   ended: RunDetailsFile['ended_subscriptions']
   failed?: string
+  /** One copy of each id and label this clock's ledger rows hold (see shareItemStrings). */
+  strings: Map<string, string>
 }
 
 /** Which plan a price belongs to: from stripe_prices.json, for the rows. */
@@ -49,7 +51,7 @@ export function planOfPriceIn(prices: PricesFile): PlanOfPrice {
 }
 
 export function freshClockState(index: number, attempt = 1): ClockState {
-  return {index, attempt, customerIds: new Map(), created: new Map(), createdItems: new Map(), tracked: new Map(), advanced: new Map(), stops: new Set(), eventsDone: new Set(), applied: [], months: [], ended: []}
+  return {index, attempt, customerIds: new Map(), created: new Map(), createdItems: new Map(), tracked: new Map(), advanced: new Map(), stops: new Set(), eventsDone: new Set(), applied: [], months: [], ended: [], strings: new Map()}
 }
 
 /** A customer may have a timed event and a base event, or a discount, in one month: the kind tells them apart. */
@@ -107,7 +109,7 @@ export function applyEntry(state: ClockState, entry: ClockEntry, planOf: PlanOfP
       }
       const items = (entry.items ?? []).flatMap((item) => {
         const customer = customerOf.get(item.customer_id)
-        return customer === undefined ? [] : [{customer, item}]
+        return customer === undefined ? [] : [{customer, item: shareItemStrings(item, state.strings)}]
       })
       state.months.push({month: entry.month, frozenTime: entry.frozen_time, items})
       if (entry.month === 0) state.createdItems.clear()
@@ -134,6 +136,30 @@ function shareStrings(sub: SubscriptionState, known: SubscriptionState | undefin
     priceId: sub.priceId === known.priceId ? known.priceId : sub.priceId,
     status: sub.status === known.status ? known.status : sub.status,
     ...(sub.planHint !== undefined ? {planHint: sub.planHint === known.planHint ? known.planHint : sub.planHint} : {}),
+  }
+}
+
+/**
+ * A ledger row holding one copy per clock of each id and label instead of the fresh copies each
+ * response parsed: a 10,000-customer run keeps 70,000 rows, most of their strings repeated monthly.
+ */
+function shareItemStrings(item: LedgerItemRow, strings: Map<string, string>): LedgerItemRow {
+  const share = (value: string) => {
+    const known = strings.get(value)
+    if (known !== undefined) return known
+    strings.set(value, value)
+    return value
+  }
+  return {
+    ...item,
+    month: share(item.month),
+    customer_id: share(item.customer_id),
+    subscription_id: share(item.subscription_id),
+    item_id: share(item.item_id),
+    plan: share(item.plan),
+    price_id: share(item.price_id),
+    status: share(item.status),
+    currency: share(item.currency),
   }
 }
 
