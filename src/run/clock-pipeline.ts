@@ -10,7 +10,7 @@ import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
 import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
-import {type ClockState, type PlanOfPrice, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
+import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
 import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
 import type {RunProgress} from './progress.js'
 
@@ -31,7 +31,6 @@ export interface PipelineContext {
   config: Config
   advanceTimeoutMs: number
   signal: AbortSignal
-  planOf: PlanOfPrice
   /** The plan has scenario features (src/scenario/README.md); false for the original's run. */
   features: boolean
   /** The price a customer pays for a plan state: its interval (default its terms') and its currency (src/scenario/catalog.ts). */
@@ -78,7 +77,7 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
   const commit = async (step: ClockStep) => {
     const entry = {...step, clock: clock.index, attempt} as ClockEntry
     await ctx.journal.append(entry)
-    applyEntry(state, entry, ctx.planOf)
+    applyEntry(state, entry)
   }
   const features = ctx.features
   // Only the first step after a resume can have happened unjournaled; later ones run as usual.

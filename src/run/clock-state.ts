@@ -61,7 +61,7 @@ export function lastMonthRead(state: ClockState): number {
   return state.months.at(-1)?.month ?? -1
 }
 
-export function applyEntry(state: ClockState, entry: ClockEntry, planOf: PlanOfPrice): ClockState {
+export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
   if (entry.clock !== state.index) throw new BugError(`journal entry of clock ${entry.clock} applied to clock ${state.index}`)
   if (entry.attempt < state.attempt) return state
   // A later attempt starts the clock over: a new clock for the same planned customers.
@@ -164,13 +164,13 @@ function shareItemStrings(item: LedgerItemRow, strings: Map<string, string>): Le
 }
 
 /** Every clock's state from a journal's entries (clocks the journal never mentions start fresh). */
-export function replayJournal(entries: JournalEntry[], clocks: number, planOf: PlanOfPrice): ClockState[] {
+export function replayJournal(entries: JournalEntry[], clocks: number): ClockState[] {
   const states = Array.from({length: clocks}, (_, index) => freshClockState(index))
   for (const entry of entries) {
     if (entry.type === 'saved') continue
     const state = states[entry.clock]
     if (!state) throw new BugError(`journal names clock ${entry.clock}, the plan has ${clocks}`)
-    applyEntry(state, entry, planOf)
+    applyEntry(state, entry)
   }
   return states
 }

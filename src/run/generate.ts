@@ -31,7 +31,7 @@ import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
-import {type ClockState, type PlanOfPrice, clockItems, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
+import {type ClockState, clockItems, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
 import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
 import {checkCatalog, checkPrices, lockOutDir, readPrices} from './preflight.js'
@@ -214,9 +214,8 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
     progress.finish('cleanup')
 
-    const planOf = planOfPriceIn(prices)
-    states = resume ? replayJournal(resume.entries, scenario.clocks.length, planOf) : scenario.clocks.map((clock) => freshClockState(clock.index))
-    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, planOf, ...scenarioTerms(prepared, planOf)}
+    states = resume ? replayJournal(resume.entries, scenario.clocks.length) : scenario.clocks.map((clock) => freshClockState(clock.index))
+    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, ...scenarioTerms(prepared)}
     if (resume) {
       const clocks = await listClocks(gateway)
       ctx.resume = {clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))), keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS}
@@ -346,10 +345,11 @@ function monthLabels(scenario: Scenario): string[] {
  * What the pipeline needs of the scenario: each customer's price by plan, interval and currency
  * (the default prices, else the catalog's), its coupons and promotion codes, and the ledger reading.
  */
-function scenarioTerms(prepared: PreparedRun, planOf: PlanOfPrice): Pick<PipelineContext, 'features' | 'priceFor' | 'discountFor' | 'couponIdOf' | 'read'> {
+function scenarioTerms(prepared: PreparedRun): Pick<PipelineContext, 'features' | 'priceFor' | 'discountFor' | 'couponIdOf' | 'read'> {
   const {scenario, prices, request, coupons} = prepared
   const {config} = request
   const labels = monthLabels(scenario)
+  const planOf = planOfPriceIn(prices)
   const planCurrency = new Map(config.plans.map((plan) => [plan.key, plan.currency]))
   const couponIdOf = (key: string) => {
     const id = prices.catalog?.coupons[key]
