@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The README's main job in one command. With no Stripe key it starts the built-in emulator in this
-// process and runs the CLI against it; with STRIPE_SECRET_KEY (environment or ./.env) it runs
+// process and runs the CLI against it; with STRIPE_SECRET_KEY or STRIPE_API_KEY (environment or ./.env) it runs
 // against your Stripe test-mode account instead. Each step is the real CLI, run as a user would.
 import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
@@ -11,13 +11,15 @@ import {startEmulator} from '../dist/emulator/server.js'
 
 const cli = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const customers = process.env.DEMO_CUSTOMERS ?? '100'
-const dotenvKey = existsSync('.env') ? parse(readFileSync('.env', 'utf8')).STRIPE_SECRET_KEY : undefined
-const useStripe = Boolean((process.env.STRIPE_SECRET_KEY || dotenvKey) && !process.env.STRIPE_API_BASE)
+// The same places the CLI looks (the Stripe CLI's profile only on its explicit flag, so not here).
+const dotenv = existsSync('.env') ? parse(readFileSync('.env', 'utf8')) : {}
+const keyName = ['STRIPE_SECRET_KEY', 'STRIPE_API_KEY'].find((name) => process.env[name] || dotenv[name])
+const useStripe = Boolean(keyName && !process.env.STRIPE_API_BASE)
 
 let emulator
 const env = {...process.env}
 if (useStripe) {
-  console.error('STRIPE_SECRET_KEY found: running against your Stripe test-mode account.\n')
+  console.error(`${keyName} found: running against your Stripe test-mode account.\n`)
 } else {
   emulator = await startEmulator({port: 0})
   env.STRIPE_API_BASE = process.env.STRIPE_API_BASE ?? emulator.url

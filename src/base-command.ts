@@ -88,6 +88,11 @@ export abstract class BaseCommand<T> extends Command {
     if (!this.jsonEnabled()) this.log(message)
   }
 
+  /** A progress or notice line: always on stderr, with or without --json (oclif's logToStderr is silent under --json). */
+  protected notice(message: string): void {
+    process.stderr.write(`${message}\n`)
+  }
+
   protected async finally(error: Error | undefined): Promise<void> {
     await this.gateway?.close()
     return super.finally(error)

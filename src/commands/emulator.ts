@@ -26,7 +26,7 @@ function parseRange(value: string, flag: string): Range {
 }
 
 export default class Emulator extends BaseCommand<EmulatorStatus> {
-  static summary = 'Run a local Stripe test-mode emulator: test clocks, subscriptions, invoices and renewals, offline'
+  static summary = 'A local Stripe test-mode emulator: clocks, subscriptions, renewals, events'
 
   static description = `Any Stripe SDK or tool pointed at the printed URL works unchanged (a test key like sk_test_anything is accepted).
 
@@ -36,10 +36,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
 
   static examples = [
     '<%= config.bin %> emulator',
-    '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_anything',
-    '<%= config.bin %> emulator --port 0 --latency 40-120 --advance-ms 2000-8000 --fault-rate 0.01',
+    '<%= config.bin %> emulator --port 0 --latency 40-120 --fault-rate 0.01',
     '<%= config.bin %> emulator --port 0 --json | head -1',
-    '<%= config.bin %> emulator --forward-to http://localhost:3000/webhook --events invoice.paid,customer.subscription.updated',
+    '<%= config.bin %> emulator --forward-to http://localhost:3000/hook',
   ]
 
   static flags = {
@@ -87,7 +86,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       log: false,
       forwardTo,
       ...(secret ? {webhookSecret: secret.secret} : {}),
-      ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.logToStderr(formatDelivery(entry))} : {}),
+      ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.notice(formatDelivery(entry))} : {}),
     }).catch((error: unknown) => {
       throw listenError(error, flags.host, flags.port)
     })

@@ -1,6 +1,7 @@
 import type {Resource, Route} from './resource.js'
 import {charges} from './resources/charges.js'
 import {coupons} from './resources/coupons.js'
+import {creditNotes} from './resources/credit-notes.js'
 import {customers} from './resources/customers.js'
 import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
@@ -9,11 +10,15 @@ import {invoicePayments} from './resources/invoice-payments.js'
 import {invoices} from './resources/invoices.js'
 import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
+import {plans} from './resources/plans.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
+import {refunds} from './resources/refunds.js'
+import {setupIntents} from './resources/setup-intents.js'
 import {subscriptionItems} from './resources/subscription-items.js'
 import {subscriptions} from './resources/subscriptions.js'
+import {taxRates} from './resources/tax-rates.js'
 import {testClocks} from './resources/test-clocks.js'
 import {webhookEndpoints} from './resources/webhook-endpoints.js'
 
@@ -23,6 +28,6 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, charges, coupons, promotionCodes, discounts, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [testClocks, products, prices, plans, customers, paymentMethods, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, taxRates, events, webhookEndpoints]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

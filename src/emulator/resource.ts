@@ -68,9 +68,13 @@ export const PAGINATION = ['limit', 'starting_after', 'ending_before'] as const
 
 /** Stripe's cursor pagination over records, newest first (SB-8). */
 export function list<T extends Listed>(ctx: RouteContext, items: Iterable<T>, render: (item: T) => ApiObject): ApiObject {
+  return page(ctx, [...items].sort((a, b) => b.created - a.created || b.seq - a.seq), render)
+}
+
+/** Stripe's cursors (`limit` 1–100, default 10; `starting_after`, `ending_before`) over items already in order (SB-8). */
+export function page<T extends {id: string}>(ctx: RouteContext, sorted: readonly T[], render: (item: T) => ApiObject): ApiObject {
   const limit = ctx.params.limit === undefined ? 10 : int(ctx.params.limit, 'limit', 1)
   if (limit > 100) throw invalid('This value must be less than or equal to 100.', 'limit')
-  const sorted = [...items].sort((a, b) => b.created - a.created || b.seq - a.seq)
   const positionOf = (param: 'starting_after' | 'ending_before') => {
     const id = str(ctx.params[param], param)
     const at = sorted.findIndex((item) => item.id === id)

@@ -46,6 +46,8 @@ export interface EmulatorOptions {
   rateLimit?: number
   /** The token bucket's size: how many requests a burst may spend at once (Stripe does not publish it; default one second's worth). */
   rateLimitBurst?: number
+  /** The rate limiter's clock in ms (default Date.now): tests freeze it so the bucket never refills mid-test. */
+  rateLimitClock?: () => number
   /** Share of requests that meet an injected fault (see faultKinds). */
   faultRate?: number
   /** Which faults faultRate injects, picked evenly; default all three. `response_lost` processes the request (storing its idempotent result) and then drops the connection. */
@@ -166,7 +168,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const advanceLog: AdvanceLogEntry[] = []
   const logging = settings.log !== false
   const idempotency = new Map<string, StoredResponse>()
-  const bucket = settings.rateLimit > 0 ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, Date.now()) : undefined
+  const bucketNow = options.rateLimitClock ?? Date.now
+  const bucket = settings.rateLimit > 0 ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, bucketNow()) : undefined
   let requestCounter = 0
   let answered = 0
 
@@ -219,7 +222,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (auth) return respondError(auth)
 
     // Rate limiting runs before anything else, idempotency included (SB-6).
-    if (bucket && !bucket.take(started)) {
+    if (bucket && !bucket.take(bucketNow())) {
       return respondError(new ApiError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', 'rate_limit'), {'Stripe-Rate-Limited-Reason': 'global-rate'})
     }
     const fault = settings.faultRate > 0 && faults() < settings.faultRate ? faultKinds[Math.floor(faults() * faultKinds.length)] : undefined
@@ -369,11 +372,15 @@ function unroutable(method: string, path: string): ApiError {
   return new ApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`)
 }
 
+/** Stripe's fixed paths (`/v1/invoices/create_preview`): never taken for an id by a `/:id` route. */
+const FIXED_ENDPOINTS = new Set(stripeEndpoints.filter((endpoint) => !endpoint.includes('{id}')))
+
 function findRoute(method: string, path: string) {
+  const fixed = FIXED_ENDPOINTS.has(`${method} ${path}`)
   for (const route of ROUTES) {
     if (route.method !== method) continue
     const match = route.pattern.exec(path)
-    if (match) return {route, ids: match.slice(1).map(decodeURIComponent)}
+    if (match && !(fixed && match.length > 1)) return {route, ids: match.slice(1).map(decodeURIComponent)}
   }
   return undefined
 }

@@ -15,8 +15,13 @@ export class Collection<T> extends Map<string, T> {
 
   require(id: string, param = 'id'): T {
     const found = this.get(id)
-    if (found === undefined) throw new ApiError(404, 'invalid_request_error', `No such ${this.noun}: '${id}'`, 'resource_missing', param)
+    if (found === undefined) throw this.missing(id, param)
     return found
+  }
+
+  /** Stripe's 404 for an id of this collection. */
+  missing(id: string, param = 'id'): ApiError {
+    return new ApiError(404, 'invalid_request_error', `No such ${this.noun}: '${id}'`, 'resource_missing', param)
   }
 }
 

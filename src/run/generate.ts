@@ -135,7 +135,7 @@ export async function prepareRun(gateway: StripeGateway, request: RunRequest, cl
     const pricesPath = outFile(outDir, 'prices')
     if (request.seedPrices) {
       progress.start('prices')
-      await seedPrices(gateway, config.plans, {file: pricesPath, apiBase: request.apiBase, now: now()})
+      await seedPrices(gateway, config, {file: pricesPath, apiBase: request.apiBase, now: now()})
       progress.finish('prices')
     }
     progress.start('preflight')

@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck'
+import {setMaxListeners} from 'node:events'
 
 import type {SchedulerSettings} from '../config/schema.js'
 import {RunInterrupted} from '../errors.js'
@@ -41,6 +42,8 @@ export class RequestScheduler {
     private readonly settings: SchedulerSettings,
     private readonly options: {random?: () => number; sleep?: Sleep; now?: () => number} = {},
   ) {
+    // Every request waiting out a backoff listens for the stop: thousands at once is normal, not a leak.
+    setMaxListeners(0, this.stopping.signal)
     this.account = new Bottleneck({maxConcurrent: settings.maxInFlight, minTime: Math.ceil(1000 / settings.maxRps)})
     this.lanes = new Bottleneck.Group({minTime: Math.ceil(1000 / settings.perLaneRps)})
     this.lanes.on('created', (limiter) => {

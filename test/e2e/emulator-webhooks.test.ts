@@ -16,12 +16,14 @@ afterEach(async () => {
 })
 
 describe('stripe-seed emulator --forward-to (built CLI, real process)', () => {
-  it('forwards events signed with a secret it prints in the --json start line and keeps for the next start (SB-E9)', async () => {
+  it('forwards events signed with a secret it prints in the --json start line and keeps for the next start (SB-E9); --log-webhooks logs on stderr under --json', async () => {
     const home = await tempDir()
     const hook = await webhookReceiver()
     open.push(hook)
-    const args = [CLI, 'emulator', '--port', '0', '--json', '--forward-to', hook.url, '--events', 'customer.created,product.created']
+    const args = [CLI, 'emulator', '--port', '0', '--json', '--forward-to', hook.url, '--events', 'customer.created,product.created', '--log-webhooks']
     const child = spawn(process.execPath, args, {cwd: home, env: {PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
     try {
       const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
@@ -41,6 +43,9 @@ describe('stripe-seed emulator --forward-to (built CLI, real process)', () => {
 
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
+      // One line per delivery on stderr, even with --json: stdout stays the JSON lines alone.
+      expect(stderr).toMatch(/webhook customer\.created evt_\w+ -> \S+ \[200\]/)
+      expect(stderr).toMatch(/webhook product\.created evt_\w+ -> \S+ \[200\]/)
     } finally {
       child.kill('SIGKILL')
     }

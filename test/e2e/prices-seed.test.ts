@@ -28,6 +28,18 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect(Object.fromEntries(result.plans.map((p) => [p.key, p.priceId]))).toEqual(file.price_ids)
   })
 
+  it('--scenario saas seeds yearly and per-currency prices, coupons and the promotion code, and lists them', async () => {
+    const cwd = await tempDir()
+    const env = {STRIPE_API_BASE: emulator().url, STRIPE_SECRET_KEY: 'sk_test_e2e_scenario'}
+    const run = await runCli(['prices', 'seed', '--scenario', 'saas'], {cwd, env})
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/Pro Plus\s+yearly\s+\S+ EUR\s+stripe_seed_pro_plus_yearly_eur\s+price_\w+\s+created/)
+    expect(run.stdout).toMatch(/WELCOME30\s+stripe_seed_welcome_3_months\s+promo_\w+\s+created/)
+    const file = PricesFileSchema.parse(JSON.parse(await readFile(join(cwd, 'config', 'stripe_prices.json'), 'utf8')))
+    expect(file.catalog?.coupons.retention_15).toBe('stripe_seed_retention_15')
+    expect(emulator().engine.prices.get(file.catalog!.prices.stripe_seed_standard_monthly_gbp!.price_id)).toMatchObject({currency: 'gbp', lookupKey: 'stripe_seed_standard_monthly_gbp'})
+  })
+
   it('a changed amount in the config gets a new price and archives the old one', async () => {
     const cwd = await tempDir()
     const env = {STRIPE_API_BASE: emulator().url, STRIPE_SECRET_KEY: 'sk_test_e2e_change'}

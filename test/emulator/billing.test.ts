@@ -228,7 +228,7 @@ describe('emulator: test clock rules', () => {
     expect(error).toMatchObject({statusCode: 400, code: 'parameter_unknown', message: 'Received unknown parameter: test_clock'})
   })
 
-  it('the listing trap: customers and subscriptions on a clock are left out unless test_clock is given (SB-16)', async () => {
+  it('the listing trap: customers on a clock are left out unless test_clock is given, subscriptions unless test_clock or customer is (SB-16)', async () => {
     const stripe = sdk()
     const {price, clock, customer} = await setup(stripe)
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
@@ -239,6 +239,20 @@ describe('emulator: test clock rules', () => {
     expect((await stripe.customers.list({test_clock: clock.id})).data.map((c) => c.id)).toEqual([customer.id])
     expect((await stripe.subscriptions.list({limit: 100})).data.map((s) => s.id)).not.toContain(sub.id)
     expect((await stripe.subscriptions.list({test_clock: clock.id})).data.map((s) => s.id)).toEqual([sub.id])
+    expect((await stripe.subscriptions.list({customer: customer.id})).data.map((s) => s.id)).toEqual([sub.id])
+  })
+
+  it('invoices and subscriptions list by collection_method (SB-8)', async () => {
+    const stripe = sdk()
+    const {price, customer} = await setup(stripe)
+    const charged = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const sent = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], collection_method: 'send_invoice', days_until_due: 30})
+    const subs = async (collection_method: 'charge_automatically' | 'send_invoice') => (await stripe.subscriptions.list({customer: customer.id, collection_method})).data.map((s) => s.id)
+    expect(await subs('send_invoice')).toEqual([sent.id])
+    expect(await subs('charge_automatically')).toEqual([charged.id])
+    const invoices = (await stripe.invoices.list({customer: customer.id, collection_method: 'send_invoice'})).data
+    expect(invoices.map((i) => i.id)).toEqual([sent.latest_invoice])
+    await expect(stripe.invoices.list({collection_method: 'by_pigeon' as 'send_invoice'})).rejects.toMatchObject({statusCode: 400, param: 'collection_method'})
   })
 
   it('deleting a clock deletes its customers and subscriptions (SB-14)', async () => {

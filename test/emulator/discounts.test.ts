@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {addIntervals} from '../../src/billing-time.js'
 import {useEmulator} from '../helpers/emulator.js'
-import {HOUR, START, advance, clockWithCustomer, invoice, monthlyPrice, sdk} from './sdk.js'
+import {DAY, HOUR, START, advance, clockWithCustomer, invoice, monthlyPrice, sdk} from './sdk.js'
 
 const emulator = useEmulator({advanceMs: 0})
 const FEB_1 = addIntervals(START, 'month', 1)
@@ -126,6 +126,36 @@ describe('emulator coupons', () => {
     await expect(stripe.customers.deleteDiscount(customer.id)).rejects.toMatchObject({statusCode: 501})
     const error = await stripe.rawRequest('POST', '/v1/customers', {coupon: 'X'}).catch((e: unknown) => e)
     expect(error).toMatchObject({statusCode: 400, code: 'parameter_unknown'})
+  })
+  it('amount-off shares sum exactly to the amount off, a free line included (SB-59)', async () => {
+    const stripe = sdk(emulator())
+    const free = await monthlyPrice(stripe, 0, 'Free')
+    const a = await monthlyPrice(stripe, 1001, 'A')
+    const b = await monthlyPrice(stripe, 1001, 'B')
+    const {customer} = await clockWithCustomer(stripe)
+    const coupon = await stripe.coupons.create({amount_off: 501, currency: 'usd', duration: 'once'})
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: free.id}, {price: a.id}, {price: b.id}], discounts: [{coupon: coupon.id}]})
+    const bill = await invoice(stripe, sub.latest_invoice)
+    expect(bill).toMatchObject({subtotal: 2002, total: 1501, total_discount_amounts: [{amount: 501}]})
+    const shares = bill.lines.data.map((line) => (line.discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0))
+    expect([...shares].sort()).toEqual([0, 250, 251])
+  })
+
+  it('amount-off never takes an invoice below 0, credit prorations counted: no customer credit from a coupon (SB-59)', async () => {
+    const stripe = sdk(emulator())
+    const pro = await monthlyPrice(stripe, 2000, 'Pro')
+    const basic = await monthlyPrice(stripe, 1000, 'Basic')
+    const {clock, customer} = await clockWithCustomer(stripe)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: pro.id}]})
+    // A mid-January downgrade leaves −1000 and +500 pending: the renewal's subtotal is 500.
+    await advance(stripe, clock.id, START + 15 * DAY + 12 * HOUR)
+    await stripe.subscriptions.update(sub.id, {items: [{id: sub.items.data[0]!.id, price: basic.id}]})
+    const coupon = await stripe.coupons.create({amount_off: 1000, currency: 'usd', duration: 'repeating', duration_in_months: 3})
+    await stripe.subscriptions.update(sub.id, {discounts: [{coupon: coupon.id}]})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(renewal).toMatchObject({subtotal: 500, total: 0, amount_due: 0, ending_balance: 0, total_discount_amounts: [{amount: 500}]})
+    expect(await stripe.customers.retrieve(customer.id)).toMatchObject({balance: 0})
   })
 })
 

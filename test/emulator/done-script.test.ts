@@ -31,7 +31,7 @@ describe('done-script: the common billing flows through stripe-node', () => {
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 14})
     expect(sub).toMatchObject({status: 'trialing', trial_start: START, trial_end: trialEnd, billing_cycle_anchor: trialEnd, billing_mode: {type: 'flexible'}})
     expect(sub.items.data[0]).toMatchObject({current_period_start: START, current_period_end: trialEnd})
-    expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({status: 'paid', total: 0, amount_due: 0, billing_reason: 'subscription_create'})
+    expect(await invoice(stripe, sub.latest_invoice)).toMatchObject({status: 'paid', total: 0, amount_due: 0, billing_reason: 'subscription_create', period_start: START, period_end: START})
 
     await advance(stripe, clock.id, trialEnd - 3 * DAY + 60)
     const warned = sink.of(sub.id).find((change) => change.type === 'customer.subscription.trial_will_end')
@@ -41,7 +41,7 @@ describe('done-script: the common billing flows through stripe-node', () => {
     const converted = await stripe.subscriptions.retrieve(sub.id)
     expect(converted).toMatchObject({status: 'active', billing_cycle_anchor: trialEnd})
     expect(converted.items.data[0]).toMatchObject({current_period_start: trialEnd, current_period_end: addIntervals(trialEnd, 'month', 1)})
-    expect(await invoice(stripe, converted.latest_invoice)).toMatchObject({status: 'paid', amount_paid: 1000, billing_reason: 'subscription_cycle', period_start: trialEnd})
+    expect(await invoice(stripe, converted.latest_invoice)).toMatchObject({status: 'paid', amount_paid: 1000, billing_reason: 'subscription_cycle', period_start: START, period_end: trialEnd})
     const statusChange = sink.of(sub.id).find((change) => change.type === 'customer.subscription.updated' && change.previousAttributes?.status === 'trialing')
     expect(statusChange?.object.status).toBe('active')
   })
@@ -71,6 +71,8 @@ describe('done-script: the common billing flows through stripe-node', () => {
     expect(credit.period).toEqual({start: halfway, end: FEB_1})
     expect(credit.parent?.subscription_item_details?.proration_details?.credited_items?.invoice).toBe(first)
     expect(renewal.lines.data[2]?.period).toEqual({start: FEB_1, end: MAR_1})
+    // The invoice's own period is the one just ended, when its items could be added (SB-36).
+    expect(renewal).toMatchObject({period_start: START, period_end: FEB_1})
     expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data).toEqual([])
   })
 
@@ -132,7 +134,7 @@ describe('done-script: the common billing flows through stripe-node', () => {
 
     // Only a yearly subscription on the clock: an advance may cover two years (SB-12).
     await advance(stripe, clock.id, nextYear + SETTLED)
-    expect(await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)).toMatchObject({status: 'paid', amount_paid: 12_000, billing_reason: 'subscription_cycle', period_start: nextYear})
+    expect(await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)).toMatchObject({status: 'paid', amount_paid: 12_000, billing_reason: 'subscription_cycle', period_start: moved, period_end: nextYear})
   })
 
   it('cancels at period end: active until then, canceled at the period end with no renewal invoice, the cancellation running before a renewal in the same second (SB-17, SB-63)', async () => {

@@ -101,9 +101,10 @@ describe('emulator: cancellation and pausing', () => {
     expect((await stripe.invoiceItems.list({customer: customer.id, pending: true})).data.map((item) => item.id)).toEqual(credits.map((item) => item.id))
   })
 
-  it('a canceled subscription takes only metadata and cancellation_details; cancel stops collection of its open invoices (SB-62, SB-64)', async () => {
+  it('a canceled subscription takes only metadata and cancellation_details; cancel stops collection of all the customer\'s open invoices (SB-62, SB-64)', async () => {
     const {stripe, price, clock, customer} = await subscribed()
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const other = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
     await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
@@ -113,6 +114,10 @@ describe('emulator: cancellation and pausing', () => {
     const canceled = await stripe.subscriptions.cancel(sub.id, {cancellation_details: {comment: 'moving on', feedback: 'switched_service'}})
     expect(canceled).toMatchObject({status: 'canceled', cancellation_details: {comment: 'moving on', feedback: 'switched_service', reason: 'cancellation_requested'}})
     expect(await invoice(stripe, pastDue.latest_invoice)).toMatchObject({status: 'open', next_payment_attempt: null, auto_advance: false})
+    // The customer's other subscription stays, but its open invoice is no longer collected either.
+    const untouched = await stripe.subscriptions.retrieve(other.id)
+    expect(untouched.status).toBe('past_due')
+    expect(await invoice(stripe, untouched.latest_invoice)).toMatchObject({status: 'open', next_payment_attempt: null, auto_advance: false})
     await expect(stripe.subscriptions.update(sub.id, {cancel_at_period_end: true})).rejects.toMatchObject({statusCode: 400})
     await expect(stripe.subscriptions.update(sub.id, {metadata: {after: 'yes'}})).resolves.toMatchObject({metadata: {after: 'yes'}})
   })
@@ -161,6 +166,18 @@ describe('emulator: cancellation and pausing', () => {
     expect((await stripe.subscriptions.retrieve(draft.id)).pause_collection).toBeNull()
     await advance(stripe, clock.id, MAR_1 + 2 * HOUR)
     expect(await latest(draft.id)).toMatchObject({status: 'paid', amount_paid: 1000})
+  })
+
+  it('an invoice marked uncollectible through the API says the user forgave it (SB-40)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
+    await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const open = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
+    expect(open.status).toBe('open')
+    expect(open.status_details).toBeUndefined()
+    expect(await stripe.invoices.markUncollectible(open.id)).toMatchObject({status: 'uncollectible', status_details: {uncollectible: {reason: 'user_forgiven'}}})
   })
 })
 
@@ -224,6 +241,33 @@ describe('emulator: invoice items', () => {
     expect((await stripe.invoiceItems.retrieve(setup.id)).invoice).toBe(renewal.id)
     await expect(stripe.invoiceItems.del(setup.id)).rejects.toMatchObject({statusCode: 400})
   })
+
+  it('a canceled subscription\'s pending items are billed on the customer\'s next invoice, still naming it (SB-39, SB-62)', async () => {
+    const {stripe, price, clock, customer} = await subscribed()
+    const ended = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const other = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const fee = await stripe.invoiceItems.create({customer: customer.id, subscription: ended.id, amount: 300, currency: 'usd', description: 'Late fee'})
+    await advance(stripe, clock.id, START + 10 * DAY)
+    await stripe.subscriptions.cancel(ended.id)
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBeNull()
+    await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
+    const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(other.id)).latest_invoice)
+    expect(renewal).toMatchObject({total: 1300, amount_paid: 1300})
+    const line = renewal.lines.data.find((l) => l.parent?.invoice_item_details?.invoice_item === fee.id)
+    expect(line).toMatchObject({amount: 300, parent: {invoice_item_details: {subscription: ended.id}}})
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBe(renewal.id)
+  })
+
+  it('an invoice item with a bad amount is refused whole: no item, no invoiceitem.created (SB-39)', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({})
+    for (const amount of ['12.7', 'abc', '1e3']) {
+      await expect(stripe.invoiceItems.create({customer: customer.id, amount: amount as unknown as number, currency: 'usd'})).rejects.toMatchObject({statusCode: 400, param: 'amount'})
+    }
+    expect((await stripe.invoiceItems.list({customer: customer.id})).data).toEqual([])
+    expect(sink.changes.filter((change) => change.object.object === 'invoiceitem' && change.object.customer === customer.id)).toEqual([])
+    await expect(stripe.invoiceItems.create({customer: customer.id, amount: -250, currency: 'usd'})).resolves.toMatchObject({amount: -250})
+  })
 })
 
 describe('emulator: intervals', () => {
@@ -276,7 +320,7 @@ describe('emulator: events', () => {
     expect(order).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded', 'customer.subscription.created'])
     await advance(stripe, clock.id, FEB_1 + 2 * HOUR)
     expect(sink.of(clock.id).map((change) => change.type)).toEqual(['test_helpers.test_clock.created', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.ready'])
-    const renewal = sink.changes.filter((change) => change.object.object === 'invoice' && change.object.id !== first && change.object.subscription === sub.id)
+    const renewal = sink.changes.filter((change) => change.object.object === 'invoice' && change.object.id !== first && (change.object.parent as {subscription_details?: {subscription?: string}} | null)?.subscription_details?.subscription === sub.id)
     expect(renewal.map((change) => [change.type, change.created, change.request])).toEqual([
       ['invoice.created', FEB_1, null],
       ['invoice.finalized', FEB_1 + HOUR, null],

@@ -40,6 +40,17 @@ describe('emulator prorations', () => {
     expect(await pendingAmounts(stripe, customer.id)).toEqual([-500, 1500])
   })
 
+  it('rounds each proration to the cent: 16 of 31 days left, 10 to 20 USD gives −516 and +1032 (SB-41)', async () => {
+    const {stripe, clock, sub, item} = await subscribed(1000, 1)
+    await advance(stripe, clock.id, START + 15 * DAY)
+    const pro = await monthlyPrice(stripe, 2000, 'Pro')
+    const now = await stripe.subscriptions.update(sub.id, {items: [{id: item, price: pro.id}], proration_behavior: 'always_invoice'})
+    const bill = await invoice(stripe, now.latest_invoice)
+    // 1000 × 16/31 = 516.13, 2000 × 16/31 = 1032.26
+    expect(bill.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual([-516, 1032])
+    expect(bill).toMatchObject({total: 516, amount_paid: 516})
+  })
+
   it('always_invoice bills the prorations at once; none creates none (SB-42)', async () => {
     const {stripe, clock, customer, sub, item} = await subscribed(1000, 1)
     await advance(stripe, clock.id, HALFWAY)

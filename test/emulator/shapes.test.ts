@@ -8,6 +8,7 @@ import {START, clockWithCustomer, sdk} from './sdk.js'
  * test/fixtures/stripe-object-keys.json holds the top-level keys of Stripe's example objects in
  * stripe/openapi fixtures3.json. To add an object, regenerate from /work/shared/reference:
  *   python3 -c "import json; f=json.load(open('stripe-openapi/fixtures3.json'))['resources']; print(json.dumps(sorted(f['<object>'])))"
+ * then re-apply its `_corrections` (where fixtures3.json is stale against SN23, SN23 wins).
  */
 const emulator = useEmulator({advanceMs: 0})
 
@@ -39,6 +40,13 @@ describe('emulator object shapes', () => {
     const deletedCoupon = await stripe.coupons.del((await stripe.coupons.create({percent_off: 5})).id)
     const other = await stripe.customers.create({})
     const deletedCustomer = await stripe.customers.del(other.id)
+    const refund = await stripe.refunds.create({charge: charge.id, amount: 100})
+    const creditNote = await stripe.creditNotes.create({invoice: invoice.id, lines: [{type: 'custom_line_item', unit_amount: 50}], out_of_band_amount: 50})
+    const setupIntent = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_visa', confirm: true})
+    const deletedPlan = await stripe.plans.del((await stripe.plans.create({amount: 100, currency: 'usd', interval: 'month', product: product.id})).id)
+    const taxRate = await stripe.taxRates.create({display_name: 'VAT', percentage: 19, inclusive: false, country: 'DE'})
+    const oneOff = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
+    const deletedInvoice = await stripe.invoices.del(oneOff.id)
     const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
     const objects: Record<string, object> = {
       'test_helpers.test_clock': clock,
@@ -63,6 +71,13 @@ describe('emulator object shapes', () => {
       invoice_payment: invoicePayment,
       payment_intent: paymentIntent,
       charge,
+      refund,
+      deleted_invoice: deletedInvoice,
+      credit_note: creditNote,
+      setup_intent: setupIntent,
+      deleted_plan: deletedPlan,
+      tax_rate: taxRate,
+      credit_note_line_item: creditNote.lines.data[0]!,
     }
     for (const [name, object] of Object.entries(objects)) {
       const keys = Object.keys(object).filter((key) => key !== 'lastResponse')
@@ -70,7 +85,7 @@ describe('emulator object shapes', () => {
       expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
       expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
     }
-    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/]]
+    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [setupIntent, /^seti_/], [taxRate, /^txr_/], [creditNote.lines.data[0]!, /^cnli_/]]
     for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
     expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
   })

@@ -25,7 +25,8 @@ describe('emulator transport', () => {
   })
 
   it('rate limits as a token bucket: a burst within the bucket passes, beyond it 429 with Stripe-Rate-Limited-Reason (SB-6)', async () => {
-    const running = await emulator({rateLimit: 10})
+    // A frozen clock: no token comes back mid-burst however slow the machine (no timing dependence).
+    const running = await emulator({rateLimit: 10, rateLimitClock: () => 0})
     const stripe = sdk(running)
     const results = await Promise.allSettled(Array.from({length: 14}, () => stripe.customers.list({limit: 1})))
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10)

@@ -53,19 +53,36 @@ describe('emulator: wire format', () => {
     const unmodelled = await stripe.customers.create({tax_id_data: [{type: 'eu_vat', value: 'DE123456789'}]}).catch((e: unknown) => e)
     expect(unmodelled).toMatchObject({statusCode: 501, message: expect.stringContaining('`tax_id_data`')})
     expect(running.requestLog.filter((entry) => entry.status === 501)).toHaveLength(1)
-    // Documented parameters that change nothing in the model are accepted.
-    await expect(stripe.customers.create({preferred_locales: ['en'], phone: '+15555550100'})).resolves.toMatchObject({phone: '+15555550100'})
+    // Documented parameters that are plain data are stored and shown; those with effects the emulator lacks are refused (SB-2).
+    const localized = await stripe.customers.create({preferred_locales: ['en', 'de'], phone: '+15555550100'})
+    expect(localized).toMatchObject({phone: '+15555550100', preferred_locales: ['en', 'de']})
+    expect(await stripe.customers.update(localized.id, {preferred_locales: ['fr']})).toMatchObject({preferred_locales: ['fr']})
+    for (const refused of [
+      stripe.customers.create({address: {country: 'DE'}}),
+      stripe.customers.update(localized.id, {tax_exempt: 'exempt'}),
+      stripe.customers.create({shipping: {name: 'A', address: {country: 'DE'}}}),
+      stripe.products.create({name: 'Taxed', tax_code: 'txcd_10000000'}),
+      stripe.products.create({name: 'Described', statement_descriptor: 'SEED CO'}),
+    ]) await expect(refused).rejects.toMatchObject({statusCode: 501})
+    const shown = await stripe.products.create({name: 'Shown', url: 'https://example.com', images: ['https://example.com/a.png'], shippable: false})
+    expect(shown).toMatchObject({url: 'https://example.com', images: ['https://example.com/a.png'], shippable: false})
+    expect(await stripe.products.update(shown.id, {url: '', images: ''})).toMatchObject({url: null, images: [], shippable: false})
     const price = await stripe.prices.create({currency: 'usd', unit_amount: 100, recurring: {interval: 'month'}, product_data: {name: 'P'}})
     const customer = await stripe.customers.create({payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {payment_method_types: ['card']}})).resolves.toMatchObject({status: 'active'})
     await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], add_invoice_items: [{price: price.id}]})).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {save_default_payment_method: 'off'}})).resolves.toMatchObject({payment_settings: {save_default_payment_method: 'off'}})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], payment_settings: {save_default_payment_method: 'on_subscription'}})).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], off_session: true})).rejects.toMatchObject({statusCode: 501})
   })
 
   it('a Stripe endpoint the emulator does not model is a 501 naming it; an unknown URL is Stripe\'s 404 (SB-1)', async () => {
     const running = await emulator()
     const stripe = sdk(running)
     await expect(stripe.subscriptionSchedules.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/subscription_schedules')})
-    await expect(stripe.refunds.create({charge: 'ch_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/refunds')})
+    await expect(stripe.disputes.list()).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('GET /v1/disputes')})
+    // A fixed path is never taken for an id by a `/:id` route.
+    await expect(stripe.invoices.createPreview({customer: 'cus_x'})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('POST /v1/invoices/create_preview')})
     const unknown = await stripe.rawRequest('GET', '/v1/not_a_thing').catch((e: unknown) => e)
     expect(unknown).toMatchObject({statusCode: 404, message: expect.stringContaining('Unrecognized request URL')})
   })

@@ -68,7 +68,7 @@ export async function runService(emulator: RunningEmulator, outDir: string, opti
 
 export async function seedEmulatorPrices(emulator: RunningEmulator, outDir: string, config = fastConfig()): Promise<void> {
   const gateway = gatewayFor(emulator, config)
-  await seedPrices(gateway, config.plans, {file: outFile(outDir, 'prices'), apiBase: emulator.url, now: new Date()})
+  await seedPrices(gateway, config, {file: outFile(outDir, 'prices'), apiBase: emulator.url, now: new Date()})
   await gateway.close()
 }
 

@@ -1,4 +1,4 @@
-import type {Command} from '@oclif/core'
+import {type Command, Config, Help} from '@oclif/core'
 import {readdir} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -23,6 +23,13 @@ async function commands(): Promise<Map<string, Command.Class>> {
   return new Map(entries)
 }
 
+/** oclif's help as `--help` prints it, without writing to the terminal. */
+class WidthHelp extends Help {
+  commandHelp(command: Command.Loadable): string {
+    return this.formatCommand(command)
+  }
+}
+
 const STRIPE = ['api-key', 'api-base']
 const FILES = ['config', 'out-dir']
 
@@ -40,6 +47,14 @@ describe('commands', () => {
       'snapshots:report': ['out-dir'],
       'snapshots:show': ['out-dir'],
     })
+  })
+
+  it('fit their help in 80 columns, examples included (oclif wraps prose, never an example line)', async () => {
+    // The built package's manifest, as a user's `stripe-seed <command> --help` reads it.
+    const config = await Config.load(fileURLToPath(new URL('../..', import.meta.url)))
+    const help = new WidthHelp(config, {maxWidth: 80, stripAnsi: true})
+    const tooWide = config.commands.flatMap((command) => help.commandHelp(command).split('\n').filter((line) => line.length > 80).map((line) => `${command.id}: ${line}`))
+    expect(tooWide).toEqual([])
   })
 
   it('write help text unwrapped, so oclif wraps it once: a line break only ends a paragraph or starts a list item', async () => {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import nock from 'nock'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
+import {DEFAULT_PLANS, type Plan, defaultConfig} from '../../src/config/schema.js'
 import {PricesFileSchema} from '../../src/files/formats.js'
 import {lookupKeyFor, seedPrices} from '../../src/prices/seed.js'
 import {StripeGateway} from '../../src/stripe/gateway.js'
@@ -12,6 +12,7 @@ import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
 const noSleep = async () => {}
+const withPlans = (plans: Plan[]) => ({...defaultConfig(), plans})
 
 function gateway() {
   return new StripeGateway({apiKey: 'sk_test_unit1234', scheduler: {...defaultConfig().scheduler, retryBaseMs: 1}, sleep: noSleep})
@@ -64,7 +65,7 @@ describe('prices seed against a nocked Stripe', () => {
     const {seen} = fakeAccount()
     const dir = await tempDir()
     const file = join(dir, 'config', 'stripe_prices.json')
-    const result = await seedPrices(gateway(), DEFAULT_PLANS, {file, now: new Date('2026-01-01T00:00:00Z')})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS), {file, now: new Date('2026-01-01T00:00:00Z')})
 
     expect(result.plans.map((p) => p.outcome)).toEqual(['created', 'created', 'created', 'created', 'created'])
     const lookup = seen.filter((r) => r.method === 'GET')
@@ -102,7 +103,7 @@ describe('prices seed against a nocked Stripe', () => {
     const existing = DEFAULT_PLANS.map((plan, i) => price(`price_old${i}`, lookupKeyFor(plan.key), plan.unitAmount, `stripe_seed_${plan.key}`))
     const {seen} = fakeAccount(existing)
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), DEFAULT_PLANS, {file: join(dir, 'stripe_prices.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS), {file: join(dir, 'stripe_prices.json'), now: new Date()})
 
     expect(result.plans.map((p) => p.outcome)).toEqual(['existing', 'existing', 'existing', 'existing', 'existing'])
     expect(result.plans.map((p) => p.priceId)).toEqual(['price_old0', 'price_old1', 'price_old2', 'price_old3', 'price_old4'])
@@ -115,7 +116,7 @@ describe('prices seed against a nocked Stripe', () => {
     const plans = DEFAULT_PLANS.map((plan) => (plan.key === 'standard' ? {...plan, unitAmount: 1200} : plan))
     const dir = await tempDir()
     const file = join(dir, 'stripe_prices.json')
-    const result = await seedPrices(gateway(), plans, {file, now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(plans), {file, now: new Date()})
 
     const standard = result.plans.find((p) => p.key === 'standard')
     expect(standard).toMatchObject({outcome: 'replaced', replacedPriceId: 'price_old1', productId: 'stripe_seed_standard'})
@@ -143,7 +144,7 @@ describe('prices seed against a nocked Stripe', () => {
         return [200, price('price_x', 'stripe_seed_free_monthly', 0, 'stripe_seed_free')]
       })
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), DEFAULT_PLANS.slice(0, 1), {file: join(dir, 'p.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {file: join(dir, 'p.json'), now: new Date()})
     expect(result.plans[0]).toMatchObject({outcome: 'created', productId: 'stripe_seed_free'})
     expect(seen[0]?.params.product).toBe('stripe_seed_free')
   })
@@ -163,7 +164,7 @@ describe('prices seed against a nocked Stripe', () => {
       })
     const gw = gateway()
     const dir = await tempDir()
-    const result = await seedPrices(gw, DEFAULT_PLANS, {file: join(dir, 'p.json'), now: new Date()})
+    const result = await seedPrices(gw, withPlans(DEFAULT_PLANS), {file: join(dir, 'p.json'), now: new Date()})
     expect(result.plans.every((p) => p.outcome === 'existing')).toBe(true)
     expect(seen).toHaveLength(1)
     expect(gw.counts()).toMatchObject({calls: 1, rateLimited: 2, retries: 2, sent: 3})
@@ -173,7 +174,7 @@ describe('prices seed against a nocked Stripe', () => {
     interceptAll().get('/v1/prices').query(true).reply(429, RATE_LIMITED)
     const gw = new StripeGateway({apiKey: 'sk_test_unit1234', scheduler: {...defaultConfig().scheduler, retryForSeconds: 0, retryBaseMs: 1}, sleep: noSleep})
     const dir = await tempDir()
-    await expect(seedPrices(gw, DEFAULT_PLANS, {file: join(dir, 'p.json'), now: new Date()})).rejects.toMatchObject({statusCode: 429})
+    await expect(seedPrices(gw, withPlans(DEFAULT_PLANS), {file: join(dir, 'p.json'), now: new Date()})).rejects.toMatchObject({statusCode: 429})
     expect(await readdir(dir)).toEqual([])
   })
 
@@ -196,7 +197,7 @@ describe('prices seed against a nocked Stripe', () => {
       .post('/v1/prices')
       .reply(200, price('price_1', 'stripe_seed_free_monthly', 0, 'stripe_seed_free'))
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), DEFAULT_PLANS.slice(0, 1), {file: join(dir, 'p.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {file: join(dir, 'p.json'), now: new Date()})
     expect(result.plans[0]?.outcome).toBe('created')
     expect(seen).toHaveLength(2)
     expect(seen[0]?.idempotencyKey).toBeTruthy()

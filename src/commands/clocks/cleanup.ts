@@ -12,7 +12,7 @@ import {lockOutDir} from '../../run/preflight.js'
 export type ClocksCleanupResult = CleanupResult & {scope: 'out-dir' | 'all-runs' | 'all'; declined?: boolean}
 
 export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
-  static summary = 'Delete the test clocks of this out-dir\'s stripe-seed runs, with their customers and subscriptions'
+  static summary = 'Delete the test clocks of this out-dir\'s runs, with their customers'
 
   static description = `Deleting a test clock deletes every customer and subscription on it (Stripe's rule). By default only the clocks of the runs this out-dir knows are selected (its run journals and current_run.json, clocks of crashed runs included), so another out-dir's run, a teammate's, or another tool's clocks are left alone. --all-runs selects every stripe-seed clock in the account; --all every clock, anyone's. Both ask for confirmation. Clocks still advancing are waited for first.`
 
@@ -59,14 +59,14 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
       const question = `Delete ${plural(selected.length, 'test clock')} in this account, with their customers and subscriptions${scope === 'all' ? `, ${foreign} of them not made by stripe-seed` : ', other out-dirs\' and teammates\' runs included'}? [y/N] `
       if (confirming && !(await this.confirm(question))) {
         // Declining is a choice, not an error: a plain line and exit 1, so scripts can tell.
-        this.logToStderr('Nothing deleted.')
+        this.notice('Nothing deleted.')
         process.exitCode = 1
         return {selected, deleted: [], failed: [], dryRun: false, scope, declined: true}
       }
       let done = 0
       // A live count on a terminal; otherwise (a pipe, CI, --json) one plain progress line on stderr.
       const live = process.stderr.isTTY && !this.jsonEnabled()
-      if (!live) this.logToStderr(`deleting ${plural(selected.length, 'clock')}…`)
+      if (!live) this.notice(`deleting ${plural(selected.length, 'clock')}…`)
       const result = await deleteClocks(gateway, new ClockWatcher(gateway), selected, {
         advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
         onDeleted: () => {

@@ -1,35 +1,69 @@
+import {Flags} from '@oclif/core'
+
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
+import {applyScenario} from '../../config/scenarios.js'
 import {outFile} from '../../files/formats.js'
 import {type SeedPricesResult, seedPrices} from '../../prices/seed.js'
 import {formatTable, formatUsd} from '../../render/table.js'
+import {formatMoney} from '../../scenario/render.js'
 
 export default class PricesSeed extends BaseCommand<SeedPricesResult> {
-  static summary = 'Create the plans\' products and monthly per-screen prices, and write stripe_prices.json'
+  static summary = 'Create the plans\' products and prices (and a scenario\'s coupons and promotion codes), and write stripe_prices.json'
 
   static description = `Idempotent: each price has a stable lookup key, so a re-run finds the existing prices and creates nothing.
 
-If a plan's amount changed in the config, a new price takes over the lookup key and the old one is archived (a Stripe price's amount can never change).`
+If a plan's amount changed in the config, a new price takes over the lookup key and the old one is archived (a Stripe price's amount can never change).
+
+With --scenario (or a config with scenario sections) it also seeds what the scenario needs: yearly and per-currency prices, coupons (id stripe_seed_<id>) and promotion codes, listed under "catalog" in stripe_prices.json. A coupon already on the account with other terms is refused: Stripe cannot edit a coupon's terms.`
 
   static examples = [
     '<%= config.bin %> prices seed',
-    '<%= config.bin %> prices seed --api-base http://127.0.0.1:12111 --api-key sk_test_anything',
+    '<%= config.bin %> prices seed --scenario saas',
+    'STRIPE_API_BASE=http://localhost:12111 <%= config.bin %> prices seed',
     '<%= config.bin %> prices seed --json > prices.json',
   ]
 
-  static flags = {...stripeFlags, ...configFlags, ...outDirFlags}
+  static flags = {
+    ...stripeFlags,
+    ...configFlags,
+    ...outDirFlags,
+    scenario: Flags.string({description: 'Also seed what this named scenario needs: yearly and per-currency prices, coupons, promotion codes (an unknown name lists them)', env: 'STRIPE_SEED_SCENARIO'}),
+  }
 
   async run(): Promise<SeedPricesResult> {
     const {flags} = await this.parse(PricesSeed)
-    const {config} = await this.loadConfig(flags)
+    const {config: fileConfig} = await this.loadConfig(flags)
+    const config = flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig
     const {gateway} = this.connect(flags, config.scheduler)
-    const result = await seedPrices(gateway, config.plans, {file: outFile(this.outDir(flags), 'prices'), apiBase: flags['api-base'], now: new Date()})
-    this.say(
-      formatTable(
-        ['Plan', '$/screen/mo', 'Product', 'Price', 'Status'],
-        result.plans.map((plan) => [plan.name, formatUsd(plan.unitAmount), plan.productId, plan.priceId, plan.outcome === 'replaced' ? `replaced ${plan.replacedPriceId}` : plan.outcome]),
-      ),
-    )
+    const result = await seedPrices(gateway, config, {file: outFile(this.outDir(flags), 'prices'), apiBase: flags['api-base'], now: new Date()})
+    this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
     this.say(`\nWrote ${result.file}`)
     return result
   }
+}
+
+function status(seeded: {outcome: string; replacedPriceId?: string}): string {
+  return seeded.outcome === 'replaced' ? `replaced ${seeded.replacedPriceId}` : seeded.outcome
+}
+
+function renderPlans(result: SeedPricesResult): string {
+  return formatTable(
+    ['Plan', '$/screen/mo', 'Product', 'Price', 'Status'],
+    result.plans.map((plan) => [plan.name, formatUsd(plan.unitAmount), plan.productId, plan.priceId, status(plan)]),
+  )
+}
+
+function renderCatalog(catalog: NonNullable<SeedPricesResult['catalog']>): string {
+  const lines = [
+    formatTable(
+      ['Plan', 'Interval', 'Per screen', 'Lookup key', 'Price', 'Status'],
+      catalog.prices.map((price) => [price.name, price.interval === 'year' ? 'yearly' : 'monthly', formatMoney(price.unitAmount, price.currency), price.lookupKey, price.priceId, status(price)]),
+      ['left', 'left', 'right'],
+    ),
+  ]
+  if (catalog.coupons.length > 0) lines.push('', formatTable(['Coupon', 'Stripe id', 'Status'], catalog.coupons.map((coupon) => [coupon.key, coupon.id, coupon.outcome])))
+  if (catalog.promotionCodes.length > 0) {
+    lines.push('', formatTable(['Promotion code', 'Coupon', 'Stripe id', 'Status'], catalog.promotionCodes.map((code) => [code.code, code.coupon, code.id, code.outcome])))
+  }
+  return lines.join('\n')
 }

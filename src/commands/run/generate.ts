@@ -48,7 +48,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     '<%= config.bin %> run generate --scenario saas --customers 200 --seed 1 --dry-run',
     '<%= config.bin %> run generate --scenario list',
     '<%= config.bin %> run generate --resume',
-    '<%= config.bin %> run generate --customers 1000 --months 12 --seed-prices --json > run.json',
+    '<%= config.bin %> run generate --customers 1000 --months 12 --json > run.json',
   ]
 
   static args = {

@@ -1,11 +1,16 @@
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
+import {plural} from '../../render/plural.js'
 import {formatTable} from '../../render/table.js'
 import {type VerifyResult, verifyRun} from '../../run/verify.js'
 
 export default class RunVerify extends BaseCommand<VerifyResult> {
-  static summary = 'Check the latest snapshot against Stripe: plan, quantity, MRR and status of every subscription of the run'
+  static summary = 'Check the latest month against Stripe: every subscription of the run, and the MRR ledger when there is one'
 
-  static description = 'Reads current_run.json and sub_snapshots.json and lists each mismatch with its reason. Exit code 1 if any.'
+  static description = `Reads current_run.json and sub_snapshots.json and lists each mismatch with its reason. Exit code 1 if any.
+
+Without mrr_ledger.json: plan, quantity, MRR and status of every subscription in the latest month of sub_snapshots.json against Stripe.
+
+With mrr_ledger.json: the ledger's latest month against the run's subscriptions read again from Stripe (one list per clock): status, interval, quantity, discounts in force, trial state and MRR by the ledger's definitions, listed per clock; and sub_snapshots.json against the ledger it is derived from.`
 
   static examples = ['<%= config.bin %> run verify', '<%= config.bin %> run verify --json']
 
@@ -16,13 +21,38 @@ export default class RunVerify extends BaseCommand<VerifyResult> {
     const {config} = await this.loadConfig(flags)
     const {gateway} = this.connect(flags, config.scheduler)
     const result = await verifyRun(gateway, this.outDir(flags))
+    if (result.ledger) this.sayLedger(result, result.ledger)
+    else this.saySnapshots(result)
+    if (!result.ok) process.exitCode = 1
+    return result
+  }
+
+  private saySnapshots(result: VerifyResult): void {
     if (result.ok) {
       this.say(`✔ ${result.checked} subscriptions of run ${result.runId} match Stripe for ${result.month} (${result.clocks} clocks)`)
-    } else {
-      this.say(formatTable(['Subscription', 'Customer', 'Field', 'Snapshot', 'Stripe', 'Reason'], result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason])))
-      this.say(`\n✘ ${result.mismatches.length} mismatch${result.mismatches.length === 1 ? '' : 'es'} in ${result.checked} subscriptions of run ${result.runId} (${result.month})`)
-      process.exitCode = 1
+      return
     }
-    return result
+    this.say(formatTable(['Subscription', 'Customer', 'Field', 'Snapshot', 'Stripe', 'Reason'], result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason])))
+    this.say(`\n✘ ${plural(result.mismatches.length, 'mismatch', 'mismatches')} in ${result.checked} subscriptions of run ${result.runId} (${result.month})`)
+  }
+
+  private sayLedger(result: VerifyResult, ledger: NonNullable<VerifyResult['ledger']>): void {
+    if (ledger.mismatches.length > 0) {
+      this.say(
+        formatTable(
+          ['Clock', 'Subscription', 'Customer', 'Field', 'Ledger', 'Stripe', 'Reason'],
+          ledger.mismatches.map((m) => [m.clockId, m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason]),
+        ),
+      )
+      this.say(`\n✘ ${plural(ledger.mismatches.length, 'mismatch', 'mismatches')} between the ledger's ${ledger.month} and Stripe (${plural(ledger.checked, 'subscription item')}, ${plural(result.clocks, 'clock')})`)
+    } else {
+      this.say(`✔ the ledger's ${ledger.month} matches Stripe: ${plural(ledger.checked, 'subscription item')} of run ${result.runId} on ${plural(result.clocks, 'clock')} (status, interval, quantity, discounts, trial, MRR)`)
+    }
+    if (result.mismatches.length > 0) {
+      this.say(formatTable(['Subscription', 'Customer', 'Field', 'Ledger', 'sub_snapshots.json', 'Reason'], result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason])))
+      this.say(`\n✘ sub_snapshots.json differs from the ledger in ${plural(result.mismatches.length, 'place')} (${result.month})`)
+    } else {
+      this.say(`✔ sub_snapshots.json's ${result.month} (${plural(result.checked, 'row')}) is what the ledger derives`)
+    }
   }
 }

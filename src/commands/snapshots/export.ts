@@ -2,7 +2,7 @@ import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {EXPORT_FILES, type ExportResult, writeExports} from '../../ledger/exports.js'
 
 export default class SnapshotsExport extends BaseCommand<ExportResult> {
-  static summary = 'Write CSVs shaped like Stripe Billing analytics\' downloads, from the MRR ledger'
+  static summary = 'Write CSVs shaped like Stripe Billing analytics\' downloads'
 
   static description = `Reads mrr_ledger.json (else sub_snapshots.json) from --out-dir; never calls Stripe. Writes beside it:
 - ${EXPORT_FILES.mrrPerSubscriber}: each subscriber's MRR at each month's reading.

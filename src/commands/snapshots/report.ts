@@ -2,7 +2,7 @@ import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {REPORT_FILE_NAME, type ReportResult, writeReport} from '../../snapshots/report/write.js'
 
 export default class SnapshotsReport extends BaseCommand<ReportResult> {
-  static summary = 'Write a self-contained HTML report of the MRR ground truth: charts, movements and every customer'
+  static summary = 'Write a self-contained HTML report of the MRR ground truth'
 
   static description = `Reads mrr_ledger.json (else sub_snapshots.json) from --out-dir; never calls Stripe. Writes ${REPORT_FILE_NAME} beside it: MRR over time, movements per month and a waterfall, MRR and customers by plan, ARPU, subscriber churn rate and the customer-level table, per currency.
 

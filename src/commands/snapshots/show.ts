@@ -1,18 +1,27 @@
 import {Flags} from '@oclif/core'
+import {access} from 'node:fs/promises'
 
 import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {readJsonFile} from '../../files/atomic.js'
 import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
+import {LedgerFileSchema, type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
+import {type LedgerView, ledgerView, renderLedgerMonth, renderLedgerView} from '../../snapshots/ledger-view.js'
 import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
 import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
 
-export type SnapshotsShowResult = {months: MonthSummary[]} | {month: string; subscriptions: SnapshotRow[]}
+export type SnapshotsShowResult =
+  | {months: MonthSummary[]}
+  | {month: string; subscriptions: SnapshotRow[]}
+  | ({source: 'mrr_ledger.json'} & LedgerView)
+  | {source: 'mrr_ledger.json'; month: string; items: LedgerItemRow[]}
 
 export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
   static summary = 'Show the monthly subscription snapshots: MRR by plan and month, and what moved it'
 
   static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe.
+
+When the run wrote mrr_ledger.json it is read instead: MRR per currency (and the total in the reporting currency where the ledger's definitions give fixed rates), subscriptions by interval, trials, the discounts in force and the movements per currency; --month lists that month's subscription items as the ledger holds them.
 
 Definitions, as in Stripe's billing analytics:
 - MRR: the sum of price × screens over active and past_due subscriptions; free plans carry none.
@@ -36,13 +45,15 @@ Definitions, as in Stripe's billing analytics:
 
   async run(): Promise<SnapshotsShowResult> {
     const {flags} = await this.parse(SnapshotsShow)
-    const file = outFile(this.outDir(flags), 'snapshots')
-    const rows = await readJsonFile(file, SnapshotsFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
     const format = flags.format as 'table' | 'csv' | 'json'
     const asJson = format === 'json' && !this.jsonEnabled()
+    if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month)) throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
+    const ledgerPath = ledgerFile(this.outDir(flags))
+    if (await exists(ledgerPath)) return this.showLedger(ledgerPath, flags.month, format, asJson)
 
+    const file = outFile(this.outDir(flags), 'snapshots')
+    const rows = await readJsonFile(file, SnapshotsFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
     if (flags.month !== undefined) {
-      if (!/^\d{4}-\d{2}$/.test(flags.month)) throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
       const subscriptions = rows.filter((row) => row.month === flags.month)
       if (subscriptions.length === 0) {
         const months = [...new Set(rows.map((row) => row.month))]
@@ -59,7 +70,32 @@ Definitions, as in Stripe's billing analytics:
     else this.say(renderSummaries(months, format === 'csv' ? 'csv' : 'table', planOrder(rows)))
     return result
   }
+
+  private async showLedger(path: string, month: string | undefined, format: 'table' | 'csv' | 'json', asJson: boolean): Promise<SnapshotsShowResult> {
+    const ledger = await readJsonFile(path, LedgerFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
+    const source = 'mrr_ledger.json' as const
+    if (month !== undefined) {
+      const items = ledger.items.filter((item) => item.month === month)
+      if (!ledger.months.includes(month)) {
+        throw new UsageError(`No reading for ${month}; ${path} has ${ledger.months.length > 0 ? `${ledger.months[0]} to ${ledger.months.at(-1)}` : 'no months'}`)
+      }
+      const result = {source, month, items}
+      if (asJson) this.log(JSON.stringify(result, null, 2))
+      else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table'))
+      return result
+    }
+    const result = {source, ...ledgerView(ledger)}
+    if (asJson) this.log(JSON.stringify(result, null, 2))
+    else this.say(renderLedgerView(result, format === 'csv' ? 'csv' : 'table'))
+    return result
+  }
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
 
 /** Plans ordered by price, cheapest first, as they appear in the rows. */
 function planOrder(rows: SnapshotRow[]): string[] {

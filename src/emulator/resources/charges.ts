@@ -3,16 +3,19 @@ import {checkParams, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {PaymentMethodRecord} from './payment-methods.js'
+import {refundsOfCharge, renderRefund} from './refunds.js'
 
 export interface ChargeRecord {
   id: string
   created: number
   amount: number
   currency: string
-  customer: string
+  customer: string | null
   paymentIntent: string
   paymentMethod: PaymentMethodRecord
   succeeded: boolean
+  /** What refunds have given back so far (SB-73). */
+  amountRefunded: number
   testClock: string | null
   seq: number
 }
@@ -20,14 +23,14 @@ export interface ChargeRecord {
 export const CHARGES = collectionKey<ChargeRecord>('charges', 'charge')
 const BY_CLOCK = 'charges-by-clock'
 
-export function renderCharge(charge: ChargeRecord): ApiObject {
+export function renderCharge(account: Account, charge: ChargeRecord): ApiObject {
   const pm = charge.paymentMethod
   return {
     id: charge.id,
     object: 'charge',
     amount: charge.amount,
     amount_captured: charge.succeeded ? charge.amount : 0,
-    amount_refunded: 0,
+    amount_refunded: charge.amountRefunded,
     application: null,
     application_fee: null,
     application_fee_amount: null,
@@ -58,8 +61,9 @@ export function renderCharge(charge: ChargeRecord): ApiObject {
     receipt_email: null,
     receipt_number: null,
     receipt_url: null,
-    refunded: false,
-    refunds: {object: 'list', data: [], has_more: false, url: `/v1/charges/${charge.id}/refunds`},
+    // True only once fully refunded (SB-73).
+    refunded: charge.amountRefunded === charge.amount && charge.amount > 0,
+    refunds: {object: 'list', data: refundsOfCharge(account, charge.id).sort((a, b) => b.seq - a.seq).map(renderRefund), has_more: false, url: `/v1/charges/${charge.id}/refunds`},
     review: null,
     shipping: null,
     source: null,
@@ -73,11 +77,11 @@ export function renderCharge(charge: ChargeRecord): ApiObject {
 }
 
 /** One charge of a card for a PaymentIntent: succeeded or failed (SB-69). */
-export function charge(account: Account, input: Omit<ChargeRecord, 'id' | 'seq' | 'created'>, at: number): ChargeRecord {
-  const record: ChargeRecord = {...input, id: account.newId('ch_'), created: at, seq: account.nextSeq()}
+export function charge(account: Account, input: Omit<ChargeRecord, 'id' | 'seq' | 'created' | 'amountRefunded'>, at: number): ChargeRecord {
+  const record: ChargeRecord = {...input, id: account.newId('ch_'), created: at, amountRefunded: 0, seq: account.nextSeq()}
   account.store.of(CHARGES).set(record.id, record)
   if (record.testClock) account.store.index(BY_CLOCK).add(record.testClock, record.id)
-  account.emit(record.succeeded ? 'charge.succeeded' : 'charge.failed', () => renderCharge(record), record.testClock)
+  account.emit(record.succeeded ? 'charge.succeeded' : 'charge.failed', () => renderCharge(account, record), record.testClock)
   return record
 }
 
@@ -86,7 +90,7 @@ export const charges: Resource = {
   idPrefixes: ['ch_'],
   render: (account, id) => {
     const record = account.store.of(CHARGES).get(id)
-    return record && renderCharge(record)
+    return record && renderCharge(account, record)
   },
   documentedParams: {file: 'Charges.d.ts', interfaces: ['ChargeRetrieveParams', 'ChargeListParams']},
   onClockDeleted: (account, clockId) => {
@@ -96,13 +100,13 @@ export const charges: Resource = {
   routes: [
     route('GET', '/v1/charges/:id', (ctx) => {
       checkParams(ctx.params, 'ChargeRetrieveParams', COMMON, 'GET /v1/charges/{id}')
-      return renderCharge(ctx.account.store.of(CHARGES).require(ctx.ids[0] ?? ''))
+      return renderCharge(ctx.account, ctx.account.store.of(CHARGES).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/charges', (ctx) => {
       checkParams(ctx.params, 'ChargeListParams', [...COMMON, 'customer', 'payment_intent', ...PAGINATION], 'GET /v1/charges')
       const customer = ctx.params.customer === undefined ? undefined : str(ctx.params.customer, 'customer')
       const intent = ctx.params.payment_intent === undefined ? undefined : str(ctx.params.payment_intent, 'payment_intent')
-      return list(ctx, filter(ctx.account.store.of(CHARGES).values(), (c) => (customer === undefined || c.customer === customer) && (intent === undefined || c.paymentIntent === intent)), renderCharge)
+      return list(ctx, filter(ctx.account.store.of(CHARGES).values(), (c) => (customer === undefined || c.customer === customer) && (intent === undefined || c.paymentIntent === intent)), (c) => renderCharge(ctx.account, c))
     }),
   ],
 }

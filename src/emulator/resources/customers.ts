@@ -1,6 +1,6 @@
 import type {Account} from '../account.js'
 import {ApiError, notModelled} from '../errors.js'
-import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str} from '../params.js'
+import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str, strArray} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {attachPaymentMethod, customerPaymentMethod, detach, paymentMethodFromToken, paymentMethodsOf, renderPaymentMethod} from './payment-methods.js'
@@ -21,6 +21,7 @@ export interface CustomerRecord {
   currency: string | null
   /** Negative is credit the next invoice uses up (SB-37). */
   balance: number
+  preferredLocales: string[]
   /** The latest invoice state change: an automatic payment failure sets it, a payment clears it (SB-38). */
   delinquent: boolean
   deleted: boolean
@@ -29,7 +30,7 @@ export interface CustomerRecord {
 
 export const CUSTOMERS = collectionKey<CustomerRecord>('customers', 'customer')
 const BY_CLOCK = 'customers-by-clock'
-const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-12
+const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-16
 
 export function renderCustomer(account: Account, customer: CustomerRecord): ApiObject {
   if (customer.deleted) return {id: customer.id, object: 'customer', deleted: true} // SB-67
@@ -53,7 +54,7 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     name: customer.name,
     next_invoice_sequence: 1,
     phone: customer.phone,
-    preferred_locales: [],
+    preferred_locales: customer.preferredLocales,
     shipping: null,
     tax_exempt: 'none',
     test_clock: customer.testClock,
@@ -86,7 +87,12 @@ export function claimCurrency(account: Account, customer: CustomerRecord, curren
   if (customer.currency !== currency) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.currency = currency))
 }
 
-const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'invoice_settings', 'payment_method', 'address', 'preferred_locales', 'shipping', 'tax_exempt'] as const
+const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'invoice_settings', 'payment_method', 'preferred_locales'] as const
+
+/** `preferred_locales`: plain data the emulator stores and shows; `''` clears it. Address, shipping and tax_exempt reach invoices and taxes, so they stay unmodelled (SB-2). */
+function locales(raw: unknown): string[] {
+  return raw === '' ? [] : strArray(raw, 'preferred_locales')
+}
 
 function invoiceSettingsDefault(ctx: RouteContext, endpoint: string): string | null | undefined {
   if (ctx.params.invoice_settings === undefined) return undefined
@@ -143,6 +149,7 @@ export const customers: Resource = {
         defaultPaymentMethod: null,
         currency: null,
         balance: 0,
+        preferredLocales: locales(params.preferred_locales),
         delinquent: false,
         deleted: false,
         seq: account.nextSeq(),
@@ -179,6 +186,7 @@ export const customers: Resource = {
         if (p.name !== undefined) customer.name = optStr(p.name, 'name') ?? null
         if (p.description !== undefined) customer.description = optStr(p.description, 'description') ?? null
         if (p.phone !== undefined) customer.phone = optStr(p.phone, 'phone') ?? null
+        if (p.preferred_locales !== undefined) customer.preferredLocales = locales(p.preferred_locales)
         customer.metadata = mergeMetadata(customer.metadata, p.metadata)
       })
       return renderCustomer(account, customer)

@@ -1,4 +1,5 @@
 import {addIntervals} from '../../billing-time.js'
+import {largestRemainder} from '../../scenario/distribution.js'
 import type {Account} from '../account.js'
 import type {ApiObject, Resource} from '../resource.js'
 import {collectionKey} from '../store.js'
@@ -97,12 +98,12 @@ export function applyDiscounts(account: Account, lines: DiscountableLine[], disc
       continue
     }
     const base = eligible.reduce((sum, line) => sum + remaining(line), 0)
-    const off = Math.min(coupon.amountOff ?? 0, base)
-    let given = 0
-    eligible.forEach((line, index) => {
-      const share = index === eligible.length - 1 ? off - given : Math.round((off * remaining(line)) / (base || 1))
-      given += share
-      if (share > 0) line.discountAmounts.push({amount: share, discount: id})
+    // Never below 0 (SB-59): credit lines (prorations) count, as do the discounts applied before this one.
+    const left = lines.reduce((sum, line) => sum + line.amount - line.discountAmounts.reduce((given, d) => given + d.amount, 0), 0)
+    const off = Math.max(0, Math.min(coupon.amountOff ?? 0, base, left))
+    // Shares in proportion, summing exactly to the amount off (largest remainder); each at most its line.
+    largestRemainder(eligible.map(remaining), off).forEach((share, index) => {
+      if (share > 0) eligible[index]!.discountAmounts.push({amount: share, discount: id})
     })
   }
 }

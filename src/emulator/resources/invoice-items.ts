@@ -1,10 +1,11 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CUSTOMERS, liveCustomer} from './customers.js'
-import {INVOICES} from './invoices.js'
+import {INVOICES, addItemToDraft, editableDraft, removeItemFromDraft, renderInvoice} from './invoices.js'
+import {subscriptionEnded} from './subscriptions.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export interface InvoiceItemRecord {
@@ -64,18 +65,19 @@ export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
   }
 }
 
-export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord, 'id' | 'seq' | 'created' | 'invoice'>, at: number): InvoiceItemRecord {
-  const item: InvoiceItemRecord = {...fields, id: account.newId('ii_'), created: at, invoice: null, seq: account.nextSeq()}
+export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord, 'id' | 'seq' | 'created' | 'invoice'>, at: number, invoice: string | null = null): InvoiceItemRecord {
+  const item: InvoiceItemRecord = {...fields, id: account.newId('ii_'), created: at, invoice, seq: account.nextSeq()}
   account.store.of(INVOICE_ITEMS).set(item.id, item)
-  account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
+  if (invoice === null) account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
   if (item.testClock) account.store.index(BY_CLOCK).add(item.testClock, item.id)
   account.emit('invoiceitem.created', () => renderInvoiceItem(item), item.testClock)
   return item
 }
 
-/** Pending items for the customer's next invoice; a subscription's invoice takes its own and unassigned ones (SB-39). */
+/** Pending items for the customer's next invoice; a subscription's invoice takes its own and unassigned ones, an ended subscription's items count as unassigned (SB-39). */
 export function pendingItems(account: Account, customer: string, currency: string, subscription: string | null): InvoiceItemRecord[] {
-  return account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer).filter((item) => item.currency === currency && (item.subscription === null || item.subscription === subscription))
+  const unassigned = (item: InvoiceItemRecord) => item.subscription === null || subscriptionEnded(account, item.subscription)
+  return account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer).filter((item) => item.currency === currency && (unassigned(item) || item.subscription === subscription))
 }
 
 export function attachToInvoice(account: Account, item: InvoiceItemRecord, invoiceId: string): void {
@@ -109,21 +111,26 @@ export const invoiceItems: Resource = {
     route('POST', '/v1/invoiceitems', (ctx) => {
       checkParams(ctx.params, 'InvoiceItemCreateParams', [...COMMON, 'amount', 'currency', 'customer', 'description', 'discountable', 'metadata', 'subscription', 'invoice', 'pricing', 'quantity', 'price_data', 'period'], 'POST /v1/invoiceitems')
       const {account, params: p} = ctx
-      if (p.invoice !== undefined) throw notModelled('adding an invoice item to a given invoice (pending items only)')
       if (p.pricing !== undefined || p.price_data !== undefined || p.period !== undefined) throw notModelled('invoice items with pricing, price_data or period (pass amount and currency)')
-      const customer = liveCustomer(account, str(required(p, 'customer'), 'customer'), 'customer')
+      // With `invoice`, the item goes on that draft at once instead of waiting (SB-39, SB-71).
+      const draft = p.invoice === undefined ? undefined : editableDraft(account, str(p.invoice, 'invoice'), 'invoice')
+      const customer = liveCustomer(account, str(p.customer ?? draft?.customer ?? required(p, 'customer'), 'customer'), 'customer')
+      if (draft && draft.customer !== customer.id) throw invalid(`The invoice ${draft.id} belongs to another customer.`, 'invoice')
       assertClockWritable(account, customer.testClock)
-      const currency = str(p.currency ?? customer.currency ?? required(p, 'currency'), 'currency').toLowerCase()
+      const currency = str(p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'), 'currency').toLowerCase()
+      if (draft && draft.currency !== currency) throw invalid(`The currency of the invoice item (${currency}) must match the invoice's (${draft.currency}).`, 'currency')
+      // An integer parameter, like Stripe's: '12.7', '1e3' or '0x10' are refused before anything is stored.
+      const amount = int(required(p, 'amount'), 'amount', Number.MIN_SAFE_INTEGER)
       const at = account.nowFor(customer.testClock)
       const item = addInvoiceItem(
         account,
         {
           customer: customer.id,
-          subscription: optStr(p.subscription, 'subscription') ?? null,
+          subscription: optStr(p.subscription, 'subscription') ?? draft?.subscription ?? null,
           subscriptionItem: null,
           price: null,
           quantity: p.quantity === undefined ? 1 : int(p.quantity, 'quantity', 1),
-          amount: Number.parseInt(str(String(required(p, 'amount')), 'amount'), 10),
+          amount,
           currency,
           description: optStr(p.description, 'description') ?? null,
           proration: false,
@@ -136,8 +143,30 @@ export const invoiceItems: Resource = {
           testClock: customer.testClock,
         },
         at,
+        draft?.id ?? null,
       )
-      if (!Number.isInteger(item.amount)) throw invalid('Invalid integer: amount', 'amount')
+      if (draft) addItemToDraft(account, draft, item)
+      return renderInvoiceItem(item)
+    }),
+    route('POST', '/v1/invoiceitems/:id', (ctx) => {
+      checkParams(ctx.params, 'InvoiceItemUpdateParams', [...COMMON, 'metadata', 'description', 'amount'], 'POST /v1/invoiceitems/{id}')
+      const {account, params: p} = ctx
+      const item = account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? '')
+      assertClockWritable(account, item.testClock)
+      const draft = item.invoice === null ? undefined : account.store.of(INVOICES).get(item.invoice)
+      // An item's amount changes only while it is pending or on a draft (SB-39); its line follows.
+      if ((p.amount !== undefined || p.description !== undefined) && draft) editableDraft(account, draft.id, 'invoice')
+      const change = () => {
+        item.metadata = mergeMetadata(item.metadata, p.metadata)
+        if (p.description !== undefined) item.description = optStr(p.description, 'description') ?? null
+        if (p.amount !== undefined) item.amount = int(p.amount, 'amount', Number.MIN_SAFE_INTEGER)
+      }
+      if (!draft) change()
+      else updating(account, 'invoice.updated', draft.testClock, () => renderInvoice(account, draft), () => {
+        change()
+        for (const line of draft.lines) if (line.invoiceItem === item.id) Object.assign(line, {amount: item.amount, description: item.description ?? line.description})
+      })
+      // Stripe has no invoiceitem.updated event: only the invoice announces the change (SB-71).
       return renderInvoiceItem(item)
     }),
     route('GET', '/v1/invoiceitems/:id', (ctx) => {
@@ -159,9 +188,10 @@ export const invoiceItems: Resource = {
       const {account} = ctx
       const item = account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? '')
       assertClockWritable(account, account.store.of(CUSTOMERS).get(item.customer)?.testClock ?? null)
-      // Only while pending or on a draft (SB-39); editing a draft's lines is not modelled.
-      if (item.invoice !== null && account.store.of(INVOICES).get(item.invoice)?.status === 'draft') throw notModelled('deleting an invoice item from a draft invoice')
-      if (item.invoice !== null) throw new ApiError(400, 'invalid_request_error', 'Invoice items can only be deleted while pending or attached to a draft invoice.')
+      // Only while pending or on a draft (SB-39), whose line goes with it.
+      const invoice = item.invoice === null ? undefined : account.store.of(INVOICES).get(item.invoice)
+      if (invoice && invoice.status !== 'draft') throw new ApiError(400, 'invalid_request_error', 'Invoice items can only be deleted while pending or attached to a draft invoice.')
+      if (invoice) removeItemFromDraft(account, editableDraft(account, invoice.id, 'invoice'), item)
       deleteInvoiceItem(account, item)
       return {id: item.id, object: 'invoiceitem', deleted: true}
     }),

@@ -1,13 +1,13 @@
 import {DAY, HOUR} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
-import {bool, checkParams, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
+import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, str} from '../params.js'
+import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, page, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
-import {CUSTOMERS, type CustomerRecord, renderCustomer, setDelinquent} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, liveCustomer, renderCustomer, setDelinquent} from './customers.js'
 import {applyDiscounts} from './discounts.js'
-import {type InvoiceItemRecord, attachToInvoice, pendingItems} from './invoice-items.js'
+import {INVOICE_ITEMS, type InvoiceItemRecord, attachToInvoice, pendingItems} from './invoice-items.js'
 import {INVOICE_PAYMENTS, openInvoicePayment, paymentsOfInvoice, renderInvoicePayment, settleInvoicePayment} from './invoice-payments.js'
 import {PAYMENT_INTENTS, attemptPaymentIntent, cancelPaymentIntent, openPaymentIntent} from './payment-intents.js'
 import {PAYMENT_METHODS, customerPaymentMethod, payingMethod} from './payment-methods.js'
@@ -74,6 +74,11 @@ export interface InvoiceRecord {
   invoicePayment: string | null
   testClock: string | null
   number: string | null
+  metadata: Metadata
+  description: string | null
+  /** What credit notes took off while it was unpaid, and gave back after (SB-74). */
+  prePaymentCredit: number
+  postPaymentCredit: number
   seq: number
 }
 
@@ -94,9 +99,25 @@ export function total(invoice: InvoiceRecord): number {
   return subtotal(invoice) - invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0)
 }
 
-/** What is charged: the total plus any balance, never below zero (SB-37). */
+/** What is charged: the total plus any balance, never below zero (SB-37), less pre-payment credit notes (SB-74). */
 export function amountDue(invoice: InvoiceRecord): number {
-  return Math.max(0, total(invoice) + invoice.startingBalance)
+  return Math.max(0, total(invoice) + invoice.startingBalance) - invoice.prePaymentCredit
+}
+
+/**
+ * A credit note's effect on its invoice (SB-74): `pre` lowers what is still due, and the invoice's
+ * PaymentIntent and InvoicePayment follow it; `post` is recorded as credited after payment.
+ */
+export function creditInvoice(account: Account, invoice: InvoiceRecord, pre: number, post: number): void {
+  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
+    invoice.prePaymentCredit += pre
+    invoice.postPaymentCredit += post
+  })
+  if (pre === 0) return
+  const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+  if (intent && intent.status !== 'succeeded' && intent.status !== 'canceled') intent.amount = amountDue(invoice)
+  const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
+  if (payment && payment.status === 'open') payment.amountRequested = amountDue(invoice)
 }
 
 function lineDescription(account: Account, price: string | null, quantity: number, fallback: string | null): string {
@@ -106,9 +127,11 @@ function lineDescription(account: Account, price: string | null, quantity: numbe
 
 function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineRecord): ApiObject {
   const prorationDetails = {credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null}
+  // An ended subscription's item billed on another invoice still names its own subscription (SB-39).
+  const subscription = (line.invoiceItem ? account.store.of(INVOICE_ITEMS).get(line.invoiceItem)?.subscription : null) ?? invoice.subscription
   const parent = line.subscriptionItem
-    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
-    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription: invoice.subscription}, subscription_item_details: null, type: 'invoice_item_details'}
+    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
+    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription}, subscription_item_details: null, type: 'invoice_item_details'}
   return {
     id: line.id,
     object: 'line_item',
@@ -172,7 +195,7 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
-    description: null,
+    description: invoice.description,
     discounts: invoice.discounts,
     due_date: invoice.dueDate,
     effective_at: invoice.finalizedAt,
@@ -186,7 +209,7 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     latest_revision: null,
     lines: {object: 'list', data: invoice.lines.map((line) => renderLine(account, invoice, line)), has_more: false, total_count: invoice.lines.length, url: `/v1/invoices/${invoice.id}/lines`},
     livemode: false,
-    metadata: {},
+    metadata: invoice.metadata,
     next_payment_attempt: invoice.nextPaymentAttempt,
     number: invoice.number,
     on_behalf_of: null,
@@ -194,8 +217,8 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     payment_settings: {default_mandate: null, payment_method_options: null, payment_method_types: null},
     period_end: invoice.periodEnd,
     period_start: invoice.periodStart,
-    post_payment_credit_notes_amount: 0,
-    pre_payment_credit_notes_amount: 0,
+    post_payment_credit_notes_amount: invoice.postPaymentCredit,
+    pre_payment_credit_notes_amount: invoice.prePaymentCredit,
     receipt_number: null,
     rendering: null,
     shipping_cost: null,
@@ -206,7 +229,6 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     // Endive: why an invoice is uncollectible, only while it is (SB-40).
     ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}} : {}),
     status_transitions: {finalized_at: invoice.finalizedAt, marked_uncollectible_at: invoice.markedUncollectibleAt, paid_at: invoice.paidAt, voided_at: invoice.voidedAt},
-    subscription: invoice.subscription,
     subtotal: subtotal(invoice),
     subtotal_excluding_tax: subtotal(invoice),
     test_clock: invoice.testClock,
@@ -235,28 +257,12 @@ export interface SubscriptionLine {
  */
 export function createInvoice(
   account: Account,
-  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null},
+  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null; autoAdvance?: boolean; pending?: InvoiceItemRecord[]; metadata?: Metadata; description?: string | null},
 ): InvoiceRecord {
   const id = account.newId('in_')
-  const pending = input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription).sort((a, b) => b.seq - a.seq)
-  const itemLine = (item: InvoiceItemRecord): InvoiceLineRecord => ({
-    id: account.newId('il_'),
-    invoiceItem: item.id,
-    subscriptionItem: item.subscriptionItem,
-    price: item.price,
-    quantity: item.quantity,
-    amount: item.amount,
-    description: lineDescription(account, item.price, item.quantity, item.description),
-    proration: item.proration,
-    credits: item.credits,
-    periodStart: item.periodStart,
-    periodEnd: item.periodEnd,
-    discountable: item.discountable,
-    // Included in the amount already: listed with 0 (SB-46).
-    discountAmounts: item.discounts.map((discount) => ({amount: 0, discount})),
-  })
+  const pending = input.pending ?? (input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription)).sort((a, b) => b.seq - a.seq)
   const lines: InvoiceLineRecord[] = [
-    ...pending.map(itemLine),
+    ...pending.map((item) => itemLine(account, item)),
     ...[...input.lines].reverse().map((line) => ({
       id: account.newId('il_'),
       invoiceItem: null,
@@ -287,7 +293,7 @@ export function createInvoice(
     periodEnd: input.periodEnd,
     discounts: input.discounts.filter((d) => lines.some((line) => line.discountAmounts.some((a) => a.discount === d))),
     // keep_as_draft pauses leave the draft alone (SB-65).
-    autoAdvance: input.collectionPause !== 'keep_as_draft',
+    autoAdvance: input.autoAdvance ?? input.collectionPause !== 'keep_as_draft',
     startingBalance: 0,
     endingBalance: null,
     amountPaid: 0,
@@ -309,6 +315,10 @@ export function createInvoice(
     invoicePayment: null,
     testClock: input.customer.testClock,
     number: null,
+    metadata: input.metadata ?? {},
+    description: input.description ?? null,
+    prePaymentCredit: 0,
+    postPaymentCredit: 0,
     seq: account.nextSeq(),
   }
   account.store.of(INVOICES).set(invoice.id, invoice)
@@ -320,6 +330,48 @@ export function createInvoice(
   if (invoice.subscription) account.store.index(BY_SUBSCRIPTION).add(invoice.subscription, invoice.id)
   account.emit('invoice.created', () => renderInvoice(account, invoice), invoice.testClock)
   return invoice
+}
+
+/** An invoice item's line on an invoice. */
+function itemLine(account: Account, item: InvoiceItemRecord): InvoiceLineRecord {
+  return {
+    id: account.newId('il_'),
+    invoiceItem: item.id,
+    subscriptionItem: item.subscriptionItem,
+    price: item.price,
+    quantity: item.quantity,
+    amount: item.amount,
+    description: lineDescription(account, item.price, item.quantity, item.description),
+    proration: item.proration,
+    credits: item.credits,
+    periodStart: item.periodStart,
+    periodEnd: item.periodEnd,
+    discountable: item.discountable,
+    // Included in the amount already: listed with 0 (SB-46).
+    discountAmounts: item.discounts.map((discount) => ({amount: 0, discount})),
+  }
+}
+
+/** A draft the caller may change the lines of; discounted drafts are refused, since re-spreading discounts over new lines is not modelled. */
+export function editableDraft(account: Account, id: string, param: string): InvoiceRecord {
+  const invoice = account.store.of(INVOICES).require(id, param)
+  if (invoice.status !== 'draft') throw invalid(`You can only add or remove invoice items on a draft invoice; ${invoice.id} is ${invoice.status}.`, param)
+  if (invoice.discounts.length > 0) throw notModelled('changing the lines of a discounted draft invoice')
+  return invoice
+}
+
+/** An item added to a draft comes after the lines it had, oldest first (SB-36); the draft announces its new totals (SB-71). */
+export function addItemToDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
+  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => invoice.lines.push(itemLine(account, item)))
+}
+
+export function removeItemFromDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
+  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => (invoice.lines = invoice.lines.filter((line) => line.invoiceItem !== item.id)))
+}
+
+/** A hand-made invoice (`invoices.create`, billing_reason manual) leaves its subscription's status alone (SB-71). */
+function drivesSubscription(invoice: InvoiceRecord): boolean {
+  return invoice.billingReason !== 'manual'
 }
 
 function settled(account: Account, invoice: InvoiceRecord): void {
@@ -357,7 +409,8 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
   if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
   // send_invoice: sent, not charged; test mode sends no email but emits invoice.sent (SB-70).
   if (invoice.collectionMethod === 'send_invoice') {
-    if (due > 0) return account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock)
+    // Finalized by hand without auto_advance, it waits for invoices.send (SB-71).
+    if (due > 0) return options.attempt ? account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock) : undefined
     return markPaid(account, invoice, at, false)
   }
   if (options.attempt) attemptPayment(account, invoice, at)
@@ -376,7 +429,7 @@ function markPaid(account: Account, invoice: InvoiceRecord, at: number, attempte
   // invoice.paid for any payment; invoice.payment_succeeded only for attempts (SB-38).
   account.emit('invoice.paid', () => after, invoice.testClock)
   if (attempted) account.emit('invoice.payment_succeeded', () => after, invoice.testClock)
-  subscriptionInvoicePaid(account, invoice, at)
+  if (drivesSubscription(invoice)) subscriptionInvoicePaid(account, invoice, at)
 }
 
 /**
@@ -397,20 +450,21 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   if (succeeded) return markPaid(account, invoice, at, true)
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
-  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create' && invoice.collectionMethod === 'charge_automatically'
+  // A hand-made invoice is retried only with auto_advance: without it nothing happens unasked (SB-71).
+  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create' && invoice.collectionMethod === 'charge_automatically' && invoice.autoAdvance
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
   if (!manual) setDelinquent(account, invoice.customer, true)
-  subscriptionInvoiceFailed(account, invoice)
-  if (retries && retry === undefined) subscriptionRetriesExhausted(account, invoice, at)
+  if (drivesSubscription(invoice)) subscriptionInvoiceFailed(account, invoice)
+  if (retries && retry === undefined && drivesSubscription(invoice)) subscriptionRetriesExhausted(account, invoice, at)
 }
 
 /** Unpaid at its due date: the subscription becomes past_due and the customer delinquent (SB-70, SB-38). */
 function passDueDate(account: Account, invoice: InvoiceRecord): void {
   invoice.overdue = true
   setDelinquent(account, invoice.customer, true)
-  subscriptionInvoiceOverdue(account, invoice)
+  if (drivesSubscription(invoice)) subscriptionInvoiceOverdue(account, invoice)
 }
 
 export function voidInvoice(account: Account, invoice: InvoiceRecord, at: number): void {
@@ -439,9 +493,9 @@ export function invoicesOfSubscription(account: Account, subscription: string): 
   return account.store.indexed(INVOICES, BY_SUBSCRIPTION, subscription)
 }
 
-/** Canceling a subscription stops automatic collection of its finalized invoices (SB-62). */
-export function stopCollection(account: Account, subscription: string): void {
-  for (const invoice of invoicesOfSubscription(account, subscription)) {
+/** Canceling a subscription stops automatic collection of all the customer's finalized invoices, not only its own (SB-62). */
+export function stopCollection(account: Account, customer: string): void {
+  for (const invoice of account.store.indexed(INVOICES, NUMBERED_BY_CUSTOMER, customer)) {
     if (invoice.status !== 'open' || !invoice.autoAdvance) continue
     updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
       invoice.autoAdvance = false
@@ -463,7 +517,7 @@ export const invoices: Resource = {
   },
   // `payments` is includable: present only when expanded (SB-69).
   includable: {payments: (account, id) => ({object: 'list', data: paymentsOfInvoice(account, id).map(renderInvoicePayment), has_more: false, url: '/v1/invoice_payments'})},
-  documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceListParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
+  documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceCreateParams', 'InvoiceUpdateParams', 'InvoiceDeleteParams', 'InvoiceSendInvoiceParams', 'InvoiceListParams', 'InvoiceListLineItemsParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
   due: (account, clockId) => {
     const events: DueEvent[] = []
     for (const invoice of account.store.indexed(INVOICES, ACTIVE_BY_CLOCK, clockId)) {
@@ -498,8 +552,15 @@ export const invoices: Resource = {
     route('GET', '/v1/invoices', (ctx) => {
       checkParams(ctx.params, 'InvoiceListParams', [...COMMON, 'customer', 'subscription', 'status', 'collection_method', ...PAGINATION], 'GET /v1/invoices')
       const p = ctx.params
+      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const all = typeof p.subscription === 'string' ? invoicesOfSubscription(ctx.account, p.subscription) : ctx.account.store.of(INVOICES).values()
-      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status)), (inv) => renderInvoice(ctx.account, inv))
+      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status) && (collection === undefined || inv.collectionMethod === collection)), (inv) => renderInvoice(ctx.account, inv))
+    }),
+    route('GET', '/v1/invoices/:id/lines', (ctx) => {
+      checkParams(ctx.params, 'InvoiceListLineItemsParams', [...COMMON, ...PAGINATION], 'GET /v1/invoices/{id}/lines')
+      const invoice = invoiceOf(ctx)
+      // In the invoice's own order (SB-36).
+      return page(ctx, invoice.lines, (line) => renderLine(ctx.account, invoice, line))
     }),
     route('POST', '/v1/invoices/:id/finalize', (ctx) => {
       checkParams(ctx.params, 'InvoiceFinalizeInvoiceParams', [...COMMON, 'auto_advance'], 'POST /v1/invoices/{id}/finalize')
@@ -546,18 +607,92 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
-      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), null)
+      // Marked by the user through the API (SB-40).
+      markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
       setDelinquent(ctx.account, invoice.customer, false)
       return renderInvoice(ctx.account, invoice)
     }),
     route('DELETE', '/v1/invoices/:id', (ctx) => {
+      checkParams(ctx.params, 'InvoiceDeleteParams', [], 'DELETE /v1/invoices/{id}')
+      const {account} = ctx
       const invoice = invoiceOf(ctx)
+      assertClockWritable(account, invoice.testClock)
       // Only one-off drafts can be deleted; a subscription's invoice is voided instead (SB-35).
       if (invoice.subscription || invoice.status !== 'draft') throw invalid('You can only delete draft invoices that are not part of a subscription. Void it instead.')
-      throw notModelled('deleting one-off draft invoices')
+      // What becomes of the items on a deleted draft is undocumented (SB-71).
+      if (invoice.lines.length > 0) throw notModelled('deleting a draft invoice that holds invoice items (delete the items first)')
+      account.store.of(INVOICES).delete(invoice.id)
+      if (invoice.testClock) {
+        account.store.index(ACTIVE_BY_CLOCK).remove(invoice.testClock, invoice.id)
+        account.store.index(BY_CLOCK).remove(invoice.testClock, invoice.id)
+      }
+      account.emit('invoice.deleted', () => renderInvoice(account, invoice), invoice.testClock)
+      return {id: invoice.id, object: 'invoice', deleted: true}
     }),
-    route('POST', '/v1/invoices', () => {
-      throw notModelled('creating one-off invoices (invoices come from subscriptions here)')
+    route('POST', '/v1/invoices', (ctx) => {
+      checkParams(ctx.params, 'InvoiceCreateParams', [...COMMON, 'customer', 'subscription', 'currency', 'auto_advance', 'pending_invoice_items_behavior', 'collection_method', 'days_until_due', 'description', 'metadata'], 'POST /v1/invoices')
+      const {account, params: p} = ctx
+      const sub = p.subscription === undefined ? undefined : account.store.of(SUBSCRIPTIONS).require(str(p.subscription, 'subscription'), 'subscription')
+      const customerId = p.customer === undefined ? sub?.customer : str(p.customer, 'customer')
+      if (customerId === undefined) throw new ApiError(400, 'invalid_request_error', 'Missing required param: customer.', 'parameter_missing', 'customer')
+      const customer = liveCustomer(account, customerId, 'customer')
+      if (sub && sub.customer !== customer.id) throw invalid(`The subscription ${sub.id} does not belong to the customer ${customer.id}.`, 'subscription')
+      assertClockWritable(account, customer.testClock)
+      const collectionMethod = p.collection_method === undefined ? 'charge_automatically' : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
+      const daysUntilDue = p.days_until_due === undefined ? null : int(p.days_until_due, 'days_until_due')
+      // days_until_due goes with send_invoice only, and send_invoice needs terms (SB-70).
+      if (daysUntilDue !== null && collectionMethod !== 'send_invoice') throw invalid('Invoices with `collection_method=charge_automatically` cannot have `days_until_due`.', 'days_until_due')
+      if (collectionMethod === 'send_invoice' && daysUntilDue === null) throw notModelled('send_invoice without days_until_due (the account\'s default terms)')
+      // The customer's currency unless given; a customer without one and no `currency` is not modelled (SB-71).
+      const currency = p.currency === undefined ? customer.currency : str(p.currency, 'currency').toLowerCase()
+      if (!currency) throw notModelled('an invoice for a customer without a currency and without `currency` (the account\'s default currency)')
+      const behaviour = p.pending_invoice_items_behavior === undefined ? 'exclude' : oneOf(p.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const)
+      // `include` takes the customer's pending items in the invoice's currency; with `subscription`, only that subscription's (SB-71).
+      const pending = behaviour === 'exclude' ? [] : pendingItems(account, customer.id, currency, sub?.id ?? null).filter((item) => sub === undefined || item.subscription === sub.id)
+      const at = account.nowFor(customer.testClock)
+      const invoice = createInvoice(account, {
+        customer,
+        subscription: sub?.id ?? null,
+        currency,
+        billingReason: 'manual',
+        at,
+        periodStart: at,
+        periodEnd: at,
+        lines: [],
+        discounts: [],
+        pending,
+        autoAdvance: p.auto_advance === undefined ? false : bool(p.auto_advance, 'auto_advance'),
+        collectionMethod,
+        daysUntilDue,
+        metadata: mergeMetadata({}, p.metadata),
+        description: optStr(p.description, 'description') ?? null,
+      })
+      return renderInvoice(account, invoice)
+    }),
+    route('POST', '/v1/invoices/:id', (ctx) => {
+      checkParams(ctx.params, 'InvoiceUpdateParams', [...COMMON, 'metadata', 'description'], 'POST /v1/invoices/{id}')
+      const {account, params: p} = ctx
+      const invoice = invoiceOf(ctx)
+      assertClockWritable(account, invoice.testClock)
+      // A finalized invoice keeps its description; only metadata changes there (SB-71).
+      if (p.description !== undefined && invoice.status !== 'draft') throw notModelled('updating the description of a finalized invoice')
+      updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
+        invoice.metadata = mergeMetadata(invoice.metadata, p.metadata)
+        if (p.description !== undefined) invoice.description = optStr(p.description, 'description') ?? null
+      })
+      return renderInvoice(account, invoice)
+    }),
+    route('POST', '/v1/invoices/:id/send', (ctx) => {
+      checkParams(ctx.params, 'InvoiceSendInvoiceParams', COMMON, 'POST /v1/invoices/{id}/send')
+      const {account} = ctx
+      const invoice = invoiceOf(ctx)
+      assertClockWritable(account, invoice.testClock)
+      // Sending an open invoice emits invoice.sent and leaves it open; test mode emails no one (SB-70, SB-35).
+      if (invoice.status === 'draft') throw notModelled('sending a draft invoice (finalize it first)')
+      if (invoice.status !== 'open') throw invalid(`You can only send an open invoice; this one is ${invoice.status}.`)
+      if (invoice.collectionMethod !== 'send_invoice') throw notModelled('sending a charge_automatically invoice')
+      account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock)
+      return renderInvoice(account, invoice)
     }),
   ],
 }

@@ -1,10 +1,12 @@
 import type {Account} from '../account.js'
-import {notModelled} from '../errors.js'
-import {checkParams, str} from '../params.js'
+import {ApiError, invalid, notModelled} from '../errors.js'
+import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {charge} from './charges.js'
-import type {PaymentMethodRecord} from './payment-methods.js'
+import {liveCustomer} from './customers.js'
+import {PAYMENT_METHODS, type PaymentMethodRecord, paymentMethodFromToken} from './payment-methods.js'
+import {assertClockWritable} from './test-clocks.js'
 
 export type PaymentIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
 
@@ -13,8 +15,12 @@ export interface PaymentIntentRecord {
   created: number
   amount: number
   currency: string
-  customer: string
+  customer: string | null
   status: PaymentIntentStatus
+  /** Made by an invoice's finalization (SB-69): paid through the invoice, not confirmed directly. */
+  forInvoice: boolean
+  description: string | null
+  metadata: Metadata
   paymentMethod: string | null
   latestCharge: string | null
   lastError: {code: string; message: string; paymentMethod: string} | null
@@ -31,13 +37,15 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
   return {
     id: intent.id,
     object: 'payment_intent',
+    allowed_payment_method_types: null,
     amount: intent.amount,
     amount_capturable: 0,
     amount_details: {tip: {}},
     amount_received: intent.status === 'succeeded' ? intent.amount : 0,
     application: null,
     application_fee_amount: null,
-    automatic_payment_methods: null,
+    // Created directly, cards are the emulated account's only enabled method (SB-72).
+    automatic_payment_methods: intent.forInvoice ? null : {allow_redirects: 'always', enabled: true},
     canceled_at: intent.canceledAt,
     cancellation_reason: intent.cancellationReason,
     capture_method: 'automatic',
@@ -47,19 +55,20 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     currency: intent.currency,
     customer: intent.customer,
     customer_account: null,
-    description: 'Subscription update',
+    description: intent.description,
     excluded_payment_method_types: null,
     last_payment_error: intent.lastError ? {code: intent.lastError.code, decline_code: 'generic_decline', message: intent.lastError.message, payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'}, type: 'card_error'} : null,
     latest_charge: intent.latestCharge,
     livemode: false,
     managed_payments: null,
-    metadata: {},
+    metadata: intent.metadata,
     next_action: null,
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
     payment_method_options: {card: {installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic'}},
     payment_method_types: ['card'],
+    payment_record: null,
     processing: null,
     receipt_email: null,
     review: null,
@@ -76,7 +85,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
 
 /** A finalized invoice with an amount due gets a PaymentIntent for it (SB-69). */
 export function openPaymentIntent(account: Account, input: {amount: number; currency: string; customer: string; testClock: string | null}, at: number): PaymentIntentRecord {
-  const intent: PaymentIntentRecord = {...input, id: account.newId('pi_'), created: at, status: 'requires_payment_method', paymentMethod: null, latestCharge: null, lastError: null, canceledAt: null, cancellationReason: null, seq: account.nextSeq()}
+  const intent: PaymentIntentRecord = {...input, id: account.newId('pi_'), created: at, status: 'requires_payment_method', forInvoice: true, description: 'Subscription update', metadata: {}, paymentMethod: null, latestCharge: null, lastError: null, canceledAt: null, cancellationReason: null, seq: account.nextSeq()}
   account.store.of(PAYMENT_INTENTS).set(intent.id, intent)
   if (intent.testClock) account.store.index(BY_CLOCK).add(intent.testClock, intent.id)
   account.emit('payment_intent.created', () => renderPaymentIntent(intent), intent.testClock)
@@ -99,13 +108,34 @@ export function attemptPaymentIntent(account: Account, intent: PaymentIntentReco
 }
 
 /** A voided invoice cancels its PaymentIntent (`void_invoice`); one paid out of band too (our reading). */
-export function cancelPaymentIntent(account: Account, intent: PaymentIntentRecord, reason: 'void_invoice' | 'automatic', at: number): void {
+export function cancelPaymentIntent(account: Account, intent: PaymentIntentRecord, reason: string, at: number): void {
   if (intent.status === 'succeeded' || intent.status === 'canceled') return
   updating(account, 'payment_intent.canceled', intent.testClock, () => renderPaymentIntent(intent), () => {
     intent.status = 'canceled'
     intent.canceledAt = at
     intent.cancellationReason = reason
   })
+}
+
+/** An intent created directly; an invoice's is paid and canceled through its invoice (SB-69). */
+function directIntent(account: Account, id: string, action: string): PaymentIntentRecord {
+  const intent = account.store.of(PAYMENT_INTENTS).require(id)
+  if (intent.forInvoice) throw notModelled(`${action} an invoice's PaymentIntent directly (use invoices.pay or invoices.voidInvoice)`)
+  return intent
+}
+
+/** A test token makes a card that is not attached to anyone; a saved card must be the intent's customer's (SB-72). */
+function intentPaymentMethod(account: Account, intent: PaymentIntentRecord, idOrToken: string): PaymentMethodRecord {
+  const pm = paymentMethodFromToken(account, idOrToken, 'payment_method', {attaching: false})
+  if (pm.customer !== null && pm.customer !== intent.customer) throw invalid(`The provided PaymentMethod belongs to another customer. Only the PaymentIntent's customer may use it.`, 'payment_method')
+  return pm
+}
+
+/** Confirming charges the card at once: succeeded, or a decline answered with 402 and the intent back to requires_payment_method (SB-72). */
+function confirm(account: Account, intent: PaymentIntentRecord, at: number): void {
+  const pm = intent.paymentMethod === null ? undefined : account.store.of(PAYMENT_METHODS).get(intent.paymentMethod)
+  if (!pm) throw new ApiError(400, 'invalid_request_error', "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.", 'payment_intent_unexpected_state')
+  if (!attemptPaymentIntent(account, intent, pm, at)) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
 }
 
 export const paymentIntents: Resource = {
@@ -115,7 +145,7 @@ export const paymentIntents: Resource = {
     const intent = account.store.of(PAYMENT_INTENTS).get(id)
     return intent && renderPaymentIntent(intent)
   },
-  documentedParams: {file: 'PaymentIntents.d.ts', interfaces: ['PaymentIntentRetrieveParams', 'PaymentIntentListParams']},
+  documentedParams: {file: 'PaymentIntents.d.ts', interfaces: ['PaymentIntentCreateParams', 'PaymentIntentUpdateParams', 'PaymentIntentConfirmParams', 'PaymentIntentCancelParams', 'PaymentIntentRetrieveParams', 'PaymentIntentListParams']},
   onClockDeleted: (account, clockId) => {
     for (const intent of account.store.indexed(PAYMENT_INTENTS, BY_CLOCK, clockId)) account.store.of(PAYMENT_INTENTS).delete(intent.id)
     account.store.index(BY_CLOCK).drop(clockId)
@@ -130,11 +160,82 @@ export const paymentIntents: Resource = {
       const customer = ctx.params.customer === undefined ? undefined : str(ctx.params.customer, 'customer')
       return list(ctx, filter(ctx.account.store.of(PAYMENT_INTENTS).values(), (pi) => customer === undefined || pi.customer === customer), renderPaymentIntent)
     }),
-    route('POST', '/v1/payment_intents', () => {
-      throw notModelled('PaymentIntents outside invoices (pay the invoice with invoices.pay instead)')
+    route('POST', '/v1/payment_intents', (ctx) => {
+      checkParams(ctx.params, 'PaymentIntentCreateParams', [...COMMON, 'amount', 'currency', 'customer', 'payment_method', 'confirm', 'off_session', 'description', 'metadata', 'payment_method_types'], 'POST /v1/payment_intents')
+      const {account, params: p} = ctx
+      const currency = str(required(p, 'currency'), 'currency').toLowerCase()
+      const amount = int(required(p, 'amount'), 'amount', 1)
+      // Stripe's minimum charge is $0.50; other currencies' minimums are not modelled (SB-72).
+      if (currency === 'usd' && amount < 50) throw new ApiError(400, 'invalid_request_error', 'Amount must be at least $0.50 usd', 'amount_too_small', 'amount')
+      const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
+      if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
+      const customer = p.customer === undefined ? null : liveCustomer(account, str(p.customer, 'customer'), 'customer')
+      if (customer) assertClockWritable(account, customer.testClock)
+      const testClock = customer?.testClock ?? null
+      const at = account.nowFor(testClock)
+      const intent: PaymentIntentRecord = {
+        id: account.newId('pi_'),
+        created: at,
+        amount,
+        currency,
+        customer: customer?.id ?? null,
+        status: 'requires_payment_method',
+        forInvoice: false,
+        description: optStr(p.description, 'description') ?? null,
+        metadata: mergeMetadata({}, p.metadata),
+        paymentMethod: null,
+        latestCharge: null,
+        lastError: null,
+        canceledAt: null,
+        cancellationReason: null,
+        testClock,
+        seq: account.nextSeq(),
+      }
+      // A payment method given at creation waits for confirmation (SB-72).
+      if (p.payment_method !== undefined) {
+        intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
+        intent.status = 'requires_confirmation'
+      }
+      account.store.of(PAYMENT_INTENTS).set(intent.id, intent)
+      if (testClock) account.store.index(BY_CLOCK).add(testClock, intent.id)
+      account.emit('payment_intent.created', () => renderPaymentIntent(intent), testClock)
+      if (p.confirm !== undefined && bool(p.confirm, 'confirm')) confirm(account, intent, at)
+      return renderPaymentIntent(intent)
     }),
-    route('POST', '/v1/payment_intents/:id/confirm', () => {
-      throw notModelled('confirming an invoice\'s PaymentIntent (pay the invoice with invoices.pay instead)')
+    route('POST', '/v1/payment_intents/:id', (ctx) => {
+      checkParams(ctx.params, 'PaymentIntentUpdateParams', [...COMMON, 'metadata', 'description'], 'POST /v1/payment_intents/{id}')
+      const {account, params: p} = ctx
+      const intent = account.store.of(PAYMENT_INTENTS).require(ctx.ids[0] ?? '')
+      assertClockWritable(account, intent.testClock)
+      // Stripe has no payment_intent.updated event: an update announces nothing (SB-72).
+      intent.metadata = mergeMetadata(intent.metadata, p.metadata)
+      if (p.description !== undefined) intent.description = optStr(p.description, 'description') ?? null
+      return renderPaymentIntent(intent)
+    }),
+    route('POST', '/v1/payment_intents/:id/confirm', (ctx) => {
+      checkParams(ctx.params, 'PaymentIntentConfirmParams', [...COMMON, 'payment_method', 'off_session'], 'POST /v1/payment_intents/{id}/confirm')
+      const {account, params: p} = ctx
+      const intent = directIntent(ctx.account, ctx.ids[0] ?? '', 'confirming')
+      assertClockWritable(account, intent.testClock)
+      if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation') throw new ApiError(400, 'invalid_request_error', `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`, 'payment_intent_unexpected_state')
+      if (p.payment_method !== undefined) intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
+      confirm(account, intent, account.nowFor(intent.testClock))
+      return renderPaymentIntent(intent)
+    }),
+    route('POST', '/v1/payment_intents/:id/cancel', (ctx) => {
+      checkParams(ctx.params, 'PaymentIntentCancelParams', [...COMMON, 'cancellation_reason'], 'POST /v1/payment_intents/{id}/cancel')
+      const {account, params: p} = ctx
+      const intent = directIntent(account, ctx.ids[0] ?? '', 'canceling')
+      assertClockWritable(account, intent.testClock)
+      const reason = p.cancellation_reason === undefined ? null : oneOf(p.cancellation_reason, 'cancellation_reason', ['abandoned', 'duplicate', 'fraudulent', 'requested_by_customer'] as const)
+      // Only an intent not yet succeeded or canceled can be canceled (SB-72).
+      if (intent.status === 'succeeded' || intent.status === 'canceled') throw new ApiError(400, 'invalid_request_error', `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`, 'payment_intent_unexpected_state')
+      const at = account.nowFor(intent.testClock)
+      intent.status = 'canceled'
+      intent.canceledAt = at
+      intent.cancellationReason = reason
+      account.emit('payment_intent.canceled', () => renderPaymentIntent(intent), intent.testClock)
+      return renderPaymentIntent(intent)
     }),
   ],
 }

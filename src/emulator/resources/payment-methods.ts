@@ -15,6 +15,8 @@ export interface PaymentMethodRecord {
   brand: string
   last4: string
   behaviour: CardBehaviour
+  /** A card the issuer declines when it is saved (SB-24): refused by attach and by a SetupIntent. */
+  declinedAtAttach?: boolean
   metadata: Metadata
   seq: number
 }
@@ -62,13 +64,14 @@ export function renderPaymentMethod(pm: PaymentMethodRecord): ApiObject {
 }
 
 /** A `pm_card_*` token makes a fresh payment method; a declining card fails already here (SB-24). */
-export function paymentMethodFromToken(account: Account, token: string, param: string): PaymentMethodRecord {
+export function paymentMethodFromToken(account: Account, token: string, param: string, options: {attaching: boolean} = {attaching: true}): PaymentMethodRecord {
   const existing = account.store.of(PAYMENT_METHODS).get(token)
   if (existing) return existing
   const card = TEST_TOKENS[token]
   if (!card) throw new ApiError(400, 'invalid_request_error', `No such PaymentMethod: '${token}'`, 'resource_missing', param)
-  if (card.declinedAtAttach) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
-  const pm: PaymentMethodRecord = {id: account.newId('pm_'), created: account.wallSeconds(), customer: null, brand: card.brand, last4: card.last4, behaviour: card.behaviour, metadata: {}, seq: account.nextSeq()}
+  // Not being attached (a PaymentIntent's or SetupIntent's card), it is declined when charged instead (SB-72).
+  if (card.declinedAtAttach && options.attaching) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
+  const pm: PaymentMethodRecord = {id: account.newId('pm_'), created: account.wallSeconds(), customer: null, brand: card.brand, last4: card.last4, behaviour: card.behaviour, ...(card.declinedAtAttach ? {declinedAtAttach: true} : {}), metadata: {}, seq: account.nextSeq()}
   account.store.of(PAYMENT_METHODS).set(pm.id, pm)
   return pm
 }

@@ -17,6 +17,8 @@ export interface PriceRecord {
   active: boolean
   nickname: string | null
   metadata: Metadata
+  /** Deleted through the Plans API: gone for new subscriptions, still billed on existing ones (SB-76). */
+  deleted?: boolean
   seq: number
 }
 
@@ -71,9 +73,26 @@ export function renderPlan(price: PriceRecord): ApiObject {
   }
 }
 
+/** A price that has not been deleted as a plan (SB-76), else Stripe's 404. */
+export function livePrice(account: Account, id: string, param = 'id'): PriceRecord {
+  const price = account.store.of(PRICES).require(id, param)
+  if (price.deleted) throw account.store.of(PRICES).missing(id, param)
+  return price
+}
+
+/** A billing period: day, week, month or year, at most three years long (SB-19). */
+export function billingPeriod(intervalValue: unknown, countValue: unknown, names: {interval: string; count: string}): {interval: Interval; intervalCount: number} {
+  const interval = str(intervalValue, names.interval)
+  if (!['day', 'week', 'month', 'year'].includes(interval)) throw invalid(`Invalid ${names.interval}: must be one of day, week, month, or year`, names.interval)
+  const intervalCount = countValue === undefined ? 1 : int(countValue, names.count, 1)
+  const maxCount = {day: 1095, week: 156, month: 36, year: 3}[interval as Interval]
+  if (intervalCount > maxCount) throw invalid(`The maximum billing interval is 3 years (${maxCount} ${interval}s).`, names.count)
+  return {interval: interval as Interval, intervalCount}
+}
+
 /** A recurring, active price for a subscription item. */
 export function recurringPrice(account: Account, id: string, param: string): PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>} {
-  const price = account.store.of(PRICES).require(id, param)
+  const price = livePrice(account, id, param)
   if (!price.recurring) throw invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, param)
   if (!price.active) throw invalid(`The price specified is inactive. This field only accepts active prices.`, param)
   return price as PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>}
@@ -106,14 +125,8 @@ export const prices: Resource = {
       let recurring: PriceRecord['recurring'] = null
       if (params.recurring !== undefined) {
         const r = checkNested(params.recurring, 'recurring', ['interval', 'interval_count', 'meter', 'trial_period_days', 'usage_type'], ['interval', 'interval_count', 'usage_type'], 'POST /v1/prices')
-        const interval = str(required(r, 'interval'), 'recurring[interval]')
-        // SB-19: day, week, month or year; at most three years per period.
-        if (!['day', 'week', 'month', 'year'].includes(interval)) throw invalid(`Invalid recurring[interval]: must be one of day, week, month, or year`, 'recurring[interval]')
         if (r.usage_type !== undefined && r.usage_type !== 'licensed') throw notModelled(`recurring[usage_type]=${String(r.usage_type)}`)
-        const intervalCount = r.interval_count === undefined ? 1 : int(r.interval_count, 'recurring[interval_count]', 1)
-        const maxCount = {day: 1095, week: 156, month: 36, year: 3}[interval as Interval]
-        if (intervalCount > maxCount) throw invalid(`The maximum billing interval is 3 years (${maxCount} ${interval}s).`, 'recurring[interval_count]')
-        recurring = {interval: interval as Interval, intervalCount}
+        recurring = billingPeriod(required(r, 'interval'), r.interval_count, {interval: 'recurring[interval]', count: 'recurring[interval_count]'})
       }
       const currency = str(required(params, 'currency'), 'currency').toLowerCase()
       const unitAmount = int(required(params, 'unit_amount'), 'unit_amount')
@@ -145,12 +158,12 @@ export const prices: Resource = {
     }),
     route('GET', '/v1/prices/:id', (ctx) => {
       checkParams(ctx.params, 'PriceRetrieveParams', COMMON, 'GET /v1/prices/{id}')
-      return renderPrice(ctx.account.store.of(PRICES).require(ctx.ids[0] ?? ''))
+      return renderPrice(livePrice(ctx.account, ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/prices/:id', (ctx) => {
       checkParams(ctx.params, 'PriceUpdateParams', [...COMMON, 'active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'], 'POST /v1/prices/{id}')
       const {account, params} = ctx
-      const price = account.store.of(PRICES).require(ctx.ids[0] ?? '')
+      const price = livePrice(account, ctx.ids[0] ?? '')
       if (params.tax_behavior !== undefined) throw notModelled('changing tax_behavior')
       // A price's amount never changes (SB-18): only these fields do.
       let key: string | null | undefined
@@ -175,6 +188,7 @@ export const prices: Resource = {
       return list(
         ctx,
         filter(ctx.account.store.of(PRICES).values(), (price) =>
+          !price.deleted &&
           (active === undefined || price.active === active) &&
           (lookupKeys.size === 0 || (price.lookupKey !== null && lookupKeys.has(price.lookupKey))) &&
           (p.product === undefined || price.product === p.product) &&

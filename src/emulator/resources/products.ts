@@ -14,6 +14,10 @@ export interface ProductRecord {
   metadata: Metadata
   unitLabel: string | null
   defaultPrice: string | null
+  /** Plain data shown on the product only. */
+  url: string | null
+  images: string[]
+  shippable: boolean | null
   seq: number
 }
 
@@ -27,19 +31,20 @@ export function renderProduct(product: ProductRecord): ApiObject {
     created: product.created,
     default_price: product.defaultPrice,
     description: product.description,
-    images: [],
+    images: product.images,
     livemode: false,
     marketing_features: [],
     metadata: product.metadata,
     name: product.name,
     package_dimensions: null,
-    shippable: null,
+    shippable: product.shippable,
     statement_descriptor: null,
     tax_code: null,
+    tax_details: null,
     type: 'service',
     unit_label: product.unitLabel,
     updated: product.updated,
-    url: null,
+    url: product.url,
   }
 }
 
@@ -60,6 +65,9 @@ export function addProduct(account: Account, raw: Raw, fields: {id?: string; nam
     metadata: mergeMetadata({}, raw.metadata),
     unitLabel: optStr(raw.unit_label, param('unit_label')) ?? null,
     defaultPrice: null,
+    url: optStr(raw.url, param('url')) ?? null,
+    images: images(raw.images),
+    shippable: raw.shippable === undefined ? null : bool(raw.shippable, param('shippable')),
     seq: account.nextSeq(),
   }
   products.set(id, product)
@@ -67,7 +75,15 @@ export function addProduct(account: Account, raw: Raw, fields: {id?: string; nam
   return product
 }
 
-const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'statement_descriptor', 'images', 'url', 'shippable', 'tax_code'] as const
+// statement_descriptor (it reaches charges) and tax_code (taxes) are refused as unmodelled (SB-2).
+const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'url', 'images', 'shippable'] as const
+
+/** Up to 8 image URLs (SN23 `ProductCreateParams.images`); `''` clears them. */
+function images(raw: unknown): string[] {
+  const list = raw === '' ? [] : strArray(raw, 'images')
+  if (list.length > 8) throw new ApiError(400, 'invalid_request_error', 'A product can have at most 8 images.', 'parameter_invalid_array_length', 'images')
+  return list
+}
 
 export const products: Resource = {
   object: 'product',
@@ -95,6 +111,9 @@ export const products: Resource = {
         if (params.description !== undefined) product.description = optStr(params.description, 'description') ?? null
         if (params.active !== undefined) product.active = bool(params.active, 'active')
         if (params.unit_label !== undefined) product.unitLabel = optStr(params.unit_label, 'unit_label') ?? null
+        if (params.url !== undefined) product.url = optStr(params.url, 'url') ?? null
+        if (params.images !== undefined) product.images = images(params.images)
+        if (params.shippable !== undefined) product.shippable = bool(params.shippable, 'shippable')
         product.metadata = mergeMetadata(product.metadata, params.metadata)
         product.updated = account.wallSeconds()
       })

@@ -142,6 +142,8 @@ export function renderItem(account: Account, sub: SubscriptionRecord, item: Subs
     // Since basil the billing period lives on the item (SB-27).
     current_period_end: sub.periodEnd,
     current_period_start: sub.periodStart,
+    // Item-level trials are not modelled: no item has one.
+    current_trial: null,
     discounts: [],
     metadata: item.metadata,
     plan: renderPlan(price),
@@ -219,13 +221,16 @@ function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boole
   return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd}))
 }
 
-/** The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change. */
-function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[]): InvoiceRecord {
+/**
+ * The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change.
+ * `itemsFrom` is the earliest time items can belong to it: the previous period's start at a renewal, else now (SB-36).
+ */
+function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingReason: BillingReason, at: number, lines: SubscriptionLine[], itemsFrom = at): InvoiceRecord {
   const customer = account.store.of(CUSTOMERS).require(sub.customer)
   const discounts = activeDiscounts(account, sub, at)
   // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
   const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: lines.length > 0 ? sub.periodStart : at, periodEnd: lines.length > 0 ? sub.periodEnd : at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: itemsFrom, periodEnd: at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
   sub.latestInvoice = invoice.id
   // A once coupon is spent by the first invoice it discounted (SB-60).
@@ -298,6 +303,12 @@ export function subscriptionRetriesExhausted(account: Account, invoice: InvoiceR
   if (action === 'unpaid') changing(account, sub, () => (sub.status = 'unpaid'))
 }
 
+/** Canceled or expired: its pending items can be billed on any invoice for the customer (SB-39). */
+export function subscriptionEnded(account: Account, id: string): boolean {
+  const status = account.store.of(SUBSCRIPTIONS).get(id)?.status
+  return status === 'canceled' || status === 'incomplete_expired'
+}
+
 // ── state changes ──────────────────────────────────────────────────────────
 
 function endSubscription(account: Account, sub: SubscriptionRecord, at: number, reason: string | null): void {
@@ -309,7 +320,7 @@ function endSubscription(account: Account, sub: SubscriptionRecord, at: number, 
     sub.cancellation = {...sub.cancellation, reason}
     sub.incompleteExpiresAt = null
   })
-  stopCollection(account, sub.id)
+  stopCollection(account, sub.customer)
   account.emit('customer.subscription.deleted', () => renderSubscription(account, sub), sub.testClock)
 }
 
@@ -451,10 +462,11 @@ function billNow(account: Account, invoice: InvoiceRecord, at: number): void {
 
 function renew(account: Account, sub: SubscriptionRecord, at: number): void {
   changing(account, sub, () => {
+    const previousStart = sub.periodStart
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), previousStart)
   })
 }
 
@@ -471,13 +483,14 @@ function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
     return
   }
   changing(account, sub, () => {
+    const trialStart = sub.periodStart
     sub.status = 'active'
     sub.billingCycleAnchor = at
     sub.cycles = 0
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
     // The trial-end invoice: billing_reason subscription_cycle (SB-49: unconfirmed), draft for an hour.
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false))
+    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), trialStart)
   })
 }
 
@@ -542,7 +555,11 @@ function checkBillingOptions(params: Raw, endpoint: string): void {
     const settings = checkNested(params.payment_settings, 'payment_settings', ['payment_method_options', 'payment_method_types', 'save_default_payment_method'], ['payment_method_types', 'save_default_payment_method'], endpoint)
     const types = strArray(settings.payment_method_types, 'payment_settings[payment_method_types]')
     if (types.some((type) => type !== 'card')) throw notModelled(`payment method types other than card on ${endpoint}`)
+    // 'off' is what every subscription here does; saving the card on the subscription is not modelled (SB-2).
+    if (settings.save_default_payment_method !== undefined && oneOf(settings.save_default_payment_method, 'payment_settings[save_default_payment_method]', ['off', 'on_subscription'] as const) !== 'off') throw notModelled(`payment_settings[save_default_payment_method]=on_subscription on ${endpoint}`)
   }
+  // Payments here are on-session attempts with cards that never ask for authentication; off-session ones are not modelled (SB-2).
+  if (params.off_session !== undefined && bool(params.off_session, 'off_session')) throw notModelled(`off_session=true on ${endpoint}`)
 }
 
 function sameCadence(account: Account, prices: PriceRecord[]): void {
@@ -1118,14 +1135,16 @@ export const subscriptions: Resource = {
       const status = p.status === undefined ? undefined : oneOf(p.status, 'status', statuses)
       const clock = p.test_clock === undefined ? null : str(p.test_clock, 'test_clock')
       const price = p.price ?? p.plan
+      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const candidates = clock ? customersOnClock(account, clock).flatMap((c) => subscriptionsOf(account, c.id)) : typeof p.customer === 'string' ? subscriptionsOf(account, p.customer) : account.store.of(SUBSCRIPTIONS).values()
       const ended = (sub: SubscriptionRecord) => sub.status === 'canceled' || sub.status === 'incomplete_expired'
       return list(
         ctx,
         filter(candidates, (sub) =>
-          // Listing trap: subscriptions on a test clock are left out unless test_clock is given (SB-16).
-          sub.testClock === clock &&
+          // Listing trap: subscriptions on a test clock are left out unless test_clock or customer is given (SB-16).
+          (clock !== null ? sub.testClock === clock : p.customer !== undefined || sub.testClock === null) &&
           (p.customer === undefined || sub.customer === p.customer) &&
+          (collection === undefined || sub.collectionMethod === collection) &&
           (price === undefined || sub.items.some((item) => item.price === price)) &&
           // By default Stripe lists every subscription that has not been canceled; `ended` means canceled or incomplete_expired.
           (status === undefined ? sub.status !== 'canceled' : status === 'all' || (status === 'ended' ? ended(sub) : sub.status === status)),
