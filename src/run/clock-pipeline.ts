@@ -5,10 +5,12 @@ import {ClockFailure, type ClockWatcher} from '../clocks/watcher.js'
 import type {Config} from '../config/schema.js'
 import {BugError, RunInterrupted, errorMessage} from '../errors.js'
 import type {PricesFile} from '../files/formats.js'
-import type {PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
+import type {LedgerItemRow} from '../files/ledger.js'
+import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
+import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
-import {type ClockState, type PlanOfPrice, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
+import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
 import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
 import type {RunProgress} from './progress.js'
 
@@ -29,7 +31,15 @@ export interface PipelineContext {
   config: Config
   advanceTimeoutMs: number
   signal: AbortSignal
-  planOf: PlanOfPrice
+  /** The plan has scenario features (src/scenario/README.md); false for the original's run. */
+  features: boolean
+  /** The price a customer pays for a plan state: its interval (default its terms') and its currency (src/scenario/catalog.ts). */
+  priceFor: (customer: number, state: PlanState) => string
+  /** A subscription's `discounts` entry for a config coupon, as a coupon or through its promotion code. */
+  discountFor: (couponKey: string, via: 'coupon' | 'promotion_code') => Stripe.SubscriptionCreateParams.Discount
+  couponIdOf: (couponKey: string) => string
+  /** The ledger rows of subscriptions read at `at` (src/ledger/reading.ts). */
+  read: (subscriptions: readonly Stripe.Subscription[], month: number, at: number, previousAt?: number) => LedgerItemRow[]
   /**
    * Set on a resumed run: the step in flight when it stopped may have happened without being
    * journaled, so Stripe is asked before anything is created again.
@@ -60,15 +70,16 @@ export function clockName(clock: PlannedClock, attempt: number): string {
  * Returns when the clock is done or given up; rethrows interrupts and anything that is not Stripe's.
  */
 export async function runClock(ctx: PipelineContext, clock: PlannedClock, state: ClockState, events: PlannedEvent[]): Promise<ClockState> {
-  const {gateway, scenario, prices, config, progress} = ctx
+  const {gateway, scenario, config, progress} = ctx
   const attempt = state.attempt
   const lane = `clock:${clock.index}`
   const key = (month: number, customer: number | '-', action: string) => `stripe-seed:${scenario.runId}:c${clock.index}${attempt > 1 ? `:a${attempt}` : ''}:m${month}:u${customer}:${action}`
   const commit = async (step: ClockStep) => {
     const entry = {...step, clock: clock.index, attempt} as ClockEntry
     await ctx.journal.append(entry)
-    applyEntry(state, entry, ctx.planOf)
+    applyEntry(state, entry)
   }
+  const features = ctx.features
   // Only the first step after a resume can have happened unjournaled; later ones run as usual.
   let verify = ctx.resume !== undefined
   let phase = 'create'
@@ -89,6 +100,8 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
       verify = false
       for (const index of clock.customers) {
         const planned = scenario.customers[index]!
+        // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (stripe-facts #48).
+        const card = planned.terms?.paymentMethod === false ? {} : {payment_method: GOOD_CARD, invoice_settings: {default_payment_method: GOOD_CARD}}
         if (!state.customerIds.has(index)) {
           const customerId =
             found?.customers.get(index) ??
@@ -102,8 +115,7 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
                     metadata: {...planned.metadata, contact_name: planned.identity.contactName},
                     test_clock: clockId,
                     // The token named twice is one card, attached and made the invoice default (#23).
-                    payment_method: GOOD_CARD,
-                    invoice_settings: {default_payment_method: GOOD_CARD},
+                    ...card,
                   },
                   opts,
                 )
@@ -114,16 +126,20 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         }
         if (!state.created.has(index)) {
           const customerId = state.customerIds.get(index)!
-          const subscription =
-            found?.subscriptions.get(customerId) ??
-            (await gateway.write<SubscriptionState>(lane, key(0, index, 'subscription'), (stripe, opts) =>
-              stripe.subscriptions.create({customer: customerId, items: [{price: priceOf(prices, planned.plan), quantity: planned.screens}], metadata: planned.metadata}, opts).then(toState),
-              0,
-            ))
-          await commit({type: 'subscription', customer: index, subscription})
+          const adopted = found?.subscriptions.get(customerId)
+          const created =
+            adopted ??
+            (await gateway.write<{state: SubscriptionState; items: LedgerItemRow[]}>(lane, key(0, index, 'subscription'), (stripe, opts) => stripe.subscriptions.create(subscriptionParams(ctx, planned, customerId), opts).then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})), 0))
+          await commit({type: 'subscription', customer: index, subscription: created.state, items: created.items})
         }
       }
-      await commit({type: 'month', month: 0, frozen_time: scenario.startTime, subscriptions: clock.customers.map((c) => state.created.get(c)!)})
+      await commit({
+        type: 'month',
+        month: 0,
+        frozen_time: scenario.startTime,
+        subscriptions: clock.customers.map((c) => state.created.get(c)!),
+        items: clock.customers.flatMap((c) => state.createdItems.get(c) ?? []),
+      })
       progress.tick('create')
     }
 
@@ -133,8 +149,25 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
       verify = false
       const clockId = state.clockId!
       const monthEvents = events.filter((event) => event.month === month)
+      const done = (event: PlannedEvent) => state.eventsDone.has(eventKey(month, event.customer, event.kind))
+
+      // Timed events: the clock stops at each distinct time, in order, and the requests go out there.
+      const timed = monthEvents.filter((event) => event.at !== undefined && REQUESTED_TIMED_KINDS.has(event.kind))
+      for (const at of [...new Set(timed.map((event) => event.at!))].sort((a, b) => a - b)) {
+        const pendingAt = timed.filter((event) => event.at === at && !done(event))
+        if (pendingAt.length === 0) continue
+        if (!state.stops.has(at)) {
+          const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, at, month) : false
+          if (!underway) await gateway.write(lane, key(month, '-', `stop-${at}`), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: at}, opts).then(() => undefined), month)
+          await commit({type: 'stop', month, at})
+        }
+        await ctx.watcher.waitUntilReady(clockId, at, ctx.advanceTimeoutMs, ctx.signal)
+        const now = checkStripe ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState)) : undefined
+        for (const event of pendingAt) await applyTimedEvent(ctx, {lane, month, event, state, now, key, commit})
+      }
+
       // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
-      for (const event of monthEvents.filter((e) => e.kind === 'past_due' && !state.eventsDone.has(eventKey(month, e.customer)))) {
+      for (const event of monthEvents.filter((e) => e.kind === 'past_due' && !done(e))) {
         const customerId = state.customerIds.get(event.customer)!
         const inPlace = checkStripe && ctx.resume!.keysMayBePruned ? await failingCardInPlace(gateway, lane, customerId) : undefined
         let cardId = inPlace
@@ -146,24 +179,27 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         await commit({type: 'event', month, customer: event.customer, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${cardId})`})
       }
 
+      const boundary = addIntervals(scenario.startTime, 'month', month)
       if (!state.advanced.has(month)) {
         // Past every renewal of this month, and the hour its invoice stays draft (#31). A free→paid
-        // change moved its subscription's anchor (#29), so each subscription's own period end counts.
-        const live = [...state.tracked.values()].filter((s) => isActive(s.status))
-        const target = Math.max(addIntervals(scenario.startTime, 'month', month), ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
-        const underway = checkStripe ? await gateway.read(lane, (stripe) => stripe.testHelpers.testClocks.retrieve(clockId).then((c) => c.status === 'advancing' || c.frozen_time >= target), month) : false
+        // change moved its subscription's anchor (#29), so each subscription's own period end counts
+        // (in a scenario, only the ones renewing just past the boundary: yearly and mid-month ones renew later).
+        const live = [...state.tracked.values()].filter((s) => isActive(s.status) && (!features || s.periodEnd <= boundary + 24 * HOUR))
+        const target = Math.max(boundary, ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
+        const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, target, month) : false
         if (!underway) await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined), month)
         await commit({type: 'advanced', month, target})
       }
       progress.start(phase)
       const {frozenTime} = await ctx.watcher.waitUntilReady(clockId, state.advanced.get(month)!, ctx.advanceTimeoutMs, ctx.signal)
 
-      const pending = monthEvents.filter((e) => e.kind !== 'past_due' && !state.eventsDone.has(eventKey(month, e.customer)))
+      const pending = monthEvents.filter((e) => e.at === undefined && e.kind !== 'past_due' && !done(e))
       // What Stripe holds now, for events that may have been applied without being journaled.
-      const now = checkStripe && pending.length > 0 ? bySubscription(await listClockSubscriptions(gateway, lane, clockId, month)) : undefined
+      const now = checkStripe && pending.length > 0 ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState)) : undefined
       for (const event of pending) {
         const sub = state.tracked.get(event.customer)
-        if (!sub || !isActive(sub.status)) continue // Stripe already ended it
+        // Stripe already ended it. A trial seen at the last reading has ended since: its trial_end is planned before the boundary.
+        if (!sub || !(isActive(sub.status) || sub.status === 'trialing')) continue
         const current = now?.get(sub.id)
         if (event.kind === 'cancel') {
           const canceled = current && !isActive(current.status) ? current : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)
@@ -171,7 +207,7 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
           continue
         }
         const to = event.to!
-        const priceId = priceOf(prices, to.plan)
+        const priceId = ctx.priceFor(event.customer, to)
         const updated =
           current && current.priceId === priceId && current.quantity === to.screens
             ? current
@@ -183,9 +219,10 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         await commit({type: 'event', month, customer: event.customer, kind: event.kind, detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`, subscription: updated})
       }
 
-      // The snapshot is what Stripe says, not what we meant (#10: the clock must be named).
-      const listed = await listClockSubscriptions(gateway, lane, clockId, month)
-      await commit({type: 'month', month, frozen_time: frozenTime, subscriptions: listed})
+      // The month is what Stripe says, not what we meant (#10: the clock must be named).
+      const listed = await listClockSubscriptions(ctx, lane, clockId, month)
+      const previousAt = state.months.at(-1)?.frozenTime
+      await commit({type: 'month', month, frozen_time: frozenTime, subscriptions: listed.map(toState), items: ctx.read(listed, month, frozenTime, previousAt)})
       progress.tick(phase)
     }
   } catch (error) {
@@ -194,6 +231,96 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
     progress.fail(phase, clock.name)
   }
   return state
+}
+
+/** Timed kinds that are a request; `trial_end` and `subscription_end` are Stripe's doing as the clock passes. */
+const REQUESTED_TIMED_KINDS = new Set<PlannedEvent['kind']>(['mid_cycle_upgrade', 'mid_cycle_downgrade', 'seat_growth', 'to_yearly', 'cancel_at_period_end', 'reactivation', 'discount'])
+
+/** Whether the clock is already on its way to `target` (a step done but not journaled before a resume). */
+function clockUnderway(gateway: StripeGateway, lane: string, clockId: string, target: number, priority: number): Promise<boolean> {
+  return gateway.read(lane, (stripe) => stripe.testHelpers.testClocks.retrieve(clockId).then((c) => c.status === 'advancing' || c.frozen_time >= target), priority)
+}
+
+/** The first subscription of a planned customer, with its scenario terms (src/scenario/README.md, the spec table). */
+function subscriptionParams(ctx: PipelineContext, planned: Scenario['customers'][number], customerId: string): Stripe.SubscriptionCreateParams {
+  const terms = planned.terms
+  const price = ctx.priceFor(planned.index, {plan: planned.plan, screens: planned.screens, interval: terms?.interval})
+  const params: Stripe.SubscriptionCreateParams = {customer: customerId, items: [{price, quantity: planned.screens}], metadata: planned.metadata}
+  if (!terms) return params
+  // The discounts come back as objects, so month 0's ledger rows need no extra request.
+  params.expand = ['discounts', 'items.data.discounts']
+  // Without a card at the trial's end Stripe cancels (#46, #48).
+  if (terms.trial) Object.assign(params, {trial_period_days: terms.trial.days, trial_settings: {end_behavior: {missing_payment_method: 'cancel'}}})
+  if (terms.coupon && terms.coupon.month === 0) params.discounts = [ctx.discountFor(terms.coupon.id, terms.coupon.via)]
+  return params
+}
+
+interface TimedStep {
+  lane: string
+  month: number
+  event: PlannedEvent
+  state: ClockState
+  /** Stripe's subscriptions at the stop, on a resume: an event found done is journaled, not sent again. */
+  now?: Map<string, SubscriptionState>
+  key: (month: number, customer: number | '-', action: string) => string
+  commit: (step: ClockStep) => Promise<void>
+}
+
+/** One timed event's request at its exact time (src/scenario/README.md, the spec table), journaled with what Stripe answered. */
+async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<void> {
+  const {gateway} = ctx
+  const {lane, month, event, state, now, key, commit} = step
+  const idempotencyKey = key(month, event.customer, event.kind)
+  const sub = state.tracked.get(event.customer)
+  if (!sub) return
+  const customerId = state.customerIds.get(event.customer)!
+  const journal = (detail: string, subscription: SubscriptionState) => commit({type: 'event', month, customer: event.customer, kind: event.kind, detail, subscription})
+  const from = `${event.from.plan} × ${event.from.screens}`
+
+  if (event.kind === 'reactivation') {
+    const to = event.to!
+    const again = now ? [...now.values()].find((s) => s.customerId === customerId && s.id !== sub.id) : undefined
+    const planned = ctx.scenario.customers[event.customer]!
+    const created =
+      again ??
+      (await gateway.write<SubscriptionState>(lane, idempotencyKey, (stripe, opts) =>
+        stripe.subscriptions
+          .create({customer: customerId, items: [{price: ctx.priceFor(event.customer, to), quantity: to.screens}], metadata: {...planned.metadata, stripe_seed_plan: to.plan, stripe_seed_subscription: String(event.subscription ?? 1)}}, opts)
+          .then(toState),
+        month,
+      ))
+    await journal(`subscribed again: ${to.plan} × ${to.screens}`, created)
+    return
+  }
+  // Stripe already ended it: nothing to change (the plan keeps requests off ended subscriptions).
+  if (!isActive(sub.status) && sub.status !== 'trialing') return
+  const current = now?.get(sub.id)
+  // Stripe's default is create_prorations (#40): the parameter is sent only to ask for something else.
+  const proration = event.prorationBehavior && event.prorationBehavior !== 'create_prorations' ? {proration_behavior: event.prorationBehavior} : {}
+  const update = async (params: Stripe.SubscriptionUpdateParams) => gateway.write<SubscriptionState>(lane, idempotencyKey, (stripe, opts) => stripe.subscriptions.update(sub.id, params, opts).then(toState), month)
+
+  switch (event.kind) {
+    case 'cancel_at_period_end': {
+      const updated = current?.cancelAtPeriodEnd ? current : await update({cancel_at_period_end: true})
+      await journal(`${from}: cancels at the period's end`, updated)
+      return
+    }
+    case 'discount': {
+      const discount = ctx.discountFor(event.coupon!, event.via ?? 'coupon')
+      const couponId = ctx.couponIdOf(event.coupon!)
+      const updated = current?.coupons?.includes(couponId) ? current : await update({discounts: [discount]})
+      await journal(`${from}: coupon ${event.coupon}${event.via === 'promotion_code' ? ' (promotion code)' : ''}`, updated)
+      return
+    }
+    default: {
+      // mid_cycle_upgrade, mid_cycle_downgrade, seat_growth, to_yearly: the item changes in place (#28).
+      const to = event.to!
+      const priceId = event.kind === 'seat_growth' ? sub.priceId : ctx.priceFor(event.customer, to)
+      const item: Stripe.SubscriptionUpdateParams.Item = event.kind === 'seat_growth' ? {id: sub.itemId, quantity: to.screens} : {id: sub.itemId, price: priceId, quantity: to.screens}
+      const updated = current && current.priceId === priceId && current.quantity === to.screens ? current : await update({items: [item], ...proration})
+      await journal(`${from} → ${to.plan} × ${to.screens}${to.interval === 'year' ? ' yearly' : ''}`, updated)
+    }
+  }
 }
 
 /**
@@ -213,18 +340,15 @@ async function cancelSubscription(gateway: StripeGateway, lane: string, subscrip
 }
 
 /** The clock's customers and subscriptions Stripe already holds, by our metadata (#10: named by clock). */
-async function findClockObjects(ctx: PipelineContext, lane: string, clockId: string, listCustomers: boolean): Promise<{customers: Map<number, string>; subscriptions: Map<string, SubscriptionState>}> {
+async function findClockObjects(ctx: PipelineContext, lane: string, clockId: string, listCustomers: boolean): Promise<{customers: Map<number, string>; subscriptions: Map<string, {state: SubscriptionState; items: LedgerItemRow[]}>}> {
   const runId = ctx.scenario.runId
   const customers = new Map<number, string>()
-  const subscriptions = new Map<string, SubscriptionState>()
-  const subs = await listAll(
-    (startingAfter) => ctx.gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)}), 0),
-    (sub) => ({state: toState(sub), metadata: sub.metadata}),
-  )
-  for (const {state, metadata} of subs) {
-    if (metadata.stripe_seed_run !== runId) continue
-    subscriptions.set(state.customerId, state)
-    customers.set(Number(metadata.stripe_seed_customer), state.customerId)
+  const subscriptions = new Map<string, {state: SubscriptionState; items: LedgerItemRow[]}>()
+  for (const sub of await listClockSubscriptions(ctx, lane, clockId, 0)) {
+    if (sub.metadata.stripe_seed_run !== runId || sub.metadata.stripe_seed_subscription !== undefined) continue
+    const state = toState(sub)
+    subscriptions.set(state.customerId, {state, items: ctx.read([sub], 0, ctx.scenario.startTime)})
+    customers.set(Number(sub.metadata.stripe_seed_customer), state.customerId)
   }
   // A customer whose subscription was never made; within a day its creation key replays it instead.
   if (listCustomers) {
@@ -262,15 +386,21 @@ export function toState(sub: Stripe.Subscription): SubscriptionState {
     periodEnd: item.current_period_end,
     status: sub.status,
     ...(item.price.metadata.stripe_seed_plan ? {planHint: item.price.metadata.stripe_seed_plan} : {}),
+    ...(sub.cancel_at_period_end ? {cancelAtPeriodEnd: true as const} : {}),
+    ...(sub.discounts.some((d) => typeof d !== 'string') ? {coupons: sub.discounts.flatMap((d) => (typeof d === 'string' ? [] : [couponOf(d)]))} : {}),
   }
 }
 
-function listClockSubscriptions(gateway: StripeGateway, lane: string, clockId: string, priority: number): Promise<SubscriptionState[]> {
-  return listAll((startingAfter) => gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)}), priority), toState)
+function couponOf(discount: Stripe.Discount): string {
+  const coupon = discount.source.coupon
+  return typeof coupon === 'string' ? coupon : (coupon?.id ?? '')
 }
 
-function priceOf(prices: PricesFile, plan: string): string {
-  const id = prices.price_ids[plan]
-  if (!id) throw new BugError(`stripe_prices.json has no price for plan "${plan}" (checked before the run)`)
-  return id
+/** The clock's subscriptions as the ledger reads them: discounts as objects (src/ledger/reading.ts). */
+function listClockSubscriptions(ctx: PipelineContext, lane: string, clockId: string, priority: number): Promise<Stripe.Subscription[]> {
+  return listAll(
+    (startingAfter) => ctx.gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, expand: [...LEDGER_SUBSCRIPTION_EXPAND], ...after(startingAfter)}), priority),
+    (sub) => sub,
+  )
 }
+

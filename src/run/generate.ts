@@ -1,6 +1,15 @@
 import {deleteClocks, listClocks, selectRunClocks} from '../clocks/cleanup.js'
 import {ClockWatcher} from '../clocks/watcher.js'
-import type {Config} from '../config/schema.js'
+import type Stripe from 'stripe'
+
+import {addIntervals, monthLabel} from '../billing-time.js'
+import {type Config, hasScenarioFeatures} from '../config/schema.js'
+import {type LedgerFile, ledgerFile} from '../files/ledger.js'
+import {buildLedger} from '../ledger/movements.js'
+import {monthReading} from '../ledger/reading.js'
+import {snapshotRowsFromLedger} from '../ledger/snapshot-rows.js'
+import {writeLedger} from '../ledger/store.js'
+import {priceLookupKey} from '../scenario/catalog.js'
 import {BugError, RunInterrupted, UserError, errorMessage} from '../errors.js'
 import {writeJsonFile} from '../files/atomic.js'
 import {
@@ -22,10 +31,10 @@ import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
-import {type ClockState, clockRows, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
+import {type ClockState, clockItems, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
 import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
-import {checkPrices, lockOutDir, readPrices} from './preflight.js'
+import {checkCatalog, checkPrices, lockOutDir, readPrices} from './preflight.js'
 import type {RunProgress} from './progress.js'
 
 export {FAILING_CARD, GOOD_CARD, RENEWAL_SETTLE_SECONDS} from './clock-pipeline.js'
@@ -42,6 +51,8 @@ export interface RunRequest {
   advanceTimeoutMs: number
   /** A new run's plan; absent when resuming. */
   plan?: Scenario
+  /** The named scenario the config came from (--scenario), for the lines that say what to run. */
+  scenarioName?: string
   /** Continue a run from its journal: the named one, else the latest unfinished one. */
   resume?: {runId?: string; seed?: number; customers?: number; months?: number}
   now?: () => Date
@@ -56,6 +67,8 @@ export interface PreparedRun {
   /** Lines worth telling the user before the run (a stale lock taken over, the run being resumed). */
   notices: string[]
   resume?: JournalContents
+  /** The scenario's coupons as Stripe holds them: the ledger reads discounts through them (empty without coupons). */
+  coupons: Map<string, Stripe.Coupon>
 }
 
 export type RunStatus = 'complete' | 'partial' | 'failed' | 'interrupted'
@@ -97,6 +110,9 @@ export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' 
   try {
     const notices = lock.tookOverFrom ? [`Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`] : []
     const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
+    if (resume?.entries.some((entry) => entry.type === 'month' && entry.items === undefined)) {
+      throw new UserError(`Cannot resume run ${resume.header.run_id}: it was started by an earlier stripe-seed, whose journal holds no ledger rows`, {suggestion: 'Start a new run without --resume: its cleanup deletes that run\'s clocks.'})
+    }
     const unfinished = resume || request.keepClocks ? undefined : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
     if (unfinished) notices.push(`Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`)
     if (resume) notices.push(`Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`)
@@ -125,6 +141,7 @@ export async function prepareRun(gateway: StripeGateway, request: RunRequest, cl
     progress.start('preflight')
     const prices = await readPrices(pricesPath)
     await checkPrices(gateway, config.plans, prices, pricesPath)
+    const coupons = hasScenarioFeatures(config) ? await checkCatalog(gateway, config, prices, pricesPath, request.scenarioName) : new Map<string, Stripe.Coupon>()
     let scenario = request.plan
     const {resume} = claimed
     if (resume) {
@@ -137,7 +154,7 @@ export async function prepareRun(gateway: StripeGateway, request: RunRequest, cl
     const estimate = estimateRun(scenario, config.scheduler)
     progress.finish('preflight', `seed ${scenario.seed} · ${plural(scenario.customers.length, 'customer')} on ${plural(scenario.clocks.length, 'clock')} · ${plural(scenario.months, 'month')}`)
     progress.plan(scenario.months, scenario.clocks.length, estimate.seconds)
-    return {request, scenario, estimate, prices, lock: claimed.lock, notices: claimed.notices, resume}
+    return {request, scenario, estimate, prices, lock: claimed.lock, notices: claimed.notices, resume, coupons}
   } catch (error) {
     for (const name of ['prices', 'preflight']) if (progress.has(name) && progress.phase(name).state === 'running') progress.abort(name)
     progress.end()
@@ -197,9 +214,8 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
     progress.finish('cleanup')
 
-    const planOf = planOfPriceIn(prices)
-    states = resume ? replayJournal(resume.entries, scenario.clocks.length, planOf) : scenario.clocks.map((clock) => freshClockState(clock.index))
-    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, planOf}
+    states = resume ? replayJournal(resume.entries, scenario.clocks.length) : scenario.clocks.map((clock) => freshClockState(clock.index))
+    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, ...scenarioTerms(prepared)}
     if (resume) {
       const clocks = await listClocks(gateway)
       ctx.resume = {clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))), keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS}
@@ -232,8 +248,9 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
     const status = complete.length === 0 ? 'failed' : complete.length < states.length ? 'partial' : 'complete'
     // A run that completed no clock has nothing to put in the files: the earlier ones stay.
-    const rows = snapshotRows(prepared, states)
-    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, rows, status, gateway, started, now())
+    const ledger = runLedger(prepared, states)
+    const rows = snapshotRowsFromLedger(ledger.items, ledger.definitions)
+    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now())
     await journal.append({type: 'saved', status})
     progress.finish('save')
     return summarize(prepared, states, status, cleanup, files, gateway, started, rows)
@@ -309,15 +326,62 @@ function restoreProgress(progress: RunProgress, states: ClockState[]): void {
 const isComplete = (scenario: Scenario) => (state: ClockState) => !state.failed && lastMonthRead(state) === scenario.months
 
 /**
- * The snapshot rows of the complete clocks, in plan order (month, then customer). A failed clock's
+ * The ledger of the complete clocks, in plan order (month, then customer). A failed clock's
  * customers are left out of every file the ETL reads: half a history would read as churn.
  */
-function snapshotRows(prepared: PreparedRun, states: ClockState[]): SnapshotRow[] {
-  const collected = states.filter(isComplete(prepared.scenario)).flatMap(clockRows)
-  return collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.row)
+function runLedger(prepared: PreparedRun, states: ClockState[]): LedgerFile {
+  const {scenario, request} = prepared
+  const collected = states.filter(isComplete(scenario)).flatMap(clockItems)
+  const items = collected.sort((a, b) => a.month - b.month || a.customer - b.customer).map((entry) => entry.item)
+  return buildLedger(request.config.analytics, monthLabels(scenario), items)
 }
 
-async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
+/** Month k's label: the month of its boundary (a reading is a couple of hours past it). */
+function monthLabels(scenario: Scenario): string[] {
+  return Array.from({length: scenario.months + 1}, (_, month) => monthLabel(addIntervals(scenario.startTime, 'month', month)))
+}
+
+/**
+ * What the pipeline needs of the scenario: each customer's price by plan, interval and currency
+ * (the default prices, else the catalog's), its coupons and promotion codes, and the ledger reading.
+ */
+function scenarioTerms(prepared: PreparedRun): Pick<PipelineContext, 'features' | 'priceFor' | 'discountFor' | 'couponIdOf' | 'read'> {
+  const {scenario, prices, request, coupons} = prepared
+  const {config} = request
+  const labels = monthLabels(scenario)
+  const planOf = planOfPriceIn(prices)
+  const planCurrency = new Map(config.plans.map((plan) => [plan.key, plan.currency]))
+  const couponIdOf = (key: string) => {
+    const id = prices.catalog?.coupons[key]
+    if (!id) throw new BugError(`stripe_prices.json has no coupon "${key}" (checked before the run)`)
+    return id
+  }
+  return {
+    features: hasScenarioFeatures(config),
+    priceFor: (customer, state) => {
+      const terms = scenario.customers[customer]!.terms
+      const interval = state.interval ?? terms?.interval ?? 'month'
+      const own = planCurrency.get(state.plan)!
+      const currency = terms?.currency ?? own
+      // The original's price: stripe_seed_<plan>_monthly, the same price the catalog holds under that key.
+      const id = interval === 'month' && currency === own ? prices.price_ids[state.plan] : prices.catalog?.prices[priceLookupKey(state.plan, interval, currency, own)]?.price_id
+      if (!id) throw new BugError(`stripe_prices.json has no ${interval} price of plan "${state.plan}" in ${currency} (checked before the run)`)
+      return id
+    },
+    discountFor: (key, via) => {
+      if (via === 'coupon') return {coupon: couponIdOf(key)}
+      const code = config.coupons?.find((coupon) => coupon.id === key)?.promotionCode
+      const id = code ? prices.catalog?.promotion_codes[code] : undefined
+      if (!id) throw new BugError(`stripe_prices.json has no promotion code for coupon "${key}" (checked before the run)`)
+      return {promotion_code: id}
+    },
+    couponIdOf,
+    read: (subscriptions, month, at, previousAt) =>
+      monthReading(subscriptions, {month: labels[month]!, at, previousAt, definitions: config.analytics, coupons, planOf: (price) => planOf(price.id)}),
+  }
+}
+
+async function writeRunFiles(prepared: PreparedRun, states: ClockState[], ledger: LedgerFile, rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
   const {scenario, request} = prepared
   const failed = states.filter((state) => !isComplete(scenario)(state))
   const failedCustomers = new Set(failed.flatMap((state) => scenario.clocks[state.index]!.customers))
@@ -351,11 +415,12 @@ async function writeRunFiles(prepared: PreparedRun, states: ClockState[], rows: 
       .sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
     ended_subscriptions: states.flatMap((state) => state.ended).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
   }
-  const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), outFile(request.outDir, 'snapshots')]
+  const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), ledgerFile(request.outDir), outFile(request.outDir, 'snapshots')]
   // Snapshots last: the other files describe them, and a reader that sees them sees a finished run.
   await writeJsonFile(files[0]!, CurrentRunFileSchema, currentRun)
   await writeJsonFile(files[1]!, RunDetailsFileSchema, details)
-  await writeJsonFile(files[2]!, SnapshotsFileSchema, rows)
+  await writeLedger(request.outDir, ledger)
+  await writeJsonFile(files[3]!, SnapshotsFileSchema, rows)
   return files
 }
 
@@ -367,7 +432,8 @@ function failedClocks(scenario: Scenario, failed: ClockState[]): GenerateResult[
   }))
 }
 
-function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows = snapshotRows(prepared, states)): GenerateResult {
+function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows?: SnapshotRow[]): GenerateResult {
+  rows ??= snapshotRowsOrNone(runLedger(prepared, states))
   const {scenario} = prepared
   const complete = states.filter(isComplete(scenario))
   const summaries = summarizeMonths(rows)
@@ -388,5 +454,15 @@ function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatu
     cleanup,
     wallTimeSeconds: (Date.now() - started) / 1000,
     files,
+  }
+}
+
+/** An interrupted run's summary rows; without fxRates for a currency there are none (the save says why). */
+function snapshotRowsOrNone(ledger: LedgerFile): SnapshotRow[] {
+  try {
+    return snapshotRowsFromLedger(ledger.items, ledger.definitions)
+  } catch (error) {
+    if (error instanceof UserError) return []
+    throw error
   }
 }

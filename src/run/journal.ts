@@ -4,10 +4,11 @@ import {join} from 'node:path'
 import type Stripe from 'stripe'
 import {z} from 'zod'
 
-import type {Config} from '../config/schema.js'
+import {type Config, FEATURE_KEYS, hasScenarioFeatures} from '../config/schema.js'
 import {BugError, UserError, errorMessage} from '../errors.js'
 import {formatZodIssues} from '../config/schema.js'
 import type {PricesFile} from '../files/formats.js'
+import {LedgerItemRowSchema} from '../files/ledger.js'
 
 /**
  * The run journal: one JSON line per completed step, appended in order, flushed and fsync'd, under
@@ -41,6 +42,10 @@ export const SubscriptionStateSchema = z.object({
   periodEnd: z.number().int(),
   status: z.custom<Stripe.Subscription.Status>((value) => typeof value === 'string' && value.length > 0),
   planHint: z.string().optional(),
+  /** Set only when true: a scheduled cancellation is in place (a resume checks it before asking again). */
+  cancelAtPeriodEnd: z.literal(true).optional(),
+  /** The coupons of the subscription's discounts, when Stripe's answer held them as objects (a resume checks them). */
+  coupons: z.array(z.string()).optional(),
 })
 export type SubscriptionState = z.infer<typeof SubscriptionStateSchema>
 
@@ -65,8 +70,17 @@ const clockStep = {clock: z.number().int(), attempt: z.number().int().positive()
 export const JournalEntrySchema = z.discriminatedUnion('type', [
   z.object({type: z.literal('clock'), ...clockStep, clock_id: z.string()}),
   z.object({type: z.literal('customer'), ...clockStep, customer: z.number().int(), customer_id: z.string()}),
-  z.object({type: z.literal('subscription'), ...clockStep, customer: z.number().int(), subscription: SubscriptionStateSchema}),
+  z.object({
+    type: z.literal('subscription'),
+    ...clockStep,
+    customer: z.number().int(),
+    subscription: SubscriptionStateSchema,
+    /** The ledger rows of the subscription as created: month 0's reading, with no extra request. */
+    items: z.array(LedgerItemRowSchema).optional(),
+  }),
   z.object({type: z.literal('advanced'), ...clockStep, month: z.number().int(), target: z.number().int()}),
+  /** The clock was told to stop at a timed event's exact time inside month `month` (src/scenario/README.md, Time). */
+  z.object({type: z.literal('stop'), ...clockStep, month: z.number().int(), at: z.number().int()}),
   z.object({
     type: z.literal('event'),
     ...clockStep,
@@ -77,7 +91,15 @@ export const JournalEntrySchema = z.discriminatedUnion('type', [
     /** The subscription as the event's response left it (absent for a past-due card). */
     subscription: SubscriptionStateSchema.optional(),
   }),
-  z.object({type: z.literal('month'), ...clockStep, month: z.number().int(), frozen_time: z.number().int(), subscriptions: z.array(SubscriptionStateSchema)}),
+  z.object({
+    type: z.literal('month'),
+    ...clockStep,
+    month: z.number().int(),
+    frozen_time: z.number().int(),
+    subscriptions: z.array(SubscriptionStateSchema),
+    /** The month's ledger rows, read from the same listing: a resumed run writes the ledger from them (absent in journals of versions before the ledger: those runs cannot be resumed). */
+    items: z.array(LedgerItemRowSchema).optional(),
+  }),
   z.object({type: z.literal('clock_failed'), ...clockStep, reason: z.string()}),
   z.object({type: z.literal('saved'), status: z.enum(['complete', 'partial', 'failed'])}),
 ])
@@ -104,6 +126,8 @@ export function configFingerprints(config: Config): Record<string, string> {
     events: fingerprint(config.events),
     customersPerClock: String(config.customersPerClock),
     prorationBehavior: config.prorationBehavior,
+    // Only a scenario's runs carry it, so a default run's header stays as it was.
+    ...(hasScenarioFeatures(config) ? {features: fingerprint(Object.fromEntries([...FEATURE_KEYS, 'analytics'].map((key) => [key, config[key as keyof Config] ?? null])))} : {}),
   }
 }
 
@@ -114,6 +138,7 @@ export function resumeMismatch(header: RunHeader, current: {config: Config; pric
   if (current.months !== undefined && current.months !== header.months) return `it was started with ${header.months} months, not ${current.months}`
   const now = configFingerprints(current.config)
   const changed = Object.keys(header.config).filter((part) => header.config[part] !== now[part])
+  if (changed.includes('features')) return `it was started with ${header.config.features ? 'scenario features (--scenario, or scenario sections in the config)' : 'no scenario features'}, and the config now ${now.features ? 'has other ones' : 'has none'}`
   if (changed.length > 0) return `the config's ${changed.join(', ')} changed since it started`
   const prices = Object.keys({...header.price_ids, ...current.prices.price_ids}).filter((plan) => header.price_ids[plan] !== current.prices.price_ids[plan])
   if (prices.length > 0) return `stripe_prices.json names other prices for ${prices.map((plan) => `"${plan}"`).join(', ')} than when it started`

@@ -7,6 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import RunGenerate from '../../src/commands/run/generate.js'
 import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
+import {listScenarios} from '../../src/config/scenarios.js'
 import {CurrentRunFileSchema} from '../../src/files/formats.js'
 import {FAST} from '../helpers/emulator.js'
 import {runCommand} from '../helpers/in-process.js'
@@ -127,5 +128,25 @@ describe('run generate preflight: a one-line cause before anything is deleted or
 
     const usage = await ws.generate(runId)
     expect(usage.exitCode).toBe(2)
+  })
+
+  it('--scenario: list names every scenario; an unknown name is a usage error naming them; a stripe_prices.json without the catalog says what to run, nothing deleted', async () => {
+    const list = await runCommand(RunGenerate, ['--scenario', 'list'])
+    expect(list.exitCode).toBe(0)
+    for (const {name, description} of listScenarios()) expect(list.stdout).toMatch(new RegExp(`^${name} +${description.slice(0, 30).replace(/[()]/g, '.')}`, 'm'))
+    const unknown = await runCommand(RunGenerate, ['--scenario', 'nope', '--dry-run'])
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.error?.message).toMatch(/Unknown scenario "nope": choose one of default, saas, /)
+    const fromEnv = await runCommand(RunGenerate, ['--dry-run', '--customers', '200', '--seed', '1', '--json'], {STRIPE_SEED_SCENARIO: 'saas'})
+    expect(fromEnv.exitCode).toBe(0)
+    expect((JSON.parse(fromEnv.stdout) as {plan: {featureCounts?: Record<string, number>}}).plan.featureCounts).toMatchObject({yearly: 30, reactivation: 8})
+
+    const ws = await withEarlierRun()
+    // The scenario adds a coupon in month 3: six months, as its default.
+    const run = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS.slice(0, -2), '--customers', '3', '--seed', '2', '--scenario', 'saas'], ws.env)
+    expect(run.exitCode, run.error?.message).toBe(1)
+    expect(run.error?.message).toMatch(/stripe_prices\.json does not hold this scenario's prices and coupons: it has no catalog$/)
+    expect((run.error as {suggestions?: string[]}).suggestions?.[0]).toContain('stripe-seed prices seed --scenario saas')
+    expect(await ws.untouched()).toEqual(ws.state)
   })
 })

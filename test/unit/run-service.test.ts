@@ -149,6 +149,20 @@ describe('run generate as a service against an in-process emulator', () => {
     await expect(readJournal(path)).rejects.toThrow(/damaged at line 3/)
   })
 
+  it('a journal of an earlier version (months without ledger rows): resume is refused in one line, a new run in the out-dir still cleans its clocks up and completes', async () => {
+    const {emulator, outDir} = await workspace()
+    const stop = new AbortController()
+    const first = await runService(emulator, outDir, {customers: 3, months: 2, seed: 4, signal: stop.signal, onProgress: (p) => p.has('month 1') && p.phase('month 1').done >= 1 && stop.abort()})
+    expect(first.status).toBe('interrupted')
+    const path = journalPath(outDir, first.runId)
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    await writeFile(path, `${lines.map(({items: _items, ...entry}) => JSON.stringify(entry)).join('\n')}\n`)
+    await expect(runService(emulator, outDir, {customers: 3, months: 2, seed: 4, resume: first.runId})).rejects.toThrow(/it was started by an earlier stripe-seed, whose journal holds no ledger rows$/)
+    const second = await runService(emulator, outDir, {customers: 3, months: 1, seed: 5})
+    expect(second).toMatchObject({status: 'complete', cleanup: {deleted: 1, failed: 0}})
+    expect(accountCounts(emulator)).toMatchObject({clocks: 1, customers: 3})
+  })
+
   it('journal: appends arriving together are written together, every one in order, none lost', async () => {
     const outDir = await tempDir()
     const header = {type: 'run' as const, version: 1 as const, run_id: 'r1', seed: 1, customers: 3, months: 1, start_time: 0, config: {}, price_ids: {}, started_at: new Date().toISOString()}

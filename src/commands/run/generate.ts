@@ -12,9 +12,13 @@ import {RunProgress} from '../../run/progress.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
-import {formatDuration, renderScenario} from '../../scenario/render.js'
+import {formatDuration, formatScenarioList, renderScenario} from '../../scenario/render.js'
+import {applyScenario, listScenarios} from '../../config/scenarios.js'
 
-export type RunGenerateResult = (GenerateResult & {resumeCommand?: string}) | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+export type RunGenerateResult =
+  | (GenerateResult & {resumeCommand?: string})
+  | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
+  | {scenarios: Array<{name: string; description: string}>}
 
 /** How long in-flight requests may hold an interrupted run before it exits anyway (the journal is consistent either way). */
 const STOP_GRACE_MS = 15_000
@@ -28,7 +32,9 @@ export function makeRunId(now: Date, seed: number): string {
 export default class RunGenerate extends BaseCommand<RunGenerateResult> {
   static summary = 'Generate months of real billing history on Stripe test clocks, and the MRR ground truth'
 
-  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in sub_snapshots.json.
+  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in mrr_ledger.json (the MRR ground truth) and sub_snapshots.json.
+
+With --scenario NAME (or scenario sections in the config) the history also has what the scenario plans: trials, coupons and promotion codes, yearly plans, other currencies, changes inside the billing period (the clock stops at each one's exact time), scheduled cancellations, reactivations and seat growth. Its prices and coupons come from \`prices seed --scenario NAME\`.
 
 Before anything is deleted or created, preflight checks that the out-dir is writable and not used by another live run, that the key works, and that every price in stripe_prices.json is on this account as the config says. Then the clocks of this out-dir's earlier runs are deleted (with their customers), unless --keep-clocks; clocks of other out-dirs, teammates and other tools are never touched.
 
@@ -39,6 +45,8 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   static examples = [
     '<%= config.bin %> run generate --dry-run',
     '<%= config.bin %> run generate --customers 100 --seed 7',
+    '<%= config.bin %> run generate --scenario saas --customers 200 --seed 1 --dry-run',
+    '<%= config.bin %> run generate --scenario list',
     '<%= config.bin %> run generate --resume',
     '<%= config.bin %> run generate --customers 1000 --months 12 --json > run.json',
   ]
@@ -53,6 +61,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     ...outDirFlags,
     customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
     months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
+    scenario: Flags.string({
+      description: 'A named scenario: trials, coupons, yearly plans, currencies, mid-cycle changes… on top of the config (`--scenario list` names them); its prices come from `prices seed --scenario NAME`',
+      env: 'STRIPE_SEED_SCENARIO',
+    }),
     seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),
     resume: Flags.boolean({description: 'Continue an unfinished run (the latest, or RUN_ID) from its journal instead of starting a new one'}),
     'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)', exclusive: ['resume']}),
@@ -67,8 +79,13 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   async run(): Promise<RunGenerateResult> {
     const {flags, args} = await this.parse(RunGenerate)
     if (args.runId && !flags.resume) throw new UsageError(`Unexpected argument "${args.runId}": a run id goes with --resume`)
+    if (flags.scenario === 'list') {
+      const scenarios = listScenarios()
+      this.say(formatScenarioList(scenarios))
+      return {scenarios}
+    }
     const {config: fileConfig} = await this.loadConfig(flags)
-    const config = applyOverrides(fileConfig, flags)
+    const config = applyOverrides(flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig, flags)
     let plan: Scenario | undefined
     if (!flags.resume) {
       const seed = flags.seed ?? randomSeed()
@@ -91,6 +108,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       keepClocks: flags['keep-clocks'],
       advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
       plan,
+      ...(flags.scenario ? {scenarioName: flags.scenario} : {}),
       ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers, months: flags.months}} : {}),
     }
     const claimed = await claimOutDir(request)
@@ -151,8 +169,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   }
 
   /** The exact command that continues this run. */
-  private resumeCommand(flags: {'out-dir'?: string; config?: string}, runId: string | undefined): string {
+  private resumeCommand(flags: {'out-dir'?: string; config?: string; scenario?: string}, runId: string | undefined): string {
     const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
+    // The scenario is part of the config the run must resume with.
+    if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
     if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config') parts.push('--out-dir', quote(flags['out-dir']))
     if (flags.config) parts.push('--config', quote(flags.config))
     return parts.join(' ')
