@@ -12,6 +12,8 @@ export interface LoadedConfig {
   config: Config
   /** The file the config came from; undefined when only defaults apply. */
   filepath?: string
+  /** The top-level keys the file sets itself (the rest are defaults): a resumed run holds these to what it started with. */
+  setInFile: ReadonlySet<string>
 }
 
 /** Finds (or reads the explicit) config file, validates it, and fills in the defaults. */
@@ -39,10 +41,11 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
     if (code === 'ENOENT') throw new UserError(`Config file not found: ${file}`)
     throw new UserError(`Cannot read config ${file}: ${await syntaxError(error, file) ?? firstLine(errorMessage(error))}`)
   }
-  if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath}
+  if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath, setInFile: new Set()}
   const parsed = ConfigSchema.safeParse(found.config)
   if (!parsed.success) throw new UserError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error)}`)
-  return {config: parsed.data, filepath: found.filepath}
+  const setInFile = new Set(typeof found.config === 'object' && found.config !== null ? Object.keys(found.config) : [])
+  return {config: parsed.data, filepath: found.filepath, setInFile}
 }
 
 /** `line 3, column 15: Expected double-quoted property name`, from what the JSON, YAML or JS parser knows. */

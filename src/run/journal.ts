@@ -8,6 +8,7 @@ import {type Config, FEATURE_KEYS, hasScenarioFeatures} from '../config/schema.j
 import {BugError, UserError, errorMessage} from '../errors.js'
 import {formatZodIssues} from '../config/schema.js'
 import type {PricesFile} from '../files/formats.js'
+import {plural} from '../render/plural.js'
 import {LedgerItemRowSchema} from '../files/ledger.js'
 
 /**
@@ -134,8 +135,8 @@ export function configFingerprints(config: Config): Record<string, string> {
 /** Why a resumed run cannot continue with these inputs, or undefined when it can. */
 export function resumeMismatch(header: RunHeader, current: {config: Config; prices: PricesFile; seed?: number; customers?: number; months?: number}): string | undefined {
   if (current.seed !== undefined && current.seed !== header.seed) return `it was started with seed ${header.seed}, not ${current.seed}`
-  if (current.customers !== undefined && current.customers !== header.customers) return `it was started with ${header.customers} customers, not ${current.customers}`
-  if (current.months !== undefined && current.months !== header.months) return `it was started with ${header.months} months, not ${current.months}`
+  if (current.customers !== undefined && current.customers !== header.customers) return `it was started with ${plural(header.customers, 'customer')}, not ${current.customers}`
+  if (current.months !== undefined && current.months !== header.months) return `it was started with ${plural(header.months, 'month')}, not ${current.months}`
   const now = configFingerprints(current.config)
   const changed = Object.keys(header.config).filter((part) => header.config[part] !== now[part])
   if (changed.includes('features')) return `it was started with ${header.config.features ? 'scenario features (--scenario, or scenario sections in the config)' : 'no scenario features'}, and the config now ${now.features ? 'has other ones' : 'has none'}`

@@ -130,6 +130,28 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     expect(usage.exitCode).toBe(2)
   })
 
+  it('a partial run prints a resume command that reaches the same API; resuming with other customers or months in the config file is refused', async () => {
+    const ws = await withEarlierRun({failClocksNamed: /:2$/})
+    // The API named by a flag, not the environment: the printed command must carry it.
+    const {STRIPE_API_BASE: apiBase, ...withoutBase} = ws.env
+    const partial = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS, '--api-base', apiBase, '--customers', '6', '--seed', '5', '--json'], withoutBase)
+    expect(partial.exitCode).toBe(3)
+    const {resumeCommand, runId} = JSON.parse(partial.stdout) as {resumeCommand: string; runId: string}
+    expect(resumeCommand).toBe(`stripe-seed run generate --resume ${runId} --out-dir ${ws.outDir} --api-base ${apiBase}`)
+
+    const state = await ws.untouched()
+    // FAST_FLAGS names --months: these resumes name neither customers nor months by flag, only in the file.
+    const pace = FAST_FLAGS.filter((_, index) => !['--months', '1'].includes(FAST_FLAGS[index - (index % 2)]!))
+    for (const [key, value, reason] of [['customers', 4, 'it was started with 6 customers, not 4'], ['months', 3, 'it was started with 1 month, not 3']] as const) {
+      const config = join(ws.outDir, '..', `${key}.json`)
+      await writeFile(config, JSON.stringify({[key]: value}))
+      const refused = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...pace, '--resume', '--config', config], ws.env)
+      expect(refused.exitCode).toBe(1)
+      expect(refused.error?.message).toBe(`Cannot resume run ${runId}: ${reason}`)
+    }
+    expect(await ws.untouched()).toEqual(state)
+  })
+
   it('--scenario: list names every scenario; an unknown name is a usage error naming them; a stripe_prices.json without the catalog says what to run, nothing deleted', async () => {
     const list = await runCommand(RunGenerate, ['--scenario', 'list'])
     expect(list.exitCode).toBe(0)

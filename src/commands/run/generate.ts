@@ -84,7 +84,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       this.say(formatScenarioList(scenarios))
       return {scenarios}
     }
-    const {config: fileConfig} = await this.loadConfig(flags)
+    const {config: fileConfig, setInFile} = await this.loadConfig(flags)
     const config = applyOverrides(flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig, flags)
     let plan: Scenario | undefined
     if (!flags.resume) {
@@ -109,7 +109,8 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       advanceTimeoutMs: config.advanceTimeoutSeconds * 1000,
       plan,
       ...(flags.scenario ? {scenarioName: flags.scenario} : {}),
-      ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers, months: flags.months}} : {}),
+      // A resumed run is held to the customers and months a flag or the config file names; defaults name nothing.
+      ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers ?? (setInFile.has('customers') ? config.customers : undefined), months: flags.months ?? (setInFile.has('months') ? config.months : undefined)}} : {}),
     }
     const claimed = await claimOutDir(request)
     const stopping = new AbortController()
@@ -169,12 +170,15 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   }
 
   /** The exact command that continues this run. */
-  private resumeCommand(flags: {'out-dir'?: string; config?: string; scenario?: string}, runId: string | undefined): string {
+  private resumeCommand(flags: {'out-dir'?: string; config?: string; scenario?: string; 'api-base'?: string}, runId: string | undefined): string {
     const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
     // The scenario is part of the config the run must resume with.
     if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
     if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config') parts.push('--out-dir', quote(flags['out-dir']))
     if (flags.config) parts.push('--config', quote(flags.config))
+    // The same API the run used (the emulator, say), unless the environment already says it: else the
+    // pasted command would go to api.stripe.com. Never the key.
+    if (flags['api-base'] && flags['api-base'] !== process.env.STRIPE_API_BASE) parts.push('--api-base', quote(flags['api-base']))
     return parts.join(' ')
   }
 
