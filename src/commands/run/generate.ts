@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {setMaxListeners} from 'node:events'
 
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {simulationStart} from '../../billing-time.js'
@@ -114,6 +115,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     }
     const claimed = await claimOutDir(request)
     const stopping = new AbortController()
+    setMaxListeners(0, stopping.signal)
     let signal: 'SIGINT' | 'SIGTERM' | undefined
     const resumeCommand = () => this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
     let prepared: PreparedRun | undefined
