@@ -90,7 +90,7 @@ export interface GenerateResult {
   requests: {total: number; retries: number; rateLimited: number}
   cleanup: {deleted: number; failed: number}
   wallTimeSeconds: number
-  /** The files written, in writing order; none when the run failed or was interrupted (earlier files stay). */
+  /** The files written, in writing order: stripe_prices.json first with --seed-prices; no run file when the run failed or was interrupted (earlier files stay). */
   files: string[]
 }
 
@@ -254,7 +254,9 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     // A run that completed no clock has nothing to put in the files: the earlier ones stay.
     const ledger = runLedger(prepared, states)
     const rows = snapshotRowsFromLedger(ledger.items, ledger.definitions)
-    const files = status === 'failed' ? [] : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now())
+    // --seed-prices wrote stripe_prices.json before the run, whatever became of it: it is named too.
+    const seeded = prepared.request.seedPrices ? [outFile(prepared.request.outDir, 'prices')] : []
+    const files = [...seeded, ...(status === 'failed' ? [] : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now()))]
     await journal.append({type: 'saved', status})
     progress.finish('save')
     return summarize(prepared, states, status, cleanup, files, gateway, started, rows)

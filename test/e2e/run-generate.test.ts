@@ -1,5 +1,5 @@
 import {readFile, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import Stripe from 'stripe'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -119,8 +119,10 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
     const first = await workspace()
     const a = await generate(first, '--customers', '40', '--seed', '11', '--json')
     expect(a.code, a.stderr).toBe(0)
-    const result = JSON.parse(a.stdout) as {status: string; customers: number; seed: number; mrrByMonth: unknown[]}
+    const result = JSON.parse(a.stdout) as {status: string; customers: number; seed: number; mrrByMonth: unknown[]; files: string[]}
     expect(result).toMatchObject({status: 'complete', customers: 40, seed: 11})
+    // --seed-prices wrote stripe_prices.json first: every file the run wrote is named.
+    expect(result.files.map((file) => basename(file))).toEqual(['stripe_prices.json', 'current_run.json', 'run_details.json', 'mrr_ledger.json', 'sub_snapshots.json'])
     expect(result.mrrByMonth).toHaveLength(7)
     const second = await workspace({seed: 99})
     const b = await generate(second, '--customers', '40', '--seed', '11')
