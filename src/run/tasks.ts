@@ -95,7 +95,7 @@ export function buildRunTasks(progress: RunProgress, renderer: RendererChoice, c
           ...(live
             ? {output: () => statusLine(progress, counts())}
             : last
-              ? {outputKey: last.name, output: () => `${last.name} ${last.state === 'done' ? 'complete' : 'FAILED'} · ${count(last)} clocks · ${statusLine(progress, counts())}`}
+              ? {outputKey: last.name, output: () => `${last.name} ${last.state === 'done' ? 'complete' : 'FAILED'} · ${count(last)} ${last.total === 1 ? 'clock' : 'clocks'} · ${statusLine(progress, counts())}`}
               : {}),
         }
       }),

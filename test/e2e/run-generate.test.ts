@@ -140,6 +140,8 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
     const rows = SnapshotsFileSchema.parse(await ws.read('sub_snapshots.json'))
     expect(rows.filter((r) => r.month === rows[0]!.month)).toHaveLength(customers)
     expect(new Set(rows.map((r) => r.month)).size).toBe(4)
+    // The progress log counts clocks in words that agree with the number.
+    expect(run.stderr).toMatch(customers <= 3 ? /month 3 complete · 1\/1 clock · / : /month 3 complete · (\d+)\/\1 clocks · /)
   })
 
   it('a second run deletes the first run\'s clocks and leaves clocks made by others alone', async () => {
