@@ -213,6 +213,11 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
   const journal = resume ? await Journal.reopen(resume) : await Journal.create(request.outDir, runHeader(scenario, request, prices, now()))
   let cleanup = {deleted: 0, failed: 0}
   let states: ClockState[] = []
+  /** Stopped by the user: nothing saved, and the view says so instead of ticking the run. */
+  const interrupted = () => {
+    progress.abort('save')
+    return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
+  }
   try {
     progress.start('cleanup')
     if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
@@ -246,7 +251,7 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     )
     await journal.flush()
     if (fatal !== undefined) throw fatal instanceof UserError || fatal instanceof BugError ? fatal : new BugError(`A clock's pipeline broke: ${errorMessage(fatal)}`, {cause: fatal})
-    if (stop.signal.aborted) return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
+    if (stop.signal.aborted) return interrupted()
 
     progress.start('save')
     const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
@@ -258,10 +263,12 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     const seeded = prepared.request.seedPrices ? [outFile(prepared.request.outDir, 'prices')] : []
     const files = [...seeded, ...(status === 'failed' ? [] : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now()))]
     await journal.append({type: 'saved', status})
-    progress.finish('save')
+    // The view must not tick a save that wrote nothing.
+    if (status === 'failed') progress.abort('save')
+    else progress.finish('save')
     return summarize(prepared, states, status, cleanup, files, gateway, started, rows)
   } catch (error) {
-    if (error instanceof RunInterrupted) return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
+    if (error instanceof RunInterrupted) return interrupted()
     throw error
   } finally {
     options.signal?.removeEventListener('abort', interrupt)

@@ -110,6 +110,9 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
         // SIGTERM, as a CI runner or `kill` sends it: the same orderly stop as Ctrl-C, exit 143.
         expect({point: name, code: stopped.code}, stopped.stderr).toEqual({point: name, code: 143})
         expect(stopped.stdout).toMatch(/INTERRUPTED[\s\S]*resume with {4}stripe-seed run generate --resume \S+/)
+        // The view does not tick a run that was stopped: the save step says it did not happen.
+        expect(stopped.stderr).toMatch(/✖ save/)
+        expect(stopped.stderr).not.toMatch(/✔ save/)
       }
       args = ['--resume', ...FAST_FLAGS]
     }
