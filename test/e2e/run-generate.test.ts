@@ -49,7 +49,7 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
     const run = await generate(ws, '--customers', '100', '--seed', '7')
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/complete in/)
-    expect(run.stderr).toContain('seed 7: repeat with --seed 7')
+    expect(run.stderr).toMatch(/^run \d{8}-\d{6}-7 · repeat with --seed 7$/m)
     // 34 clocks wait on one stop signal: no Node warning about listeners (or anything else) reaches the user.
     expect(run.stderr).not.toMatch(/Warning|\(node:\d+\)/)
 

@@ -140,8 +140,9 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     process.on('SIGINT', onInt)
     process.on('SIGTERM', onTerm)
     try {
-      for (const notice of claimed.notices) this.logToStderr(notice)
-      if (plan) this.logToStderr(`stripe-seed run ${plan.runId} (seed ${plan.seed}: repeat with --seed ${plan.seed})`)
+      for (const notice of claimed.notices) this.notice(notice)
+      // Short enough for 80 columns with any seed; on stderr with --json too (the seed is in the result as well).
+      if (plan) this.notice(`run ${plan.runId} · repeat with --seed ${plan.seed}`)
       const progress = new RunProgress({seedPrices: flags['seed-prices']})
       const renderer = chooseRenderer({json: this.jsonEnabled(), isTTY: Boolean(process.stderr.isTTY), ci: Boolean(process.env.CI)})
       // The view shows what failed; the command reports why, once.
