@@ -51,7 +51,7 @@ describe('emulator subscription schedules', () => {
     const subscription = await stripe.subscriptions.retrieve(sub)
     expect(subscription.items.data.map((item) => [item.price.id, item.quantity])).toEqual([[b.id, 2]])
     const renewal = await stripe.invoices.retrieve(subscription.latest_invoice as string)
-    expect(renewal).toMatchObject({billing_reason: 'subscription_cycle', amount_paid: 5000, period_start: FEB_1})
+    expect(renewal).toMatchObject({billing_reason: 'subscription_cycle', amount_paid: 5000, period_start: START})
     expect((await stripe.invoiceItems.list({customer: customer.id})).data.filter((item) => item.proration)).toEqual([])
     expect(await stripe.subscriptionSchedules.retrieve(schedule.id)).toMatchObject({status: 'active', current_phase: {start_date: FEB_1, end_date: MAR_1}})
   })
