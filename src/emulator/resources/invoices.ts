@@ -295,10 +295,10 @@ export function createInvoice(
 ): InvoiceRecord {
   const id = account.newId('in_')
   const pending = input.pending ?? (input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription)).sort((a, b) => b.seq - a.seq)
-  const rates = new Map<string, string[]>()
+  const subscriptionLines = [...input.lines].reverse()
   const lines: InvoiceLineRecord[] = [
     ...pending.map((item) => itemLine(account, item)),
-    ...[...input.lines].reverse().map((line): InvoiceLineRecord => ({
+    ...subscriptionLines.map((line): InvoiceLineRecord => ({
       id: account.newId('il_'),
       invoiceItem: null,
       subscriptionItem: line.subscriptionItem,
@@ -315,11 +315,10 @@ export function createInvoice(
       taxes: [],
     })),
   ]
-  for (const [i, line] of [...input.lines].reverse().entries()) rates.set(lines[pending.length + i]!.id, line.taxRates)
   applyDiscounts(account, lines, input.discounts)
-  // Tax is on what is left after discounts (SB-78).
-  // A line without rates of its own takes the invoice's defaults (SB-78).
-  for (const line of lines) line.taxes = lineTaxes(account, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0), rates.get(line.id) ?? input.defaultTaxRates ?? [])
+  // Tax is on what is left after discounts; invoice items, having no rates of their own, take the invoice's defaults (SB-78).
+  const ownRates = [...pending.map(() => undefined), ...subscriptionLines.map((line) => line.taxRates)]
+  for (const [i, line] of lines.entries()) line.taxes = lineTaxes(account, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0), ownRates[i] ?? input.defaultTaxRates ?? [])
   const invoice: InvoiceRecord = {
     id,
     created: input.at,
