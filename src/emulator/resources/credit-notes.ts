@@ -5,7 +5,7 @@ import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, 
 import {collectionKey} from '../store.js'
 import {CHARGES} from './charges.js'
 import {CUSTOMERS, renderCustomer} from './customers.js'
-import {INVOICES, type InvoiceRecord, amountDue, creditInvoice, total} from './invoices.js'
+import {INVOICES, type InvoiceRecord, amountDue, creditInvoice, isTaxed, total} from './invoices.js'
 import {PAYMENT_INTENTS} from './payment-intents.js'
 import {refundCharge} from './refunds.js'
 import {assertClockWritable} from './test-clocks.js'
@@ -163,6 +163,8 @@ export const creditNotes: Resource = {
       // Finalized invoices only (SB-74); what a credit note does to an uncollectible one is not modelled.
       if (invoice.status === 'draft' || invoice.status === 'void') throw invalid(`You can only create a credit note for a finalized invoice; ${invoice.id} is ${invoice.status}.`, 'invoice')
       if (invoice.status === 'uncollectible') throw notModelled('credit notes for uncollectible invoices')
+      // A credit note's tax lines (how much tax each credited amount gives back) are not modelled (SB-78).
+      if (isTaxed(invoice)) throw notModelled('credit notes for invoices with tax (SB-78)')
       const {amount, lines} = requestedLines(account, p)
       const credited = notesOfInvoice(account, invoice.id).filter((note) => note.status === 'issued').reduce((sum, note) => sum + note.amount, 0)
       if (amount > total(invoice) - credited) throw invalid(`The credit note amount (${amount}) exceeds what remains to credit on the invoice (${total(invoice) - credited}).`, 'amount')

@@ -13,7 +13,8 @@ import {PAYMENT_INTENTS, attemptPaymentIntent, cancelPaymentIntent, openPaymentI
 import {PAYMENT_METHODS, customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES} from './prices.js'
 import {PRODUCTS} from './products.js'
-import {SUBSCRIPTIONS, subscriptionInvoiceFailed, subscriptionInvoiceOverdue, subscriptionInvoicePaid, subscriptionRetriesExhausted} from './subscriptions.js'
+import {SUBSCRIPTIONS, isTaxedSubscription, subscriptionInvoiceFailed, subscriptionInvoiceOverdue, subscriptionInvoicePaid, subscriptionRetriesExhausted} from './subscriptions.js'
+import {type LineTax, TAX_RATES, lineTaxes, renderTaxRate} from './tax-rates.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual'
@@ -33,6 +34,8 @@ export interface InvoiceLineRecord {
   periodEnd: number
   discountable: boolean
   discountAmounts: Array<{amount: number; discount: string}>
+  /** Computed once the line's discounts are known: tax follows discounts (SB-78). */
+  taxes: LineTax[]
 }
 
 export interface InvoiceRecord {
@@ -47,6 +50,8 @@ export interface InvoiceRecord {
   periodStart: number
   periodEnd: number
   discounts: string[]
+  /** Copied from the subscription: the rates of lines that have none of their own (SB-78). */
+  defaultTaxRates: string[]
   autoAdvance: boolean
   startingBalance: number
   endingBalance: number | null
@@ -95,8 +100,35 @@ export function subtotal(invoice: InvoiceRecord): number {
   return invoice.lines.reduce((sum, line) => sum + line.amount, 0)
 }
 
+function taxSum(invoice: InvoiceRecord, inclusive: boolean): number {
+  return invoice.lines.reduce((sum, line) => sum + line.taxes.reduce((s, t) => s + (t.inclusive === inclusive ? t.amount : 0), 0), 0)
+}
+
+/** After discounts, plus exclusive taxes; inclusive taxes are already in the amounts (SB-78). */
 export function total(invoice: InvoiceRecord): number {
-  return subtotal(invoice) - invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0)
+  return subtotal(invoice) - invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0) + taxSum(invoice, false)
+}
+
+/** Whether any line carries tax: what credit notes do not model yet (SB-78). */
+export function isTaxed(invoice: InvoiceRecord): boolean {
+  return invoice.lines.some((line) => line.taxes.length > 0)
+}
+
+function renderTax(tax: LineTax): ApiObject {
+  // A rate made by hand gives no taxability reason Stripe documents: `not_available` (ours, SB-78).
+  return {amount: tax.amount, tax_behavior: tax.inclusive ? 'inclusive' : 'exclusive', tax_rate_details: {tax_rate: tax.rate}, taxability_reason: 'not_available', taxable_amount: tax.taxableAmount, type: 'tax_rate_details'}
+}
+
+/** Invoice-level taxes, one entry per rate, summed over the lines (SB-78). */
+function totalTaxes(invoice: InvoiceRecord): ApiObject[] {
+  const byRate = new Map<string, LineTax>()
+  for (const line of invoice.lines) {
+    for (const tax of line.taxes) {
+      const sum = byRate.get(tax.rate)
+      byRate.set(tax.rate, sum ? {...sum, amount: sum.amount + tax.amount, taxableAmount: sum.taxableAmount + tax.taxableAmount} : {...tax})
+    }
+  }
+  return [...byRate.values()].map(renderTax)
 }
 
 /** What is charged: the total plus any balance, never below zero (SB-37), less pre-payment credit notes (SB-74). */
@@ -152,7 +184,7 @@ function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineR
     quantity_decimal: String(line.quantity),
     subscription: invoice.subscription,
     subtotal: line.amount,
-    taxes: [],
+    taxes: line.taxes.map(renderTax),
   }
 }
 
@@ -194,7 +226,7 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     customer_tax_ids: [],
     default_payment_method: null,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: invoice.defaultTaxRates.map((id) => renderTaxRate(account.store.of(TAX_RATES).require(id))),
     description: invoice.description,
     discounts: invoice.discounts,
     due_date: invoice.dueDate,
@@ -230,13 +262,13 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}} : {}),
     status_transitions: {finalized_at: invoice.finalizedAt, marked_uncollectible_at: invoice.markedUncollectibleAt, paid_at: invoice.paidAt, voided_at: invoice.voidedAt},
     subtotal: subtotal(invoice),
-    subtotal_excluding_tax: subtotal(invoice),
+    subtotal_excluding_tax: subtotal(invoice) - taxSum(invoice, true),
     test_clock: invoice.testClock,
     total: total(invoice),
     total_discount_amounts: [...totals].map(([discount, amount]) => ({amount, discount})),
-    total_excluding_tax: total(invoice),
+    total_excluding_tax: total(invoice) - taxSum(invoice, false) - taxSum(invoice, true),
     total_pretax_credit_amounts: [],
-    total_taxes: [],
+    total_taxes: totalTaxes(invoice),
     webhooks_delivered_at: invoice.created, // SB-32: no webhooks to wait for
   }
 }
@@ -248,6 +280,8 @@ export interface SubscriptionLine {
   amount: number
   periodStart: number
   periodEnd: number
+  /** The item's own rates, else the subscription's defaults (SB-78). */
+  taxRates: string[]
 }
 
 /**
@@ -257,13 +291,14 @@ export interface SubscriptionLine {
  */
 export function createInvoice(
   account: Account,
-  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null; autoAdvance?: boolean; pending?: InvoiceItemRecord[]; metadata?: Metadata; description?: string | null},
+  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null; autoAdvance?: boolean; pending?: InvoiceItemRecord[]; metadata?: Metadata; description?: string | null; defaultTaxRates?: string[]},
 ): InvoiceRecord {
   const id = account.newId('in_')
   const pending = input.pending ?? (input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription)).sort((a, b) => b.seq - a.seq)
+  const subscriptionLines = [...input.lines].reverse()
   const lines: InvoiceLineRecord[] = [
     ...pending.map((item) => itemLine(account, item)),
-    ...[...input.lines].reverse().map((line) => ({
+    ...subscriptionLines.map((line): InvoiceLineRecord => ({
       id: account.newId('il_'),
       invoiceItem: null,
       subscriptionItem: line.subscriptionItem,
@@ -277,9 +312,13 @@ export function createInvoice(
       periodEnd: line.periodEnd,
       discountable: true,
       discountAmounts: [],
+      taxes: [],
     })),
   ]
   applyDiscounts(account, lines, input.discounts)
+  // Tax is on what is left after discounts; invoice items, having no rates of their own, take the invoice's defaults (SB-78).
+  const ownRates = [...pending.map(() => undefined), ...subscriptionLines.map((line) => line.taxRates)]
+  for (const [i, line] of lines.entries()) line.taxes = lineTaxes(account, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0), ownRates[i] ?? input.defaultTaxRates ?? [])
   const invoice: InvoiceRecord = {
     id,
     created: input.at,
@@ -291,6 +330,7 @@ export function createInvoice(
     lines,
     periodStart: input.periodStart,
     periodEnd: input.periodEnd,
+    defaultTaxRates: input.defaultTaxRates ?? [],
     discounts: input.discounts.filter((d) => lines.some((line) => line.discountAmounts.some((a) => a.discount === d))),
     // keep_as_draft pauses leave the draft alone (SB-65).
     autoAdvance: input.autoAdvance ?? input.collectionPause !== 'keep_as_draft',
@@ -349,6 +389,7 @@ function itemLine(account: Account, item: InvoiceItemRecord): InvoiceLineRecord 
     discountable: item.discountable,
     // Included in the amount already: listed with 0 (SB-46).
     discountAmounts: item.discounts.map((discount) => ({amount: 0, discount})),
+    taxes: [],
   }
 }
 
@@ -362,7 +403,12 @@ export function editableDraft(account: Account, id: string, param: string): Invo
 
 /** An item added to a draft comes after the lines it had, oldest first (SB-36); the draft announces its new totals (SB-71). */
 export function addItemToDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
-  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => invoice.lines.push(itemLine(account, item)))
+  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
+    const line = itemLine(account, item)
+    // Drafts with discounts are refused before this (editableDraft), so the whole amount is taxable.
+    line.taxes = lineTaxes(account, line.amount, invoice.defaultTaxRates)
+    invoice.lines.push(line)
+  })
 }
 
 export function removeItemFromDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
@@ -649,6 +695,8 @@ export const invoices: Resource = {
       const behaviour = p.pending_invoice_items_behavior === undefined ? 'exclude' : oneOf(p.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const)
       // `include` takes the customer's pending items in the invoice's currency; with `subscription`, only that subscription's (SB-71).
       const pending = behaviour === 'exclude' ? [] : pendingItems(account, customer.id, currency, sub?.id ?? null).filter((item) => sub === undefined || item.subscription === sub.id)
+      // Whether a hand-made invoice takes its subscription's default tax rates is not documented (SB-78).
+      if (sub && isTaxedSubscription(sub)) throw notModelled('an invoice created by hand for a subscription with tax rates (SB-78)')
       const at = account.nowFor(customer.testClock)
       const invoice = createInvoice(account, {
         customer,

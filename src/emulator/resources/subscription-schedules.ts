@@ -7,7 +7,7 @@ import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
 import {customersOnClock, liveCustomer} from './customers.js'
 import {recurringPrice} from './prices.js'
-import {SCHEDULE_OF_SUBSCRIPTION, SUBSCRIPTIONS, type SubscriptionRecord, applyScheduledItems, cancelNow, createSubscription, renderSubscription} from './subscriptions.js'
+import {SCHEDULE_OF_SUBSCRIPTION, SUBSCRIPTIONS, type SubscriptionRecord, applyScheduledItems, cancelNow, createSubscription, isTaxedSubscription, renderSubscription} from './subscriptions.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type ScheduleStatus = 'not_started' | 'active' | 'completed' | 'released' | 'canceled'
@@ -283,6 +283,8 @@ function createSchedule(ctx: RouteContext): ApiObject {
     assertClockWritable(account, sub.testClock)
     if (account.store.index(SCHEDULE_OF_SUBSCRIPTION).size(sub.id) > 0) throw invalid(`The subscription ${sub.id} is already attached to a subscription schedule.`, 'from_subscription')
     if (sub.status !== 'active' && sub.status !== 'past_due') throw notModelled(`from_subscription on a ${sub.status} subscription`)
+    // Phases carry no tax rates here, and their prorations on a taxed subscription are undocumented (SB-78).
+    if (isTaxedSubscription(sub)) throw notModelled('from_subscription on a subscription with tax rates (SB-78)')
     if (sub.cancelAt !== null) throw notModelled('from_subscription on a subscription with a scheduled cancellation')
     const schedule: ScheduleRecord = {
       ...blank(account, sub.customer, sub.testClock, sub.billingMode, params),

@@ -15,6 +15,7 @@ import {PRICES, type PriceRecord, recurringPrice, renderPlan, renderPrice} from 
 import {PRODUCTS} from './products.js'
 import {PROMOTION_CODES, promotionCodeActive} from './promotion-codes.js'
 import {scheduledSubscriptionEnded} from './subscription-schedules.js'
+import {TAX_RATES, renderTaxRate, taxRatesParam} from './tax-rates.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type SubscriptionStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused'
@@ -25,6 +26,8 @@ export interface SubscriptionItemRecord {
   price: string
   quantity: number
   metadata: Metadata
+  /** The item's own tax rates; null lets the subscription's defaults apply (SB-78). */
+  taxRates: string[] | null
 }
 
 export interface SubscriptionRecord {
@@ -57,6 +60,8 @@ export interface SubscriptionRecord {
   cancellation: {comment: string | null; feedback: string | null; reason: string | null}
   pauseCollection: {behavior: CollectionPause; resumesAt: number | null} | null
   discounts: string[]
+  /** Tax rates of every item without its own (SB-78). */
+  defaultTaxRates: string[]
   defaultPaymentMethod: string | null
   description: string | null
   metadata: Metadata
@@ -153,7 +158,7 @@ export function renderItem(account: Account, sub: SubscriptionRecord, item: Subs
     price: renderPrice(price),
     quantity: item.quantity,
     subscription: sub.id,
-    tax_rates: [],
+    tax_rates: (item.taxRates ?? []).map((id) => renderTaxRate(account.store.of(TAX_RATES).require(id))),
   }
 }
 
@@ -182,7 +187,7 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     days_until_due: sub.daysUntilDue,
     default_payment_method: sub.defaultPaymentMethod,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: sub.defaultTaxRates.map((id) => renderTaxRate(account.store.of(TAX_RATES).require(id))),
     description: sub.description,
     discounts: sub.discounts,
     ended_at: sub.endedAt,
@@ -221,7 +226,16 @@ function changing<T>(account: Account, sub: SubscriptionRecord, change: () => T)
 // ── invoices of a subscription ─────────────────────────────────────────────
 
 function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boolean): SubscriptionLine[] {
-  return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd}))
+  return sub.items.map((item) => ({subscriptionItem: item.id, price: item.price, quantity: item.quantity, amount: trial ? 0 : itemAmount(account, item), periodStart: sub.periodStart, periodEnd: sub.periodEnd, taxRates: item.taxRates ?? sub.defaultTaxRates}))
+}
+
+/** Whether any of the subscription's items is taxed (SB-78). */
+export function isTaxedSubscription(sub: SubscriptionRecord): boolean {
+  return sub.defaultTaxRates.length > 0 || sub.items.some((item) => (item.taxRates ?? []).length > 0)
+}
+
+function hasInclusiveRate(account: Account, rates: ReadonlyArray<string[] | null>): boolean {
+  return rates.some((ids) => (ids ?? []).some((id) => account.store.of(TAX_RATES).require(id).inclusive))
 }
 
 /**
@@ -233,7 +247,7 @@ function invoiceSubscription(account: Account, sub: SubscriptionRecord, billingR
   const discounts = activeDiscounts(account, sub, at)
   // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
   const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
-  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: itemsFrom, periodEnd: at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue})
+  const invoice = createInvoice(account, {customer, subscription: sub.id, currency: sub.currency, billingReason, at, periodStart: itemsFrom, periodEnd: at, lines, discounts, collectionPause, collectionMethod: sub.collectionMethod, daysUntilDue: sub.daysUntilDue, defaultTaxRates: sub.defaultTaxRates})
   for (const line of invoice.lines) if (line.subscriptionItem && !line.proration && line.invoiceItem === null) sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
   sub.latestInvoice = invoice.id
   // A once coupon is spent by the first invoice it discounted (SB-60).
@@ -367,6 +381,8 @@ interface ProrationSpec {
 
 /** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
 function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+  // How Stripe taxes proration lines, credits above all, is not documented (SB-78).
+  if (specs.length > 0 && isTaxedSubscription(sub)) throw notModelled('prorations on a subscription with tax rates (the tax of proration lines, SB-78)')
   const computed = specs.map((spec) => ({spec, ...prorationAmount(account, sub, at, spec)}))
   for (const {spec, amount, discounts} of computed) if (amount !== 0) addProration(account, sub, at, spec, amount, discounts)
 }
@@ -626,7 +642,7 @@ function subscriptionOf(ctx: RouteContext): SubscriptionRecord {
 
 // ── create ─────────────────────────────────────────────────────────────────
 
-const CREATE_HANDLED = [...COMMON, 'customer', 'currency', 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'payment_behavior', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'cancel_at', 'payment_settings', 'off_session', 'trial_period_days', 'trial_end', 'trial_from_plan', 'trial_settings', 'discounts', 'billing_mode'] as const
+const CREATE_HANDLED = [...COMMON, 'customer', 'currency', 'items', 'default_payment_method', 'metadata', 'description', 'proration_behavior', 'payment_behavior', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'cancel_at', 'payment_settings', 'off_session', 'trial_period_days', 'trial_end', 'trial_from_plan', 'trial_settings', 'discounts', 'billing_mode', 'default_tax_rates'] as const
 
 export function createSubscription(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscriptions'
@@ -637,9 +653,11 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   assertClockWritable(account, customer.testClock)
   const now = account.nowFor(customer.testClock)
   const items = objectArray(required(params, 'items'), 'items').map((raw, index) => {
-    const item = checkNested(raw, `items[${index}]`, ITEM_KNOWN.filter((k) => k !== 'id' && k !== 'deleted' && k !== 'clear_usage'), ['price', 'quantity', 'metadata', 'plan'], endpoint)
+    const item = checkNested(raw, `items[${index}]`, ITEM_KNOWN.filter((k) => k !== 'id' && k !== 'deleted' && k !== 'clear_usage'), ['price', 'quantity', 'metadata', 'plan', 'tax_rates'], endpoint)
     const price = recurringPrice(account, str(item.price ?? item.plan ?? required(item, 'price'), `items[${index}][price]`), `items[${index}][price]`)
-    return {price, quantity: item.quantity === undefined ? 1 : int(item.quantity, `items[${index}][quantity]`), metadata: mergeMetadata({}, item.metadata)}
+    // An item's own rates replace the subscription's defaults; `''` or none leaves the defaults (SB-78).
+    const taxRates = item.tax_rates === undefined || item.tax_rates === '' ? null : taxRatesParam(account, item.tax_rates, `items[${index}][tax_rates]`)
+    return {price, quantity: item.quantity === undefined ? 1 : int(item.quantity, `items[${index}][quantity]`), metadata: mergeMetadata({}, item.metadata), taxRates}
   })
   if (items.length === 0) throw invalid('Missing required param: items.', 'items', 'parameter_missing')
   if (new Set(items.map((item) => item.price.id)).size !== items.length) throw invalid('Cannot add multiple subscription items with the same price.', 'items')
@@ -690,6 +708,8 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
   if (trialEnd !== null && !card && !missingExplicit && !sendInvoice) throw notModelled('a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card')
   const discounts = params.discounts === undefined || params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
+  const defaultTaxRates = params.default_tax_rates === undefined || params.default_tax_rates === '' ? [] : taxRatesParam(account, params.default_tax_rates, 'default_tax_rates')
+  if (discounts.length > 0 && hasInclusiveRate(account, [defaultTaxRates, ...items.map((item) => item.taxRates)])) throw notModelled('discounts on a subscription with an inclusive tax rate (how the contained tax is rounded after a discount, SB-78)')
 
   assertDiscountsModelled(billingMode, discounts)
   const itemsTotal = periodAmount(account, items.map((item) => ({price: item.price.id, quantity: item.quantity})))
@@ -709,7 +729,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     created: now,
     customer: customer.id,
     currency,
-    items: items.map((item) => ({id: account.newId('si_', 14), created: now, price: item.price.id, quantity: item.quantity, metadata: item.metadata})),
+    items: items.map((item) => ({id: account.newId('si_', 14), created: now, price: item.price.id, quantity: item.quantity, metadata: item.metadata, taxRates: item.taxRates})),
     status: trialEnd !== null ? 'trialing' : 'active',
     pausedReason: null,
     billingMode,
@@ -731,6 +751,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     cancellation: {comment: null, feedback: null, reason: null},
     pauseCollection: null,
     discounts: [],
+    defaultTaxRates,
     defaultPaymentMethod,
     description: optStr(params.description, 'description') ?? null,
     metadata: mergeMetadata({}, params.metadata),
@@ -871,7 +892,8 @@ function itemsAfter(account: Account, sub: SubscriptionRecord, changes: ItemChan
       target.metadata = mergeMetadata(target.metadata, change.metadata)
     } else if (change.price) {
       if (next.some((it) => it.price === change.price?.id)) throw invalid('Cannot add multiple subscription items with the same price.', 'items')
-      next.push({id: account.newId('si_', 14), created: now, price: change.price.id, quantity: change.quantity ?? 1, metadata: mergeMetadata({}, change.metadata)})
+      // A new item has no rates of its own: the subscription's defaults apply (SB-78).
+      next.push({id: account.newId('si_', 14), created: now, price: change.price.id, quantity: change.quantity ?? 1, metadata: mergeMetadata({}, change.metadata), taxRates: null})
       account.store.index(BY_ITEM).add(next.at(-1)!.id, sub.id)
     }
   }
@@ -959,6 +981,7 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   const itemsChanged = !sameBilling(next, sub.items)
   const requested = params.discounts === undefined ? undefined : params.discounts === '' ? [] : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   if (requested) assertDiscountsModelled(sub.billingMode, requested)
+  if (requested && requested.length > 0 && hasInclusiveRate(account, [sub.defaultTaxRates, ...sub.items.map((item) => item.taxRates)])) throw notModelled('discounts on a subscription with an inclusive tax rate (how the contained tax is rounded after a discount, SB-78)')
   const defaultPm = params.default_payment_method === undefined ? undefined : optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method') : defaultPm
   const trialEnd = params.trial_end === undefined ? undefined : trialEndParam(params.trial_end, now)

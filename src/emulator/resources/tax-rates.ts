@@ -1,5 +1,6 @@
-import {invalid} from '../errors.js'
-import {type Metadata, bool, checkParams, mergeMetadata, optStr, required, str} from '../params.js'
+import type {Account} from '../account.js'
+import {invalid, notModelled} from '../errors.js'
+import {type Metadata, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 
@@ -43,6 +44,46 @@ export function renderTaxRate(rate: TaxRateRecord): ApiObject {
     state: rate.state,
     tax_type: rate.taxType,
   }
+}
+
+/** One rate's tax on one invoice line (SB-78). */
+export interface LineTax {
+  rate: string
+  inclusive: boolean
+  amount: number
+  taxableAmount: number
+}
+
+/**
+ * Tax rates named by a request, to be applied from now on (SB-78): each must exist and be active;
+ * a line takes exclusive rates only, or a single inclusive one (other mixes are not modelled).
+ */
+export function taxRatesParam(account: Account, value: unknown, param: string): string[] {
+  const ids = strArray(value, param)
+  const rates = ids.map((id) => {
+    const rate = account.store.of(TAX_RATES).get(id)
+    if (!rate) throw invalid(`No such tax rate: '${id}'`, param, 'resource_missing')
+    // An archived rate keeps working where it is set, but is never newly applied (SB-78).
+    if (!rate.active) throw invalid(`Tax rate '${id}' is not active and cannot be applied.`, param)
+    return rate
+  })
+  if (new Set(ids).size !== ids.length) throw invalid(`The same tax rate is listed twice in ${param}.`, param)
+  if (rates.some((rate) => rate.inclusive) && rates.length > 1) throw notModelled(`an inclusive tax rate together with other tax rates on one line (${param})`)
+  return ids
+}
+
+/**
+ * The taxes of a line whose amount after discounts is `net` (SB-78): an exclusive rate adds
+ * net × p/100, an inclusive one is contained in it, net × p/(100+p); each rounded half away from zero to the minor unit (ours).
+ */
+export function lineTaxes(account: Account, net: number, rateIds: readonly string[]): LineTax[] {
+  return rateIds.map((id) => {
+    const rate = account.store.of(TAX_RATES).require(id)
+    const exact = rate.inclusive ? (net * rate.percentage) / (100 + rate.percentage) : (net * rate.percentage) / 100
+    // Half away from zero, so a credit's tax mirrors its debit's (ours).
+    const amount = Math.sign(exact) * Math.round(Math.abs(exact))
+    return {rate: id, inclusive: rate.inclusive, amount, taxableAmount: rate.inclusive ? net - amount : net}
+  })
 }
 
 function percentage(value: unknown): number {
