@@ -39,15 +39,46 @@ export async function writeFileAtomic(path: string, content: string | Iterable<s
 export async function writeJsonFile<S extends z.ZodType>(path: string, schema: S, data: z.input<S> & z.output<S>): Promise<void> {
   const parsed = schema.safeParse(data)
   if (!parsed.success) throw new Error(`BUG: refusing to write ${path}: ${formatZodIssues(parsed.error)}`)
-  await writeFileAtomic(path, Array.isArray(data) && data.length > 0 ? jsonArrayChunks(data) : `${JSON.stringify(data, null, 2)}\n`)
+  await writeFileAtomic(path, (function* () {
+    yield* jsonChunks(data, '')
+    yield '\n'
+  })())
 }
 
-function* jsonArrayChunks(items: unknown[], perChunk = 500): Generator<string> {
-  for (let start = 0; start < items.length; start += perChunk) {
-    const chunk = items.slice(start, start + perChunk).map((item) => JSON.stringify(item, null, 2).replaceAll('\n', '\n  '))
-    yield `${start === 0 ? '[\n  ' : ',\n  '}${chunk.join(',\n  ')}`
+/**
+ * The bytes of JSON.stringify(value, null, 2) at indentation `indent`, in pieces: arrays go out 500
+ * items at a time, and a plain object's properties one by one, so a 70,000-row array (the snapshots,
+ * the ledger's items) never becomes one string of tens of megabytes.
+ */
+export function* jsonChunks(value: unknown, indent: string, perChunk = 500): Generator<string> {
+  const inner = `${indent}  `
+  if (Array.isArray(value) && value.length > 0) {
+    for (let start = 0; start < value.length; start += perChunk) {
+      const chunk = value.slice(start, start + perChunk).map((item) => stringifyAt(item, inner))
+      yield `${start === 0 ? `[\n${inner}` : `,\n${inner}`}${chunk.join(`,\n${inner}`)}`
+    }
+    yield `\n${indent}]`
+    return
   }
-  yield '\n]\n'
+  const entries = isPlainObject(value) ? Object.entries(value).filter(([, item]) => item !== undefined && typeof item !== 'function') : []
+  if (entries.length === 0 || !entries.some(([, item]) => Array.isArray(item) && item.length > perChunk)) {
+    yield stringifyAt(value, indent)
+    return
+  }
+  for (const [index, [key, item]] of entries.entries()) {
+    yield `${index === 0 ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
+    yield* jsonChunks(item, inner, perChunk)
+  }
+  yield `\n${indent}}`
+}
+
+function stringifyAt(value: unknown, indent: string): string {
+  const text = JSON.stringify(value, null, 2)
+  return indent === '' ? text : text.replaceAll('\n', `\n${indent}`)
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype && typeof (value as {toJSON?: unknown}).toJSON !== 'function'
 }
 
 export async function readJsonFile<S extends z.ZodType>(

@@ -1,5 +1,6 @@
 import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {z} from 'zod'
 
@@ -7,7 +8,7 @@ import {withOptionalValue} from '../../src/base-command.js'
 import {addIntervals, monthLabel, simulationStart} from '../../src/billing-time.js'
 import {loadConfig} from '../../src/config/load.js'
 import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
-import {readJsonFile, writeJsonFile} from '../../src/files/atomic.js'
+import {jsonChunks, readJsonFile, writeJsonFile} from '../../src/files/atomic.js'
 import {SnapshotsFileSchema} from '../../src/files/formats.js'
 import {RunProgress} from '../../src/run/progress.js'
 import {plural} from '../../src/render/plural.js'
@@ -224,6 +225,20 @@ describe('files', () => {
       await writeJsonFile(join(dir, 'rows.json'), SnapshotsFileSchema, rows)
       expect(await readFile(join(dir, 'rows.json'), 'utf8')).toBe(`${JSON.stringify(rows, null, 2)}\n`)
     }
+  })
+
+  it('writes any JSON value in pieces (large arrays, and objects holding them, like the ledger) with the bytes of JSON.stringify(value, null, 2)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({maxDepth: 4}), fc.integer({min: 1, max: 4}), (value, perChunk) => {
+        expect([...jsonChunks(value, '', perChunk)].join('')).toBe(JSON.stringify(value, null, 2))
+      }),
+      {numRuns: 300},
+    )
+    // The ledger's shape: an object whose items array is split, not stringified whole.
+    const ledger = {definitions: {discounts: 'forever'}, months: ['2026-01'], items: Array.from({length: 7}, (_, i) => ({i, tags: [i]})), customers: []}
+    const pieces = [...jsonChunks(ledger, '', 2)]
+    expect(pieces.length).toBeGreaterThan(4)
+    expect(pieces.join('')).toBe(JSON.stringify(ledger, null, 2))
   })
 
   it('reads with a clear error naming the row and field, or saying what to run when missing', async () => {
