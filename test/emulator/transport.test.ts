@@ -1,20 +1,10 @@
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {TokenBucket} from '../../src/emulator/rate-limit.js'
-import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
-import {FAST} from '../helpers/emulator.js'
+import {useFreshEmulators} from '../helpers/emulator.js'
 import {sdk} from './sdk.js'
 
-const started: RunningEmulator[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((emulator) => emulator.close()))
-})
-
-async function emulator(options: EmulatorOptions = {}) {
-  const running = await startEmulator({...FAST, ...options})
-  started.push(running)
-  return running
-}
+const emulator = useFreshEmulators()
 
 describe('emulator transport', () => {
   it('answers GET /healthz without a key (SB-3)', async () => {

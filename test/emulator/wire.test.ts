@@ -1,19 +1,10 @@
 import Stripe from 'stripe'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
-import {FAST} from '../helpers/emulator.js'
+import type {RunningEmulator} from '../../src/emulator/server.js'
+import {useFreshEmulators} from '../helpers/emulator.js'
 
-const started: RunningEmulator[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((emulator) => emulator.close()))
-})
-
-async function emulator(options: EmulatorOptions = {}) {
-  const running = await startEmulator({...FAST, ...options})
-  started.push(running)
-  return running
-}
+const emulator = useFreshEmulators()
 
 function sdk(running: RunningEmulator, key = 'sk_test_wire', extra: Partial<Stripe.StripeConfig> = {}): Stripe {
   const url = new URL(running.url)

@@ -1,4 +1,4 @@
-import {afterAll, beforeAll} from 'vitest'
+import {afterAll, afterEach, beforeAll} from 'vitest'
 
 import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
 
@@ -17,5 +17,18 @@ export function useEmulator(options: EmulatorOptions = {}) {
   return () => {
     if (!holder.emulator) throw new Error('emulator not started')
     return holder.emulator
+  }
+}
+
+/** A fresh emulator per call, each closed after the test that started it. */
+export function useFreshEmulators(): (options?: EmulatorOptions) => Promise<RunningEmulator> {
+  const started: RunningEmulator[] = []
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((emulator) => emulator.close()))
+  })
+  return async (options = {}) => {
+    const running = await startEmulator({...FAST, ...options})
+    started.push(running)
+    return running
   }
 }

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {simulationStart} from '../../src/billing-time.js'
@@ -93,4 +93,19 @@ export function accountCounts(emulator: RunningEmulator) {
     subscriptions: subscriptions.length,
     maxSubscriptionsPerCustomer: Math.max(0, ...perCustomer.values()),
   }
+}
+
+/**
+ * A crash at the worst instant: each clock's last step happened in Stripe but its journal line
+ * never reached the disk; `tail` is what the torn write left after the last whole line.
+ */
+export async function loseEachClocksLastLine(path: string, tail = ''): Promise<void> {
+  const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
+  const lastOfClock = new Map<number, number>()
+  for (const [index, line] of lines.entries()) {
+    const entry = JSON.parse(line) as {clock?: number}
+    if (entry.clock !== undefined) lastOfClock.set(entry.clock, index)
+  }
+  const lost = new Set(lastOfClock.values())
+  await writeFile(path, `${lines.filter((_, index) => !lost.has(index)).join('\n')}\n${tail}`)
 }

@@ -1,6 +1,6 @@
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import Stripe from 'stripe'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -13,7 +13,7 @@ import {type LedgerFile, LedgerFileSchema, ledgerFile} from '../../src/files/led
 import {journalPath} from '../../src/run/journal.js'
 import type {RunProgress} from '../../src/run/progress.js'
 import {FAST} from '../helpers/emulator.js'
-import {accountCounts, fastConfig, readSnapshots, runService, withoutIds} from '../helpers/run-service.js'
+import {accountCounts, fastConfig, loseEachClocksLastLine, readSnapshots, runService, withoutIds} from '../helpers/run-service.js'
 import {seedScenarioCatalog} from '../helpers/scenario-catalog.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
@@ -240,15 +240,7 @@ describe('run generate --scenario saas, stopped and resumed', () => {
     const first = await runService(emulator, outDir, {customers, months, seed: SEED, config: config(), signal: stop.signal, onProgress: (p) => when(p) && stop.abort()})
     expect(first.status).toBe('interrupted')
     // Each clock's last step happened in Stripe but its line never reached the disk.
-    const path = journalPath(outDir, first.runId)
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
-    const lastOfClock = new Map<number, number>()
-    for (const [index, line] of lines.entries()) {
-      const entry = JSON.parse(line) as {clock?: number}
-      if (entry.clock !== undefined) lastOfClock.set(entry.clock, index)
-    }
-    const lost = new Set(lastOfClock.values())
-    await writeFile(path, `${lines.filter((_, index) => !lost.has(index)).join('\n')}\n`)
+    await loseEachClocksLastLine(journalPath(outDir, first.runId))
 
     const resumed = await runService(emulator, outDir, {customers, months, seed: SEED, config: config(), resume: first.runId})
     expect(resumed.status).toBe('complete')

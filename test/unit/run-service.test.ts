@@ -9,7 +9,7 @@ import {BugError} from '../../src/errors.js'
 import {Journal, journalPath, readJournal} from '../../src/run/journal.js'
 import type {RunProgress} from '../../src/run/progress.js'
 import {FAST} from '../helpers/emulator.js'
-import {accountCounts, fastConfig, readSnapshots, runService, seedEmulatorPrices, withoutIds} from '../helpers/run-service.js'
+import {accountCounts, fastConfig, loseEachClocksLastLine, readSnapshots, runService, seedEmulatorPrices, withoutIds} from '../helpers/run-service.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
@@ -89,14 +89,7 @@ describe('run generate as a service against an in-process emulator', () => {
 
     // Each clock's last step happened in Stripe but its line never reached the disk; the last line is torn.
     const path = journalPath(outDir, first.runId)
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
-    const lastOfClock = new Map<number, number>()
-    for (const [index, line] of lines.entries()) {
-      const entry = JSON.parse(line) as {clock?: number}
-      if (entry.clock !== undefined) lastOfClock.set(entry.clock, index)
-    }
-    const lost = new Set(lastOfClock.values())
-    await writeFile(path, `${lines.filter((_, index) => !lost.has(index)).join('\n')}\n{"type":"customer","clo`)
+    await loseEachClocksLastLine(path, '{"type":"customer","clo')
 
     const resumed = await runService(emulator, outDir, {customers: N, months: MONTHS, seed: SEED, resume: first.runId})
     expect(resumed).toMatchObject({status: 'complete', resumed: true, runId: first.runId})
