@@ -2,7 +2,7 @@ import type {Account} from './account.js'
 import {changedFields} from './account.js'
 import {ApiError, invalid} from './errors.js'
 import {type Raw, int, str} from './params.js'
-import type {Listed} from './store.js'
+import type {CollectionKey, Listed} from './store.js'
 
 export type ApiObject = Record<string, unknown>
 
@@ -106,4 +106,12 @@ export function updating<T>(account: Account, type: string, testClock: string | 
   const previous = changedFields(before, after)
   if (previous) account.emit(type, () => after, testClock, previous)
   return result
+}
+
+/** onClockDeleted for a resource whose records are indexed by clock and leave nothing else behind. */
+export function forgetByClock<T extends {id: string}>(key: CollectionKey<T>, byClock: string): NonNullable<Resource['onClockDeleted']> {
+  return (account, clockId) => {
+    for (const record of account.store.indexed(key, byClock, clockId)) account.store.of(key).delete(record.id)
+    account.store.index(byClock).drop(clockId)
+  }
 }

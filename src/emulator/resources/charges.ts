@@ -1,6 +1,6 @@
 import type {Account} from '../account.js'
 import {checkParams, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {PaymentMethodRecord} from './payment-methods.js'
 import {refundsOfCharge, renderRefund} from './refunds.js'
@@ -93,10 +93,7 @@ export const charges: Resource = {
     return record && renderCharge(account, record)
   },
   documentedParams: {file: 'Charges.d.ts', interfaces: ['ChargeRetrieveParams', 'ChargeListParams']},
-  onClockDeleted: (account, clockId) => {
-    for (const record of account.store.indexed(CHARGES, BY_CLOCK, clockId)) account.store.of(CHARGES).delete(record.id)
-    account.store.index(BY_CLOCK).drop(clockId)
-  },
+  onClockDeleted: forgetByClock(CHARGES, BY_CLOCK),
   routes: [
     route('GET', '/v1/charges/:id', (ctx) => {
       checkParams(ctx.params, 'ChargeRetrieveParams', COMMON, 'GET /v1/charges/{id}')

@@ -1,7 +1,7 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, required, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {charge} from './charges.js'
 import {liveCustomer} from './customers.js'
@@ -146,10 +146,7 @@ export const paymentIntents: Resource = {
     return intent && renderPaymentIntent(intent)
   },
   documentedParams: {file: 'PaymentIntents.d.ts', interfaces: ['PaymentIntentCreateParams', 'PaymentIntentUpdateParams', 'PaymentIntentConfirmParams', 'PaymentIntentCancelParams', 'PaymentIntentRetrieveParams', 'PaymentIntentListParams']},
-  onClockDeleted: (account, clockId) => {
-    for (const intent of account.store.indexed(PAYMENT_INTENTS, BY_CLOCK, clockId)) account.store.of(PAYMENT_INTENTS).delete(intent.id)
-    account.store.index(BY_CLOCK).drop(clockId)
-  },
+  onClockDeleted: forgetByClock(PAYMENT_INTENTS, BY_CLOCK),
   routes: [
     route('GET', '/v1/payment_intents/:id', (ctx) => {
       checkParams(ctx.params, 'PaymentIntentRetrieveParams', [...COMMON, 'client_secret'], 'GET /v1/payment_intents/{id}')

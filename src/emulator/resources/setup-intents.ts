@@ -1,7 +1,7 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
+import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {liveCustomer} from './customers.js'
 import {PAYMENT_METHODS, type PaymentMethodRecord, attachPaymentMethod, paymentMethodFromToken} from './payment-methods.js'
@@ -99,10 +99,7 @@ export const setupIntents: Resource = {
     return intent && renderSetupIntent(intent)
   },
   documentedParams: {file: 'SetupIntents.d.ts', interfaces: ['SetupIntentCreateParams', 'SetupIntentRetrieveParams', 'SetupIntentUpdateParams', 'SetupIntentListParams', 'SetupIntentConfirmParams', 'SetupIntentCancelParams']},
-  onClockDeleted: (account, clockId) => {
-    for (const intent of account.store.indexed(SETUP_INTENTS, BY_CLOCK, clockId)) account.store.of(SETUP_INTENTS).delete(intent.id)
-    account.store.index(BY_CLOCK).drop(clockId)
-  },
+  onClockDeleted: forgetByClock(SETUP_INTENTS, BY_CLOCK),
   routes: [
     route('POST', '/v1/setup_intents', (ctx) => {
       checkParams(ctx.params, 'SetupIntentCreateParams', [...COMMON, 'customer', 'payment_method', 'confirm', 'usage', 'description', 'metadata', 'payment_method_types'], 'POST /v1/setup_intents')
