@@ -37,7 +37,8 @@ export function attribute(log) {
   return log.map((e) => {
     const m = e.idempotencyKey && KEY.exec(e.idempotencyKey)
     if (m) return {...e, clock: Number(m[1]), month: Number(m[2])}
-    if (e.testClock !== undefined && clockOfId.has(e.testClock)) return {...e, clock: clockOfId.get(e.testClock), month: undefined}
+    if (e.testClock !== undefined && clockOfId.has(e.testClock))
+      return {...e, clock: clockOfId.get(e.testClock), month: undefined}
     if (isClockList(e)) return {...e, role: e.at < firstWrite ? 'cleanup' : 'watcher'}
     return {...e, role: 'other'}
   })
@@ -57,7 +58,9 @@ export function bounds({log, advanceLog, stripeRps, ceilingRps}) {
   const requests = attribute(log).filter((e) => e.status !== 429)
   const meanLatencyMs = requests.reduce((s, e) => s + e.latencyMs, 0) / Math.max(1, requests.length)
   const needed = requests.filter((e) => e.role !== 'watcher')
-  const clockIndexOfId = new Map(requests.filter((e) => e.clock !== undefined && e.testClock).map((e) => [e.testClock, e.clock]))
+  const clockIndexOfId = new Map(
+    requests.filter((e) => e.clock !== undefined && e.testClock).map((e) => [e.testClock, e.clock]),
+  )
   const clocks = [...new Set(requests.filter((e) => e.clock !== undefined).map((e) => e.clock))]
   const advanceMs = new Map(clocks.map((c) => [c, 0]))
   for (const a of advanceLog) {
@@ -66,24 +69,44 @@ export function bounds({log, advanceLog, stripeRps, ceilingRps}) {
   }
   const creation = requests.filter((e) => e.clock !== undefined && e.month === 0).length
   const monthRequests = new Map(clocks.map((c) => [c, 0]))
-  for (const e of requests) if (e.clock !== undefined && e.month !== 0) monthRequests.set(e.clock, monthRequests.get(e.clock) + 1)
+  for (const e of requests)
+    if (e.clock !== undefined && e.month !== 0) monthRequests.set(e.clock, monthRequests.get(e.clock) + 1)
 
   const share = needed.length / Math.max(1, clocks.length)
   const todayChainMs = Math.max(0, ...clocks.map((c) => advanceMs.get(c) + share * meanLatencyMs))
-  const chains = clocks.map((c) => ({clock: c, ms: advanceMs.get(c) + monthRequests.get(c) * meanLatencyMs, advanceMs: advanceMs.get(c), requests: monthRequests.get(c)}))
+  const chains = clocks.map((c) => ({
+    clock: c,
+    ms: advanceMs.get(c) + monthRequests.get(c) * meanLatencyMs,
+    advanceMs: advanceMs.get(c),
+    requests: monthRequests.get(c),
+  }))
   const slowest = chains.reduce((a, b) => (b.ms > a.ms ? b : a), {ms: 0})
   // The last creation request cannot leave before the others have passed the ceiling, and is
   // answered a latency later; nor can a clock be created faster than its own requests in a row.
   const ownCreation = Math.max(0, ...clocks.map((c) => requests.filter((e) => e.clock === c && e.month === 0).length))
-  const creationWait = (rps) => Math.max((creation - 1) / rps + meanLatencyMs / 1000, (ownCreation * meanLatencyMs) / 1000)
+  const creationWait = (rps) =>
+    Math.max((creation - 1) / rps + meanLatencyMs / 1000, (ownCreation * meanLatencyMs) / 1000)
   return {
     meanLatencyMs,
     neededRequests: needed.length,
     creationRequests: creation,
-    today: {seconds: Math.max(needed.length / stripeRps, todayChainMs / 1000), requestBound: needed.length / stripeRps, chainBound: todayChainMs / 1000},
-    slowestChain: {clock: slowest.clock, seconds: slowest.ms / 1000, advanceSeconds: (slowest.advanceMs ?? 0) / 1000, requests: slowest.requests ?? 0},
+    today: {
+      seconds: Math.max(needed.length / stripeRps, todayChainMs / 1000),
+      requestBound: needed.length / stripeRps,
+      chainBound: todayChainMs / 1000,
+    },
+    slowestChain: {
+      clock: slowest.clock,
+      seconds: slowest.ms / 1000,
+      advanceSeconds: (slowest.advanceMs ?? 0) / 1000,
+      requests: slowest.requests ?? 0,
+    },
     true: {seconds: creationWait(stripeRps) + slowest.ms / 1000, creationWait: creationWait(stripeRps), rps: stripeRps},
-    atCeiling: {seconds: creationWait(ceilingRps) + slowest.ms / 1000, creationWait: creationWait(ceilingRps), rps: ceilingRps},
+    atCeiling: {
+      seconds: creationWait(ceilingRps) + slowest.ms / 1000,
+      creationWait: creationWait(ceilingRps),
+      rps: ceilingRps,
+    },
   }
 }
 
@@ -103,9 +126,12 @@ const ADVANCING = 3
 export function clockTimelines({log, advanceLog, spawnedAt, exitedAt}) {
   const requests = attribute(log).filter((e) => e.at >= spawnedAt)
   const polls = requests.filter((e) => e.role === 'watcher').sort((a, b) => a.at - b.at)
-  const clockIndexOfId = new Map(requests.filter((e) => e.clock !== undefined && e.testClock).map((e) => [e.testClock, e.clock]))
+  const clockIndexOfId = new Map(
+    requests.filter((e) => e.clock !== undefined && e.testClock).map((e) => [e.testClock, e.clock]),
+  )
   const byClock = new Map()
-  for (const e of requests) if (e.clock !== undefined) (byClock.get(e.clock) ?? byClock.set(e.clock, []).get(e.clock)).push(e)
+  for (const e of requests)
+    if (e.clock !== undefined) (byClock.get(e.clock) ?? byClock.set(e.clock, []).get(e.clock)).push(e)
   const firstRequest = Math.min(...requests.map((e) => e.at))
   const firstCreation = Math.min(...requests.filter((e) => e.month === 0).map((e) => e.at))
 
@@ -114,7 +140,12 @@ export function clockTimelines({log, advanceLog, spawnedAt, exitedAt}) {
     const length = Math.round(end - firstCreation)
     const state = new Uint8Array(Math.max(0, length))
     const mark = (from, to, s) => {
-      for (let t = Math.max(0, Math.round(from - firstCreation)); t < Math.min(length, Math.round(to - firstCreation)); t++) if (state[t] < s) state[t] = s
+      for (
+        let t = Math.max(0, Math.round(from - firstCreation));
+        t < Math.min(length, Math.round(to - firstCreation));
+        t++
+      )
+        if (state[t] < s) state[t] = s
     }
     for (const e of own) mark(e.at, e.at + e.latencyMs, LATENCY)
     const clockId = own.find((e) => e.testClock)?.testClock
@@ -125,18 +156,28 @@ export function clockTimelines({log, advanceLog, spawnedAt, exitedAt}) {
       const seen = polls.find((p) => p.at >= ready)
       if (seen) mark(ready, seen.at + seen.latencyMs, POLL_LAG)
     }
-    const created = Math.round(Math.max(...own.filter((e) => e.month === 0).map((e) => e.at + e.latencyMs)) - firstCreation)
+    const created = Math.round(
+      Math.max(...own.filter((e) => e.month === 0).map((e) => e.at + e.latencyMs)) - firstCreation,
+    )
     const tally = (from, to) => {
       const out = {waiting: 0, pollLag: 0, latency: 0, advancing: 0}
       for (let t = from; t < to; t++) out[['waiting', 'pollLag', 'latency', 'advancing'][state[t]]]++
       for (const k of Object.keys(out)) out[k] /= 1000
       return out
     }
-    return {clock, end, creation: tally(0, created), months: tally(created, length), advances: advances.length, advanceSeconds: advances.reduce((s, a) => s + a.durationMs, 0) / 1000}
+    return {
+      clock,
+      end,
+      creation: tally(0, created),
+      months: tally(created, length),
+      advances: advances.length,
+      advanceSeconds: advances.reduce((s, a) => s + a.durationMs, 0) / 1000,
+    }
   })
   const critical = timelines.reduce((a, b) => (b.end > a.end ? b : a))
   const mean = (pick) => timelines.reduce((s, t) => s + pick(t), 0) / timelines.length
-  const phaseMean = (phase) => Object.fromEntries(Object.keys(critical[phase]).map((k) => [k, mean((t) => t[phase][k])]))
+  const phaseMean = (phase) =>
+    Object.fromEntries(Object.keys(critical[phase]).map((k) => [k, mean((t) => t[phase][k])]))
   return {
     startup: (firstRequest - spawnedAt) / 1000,
     cleanup: (firstCreation - firstRequest) / 1000,

@@ -20,7 +20,10 @@ const quick = flag('--quick')
 const only = value('--only')
 const repeat = Number(value('--repeat', '1'))
 const customers = Number(value('--customers', '100'))
-const compareModel = value('--compare-model') && {path: value('--compare-model'), module: await import(pathToFileURL(resolve(value('--compare-model'))).href)}
+const compareModel = value('--compare-model') && {
+  path: value('--compare-model'),
+  module: await import(pathToFileURL(resolve(value('--compare-model'))).href),
+}
 const saveLogs = value('--save-logs')
 const resultsFile = fileURLToPath(new URL('results.json', import.meta.url))
 
@@ -32,36 +35,73 @@ const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max
 const s1 = (x) => x.toFixed(1)
 
 function show(r) {
-  const parts = [`${r.design.padEnd(36)} N=${String(r.customers).padStart(5)}  ${s1(r.seconds).padStart(6)} s  ${String(r.requests).padStart(6)} req  ${r.requestsPerCustomer.toFixed(2)} req/cust  429s ${r.rateLimited}`]
+  const parts = [
+    `${r.design.padEnd(36)} N=${String(r.customers).padStart(5)}  ${s1(r.seconds).padStart(6)} s  ${String(r.requests).padStart(6)} req  ${r.requestsPerCustomer.toFixed(2)} req/cust  429s ${r.rateLimited}`,
+  ]
   if (r.wouldBeRateLimited !== undefined) parts.push(`would-be 429s ${r.wouldBeRateLimited}`)
-  if (r.bound && r.timeline) parts.push(`bounds: today ${s1(r.bound.today.seconds)} s (×${r.vsTodayBound.toFixed(2)}), true ${s1(r.bound.true.seconds)} s (×${r.vsTrueBound.toFixed(2)})`)
+  if (r.bound && r.timeline)
+    parts.push(
+      `bounds: today ${s1(r.bound.today.seconds)} s (×${r.vsTodayBound.toFixed(2)}), true ${s1(r.bound.true.seconds)} s (×${r.vsTrueBound.toFixed(2)})`,
+    )
   if (r.maxRssMb) parts.push(`rss ${r.maxRssMb.toFixed(0)} MB`)
   parts.push(`load ${r.load1m.toFixed(2)}`)
   console.log(parts.join('  '))
   if (r.timeline) {
     const t = r.timeline
     const c = t.critical
-    const f = (o) => `waiting ${s1(o.waiting)}, latency ${s1(o.latency)}, advancing ${s1(o.advancing)}, poll lag ${s1(o.pollLag)}`
-    console.log(`    start-up ${s1(t.startup)} s, cleanup ${s1(t.cleanup)} s, finish ${s1(t.finish)} s; last clock (#${c.clock}) creation: ${f(c.creation)}; months: ${f(c.months)}`)
+    const f = (o) =>
+      `waiting ${s1(o.waiting)}, latency ${s1(o.latency)}, advancing ${s1(o.advancing)}, poll lag ${s1(o.pollLag)}`
+    console.log(
+      `    start-up ${s1(t.startup)} s, cleanup ${s1(t.cleanup)} s, finish ${s1(t.finish)} s; last clock (#${c.clock}) creation: ${f(c.creation)}; months: ${f(c.months)}`,
+    )
     console.log(`    mean clock creation: ${f(t.mean.creation)}; months: ${f(t.mean.months)}`)
   }
   if (r.phases) {
     const byName = {}
     for (const p of r.phases) byName[p.name] = (byName[p.name] ?? 0) + p.seconds
-    console.log(`    phases: ${Object.entries(byName).map(([k, v]) => `${k} ${s1(v)} s`).join(', ')}; wait passes ${r.waitPasses}`)
+    console.log(
+      `    phases: ${Object.entries(byName)
+        .map(([k, v]) => `${k} ${s1(v)} s`)
+        .join(', ')}; wait passes ${r.waitPasses}`,
+    )
   }
 }
 
-const results = {model: MODEL, node: process.version, cpus: cpus().length, date: new Date().toISOString(), loadBefore: loadavg(), latency: {runs: [], summary: {}}, scale: []}
+const results = {
+  model: MODEL,
+  node: process.version,
+  cpus: cpus().length,
+  date: new Date().toISOString(),
+  loadBefore: loadavg(),
+  latency: {runs: [], summary: {}},
+  scale: [],
+}
 
 if (only !== 'scale') {
   console.log('Latency model:', JSON.stringify(MODEL), `× ${repeat}`)
   const configurations = [
     ...(quick ? [] : [() => runOriginal({customers, label: 'original design (modelled)', design: originalDesign})]),
     // Another model to run beside it, e.g. an earlier one from git history; it gets the account's rate limit.
-    ...(compareModel ? [() => runOriginal({customers, label: `model ${compareModel.path}`, design: compareModel.module, rateLimit: MODEL.rateLimit})] : []),
+    ...(compareModel
+      ? [
+          () =>
+            runOriginal({
+              customers,
+              label: `model ${compareModel.path}`,
+              design: compareModel.module,
+              rateLimit: MODEL.rateLimit,
+            }),
+        ]
+      : []),
     () => runStripeSeed({customers, label: 'stripe-seed (defaults: 20 req/s)', saveLogs}),
-    () => runStripeSeed({customers, label: 'stripe-seed --max-rps 24', flags: ['--max-rps', '24'], ceilingRps: 24, saveLogs}),
+    () =>
+      runStripeSeed({
+        customers,
+        label: 'stripe-seed --max-rps 24',
+        flags: ['--max-rps', '24'],
+        ceilingRps: 24,
+        saveLogs,
+      }),
   ]
   for (let round = 1; round <= repeat; round++) {
     for (const configuration of configurations) {
@@ -79,10 +119,16 @@ if (only !== 'scale') {
       summary.vsTrueBound = spread(runs.map((r) => r.vsTrueBound))
       summary.vsTodayBound = spread(runs.map((r) => r.vsTodayBound))
       summary.trueBound = spread(runs.map((r) => r.bound.true.seconds))
-      if (original.length > 0) summary.speedupVsOriginal = median(original.map((r) => r.seconds)) / summary.seconds.median
+      if (original.length > 0)
+        summary.speedupVsOriginal = median(original.map((r) => r.seconds)) / summary.seconds.median
     }
     results.latency.summary[design] = summary
-    console.log(`${design}: median ${s1(summary.seconds.median)} s (${s1(summary.seconds.min)}–${s1(summary.seconds.max)}, ${runs.length} runs)` + (summary.speedupVsOriginal ? `, ${summary.speedupVsOriginal.toFixed(2)}× the original, ${summary.vsTrueBound.median.toFixed(2)}× the true bound` : ''))
+    console.log(
+      `${design}: median ${s1(summary.seconds.median)} s (${s1(summary.seconds.min)}–${s1(summary.seconds.max)}, ${runs.length} runs)` +
+        (summary.speedupVsOriginal
+          ? `, ${summary.speedupVsOriginal.toFixed(2)}× the original, ${summary.vsTrueBound.median.toFixed(2)}× the true bound`
+          : ''),
+    )
   }
 }
 if (only !== 'latency') {
@@ -90,7 +136,13 @@ if (only !== 'latency') {
   // scheduler is opened up, so what is measured is stripe-seed's own cost, not Stripe's pace.
   const fast = {latencyMs: 0, advanceMs: [50, 150], advancePerConcurrentMs: 0, rateLimit: 0, seed: 11, log: true}
   for (const n of quick ? [100] : flag('--with-10k') ? [100, 1000, 10_000] : [100, 1000]) {
-    const r = await runStripeSeed({customers: n, label: 'stripe-seed, emulator at full speed', flags: ['--max-rps', '1000', '--rate', '1000', '--concurrency', '64'], model: fast, timeline: false})
+    const r = await runStripeSeed({
+      customers: n,
+      label: 'stripe-seed, emulator at full speed',
+      flags: ['--max-rps', '1000', '--rate', '1000', '--concurrency', '64'],
+      model: fast,
+      timeline: false,
+    })
     r.secondsPerThousandCustomers = (r.seconds / n) * 1000
     results.scale.push(r)
     show(r)

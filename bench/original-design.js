@@ -64,14 +64,34 @@ export async function runOriginalDesign(stripe, scenario, priceIds) {
   const records = new Map()
   const clockIds = await timed('create', 0, () =>
     pool(scenario.clocks, async (clock) => {
-      const created = await call(() => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: `original:${clock.index}`}))
+      const created = await call(() =>
+        stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name: `original:${clock.index}`}),
+      )
       for (const index of clock.customers) {
         const planned = scenario.customers[index]
         const customer = await call(() =>
-          stripe.customers.create({name: planned.identity.company, email: planned.identity.email, test_clock: created.id, payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}}),
+          stripe.customers.create({
+            name: planned.identity.company,
+            email: planned.identity.email,
+            test_clock: created.id,
+            payment_method: 'pm_card_visa',
+            invoice_settings: {default_payment_method: 'pm_card_visa'},
+          }),
         )
-        const sub = await call(() => stripe.subscriptions.create({customer: customer.id, items: [{price: priceIds[planned.plan], quantity: planned.screens}]}))
-        records.set(index, {customerId: customer.id, subscriptionId: sub.id, itemId: sub.items.data[0].id, plan: planned.plan, screens: planned.screens, active: true})
+        const sub = await call(() =>
+          stripe.subscriptions.create({
+            customer: customer.id,
+            items: [{price: priceIds[planned.plan], quantity: planned.screens}],
+          }),
+        )
+        records.set(index, {
+          customerId: customer.id,
+          subscriptionId: sub.id,
+          itemId: sub.items.data[0].id,
+          plan: planned.plan,
+          screens: planned.screens,
+          active: true,
+        })
       }
       return created.id
     }),
@@ -86,15 +106,19 @@ export async function runOriginalDesign(stripe, scenario, priceIds) {
       await timed('past-due cards', month, () =>
         pool(pastDue, async (e) => {
           const customerId = records.get(e.customer).customerId
-          const card = await call(() => stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customerId}))
+          const card = await call(() =>
+            stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customerId}),
+          )
           await call(() => stripe.customers.update(customerId, {invoice_settings: {default_payment_method: card.id}}))
         }),
       )
     }
     const target = addIntervals(scenario.startTime, 'month', month)
-    await timed('advance', month, () => pool(clockIds, (id) => call(() => stripe.testHelpers.testClocks.advance(id, {frozen_time: target}))))
+    await timed('advance', month, () =>
+      pool(clockIds, (id) => call(() => stripe.testHelpers.testClocks.advance(id, {frozen_time: target}))),
+    )
     await timed('wait', month, async () => {
-      for (let pending = clockIds; ; ) {
+      for (let pending = clockIds; ;) {
         waitPasses++
         const clocks = await pool(pending, (id) => call(() => stripe.testHelpers.testClocks.retrieve(id)))
         pending = clocks.filter((clock) => clock.status !== 'ready').map((clock) => clock.id)
@@ -112,13 +136,20 @@ export async function runOriginalDesign(stripe, scenario, priceIds) {
             record.active = false
             return
           }
-          await call(() => stripe.subscriptions.update(record.subscriptionId, {items: [{id: record.itemId, price: priceIds[e.to.plan], quantity: e.to.screens}], proration_behavior: 'none'}))
+          await call(() =>
+            stripe.subscriptions.update(record.subscriptionId, {
+              items: [{id: record.itemId, price: priceIds[e.to.plan], quantity: e.to.screens}],
+              proration_behavior: 'none',
+            }),
+          )
           Object.assign(record, {plan: e.to.plan, screens: e.to.screens})
         }),
       )
     }
     // The snapshot: its own records, no request.
-    mrrByMonth.push([...records.values()].filter((r) => r.active).reduce((sum, r) => sum + unitAmount[r.plan] * r.screens, 0))
+    mrrByMonth.push(
+      [...records.values()].filter((r) => r.active).reduce((sum, r) => sum + unitAmount[r.plan] * r.screens, 0),
+    )
   }
   return {clockIds, lastMrrCents: mrrByMonth.at(-1) ?? 0, mrrByMonth, phases, waitPasses}
 }

@@ -21,7 +21,13 @@ export const STRIPE_RPS = 25
 export const DEFAULT_CEILING_RPS = 20
 
 /** The latency model: Stripe-like request latency, advances of seconds that slow under contention (stripe-facts #6, #12). */
-export const MODEL = {latencyMs: [150, 350], advanceMs: [3000, 8000], advancePerConcurrentMs: 40, rateLimit: STRIPE_RPS, seed: 11}
+export const MODEL = {
+  latencyMs: [150, 350],
+  advanceMs: [3000, 8000],
+  advancePerConcurrentMs: 40,
+  rateLimit: STRIPE_RPS,
+  seed: 11,
+}
 
 function runCli(argv, env, cwd) {
   return new Promise((resolve) => {
@@ -29,14 +35,25 @@ function runCli(argv, env, cwd) {
     const command = timed ? '/usr/bin/time' : process.execPath
     const commandArgs = timed ? ['-f', 'maxrss_kb=%M', process.execPath, cli, ...argv] : [cli, ...argv]
     const spawnedAt = Date.now()
-    const child = spawn(command, commandArgs, {cwd, env: {...process.env, ...env, CI: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(command, commandArgs, {
+      cwd,
+      env: {...process.env, ...env, CI: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c) => (stdout += c))
     child.stderr.on('data', (c) => (stderr += c))
     child.on('close', (code) => {
       const rss = /maxrss_kb=(\d+)/.exec(stderr)
-      resolve({code, stdout, stderr, spawnedAt, exitedAt: Date.now(), maxRssMb: rss ? Number(rss[1]) / 1024 : undefined})
+      resolve({
+        code,
+        stdout,
+        stderr,
+        spawnedAt,
+        exitedAt: Date.now(),
+        maxRssMb: rss ? Number(rss[1]) / 1024 : undefined,
+      })
     })
   })
 }
@@ -58,21 +75,51 @@ async function seededAccount(model) {
 
 /** What every run reports; `load1m` is the machine's load average as the run started. */
 function figures(design, customers, seconds, load1m, log) {
-  return {design, customers, seconds, load1m, requests: log.length, requestsPerCustomer: log.length / customers, rateLimited: log.filter((e) => e.status === 429).length}
+  return {
+    design,
+    customers,
+    seconds,
+    load1m,
+    requests: log.length,
+    requestsPerCustomer: log.length / customers,
+    rateLimited: log.filter((e) => e.status === 429).length,
+  }
 }
 
 /** `run generate` as a process; `timeline` adds the per-clock analysis; `saveLogs` (a path prefix) keeps the emulator's logs for a closer look. */
-export async function runStripeSeed({customers, label, flags = [], model = MODEL, ceilingRps = DEFAULT_CEILING_RPS, timeline = true, saveLogs}) {
+export async function runStripeSeed({
+  customers,
+  label,
+  flags = [],
+  model = MODEL,
+  ceilingRps = DEFAULT_CEILING_RPS,
+  timeline = true,
+  saveLogs,
+}) {
   const account = await seededAccount(model)
   try {
     const load = loadavg()[0]
-    const run = await runCli(['run', 'generate', '--customers', String(customers), '--seed', '7', '--json', ...flags], account.env, account.cwd)
+    const run = await runCli(
+      ['run', 'generate', '--customers', String(customers), '--seed', '7', '--json', ...flags],
+      account.env,
+      account.cwd,
+    )
     const seconds = (run.exitedAt - run.spawnedAt) / 1000
     if (run.code !== 0) throw new Error(`${label}: exit ${run.code}\n${run.stderr.slice(-2000)}`)
     const result = JSON.parse(run.stdout)
     const log = account.emulator.requestLog
     const bound = bounds({log, advanceLog: account.emulator.advanceLog, stripeRps: STRIPE_RPS, ceilingRps})
-    if (saveLogs) await writeFile(`${saveLogs}-${Date.now()}.json`, JSON.stringify({label, spawnedAt: run.spawnedAt, exitedAt: run.exitedAt, log, advanceLog: account.emulator.advanceLog}))
+    if (saveLogs)
+      await writeFile(
+        `${saveLogs}-${Date.now()}.json`,
+        JSON.stringify({
+          label,
+          spawnedAt: run.spawnedAt,
+          exitedAt: run.exitedAt,
+          log,
+          advanceLog: account.emulator.advanceLog,
+        }),
+      )
     return {
       ...figures(label, customers, seconds, load, log),
       watcherPolls: attribute(log).filter((e) => e.role === 'watcher').length,
@@ -82,7 +129,16 @@ export async function runStripeSeed({customers, label, flags = [], model = MODEL
       bound,
       vsTrueBound: seconds / bound.true.seconds,
       vsTodayBound: seconds / bound.today.seconds,
-      ...(timeline ? {timeline: clockTimelines({log, advanceLog: account.emulator.advanceLog, spawnedAt: run.spawnedAt, exitedAt: run.exitedAt})} : {}),
+      ...(timeline
+        ? {
+            timeline: clockTimelines({
+              log,
+              advanceLog: account.emulator.advanceLog,
+              spawnedAt: run.spawnedAt,
+              exitedAt: run.exitedAt,
+            }),
+          }
+        : {}),
     }
   } finally {
     await account.close()
@@ -97,11 +153,28 @@ export async function runOriginal({customers, label, design, rateLimit = 0}) {
   const account = await seededAccount({...MODEL, rateLimit})
   try {
     const url = new URL(account.emulator.url)
-    const stripe = new Stripe(KEY, {host: url.hostname, port: Number(url.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0})
-    const scenario = planScenario({config: defaultConfig(), customers, months: 6, seed: 7, startTime: simulationStart(new Date(), 6), runId: 'original'})
+    const stripe = new Stripe(KEY, {
+      host: url.hostname,
+      port: Number(url.port),
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    })
+    const scenario = planScenario({
+      config: defaultConfig(),
+      customers,
+      months: 6,
+      seed: 7,
+      startTime: simulationStart(new Date(), 6),
+      runId: 'original',
+    })
     const load = loadavg()[0]
     const started = performance.now()
-    const outcome = await design.runOriginalDesign(stripe, scenario, Object.fromEntries(account.prices.map((p) => [p.key, p.priceId])))
+    const outcome = await design.runOriginalDesign(
+      stripe,
+      scenario,
+      Object.fromEntries(account.prices.map((p) => [p.key, p.priceId])),
+    )
     const seconds = (performance.now() - started) / 1000
     const log = account.emulator.requestLog
     return {

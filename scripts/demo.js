@@ -47,5 +47,8 @@ for (const args of steps) {
   }
 }
 await emulator?.close()
-if (status === 0) console.error(`\nDone. The files your ETL reads are in ./config (stripe_prices.json, current_run.json, sub_snapshots.json, run_details.json).`)
+if (status === 0)
+  console.error(
+    `\nDone. The files your ETL reads are in ./config (stripe_prices.json, current_run.json, sub_snapshots.json, run_details.json).`,
+  )
 process.exit(status)

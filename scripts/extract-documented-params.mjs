@@ -11,7 +11,9 @@ const modules = new URL('../src/emulator/resources/', import.meta.url)
 const declared = /documentedParams:\s*\{file:\s*'([^']+)',\s*interfaces:\s*\[([^\]]*)\]\}/
 const pagination = ['ending_before', 'limit', 'starting_after']
 const out = {}
-for (const name of readdirSync(modules).filter((file) => file.endsWith('.ts')).sort()) {
+for (const name of readdirSync(modules)
+  .filter((file) => file.endsWith('.ts'))
+  .sort()) {
   const match = declared.exec(readFileSync(new URL(name, modules), 'utf8'))
   if (!match) continue
   const file = match[1]
@@ -27,14 +29,21 @@ for (const name of readdirSync(modules).filter((file) => file.endsWith('.ts')).s
   }
 }
 writeFileSync(new URL('../src/emulator/documented-params.json', import.meta.url), JSON.stringify(out, null, 1) + '\n')
-console.log(Object.entries(out).map(([k, v]) => `${k}: ${v.length}`).join('\n'))
+console.log(
+  Object.entries(out)
+    .map(([k, v]) => `${k}: ${v.length}`)
+    .join('\n'),
+)
 
 // The event types a webhook endpoint may enable (SB-E6): Stripe's own list, from the same generated types.
 const webhookEndpoints = readFileSync(new URL('WebhookEndpoints.d.ts', sdk), 'utf8')
 const enabled = /type EnabledEvent = ([^;]+);/.exec(webhookEndpoints)
 if (!enabled) throw new Error('EnabledEvent not found in WebhookEndpoints.d.ts')
 const eventTypes = [...enabled[1].matchAll(/'([^']+)'/g)].map((m) => m[1]).filter((type) => type !== '*')
-writeFileSync(new URL('../src/emulator/events/event-types.json', import.meta.url), JSON.stringify(eventTypes, null, 1) + '\n')
+writeFileSync(
+  new URL('../src/emulator/events/event-types.json', import.meta.url),
+  JSON.stringify(eventTypes, null, 1) + '\n',
+)
 console.log(`event types: ${eventTypes.length}`)
 // Every endpoint the SDK knows, as `METHOD /v1/path/{id}`: those the emulator has no route for get a
 // 501 naming them (SB-1) instead of the 404 an unknown URL gets.
@@ -43,11 +52,15 @@ const call = /_makeRequest\('(GET|POST|DELETE)', [`']([^`']+)[`']/g
 const walk = (url) => {
   for (const entry of readdirSync(url, {withFileTypes: true})) {
     if (entry.isDirectory()) walk(new URL(`${entry.name}/`, url))
-    else if (entry.name.endsWith('.js')) for (const [, method, path] of readFileSync(new URL(entry.name, url), 'utf8').matchAll(call)) {
-      if (path.startsWith('/v1/')) endpoints.add(`${method} ${path.replace(/\$\{[^}]+\}/g, '{id}')}`)
-    }
+    else if (entry.name.endsWith('.js'))
+      for (const [, method, path] of readFileSync(new URL(entry.name, url), 'utf8').matchAll(call)) {
+        if (path.startsWith('/v1/')) endpoints.add(`${method} ${path.replace(/\$\{[^}]+\}/g, '{id}')}`)
+      }
   }
 }
 walk(sdk)
-writeFileSync(new URL('../src/emulator/stripe-endpoints.json', import.meta.url), JSON.stringify([...endpoints].sort(), null, 1) + '\n')
+writeFileSync(
+  new URL('../src/emulator/stripe-endpoints.json', import.meta.url),
+  JSON.stringify([...endpoints].sort(), null, 1) + '\n',
+)
 console.log(`endpoints: ${endpoints.size}`)

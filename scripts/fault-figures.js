@@ -19,7 +19,10 @@ const ADVANCE = {advanceMs: [50, 150], latencyMs: 0}
 
 function run(args, env, cwd) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {cwd, env: {PATH: process.env.PATH, HOME: cwd, CI: '1', ...env}})
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd,
+      env: {PATH: process.env.PATH, HOME: cwd, CI: '1', ...env},
+    })
     let stdout = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.resume()
@@ -32,7 +35,11 @@ async function once(faultSeed, rate) {
   const cwd = await mkdtemp(join(tmpdir(), 'stripe-seed-faults-'))
   try {
     const env = {STRIPE_API_BASE: emulator.url, STRIPE_SECRET_KEY: 'sk_test_faults'}
-    const result = await run(['run', 'generate', '--seed-prices', '--customers', String(customers), '--seed', '7', '--json'], env, cwd)
+    const result = await run(
+      ['run', 'generate', '--seed-prices', '--customers', String(customers), '--seed', '7', '--json'],
+      env,
+      cwd,
+    )
     const json = JSON.parse(result.stdout || '{}')
     const rows = await readFile(join(cwd, 'config', 'sub_snapshots.json'), 'utf8').then(JSON.parse, () => [])
     const planned = new Map()
@@ -51,8 +58,14 @@ async function once(faultSeed, rate) {
       clocks: emulator.engine.clocks.size,
       duplicates: [...planned.values()].filter((n) => n > 1).length,
       // What the emulator injected, from its own log: 500s, and connections dropped before or after processing.
-      faults: emulator.requestLog.filter((entry) => entry.status === 0 || (entry.status === 500 && entry.path !== '/healthz')).length,
-      rows: rows.map(({month, plan, price_amount, screens, mrr_cents, status}) => [month, plan, price_amount, screens, mrr_cents, status].join('/')).join('\n'),
+      faults: emulator.requestLog.filter(
+        (entry) => entry.status === 0 || (entry.status === 500 && entry.path !== '/healthz'),
+      ).length,
+      rows: rows
+        .map(({month, plan, price_amount, screens, mrr_cents, status}) =>
+          [month, plan, price_amount, screens, mrr_cents, status].join('/'),
+        )
+        .join('\n'),
     }
   } finally {
     await emulator.close()
@@ -65,7 +78,11 @@ const results = await Promise.all(Array.from({length: seeds}, (_, i) => once(i +
 console.log(`clean run: exit ${clean.exit}, ${clean.status}, ${clean.requests} requests`)
 console.log('seed  exit  status     requests  faults  retries  customers  subs  clocks  duplicates  rows = clean')
 for (const r of results) {
-  console.log(`${String(r.faultSeed).padStart(4)}  ${String(r.exit).padStart(4)}  ${String(r.status).padEnd(9)}  ${String(r.requests).padStart(8)}  ${String(r.faults).padStart(6)}  ${String(r.retries).padStart(7)}  ${String(r.customers).padStart(9)}  ${String(r.subscriptions).padStart(4)}  ${String(r.clocks).padStart(6)}  ${String(r.duplicates).padStart(10)}  ${r.rows === clean.rows ? 'yes' : 'NO'}`)
+  console.log(
+    `${String(r.faultSeed).padStart(4)}  ${String(r.exit).padStart(4)}  ${String(r.status).padEnd(9)}  ${String(r.requests).padStart(8)}  ${String(r.faults).padStart(6)}  ${String(r.retries).padStart(7)}  ${String(r.customers).padStart(9)}  ${String(r.subscriptions).padStart(4)}  ${String(r.clocks).padStart(6)}  ${String(r.duplicates).padStart(10)}  ${r.rows === clean.rows ? 'yes' : 'NO'}`,
+  )
 }
 const complete = results.filter((r) => r.status === 'complete' && r.rows === clean.rows).length
-console.log(`\n${complete}/${results.length} complete with the clean rows; ${results.reduce((s, r) => s + r.faults, 0)} faults injected, ${results.reduce((s, r) => s + r.retries, 0)} retries; ${results.reduce((s, r) => s + r.duplicates, 0)} duplicate customers`)
+console.log(
+  `\n${complete}/${results.length} complete with the clean rows; ${results.reduce((s, r) => s + r.faults, 0)} faults injected, ${results.reduce((s, r) => s + r.retries, 0)} retries; ${results.reduce((s, r) => s + r.duplicates, 0)} duplicate customers`,
+)

@@ -12,7 +12,8 @@ const DEFAULT_STRIPE_CLI_PROFILE = 'default'
 /** How to reach Stripe: for the commands that call it. */
 export const stripeFlags = {
   'api-key': Flags.string({
-    description: 'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, STRIPE_API_KEY, then the same two in ./.env). Live keys are refused.',
+    description:
+      'Stripe test-mode secret or restricted key (else STRIPE_SECRET_KEY, STRIPE_API_KEY, then the same two in ./.env). Live keys are refused.',
     helpValue: 'sk_test_…',
     helpGroup: 'STRIPE',
     // Declared on this side so oclif's message names the profile, never the key.
@@ -32,12 +33,21 @@ export const stripeFlags = {
 
 /** The config file: for the commands that read plans, events or scheduler settings. */
 export const configFlags = {
-  config: Flags.string({description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)', env: 'STRIPE_SEED_CONFIG', helpGroup: 'FILES'}),
+  config: Flags.string({
+    description: 'Config file (default: found by cosmiconfig, e.g. .stripe-seedrc.json)',
+    env: 'STRIPE_SEED_CONFIG',
+    helpGroup: 'FILES',
+  }),
 }
 
 /** Where the generated files live: for the commands that write or read them. */
 export const outDirFlags = {
-  'out-dir': Flags.string({description: 'Where generated files are written and read', default: './config', env: 'STRIPE_SEED_OUT_DIR', helpGroup: 'FILES'}),
+  'out-dir': Flags.string({
+    description: 'Where generated files are written and read',
+    default: './config',
+    env: 'STRIPE_SEED_OUT_DIR',
+    helpGroup: 'FILES',
+  }),
 }
 
 /**
@@ -54,7 +64,8 @@ export abstract class BaseCommand<T> extends Command {
 
   async init(): Promise<void> {
     // oclif flags have no optional values: a bare --stripe-cli-profile means the Stripe CLI's default profile.
-    if ('stripe-cli-profile' in (this.ctor.flags ?? {})) this.argv = withOptionalValue(this.argv, '--stripe-cli-profile', DEFAULT_STRIPE_CLI_PROFILE)
+    if ('stripe-cli-profile' in (this.ctor.flags ?? {}))
+      this.argv = withOptionalValue(this.argv, '--stripe-cli-profile', DEFAULT_STRIPE_CLI_PROFILE)
     return super.init()
   }
 
@@ -67,8 +78,16 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   /** Resolves the key (refusing live keys before any client exists) and opens the service layer. */
-  protected connect(flags: {'api-key'?: string; 'api-base'?: string; 'stripe-cli-profile'?: string}, scheduler: GatewayOptions['scheduler'], sleep?: GatewayOptions['sleep']): {gateway: StripeGateway; keySource: KeySource} {
-    const {key, source} = resolveApiKey({apiKey: flags['api-key'], stripeCliProfile: flags['stripe-cli-profile']}, process.env, process.cwd())
+  protected connect(
+    flags: {'api-key'?: string; 'api-base'?: string; 'stripe-cli-profile'?: string},
+    scheduler: GatewayOptions['scheduler'],
+    sleep?: GatewayOptions['sleep'],
+  ): {gateway: StripeGateway; keySource: KeySource} {
+    const {key, source} = resolveApiKey(
+      {apiKey: flags['api-key'], stripeCliProfile: flags['stripe-cli-profile']},
+      process.env,
+      process.cwd(),
+    )
     this.gateway = new StripeGateway({apiKey: key, apiBase: flags['api-base'], scheduler, sleep})
     return {gateway: this.gateway, keySource: source}
   }
@@ -99,7 +118,12 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
-    const userError = error instanceof UserError ? error : this.gateway ? describeStripeError(error, this.gateway.context) : describeStripeError(error, {apiBase: 'the Stripe API', maskedKey: 'the key'})
+    const userError =
+      error instanceof UserError
+        ? error
+        : this.gateway
+          ? describeStripeError(error, this.gateway.context)
+          : describeStripeError(error, {apiBase: 'the Stripe API', maskedKey: 'the key'})
     if (!userError) {
       // oclif's own usage errors (unknown flag, bad value, exclusive flags) carry their exit code (2) here.
       const exit = (error as Partial<Interfaces.OclifError>).oclif?.exit
@@ -122,12 +146,22 @@ export abstract class BaseCommand<T> extends Command {
     if (!(error instanceof Error)) return super.toErrorJson(error)
     const {suggestions} = error as Partial<Errors.CLIError>
     const exit = Number(process.exitCode ?? 1)
-    return {error: {name: error.name, message: error.message, exitCode: exit, oclif: {exit}, ...(suggestions ? {suggestions} : {})}}
+    return {
+      error: {
+        name: error.name,
+        message: error.message,
+        exitCode: exit,
+        oclif: {exit},
+        ...(suggestions ? {suggestions} : {}),
+      },
+    }
   }
 }
 
 /** `--flag` last or followed by another flag gets `value`; `--flag NAME` and `--flag=NAME` are left alone. */
 export function withOptionalValue(argv: string[], flag: string, value: string): string[] {
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length
-  return argv.flatMap((arg, index) => (arg === flag && index < end && (index + 1 >= end || argv[index + 1]!.startsWith('-')) ? [arg, value] : [arg]))
+  return argv.flatMap((arg, index) =>
+    arg === flag && index < end && (index + 1 >= end || argv[index + 1]!.startsWith('-')) ? [arg, value] : [arg],
+  )
 }

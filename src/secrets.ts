@@ -39,10 +39,14 @@ export function maskKeys(text: string): string {
  * Live keys are refused here, before any client exists, so no request can carry one.
  */
 export function resolveApiKey(flags: KeyFlags, env: NodeJS.ProcessEnv, cwd: string, today = new Date()): ResolvedKey {
-  const found = flags.stripeCliProfile === undefined ? findKey(flags.apiKey, env, cwd) : stripeCliKey(flags.stripeCliProfile, env, today)
+  const found =
+    flags.stripeCliProfile === undefined
+      ? findKey(flags.apiKey, env, cwd)
+      : stripeCliKey(flags.stripeCliProfile, env, today)
   if ('looked' in found) {
     throw new UserError(`No Stripe key; looked, in order, at: ${found.looked.join(', ')}`, {
-      suggestion: 'Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
+      suggestion:
+        'Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
     })
   }
   assertTestModeKey(found.key, found.source)
@@ -56,10 +60,14 @@ export function assertTestModeKey(key: string, source: KeySource): void {
     )
   }
   if (/^pk_/.test(key)) {
-    throw new UsageError(`The key from ${source} is a publishable key (${maskKey(key)}): use a secret key (sk_test_…) or a restricted key (rk_test_…)`)
+    throw new UsageError(
+      `The key from ${source} is a publishable key (${maskKey(key)}): use a secret key (sk_test_…) or a restricted key (rk_test_…)`,
+    )
   }
   if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) {
-    throw new UsageError(`The key from ${source} is not a Stripe test-mode secret key (expected sk_test_… or rk_test_…)`)
+    throw new UsageError(
+      `The key from ${source} is not a Stripe test-mode secret key (expected sk_test_… or rk_test_…)`,
+    )
   }
 }
 

@@ -23,7 +23,8 @@ export interface StripeCliKey {
 
 type Table = Record<string, unknown>
 
-const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+const isTable = (value: unknown): value is Table =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 
 export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Date): StripeCliKey {
   const file = stripeCliConfigPath(env)
@@ -32,14 +33,20 @@ export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Dat
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--stripe-cli-profile: no Stripe CLI config at ${file}`, {suggestion: `Run ${login} first, or pass --api-key.`})
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(`--stripe-cli-profile: no Stripe CLI config at ${file}`, {
+        suggestion: `Run ${login} first, or pass --api-key.`,
+      })
     throw new UserError(`--stripe-cli-profile: cannot read ${file}: ${(error as Error).message}`)
   }
   let doc: Table
   try {
     doc = parseToml(text)
   } catch (error) {
-    if (error instanceof TomlError) throw new UserError(`--stripe-cli-profile: ${file} is not valid TOML: line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '')}`)
+    if (error instanceof TomlError)
+      throw new UserError(
+        `--stripe-cli-profile: ${file} is not valid TOML: line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '')}`,
+      )
     throw error
   }
   // The CLI's second layout keeps profiles under [profiles]; its first, at the top level. It reads both.
@@ -47,16 +54,32 @@ export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Dat
   const table = [nested[profile], doc[profile]].find(isTable)
   const source = `the Stripe CLI profile "${profile}" (${file})`
   if (!table) {
-    const names = [...new Set([...Object.entries(nested), ...Object.entries(doc)].filter(([, value]) => isTable(value) && 'test_mode_api_key' in value).map(([name]) => name))]
-    throw new UserError(`--stripe-cli-profile: no profile "${profile}" in ${file}${names.length > 0 ? `; it has ${names.map((name) => `"${name}"`).join(', ')}` : ''}`, {suggestion: `Run ${login}, or name another profile.`})
+    const names = [
+      ...new Set(
+        [...Object.entries(nested), ...Object.entries(doc)]
+          .filter(([, value]) => isTable(value) && 'test_mode_api_key' in value)
+          .map(([name]) => name),
+      ),
+    ]
+    throw new UserError(
+      `--stripe-cli-profile: no profile "${profile}" in ${file}${names.length > 0 ? `; it has ${names.map((name) => `"${name}"`).join(', ')}` : ''}`,
+      {suggestion: `Run ${login}, or name another profile.`},
+    )
   }
   const key = table.test_mode_api_key
-  if (typeof key !== 'string' || key.trim() === '') throw new UserError(`--stripe-cli-profile: ${source} has no test_mode_api_key`, {suggestion: `Run ${login} again.`})
+  if (typeof key !== 'string' || key.trim() === '')
+    throw new UserError(`--stripe-cli-profile: ${source} has no test_mode_api_key`, {suggestion: `Run ${login} again.`})
   const expiry = table.test_mode_key_expires_at
   const expiresAt = expiry instanceof Date ? expiry.toISOString().slice(0, 10) : expiry
   // The CLI writes the expiry as YYYY-MM-DD; the key works through that day.
-  if (typeof expiresAt === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) && expiresAt < today.toISOString().slice(0, 10)) {
-    throw new UserError(`--stripe-cli-profile: the key of ${source} expired on ${expiresAt}`, {suggestion: `Run ${login} again for a new one (the Stripe CLI's keys last 90 days).`})
+  if (
+    typeof expiresAt === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) &&
+    expiresAt < today.toISOString().slice(0, 10)
+  ) {
+    throw new UserError(`--stripe-cli-profile: the key of ${source} expired on ${expiresAt}`, {
+      suggestion: `Run ${login} again for a new one (the Stripe CLI's keys last 90 days).`,
+    })
   }
   return {key: key.trim(), source}
 }

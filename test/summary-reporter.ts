@@ -8,10 +8,15 @@ import type {Reporter, SerializedError, TestModule} from 'vitest/node'
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
-    const count = (state: 'passed' | 'failed' | 'skipped') => testModules.reduce((sum, module) => sum + [...module.children.allTests(state)].length, 0)
-    const brokenFiles = testModules.filter((module) => module.state() === 'failed' && [...module.children.allTests('failed')].length === 0).length
+    const count = (state: 'passed' | 'failed' | 'skipped') =>
+      testModules.reduce((sum, module) => sum + [...module.children.allTests(state)].length, 0)
+    const brokenFiles = testModules.filter(
+      (module) => module.state() === 'failed' && [...module.children.allTests('failed')].length === 0,
+    ).length
     const failed = count('failed') + brokenFiles + unhandledErrors.length
     const skipped = count('skipped')
-    process.stdout.write(`\nvitest: ${count('passed')} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`)
+    process.stdout.write(
+      `\nvitest: ${count('passed')} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`,
+    )
   }
 }

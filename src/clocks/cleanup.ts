@@ -39,12 +39,16 @@ export interface RunClocks {
 /** The clocks of these runs, and only theirs: never another out-dir's run, nor a teammate's, nor anyone else's clock. */
 export function selectRunClocks(clocks: ClockSummary[], runs: RunClocks): ClockSummary[] {
   const prefixes = [...runs.runIds].map(runClockPrefix)
-  return clocks.filter((clock) => runs.clockIds.has(clock.id) || (clock.name !== null && prefixes.some((prefix) => clock.name!.startsWith(prefix))))
+  return clocks.filter(
+    (clock) =>
+      runs.clockIds.has(clock.id) || (clock.name !== null && prefixes.some((prefix) => clock.name!.startsWith(prefix))),
+  )
 }
 
 export async function listClocks(gateway: StripeGateway): Promise<ClockSummary[]> {
   return listAll(
-    (startingAfter) => gateway.read('cleanup', (stripe) => stripe.testHelpers.testClocks.list({limit: 100, ...after(startingAfter)})),
+    (startingAfter) =>
+      gateway.read('cleanup', (stripe) => stripe.testHelpers.testClocks.list({limit: 100, ...after(startingAfter)})),
     (clock) => ({id: clock.id, name: clock.name, status: clock.status, frozenTime: clock.frozen_time}),
   )
 }
@@ -65,18 +69,26 @@ export async function deleteClocks(
   await Promise.all(
     clocks.map(async (clock) => {
       try {
-        if (clock.status === 'advancing') await watcher.waitUntilReady(clock.id, 0, options.advanceTimeoutMs, options.signal).catch((error: unknown) => {
-          // A broken clock can still be deleted; only a timeout or a vanished clock stops us.
-          if (!(error instanceof ClockFailure && error.reason === 'internal_failure')) throw error
-        })
+        if (clock.status === 'advancing')
+          await watcher
+            .waitUntilReady(clock.id, 0, options.advanceTimeoutMs, options.signal)
+            .catch((error: unknown) => {
+              // A broken clock can still be deleted; only a timeout or a vanished clock stops us.
+              if (!(error instanceof ClockFailure && error.reason === 'internal_failure')) throw error
+            })
         // DELETE ignores idempotency keys (stripe-facts #17): a plain request.
-        await gateway.read(`cleanup:${clock.id}`, (stripe) => stripe.testHelpers.testClocks.del(clock.id).then(() => undefined))
+        await gateway.read(`cleanup:${clock.id}`, (stripe) =>
+          stripe.testHelpers.testClocks.del(clock.id).then(() => undefined),
+        )
         deleted.push(clock.id)
         options.onDeleted?.(clock.id)
       } catch (error) {
         if (error instanceof RunInterrupted) throw error
         // Gone already: someone deleted it, or our delete went through and only its answer was lost.
-        if ((error instanceof ClockFailure && error.reason === 'deleted') || (error instanceof Stripe.errors.StripeError && error.statusCode === 404)) {
+        if (
+          (error instanceof ClockFailure && error.reason === 'deleted') ||
+          (error instanceof Stripe.errors.StripeError && error.statusCode === 404)
+        ) {
           deleted.push(clock.id)
           return
         }

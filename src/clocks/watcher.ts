@@ -101,7 +101,8 @@ export class ClockWatcher {
       await this.sleep(this.interval)
       const settled = await this.poll().catch((error: unknown) => {
         // A failed poll (after the scheduler's and SDK's retries) fails every waiter rather than hang.
-        for (const waiter of this.waiters.values()) waiter.reject(error instanceof Error ? error : new Error(String(error)))
+        for (const waiter of this.waiters.values())
+          waiter.reject(error instanceof Error ? error : new Error(String(error)))
         this.waiters.clear()
         return 0
       })
@@ -116,7 +117,11 @@ export class ClockWatcher {
     let startingAfter: string | undefined
     while (unseen.size > 0) {
       // First in line: every waiting clock's next step hangs on this answer.
-      const page = await this.gateway.read(LANE, (stripe) => stripe.testHelpers.testClocks.list({limit: PAGE_SIZE, ...after(startingAfter)}), 0)
+      const page = await this.gateway.read(
+        LANE,
+        (stripe) => stripe.testHelpers.testClocks.list({limit: PAGE_SIZE, ...after(startingAfter)}),
+        0,
+      )
       for (const clock of page.data) {
         unseen.delete(clock.id)
         if (this.settle(clock)) settled++
@@ -128,14 +133,26 @@ export class ClockWatcher {
       const waiter = this.waiters.get(clockId)
       if (!waiter) continue
       this.waiters.delete(clockId)
-      waiter.reject(new ClockFailure(clockId, 'deleted', `Test clock ${clockId} disappeared while advancing (deleted by someone else?)`))
+      waiter.reject(
+        new ClockFailure(
+          clockId,
+          'deleted',
+          `Test clock ${clockId} disappeared while advancing (deleted by someone else?)`,
+        ),
+      )
       settled++
     }
     const now = this.now()
     for (const waiter of [...this.waiters.values()]) {
       if (now < waiter.deadline) continue
       this.waiters.delete(waiter.clockId)
-      waiter.reject(new ClockFailure(waiter.clockId, 'timeout', `Test clock ${waiter.clockId} was still advancing after the advance timeout`))
+      waiter.reject(
+        new ClockFailure(
+          waiter.clockId,
+          'timeout',
+          `Test clock ${waiter.clockId} was still advancing after the advance timeout`,
+        ),
+      )
       settled++
     }
     return settled
@@ -146,7 +163,13 @@ export class ClockWatcher {
     if (!waiter) return false
     if (clock.status === 'internal_failure') {
       this.waiters.delete(clock.id)
-      waiter.reject(new ClockFailure(clock.id, 'internal_failure', `Test clock ${clock.id} reported internal_failure; Stripe cannot advance it further`))
+      waiter.reject(
+        new ClockFailure(
+          clock.id,
+          'internal_failure',
+          `Test clock ${clock.id} reported internal_failure; Stripe cannot advance it further`,
+        ),
+      )
       return true
     }
     if (clock.status === 'ready' && clock.frozen_time >= waiter.target) {

@@ -14,7 +14,9 @@ export interface Forwarding {
 }
 
 /** What `--json` prints, one line each: when it listens (a script's readiness signal) and when it stops. */
-export type EmulatorStatus = ({status: 'listening'; url: string; port: number} & Partial<Forwarding>) | {status: 'stopped'; url: string; port: number; requests: number}
+export type EmulatorStatus =
+  | ({status: 'listening'; url: string; port: number} & Partial<Forwarding>)
+  | {status: 'stopped'; url: string; port: number; requests: number}
 
 function parseRange(value: string, flag: string): Range {
   const match = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(value.trim())
@@ -46,22 +48,56 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     host: Flags.string({description: 'Interface to listen on (loopback by default)', default: '127.0.0.1'}),
     seed: Flags.integer({description: 'Seed for ids, latencies, advance durations and faults', default: 1}),
     latency: Flags.string({description: 'Latency added to every response, ms (fixed or min-max)', default: '0'}),
-    'advance-ms': Flags.string({description: 'How long a test clock advance takes, ms (fixed or min-max)', default: '500-1500'}),
-    'advance-contention-ms': Flags.integer({description: 'Extra ms per other clock advancing at the same time', default: 20, min: 0}),
-    'rate-limit': Flags.integer({description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off', default: 25, min: 0}),
+    'advance-ms': Flags.string({
+      description: 'How long a test clock advance takes, ms (fixed or min-max)',
+      default: '500-1500',
+    }),
+    'advance-contention-ms': Flags.integer({
+      description: 'Extra ms per other clock advancing at the same time',
+      default: 20,
+      min: 0,
+    }),
+    'rate-limit': Flags.integer({
+      description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off',
+      default: 25,
+      min: 0,
+    }),
     'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),
-    'fault-kinds': Flags.string({description: 'Faults --fault-rate injects (response_lost: processed, then the answer dropped)', multiple: true, options: ['server_error', 'connection_dropped', 'response_lost'], delimiter: ','}),
-    'fail-clocks': Flags.string({description: 'Regex: clocks whose name matches end their next advance in internal_failure'}),
-    'forward-to': Flags.string({description: 'POST every event to this URL, signed, as stripe listen --forward-to does (repeatable)', multiple: true, helpGroup: 'WEBHOOKS'}),
-    events: Flags.string({description: 'Comma-separated event types --forward-to sends (default: all)', helpGroup: 'WEBHOOKS'}),
-    'webhook-secret': Flags.string({description: 'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)', env: 'STRIPE_SEED_WEBHOOK_SECRET', helpGroup: 'WEBHOOKS'}),
-    'log-webhooks': Flags.boolean({description: 'Print a line per webhook delivery attempt: type, status, latency', helpGroup: 'WEBHOOKS'}),
+    'fault-kinds': Flags.string({
+      description: 'Faults --fault-rate injects (response_lost: processed, then the answer dropped)',
+      multiple: true,
+      options: ['server_error', 'connection_dropped', 'response_lost'],
+      delimiter: ',',
+    }),
+    'fail-clocks': Flags.string({
+      description: 'Regex: clocks whose name matches end their next advance in internal_failure',
+    }),
+    'forward-to': Flags.string({
+      description: 'POST every event to this URL, signed, as stripe listen --forward-to does (repeatable)',
+      multiple: true,
+      helpGroup: 'WEBHOOKS',
+    }),
+    events: Flags.string({
+      description: 'Comma-separated event types --forward-to sends (default: all)',
+      helpGroup: 'WEBHOOKS',
+    }),
+    'webhook-secret': Flags.string({
+      description:
+        'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)',
+      env: 'STRIPE_SEED_WEBHOOK_SECRET',
+      helpGroup: 'WEBHOOKS',
+    }),
+    'log-webhooks': Flags.boolean({
+      description: 'Print a line per webhook delivery attempt: type, status, latency',
+      helpGroup: 'WEBHOOKS',
+    }),
   }
 
   async run(): Promise<EmulatorStatus> {
     const {flags} = await this.parse(Emulator)
     const faultRate = Number(flags['fault-rate'])
-    if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate must be between 0 and 1, got "${flags['fault-rate']}"`)
+    if (!(faultRate >= 0 && faultRate <= 1))
+      throw new UsageError(`--fault-rate must be between 0 and 1, got "${flags['fault-rate']}"`)
     let failClocksNamed: RegExp | undefined
     try {
       failClocksNamed = flags['fail-clocks'] ? new RegExp(flags['fail-clocks']) : undefined
@@ -69,7 +105,8 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       throw new UsageError(`--fail-clocks is not a valid regular expression: ${flags['fail-clocks']}`)
     }
     const forwardTo = forwardTargets(flags['forward-to'] ?? [], flags.events)
-    const secret = forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined
+    const secret =
+      forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined
     if (secret?.warning) this.warn(secret.warning)
     const emulator = await startEmulator({
       port: flags.port,
@@ -94,12 +131,18 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
-    const forwarding: Forwarding | undefined = secret && {forwardTo: forwardTo.map((target) => target.url), events: forwardTo[0]?.events ?? null, webhookSecret: secret.secret}
+    const forwarding: Forwarding | undefined = secret && {
+      forwardTo: forwardTo.map((target) => target.url),
+      events: forwardTo[0]?.events ?? null,
+      webhookSecret: secret.secret,
+    }
     this.logJson({status: 'listening', url: emulator.url, port: emulator.port, ...forwarding})
     this.say(`Stripe test-mode emulator listening on ${emulator.url}`)
     if (forwarding) {
       this.say(`  forwarding ${forwarding.events?.join(', ') ?? 'every event'} to ${forwarding.forwardTo.join(', ')}`)
-      this.say(`  webhook signing secret: ${forwarding.webhookSecret}${secret?.file && secret.source !== 'unsaved' ? ` (kept in ${secret.file})` : ''}`)
+      this.say(
+        `  webhook signing secret: ${forwarding.webhookSecret}${secret?.file && secret.source !== 'unsaved' ? ` (kept in ${secret.file})` : ''}`,
+      )
     }
     this.say(`  try: stripe-seed prices seed --api-base ${emulator.url} --api-key sk_test_anything`)
     this.say('  Ctrl-C to stop')
@@ -118,7 +161,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
 function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException).code
   if (code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is in use: pass --port 0 to pick a free one`)
-  if (code === 'EACCES') return new UserError(`Not allowed to listen on port ${port} on ${host}: pass --port 0 to pick a free one`)
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: not an address of this machine (--host)`)
+  if (code === 'EACCES')
+    return new UserError(`Not allowed to listen on port ${port} on ${host}: pass --port 0 to pick a free one`)
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new UserError(`Cannot listen on ${host}: not an address of this machine (--host)`)
   return error
 }

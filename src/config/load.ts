@@ -34,12 +34,18 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
         `${CONFIG_MODULE_NAME}.config.json`,
       ],
     })
-    found = options.explicitPath ? await explorer.load(resolve(options.cwd, options.explicitPath)) : await explorer.search(options.cwd)
+    found = options.explicitPath
+      ? await explorer.load(resolve(options.cwd, options.explicitPath))
+      : await explorer.search(options.cwd)
   } catch (error) {
-    const file = (error as {filepath?: string}).filepath ?? (options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd)
+    const file =
+      (error as {filepath?: string}).filepath ??
+      (options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd)
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new UserError(`Config file not found: ${file}`)
-    throw new UserError(`Cannot read config ${file}: ${await syntaxError(error, file) ?? firstLine(errorMessage(error))}`)
+    throw new UserError(
+      `Cannot read config ${file}: ${(await syntaxError(error, file)) ?? firstLine(errorMessage(error))}`,
+    )
   }
   if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath, setInFile: new Set()}
   const parsed = ConfigSchema.safeParse(found.config)
@@ -71,7 +77,8 @@ async function syntaxError(error: unknown, file: string): Promise<string | undef
       () => undefined,
       (importError: unknown) => importError,
     )
-    if ((compiled as Error | undefined)?.name === 'SyntaxError') return `SyntaxError: ${firstLine((compiled as Error).message)}`
+    if ((compiled as Error | undefined)?.name === 'SyntaxError')
+      return `SyntaxError: ${firstLine((compiled as Error).message)}`
   }
   return undefined
 }

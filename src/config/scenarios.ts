@@ -16,18 +16,46 @@ export interface ScenarioPreset {
 const FX = {eur: 1.08, gbp: 1.27}
 
 export const SCENARIOS: readonly ScenarioPreset[] = [
-  {name: 'default', description: 'The original run: monthly per-screen prices in one currency, changes at period boundaries, no trials or discounts', features: {}},
+  {
+    name: 'default',
+    description:
+      'The original run: monthly per-screen prices in one currency, changes at period boundaries, no trials or discounts',
+    features: {},
+  },
   {
     name: 'saas',
-    description: 'A realistic mix: yearly plans, converting and abandoned trials, coupons and a promotion code, EUR and GBP customers, mid-cycle changes, reactivations, scheduled cancellations and seat growth',
+    description:
+      'A realistic mix: yearly plans, converting and abandoned trials, coupons and a promotion code, EUR and GBP customers, mid-cycle changes, reactivations, scheduled cancellations and seat growth',
     features: {
       yearly: {customers: 15, discountPercent: 20},
       trials: {days: 14, converting: 8, stopping: 4},
       coupons: [
         {id: 'launch_20_forever', name: 'Launch 20% forever', percentOff: 20, duration: 'forever', customers: 5},
-        {id: 'welcome_3_months', name: '30% off for 3 months', percentOff: 30, duration: 'repeating', durationInMonths: 3, customers: 4, promotionCode: 'WELCOME30'},
-        {id: 'first_month_10_off', name: '$10 off the first invoice', amountOff: 1000, currency: 'usd', duration: 'once', customers: 3},
-        {id: 'retention_15', name: 'Retention 15% forever', percentOff: 15, duration: 'forever', customers: 2, month: 3},
+        {
+          id: 'welcome_3_months',
+          name: '30% off for 3 months',
+          percentOff: 30,
+          duration: 'repeating',
+          durationInMonths: 3,
+          customers: 4,
+          promotionCode: 'WELCOME30',
+        },
+        {
+          id: 'first_month_10_off',
+          name: '$10 off the first invoice',
+          amountOff: 1000,
+          currency: 'usd',
+          duration: 'once',
+          customers: 3,
+        },
+        {
+          id: 'retention_15',
+          name: 'Retention 15% forever',
+          percentOff: 15,
+          duration: 'forever',
+          customers: 2,
+          month: 3,
+        },
       ],
       currencies: {eur: {customers: 12, priceFactor: 0.9}, gbp: {customers: 6, priceFactor: 0.8}},
       changes: {upgrades: 6, downgrades: 3, toYearly: 3},
@@ -37,30 +65,57 @@ export const SCENARIOS: readonly ScenarioPreset[] = [
       analytics: {fxRates: FX},
     },
   },
-  {name: 'trials', description: 'The original run plus 14-day trials: some convert, some end without a payment method and are canceled', features: {trials: {days: 14, converting: 12, stopping: 6}}},
+  {
+    name: 'trials',
+    description:
+      'The original run plus 14-day trials: some convert, some end without a payment method and are canceled',
+    features: {trials: {days: 14, converting: 12, stopping: 6}},
+  },
   {
     name: 'discounts',
-    description: 'The original run plus coupons of every duration (forever, repeating, once), percent and amount off, one redeemed through a promotion code',
+    description:
+      'The original run plus coupons of every duration (forever, repeating, once), percent and amount off, one redeemed through a promotion code',
     features: {
       coupons: [
         {id: 'forever_25', percentOff: 25, duration: 'forever', customers: 8},
-        {id: 'repeating_50_2m', percentOff: 50, duration: 'repeating', durationInMonths: 2, customers: 6, promotionCode: 'HALFOFF'},
+        {
+          id: 'repeating_50_2m',
+          percentOff: 50,
+          duration: 'repeating',
+          durationInMonths: 2,
+          customers: 6,
+          promotionCode: 'HALFOFF',
+        },
         {id: 'once_5_off', amountOff: 500, currency: 'usd', duration: 'once', customers: 6},
       ],
     },
   },
   {
     name: 'multi-currency',
-    description: 'Customers paying in USD, EUR and GBP (one currency each, as Stripe requires), with fixed rates for a total',
-    features: {currencies: {eur: {customers: 25, priceFactor: 0.9}, gbp: {customers: 15, priceFactor: 0.8}}, analytics: {fxRates: FX}},
+    description:
+      'Customers paying in USD, EUR and GBP (one currency each, as Stripe requires), with fixed rates for a total',
+    features: {
+      currencies: {eur: {customers: 25, priceFactor: 0.9}, gbp: {customers: 15, priceFactor: 0.8}},
+      analytics: {fxRates: FX},
+    },
   },
-  {name: 'yearly', description: 'A quarter of paid customers on yearly prices at 20% off, and some switching from monthly to yearly mid-period', features: {yearly: {customers: 25, discountPercent: 20}, changes: {toYearly: 5}}},
+  {
+    name: 'yearly',
+    description:
+      'A quarter of paid customers on yearly prices at 20% off, and some switching from monthly to yearly mid-period',
+    features: {yearly: {customers: 25, discountPercent: 20}, changes: {toYearly: 5}},
+  },
   {
     name: 'mid-cycle',
-    description: 'Upgrades, downgrades and seat growth on a day inside the billing period, with Stripe\'s default prorations',
+    description:
+      "Upgrades, downgrades and seat growth on a day inside the billing period, with Stripe's default prorations",
     features: {changes: {upgrades: 10, downgrades: 5}, seatGrowth: {customers: 8, steps: 3}},
   },
-  {name: 'churn-and-return', description: 'Scheduled cancellations (cancel at period end) and customers who cancel and later subscribe again', features: {reactivations: 8, scheduledCancellations: 8}},
+  {
+    name: 'churn-and-return',
+    description: 'Scheduled cancellations (cancel at period end) and customers who cancel and later subscribe again',
+    features: {reactivations: 8, scheduledCancellations: 8},
+  },
 ]
 
 /** For `--scenario list`: every named scenario with its one-line description. */
@@ -76,10 +131,18 @@ export function listScenarios(): Array<{name: string; description: string}> {
  */
 export function applyScenario(config: Config, name: string): Config {
   const preset = SCENARIOS.find((scenario) => scenario.name === name)
-  if (!preset) throw new UsageError(`Unknown scenario "${name}": choose one of ${SCENARIOS.map((s) => s.name).join(', ')} (--scenario list describes them)`)
+  if (!preset)
+    throw new UsageError(
+      `Unknown scenario "${name}": choose one of ${SCENARIOS.map((s) => s.name).join(', ')} (--scenario list describes them)`,
+    )
   const {analytics, ...features} = preset.features
-  const merged = {...config, ...features, analytics: {...config.analytics, ...analytics, fxRates: {...config.analytics.fxRates, ...analytics?.fxRates}}}
+  const merged = {
+    ...config,
+    ...features,
+    analytics: {...config.analytics, ...analytics, fxRates: {...config.analytics.fxRates, ...analytics?.fxRates}},
+  }
   const parsed = ConfigSchema.safeParse(merged)
-  if (!parsed.success) throw new UsageError(`Scenario "${name}" does not fit this config: ${formatZodIssues(parsed.error)}`)
+  if (!parsed.success)
+    throw new UsageError(`Scenario "${name}" does not fit this config: ${formatZodIssues(parsed.error)}`)
   return parsed.data
 }

@@ -12,8 +12,15 @@ export const PlanSchema = z
     key: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case (it names the plan in every file)'),
     name: z.string().min(1),
     description: z.string().default(''),
-    unitAmount: z.number().int().nonnegative().describe('price per screen per month, in the currency\'s minor unit (cents)'),
-    currency: z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO currency code').default('usd'),
+    unitAmount: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe("price per screen per month, in the currency's minor unit (cents)"),
+    currency: z
+      .string()
+      .regex(/^[a-z]{3}$/, 'must be a lower-case ISO currency code')
+      .default('usd'),
     screens: z
       .object({min: z.number().int().positive(), max: z.number().int().positive()})
       .refine((range) => range.min <= range.max, 'min must not exceed max'),
@@ -25,11 +32,56 @@ export const PlanSchema = z
 export type Plan = z.infer<typeof PlanSchema>
 
 export const DEFAULT_PLANS: Plan[] = [
-  {key: 'free', name: 'Free', description: 'Free plan, up to 3 screens', unitAmount: 0, currency: 'usd', screens: {min: 1, max: 3}, customers: 25, churnWeight: 3},
-  {key: 'standard', name: 'Standard', description: 'Standard plan, billed per screen', unitAmount: 1000, currency: 'usd', screens: {min: 2, max: 8}, customers: 18, churnWeight: 3},
-  {key: 'pro_plus', name: 'Pro Plus', description: 'Pro Plus plan, billed per screen', unitAmount: 1500, currency: 'usd', screens: {min: 5, max: 20}, customers: 32, churnWeight: 1},
-  {key: 'engage', name: 'Engage', description: 'Engage plan, billed per screen', unitAmount: 3000, currency: 'usd', screens: {min: 8, max: 30}, customers: 15, churnWeight: 1},
-  {key: 'enterprise', name: 'Enterprise', description: 'Enterprise plan, billed per screen', unitAmount: 4500, currency: 'usd', screens: {min: 25, max: 100}, customers: 10, churnWeight: 1},
+  {
+    key: 'free',
+    name: 'Free',
+    description: 'Free plan, up to 3 screens',
+    unitAmount: 0,
+    currency: 'usd',
+    screens: {min: 1, max: 3},
+    customers: 25,
+    churnWeight: 3,
+  },
+  {
+    key: 'standard',
+    name: 'Standard',
+    description: 'Standard plan, billed per screen',
+    unitAmount: 1000,
+    currency: 'usd',
+    screens: {min: 2, max: 8},
+    customers: 18,
+    churnWeight: 3,
+  },
+  {
+    key: 'pro_plus',
+    name: 'Pro Plus',
+    description: 'Pro Plus plan, billed per screen',
+    unitAmount: 1500,
+    currency: 'usd',
+    screens: {min: 5, max: 20},
+    customers: 32,
+    churnWeight: 1,
+  },
+  {
+    key: 'engage',
+    name: 'Engage',
+    description: 'Engage plan, billed per screen',
+    unitAmount: 3000,
+    currency: 'usd',
+    screens: {min: 8, max: 30},
+    customers: 15,
+    churnWeight: 1,
+  },
+  {
+    key: 'enterprise',
+    name: 'Enterprise',
+    description: 'Enterprise plan, billed per screen',
+    unitAmount: 4500,
+    currency: 'usd',
+    screens: {min: 25, max: 100},
+    customers: 10,
+    churnWeight: 1,
+  },
 ]
 
 export const EventCountsSchema = z
@@ -38,7 +90,12 @@ export const EventCountsSchema = z
     downgrades: z.number().int().nonnegative(),
     cancellations: z.number().int().nonnegative(),
     pastDue: z.number().int().nonnegative(),
-    planUpgradeShare: z.number().min(0).max(1).default(0.6).describe('share of upgrades that change plan rather than add screens'),
+    planUpgradeShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.6)
+      .describe('share of upgrades that change plan rather than add screens'),
   })
   .strict()
 
@@ -48,14 +105,30 @@ export const SchedulerSchema = z
     maxInFlight: z.number().int().positive().max(100).default(10),
     // Above 25 only makes sense against the emulator: Stripe test mode allows 25 req/s (stripe-facts #12).
     maxRps: z.number().positive().max(1000).default(20).describe('account-wide ceiling'),
-    retryForSeconds: z.number().nonnegative().max(3600).default(300).describe('how long a request failing transiently (429, 409, 5xx, dropped connection) is retried before it counts as failed'),
+    retryForSeconds: z
+      .number()
+      .nonnegative()
+      .max(3600)
+      .default(300)
+      .describe(
+        'how long a request failing transiently (429, 409, 5xx, dropped connection) is retried before it counts as failed',
+      ),
     retryBaseMs: z.number().int().positive().default(500),
   })
   .strict()
 
-const count = (what: string) => z.number().int().nonnegative().describe(`${what}, per the plans' reference customers (scaled to --customers by largest remainder, like the plan table)`)
+const count = (what: string) =>
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .describe(
+      `${what}, per the plans' reference customers (scaled to --customers by largest remainder, like the plan table)`,
+    )
 const currencyCode = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO currency code')
-const couponId = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case (it names the coupon in Stripe: stripe_seed_<id>)')
+const couponId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case (it names the coupon in Stripe: stripe_seed_<id>)')
 
 /**
  * Scenario features: each is absent by default, so the default plan stays the original's run.
@@ -63,8 +136,13 @@ const couponId = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake
  */
 export const YearlySchema = z
   .object({
-    customers: count('customers who subscribe to a paid plan\'s yearly price'),
-    discountPercent: z.number().min(0).max(100).default(20).describe('a yearly price is 12 months of the monthly price less this share, rounded to the minor unit'),
+    customers: count("customers who subscribe to a paid plan's yearly price"),
+    discountPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(20)
+      .describe('a yearly price is 12 months of the monthly price less this share, rounded to the minor unit'),
   })
   .strict()
 
@@ -73,7 +151,9 @@ export const TrialsSchema = z
     // Stripe allows up to 730 days (stripe-facts #46); the run's months bound what is useful.
     days: z.number().int().min(1).max(730).default(14),
     converting: count('customers whose trial converts (they have a payment method)').default(0),
-    stopping: count('customers whose trial ends without a payment method and is canceled (trial_settings.end_behavior.missing_payment_method = cancel, #48)').default(0),
+    stopping: count(
+      'customers whose trial ends without a payment method and is canceled (trial_settings.end_behavior.missing_payment_method = cancel, #48)',
+    ).default(0),
   })
   .strict()
 
@@ -83,26 +163,59 @@ export const CouponSchema = z
     name: z.string().min(1).optional(),
     percentOff: z.number().gt(0).max(100).optional(),
     amountOff: z.number().int().positive().optional().describe('minor units off each invoice, in `currency`'),
-    currency: currencyCode.optional().describe('for amountOff: the coupon\'s currency (only customers paying in it get the coupon); default the first plan\'s'),
+    currency: currencyCode
+      .optional()
+      .describe(
+        "for amountOff: the coupon's currency (only customers paying in it get the coupon); default the first plan's",
+      ),
     duration: z.enum(['once', 'repeating', 'forever']),
     durationInMonths: z.number().int().positive().max(36).optional(),
     customers: count('customers who get this coupon'),
-    month: z.number().int().min(0).max(24).default(0).describe('0: on the subscription when it is created; k: added at month k'),
-    promotionCode: z.string().regex(/^[A-Za-z0-9-]{1,50}$/, 'uses only letters, digits and - (stripe-facts #58)').optional().describe('customers redeem it through this promotion code instead of the coupon'),
+    month: z
+      .number()
+      .int()
+      .min(0)
+      .max(24)
+      .default(0)
+      .describe('0: on the subscription when it is created; k: added at month k'),
+    promotionCode: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,50}$/, 'uses only letters, digits and - (stripe-facts #58)')
+      .optional()
+      .describe('customers redeem it through this promotion code instead of the coupon'),
   })
   .strict()
   .superRefine((coupon, ctx) => {
-    if ((coupon.percentOff === undefined) === (coupon.amountOff === undefined)) ctx.addIssue({code: 'custom', message: 'give exactly one of percentOff and amountOff (stripe-facts #52)'})
-    if (coupon.amountOff !== undefined && coupon.duration === 'forever') ctx.addIssue({code: 'custom', path: ['duration'], message: 'Stripe refuses an amountOff coupon with duration forever since 2025-03-31 (stripe-facts #53)'})
-    if ((coupon.duration === 'repeating') !== (coupon.durationInMonths !== undefined)) ctx.addIssue({code: 'custom', path: ['durationInMonths'], message: 'durationInMonths is required for, and only for, duration repeating (stripe-facts #52)'})
-    if (coupon.currency !== undefined && coupon.amountOff === undefined) ctx.addIssue({code: 'custom', path: ['currency'], message: 'currency goes with amountOff only'})
+    if ((coupon.percentOff === undefined) === (coupon.amountOff === undefined))
+      ctx.addIssue({code: 'custom', message: 'give exactly one of percentOff and amountOff (stripe-facts #52)'})
+    if (coupon.amountOff !== undefined && coupon.duration === 'forever')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: 'Stripe refuses an amountOff coupon with duration forever since 2025-03-31 (stripe-facts #53)',
+      })
+    if ((coupon.duration === 'repeating') !== (coupon.durationInMonths !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['durationInMonths'],
+        message: 'durationInMonths is required for, and only for, duration repeating (stripe-facts #52)',
+      })
+    if (coupon.currency !== undefined && coupon.amountOff === undefined)
+      ctx.addIssue({code: 'custom', path: ['currency'], message: 'currency goes with amountOff only'})
   })
 
 export const CurrencySchema = z
   .object({
     customers: count('customers who pay in this currency'),
-    amounts: z.record(z.string(), z.number().int().nonnegative()).default({}).describe('per plan key: price per screen per month in this currency\'s minor unit'),
-    priceFactor: z.number().positive().optional().describe('for plans without an amount here: the plan\'s unitAmount × this, rounded'),
+    amounts: z
+      .record(z.string(), z.number().int().nonnegative())
+      .default({})
+      .describe("per plan key: price per screen per month in this currency's minor unit"),
+    priceFactor: z
+      .number()
+      .positive()
+      .optional()
+      .describe("for plans without an amount here: the plan's unitAmount × this, rounded"),
   })
   .strict()
 
@@ -110,8 +223,13 @@ export const ChangesSchema = z
   .object({
     upgrades: count('customers who move one plan up on a day inside their billing period').default(0),
     downgrades: count('customers who move one plan down on a day inside their billing period').default(0),
-    toYearly: count('monthly customers who switch to the same plan\'s yearly price mid-period (the billing date resets, #43)').default(0),
-    prorationBehavior: z.enum(['create_prorations', 'always_invoice', 'none']).default('create_prorations').describe('Stripe\'s default is create_prorations (stripe-facts #40)'),
+    toYearly: count(
+      "monthly customers who switch to the same plan's yearly price mid-period (the billing date resets, #43)",
+    ).default(0),
+    prorationBehavior: z
+      .enum(['create_prorations', 'always_invoice', 'none'])
+      .default('create_prorations')
+      .describe("Stripe's default is create_prorations (stripe-facts #40)"),
   })
   .strict()
 
@@ -125,28 +243,54 @@ export const SeatGrowthSchema = z
 export const ConfigSchema = z
   .object({
     plans: z.array(PlanSchema).min(1).default(DEFAULT_PLANS),
-    events: EventCountsSchema.default({upgrades: 15, downgrades: 2, cancellations: 8, pastDue: 5, planUpgradeShare: 0.6}),
+    events: EventCountsSchema.default({
+      upgrades: 15,
+      downgrades: 2,
+      cancellations: 8,
+      pastDue: 5,
+      planUpgradeShare: 0.6,
+    }),
     customers: z.number().int().positive().max(10_000).default(100),
     months: z.number().int().min(1).max(24).default(6),
-    customersPerClock: z.number().int().min(1).max(3).default(3).describe('Stripe allows 3 customers per test clock (stripe-facts #4)'),
+    customersPerClock: z
+      .number()
+      .int()
+      .min(1)
+      .max(3)
+      .default(3)
+      .describe('Stripe allows 3 customers per test clock (stripe-facts #4)'),
     prorationBehavior: z.enum(['none', 'create_prorations', 'always_invoice']).default('none'),
     advanceTimeoutSeconds: z.number().int().positive().default(300),
-    scheduler: SchedulerSchema.default({perLaneRps: 4, maxInFlight: 10, maxRps: 20, retryForSeconds: 300, retryBaseMs: 500}),
+    scheduler: SchedulerSchema.default({
+      perLaneRps: 4,
+      maxInFlight: 10,
+      maxRps: 20,
+      retryForSeconds: 300,
+      retryBaseMs: 500,
+    }),
     yearly: YearlySchema.optional(),
     trials: TrialsSchema.optional(),
     coupons: z.array(CouponSchema).optional(),
-    currencies: z.record(currencyCode, CurrencySchema).optional().describe('customers who pay in another currency than their plan\'s (one currency per customer, as Stripe requires)'),
+    currencies: z
+      .record(currencyCode, CurrencySchema)
+      .optional()
+      .describe(
+        "customers who pay in another currency than their plan's (one currency per customer, as Stripe requires)",
+      ),
     changes: ChangesSchema.optional(),
     reactivations: count('customers who cancel and later subscribe again').optional(),
     scheduledCancellations: count('customers who ask to cancel at period end (cancel_at_period_end)').optional(),
     seatGrowth: SeatGrowthSchema.optional(),
-    analytics: MrrDefinitionsSchema.default(MrrDefinitionsSchema.parse({})).describe('how MRR is counted: the ledger\'s and the expected MRR\'s definitions'),
+    analytics: MrrDefinitionsSchema.default(MrrDefinitionsSchema.parse({})).describe(
+      "how MRR is counted: the ledger's and the expected MRR's definitions",
+    ),
   })
   .strict()
   .superRefine((config, ctx) => {
     const keys = new Set<string>()
     for (const [index, plan] of config.plans.entries()) {
-      if (keys.has(plan.key)) ctx.addIssue({code: 'custom', path: ['plans', index, 'key'], message: `duplicate plan key "${plan.key}"`})
+      if (keys.has(plan.key))
+        ctx.addIssue({code: 'custom', path: ['plans', index, 'key'], message: `duplicate plan key "${plan.key}"`})
       keys.add(plan.key)
     }
     // Upgrades move one plan up and downgrades one down, so the list's order is the price order.
@@ -167,7 +311,11 @@ export const ConfigSchema = z
         const amount = planAmount(config, plan, currency)
         const previous = before && planAmount(config, before, currency)
         if (before && entry && amount !== undefined && previous !== undefined && amount < previous) {
-          ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', plan.key], message: `"${plan.key}" (${amount}) is cheaper in ${currency} than "${before.key}" (${previous}) listed before it: keep the plans' price order in every currency`})
+          ctx.addIssue({
+            code: 'custom',
+            path: ['currencies', currency, 'amounts', plan.key],
+            message: `"${plan.key}" (${amount}) is cheaper in ${currency} than "${before.key}" (${previous}) listed before it: keep the plans' price order in every currency`,
+          })
         }
       }
     }
@@ -175,24 +323,56 @@ export const ConfigSchema = z
     for (const currency of customerCurrencies(config)) {
       for (const [index, plan] of config.plans.entries()) {
         if (planAmount(config, plan, currency) === undefined) {
-          ctx.addIssue({code: 'custom', path: config.currencies?.[currency] ? ['currencies', currency, 'amounts', plan.key] : ['plans', index, 'currency'], message: `plan "${plan.key}" has no price in ${currency}, a currency its customers may pay in (one currency per customer): give currencies.${currency}.amounts.${plan.key} or a priceFactor`})
+          ctx.addIssue({
+            code: 'custom',
+            path: config.currencies?.[currency]
+              ? ['currencies', currency, 'amounts', plan.key]
+              : ['plans', index, 'currency'],
+            message: `plan "${plan.key}" has no price in ${currency}, a currency its customers may pay in (one currency per customer): give currencies.${currency}.amounts.${plan.key} or a priceFactor`,
+          })
         }
       }
     }
     for (const [currency, entry] of Object.entries(config.currencies ?? {})) {
-      for (const key of Object.keys(entry.amounts)) if (!keys.has(key)) ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', key], message: `no plan "${key}"`})
+      for (const key of Object.keys(entry.amounts))
+        if (!keys.has(key))
+          ctx.addIssue({code: 'custom', path: ['currencies', currency, 'amounts', key], message: `no plan "${key}"`})
     }
     for (const [index, coupon] of (config.coupons ?? []).entries()) {
-      if (coupon.month > config.months) ctx.addIssue({code: 'custom', path: ['coupons', index, 'month'], message: `month ${coupon.month} is after the run's ${config.months} months`})
-      if (coupon.currency !== undefined && !customerCurrencies(config).has(coupon.currency)) ctx.addIssue({code: 'custom', path: ['coupons', index, 'currency'], message: `no customer pays in ${coupon.currency}`})
+      if (coupon.month > config.months)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coupons', index, 'month'],
+          message: `month ${coupon.month} is after the run's ${config.months} months`,
+        })
+      if (coupon.currency !== undefined && !customerCurrencies(config).has(coupon.currency))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coupons', index, 'currency'],
+          message: `no customer pays in ${coupon.currency}`,
+        })
     }
-    if ((config.changes?.toYearly ?? 0) > 0 && !config.yearly) ctx.addIssue({code: 'custom', path: ['changes', 'toYearly'], message: 'switching to yearly needs yearly prices: add a yearly section'})
+    if ((config.changes?.toYearly ?? 0) > 0 && !config.yearly)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['changes', 'toYearly'],
+        message: 'switching to yearly needs yearly prices: add a yearly section',
+      })
     const couponIds = (config.coupons ?? []).map((coupon) => coupon.id)
-    if (new Set(couponIds).size < couponIds.length) ctx.addIssue({code: 'custom', path: ['coupons'], message: 'coupon ids must be unique'})
-    const codes = (config.coupons ?? []).flatMap((coupon) => (coupon.promotionCode ? [coupon.promotionCode.toLowerCase()] : []))
-    if (new Set(codes).size < codes.length) ctx.addIssue({code: 'custom', path: ['coupons'], message: 'promotion codes must be unique, ignoring case (stripe-facts #58)'})
+    if (new Set(couponIds).size < couponIds.length)
+      ctx.addIssue({code: 'custom', path: ['coupons'], message: 'coupon ids must be unique'})
+    const codes = (config.coupons ?? []).flatMap((coupon) =>
+      coupon.promotionCode ? [coupon.promotionCode.toLowerCase()] : [],
+    )
+    if (new Set(codes).size < codes.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['coupons'],
+        message: 'promotion codes must be unique, ignoring case (stripe-facts #58)',
+      })
     const reference = config.plans.reduce((sum, plan) => sum + plan.customers, 0)
-    if (reference === 0) ctx.addIssue({code: 'custom', path: ['plans'], message: 'the plans\' customers must add up to more than 0'})
+    if (reference === 0)
+      ctx.addIssue({code: 'custom', path: ['plans'], message: "the plans' customers must add up to more than 0"})
     const {upgrades, downgrades, cancellations, pastDue} = config.events
     if (upgrades + downgrades + cancellations + pastDue > reference) {
       ctx.addIssue({
@@ -205,8 +385,18 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>
 export type Coupon = z.infer<typeof CouponSchema>
-export type FeatureKey = 'yearly' | 'trials' | 'coupons' | 'currencies' | 'changes' | 'reactivations' | 'scheduledCancellations' | 'seatGrowth'
-export const FEATURE_KEYS: readonly FeatureKey[] = ['yearly', 'trials', 'coupons', 'currencies', 'changes', 'reactivations', 'scheduledCancellations', 'seatGrowth']
+export type FeatureKey =
+  'yearly' | 'trials' | 'coupons' | 'currencies' | 'changes' | 'reactivations' | 'scheduledCancellations' | 'seatGrowth'
+export const FEATURE_KEYS: readonly FeatureKey[] = [
+  'yearly',
+  'trials',
+  'coupons',
+  'currencies',
+  'changes',
+  'reactivations',
+  'scheduledCancellations',
+  'seatGrowth',
+]
 
 /** Whether the config asks for anything beyond the original's run. */
 export function hasScenarioFeatures(config: Pick<Config, FeatureKey>): boolean {
@@ -219,7 +409,11 @@ export function customerCurrencies(config: Pick<Config, 'plans' | 'currencies'>)
 }
 
 /** A plan's monthly price per screen in `currency`, or undefined when it has none. */
-export function planAmount(config: Pick<Config, 'currencies'>, plan: Pick<Plan, 'key' | 'unitAmount' | 'currency'>, currency: string): number | undefined {
+export function planAmount(
+  config: Pick<Config, 'currencies'>,
+  plan: Pick<Plan, 'key' | 'unitAmount' | 'currency'>,
+  currency: string,
+): number | undefined {
   const entry = config.currencies?.[currency]
   const explicit = entry?.amounts[plan.key]
   if (explicit !== undefined) return explicit
@@ -235,5 +429,7 @@ export function defaultConfig(): Config {
 
 /** One line per problem: `plans.2.unitAmount: Invalid input: expected number, received string`. */
 export function formatZodIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ')
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ')
 }

@@ -63,15 +63,30 @@ export class Account {
   }
 
   /** One state change, with the object as rendered now (SB-68); rendered only when a sink listens. */
-  emit(type: string, render: () => Record<string, unknown>, testClock: string | null, previousAttributes?: Record<string, unknown>): void {
+  emit(
+    type: string,
+    render: () => Record<string, unknown>,
+    testClock: string | null,
+    previousAttributes?: Record<string, unknown>,
+  ): void {
     if (!this.recording) return
-    this.events.emit({type, object: render(), created: this.nowFor(testClock), request: this.request, ...(previousAttributes ? {previousAttributes} : {})})
+    this.events.emit({
+      type,
+      object: render(),
+      created: this.nowFor(testClock),
+      request: this.request,
+      ...(previousAttributes ? {previousAttributes} : {}),
+    })
   }
 }
 
 /** The top-level fields of `before` that differ in `after`, with their old values: an update's previous_attributes. */
-export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   const changed: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(before)) if (JSON.stringify(value) !== JSON.stringify(after[key])) changed[key] = value
+  for (const [key, value] of Object.entries(before))
+    if (JSON.stringify(value) !== JSON.stringify(after[key])) changed[key] = value
   return Object.keys(changed).length > 0 ? changed : undefined
 }

@@ -13,7 +13,12 @@ export class ApiError extends Error {
 
 /** Stripe behaviour this emulator does not model: refuse loudly rather than invent it (SB-1). */
 export function notModelled(what: string): ApiError {
-  return new ApiError(501, 'api_error', `The stripe-seed emulator does not model ${what}; it refuses instead of guessing Stripe's behaviour.`, 'emulator_not_modelled')
+  return new ApiError(
+    501,
+    'api_error',
+    `The stripe-seed emulator does not model ${what}; it refuses instead of guessing Stripe's behaviour.`,
+    'emulator_not_modelled',
+  )
 }
 
 export function invalid(message: string, param?: string, code = 'parameter_invalid'): ApiError {

@@ -16,16 +16,30 @@ export function checkParams(raw: Raw, name: ParamsName, handled: readonly string
   const known = new Set<string>(documented[name])
   const ok = new Set(handled)
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key)
+    if (!known.has(key))
+      throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key)
     if (!ok.has(key)) throw notModelled(`the parameter \`${key}\` on ${endpoint}`)
   }
 }
 
 /** Nested keys (e.g. of `items[0]`), checked the same way. */
-export function checkNested(raw: unknown, path: string, known: readonly string[], handled: readonly string[], endpoint: string): Raw {
+export function checkNested(
+  raw: unknown,
+  path: string,
+  known: readonly string[],
+  handled: readonly string[],
+  endpoint: string,
+): Raw {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`Invalid object`, path)
   for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${path}[${key}]`, 'parameter_unknown', `${path}[${key}]`)
+    if (!known.includes(key))
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        `Received unknown parameter: ${path}[${key}]`,
+        'parameter_unknown',
+        `${path}[${key}]`,
+      )
     if (!handled.includes(key)) throw notModelled(`the parameter \`${path}[${key}]\` on ${endpoint}`)
   }
   return raw as Raw
@@ -33,7 +47,8 @@ export function checkNested(raw: unknown, path: string, known: readonly string[]
 
 export function required(raw: Raw, key: string): unknown {
   const value = raw[key]
-  if (value === undefined || value === '') throw new ApiError(400, 'invalid_request_error', `Missing required param: ${key}.`, 'parameter_missing', key)
+  if (value === undefined || value === '')
+    throw new ApiError(400, 'invalid_request_error', `Missing required param: ${key}.`, 'parameter_missing', key)
   return value
 }
 
@@ -50,9 +65,23 @@ export function optStr(value: unknown, param: string): string | null | undefined
 
 export function int(value: unknown, param: string, min = 0): number {
   const text = typeof value === 'number' ? String(value) : value
-  if (typeof text !== 'string' || !/^-?\d+$/.test(text)) throw new ApiError(400, 'invalid_request_error', `Invalid integer: ${String(value)}`, 'parameter_invalid_integer', param)
+  if (typeof text !== 'string' || !/^-?\d+$/.test(text))
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `Invalid integer: ${String(value)}`,
+      'parameter_invalid_integer',
+      param,
+    )
   const n = Number(text)
-  if (n < min) throw new ApiError(400, 'invalid_request_error', `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer', param)
+  if (n < min)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `This value must be greater than or equal to ${min}.`,
+      'parameter_invalid_integer',
+      param,
+    )
   return n
 }
 
@@ -64,13 +93,21 @@ export function bool(value: unknown, param: string): boolean {
 
 export function strArray(value: unknown, param: string): string[] {
   if (value === undefined) return []
-  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : [value]
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null
+      ? Object.values(value)
+      : [value]
   return list.map((item) => str(item, `${param}[]`))
 }
 
 export function objectArray(value: unknown, param: string): Raw[] {
   if (value === undefined) return []
-  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : undefined
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null
+      ? Object.values(value)
+      : undefined
   if (!list) throw invalid(`Invalid array`, param)
   return list.map((item, index) => {
     if (typeof item !== 'object' || item === null) throw invalid(`Invalid object`, `${param}[${index}]`)
@@ -102,6 +139,7 @@ export function optBool(value: unknown, param: string): boolean | undefined {
 /** One of Stripe's enum values, or a 400 listing them. */
 export function oneOf<T extends string>(value: unknown, param: string, allowed: readonly T[]): T {
   const text = str(value, param)
-  if (!(allowed as readonly string[]).includes(text)) throw invalid(`Invalid ${param}: must be one of ${allowed.join(', ')}`, param)
+  if (!(allowed as readonly string[]).includes(text))
+    throw invalid(`Invalid ${param}: must be one of ${allowed.join(', ')}`, param)
   return text as T
 }

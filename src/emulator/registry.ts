@@ -29,6 +29,30 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
  * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
  */
-export const RESOURCES: readonly Resource[] = [testClocks, products, prices, plans, customers, paymentMethods, subscriptions, subscriptionItems, subscriptionSchedules, invoices, invoiceItems, invoicePayments, paymentIntents, setupIntents, charges, refunds, creditNotes, coupons, promotionCodes, discounts, taxRates, events, webhookEndpoints]
+export const RESOURCES: readonly Resource[] = [
+  testClocks,
+  products,
+  prices,
+  plans,
+  customers,
+  paymentMethods,
+  subscriptions,
+  subscriptionItems,
+  subscriptionSchedules,
+  invoices,
+  invoiceItems,
+  invoicePayments,
+  paymentIntents,
+  setupIntents,
+  charges,
+  refunds,
+  creditNotes,
+  coupons,
+  promotionCodes,
+  discounts,
+  taxRates,
+  events,
+  webhookEndpoints,
+]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -61,18 +61,34 @@ export interface Resource {
 }
 
 const ID = '([^/]+)'
-export const route = (method: Route['method'], path: string, handle: Route['handle']): Route => ({method, pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`), handle})
+export const route = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
+  method,
+  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
+  handle,
+})
 
 export const COMMON = ['expand'] as const
 export const PAGINATION = ['limit', 'starting_after', 'ending_before'] as const
 
 /** Stripe's cursor pagination over records, newest first (SB-8). */
-export function list<T extends Listed>(ctx: RouteContext, items: Iterable<T>, render: (item: T) => ApiObject): ApiObject {
-  return page(ctx, [...items].sort((a, b) => b.created - a.created || b.seq - a.seq), render)
+export function list<T extends Listed>(
+  ctx: RouteContext,
+  items: Iterable<T>,
+  render: (item: T) => ApiObject,
+): ApiObject {
+  return page(
+    ctx,
+    [...items].sort((a, b) => b.created - a.created || b.seq - a.seq),
+    render,
+  )
 }
 
 /** Stripe's cursors (`limit` 1–100, default 10; `starting_after`, `ending_before`) over items already in order (SB-8). */
-export function page<T extends {id: string}>(ctx: RouteContext, sorted: readonly T[], render: (item: T) => ApiObject): ApiObject {
+export function page<T extends {id: string}>(
+  ctx: RouteContext,
+  sorted: readonly T[],
+  render: (item: T) => ApiObject,
+): ApiObject {
   const limit = ctx.params.limit === undefined ? 10 : int(ctx.params.limit, 'limit', 1)
   if (limit > 100) throw invalid('This value must be less than or equal to 100.', 'limit')
   const positionOf = (param: 'starting_after' | 'ending_before') => {
@@ -87,7 +103,12 @@ export function page<T extends {id: string}>(ctx: RouteContext, sorted: readonly
     return {object: 'list', data: sorted.slice(start, end).map(render), has_more: start > 0, url: ctx.path}
   }
   const start = ctx.params.starting_after === undefined ? 0 : positionOf('starting_after') + 1
-  return {object: 'list', data: sorted.slice(start, start + limit).map(render), has_more: start + limit < sorted.length, url: ctx.path}
+  return {
+    object: 'list',
+    data: sorted.slice(start, start + limit).map(render),
+    has_more: start + limit < sorted.length,
+    url: ctx.path,
+  }
 }
 
 export function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {
@@ -98,7 +119,13 @@ export function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iter
  * Runs `change` and emits `type` with the fields it changed (SB-68); emits nothing when nothing
  * changed. `render` is the object's API shape.
  */
-export function updating<T>(account: Account, type: string, testClock: string | null, render: () => ApiObject, change: () => T): T {
+export function updating<T>(
+  account: Account,
+  type: string,
+  testClock: string | null,
+  render: () => ApiObject,
+  change: () => T,
+): T {
   if (!account.recording) return change()
   const before = render()
   const result = change()
@@ -109,7 +136,10 @@ export function updating<T>(account: Account, type: string, testClock: string | 
 }
 
 /** onClockDeleted for a resource whose records are indexed by clock and leave nothing else behind. */
-export function forgetByClock<T extends {id: string}>(key: CollectionKey<T>, byClock: string): NonNullable<Resource['onClockDeleted']> {
+export function forgetByClock<T extends {id: string}>(
+  key: CollectionKey<T>,
+  byClock: string,
+): NonNullable<Resource['onClockDeleted']> {
   return (account, clockId) => {
     for (const record of account.store.indexed(key, byClock, clockId)) account.store.of(key).delete(record.id)
     account.store.index(byClock).drop(clockId)

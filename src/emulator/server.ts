@@ -140,7 +140,17 @@ function pick(range: Range, random: () => number): number {
   return range[0] + (range[1] - range[0]) * random()
 }
 
-const DEFAULTS = {port: 12_111, host: '127.0.0.1', seed: 1, latencyMs: 0, advanceMs: [500, 1500] as const, advancePerConcurrentMs: 20, rateLimit: 25, faultRate: 0, internalFailureRate: 0}
+const DEFAULTS = {
+  port: 12_111,
+  host: '127.0.0.1',
+  seed: 1,
+  latencyMs: 0,
+  advanceMs: [500, 1500] as const,
+  advancePerConcurrentMs: 20,
+  rateLimit: 25,
+  faultRate: 0,
+  internalFailureRate: 0,
+}
 const ALL_FAULTS: FaultKind[] = ['server_error', 'connection_dropped', 'response_lost']
 
 /** Starts a Stripe test-mode emulator over HTTP; any Stripe SDK pointed at `url` works unchanged. */
@@ -161,7 +171,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
     ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
   })
-  const account = new Account({random, wallNow: Date.now, retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS, retriesExhausted: options.retriesExhausted, events})
+  const account = new Account({
+    random,
+    wallNow: Date.now,
+    retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
+    retriesExhausted: options.retriesExhausted,
+    events,
+  })
   account.time = new TimeEngine(RESOURCES)
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []
@@ -169,13 +185,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const logging = settings.log !== false
   const idempotency = new Map<string, StoredResponse>()
   const bucketNow = options.rateLimitClock ?? Date.now
-  const bucket = settings.rateLimit > 0 ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, bucketNow()) : undefined
+  const bucket =
+    settings.rateLimit > 0
+      ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, bucketNow())
+      : undefined
   let requestCounter = 0
   let answered = 0
 
   const advance: AdvanceTiming = {
     durationMs: (concurrent) => pick(settings.advanceMs, random) + concurrent * settings.advancePerConcurrentMs,
-    fails: (clock) => (settings.failClocksNamed !== undefined && clock.name !== null && settings.failClocksNamed.test(clock.name)) || (settings.internalFailureRate > 0 && faults() < settings.internalFailureRate),
+    fails: (clock) =>
+      (settings.failClocksNamed !== undefined && clock.name !== null && settings.failClocksNamed.test(clock.name)) ||
+      (settings.internalFailureRate > 0 && faults() < settings.internalFailureRate),
     onAdvance: (clock, durationMs) => {
       if (logging) advanceLog.push({clockId: clock.id, at: Date.now(), durationMs})
     },
@@ -191,7 +212,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const latency = pick(settings.latencyMs, random)
     let testClock: string | undefined = /\/test_clocks\/(clock_\w+)/.exec(url.pathname)?.[1]
     const log = (status: number, fault?: FaultKind) => {
-      if (logging) requestLog.push({at: started, method, path: url.pathname, status, latencyMs: Date.now() - started, idempotencyKey, ...(testClock ? {testClock} : {}), ...(fault ? {fault} : {})})
+      if (logging)
+        requestLog.push({
+          at: started,
+          method,
+          path: url.pathname,
+          status,
+          latencyMs: Date.now() - started,
+          idempotencyKey,
+          ...(testClock ? {testClock} : {}),
+          ...(fault ? {fault} : {}),
+        })
     }
     const respond = (status: number, payload: string, headers: Record<string, string> = {}) => {
       const send = () => {
@@ -223,17 +254,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     // Rate limiting runs before anything else, idempotency included (SB-6).
     if (bucket && !bucket.take(bucketNow())) {
-      return respondError(new ApiError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', 'rate_limit'), {'Stripe-Rate-Limited-Reason': 'global-rate'})
+      return respondError(
+        new ApiError(
+          429,
+          'invalid_request_error',
+          'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+          'rate_limit',
+        ),
+        {'Stripe-Rate-Limited-Reason': 'global-rate'},
+      )
     }
-    const fault = settings.faultRate > 0 && faults() < settings.faultRate ? faultKinds[Math.floor(faults() * faultKinds.length)] : undefined
+    const fault =
+      settings.faultRate > 0 && faults() < settings.faultRate
+        ? faultKinds[Math.floor(faults() * faultKinds.length)]
+        : undefined
     if (fault === 'connection_dropped') return drop(fault)
-    if (fault === 'server_error') return respondError(new ApiError(500, 'api_error', 'An unknown error occurred (injected by the emulator).'))
+    if (fault === 'server_error')
+      return respondError(new ApiError(500, 'api_error', 'An unknown error occurred (injected by the emulator).'))
 
     let params: Record<string, unknown>
     try {
       params = parseParams(method === 'POST' ? body : url.search.slice(1))
     } catch {
-      return respondError(new ApiError(400, 'invalid_request_error', 'Invalid request: the body could not be parsed as form-encoded parameters.'))
+      return respondError(
+        new ApiError(
+          400,
+          'invalid_request_error',
+          'Invalid request: the body could not be parsed as form-encoded parameters.',
+        ),
+      )
     }
     if (typeof params.test_clock === 'string') testClock = params.test_clock
     const fingerprint = createHash('sha256').update(`${method} ${url.pathname} ${body}`).digest('hex')
@@ -241,7 +290,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       // Same key and same request replays the first answer; different parameters are refused (SB-5).
       const stored = idempotency.get(idempotencyKey)
       if (stored && stored.fingerprint !== fingerprint) {
-        return respondError(new ApiError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`))
+        return respondError(
+          new ApiError(
+            400,
+            'idempotency_error',
+            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+          ),
+        )
       }
       if (stored) return respond(stored.status, stored.body, {'Idempotent-Replayed': 'true'})
     }
@@ -256,7 +311,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      const result = matched.route.handle({account, params, path: url.pathname, ids: matched.ids, advance, apiVersion: headerValue(req, 'stripe-version') ?? null})
+      const result = matched.route.handle({
+        account,
+        params,
+        path: url.pathname,
+        ids: matched.ids,
+        advance,
+        apiVersion: headerValue(req, 'stripe-version') ?? null,
+      })
       payload = JSON.stringify(expandObject(account, result, expand))
     } catch (error) {
       if (!(error instanceof ApiError)) {
@@ -323,7 +385,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 /** Stripe's error shape, the same for every error the emulator answers (or replays). */
 function errorBody(error: ApiError): string {
   const docUrl = error.code ? `https://stripe.com/docs/error-codes/${error.code.replaceAll('_', '-')}` : undefined
-  return JSON.stringify({error: {type: error.type, code: error.code, message: error.message, param: error.param, request_log_url: null, doc_url: docUrl}})
+  return JSON.stringify({
+    error: {
+      type: error.type,
+      code: error.code,
+      message: error.message,
+      param: error.param,
+      request_log_url: null,
+      doc_url: docUrl,
+    },
+  })
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -336,12 +407,28 @@ function authenticate(req: IncomingMessage): ApiError | undefined {
   const header = headerValue(req, 'authorization') ?? ''
   let key = ''
   if (header.startsWith('Bearer ')) key = header.slice(7).trim()
-  else if (header.startsWith('Basic ')) key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0] ?? ''
+  else if (header.startsWith('Basic '))
+    key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0] ?? ''
   if (!key) {
-    return new ApiError(401, 'invalid_request_error', 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').')
+    return new ApiError(
+      401,
+      'invalid_request_error',
+      "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+    )
   }
-  if (/^(sk|rk)_live_/.test(key)) return new ApiError(401, 'invalid_request_error', 'This emulator is test mode only: live-mode keys are refused.', 'api_key_expired')
-  if (!/^(sk|rk)_test_/.test(key)) return new ApiError(401, 'invalid_request_error', `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`)
+  if (/^(sk|rk)_live_/.test(key))
+    return new ApiError(
+      401,
+      'invalid_request_error',
+      'This emulator is test mode only: live-mode keys are refused.',
+      'api_key_expired',
+    )
+  if (!/^(sk|rk)_test_/.test(key))
+    return new ApiError(
+      401,
+      'invalid_request_error',
+      `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
+    )
   return undefined
 }
 
@@ -356,7 +443,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Stripe's bracket notation: `items[0][price]=…`, `expand[]=…`, `metadata[k]=v`. */
 function parseParams(text: string): Record<string, unknown> {
-  return qs.parse(text, {depth: 10, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false}) as Record<string, unknown>
+  return qs.parse(text, {depth: 10, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false}) as Record<
+    string,
+    unknown
+  >
 }
 
 /** Stripe endpoints the SDK calls (scripts/extract-documented-params.mjs), as `METHOD` + path pattern. */
@@ -387,7 +477,11 @@ function findRoute(method: string, path: string) {
 
 function expandPaths(value: unknown): string[] {
   if (value === undefined) return []
-  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : [value]
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null
+      ? Object.values(value)
+      : [value]
   return list.filter((item): item is string => typeof item === 'string')
 }
 
@@ -407,14 +501,28 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
   }
   if (!(head in holder)) {
     const include = RESOURCES.find((resource) => resource.object === holder.object)?.includable?.[head]
-    if (!include || typeof holder.id !== 'string') throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    if (!include || typeof holder.id !== 'string')
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        `This property cannot be expanded (${full}).`,
+        undefined,
+        'expand',
+      )
     holder[head] = include(account, holder.id)
   }
   const value = holder[head]
   const expand = (id: unknown) => {
     if (typeof id !== 'string') return id
     const found = lookup(account, id)
-    if (!found) throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${full}).`, undefined, 'expand')
+    if (!found)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        `This property cannot be expanded (${full}).`,
+        undefined,
+        'expand',
+      )
     return found
   }
   holder[head] = Array.isArray(value) ? value.map(expand) : expand(value)

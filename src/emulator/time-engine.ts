@@ -35,7 +35,8 @@ export class TimeEngine {
       const next = this.next(account, clock.id, target)
       if (!next) break
       // Each event changes the state that made it due; a loop here is our bug, not Stripe's behaviour.
-      if (steps > 100_000) throw notModelled(`a test clock advance with more than 100000 billing events (clock ${clock.id})`)
+      if (steps > 100_000)
+        throw notModelled(`a test clock advance with more than 100000 billing events (clock ${clock.id})`)
       clock.frozenTime = Math.max(clock.frozenTime, next.at)
       next.run()
     }
@@ -47,7 +48,12 @@ export class TimeEngine {
     for (const resource of this.resources) {
       for (const event of resource.due?.(account, clockId) ?? []) {
         if (event.at > target) continue
-        if (!best || event.at < best.at || (event.at === best.at && (event.rank < best.rank || (event.rank === best.rank && event.seq < best.seq)))) best = event
+        if (
+          !best ||
+          event.at < best.at ||
+          (event.at === best.at && (event.rank < best.rank || (event.rank === best.rank && event.seq < best.seq)))
+        )
+          best = event
       }
     }
     return best

@@ -36,13 +36,20 @@ export async function writeFileAtomic(path: string, content: string | Iterable<s
  * written in chunks (same bytes as JSON.stringify(data, null, 2)): 70,000 snapshot rows never
  * become one 17 MB string.
  */
-export async function writeJsonFile<S extends z.ZodType>(path: string, schema: S, data: z.input<S> & z.output<S>): Promise<void> {
+export async function writeJsonFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  data: z.input<S> & z.output<S>,
+): Promise<void> {
   const parsed = schema.safeParse(data)
   if (!parsed.success) throw new Error(`BUG: refusing to write ${path}: ${formatZodIssues(parsed.error)}`)
-  await writeFileAtomic(path, (function* () {
-    yield* jsonChunks(data, '')
-    yield '\n'
-  })())
+  await writeFileAtomic(
+    path,
+    (function* () {
+      yield* jsonChunks(data, '')
+      yield '\n'
+    })(),
+  )
 }
 
 /**
@@ -60,7 +67,9 @@ export function* jsonChunks(value: unknown, indent: string, perChunk = 500): Gen
     yield `\n${indent}]`
     return
   }
-  const entries = isPlainObject(value) ? Object.entries(value).filter(([, item]) => item !== undefined && typeof item !== 'function') : []
+  const entries = isPlainObject(value)
+    ? Object.entries(value).filter(([, item]) => item !== undefined && typeof item !== 'function')
+    : []
   if (entries.length === 0 || !entries.some(([, item]) => Array.isArray(item) && item.length > perChunk)) {
     yield stringifyAt(value, indent)
     return
@@ -78,7 +87,13 @@ function stringifyAt(value: unknown, indent: string): string {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype && typeof (value as {toJSON?: unknown}).toJSON !== 'function'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    typeof (value as {toJSON?: unknown}).toJSON !== 'function'
+  )
 }
 
 export async function readJsonFile<S extends z.ZodType>(
@@ -90,7 +105,8 @@ export async function readJsonFile<S extends z.ZodType>(
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path} not found: ${options.missingHint}`)
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(`${path} not found: ${options.missingHint}`)
     throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
   }
   let json: unknown

@@ -43,14 +43,22 @@ export const PricesFileSchema = z.object({
       prices: z
         .record(
           z.string(),
-          z.object({price_id: priceId, plan: z.string(), interval: z.enum(['month', 'year']), currency: z.string(), unit_amount: z.number().int().nonnegative()}),
+          z.object({
+            price_id: priceId,
+            plan: z.string(),
+            interval: z.enum(['month', 'year']),
+            currency: z.string(),
+            unit_amount: z.number().int().nonnegative(),
+          }),
         )
         .describe('lookup key (src/scenario/catalog.ts priceLookupKey) -> the price holding it'),
       coupons: z.record(z.string(), z.string()).describe('config coupon id -> Stripe coupon id'),
       promotion_codes: z.record(z.string(), z.string()).describe('promotion code -> promo_ id'),
     })
     .optional()
-    .describe('a scenario\'s yearly and per-currency prices, coupons and promotion codes; absent for the default run, whose file stays the original\'s'),
+    .describe(
+      "a scenario's yearly and per-currency prices, coupons and promotion codes; absent for the default run, whose file stays the original's",
+    ),
 })
 export type PricesFile = z.infer<typeof PricesFileSchema>
 
@@ -67,7 +75,10 @@ export const SnapshotRowSchema = z
     status: z.enum(['active', 'past_due']),
   })
   .strict()
-  .refine((row) => row.mrr_cents === row.price_amount * row.screens, {message: 'mrr_cents must equal price_amount × screens', path: ['mrr_cents']})
+  .refine((row) => row.mrr_cents === row.price_amount * row.screens, {
+    message: 'mrr_cents must equal price_amount × screens',
+    path: ['mrr_cents'],
+  })
 export type SnapshotRow = z.infer<typeof SnapshotRowSchema>
 
 /** A flat array with exactly nine fields per row: the original ETL loads it into a fixed-schema table. */

@@ -18,7 +18,17 @@ const month = z.string().regex(/^\d{4}-\d{2}$/, 'must be YYYY-MM')
 const currency = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO currency code')
 const minor = z.number().int()
 
-export const EXCLUSIONS = ['trialing', 'canceled', 'unpaid', 'incomplete', 'incomplete_expired', 'paused', 'scheduled_cancellation', 'free', 'metered'] as const
+export const EXCLUSIONS = [
+  'trialing',
+  'canceled',
+  'unpaid',
+  'incomplete',
+  'incomplete_expired',
+  'paused',
+  'scheduled_cancellation',
+  'free',
+  'metered',
+] as const
 export const MOVEMENTS = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const
 export type MovementKind = (typeof MOVEMENTS)[number]
 
@@ -27,10 +37,10 @@ export const LedgerDiscountSchema = z
     coupon_id: z.string(),
     level: z.enum(['subscription', 'item']),
     percent_off: z.number().nullable(),
-    amount_off: minor.nonnegative().nullable().describe('per invoice, in the subscription currency\'s minor unit'),
+    amount_off: minor.nonnegative().nullable().describe("per invoice, in the subscription currency's minor unit"),
     duration: z.enum(['forever', 'repeating', 'once']),
     ends_at: z.number().int().nullable().describe('unix seconds; set only for repeating coupons'),
-    counted: z.boolean().describe('whether this discount reduces MRR under the ledger\'s definitions'),
+    counted: z.boolean().describe("whether this discount reduces MRR under the ledger's definitions"),
   })
   .strict()
 
@@ -42,23 +52,41 @@ export const LedgerItemRowSchema = z
     item_id: z.string().min(1),
     plan: z.string().min(1),
     price_id: z.string().min(1),
-    status: z.string().describe('the subscription\'s Stripe status at the month\'s reading'),
+    status: z.string().describe("the subscription's Stripe status at the month's reading"),
     currency,
     interval: z.enum(['day', 'week', 'month', 'year']),
     interval_count: z.number().int().positive(),
-    unit_amount: z.number().nonnegative().describe('list price per unit per billing period, minor units (unit_amount_decimal when present)'),
+    unit_amount: z
+      .number()
+      .nonnegative()
+      .describe('list price per unit per billing period, minor units (unit_amount_decimal when present)'),
     quantity: z.number().int().nonnegative(),
     trial: z.enum(['none', 'trialing', 'ended']),
-    cancel_at: z.number().int().nullable().describe('when a scheduled cancellation takes effect (cancel_at_period_end or cancel_at), unix seconds'),
+    cancel_at: z
+      .number()
+      .int()
+      .nullable()
+      .describe('when a scheduled cancellation takes effect (cancel_at_period_end or cancel_at), unix seconds'),
     discounts: z.array(LedgerDiscountSchema).describe('discounts in force at the reading, item-level first'),
-    list_mrr: z.number().nonnegative().describe('unrounded monthly-normalised list amount before discounts, minor units'),
-    unit_mrr: minor.nonnegative().describe('monthly-normalised amount per unit after counted discounts, rounded half up to the minor unit'),
+    list_mrr: z
+      .number()
+      .nonnegative()
+      .describe('unrounded monthly-normalised list amount before discounts, minor units'),
+    unit_mrr: minor
+      .nonnegative()
+      .describe('monthly-normalised amount per unit after counted discounts, rounded half up to the minor unit'),
     mrr: minor.nonnegative().describe('unit_mrr × quantity when the item counts, else 0'),
     excluded: z.enum(EXCLUSIONS).nullable().describe('why the item carries no MRR, or null when it counts'),
-    mrr_reporting: minor.nonnegative().nullable().describe('the same MRR in the reporting currency (per unit converted, then rounded), null without a rate'),
+    mrr_reporting: minor
+      .nonnegative()
+      .nullable()
+      .describe('the same MRR in the reporting currency (per unit converted, then rounded), null without a rate'),
   })
   .strict()
-  .refine((row) => row.mrr === (row.excluded === null ? row.unit_mrr * row.quantity : 0), {message: 'mrr must equal unit_mrr × quantity when counted, else 0', path: ['mrr']})
+  .refine((row) => row.mrr === (row.excluded === null ? row.unit_mrr * row.quantity : 0), {
+    message: 'mrr must equal unit_mrr × quantity when counted, else 0',
+    path: ['mrr'],
+  })
 export type LedgerItemRow = z.infer<typeof LedgerItemRowSchema>
 export type LedgerDiscount = z.infer<typeof LedgerDiscountSchema>
 
@@ -73,7 +101,10 @@ export const LedgerCustomerRowSchema = z
     change: minor,
   })
   .strict()
-  .refine((row) => row.change === row.mrr - row.previous_mrr, {message: 'change must equal mrr − previous_mrr', path: ['change']})
+  .refine((row) => row.change === row.mrr - row.previous_mrr, {
+    message: 'change must equal mrr − previous_mrr',
+    path: ['change'],
+  })
 export type LedgerCustomerRow = z.infer<typeof LedgerCustomerRowSchema>
 
 export const LedgerFileSchema = z

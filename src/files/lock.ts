@@ -16,7 +16,9 @@ export async function assertWritable(dir: string): Promise<void> {
     await writeFile(probe, '')
     await rm(probe, {force: true})
   } catch (error) {
-    throw new UserError(`The out-dir ${dir} is not writable: ${errorMessage(error)}`, {suggestion: 'Pass --out-dir with a directory you can write to.'})
+    throw new UserError(`The out-dir ${dir} is not writable: ${errorMessage(error)}`, {
+      suggestion: 'Pass --out-dir with a directory you can write to.',
+    })
   }
 }
 
@@ -76,13 +78,20 @@ export async function acquireLock(path: string, purpose: string): Promise<HeldLo
         },
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`Cannot create the lock file ${path}: ${errorMessage(error)}`)
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`Cannot create the lock file ${path}: ${errorMessage(error)}`)
     }
     const held = await readOwner(path)
     if (held && (held.host !== owner.host || alive(held.pid))) {
-      throw new UserError(`Another stripe-seed process (pid ${held.pid} on ${held.host}, ${held.purpose} since ${held.started_at}) is using this out-dir; lock file ${path}`, {
-        suggestion: held.host === owner.host ? 'Wait for it to finish, or use another --out-dir.' : `If that process is gone, delete ${path}.`,
-      })
+      throw new UserError(
+        `Another stripe-seed process (pid ${held.pid} on ${held.host}, ${held.purpose} since ${held.started_at}) is using this out-dir; lock file ${path}`,
+        {
+          suggestion:
+            held.host === owner.host
+              ? 'Wait for it to finish, or use another --out-dir.'
+              : `If that process is gone, delete ${path}.`,
+        },
+      )
     }
     tookOverFrom = held ?? {pid: 0, host: 'unknown', started_at: 'unknown', purpose: 'unreadable lock'}
     await rm(path, {force: true})
@@ -93,7 +102,13 @@ export async function acquireLock(path: string, purpose: string): Promise<HeldLo
 async function readOwner(path: string): Promise<LockOwner | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<LockOwner>
-    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') return {pid: parsed.pid, host: parsed.host, started_at: String(parsed.started_at), purpose: String(parsed.purpose ?? 'a run')}
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string')
+      return {
+        pid: parsed.pid,
+        host: parsed.host,
+        started_at: String(parsed.started_at),
+        purpose: String(parsed.purpose ?? 'a run'),
+      }
   } catch {
     // A lock torn by a crash mid-write: nobody can hold it.
   }

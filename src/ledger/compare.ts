@@ -12,7 +12,8 @@ export interface LedgerMismatch {
   actual: string
 }
 
-const discountsOf = (row: LedgerItemRow) => row.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(', ') || 'none'
+const discountsOf = (row: LedgerItemRow) =>
+  row.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(', ') || 'none'
 
 const CHECKS: Array<[LedgerMismatch['field'], (row: LedgerItemRow) => string]> = [
   ['status', (row) => row.status],
@@ -24,20 +25,43 @@ const CHECKS: Array<[LedgerMismatch['field'], (row: LedgerItemRow) => string]> =
 ]
 
 /** Every difference between the ledger's rows and the fresh ones, matched by subscription item. */
-export function compareLedgerMonth(ledgerRows: readonly LedgerItemRow[], freshRows: readonly LedgerItemRow[]): LedgerMismatch[] {
+export function compareLedgerMonth(
+  ledgerRows: readonly LedgerItemRow[],
+  freshRows: readonly LedgerItemRow[],
+): LedgerMismatch[] {
   const fresh = new Map(freshRows.map((row) => [row.item_id, row]))
   const mismatches: LedgerMismatch[] = []
   for (const row of ledgerRows) {
     const now = fresh.get(row.item_id)
     fresh.delete(row.item_id)
     if (!now) {
-      mismatches.push({subscriptionId: row.subscription_id, itemId: row.item_id, field: 'missing', expected: 'present', actual: 'absent'})
+      mismatches.push({
+        subscriptionId: row.subscription_id,
+        itemId: row.item_id,
+        field: 'missing',
+        expected: 'present',
+        actual: 'absent',
+      })
       continue
     }
     for (const [field, value] of CHECKS) {
-      if (value(row) !== value(now)) mismatches.push({subscriptionId: row.subscription_id, itemId: row.item_id, field, expected: value(row), actual: value(now)})
+      if (value(row) !== value(now))
+        mismatches.push({
+          subscriptionId: row.subscription_id,
+          itemId: row.item_id,
+          field,
+          expected: value(row),
+          actual: value(now),
+        })
     }
   }
-  for (const row of fresh.values()) mismatches.push({subscriptionId: row.subscription_id, itemId: row.item_id, field: 'unexpected', expected: 'absent', actual: 'present'})
+  for (const row of fresh.values())
+    mismatches.push({
+      subscriptionId: row.subscription_id,
+      itemId: row.item_id,
+      field: 'unexpected',
+      expected: 'absent',
+      actual: 'present',
+    })
   return mismatches
 }

@@ -11,23 +11,42 @@ export const MrrDefinitionsSchema = z
       .object({
         // `forever` coupons always reduce MRR (#98); these two are the Dashboard's opt-in settings.
         subtractRecurring: z.boolean().default(false).describe('also subtract `repeating` coupons while they last'),
-        subtractOneTime: z.boolean().default(false).describe('also subtract `once` coupons while Stripe lists them on the subscription'),
+        subtractOneTime: z
+          .boolean()
+          .default(false)
+          .describe('also subtract `once` coupons while Stripe lists them on the subscription'),
       })
       .strict()
       .default({subtractRecurring: false, subtractOneTime: false}),
     scheduledCancellation: z
       .enum(['at_request', 'at_period_end'])
       .default('at_request')
-      .describe('when a subscription set to cancel (cancel_at_period_end or cancel_at) leaves MRR: when the cancellation is requested (Stripe\'s documented default) or when it ends'),
+      .describe(
+        "when a subscription set to cancel (cancel_at_period_end or cancel_at) leaves MRR: when the cancellation is requested (Stripe's documented default) or when it ends",
+      ),
     // Stripe does not say how it maps weeks and days onto a month (#97): ours is a year's worth / 12.
-    weeksPerMonth: z.number().positive().default(52 / 12).describe('months of a week-interval price = interval_count / weeksPerMonth'),
-    daysPerMonth: z.number().positive().default(365 / 12).describe('months of a day-interval price = interval_count / daysPerMonth'),
+    weeksPerMonth: z
+      .number()
+      .positive()
+      .default(52 / 12)
+      .describe('months of a week-interval price = interval_count / weeksPerMonth'),
+    daysPerMonth: z
+      .number()
+      .positive()
+      .default(365 / 12)
+      .describe('months of a day-interval price = interval_count / daysPerMonth'),
     // The run sets it to the config's plan currency: a ledger in eur with usd here would have no sub_snapshots.json without a rate.
-    reportingCurrency: z.string().regex(/^[a-z]{3}$/).default('usd').describe('the currency of totals across currencies, and of sub_snapshots.json'),
+    reportingCurrency: z
+      .string()
+      .regex(/^[a-z]{3}$/)
+      .default('usd')
+      .describe('the currency of totals across currencies, and of sub_snapshots.json'),
     fxRates: z
       .record(z.string().regex(/^[a-z]{3}$/), z.number().positive())
       .default({})
-      .describe('fixed rates: 1 unit of the key currency = rate units of reportingCurrency (major units). A currency without a rate has no total.'),
+      .describe(
+        'fixed rates: 1 unit of the key currency = rate units of reportingCurrency (major units). A currency without a rate has no total.',
+      ),
   })
   .strict()
 
@@ -42,7 +61,24 @@ export function defaultMrrDefinitions(): MrrDefinitions {
  * Currencies whose minor unit is not a hundredth (docs.stripe.com/currencies): amounts in the API
  * are in the minor unit, so converting between currencies must rescale by the exponent.
  */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'])
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+])
 const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd'])
 
 export function minorUnitExponent(currency: string): number {

@@ -23,7 +23,10 @@ export const EXPORT_FILES = {
 /** "MRR per subscriber per month": each subscriber's MRR at each month's reading, one row per month, customer and currency. */
 export function mrrPerSubscriberCsv(ledger: LedgerFile): string {
   const rows = ledger.customers.filter((row) => row.mrr > 0)
-  return toCsv(['month', 'customer_id', 'currency', 'mrr'], rows.map((row) => [row.month, row.customer_id, row.currency, majorUnits(row.mrr, row.currency)]))
+  return toCsv(
+    ['month', 'customer_id', 'currency', 'mrr'],
+    rows.map((row) => [row.month, row.customer_id, row.currency, majorUnits(row.mrr, row.currency)]),
+  )
 }
 
 /** "Customer MRR changes": every change in a customer's MRR, typed new, expansion, contraction, churn or reactivation. */
@@ -31,7 +34,15 @@ export function customerChangesCsv(ledger: LedgerFile): string {
   const rows = ledger.customers.filter((row) => row.movement !== null)
   return toCsv(
     ['month', 'customer_id', 'currency', 'type', 'mrr_before', 'mrr_after', 'mrr_change'],
-    rows.map((row) => [row.month, row.customer_id, row.currency, row.movement!, majorUnits(row.previous_mrr, row.currency), majorUnits(row.mrr, row.currency), majorUnits(row.change, row.currency)]),
+    rows.map((row) => [
+      row.month,
+      row.customer_id,
+      row.currency,
+      row.movement!,
+      majorUnits(row.previous_mrr, row.currency),
+      majorUnits(row.mrr, row.currency),
+      majorUnits(row.change, row.currency),
+    ]),
   )
 }
 
@@ -63,7 +74,26 @@ export function summaryCsv(ledger: LedgerFile): string {
     }),
   )
   return toCsv(
-    ['month', 'currency', 'starting_mrr', 'new_mrr', 'expansion_mrr', 'reactivation_mrr', 'contraction_mrr', 'churned_mrr', 'ending_mrr', 'starting_active_subscribers', 'new_subscribers', 'reactivated_subscribers', 'churned_subscribers', 'ending_active_subscribers', 'new_trials', 'trial_conversions', 'arpu', 'subscriber_churn_rate'],
+    [
+      'month',
+      'currency',
+      'starting_mrr',
+      'new_mrr',
+      'expansion_mrr',
+      'reactivation_mrr',
+      'contraction_mrr',
+      'churned_mrr',
+      'ending_mrr',
+      'starting_active_subscribers',
+      'new_subscribers',
+      'reactivated_subscribers',
+      'churned_subscribers',
+      'ending_active_subscribers',
+      'new_trials',
+      'trial_conversions',
+      'arpu',
+      'subscriber_churn_rate',
+    ],
     rows,
   )
 }
@@ -78,7 +108,11 @@ export interface ExportResult {
 /** Reads the ledger (or today's snapshots) from outDir and writes the three CSVs beside it. */
 export async function writeExports(outDir: string): Promise<ExportResult> {
   const {ledger, source, path} = await readLedgerForViews(outDir)
-  const content = {mrrPerSubscriber: mrrPerSubscriberCsv(ledger), customerChanges: customerChangesCsv(ledger), summary: summaryCsv(ledger)}
+  const content = {
+    mrrPerSubscriber: mrrPerSubscriberCsv(ledger),
+    customerChanges: customerChangesCsv(ledger),
+    summary: summaryCsv(ledger),
+  }
   const files = {} as ExportResult['files']
   for (const name of Object.keys(EXPORT_FILES) as Array<keyof typeof EXPORT_FILES>) {
     files[name] = join(outDir, EXPORT_FILES[name])

@@ -13,7 +13,14 @@ export interface CurrencyMonth {
   mrr: number
   movements: MovementTotals
   /** Customers with MRR in this currency, at the previous reading and now, and what moved between. */
-  subscribers: {starting: number; new: number; reactivated: number; churned: number; ending: number; churnRate: number | null}
+  subscribers: {
+    starting: number
+    new: number
+    reactivated: number
+    churned: number
+    ending: number
+    churnRate: number | null
+  }
   /**
    * Trials: subscriptions trialing at this reading that were not at the previous one, and those
    * trialing at the previous reading that now count towards MRR (Stripe's trial conversion also asks
@@ -55,13 +62,20 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
     const items = itemsByMonth.get(month) ?? []
     const customerRows = customersByMonth.get(month) ?? []
     const mrrByCustomer = new Map<string, number>()
-    for (const row of customerRows) mrrByCustomer.set(row.customer_id, (mrrByCustomer.get(row.customer_id) ?? 0) + row.mrr)
+    for (const row of customerRows)
+      mrrByCustomer.set(row.customer_id, (mrrByCustomer.get(row.customer_id) ?? 0) + row.mrr)
     const active = new Set([...mrrByCustomer].filter(([, mrr]) => mrr > 0).map(([customer]) => customer))
     const started = [...active].filter((customer) => !activeBefore.has(customer))
     const reactivated = started.filter((customer) => everActive.has(customer)).length
     const churned = [...activeBefore].filter((customer) => !active.has(customer)).length
     const base = activeBefore.size + started.length
-    const subscribers: SubscriberMonth = {active: active.size, new: started.length - reactivated, reactivated, churned, churnRate: base === 0 ? null : churned / base}
+    const subscribers: SubscriberMonth = {
+      active: active.size,
+      new: started.length - reactivated,
+      reactivated,
+      churned,
+      churnRate: base === 0 ? null : churned / base,
+    }
     for (const customer of active) everActive.add(customer)
     activeBefore = active
 
@@ -80,23 +94,41 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
       const moved = {new: count('new'), reactivated: count('reactivation'), churned: count('churn')}
       const denominator = starting + moved.new + moved.reactivated
       const plans = groupBy(counted, (item) => item.plan)
-      const subscriptionsHere = (list: typeof items) => new Set(list.filter((item) => item.currency === currency).map((item) => item.subscription_id))
+      const subscriptionsHere = (list: typeof items) =>
+        new Set(list.filter((item) => item.currency === currency).map((item) => item.subscription_id))
       const trials = {
-        started: [...subscriptionsHere(items.filter((item) => item.status === 'trialing'))].filter((id) => !trialsBefore.has(id)).length,
-        converted: [...subscriptionsHere(counted.filter((item) => item.mrr > 0))].filter((id) => trialsBefore.has(id)).length,
+        started: [...subscriptionsHere(items.filter((item) => item.status === 'trialing'))].filter(
+          (id) => !trialsBefore.has(id),
+        ).length,
+        converted: [...subscriptionsHere(counted.filter((item) => item.mrr > 0))].filter((id) => trialsBefore.has(id))
+          .length,
       }
       return {
         currency,
         mrr,
         movements: sumMovements(rows),
-        subscribers: {starting, ...moved, ending: activeHere, churnRate: denominator === 0 ? null : moved.churned / denominator},
+        subscribers: {
+          starting,
+          ...moved,
+          ending: activeHere,
+          churnRate: denominator === 0 ? null : moved.churned / denominator,
+        },
         trials,
         arpu: activeHere === 0 ? null : mrr / activeHere,
-        byPlan: [...plans].map(([plan, planItems]) => ({plan, mrr: planItems.reduce((sum, item) => sum + item.mrr, 0), customers: new Set(planItems.map((item) => item.customer_id)).size})),
+        byPlan: [...plans].map(([plan, planItems]) => ({
+          plan,
+          mrr: planItems.reduce((sum, item) => sum + item.mrr, 0),
+          customers: new Set(planItems.map((item) => item.customer_id)).size,
+        })),
       }
     })
     const convertible = items.every((item) => item.mrr_reporting !== null)
-    const reporting = convertible ? {currency: ledger.definitions.reportingCurrency, mrr: items.reduce((sum, item) => sum + (item.mrr_reporting ?? 0), 0)} : null
+    const reporting = convertible
+      ? {
+          currency: ledger.definitions.reportingCurrency,
+          mrr: items.reduce((sum, item) => sum + (item.mrr_reporting ?? 0), 0),
+        }
+      : null
     return {month, subscribers, currencies: perCurrency, reporting}
   })
 }

@@ -21,7 +21,9 @@ export function classifyMovement(was: number, now: number, paidBefore: boolean):
 const key = (customer: string, currency: string) => `${customer}\u0000${currency}`
 
 /** MRR per customer and currency in one month's rows. */
-function customerTotals(items: readonly LedgerItemRow[]): Map<string, {customer: string; currency: string; mrr: number}> {
+function customerTotals(
+  items: readonly LedgerItemRow[],
+): Map<string, {customer: string; currency: string; mrr: number}> {
   const totals = new Map<string, {customer: string; currency: string; mrr: number}>()
   for (const item of items) {
     const k = key(item.customer_id, item.currency)
@@ -56,7 +58,15 @@ export function customerMovements(months: readonly string[], items: readonly Led
       seen.add(k)
       const was = previous.get(k)?.mrr ?? 0
       const now = current.get(k)?.mrr ?? 0
-      rows.push({month, customer_id: total.customer, currency: total.currency, previous_mrr: was, mrr: now, movement: classifyMovement(was, now, everPaid.has(total.customer)), change: now - was})
+      rows.push({
+        month,
+        customer_id: total.customer,
+        currency: total.currency,
+        previous_mrr: was,
+        mrr: now,
+        movement: classifyMovement(was, now, everPaid.has(total.customer)),
+        change: now - was,
+      })
       if (now > 0) paidThisMonth.push(total.customer)
     }
     for (const customer of paidThisMonth) everPaid.add(customer)
@@ -66,7 +76,11 @@ export function customerMovements(months: readonly string[], items: readonly Led
 }
 
 /** The ledger file's content from the month's item rows (the only input: customers are derived). */
-export function buildLedger(definitions: MrrDefinitions, months: readonly string[], items: readonly LedgerItemRow[]): LedgerFile {
+export function buildLedger(
+  definitions: MrrDefinitions,
+  months: readonly string[],
+  items: readonly LedgerItemRow[],
+): LedgerFile {
   return {version: 1, definitions, months: [...months], items: [...items], customers: customerMovements(months, items)}
 }
 

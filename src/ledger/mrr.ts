@@ -39,8 +39,15 @@ export function ledgerItemRows(subscription: Stripe.Subscription, context: Readi
   const {definitions} = context
   const customerId = typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id
   const items = subscription.items.data
-  const trial: LedgerItemRow['trial'] = subscription.status === 'trialing' ? 'trialing' : subscription.trial_end !== null && subscription.trial_end <= context.at ? 'ended' : 'none'
-  const cancelAt = subscription.cancel_at ?? (subscription.cancel_at_period_end ? Math.min(...items.map((item) => item.current_period_end)) : null)
+  const trial: LedgerItemRow['trial'] =
+    subscription.status === 'trialing'
+      ? 'trialing'
+      : subscription.trial_end !== null && subscription.trial_end <= context.at
+        ? 'ended'
+        : 'none'
+  const cancelAt =
+    subscription.cancel_at ??
+    (subscription.cancel_at_period_end ? Math.min(...items.map((item) => item.current_period_end)) : null)
 
   const amounts: ItemAmounts[] = items.map((item) => {
     const unit = unitAmount(item.price, subscription.currency)
@@ -51,7 +58,8 @@ export function ledgerItemRows(subscription: Stripe.Subscription, context: Readi
   const itemDiscounts = items.map((item, index) =>
     inForce(item.discounts, context).map((discount) => {
       const row = discountRow(discount, 'item', subscription.currency, context)
-      if (row.counted) amounts[index]!.monthly = applyDiscount(amounts[index]!.monthly, row, amounts[index]!.monthsPerPeriod)
+      if (row.counted)
+        amounts[index]!.monthly = applyDiscount(amounts[index]!.monthly, row, amounts[index]!.monthsPerPeriod)
       return row
     }),
   )
@@ -93,14 +101,26 @@ export function ledgerItemRows(subscription: Stripe.Subscription, context: Readi
   })
 }
 
-function exclusion(subscription: Stripe.Subscription, item: Stripe.SubscriptionItem, definitions: MrrDefinitions, unitMrr: number): LedgerItemRow['excluded'] {
+function exclusion(
+  subscription: Stripe.Subscription,
+  item: Stripe.SubscriptionItem,
+  definitions: MrrDefinitions,
+  unitMrr: number,
+): LedgerItemRow['excluded'] {
   const {status} = subscription
   if (!COUNTED_STATUSES.has(status)) {
-    if (!isExclusion(status)) throw new UserError(`Subscription ${subscription.id} has status "${status}", which stripe-seed's MRR does not model`)
+    if (!isExclusion(status))
+      throw new UserError(
+        `Subscription ${subscription.id} has status "${status}", which stripe-seed's MRR does not model`,
+      )
     return status
   }
   // #99: by default Stripe stops counting at the request; accounts may choose the period end.
-  if (definitions.scheduledCancellation === 'at_request' && (subscription.cancel_at_period_end || subscription.cancel_at !== null)) return 'scheduled_cancellation'
+  if (
+    definitions.scheduledCancellation === 'at_request' &&
+    (subscription.cancel_at_period_end || subscription.cancel_at !== null)
+  )
+    return 'scheduled_cancellation'
   if (item.price.recurring?.usage_type === 'metered') return 'metered' // #97
   if (unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
   // A 100 % forever discount leaves a paid plan at 0: it carries no MRR, like a free plan.
@@ -113,16 +133,22 @@ function isExclusion(status: string): status is NonNullable<LedgerItemRow['exclu
 
 /** The list price per unit per period, in the subscription's currency (a multi-currency price carries the others in currency_options). */
 function unitAmount(price: Stripe.Price, currency: string): number {
-  if (price.recurring === null) throw new UserError(`Price ${price.id} is not recurring: a subscription item cannot carry it`)
-  if (price.billing_scheme === 'tiered') throw new UserError(`Price ${price.id} is tiered: stripe-seed's MRR does not model tiered prices`)
+  if (price.recurring === null)
+    throw new UserError(`Price ${price.id} is not recurring: a subscription item cannot carry it`)
+  if (price.billing_scheme === 'tiered')
+    throw new UserError(`Price ${price.id} is tiered: stripe-seed's MRR does not model tiered prices`)
   const source = price.currency === currency ? price : price.currency_options?.[currency]
   if (!source) throw new UserError(`Price ${price.id} has no amount in ${currency}: expand its currency_options`)
-  if (source.unit_amount_decimal !== null && source.unit_amount_decimal !== undefined) return Number(String(source.unit_amount_decimal))
+  if (source.unit_amount_decimal !== null && source.unit_amount_decimal !== undefined)
+    return Number(String(source.unit_amount_decimal))
   return source.unit_amount ?? 0
 }
 
 /** #97: a year is 12 months; weeks and days use the definitions' factors (Stripe does not document them). */
-export function monthsPerInterval(price: Pick<Stripe.Price, 'recurring'>, definitions: Pick<MrrDefinitions, 'weeksPerMonth' | 'daysPerMonth'>): number {
+export function monthsPerInterval(
+  price: Pick<Stripe.Price, 'recurring'>,
+  definitions: Pick<MrrDefinitions, 'weeksPerMonth' | 'daysPerMonth'>,
+): number {
   const recurring = price.recurring!
   const count = recurring.interval_count
   switch (recurring.interval) {
@@ -142,23 +168,51 @@ export function monthsPerInterval(price: Pick<Stripe.Price, 'recurring'>, defini
 function inForce(discounts: Array<string | Stripe.Discount>, context: ReadingContext): Stripe.Discount[] {
   return discounts
     .map((discount) => {
-      if (typeof discount === 'string') throw new Error(`BUG: discount ${discount} is not expanded (expand discounts when reading subscriptions for the ledger)`)
+      if (typeof discount === 'string')
+        throw new Error(
+          `BUG: discount ${discount} is not expanded (expand discounts when reading subscriptions for the ledger)`,
+        )
       return discount
     })
     .filter((discount) => discount.start <= context.at && (discount.end === null || discount.end > context.at)) // #56
 }
 
-function discountRow(discount: Stripe.Discount, level: LedgerDiscount['level'], currency: string, context: ReadingContext): LedgerDiscount {
-  const coupon = typeof discount.source.coupon === 'string' ? context.coupons?.get(discount.source.coupon) : discount.source.coupon
-  if (!coupon) throw new Error(`BUG: the coupon of discount ${discount.id} is neither expanded nor given in the context`)
-  const amountOff = coupon.amount_off === null ? null : coupon.currency === currency ? coupon.amount_off : (coupon.currency_options?.[currency]?.amount_off ?? null)
-  if (coupon.amount_off !== null && amountOff === null) throw new UserError(`Coupon ${coupon.id} has no amount in ${currency}`)
+function discountRow(
+  discount: Stripe.Discount,
+  level: LedgerDiscount['level'],
+  currency: string,
+  context: ReadingContext,
+): LedgerDiscount {
+  const coupon =
+    typeof discount.source.coupon === 'string' ? context.coupons?.get(discount.source.coupon) : discount.source.coupon
+  if (!coupon)
+    throw new Error(`BUG: the coupon of discount ${discount.id} is neither expanded nor given in the context`)
+  const amountOff =
+    coupon.amount_off === null
+      ? null
+      : coupon.currency === currency
+        ? coupon.amount_off
+        : (coupon.currency_options?.[currency]?.amount_off ?? null)
+  if (coupon.amount_off !== null && amountOff === null)
+    throw new UserError(`Coupon ${coupon.id} has no amount in ${currency}`)
   const {discounts} = context.definitions
   const duration = coupon.duration as string
-  if (!isModelledDuration(duration)) throw new UserError(`Coupon ${coupon.id} has duration "${duration}", which stripe-seed's MRR does not model`)
+  if (!isModelledDuration(duration))
+    throw new UserError(`Coupon ${coupon.id} has duration "${duration}", which stripe-seed's MRR does not model`)
   // #98: forever always counts; repeating and once only where the account opted in.
-  const counted = duration === 'forever' || (duration === 'repeating' && discounts.subtractRecurring) || (duration === 'once' && discounts.subtractOneTime)
-  return {coupon_id: coupon.id, level, percent_off: coupon.percent_off, amount_off: amountOff, duration, ends_at: discount.end, counted}
+  const counted =
+    duration === 'forever' ||
+    (duration === 'repeating' && discounts.subtractRecurring) ||
+    (duration === 'once' && discounts.subtractOneTime)
+  return {
+    coupon_id: coupon.id,
+    level,
+    percent_off: coupon.percent_off,
+    amount_off: amountOff,
+    duration,
+    ends_at: discount.end,
+    counted,
+  }
 }
 
 function isModelledDuration(duration: string): duration is LedgerDiscount['duration'] {
@@ -177,7 +231,10 @@ function applySubscriptionDiscount(amounts: ItemAmounts[], discount: LedgerDisco
     return
   }
   const periods = new Set(amounts.map((a) => a.monthsPerPeriod))
-  if (periods.size > 1) throw new UserError(`Subscription ${subscriptionId} mixes billing intervals under an amount-off coupon: how Stripe spreads it is not modelled`)
+  if (periods.size > 1)
+    throw new UserError(
+      `Subscription ${subscriptionId} mixes billing intervals under an amount-off coupon: how Stripe spreads it is not modelled`,
+    )
   const total = amounts.reduce((sum, a) => sum + a.monthly, 0)
   if (total === 0) return
   const off = Math.min(total, (discount.amount_off ?? 0) / amounts[0]!.monthsPerPeriod)

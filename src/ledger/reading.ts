@@ -16,8 +16,16 @@ export const LEDGER_SUBSCRIPTION_EXPAND = ['data.discounts', 'data.items.data.di
  * that ended before the previous reading is history, not this month: it is left out, so an ended
  * subscription appears once, in the month it ended, with the status Stripe gave it.
  */
-export function monthReading(subscriptions: readonly Stripe.Subscription[], context: ReadingContext & {previousAt?: number}): LedgerItemRow[] {
+export function monthReading(
+  subscriptions: readonly Stripe.Subscription[],
+  context: ReadingContext & {previousAt?: number},
+): LedgerItemRow[] {
   return subscriptions
-    .filter((subscription) => subscription.ended_at === null || context.previousAt === undefined || subscription.ended_at > context.previousAt)
+    .filter(
+      (subscription) =>
+        subscription.ended_at === null ||
+        context.previousAt === undefined ||
+        subscription.ended_at > context.previousAt,
+    )
     .flatMap((subscription) => ledgerItemRows(subscription, context))
 }

@@ -28,11 +28,23 @@ export function snapshotRowsFromLedger(items: readonly LedgerItemRow[], definiti
     let priceAmount = item.excluded === 'free' ? 0 : item.unit_mrr
     if (item.currency !== definitions.reportingCurrency && priceAmount > 0) {
       if (item.mrr_reporting === null) {
-        throw new UserError(`sub_snapshots.json has no currency column and ${item.subscription_id} is in ${item.currency}: give an fxRates entry for ${item.currency} (to ${definitions.reportingCurrency})`)
+        throw new UserError(
+          `sub_snapshots.json has no currency column and ${item.subscription_id} is in ${item.currency}: give an fxRates entry for ${item.currency} (to ${definitions.reportingCurrency})`,
+        )
       }
       priceAmount = item.mrr_reporting / item.quantity
     }
-    rows.push({month: item.month, customer_id: item.customer_id, subscription_id: item.subscription_id, plan: item.plan, price_id: item.price_id, price_amount: priceAmount, screens: item.quantity, mrr_cents: priceAmount * item.quantity, status: item.status})
+    rows.push({
+      month: item.month,
+      customer_id: item.customer_id,
+      subscription_id: item.subscription_id,
+      plan: item.plan,
+      price_id: item.price_id,
+      price_amount: priceAmount,
+      screens: item.quantity,
+      mrr_cents: priceAmount * item.quantity,
+      status: item.status,
+    })
   }
   return rows
 }

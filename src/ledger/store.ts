@@ -25,12 +25,27 @@ const exists = (path: string) =>
  * What views read: the ledger when the run wrote one, else today's sub_snapshots.json read as a
  * ledger (monthly prices, no discounts, in the currency stripe_prices.json names, else usd).
  */
-export async function readLedgerForViews(outDir: string): Promise<{ledger: LedgerFile; source: LedgerSource; path: string}> {
+export async function readLedgerForViews(
+  outDir: string,
+): Promise<{ledger: LedgerFile; source: LedgerSource; path: string}> {
   const path = ledgerFile(outDir)
-  if (await exists(path)) return {ledger: await readJsonFile(path, LedgerFileSchema, {missingHint: 'run `stripe-seed run generate` first'}), source: 'ledger', path}
+  if (await exists(path))
+    return {
+      ledger: await readJsonFile(path, LedgerFileSchema, {missingHint: 'run `stripe-seed run generate` first'}),
+      source: 'ledger',
+      path,
+    }
   const snapshots = outFile(outDir, 'snapshots')
-  const rows = await readJsonFile(snapshots, SnapshotsFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
+  const rows = await readJsonFile(snapshots, SnapshotsFileSchema, {
+    missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
+  })
   const pricesPath = outFile(outDir, 'prices')
-  const currency = (await exists(pricesPath)) ? (await readJsonFile(pricesPath, PricesFileSchema, {missingHint: ''})).plans[0]?.currency : undefined
-  return {ledger: ledgerFromSnapshots(rows, MrrDefinitionsSchema.parse({reportingCurrency: currency ?? 'usd'})), source: 'snapshots', path: snapshots}
+  const currency = (await exists(pricesPath))
+    ? (await readJsonFile(pricesPath, PricesFileSchema, {missingHint: ''})).plans[0]?.currency
+    : undefined
+  return {
+    ledger: ledgerFromSnapshots(rows, MrrDefinitionsSchema.parse({reportingCurrency: currency ?? 'usd'})),
+    source: 'snapshots',
+    path: snapshots,
+  }
 }

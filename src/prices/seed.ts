@@ -4,7 +4,15 @@ import {type Config, type Plan, hasScenarioFeatures} from '../config/schema.js'
 import {BugError, UserError} from '../errors.js'
 import {readJsonFile, writeJsonFile} from '../files/atomic.js'
 import {type PricesFile, PricesFileSchema} from '../files/formats.js'
-import {type BillingInterval, type Catalog, type CatalogCoupon, type CatalogPromotionCode, priceLookupKey, productIdFor, scenarioCatalog} from '../scenario/catalog.js'
+import {
+  type BillingInterval,
+  type Catalog,
+  type CatalogCoupon,
+  type CatalogPromotionCode,
+  priceLookupKey,
+  productIdFor,
+  scenarioCatalog,
+} from '../scenario/catalog.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 
 export {productIdFor} from '../scenario/catalog.js'
@@ -85,29 +93,46 @@ interface PriceToSeed {
  * over the lookup key, and the old price is archived. A coupon cannot be edited (#52): one whose
  * terms differ from the config is refused before anything is created.
  */
-export async function seedPrices(gateway: StripeGateway, config: Config, options: SeedPricesOptions): Promise<SeedPricesResult> {
+export async function seedPrices(
+  gateway: StripeGateway,
+  config: Config,
+  options: SeedPricesOptions,
+): Promise<SeedPricesResult> {
   const catalog = hasScenarioFeatures(config) ? scenarioCatalog(config) : undefined
   const toSeed = catalog ? catalogPrices(catalog, config.plans) : config.plans.map(originalPrice)
 
   // Every read first, so a refused coupon or promotion code leaves the account as it was; prices and coupons on their own lanes.
   const [existing, discounts] = await settled(
-    findPricesByLookupKey(gateway, toSeed.map((price) => price.lookupKey)),
-    catalog ? settled(findCoupons(gateway, catalog.coupons), findPromotionCodes(gateway, catalog.promotionCodes)) : Promise.resolve(undefined),
+    findPricesByLookupKey(
+      gateway,
+      toSeed.map((price) => price.lookupKey),
+    ),
+    catalog
+      ? settled(findCoupons(gateway, catalog.coupons), findPromotionCodes(gateway, catalog.promotionCodes))
+      : Promise.resolve(undefined),
   )
 
   const products = new ProductsOnce(gateway, catalog)
   const [prices, [seededCoupons, seededCodes]] = await Promise.all([
     Promise.all(toSeed.map((price) => seedPrice(gateway, price, existing.get(price.lookupKey), products))),
-    catalog && discounts ? seedDiscounts(gateway, catalog, ...discounts) : Promise.resolve([[], []] as [SeededCoupon[], SeededPromotionCode[]]),
+    catalog && discounts
+      ? seedDiscounts(gateway, catalog, ...discounts)
+      : Promise.resolve([[], []] as [SeededCoupon[], SeededPromotionCode[]]),
   ])
 
   const plans = config.plans.map((plan) => {
-    const own = prices.find((price) => price.key === plan.key && price.interval === 'month' && price.currency === plan.currency)
+    const own = prices.find(
+      (price) => price.key === plan.key && price.interval === 'month' && price.currency === plan.currency,
+    )
     if (!own) throw new BugError(`no monthly ${plan.currency} price seeded for plan ${plan.key}`)
     const {interval: _interval, ...seeded} = own
     return seeded
   })
-  const result: SeedPricesResult = {file: options.file, plans, ...(catalog ? {catalog: {prices, coupons: seededCoupons, promotionCodes: seededCodes}} : {})}
+  const result: SeedPricesResult = {
+    file: options.file,
+    plans,
+    ...(catalog ? {catalog: {prices, coupons: seededCoupons, promotionCodes: seededCodes}} : {}),
+  }
   const previous = await readJsonFile(options.file, PricesFileSchema, {missingHint: ''}).catch(() => undefined)
   await writeJsonFile(options.file, PricesFileSchema, toPricesFile(result, config.plans, previous, options))
   return result
@@ -147,7 +172,14 @@ function catalogPrices(catalog: Catalog, plans: Plan[]): PriceToSeed[] {
   return catalog.prices.map((price) => {
     const plan = plans.find((p) => p.key === price.plan)
     if (!plan) throw new BugError(`catalog price ${price.lookupKey} names no plan of the config`)
-    return {plan, interval: price.interval, currency: price.currency, unitAmount: price.unitAmount, lookupKey: price.lookupKey, params: price.params}
+    return {
+      plan,
+      interval: price.interval,
+      currency: price.currency,
+      unitAmount: price.unitAmount,
+      lookupKey: price.lookupKey,
+      params: price.params,
+    }
   })
 }
 
@@ -171,16 +203,32 @@ function matches(price: Stripe.Price, wanted: PriceToSeed): boolean {
   )
 }
 
-async function seedPrice(gateway: StripeGateway, wanted: PriceToSeed, existing: Stripe.Price | undefined, products: ProductsOnce): Promise<SeededPrice> {
+async function seedPrice(
+  gateway: StripeGateway,
+  wanted: PriceToSeed,
+  existing: Stripe.Price | undefined,
+  products: ProductsOnce,
+): Promise<SeededPrice> {
   const {plan, lookupKey} = wanted
-  const base = {key: plan.key, name: plan.name, unitAmount: wanted.unitAmount, currency: wanted.currency, lookupKey, interval: wanted.interval}
+  const base = {
+    key: plan.key,
+    name: plan.name,
+    unitAmount: wanted.unitAmount,
+    currency: wanted.currency,
+    lookupKey,
+    interval: wanted.interval,
+  }
   if (existing && matches(existing, wanted)) {
     return {...base, productId: productIdOf(existing), priceId: existing.id, outcome: 'existing'}
   }
   const lane = `${LANE}:${plan.key}`
   const productId = existing ? productIdOf(existing) : await products.ensure(lane, plan)
   // The spread keeps each key where the params put it: the form body is the same bytes as always.
-  const params: Stripe.PriceCreateParams = {...wanted.params, product: productId, transfer_lookup_key: existing !== undefined}
+  const params: Stripe.PriceCreateParams = {
+    ...wanted.params,
+    product: productId,
+    transfer_lookup_key: existing !== undefined,
+  }
   const price = await gateway.write(lane, undefined, (stripe, options) => stripe.prices.create(params, options))
   if (!existing) return {...base, productId, priceId: price.id, outcome: 'created'}
   await gateway.write(lane, undefined, (stripe, options) => stripe.prices.update(existing.id, {active: false}, options))
@@ -217,10 +265,13 @@ class ProductsOnce {
       metadata: {stripe_seed_plan: plan.key},
     }
     try {
-      const product = await this.gateway.write(lane, undefined, (stripe, options) => stripe.products.create(params, options))
+      const product = await this.gateway.write(lane, undefined, (stripe, options) =>
+        stripe.products.create(params, options),
+      )
       return product.id
     } catch (error) {
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_already_exists') return id
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_already_exists')
+        return id
       throw error
     }
   }
@@ -233,9 +284,18 @@ function productIdOf(price: Stripe.Price): string {
 const COUPONS_LANE = `${LANE}:coupons`
 
 /** Coupons, then the promotion codes that redeem them (a code needs its coupon). */
-async function seedDiscounts(gateway: StripeGateway, catalog: Catalog, coupons: Map<string, Stripe.Coupon>, promotionCodes: Map<string, Stripe.PromotionCode>): Promise<[SeededCoupon[], SeededPromotionCode[]]> {
-  const seededCoupons = await Promise.all(catalog.coupons.map((coupon) => seedCoupon(gateway, coupon, coupons.get(coupon.id))))
-  const seededCodes = await Promise.all(catalog.promotionCodes.map((code) => seedPromotionCode(gateway, code, promotionCodes.get(code.code))))
+async function seedDiscounts(
+  gateway: StripeGateway,
+  catalog: Catalog,
+  coupons: Map<string, Stripe.Coupon>,
+  promotionCodes: Map<string, Stripe.PromotionCode>,
+): Promise<[SeededCoupon[], SeededPromotionCode[]]> {
+  const seededCoupons = await Promise.all(
+    catalog.coupons.map((coupon) => seedCoupon(gateway, coupon, coupons.get(coupon.id))),
+  )
+  const seededCodes = await Promise.all(
+    catalog.promotionCodes.map((code) => seedPromotionCode(gateway, code, promotionCodes.get(code.code))),
+  )
   return [seededCoupons, seededCodes]
 }
 
@@ -253,9 +313,12 @@ async function findCoupons(gateway: StripeGateway, wanted: CatalogCoupon[]): Pro
     if (!existing) continue
     const difference = couponDifference(existing, coupon.params)
     if (difference) {
-      throw new UserError(`Coupon ${coupon.id} on this account is ${difference.found}, but the config's coupon "${coupon.key}" is ${difference.wanted}; Stripe cannot edit a coupon's terms (stripe-facts #52)`, {
-        suggestion: `Give the coupon a new id in the config, or delete ${coupon.id} in the Dashboard (discounts already applied keep working) and seed again.`,
-      })
+      throw new UserError(
+        `Coupon ${coupon.id} on this account is ${difference.found}, but the config's coupon "${coupon.key}" is ${difference.wanted}; Stripe cannot edit a coupon's terms (stripe-facts #52)`,
+        {
+          suggestion: `Give the coupon a new id in the config, or delete ${coupon.id} in the Dashboard (discounts already applied keep working) and seed again.`,
+        },
+      )
     }
     found.set(coupon.id, existing)
   }
@@ -263,22 +326,52 @@ async function findCoupons(gateway: StripeGateway, wanted: CatalogCoupon[]): Pro
 }
 
 /** The coupon's terms in words, when they are not the config's: `20% off forever`. */
-function couponDifference(found: Stripe.Coupon, wanted: Stripe.CouponCreateParams): {found: string; wanted: string} | undefined {
-  const foundTerms = couponTerms({percentOff: found.percent_off, amountOff: found.amount_off, currency: found.currency, duration: found.duration, months: found.duration_in_months})
-  const wantedTerms = couponTerms({percentOff: wanted.percent_off ?? null, amountOff: wanted.amount_off ?? null, currency: wanted.currency ?? null, duration: wanted.duration ?? 'once', months: wanted.duration_in_months ?? null})
+function couponDifference(
+  found: Stripe.Coupon,
+  wanted: Stripe.CouponCreateParams,
+): {found: string; wanted: string} | undefined {
+  const foundTerms = couponTerms({
+    percentOff: found.percent_off,
+    amountOff: found.amount_off,
+    currency: found.currency,
+    duration: found.duration,
+    months: found.duration_in_months,
+  })
+  const wantedTerms = couponTerms({
+    percentOff: wanted.percent_off ?? null,
+    amountOff: wanted.amount_off ?? null,
+    currency: wanted.currency ?? null,
+    duration: wanted.duration ?? 'once',
+    months: wanted.duration_in_months ?? null,
+  })
   return foundTerms === wantedTerms ? undefined : {found: foundTerms, wanted: wantedTerms}
 }
 
-function couponTerms(terms: {percentOff: number | null; amountOff: number | null; currency: string | null; duration: string; months: number | null}): string {
-  const off = terms.percentOff === null ? `${terms.amountOff} ${terms.currency?.toUpperCase() ?? ''} (minor units)` : `${terms.percentOff}%`
+function couponTerms(terms: {
+  percentOff: number | null
+  amountOff: number | null
+  currency: string | null
+  duration: string
+  months: number | null
+}): string {
+  const off =
+    terms.percentOff === null
+      ? `${terms.amountOff} ${terms.currency?.toUpperCase() ?? ''} (minor units)`
+      : `${terms.percentOff}%`
   const duration = terms.duration === 'repeating' ? `for ${terms.months} months` : terms.duration
   return `${off} off ${duration}`
 }
 
-async function seedCoupon(gateway: StripeGateway, coupon: CatalogCoupon, existing: Stripe.Coupon | undefined): Promise<SeededCoupon> {
+async function seedCoupon(
+  gateway: StripeGateway,
+  coupon: CatalogCoupon,
+  existing: Stripe.Coupon | undefined,
+): Promise<SeededCoupon> {
   if (existing) return {key: coupon.key, id: existing.id, outcome: 'existing'}
   try {
-    const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) => stripe.coupons.create(coupon.params, options))
+    const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) =>
+      stripe.coupons.create(coupon.params, options),
+    )
     return {key: coupon.key, id: created.id, outcome: 'created'}
   } catch (error) {
     // Another seed created it between our read and this write: it has the config's terms only if it says so.
@@ -290,12 +383,19 @@ async function seedCoupon(gateway: StripeGateway, coupon: CatalogCoupon, existin
   }
 }
 
-async function findPromotionCodes(gateway: StripeGateway, wanted: CatalogPromotionCode[]): Promise<Map<string, Stripe.PromotionCode>> {
+async function findPromotionCodes(
+  gateway: StripeGateway,
+  wanted: CatalogPromotionCode[],
+): Promise<Map<string, Stripe.PromotionCode>> {
   const found = new Map<string, Stripe.PromotionCode>()
   for (const code of wanted) {
-    const page = await gateway.read(COUPONS_LANE, (stripe) => stripe.promotionCodes.list({code: code.code, limit: PROMOTION_CODES_PER_LIST}))
+    const page = await gateway.read(COUPONS_LANE, (stripe) =>
+      stripe.promotionCodes.list({code: code.code, limit: PROMOTION_CODES_PER_LIST}),
+    )
     // Codes are unique case-insensitively among active codes (stripe-facts #58); inactive ones can be redeemed by no one.
-    const active = page.data.filter((promo) => promo.active && promo.code.toLowerCase() === code.code.toLowerCase() && promo.customer === null)
+    const active = page.data.filter(
+      (promo) => promo.active && promo.code.toLowerCase() === code.code.toLowerCase() && promo.customer === null,
+    )
     const ours = active.find((promo) => couponOf(promo) === code.coupon)
     if (ours) {
       found.set(code.code, ours)
@@ -303,9 +403,12 @@ async function findPromotionCodes(gateway: StripeGateway, wanted: CatalogPromoti
     }
     const other = active[0]
     if (other) {
-      throw new UserError(`Promotion code ${code.code} on this account (${other.id}) redeems coupon ${couponOf(other)}, not ${code.coupon} as the config says`, {
-        suggestion: `Choose another promotionCode in the config, or deactivate ${other.id} in the Dashboard and seed again.`,
-      })
+      throw new UserError(
+        `Promotion code ${code.code} on this account (${other.id}) redeems coupon ${couponOf(other)}, not ${code.coupon} as the config says`,
+        {
+          suggestion: `Choose another promotionCode in the config, or deactivate ${other.id} in the Dashboard and seed again.`,
+        },
+      )
     }
   }
   return found
@@ -316,18 +419,30 @@ function couponOf(promo: Stripe.PromotionCode): string | undefined {
   return typeof coupon === 'string' ? coupon : coupon?.id
 }
 
-async function seedPromotionCode(gateway: StripeGateway, code: CatalogPromotionCode, existing: Stripe.PromotionCode | undefined): Promise<SeededPromotionCode> {
+async function seedPromotionCode(
+  gateway: StripeGateway,
+  code: CatalogPromotionCode,
+  existing: Stripe.PromotionCode | undefined,
+): Promise<SeededPromotionCode> {
   if (existing) return {code: code.code, id: existing.id, coupon: code.coupon, outcome: 'existing'}
-  const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) => stripe.promotionCodes.create(code.params, options))
+  const created = await gateway.write(COUPONS_LANE, undefined, (stripe, options) =>
+    stripe.promotionCodes.create(code.params, options),
+  )
   return {code: code.code, id: created.id, coupon: code.coupon, outcome: 'created'}
 }
 
-function toPricesFile(result: SeedPricesResult, plans: Plan[], previous: PricesFile | undefined, options: {apiBase?: string; now: Date}): PricesFile {
+function toPricesFile(
+  result: SeedPricesResult,
+  plans: Plan[],
+  previous: PricesFile | undefined,
+  options: {apiBase?: string; now: Date},
+): PricesFile {
   const planNames = new Set(plans.map((plan) => plan.name))
   const priceToPlan: Record<string, string> = {}
   // Keep earlier prices of the same plans: subscriptions made before a price change still use them.
   if (previous && previous.api_base === options.apiBase) {
-    for (const [priceId, name] of Object.entries(previous.price_to_plan)) if (planNames.has(name)) priceToPlan[priceId] = name
+    for (const [priceId, name] of Object.entries(previous.price_to_plan))
+      if (planNames.has(name)) priceToPlan[priceId] = name
   }
   // A scenario's yearly and per-currency prices map to their plan too: subscriptions on them are of that plan.
   for (const price of result.catalog?.prices ?? result.plans) {
@@ -353,7 +468,16 @@ function toPricesFile(result: SeedPricesResult, plans: Plan[], previous: PricesF
       ? {
           catalog: {
             prices: Object.fromEntries(
-              catalog.prices.map((price) => [price.lookupKey, {price_id: price.priceId, plan: price.key, interval: price.interval, currency: price.currency, unit_amount: price.unitAmount}]),
+              catalog.prices.map((price) => [
+                price.lookupKey,
+                {
+                  price_id: price.priceId,
+                  plan: price.key,
+                  interval: price.interval,
+                  currency: price.currency,
+                  unit_amount: price.unitAmount,
+                },
+              ]),
             ),
             coupons: Object.fromEntries(catalog.coupons.map((coupon) => [coupon.key, coupon.id])),
             promotion_codes: Object.fromEntries(catalog.promotionCodes.map((code) => [code.code, code.id])),

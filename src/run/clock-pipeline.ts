@@ -39,7 +39,12 @@ export interface PipelineContext {
   discountFor: (couponKey: string, via: 'coupon' | 'promotion_code') => Stripe.SubscriptionCreateParams.Discount
   couponIdOf: (couponKey: string) => string
   /** The ledger rows of subscriptions read at `at` (src/ledger/reading.ts). */
-  read: (subscriptions: readonly Stripe.Subscription[], month: number, at: number, previousAt?: number) => LedgerItemRow[]
+  read: (
+    subscriptions: readonly Stripe.Subscription[],
+    month: number,
+    at: number,
+    previousAt?: number,
+  ) => LedgerItemRow[]
   /**
    * Set on a resumed run: the step in flight when it stopped may have happened without being
    * journaled, so Stripe is asked before anything is created again.
@@ -69,11 +74,17 @@ export function clockName(clock: PlannedClock, attempt: number): string {
  * attempt + month + customer + action, so a retried or resumed step cannot create a second object.
  * Returns when the clock is done or given up; rethrows interrupts and anything that is not Stripe's.
  */
-export async function runClock(ctx: PipelineContext, clock: PlannedClock, state: ClockState, events: PlannedEvent[]): Promise<ClockState> {
+export async function runClock(
+  ctx: PipelineContext,
+  clock: PlannedClock,
+  state: ClockState,
+  events: PlannedEvent[],
+): Promise<ClockState> {
   const {gateway, scenario, config, progress} = ctx
   const attempt = state.attempt
   const lane = `clock:${clock.index}`
-  const key = (month: number, customer: number | '-', action: string) => `stripe-seed:${scenario.runId}:c${clock.index}${attempt > 1 ? `:a${attempt}` : ''}:m${month}:u${customer}:${action}`
+  const key = (month: number, customer: number | '-', action: string) =>
+    `stripe-seed:${scenario.runId}:c${clock.index}${attempt > 1 ? `:a${attempt}` : ''}:m${month}:u${customer}:${action}`
   const commit = async (step: ClockStep) => {
     const entry = {...step, clock: clock.index, attempt} as ClockEntry
     await ctx.journal.append(entry)
@@ -91,35 +102,50 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         const adopted = verify ? ctx.resume?.clocksByName.get(name) : undefined
         const clockId =
           adopted ??
-          (await gateway.write<string>(lane, key(0, '-', 'clock'), (stripe, opts) => stripe.testHelpers.testClocks.create({frozen_time: scenario.startTime, name}, opts).then((created) => created.id), 0))
+          (await gateway.write<string>(
+            lane,
+            key(0, '-', 'clock'),
+            (stripe, opts) =>
+              stripe.testHelpers.testClocks
+                .create({frozen_time: scenario.startTime, name}, opts)
+                .then((created) => created.id),
+            0,
+          ))
         await commit({type: 'clock', clock_id: clockId})
       }
       const clockId = state.clockId!
       const missing = clock.customers.some((c) => !state.created.has(c))
-      const found = verify && missing ? await findClockObjects(ctx, lane, clockId, ctx.resume!.keysMayBePruned) : undefined
+      const found =
+        verify && missing ? await findClockObjects(ctx, lane, clockId, ctx.resume!.keysMayBePruned) : undefined
       verify = false
       for (const index of clock.customers) {
         const planned = scenario.customers[index]!
         // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (stripe-facts #48).
-        const card = planned.terms?.paymentMethod === false ? {} : {payment_method: GOOD_CARD, invoice_settings: {default_payment_method: GOOD_CARD}}
+        const card =
+          planned.terms?.paymentMethod === false
+            ? {}
+            : {payment_method: GOOD_CARD, invoice_settings: {default_payment_method: GOOD_CARD}}
         if (!state.customerIds.has(index)) {
           const customerId =
             found?.customers.get(index) ??
-            (await gateway.write<string>(lane, key(0, index, 'customer'), (stripe, opts) =>
-              stripe.customers
-                .create(
-                  {
-                    name: planned.identity.company,
-                    email: planned.identity.email,
-                    description: `Contact: ${planned.identity.contactName}`,
-                    metadata: {...planned.metadata, contact_name: planned.identity.contactName},
-                    test_clock: clockId,
-                    // The token named twice is one card, attached and made the invoice default (#23).
-                    ...card,
-                  },
-                  opts,
-                )
-                .then((customer) => customer.id),
+            (await gateway.write<string>(
+              lane,
+              key(0, index, 'customer'),
+              (stripe, opts) =>
+                stripe.customers
+                  .create(
+                    {
+                      name: planned.identity.company,
+                      email: planned.identity.email,
+                      description: `Contact: ${planned.identity.contactName}`,
+                      metadata: {...planned.metadata, contact_name: planned.identity.contactName},
+                      test_clock: clockId,
+                      // The token named twice is one card, attached and made the invoice default (#23).
+                      ...card,
+                    },
+                    opts,
+                  )
+                  .then((customer) => customer.id),
               0,
             ))
           await commit({type: 'customer', customer: index, customer_id: customerId})
@@ -129,7 +155,15 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
           const adopted = found?.subscriptions.get(customerId)
           const created =
             adopted ??
-            (await gateway.write<{state: SubscriptionState; items: LedgerItemRow[]}>(lane, key(0, index, 'subscription'), (stripe, opts) => stripe.subscriptions.create(subscriptionParams(ctx, planned, customerId), opts).then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})), 0))
+            (await gateway.write<{state: SubscriptionState; items: LedgerItemRow[]}>(
+              lane,
+              key(0, index, 'subscription'),
+              (stripe, opts) =>
+                stripe.subscriptions
+                  .create(subscriptionParams(ctx, planned, customerId), opts)
+                  .then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})),
+              0,
+            ))
           await commit({type: 'subscription', customer: index, subscription: created.state, items: created.items})
         }
       }
@@ -158,25 +192,55 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         if (pendingAt.length === 0) continue
         if (!state.stops.has(at)) {
           const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, at, month) : false
-          if (!underway) await gateway.write(lane, key(month, '-', `stop-${at}`), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: at}, opts).then(() => undefined), month)
+          if (!underway)
+            await gateway.write(
+              lane,
+              key(month, '-', `stop-${at}`),
+              (stripe, opts) =>
+                stripe.testHelpers.testClocks.advance(clockId, {frozen_time: at}, opts).then(() => undefined),
+              month,
+            )
           await commit({type: 'stop', month, at})
         }
         await ctx.watcher.waitUntilReady(clockId, at, ctx.advanceTimeoutMs, ctx.signal)
-        const now = checkStripe ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState)) : undefined
+        const now = checkStripe
+          ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState))
+          : undefined
         for (const event of pendingAt) await applyTimedEvent(ctx, {lane, month, event, state, now, key, commit})
       }
 
       // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
       for (const event of monthEvents.filter((e) => e.kind === 'past_due' && !done(e))) {
         const customerId = state.customerIds.get(event.customer)!
-        const inPlace = checkStripe && ctx.resume!.keysMayBePruned ? await failingCardInPlace(gateway, lane, customerId) : undefined
+        const inPlace =
+          checkStripe && ctx.resume!.keysMayBePruned ? await failingCardInPlace(gateway, lane, customerId) : undefined
         let cardId = inPlace
         if (!cardId) {
-          const attached = await gateway.write(lane, key(month, event.customer, 'attach-failing-card'), (stripe, opts) => stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id), month)
-          await gateway.write(lane, key(month, event.customer, 'default-failing-card'), (stripe, opts) => stripe.customers.update(customerId, {invoice_settings: {default_payment_method: attached}}, opts).then(() => undefined), month)
+          const attached = await gateway.write(
+            lane,
+            key(month, event.customer, 'attach-failing-card'),
+            (stripe, opts) =>
+              stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id),
+            month,
+          )
+          await gateway.write(
+            lane,
+            key(month, event.customer, 'default-failing-card'),
+            (stripe, opts) =>
+              stripe.customers
+                .update(customerId, {invoice_settings: {default_payment_method: attached}}, opts)
+                .then(() => undefined),
+            month,
+          )
           cardId = attached
         }
-        await commit({type: 'event', month, customer: event.customer, kind: 'past_due', detail: `default card → ${FAILING_CARD} (${cardId})`})
+        await commit({
+          type: 'event',
+          month,
+          customer: event.customer,
+          kind: 'past_due',
+          detail: `default card → ${FAILING_CARD} (${cardId})`,
+        })
       }
 
       const boundary = addIntervals(scenario.startTime, 'month', month)
@@ -184,26 +248,53 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
         // Past every renewal of this month, and the hour its invoice stays draft (#31). A free→paid
         // change moved its subscription's anchor (#29), so each subscription's own period end counts
         // (in a scenario, only the ones renewing just past the boundary: yearly and mid-month ones renew later).
-        const live = [...state.tracked.values()].filter((s) => isActive(s.status) && (!features || s.periodEnd <= boundary + 24 * HOUR))
+        const live = [...state.tracked.values()].filter(
+          (s) => isActive(s.status) && (!features || s.periodEnd <= boundary + 24 * HOUR),
+        )
         const target = Math.max(boundary, ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
         const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, target, month) : false
-        if (!underway) await gateway.write(lane, key(month, '-', 'advance'), (stripe, opts) => stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined), month)
+        if (!underway)
+          await gateway.write(
+            lane,
+            key(month, '-', 'advance'),
+            (stripe, opts) =>
+              stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined),
+            month,
+          )
         await commit({type: 'advanced', month, target})
       }
       progress.start(phase)
-      const {frozenTime} = await ctx.watcher.waitUntilReady(clockId, state.advanced.get(month)!, ctx.advanceTimeoutMs, ctx.signal)
+      const {frozenTime} = await ctx.watcher.waitUntilReady(
+        clockId,
+        state.advanced.get(month)!,
+        ctx.advanceTimeoutMs,
+        ctx.signal,
+      )
 
       const pending = monthEvents.filter((e) => e.at === undefined && e.kind !== 'past_due' && !done(e))
       // What Stripe holds now, for events that may have been applied without being journaled.
-      const now = checkStripe && pending.length > 0 ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState)) : undefined
+      const now =
+        checkStripe && pending.length > 0
+          ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState))
+          : undefined
       for (const event of pending) {
         const sub = state.tracked.get(event.customer)
         // Stripe already ended it. A trial seen at the last reading has ended since: its trial_end is planned before the boundary.
         if (!sub || !(isActive(sub.status) || sub.status === 'trialing')) continue
         const current = now?.get(sub.id)
         if (event.kind === 'cancel') {
-          const canceled = current && !isActive(current.status) ? current : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)
-          await commit({type: 'event', month, customer: event.customer, kind: 'cancel', detail: `${event.from.plan} × ${event.from.screens} canceled`, subscription: canceled})
+          const canceled =
+            current && !isActive(current.status)
+              ? current
+              : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)
+          await commit({
+            type: 'event',
+            month,
+            customer: event.customer,
+            kind: 'cancel',
+            detail: `${event.from.plan} × ${event.from.screens} canceled`,
+            subscription: canceled,
+          })
           continue
         }
         const to = event.to!
@@ -212,17 +303,42 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
           current && current.priceId === priceId && current.quantity === to.screens
             ? current
             : // Update the existing item by id: without it Stripe would add a second item (#28).
-              await gateway.write(lane, key(month, event.customer, event.kind), (stripe, opts) =>
-                stripe.subscriptions.update(sub.id, {items: [{id: sub.itemId, price: priceId, quantity: to.screens}], proration_behavior: config.prorationBehavior}, opts).then(toState),
+              await gateway.write(
+                lane,
+                key(month, event.customer, event.kind),
+                (stripe, opts) =>
+                  stripe.subscriptions
+                    .update(
+                      sub.id,
+                      {
+                        items: [{id: sub.itemId, price: priceId, quantity: to.screens}],
+                        proration_behavior: config.prorationBehavior,
+                      },
+                      opts,
+                    )
+                    .then(toState),
                 month,
               )
-        await commit({type: 'event', month, customer: event.customer, kind: event.kind, detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`, subscription: updated})
+        await commit({
+          type: 'event',
+          month,
+          customer: event.customer,
+          kind: event.kind,
+          detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`,
+          subscription: updated,
+        })
       }
 
       // The month is what Stripe says, not what we meant (#10: the clock must be named).
       const listed = await listClockSubscriptions(ctx, lane, clockId, month)
       const previousAt = state.months.at(-1)?.frozenTime
-      await commit({type: 'month', month, frozen_time: frozenTime, subscriptions: listed.map(toState), items: ctx.read(listed, month, frozenTime, previousAt)})
+      await commit({
+        type: 'month',
+        month,
+        frozen_time: frozenTime,
+        subscriptions: listed.map(toState),
+        items: ctx.read(listed, month, frozenTime, previousAt),
+      })
       progress.tick(phase)
     }
   } catch (error) {
@@ -234,23 +350,54 @@ export async function runClock(ctx: PipelineContext, clock: PlannedClock, state:
 }
 
 /** Timed kinds that are a request; `trial_end` and `subscription_end` are Stripe's doing as the clock passes. */
-const REQUESTED_TIMED_KINDS = new Set<PlannedEvent['kind']>(['mid_cycle_upgrade', 'mid_cycle_downgrade', 'seat_growth', 'to_yearly', 'cancel_at_period_end', 'reactivation', 'discount'])
+const REQUESTED_TIMED_KINDS = new Set<PlannedEvent['kind']>([
+  'mid_cycle_upgrade',
+  'mid_cycle_downgrade',
+  'seat_growth',
+  'to_yearly',
+  'cancel_at_period_end',
+  'reactivation',
+  'discount',
+])
 
 /** Whether the clock is already on its way to `target` (a step done but not journaled before a resume). */
-function clockUnderway(gateway: StripeGateway, lane: string, clockId: string, target: number, priority: number): Promise<boolean> {
-  return gateway.read(lane, (stripe) => stripe.testHelpers.testClocks.retrieve(clockId).then((c) => c.status === 'advancing' || c.frozen_time >= target), priority)
+function clockUnderway(
+  gateway: StripeGateway,
+  lane: string,
+  clockId: string,
+  target: number,
+  priority: number,
+): Promise<boolean> {
+  return gateway.read(
+    lane,
+    (stripe) =>
+      stripe.testHelpers.testClocks.retrieve(clockId).then((c) => c.status === 'advancing' || c.frozen_time >= target),
+    priority,
+  )
 }
 
 /** The first subscription of a planned customer, with its scenario terms (src/scenario/README.md, the spec table). */
-function subscriptionParams(ctx: PipelineContext, planned: Scenario['customers'][number], customerId: string): Stripe.SubscriptionCreateParams {
+function subscriptionParams(
+  ctx: PipelineContext,
+  planned: Scenario['customers'][number],
+  customerId: string,
+): Stripe.SubscriptionCreateParams {
   const terms = planned.terms
   const price = ctx.priceFor(planned.index, {plan: planned.plan, screens: planned.screens, interval: terms?.interval})
-  const params: Stripe.SubscriptionCreateParams = {customer: customerId, items: [{price, quantity: planned.screens}], metadata: planned.metadata}
+  const params: Stripe.SubscriptionCreateParams = {
+    customer: customerId,
+    items: [{price, quantity: planned.screens}],
+    metadata: planned.metadata,
+  }
   if (!terms) return params
   // The discounts come back as objects, so month 0's ledger rows need no extra request.
   params.expand = ['discounts', 'items.data.discounts']
   // Without a card at the trial's end Stripe cancels (#46, #48).
-  if (terms.trial) Object.assign(params, {trial_period_days: terms.trial.days, trial_settings: {end_behavior: {missing_payment_method: 'cancel'}}})
+  if (terms.trial)
+    Object.assign(params, {
+      trial_period_days: terms.trial.days,
+      trial_settings: {end_behavior: {missing_payment_method: 'cancel'}},
+    })
   if (terms.coupon && terms.coupon.month === 0) params.discounts = [ctx.discountFor(terms.coupon.id, terms.coupon.via)]
   return params
 }
@@ -274,7 +421,8 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
   const sub = state.tracked.get(event.customer)
   if (!sub) return
   const customerId = state.customerIds.get(event.customer)!
-  const journal = (detail: string, subscription: SubscriptionState) => commit({type: 'event', month, customer: event.customer, kind: event.kind, detail, subscription})
+  const journal = (detail: string, subscription: SubscriptionState) =>
+    commit({type: 'event', month, customer: event.customer, kind: event.kind, detail, subscription})
   const from = `${event.from.plan} × ${event.from.screens}`
 
   if (event.kind === 'reactivation') {
@@ -283,10 +431,24 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
     const planned = ctx.scenario.customers[event.customer]!
     const created =
       again ??
-      (await gateway.write<SubscriptionState>(lane, idempotencyKey, (stripe, opts) =>
-        stripe.subscriptions
-          .create({customer: customerId, items: [{price: ctx.priceFor(event.customer, to), quantity: to.screens}], metadata: {...planned.metadata, stripe_seed_plan: to.plan, stripe_seed_subscription: String(event.subscription ?? 1)}}, opts)
-          .then(toState),
+      (await gateway.write<SubscriptionState>(
+        lane,
+        idempotencyKey,
+        (stripe, opts) =>
+          stripe.subscriptions
+            .create(
+              {
+                customer: customerId,
+                items: [{price: ctx.priceFor(event.customer, to), quantity: to.screens}],
+                metadata: {
+                  ...planned.metadata,
+                  stripe_seed_plan: to.plan,
+                  stripe_seed_subscription: String(event.subscription ?? 1),
+                },
+              },
+              opts,
+            )
+            .then(toState),
         month,
       ))
     await journal(`subscribed again: ${to.plan} × ${to.screens}`, created)
@@ -296,8 +458,17 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
   if (!isActive(sub.status) && sub.status !== 'trialing') return
   const current = now?.get(sub.id)
   // Stripe's default is create_prorations (#40): the parameter is sent only to ask for something else.
-  const proration = event.prorationBehavior && event.prorationBehavior !== 'create_prorations' ? {proration_behavior: event.prorationBehavior} : {}
-  const update = async (params: Stripe.SubscriptionUpdateParams) => gateway.write<SubscriptionState>(lane, idempotencyKey, (stripe, opts) => stripe.subscriptions.update(sub.id, params, opts).then(toState), month)
+  const proration =
+    event.prorationBehavior && event.prorationBehavior !== 'create_prorations'
+      ? {proration_behavior: event.prorationBehavior}
+      : {}
+  const update = async (params: Stripe.SubscriptionUpdateParams) =>
+    gateway.write<SubscriptionState>(
+      lane,
+      idempotencyKey,
+      (stripe, opts) => stripe.subscriptions.update(sub.id, params, opts).then(toState),
+      month,
+    )
 
   switch (event.kind) {
     case 'cancel_at_period_end': {
@@ -309,15 +480,24 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
       const discount = ctx.discountFor(event.coupon!, event.via ?? 'coupon')
       const couponId = ctx.couponIdOf(event.coupon!)
       const updated = current?.coupons?.includes(couponId) ? current : await update({discounts: [discount]})
-      await journal(`${from}: coupon ${event.coupon}${event.via === 'promotion_code' ? ' (promotion code)' : ''}`, updated)
+      await journal(
+        `${from}: coupon ${event.coupon}${event.via === 'promotion_code' ? ' (promotion code)' : ''}`,
+        updated,
+      )
       return
     }
     default: {
       // mid_cycle_upgrade, mid_cycle_downgrade, seat_growth, to_yearly: the item changes in place (#28).
       const to = event.to!
       const priceId = event.kind === 'seat_growth' ? sub.priceId : ctx.priceFor(event.customer, to)
-      const item: Stripe.SubscriptionUpdateParams.Item = event.kind === 'seat_growth' ? {id: sub.itemId, quantity: to.screens} : {id: sub.itemId, price: priceId, quantity: to.screens}
-      const updated = current && current.priceId === priceId && current.quantity === to.screens ? current : await update({items: [item], ...proration})
+      const item: Stripe.SubscriptionUpdateParams.Item =
+        event.kind === 'seat_growth'
+          ? {id: sub.itemId, quantity: to.screens}
+          : {id: sub.itemId, price: priceId, quantity: to.screens}
+      const updated =
+        current && current.priceId === priceId && current.quantity === to.screens
+          ? current
+          : await update({items: [item], ...proration})
       await journal(`${from} → ${to.plan} × ${to.screens}${to.interval === 'year' ? ' yearly' : ''}`, updated)
     }
   }
@@ -328,19 +508,43 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
  * #17): when a cancel went through but its answer was lost, the retry is refused. Stripe's state
  * then says whether it went through.
  */
-async function cancelSubscription(gateway: StripeGateway, lane: string, subscriptionId: string, idempotencyKey: string, priority: number): Promise<SubscriptionState> {
+async function cancelSubscription(
+  gateway: StripeGateway,
+  lane: string,
+  subscriptionId: string,
+  idempotencyKey: string,
+  priority: number,
+): Promise<SubscriptionState> {
   try {
-    return await gateway.write(lane, idempotencyKey, (stripe, opts) => stripe.subscriptions.cancel(subscriptionId, {}, opts).then(toState), priority)
+    return await gateway.write(
+      lane,
+      idempotencyKey,
+      (stripe, opts) => stripe.subscriptions.cancel(subscriptionId, {}, opts).then(toState),
+      priority,
+    )
   } catch (error) {
-    if (!(error instanceof Stripe.errors.StripeError) || error.statusCode === undefined || error.statusCode >= 500) throw error
-    const now = await gateway.read(lane, (stripe) => stripe.subscriptions.retrieve(subscriptionId).then(toState), priority)
+    if (!(error instanceof Stripe.errors.StripeError) || error.statusCode === undefined || error.statusCode >= 500)
+      throw error
+    const now = await gateway.read(
+      lane,
+      (stripe) => stripe.subscriptions.retrieve(subscriptionId).then(toState),
+      priority,
+    )
     if (isActive(now.status)) throw error
     return now
   }
 }
 
 /** The clock's customers and subscriptions Stripe already holds, by our metadata (#10: named by clock). */
-async function findClockObjects(ctx: PipelineContext, lane: string, clockId: string, listCustomers: boolean): Promise<{customers: Map<number, string>; subscriptions: Map<string, {state: SubscriptionState; items: LedgerItemRow[]}>}> {
+async function findClockObjects(
+  ctx: PipelineContext,
+  lane: string,
+  clockId: string,
+  listCustomers: boolean,
+): Promise<{
+  customers: Map<number, string>
+  subscriptions: Map<string, {state: SubscriptionState; items: LedgerItemRow[]}>
+}> {
   const runId = ctx.scenario.runId
   const customers = new Map<number, string>()
   const subscriptions = new Map<string, {state: SubscriptionState; items: LedgerItemRow[]}>()
@@ -353,17 +557,30 @@ async function findClockObjects(ctx: PipelineContext, lane: string, clockId: str
   // A customer whose subscription was never made; within a day its creation key replays it instead.
   if (listCustomers) {
     const found = await listAll(
-      (startingAfter) => ctx.gateway.read(lane, (stripe) => stripe.customers.list({test_clock: clockId, limit: 100, ...after(startingAfter)}), 0),
+      (startingAfter) =>
+        ctx.gateway.read(
+          lane,
+          (stripe) => stripe.customers.list({test_clock: clockId, limit: 100, ...after(startingAfter)}),
+          0,
+        ),
       (customer) => ({id: customer.id, metadata: customer.metadata}),
     )
-    for (const customer of found) if (customer.metadata.stripe_seed_run === runId) customers.set(Number(customer.metadata.stripe_seed_customer), customer.id)
+    for (const customer of found)
+      if (customer.metadata.stripe_seed_run === runId)
+        customers.set(Number(customer.metadata.stripe_seed_customer), customer.id)
   }
   return {customers, subscriptions}
 }
 
 /** The failing card's id if it is already the customer's default (a past-due step done but not journaled). */
-async function failingCardInPlace(gateway: StripeGateway, lane: string, customerId: string): Promise<string | undefined> {
-  const customer = await gateway.read(lane, (stripe) => stripe.customers.retrieve(customerId, {expand: ['invoice_settings.default_payment_method']}))
+async function failingCardInPlace(
+  gateway: StripeGateway,
+  lane: string,
+  customerId: string,
+): Promise<string | undefined> {
+  const customer = await gateway.read(lane, (stripe) =>
+    stripe.customers.retrieve(customerId, {expand: ['invoice_settings.default_payment_method']}),
+  )
   if (customer.deleted) return undefined
   const card = customer.invoice_settings.default_payment_method
   return card && typeof card !== 'string' && card.card?.last4 === FAILING_CARD_LAST4 ? card.id : undefined
@@ -387,7 +604,9 @@ export function toState(sub: Stripe.Subscription): SubscriptionState {
     status: sub.status,
     ...(item.price.metadata.stripe_seed_plan ? {planHint: item.price.metadata.stripe_seed_plan} : {}),
     ...(sub.cancel_at_period_end ? {cancelAtPeriodEnd: true as const} : {}),
-    ...(sub.discounts.some((d) => typeof d !== 'string') ? {coupons: sub.discounts.flatMap((d) => (typeof d === 'string' ? [] : [couponOf(d)]))} : {}),
+    ...(sub.discounts.some((d) => typeof d !== 'string')
+      ? {coupons: sub.discounts.flatMap((d) => (typeof d === 'string' ? [] : [couponOf(d)]))}
+      : {}),
   }
 }
 
@@ -397,10 +616,26 @@ function couponOf(discount: Stripe.Discount): string {
 }
 
 /** The clock's subscriptions as the ledger reads them: discounts as objects (src/ledger/reading.ts). */
-function listClockSubscriptions(ctx: PipelineContext, lane: string, clockId: string, priority: number): Promise<Stripe.Subscription[]> {
+function listClockSubscriptions(
+  ctx: PipelineContext,
+  lane: string,
+  clockId: string,
+  priority: number,
+): Promise<Stripe.Subscription[]> {
   return listAll(
-    (startingAfter) => ctx.gateway.read(lane, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, expand: [...LEDGER_SUBSCRIPTION_EXPAND], ...after(startingAfter)}), priority),
+    (startingAfter) =>
+      ctx.gateway.read(
+        lane,
+        (stripe) =>
+          stripe.subscriptions.list({
+            test_clock: clockId,
+            status: 'all',
+            limit: 100,
+            expand: [...LEDGER_SUBSCRIPTION_EXPAND],
+            ...after(startingAfter),
+          }),
+        priority,
+      ),
     (sub) => sub,
   )
 }
-

@@ -46,12 +46,29 @@ export type PlanOfPrice = (priceId: string) => string | undefined
 
 /** The plans of the default prices and of a scenario's catalog. */
 export function planOfPriceIn(prices: PricesFile): PlanOfPrice {
-  const plans = new Map([...prices.plans.map((plan) => [plan.price_id, plan.key] as const), ...Object.values(prices.catalog?.prices ?? {}).map((price) => [price.price_id, price.plan] as const)])
+  const plans = new Map([
+    ...prices.plans.map((plan) => [plan.price_id, plan.key] as const),
+    ...Object.values(prices.catalog?.prices ?? {}).map((price) => [price.price_id, price.plan] as const),
+  ])
   return (priceId) => plans.get(priceId)
 }
 
 export function freshClockState(index: number, attempt = 1): ClockState {
-  return {index, attempt, customerIds: new Map(), created: new Map(), createdItems: new Map(), tracked: new Map(), advanced: new Map(), stops: new Set(), eventsDone: new Set(), applied: [], months: [], ended: [], strings: new Map()}
+  return {
+    index,
+    attempt,
+    customerIds: new Map(),
+    created: new Map(),
+    createdItems: new Map(),
+    tracked: new Map(),
+    advanced: new Map(),
+    stops: new Set(),
+    eventsDone: new Set(),
+    applied: [],
+    months: [],
+    ended: [],
+    strings: new Map(),
+  }
 }
 
 /** A customer may have a timed event and a base event, or a discount, in one month: the kind tells them apart. */
@@ -62,7 +79,8 @@ export function lastMonthRead(state: ClockState): number {
 }
 
 export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
-  if (entry.clock !== state.index) throw new BugError(`journal entry of clock ${entry.clock} applied to clock ${state.index}`)
+  if (entry.clock !== state.index)
+    throw new BugError(`journal entry of clock ${entry.clock} applied to clock ${state.index}`)
   if (entry.attempt < state.attempt) return state
   // A later attempt starts the clock over: a new clock for the same planned customers.
   const target = entry.attempt > state.attempt ? freshClockState(state.index, entry.attempt) : state
@@ -105,7 +123,8 @@ export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
       for (const read of entry.subscriptions) {
         // Only active and past_due count as MRR (stripe-facts #33); anything else has ended, noted once.
         if (isActive(read.status) || read.status === 'trialing' || !customerOf.has(read.customerId)) continue
-        if (!state.ended.some((ended) => ended.subscription_id === read.id)) state.ended.push({month: label, customer_id: read.customerId, subscription_id: read.id, status: read.status})
+        if (!state.ended.some((ended) => ended.subscription_id === read.id))
+          state.ended.push({month: label, customer_id: read.customerId, subscription_id: read.id, status: read.status})
       }
       const items = (entry.items ?? []).flatMap((item) => {
         const customer = customerOf.get(item.customer_id)

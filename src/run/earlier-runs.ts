@@ -41,7 +41,9 @@ export async function earlierRuns(outDir: string, exceptRunId?: string): Promise
 /** Forgets the journals of runs whose clocks are all gone now; a run with a clock that could not be deleted stays known. */
 export async function forgetCleanedRuns(runs: EarlierRuns, notDeleted: ClockSummary[]): Promise<void> {
   for (const journal of runs.journals) {
-    const left = notDeleted.some((clock) => journal.clockIds.includes(clock.id) || clock.name?.startsWith(runClockPrefix(journal.runId)))
+    const left = notDeleted.some(
+      (clock) => journal.clockIds.includes(clock.id) || clock.name?.startsWith(runClockPrefix(journal.runId)),
+    )
     if (!left) await removeJournal(journal.path)
   }
 }

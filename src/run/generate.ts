@@ -33,9 +33,25 @@ import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
-import {type ClockState, clockItems, freshClockState, lastMonthRead, planOfPriceIn, replayJournal} from './clock-state.js'
+import {
+  type ClockState,
+  clockItems,
+  freshClockState,
+  lastMonthRead,
+  planOfPriceIn,
+  replayJournal,
+} from './clock-state.js'
 import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
-import {Journal, type JournalContents, type RunHeader, configFingerprints, listJournals, readJournal, journalPath, resumeMismatch} from './journal.js'
+import {
+  Journal,
+  type JournalContents,
+  type RunHeader,
+  configFingerprints,
+  listJournals,
+  readJournal,
+  journalPath,
+  resumeMismatch,
+} from './journal.js'
 import {checkCatalog, checkPrices, lockOutDir, readPrices} from './preflight.js'
 import type {RunProgress} from './progress.js'
 
@@ -107,17 +123,35 @@ export interface ClaimedOutDir {
  * live run holds it (the lock), and with --resume the run's journal is found. The caller releases
  * the lock when the command ends.
  */
-export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' | 'keepClocks'>): Promise<ClaimedOutDir> {
+export async function claimOutDir(
+  request: Pick<RunRequest, 'outDir' | 'resume' | 'keepClocks'>,
+): Promise<ClaimedOutDir> {
   const lock = await lockOutDir(request.outDir, 'run generate')
   try {
-    const notices = lock.tookOverFrom ? [`Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`] : []
+    const notices = lock.tookOverFrom
+      ? [
+          `Took over the lock of a stripe-seed process that is gone (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, since ${lock.tookOverFrom.started_at})`,
+        ]
+      : []
     const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
     if (resume?.entries.some((entry) => entry.type === 'month' && entry.items === undefined)) {
-      throw new UserError(`Cannot resume run ${resume.header.run_id}: it was started by an earlier stripe-seed, whose journal holds no ledger rows`, {suggestion: 'Start a new run without --resume: its cleanup deletes that run\'s clocks.'})
+      throw new UserError(
+        `Cannot resume run ${resume.header.run_id}: it was started by an earlier stripe-seed, whose journal holds no ledger rows`,
+        {suggestion: "Start a new run without --resume: its cleanup deletes that run's clocks."},
+      )
     }
-    const unfinished = resume || request.keepClocks ? undefined : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
-    if (unfinished) notices.push(`Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`)
-    if (resume) notices.push(`Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`)
+    const unfinished =
+      resume || request.keepClocks
+        ? undefined
+        : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
+    if (unfinished)
+      notices.push(
+        `Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`,
+      )
+    if (resume)
+      notices.push(
+        `Resuming run ${resume.header.run_id} (seed ${resume.header.seed}, ${resume.header.customers} customers, ${resume.header.months} months, started ${resume.header.started_at})`,
+      )
     return {lock, resume, notices}
   } catch (error) {
     await lock.release()
@@ -130,7 +164,12 @@ export async function claimOutDir(request: Pick<RunRequest, 'outDir' | 'resume' 
  * every price in stripe_prices.json is on this account as the config says (the read that also
  * proves the key). A resume is refused if the config, seed or prices changed since it started.
  */
-export async function prepareRun(gateway: StripeGateway, request: RunRequest, claimed: ClaimedOutDir, progress: RunProgress): Promise<PreparedRun> {
+export async function prepareRun(
+  gateway: StripeGateway,
+  request: RunRequest,
+  claimed: ClaimedOutDir,
+  progress: RunProgress,
+): Promise<PreparedRun> {
   const {config, outDir} = request
   const now = request.now ?? (() => new Date())
   try {
@@ -143,22 +182,39 @@ export async function prepareRun(gateway: StripeGateway, request: RunRequest, cl
     progress.start('preflight')
     const prices = await readPrices(pricesPath)
     await checkPrices(gateway, config.plans, prices, pricesPath)
-    const coupons = hasScenarioFeatures(config) ? await checkCatalog(gateway, config, prices, pricesPath, request.scenarioName) : new Map<string, Stripe.Coupon>()
+    const coupons = hasScenarioFeatures(config)
+      ? await checkCatalog(gateway, config, prices, pricesPath, request.scenarioName)
+      : new Map<string, Stripe.Coupon>()
     let scenario = request.plan
     const {resume} = claimed
     if (resume) {
       const {header} = resume
       const mismatch = resumeMismatch(header, {config, prices, ...request.resume})
-      if (mismatch) throw new UserError(`Cannot resume run ${header.run_id}: ${mismatch}`, {suggestion: 'Resume with the config, seed and stripe_prices.json it started with, or start a new run without --resume.'})
-      scenario = planScenario({config, customers: header.customers, months: header.months, seed: header.seed, startTime: header.start_time, runId: header.run_id})
+      if (mismatch)
+        throw new UserError(`Cannot resume run ${header.run_id}: ${mismatch}`, {
+          suggestion:
+            'Resume with the config, seed and stripe_prices.json it started with, or start a new run without --resume.',
+        })
+      scenario = planScenario({
+        config,
+        customers: header.customers,
+        months: header.months,
+        seed: header.seed,
+        startTime: header.start_time,
+        runId: header.run_id,
+      })
     }
     if (!scenario) throw new BugError('prepareRun needs a plan or a run to resume')
     const estimate = estimateRun(scenario, config.scheduler)
-    progress.finish('preflight', `seed ${scenario.seed} · ${plural(scenario.customers.length, 'customer')} on ${plural(scenario.clocks.length, 'clock')} · ${plural(scenario.months, 'month')}`)
+    progress.finish(
+      'preflight',
+      `seed ${scenario.seed} · ${plural(scenario.customers.length, 'customer')} on ${plural(scenario.clocks.length, 'clock')} · ${plural(scenario.months, 'month')}`,
+    )
     progress.plan(scenario.months, scenario.clocks.length, estimate.seconds)
     return {request, scenario, estimate, prices, lock: claimed.lock, notices: claimed.notices, resume, coupons}
   } catch (error) {
-    for (const name of ['prices', 'preflight']) if (progress.has(name) && progress.phase(name).state === 'running') progress.abort(name)
+    for (const name of ['prices', 'preflight'])
+      if (progress.has(name) && progress.phase(name).state === 'running') progress.abort(name)
     progress.end()
     throw error
   }
@@ -168,15 +224,20 @@ export async function prepareRun(gateway: StripeGateway, request: RunRequest, cl
 async function findResumable(outDir: string, runId?: string): Promise<JournalContents> {
   if (runId) {
     const journal = await readJournal(journalPath(outDir, runId)).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`No run ${runId} in ${outDir}: nothing to resume`, {suggestion: 'Run `stripe-seed run generate --resume` without a run id to continue the latest unfinished run.'})
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new UserError(`No run ${runId} in ${outDir}: nothing to resume`, {
+          suggestion: 'Run `stripe-seed run generate --resume` without a run id to continue the latest unfinished run.',
+        })
       throw error
     })
     if (journal.saved === 'complete') throw new UserError(`Run ${runId} is already complete: nothing to resume`)
     return journal
   }
   const latest = (await listJournals(outDir)).at(-1)
-  if (!latest) throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
-  if (latest.saved === 'complete') throw new UserError(`The latest run in ${outDir}, ${latest.header.run_id}, is already complete: nothing to resume`)
+  if (!latest)
+    throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
+  if (latest.saved === 'complete')
+    throw new UserError(`The latest run in ${outDir}, ${latest.header.run_id}, is already complete: nothing to resume`)
   return latest
 }
 
@@ -193,7 +254,11 @@ export interface ExecuteOptions {
  * stood; its failed clocks are retried with a new clock. Files are replaced only by a run that
  * completed at least one clock.
  */
-export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, options: ExecuteOptions): Promise<GenerateResult> {
+export async function executeRun(
+  gateway: StripeGateway,
+  prepared: PreparedRun,
+  options: ExecuteOptions,
+): Promise<GenerateResult> {
   const started = Date.now()
   const {scenario, prices, request, resume} = prepared
   const {progress} = options
@@ -210,7 +275,9 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
   if (options.signal?.aborted) interrupt()
   options.signal?.addEventListener('abort', interrupt, {once: true})
 
-  const journal = resume ? await Journal.reopen(resume) : await Journal.create(request.outDir, runHeader(scenario, request, prices, now()))
+  const journal = resume
+    ? await Journal.reopen(resume)
+    : await Journal.create(request.outDir, runHeader(scenario, request, prices, now()))
   let cleanup = {deleted: 0, failed: 0}
   let states: ClockState[] = []
   /** Stopped by the user: nothing saved, and the view says so instead of ticking the run. */
@@ -220,15 +287,40 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
   }
   try {
     progress.start('cleanup')
-    if (!resume && !request.keepClocks) cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
+    if (!resume && !request.keepClocks)
+      cleanup = await cleanUpEarlierRuns(gateway, watcher, request, scenario.runId, progress, stop.signal)
     progress.finish('cleanup')
 
-    states = resume ? replayJournal(resume.entries, scenario.clocks.length) : scenario.clocks.map((clock) => freshClockState(clock.index))
-    const ctx: PipelineContext = {gateway, watcher, journal, progress, scenario, prices, config: request.config, advanceTimeoutMs: request.advanceTimeoutMs, signal: stop.signal, ...scenarioTerms(prepared)}
+    states = resume
+      ? replayJournal(resume.entries, scenario.clocks.length)
+      : scenario.clocks.map((clock) => freshClockState(clock.index))
+    const ctx: PipelineContext = {
+      gateway,
+      watcher,
+      journal,
+      progress,
+      scenario,
+      prices,
+      config: request.config,
+      advanceTimeoutMs: request.advanceTimeoutMs,
+      signal: stop.signal,
+      ...scenarioTerms(prepared),
+    }
     if (resume) {
       const clocks = await listClocks(gateway)
-      ctx.resume = {clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))), keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS}
-      states = await retryFailedClocks(gateway, watcher, scenario, states, clocks, request.advanceTimeoutMs, stop.signal)
+      ctx.resume = {
+        clocksByName: new Map(clocks.flatMap((clock) => (clock.name ? [[clock.name, clock.id] as const] : []))),
+        keysMayBePruned: Date.now() - Date.parse(resume.header.started_at) > KEYS_SURELY_KEPT_MS,
+      }
+      states = await retryFailedClocks(
+        gateway,
+        watcher,
+        scenario,
+        states,
+        clocks,
+        request.advanceTimeoutMs,
+        stop.signal,
+      )
       restoreProgress(progress, states)
     }
 
@@ -250,7 +342,10 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
       }),
     )
     await journal.flush()
-    if (fatal !== undefined) throw fatal instanceof UserError || fatal instanceof BugError ? fatal : new BugError(`A clock's pipeline broke: ${errorMessage(fatal)}`, {cause: fatal})
+    if (fatal !== undefined)
+      throw fatal instanceof UserError || fatal instanceof BugError
+        ? fatal
+        : new BugError(`A clock's pipeline broke: ${errorMessage(fatal)}`, {cause: fatal})
     if (stop.signal.aborted) return interrupted()
 
     progress.start('save')
@@ -261,7 +356,12 @@ export async function executeRun(gateway: StripeGateway, prepared: PreparedRun, 
     const rows = snapshotRowsFromLedger(ledger.items, ledger.definitions)
     // --seed-prices wrote stripe_prices.json before the run, whatever became of it: it is named too.
     const seeded = prepared.request.seedPrices ? [outFile(prepared.request.outDir, 'prices')] : []
-    const files = [...seeded, ...(status === 'failed' ? [] : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now()))]
+    const files = [
+      ...seeded,
+      ...(status === 'failed'
+        ? []
+        : await writeRunFiles(prepared, states, ledger, rows, status, gateway, started, now())),
+    ]
     await journal.append({type: 'saved', status})
     // The view must not tick a save that wrote nothing.
     if (status === 'failed') progress.abort('save')
@@ -294,15 +394,29 @@ function runHeader(scenario: Scenario, request: RunRequest, prices: PricesFile, 
 }
 
 /** Deletes the clocks of this out-dir's earlier runs, and only theirs (a crashed run's orphans included). */
-async function cleanUpEarlierRuns(gateway: StripeGateway, watcher: ClockWatcher, request: RunRequest, runId: string, progress: RunProgress, signal: AbortSignal): Promise<{deleted: number; failed: number}> {
+async function cleanUpEarlierRuns(
+  gateway: StripeGateway,
+  watcher: ClockWatcher,
+  request: RunRequest,
+  runId: string,
+  progress: RunProgress,
+  signal: AbortSignal,
+): Promise<{deleted: number; failed: number}> {
   const runs = await earlierRuns(request.outDir, runId)
   // A first run in this out-dir has nothing to clean: not even the list request.
   if (runs.runIds.size === 0 && runs.clockIds.size === 0) return {deleted: 0, failed: 0}
   const selected = selectRunClocks(await listClocks(gateway), runs)
   progress.setTotal('cleanup', selected.length)
-  const result = await deleteClocks(gateway, watcher, selected, {advanceTimeoutMs: request.advanceTimeoutMs, onDeleted: () => progress.tick('cleanup'), signal})
+  const result = await deleteClocks(gateway, watcher, selected, {
+    advanceTimeoutMs: request.advanceTimeoutMs,
+    onDeleted: () => progress.tick('cleanup'),
+    signal,
+  })
   const failedIds = new Set(result.failed.map((failure) => failure.id))
-  await forgetCleanedRuns(runs, selected.filter((clock) => failedIds.has(clock.id)))
+  await forgetCleanedRuns(
+    runs,
+    selected.filter((clock) => failedIds.has(clock.id)),
+  )
   return {deleted: result.deleted.length, failed: result.failed.length}
 }
 
@@ -321,11 +435,18 @@ async function retryFailedClocks(
 ): Promise<ClockState[]> {
   const failed = states.filter((state) => state.failed)
   if (failed.length === 0) return states
-  const earlierNames = new Set(failed.flatMap((state) => Array.from({length: state.attempt}, (_, i) => clockName(scenario.clocks[state.index]!, i + 1))))
+  const earlierNames = new Set(
+    failed.flatMap((state) =>
+      Array.from({length: state.attempt}, (_, i) => clockName(scenario.clocks[state.index]!, i + 1)),
+    ),
+  )
   const ids = new Set(failed.flatMap((state) => (state.clockId ? [state.clockId] : [])))
   const doomed = clocks.filter((clock) => ids.has(clock.id) || (clock.name !== null && earlierNames.has(clock.name)))
   const result = await deleteClocks(gateway, watcher, doomed, {advanceTimeoutMs, signal})
-  if (result.failed.length > 0) throw new UserError(`Cannot delete the failed clock ${result.failed[0]!.id} before retrying it: ${result.failed[0]!.reason}`)
+  if (result.failed.length > 0)
+    throw new UserError(
+      `Cannot delete the failed clock ${result.failed[0]!.id} before retrying it: ${result.failed[0]!.reason}`,
+    )
   return states.map((state) => (state.failed ? freshClockState(state.index, state.attempt + 1) : state))
 }
 
@@ -336,7 +457,8 @@ function restoreProgress(progress: RunProgress, states: ClockState[]): void {
   }
 }
 
-const isComplete = (scenario: Scenario) => (state: ClockState) => !state.failed && lastMonthRead(state) === scenario.months
+const isComplete = (scenario: Scenario) => (state: ClockState) =>
+  !state.failed && lastMonthRead(state) === scenario.months
 
 /**
  * The ledger of the complete clocks, in plan order (month, then customer). A failed clock's
@@ -351,14 +473,18 @@ function runLedger(prepared: PreparedRun, states: ClockState[]): LedgerFile {
 
 /** Month k's label: the month of its boundary (a reading is a couple of hours past it). */
 function monthLabels(scenario: Scenario): string[] {
-  return Array.from({length: scenario.months + 1}, (_, month) => monthLabel(addIntervals(scenario.startTime, 'month', month)))
+  return Array.from({length: scenario.months + 1}, (_, month) =>
+    monthLabel(addIntervals(scenario.startTime, 'month', month)),
+  )
 }
 
 /**
  * What the pipeline needs of the scenario: each customer's price by plan, interval and currency
  * (the default prices, else the catalog's), its coupons and promotion codes, and the ledger reading.
  */
-function scenarioTerms(prepared: PreparedRun): Pick<PipelineContext, 'features' | 'priceFor' | 'discountFor' | 'couponIdOf' | 'read'> {
+function scenarioTerms(
+  prepared: PreparedRun,
+): Pick<PipelineContext, 'features' | 'priceFor' | 'discountFor' | 'couponIdOf' | 'read'> {
   const {scenario, prices, request, coupons} = prepared
   const {config} = request
   const labels = monthLabels(scenario)
@@ -377,24 +503,47 @@ function scenarioTerms(prepared: PreparedRun): Pick<PipelineContext, 'features' 
       const own = planCurrency.get(state.plan)!
       const currency = terms?.currency ?? own
       // The original's price: stripe_seed_<plan>_monthly, the same price the catalog holds under that key.
-      const id = interval === 'month' && currency === own ? prices.price_ids[state.plan] : prices.catalog?.prices[priceLookupKey(state.plan, interval, currency, own)]?.price_id
-      if (!id) throw new BugError(`stripe_prices.json has no ${interval} price of plan "${state.plan}" in ${currency} (checked before the run)`)
+      const id =
+        interval === 'month' && currency === own
+          ? prices.price_ids[state.plan]
+          : prices.catalog?.prices[priceLookupKey(state.plan, interval, currency, own)]?.price_id
+      if (!id)
+        throw new BugError(
+          `stripe_prices.json has no ${interval} price of plan "${state.plan}" in ${currency} (checked before the run)`,
+        )
       return id
     },
     discountFor: (key, via) => {
       if (via === 'coupon') return {coupon: couponIdOf(key)}
       const code = config.coupons?.find((coupon) => coupon.id === key)?.promotionCode
       const id = code ? prices.catalog?.promotion_codes[code] : undefined
-      if (!id) throw new BugError(`stripe_prices.json has no promotion code for coupon "${key}" (checked before the run)`)
+      if (!id)
+        throw new BugError(`stripe_prices.json has no promotion code for coupon "${key}" (checked before the run)`)
       return {promotion_code: id}
     },
     couponIdOf,
     read: (subscriptions, month, at, previousAt) =>
-      monthReading(subscriptions, {month: labels[month]!, at, previousAt, definitions: config.analytics, coupons, planOf: (price) => planOf(price.id)}),
+      monthReading(subscriptions, {
+        month: labels[month]!,
+        at,
+        previousAt,
+        definitions: config.analytics,
+        coupons,
+        planOf: (price) => planOf(price.id),
+      }),
   }
 }
 
-async function writeRunFiles(prepared: PreparedRun, states: ClockState[], ledger: LedgerFile, rows: SnapshotRow[], status: 'complete' | 'partial', gateway: StripeGateway, started: number, now: Date): Promise<string[]> {
+async function writeRunFiles(
+  prepared: PreparedRun,
+  states: ClockState[],
+  ledger: LedgerFile,
+  rows: SnapshotRow[],
+  status: 'complete' | 'partial',
+  gateway: StripeGateway,
+  started: number,
+  now: Date,
+): Promise<string[]> {
   const {scenario, request} = prepared
   const failed = states.filter((state) => !isComplete(scenario)(state))
   const failedCustomers = new Set(failed.flatMap((state) => scenario.clocks[state.index]!.customers))
@@ -402,16 +551,31 @@ async function writeRunFiles(prepared: PreparedRun, states: ClockState[], ledger
   const counts = gateway.counts()
   const currentRun: CurrentRunFile = {
     run_timestamp: now.toISOString(),
-    customer_ids: scenario.customers.filter((c) => !failedCustomers.has(c.index)).map((c) => customerIds.get(c.index)).filter((id): id is string => id !== undefined),
-    clock_ids: states.filter((state) => !failed.includes(state)).map((state) => state.clockId).filter((id): id is string => id !== undefined),
+    customer_ids: scenario.customers
+      .filter((c) => !failedCustomers.has(c.index))
+      .map((c) => customerIds.get(c.index))
+      .filter((id): id is string => id !== undefined),
+    clock_ids: states
+      .filter((state) => !failed.includes(state))
+      .map((state) => state.clockId)
+      .filter((id): id is string => id !== undefined),
     run_id: scenario.runId,
     seed: scenario.seed,
     months: scenario.months,
     start_time: new Date(scenario.startTime * 1000).toISOString(),
     ...(request.apiBase ? {api_base: request.apiBase} : {}),
     status,
-    plan_summary: {customers: scenario.customers.length, clocks: scenario.clocks.length, plans: scenario.distribution, events: scenario.eventCounts},
-    failed_clocks: failedClocks(scenario, failed).map((f) => ({clock_id: f.clockId, reason: f.reason, customer_ids: f.customerIds})),
+    plan_summary: {
+      customers: scenario.customers.length,
+      clocks: scenario.clocks.length,
+      plans: scenario.distribution,
+      events: scenario.eventCounts,
+    },
+    failed_clocks: failedClocks(scenario, failed).map((f) => ({
+      clock_id: f.clockId,
+      reason: f.reason,
+      customer_ids: f.customerIds,
+    })),
     requests: {total: counts.sent, retries: counts.retries, rate_limited: counts.rateLimited},
     wall_time_seconds: (Date.now() - started) / 1000,
   }
@@ -421,14 +585,33 @@ async function writeRunFiles(prepared: PreparedRun, states: ClockState[], ledger
       clock_id: state.clockId ?? '',
       name: clockName(scenario.clocks[state.index]!, state.attempt),
       status: failed.includes(state) ? 'failed' : 'complete',
-      customers: scenario.clocks[state.index]!.customers.filter((c) => state.customerIds.has(c)).map((c) => ({index: c, customer_id: state.customerIds.get(c)!, subscription_id: state.created.get(c)?.id ?? ''})),
+      customers: scenario.clocks[state.index]!.customers.filter((c) => state.customerIds.has(c)).map((c) => ({
+        index: c,
+        customer_id: state.customerIds.get(c)!,
+        subscription_id: state.created.get(c)?.id ?? '',
+      })),
     })),
     events: states
-      .flatMap((state) => state.applied.map((event) => ({month: event.month, customer_index: event.customer, customer_id: state.customerIds.get(event.customer)!, kind: event.kind, detail: event.detail})))
+      .flatMap((state) =>
+        state.applied.map((event) => ({
+          month: event.month,
+          customer_index: event.customer,
+          customer_id: state.customerIds.get(event.customer)!,
+          kind: event.kind,
+          detail: event.detail,
+        })),
+      )
       .sort((a, b) => a.month - b.month || a.customer_index - b.customer_index),
-    ended_subscriptions: states.flatMap((state) => state.ended).sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
+    ended_subscriptions: states
+      .flatMap((state) => state.ended)
+      .sort((a, b) => a.month.localeCompare(b.month) || a.customer_id.localeCompare(b.customer_id)),
   }
-  const files = [outFile(request.outDir, 'currentRun'), outFile(request.outDir, 'runDetails'), ledgerFile(request.outDir), outFile(request.outDir, 'snapshots')]
+  const files = [
+    outFile(request.outDir, 'currentRun'),
+    outFile(request.outDir, 'runDetails'),
+    ledgerFile(request.outDir),
+    outFile(request.outDir, 'snapshots'),
+  ]
   // Snapshots last: the other files describe them, and a reader that sees them sees a finished run.
   await writeJsonFile(files[0]!, CurrentRunFileSchema, currentRun)
   await writeJsonFile(files[1]!, RunDetailsFileSchema, details)
@@ -441,11 +624,22 @@ function failedClocks(scenario: Scenario, failed: ClockState[]): GenerateResult[
   return failed.map((state) => ({
     clockId: state.clockId ?? `(not created: ${clockName(scenario.clocks[state.index]!, state.attempt)})`,
     reason: state.failed ?? 'unfinished',
-    customerIds: scenario.clocks[state.index]!.customers.map((c) => state.customerIds.get(c)).filter((id): id is string => id !== undefined),
+    customerIds: scenario.clocks[state.index]!.customers.map((c) => state.customerIds.get(c)).filter(
+      (id): id is string => id !== undefined,
+    ),
   }))
 }
 
-function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatus, cleanup: GenerateResult['cleanup'], files: string[], gateway: StripeGateway, started: number, rows?: SnapshotRow[]): GenerateResult {
+function summarize(
+  prepared: PreparedRun,
+  states: ClockState[],
+  status: RunStatus,
+  cleanup: GenerateResult['cleanup'],
+  files: string[],
+  gateway: StripeGateway,
+  started: number,
+  rows?: SnapshotRow[],
+): GenerateResult {
   rows ??= snapshotRowsOrNone(runLedger(prepared, states))
   const {scenario} = prepared
   const complete = states.filter(isComplete(scenario))
@@ -458,7 +652,10 @@ function summarize(prepared: PreparedRun, states: ClockState[], status: RunStatu
     resumed: prepared.resume !== undefined,
     customers: complete.reduce((sum, state) => sum + state.customerIds.size, 0),
     clocks: complete.length,
-    failedClocks: failedClocks(scenario, states.filter((state) => state.failed)),
+    failedClocks: failedClocks(
+      scenario,
+      states.filter((state) => state.failed),
+    ),
     eventsApplied: states.reduce((sum, state) => sum + state.applied.length, 0),
     pastDue: summaries.at(-1)?.pastDue ?? 0,
     canceled: states.reduce((sum, state) => sum + state.ended.length, 0),

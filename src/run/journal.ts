@@ -108,7 +108,11 @@ export type JournalEntry = z.infer<typeof JournalEntrySchema>
 /** An entry about one clock's step. */
 export type ClockEntry = Extract<JournalEntry, {clock: number}>
 /** A clock's step before the pipeline adds which clock and attempt it belongs to. */
-export type ClockStep = ClockEntry extends infer E ? (E extends ClockEntry ? Omit<E, 'clock' | 'attempt'> : never) : never
+export type ClockStep = ClockEntry extends infer E
+  ? E extends ClockEntry
+    ? Omit<E, 'clock' | 'attempt'>
+    : never
+  : never
 
 export interface JournalContents {
   path: string
@@ -128,21 +132,37 @@ export function configFingerprints(config: Config): Record<string, string> {
     customersPerClock: String(config.customersPerClock),
     prorationBehavior: config.prorationBehavior,
     // Only a scenario's runs carry it, so a default run's header stays as it was.
-    ...(hasScenarioFeatures(config) ? {features: fingerprint(Object.fromEntries([...FEATURE_KEYS, 'analytics'].map((key) => [key, config[key as keyof Config] ?? null])))} : {}),
+    ...(hasScenarioFeatures(config)
+      ? {
+          features: fingerprint(
+            Object.fromEntries([...FEATURE_KEYS, 'analytics'].map((key) => [key, config[key as keyof Config] ?? null])),
+          ),
+        }
+      : {}),
   }
 }
 
 /** Why a resumed run cannot continue with these inputs, or undefined when it can. */
-export function resumeMismatch(header: RunHeader, current: {config: Config; prices: PricesFile; seed?: number; customers?: number; months?: number}): string | undefined {
-  if (current.seed !== undefined && current.seed !== header.seed) return `it was started with seed ${header.seed}, not ${current.seed}`
-  if (current.customers !== undefined && current.customers !== header.customers) return `it was started with ${plural(header.customers, 'customer')}, not ${current.customers}`
-  if (current.months !== undefined && current.months !== header.months) return `it was started with ${plural(header.months, 'month')}, not ${current.months}`
+export function resumeMismatch(
+  header: RunHeader,
+  current: {config: Config; prices: PricesFile; seed?: number; customers?: number; months?: number},
+): string | undefined {
+  if (current.seed !== undefined && current.seed !== header.seed)
+    return `it was started with seed ${header.seed}, not ${current.seed}`
+  if (current.customers !== undefined && current.customers !== header.customers)
+    return `it was started with ${plural(header.customers, 'customer')}, not ${current.customers}`
+  if (current.months !== undefined && current.months !== header.months)
+    return `it was started with ${plural(header.months, 'month')}, not ${current.months}`
   const now = configFingerprints(current.config)
   const changed = Object.keys(header.config).filter((part) => header.config[part] !== now[part])
-  if (changed.includes('features')) return `it was started with ${header.config.features ? 'scenario features (--scenario, or scenario sections in the config)' : 'no scenario features'}, and the config now ${now.features ? 'has other ones' : 'has none'}`
+  if (changed.includes('features'))
+    return `it was started with ${header.config.features ? 'scenario features (--scenario, or scenario sections in the config)' : 'no scenario features'}, and the config now ${now.features ? 'has other ones' : 'has none'}`
   if (changed.length > 0) return `the config's ${changed.join(', ')} changed since it started`
-  const prices = Object.keys({...header.price_ids, ...current.prices.price_ids}).filter((plan) => header.price_ids[plan] !== current.prices.price_ids[plan])
-  if (prices.length > 0) return `stripe_prices.json names other prices for ${prices.map((plan) => `"${plan}"`).join(', ')} than when it started`
+  const prices = Object.keys({...header.price_ids, ...current.prices.price_ids}).filter(
+    (plan) => header.price_ids[plan] !== current.prices.price_ids[plan],
+  )
+  if (prices.length > 0)
+    return `stripe_prices.json names other prices for ${prices.map((plan) => `"${plan}"`).join(', ')} than when it started`
   return undefined
 }
 
@@ -185,7 +205,8 @@ export class Journal {
 
   append(entry: JournalEntry | RunHeader): Promise<void> {
     const parsed = (entry.type === 'run' ? RunHeaderSchema : JournalEntrySchema).safeParse(entry)
-    if (!parsed.success) throw new BugError(`refusing to journal a malformed ${entry.type} entry: ${formatZodIssues(parsed.error)}`)
+    if (!parsed.success)
+      throw new BugError(`refusing to journal a malformed ${entry.type} entry: ${formatZodIssues(parsed.error)}`)
     this.queue.push(`${JSON.stringify(entry)}\n`)
     return new Promise((resolve, reject) => {
       this.waiters.push({resolve, reject})
@@ -212,7 +233,9 @@ export class Journal {
         await this.handle.datasync()
         for (const waiter of waiters) waiter.resolve()
       } catch (error) {
-        const failure = new UserError(`Cannot write the run journal ${this.path}: ${errorMessage(error)}`, {cause: error})
+        const failure = new UserError(`Cannot write the run journal ${this.path}: ${errorMessage(error)}`, {
+          cause: error,
+        })
         for (const waiter of waiters) waiter.reject(failure)
       }
     }
@@ -230,15 +253,19 @@ export async function readJournal(path: string): Promise<JournalContents> {
       parsed.push(JSON.parse(line))
     } catch {
       if (index === lines.length - 1) break
-      throw new UserError(`The run journal ${path} is damaged at line ${index + 1}`, {suggestion: 'Start a new run (without --resume); its cleanup still finds this run\'s clocks by name.'})
+      throw new UserError(`The run journal ${path} is damaged at line ${index + 1}`, {
+        suggestion: "Start a new run (without --resume); its cleanup still finds this run's clocks by name.",
+      })
     }
   }
   const header = RunHeaderSchema.safeParse(parsed[0])
-  if (!header.success) throw new UserError(`The run journal ${path} has no valid header: ${formatZodIssues(header.error)}`)
+  if (!header.success)
+    throw new UserError(`The run journal ${path} has no valid header: ${formatZodIssues(header.error)}`)
   const entries: JournalEntry[] = []
   for (const [index, raw] of parsed.slice(1).entries()) {
     const entry = JournalEntrySchema.safeParse(raw)
-    if (!entry.success) throw new UserError(`The run journal ${path} is malformed at line ${index + 2}: ${formatZodIssues(entry.error)}`)
+    if (!entry.success)
+      throw new UserError(`The run journal ${path} is malformed at line ${index + 2}: ${formatZodIssues(entry.error)}`)
     entries.push(entry.data)
   }
   let saved: JournalContents['saved']

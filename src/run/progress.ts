@@ -13,7 +13,14 @@ export interface Phase {
   note?: string
 }
 
-const newPhase = (name: string, total = 0): Phase => ({name, state: 'pending', done: 0, failed: 0, total, failedClocks: []})
+const newPhase = (name: string, total = 0): Phase => ({
+  name,
+  state: 'pending',
+  done: 0,
+  failed: 0,
+  total,
+  failedClocks: [],
+})
 
 /**
  * Live counts of a run, phase by phase, for progress views. The run only reports into it; views
@@ -43,7 +50,11 @@ export class RunProgress {
     this.months = months
     this.estimateSeconds = estimateSeconds
     this.clockPhases = ['create', ...Array.from({length: months}, (_, i) => `month ${i + 1}`)]
-    this.phases.push(newPhase('cleanup'), ...this.clockPhases.map((name) => newPhase(name, clocks)), newPhase('save', 1))
+    this.phases.push(
+      newPhase('cleanup'),
+      ...this.clockPhases.map((name) => newPhase(name, clocks)),
+      newPhase('save', 1),
+    )
     this.changed()
   }
 
@@ -116,7 +127,9 @@ export class RunProgress {
   fractionDone(): number {
     const phases = this.clockPhases.map((name) => this.phase(name))
     const total = phases.reduce((sum, phase) => sum + phase.total, 0)
-    return total === 0 ? 0 : phases.reduce((sum, phase) => sum + Math.min(phase.total, phase.done + phase.failed), 0) / total
+    return total === 0
+      ? 0
+      : phases.reduce((sum, phase) => sum + Math.min(phase.total, phase.done + phase.failed), 0) / total
   }
 
   /** Seconds left: measured progress once a tenth is done, the plan's estimate before that. */

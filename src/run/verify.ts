@@ -3,7 +3,14 @@ import type Stripe from 'stripe'
 
 import {BugError} from '../errors.js'
 import {readJsonFile} from '../files/atomic.js'
-import {type CurrentRunFile, CurrentRunFileSchema, PricesFileSchema, type SnapshotRow, SnapshotsFileSchema, outFile} from '../files/formats.js'
+import {
+  type CurrentRunFile,
+  CurrentRunFileSchema,
+  PricesFileSchema,
+  type SnapshotRow,
+  SnapshotsFileSchema,
+  outFile,
+} from '../files/formats.js'
 import {type LedgerFile, LedgerFileSchema, type LedgerItemRow, ledgerFile} from '../files/ledger.js'
 import {type LedgerMismatch, compareLedgerMonth} from '../ledger/compare.js'
 import type {MrrDefinitions} from '../ledger/definitions.js'
@@ -58,8 +65,11 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
   const run = await readJsonFile(outFile(outDir, 'currentRun'), CurrentRunFileSchema, {missingHint: hint})
   const rows = await readJsonFile(outFile(outDir, 'snapshots'), SnapshotsFileSchema, {missingHint: hint})
   const ledgerPath = ledgerFile(outDir)
-  if (await exists(ledgerPath)) return verifyLedger(gateway, run, rows, await readJsonFile(ledgerPath, LedgerFileSchema, {missingHint: hint}))
-  const prices = await readJsonFile(outFile(outDir, 'prices'), PricesFileSchema, {missingHint: 'run `stripe-seed prices seed` first'}).catch(() => undefined)
+  if (await exists(ledgerPath))
+    return verifyLedger(gateway, run, rows, await readJsonFile(ledgerPath, LedgerFileSchema, {missingHint: hint}))
+  const prices = await readJsonFile(outFile(outDir, 'prices'), PricesFileSchema, {
+    missingHint: 'run `stripe-seed prices seed` first',
+  }).catch(() => undefined)
   const month = rows.reduce((latest, row) => (row.month > latest ? row.month : latest), '')
   const expected = new Map(rows.filter((row) => row.month === month).map((row) => [row.subscription_id, row]))
   const runCustomers = new Set(run.customer_ids)
@@ -70,7 +80,13 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
   await Promise.all(
     run.clock_ids.map(async (clockId) => {
       try {
-        const subs = await listAll((startingAfter) => gateway.read(`verify:${clockId}`, (stripe) => stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)})), toChecked)
+        const subs = await listAll(
+          (startingAfter) =>
+            gateway.read(`verify:${clockId}`, (stripe) =>
+              stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, ...after(startingAfter)}),
+            ),
+          toChecked,
+        )
         for (const sub of subs) actual.set(sub.id, sub)
       } catch (error) {
         if ((error as {code?: string}).code === 'resource_missing') missingClocks.push(clockId)
@@ -83,7 +99,17 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
   for (const row of expected.values()) {
     const sub = actual.get(row.subscription_id)
     if (!sub) {
-      mismatches.push(mismatch(row, 'missing', 'present', 'absent', missingClocks.length > 0 ? `not found in Stripe (clock deleted? ${missingClocks.length} of the run's clocks are gone)` : 'not found on any of the run\'s clocks'))
+      mismatches.push(
+        mismatch(
+          row,
+          'missing',
+          'present',
+          'absent',
+          missingClocks.length > 0
+            ? `not found in Stripe (clock deleted? ${missingClocks.length} of the run's clocks are gone)`
+            : "not found on any of the run's clocks",
+        ),
+      )
       continue
     }
     mismatches.push(...compare(row, sub, planOfPrice))
@@ -92,10 +118,24 @@ export async function verifyRun(gateway: StripeGateway, outDir: string): Promise
     const customer = sub.customerId
     if (expected.has(sub.id) || !runCustomers.has(customer)) continue
     if (sub.status === 'active' || sub.status === 'past_due') {
-      mismatches.push({subscriptionId: sub.id, customerId: customer, field: 'unexpected', expected: 'absent (not in the snapshot)', actual: sub.status, reason: `Stripe has a ${sub.status} subscription the snapshot of ${month} does not list`})
+      mismatches.push({
+        subscriptionId: sub.id,
+        customerId: customer,
+        field: 'unexpected',
+        expected: 'absent (not in the snapshot)',
+        actual: sub.status,
+        reason: `Stripe has a ${sub.status} subscription the snapshot of ${month} does not list`,
+      })
     }
   }
-  return {runId: run.run_id, month, checked: expected.size, clocks: run.clock_ids.length, mismatches, ok: mismatches.length === 0}
+  return {
+    runId: run.run_id,
+    month,
+    checked: expected.size,
+    clocks: run.clock_ids.length,
+    mismatches,
+    ok: mismatches.length === 0,
+  }
 }
 
 /** What verify compares, taken from each subscription as its page arrives. */
@@ -126,19 +166,62 @@ function toChecked(sub: Stripe.Subscription): CheckedSubscription {
 
 function compare(row: SnapshotRow, sub: CheckedSubscription, planOfPrice: Map<string, string>): Mismatch[] {
   const found: Mismatch[] = []
-  if (sub.status !== row.status) found.push(mismatch(row, 'status', row.status, sub.status, `status is ${sub.status} in Stripe, ${row.status} in the snapshot`))
+  if (sub.status !== row.status)
+    found.push(
+      mismatch(
+        row,
+        'status',
+        row.status,
+        sub.status,
+        `status is ${sub.status} in Stripe, ${row.status} in the snapshot`,
+      ),
+    )
   if (!sub.priceId) return [...found, mismatch(row, 'plan', row.plan, 'no items', 'the subscription has no items')]
-  if (sub.items > 1) found.push(mismatch(row, 'plan', '1 item', `${sub.items} items`, 'the subscription has more than one item'))
+  if (sub.items > 1)
+    found.push(mismatch(row, 'plan', '1 item', `${sub.items} items`, 'the subscription has more than one item'))
   const plan = planOfPrice.get(sub.priceId) ?? sub.planHint ?? sub.priceId
-  if (sub.priceId !== row.price_id) found.push(mismatch(row, 'plan', `${row.plan} (${row.price_id})`, `${plan} (${sub.priceId})`, `the price changed from ${row.plan} to ${plan}`))
+  if (sub.priceId !== row.price_id)
+    found.push(
+      mismatch(
+        row,
+        'plan',
+        `${row.plan} (${row.price_id})`,
+        `${plan} (${sub.priceId})`,
+        `the price changed from ${row.plan} to ${plan}`,
+      ),
+    )
   const quantity = sub.quantity
-  if (quantity !== row.screens) found.push(mismatch(row, 'screens', String(row.screens), String(quantity), `quantity is ${quantity} in Stripe, ${row.screens} screens in the snapshot`))
+  if (quantity !== row.screens)
+    found.push(
+      mismatch(
+        row,
+        'screens',
+        String(row.screens),
+        String(quantity),
+        `quantity is ${quantity} in Stripe, ${row.screens} screens in the snapshot`,
+      ),
+    )
   const mrr = sub.unitAmount * quantity
-  if (mrr !== row.mrr_cents) found.push(mismatch(row, 'mrr', String(row.mrr_cents), String(mrr), `MRR is ${mrr} cents in Stripe, ${row.mrr_cents} in the snapshot`))
+  if (mrr !== row.mrr_cents)
+    found.push(
+      mismatch(
+        row,
+        'mrr',
+        String(row.mrr_cents),
+        String(mrr),
+        `MRR is ${mrr} cents in Stripe, ${row.mrr_cents} in the snapshot`,
+      ),
+    )
   return found
 }
 
-function mismatch(row: SnapshotRow, field: Mismatch['field'], expected: string, actual: string, reason: string): Mismatch {
+function mismatch(
+  row: SnapshotRow,
+  field: Mismatch['field'],
+  expected: string,
+  actual: string,
+  reason: string,
+): Mismatch {
   return {subscriptionId: row.subscription_id, customerId: row.customer_id, field, expected, actual, reason}
 }
 
@@ -154,16 +237,34 @@ const exists = (path: string) =>
  * derived from (its price_amount is MRR per unit, not a list price, once a scenario has yearly,
  * discounted or other-currency subscriptions).
  */
-async function verifyLedger(gateway: StripeGateway, run: CurrentRunFile, rows: SnapshotRow[], ledger: LedgerFile): Promise<VerifyResult> {
+async function verifyLedger(
+  gateway: StripeGateway,
+  run: CurrentRunFile,
+  rows: SnapshotRow[],
+  ledger: LedgerFile,
+): Promise<VerifyResult> {
   const month = ledger.months.at(-1) ?? ''
   const ledgerRows = ledger.items.filter((row) => row.month === month)
-  const now = await readStripeNow(gateway, run.clock_ids, {month, definitions: ledger.definitions, keep: new Set(ledgerRows.map((row) => row.subscription_id))})
+  const now = await readStripeNow(gateway, run.clock_ids, {
+    month,
+    definitions: ledger.definitions,
+    keep: new Set(ledgerRows.map((row) => row.subscription_id)),
+  })
   const mismatches = compareLedgerMonth(ledgerRows, now.rows).map((found): LedgerCheckMismatch => {
     const customerId = [...ledgerRows, ...now.rows].find((row) => row.item_id === found.itemId)?.customer_id ?? ''
-    return {...found, customerId, clockId: now.clockOfCustomer.get(customerId) ?? 'unknown', reason: ledgerReason(found, month, now.missingClocks.length)}
+    return {
+      ...found,
+      customerId,
+      clockId: now.clockOfCustomer.get(customerId) ?? 'unknown',
+      reason: ledgerReason(found, month, now.missingClocks.length),
+    }
   })
   mismatches.sort((a, b) => a.clockId.localeCompare(b.clockId) || a.subscriptionId.localeCompare(b.subscriptionId))
-  const snapshotMismatches = compareSnapshotsWithLedger(rows.filter((row) => row.month === month), snapshotRowsFromLedger(ledgerRows, ledger.definitions), month)
+  const snapshotMismatches = compareSnapshotsWithLedger(
+    rows.filter((row) => row.month === month),
+    snapshotRowsFromLedger(ledgerRows, ledger.definitions),
+    month,
+  )
   return {
     runId: run.run_id,
     month,
@@ -187,7 +288,11 @@ interface StripeNow {
  * retrieve per coupon an item-level discount names (too deep to expand). A subscription that ended
  * and is not in the ledger's month is history, not a mismatch.
  */
-async function readStripeNow(gateway: StripeGateway, clockIds: string[], context: {month: string; definitions: MrrDefinitions; keep: Set<string>}): Promise<StripeNow> {
+async function readStripeNow(
+  gateway: StripeGateway,
+  clockIds: string[],
+  context: {month: string; definitions: MrrDefinitions; keep: Set<string>},
+): Promise<StripeNow> {
   const clockOfCustomer = new Map<string, string>()
   const missingClocks: string[] = []
   const read: Array<{clockId: string; subscriptions: Stripe.Subscription[]}> = []
@@ -197,7 +302,13 @@ async function readStripeNow(gateway: StripeGateway, clockIds: string[], context
         const subscriptions = await listAll(
           (startingAfter) =>
             gateway.read(`verify:${clockId}`, (stripe) =>
-              stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100, expand: [...LEDGER_SUBSCRIPTION_EXPAND, 'data.test_clock'], ...after(startingAfter)}),
+              stripe.subscriptions.list({
+                test_clock: clockId,
+                status: 'all',
+                limit: 100,
+                expand: [...LEDGER_SUBSCRIPTION_EXPAND, 'data.test_clock'],
+                ...after(startingAfter),
+              }),
             ),
           (subscription) => subscription,
         )
@@ -209,10 +320,22 @@ async function readStripeNow(gateway: StripeGateway, clockIds: string[], context
       }
     }),
   )
-  const coupons = await retrieveCoupons(gateway, read.flatMap(({subscriptions}) => subscriptions))
+  const coupons = await retrieveCoupons(
+    gateway,
+    read.flatMap(({subscriptions}) => subscriptions),
+  )
   const rows = read.flatMap(({clockId, subscriptions}) => {
-    const current = subscriptions.filter((subscription) => subscription.ended_at === null || context.keep.has(subscription.id))
-    return current.length === 0 ? [] : monthReading(current, {month: context.month, at: frozenTime(current[0]!, clockId), definitions: context.definitions, coupons})
+    const current = subscriptions.filter(
+      (subscription) => subscription.ended_at === null || context.keep.has(subscription.id),
+    )
+    return current.length === 0
+      ? []
+      : monthReading(current, {
+          month: context.month,
+          at: frozenTime(current[0]!, clockId),
+          definitions: context.definitions,
+          coupons,
+        })
   })
   return {rows, clockOfCustomer, missingClocks}
 }
@@ -223,16 +346,21 @@ function customerOf(subscription: Stripe.Subscription): string {
 
 function frozenTime(subscription: Stripe.Subscription, clockId: string): number {
   const clock = subscription.test_clock
-  if (clock === null || typeof clock === 'string') throw new BugError(`the test clock ${clockId} of ${subscription.id} was not expanded`)
+  if (clock === null || typeof clock === 'string')
+    throw new BugError(`the test clock ${clockId} of ${subscription.id} was not expanded`)
   return clock.frozen_time
 }
 
 /** Coupons by id for the discounts whose coupon is not expanded (item-level ones cannot be). */
-async function retrieveCoupons(gateway: StripeGateway, subscriptions: Stripe.Subscription[]): Promise<Map<string, Stripe.Coupon>> {
+async function retrieveCoupons(
+  gateway: StripeGateway,
+  subscriptions: Stripe.Subscription[],
+): Promise<Map<string, Stripe.Coupon>> {
   const ids = new Set<string>()
   for (const subscription of subscriptions) {
     const discounts = [...subscription.discounts, ...subscription.items.data.flatMap((item) => item.discounts)]
-    for (const discount of discounts) if (typeof discount !== 'string' && typeof discount.source.coupon === 'string') ids.add(discount.source.coupon)
+    for (const discount of discounts)
+      if (typeof discount !== 'string' && typeof discount.source.coupon === 'string') ids.add(discount.source.coupon)
   }
   const coupons = new Map<string, Stripe.Coupon>()
   for (const id of ids) coupons.set(id, await gateway.read('verify', (stripe) => stripe.coupons.retrieve(id)))
@@ -242,7 +370,9 @@ async function retrieveCoupons(gateway: StripeGateway, subscriptions: Stripe.Sub
 function ledgerReason(found: LedgerMismatch, month: string, missingClocks: number): string {
   switch (found.field) {
     case 'missing':
-      return missingClocks > 0 ? `in the ledger's ${month}, not found in Stripe (clock deleted? ${missingClocks} of the run's clocks are gone)` : `in the ledger's ${month}, not found on any of the run's clocks`
+      return missingClocks > 0
+        ? `in the ledger's ${month}, not found in Stripe (clock deleted? ${missingClocks} of the run's clocks are gone)`
+        : `in the ledger's ${month}, not found on any of the run's clocks`
     case 'unexpected':
       return `Stripe has this subscription item; the ledger's ${month} does not list it`
     case 'mrr':
@@ -264,14 +394,67 @@ function compareSnapshotsWithLedger(fileRows: SnapshotRow[], derived: SnapshotRo
     const want = fromLedger.get(row.subscription_id)
     fromLedger.delete(row.subscription_id)
     if (!want) {
-      found.push(mismatch(row, 'unexpected', 'absent', 'present', `sub_snapshots.json lists it for ${month}; the ledger derives no row for it`))
+      found.push(
+        mismatch(
+          row,
+          'unexpected',
+          'absent',
+          'present',
+          `sub_snapshots.json lists it for ${month}; the ledger derives no row for it`,
+        ),
+      )
       continue
     }
-    if (row.status !== want.status) found.push(mismatch(row, 'status', want.status, row.status, `status is ${row.status} in sub_snapshots.json, ${want.status} in the ledger`))
-    if (row.price_id !== want.price_id) found.push(mismatch(row, 'plan', `${want.plan} (${want.price_id})`, `${row.plan} (${row.price_id})`, 'sub_snapshots.json names another price than the ledger'))
-    if (row.screens !== want.screens) found.push(mismatch(row, 'screens', String(want.screens), String(row.screens), `${row.screens} screens in sub_snapshots.json, quantity ${want.screens} in the ledger`))
-    if (row.mrr_cents !== want.mrr_cents) found.push(mismatch(row, 'mrr', String(want.mrr_cents), String(row.mrr_cents), `mrr_cents is ${row.mrr_cents} in sub_snapshots.json, the ledger derives ${want.mrr_cents}`))
+    if (row.status !== want.status)
+      found.push(
+        mismatch(
+          row,
+          'status',
+          want.status,
+          row.status,
+          `status is ${row.status} in sub_snapshots.json, ${want.status} in the ledger`,
+        ),
+      )
+    if (row.price_id !== want.price_id)
+      found.push(
+        mismatch(
+          row,
+          'plan',
+          `${want.plan} (${want.price_id})`,
+          `${row.plan} (${row.price_id})`,
+          'sub_snapshots.json names another price than the ledger',
+        ),
+      )
+    if (row.screens !== want.screens)
+      found.push(
+        mismatch(
+          row,
+          'screens',
+          String(want.screens),
+          String(row.screens),
+          `${row.screens} screens in sub_snapshots.json, quantity ${want.screens} in the ledger`,
+        ),
+      )
+    if (row.mrr_cents !== want.mrr_cents)
+      found.push(
+        mismatch(
+          row,
+          'mrr',
+          String(want.mrr_cents),
+          String(row.mrr_cents),
+          `mrr_cents is ${row.mrr_cents} in sub_snapshots.json, the ledger derives ${want.mrr_cents}`,
+        ),
+      )
   }
-  for (const row of fromLedger.values()) found.push(mismatch(row, 'missing', 'present', 'absent', `the ledger derives a row for ${month} that sub_snapshots.json does not have`))
+  for (const row of fromLedger.values())
+    found.push(
+      mismatch(
+        row,
+        'missing',
+        'present',
+        'absent',
+        `the ledger derives a row for ${month} that sub_snapshots.json does not have`,
+      ),
+    )
   return found
 }

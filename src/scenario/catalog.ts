@@ -51,7 +51,12 @@ export function productIdFor(planKey: string): string {
   return `stripe_seed_${planKey}`
 }
 
-export function priceLookupKey(planKey: string, interval: BillingInterval, currency: string, planCurrency: string): string {
+export function priceLookupKey(
+  planKey: string,
+  interval: BillingInterval,
+  currency: string,
+  planCurrency: string,
+): string {
   const base = `stripe_seed_${planKey}_${interval === 'year' ? 'yearly' : 'monthly'}`
   return currency === planCurrency ? base : `${base}_${currency}`
 }
@@ -61,7 +66,12 @@ export function couponIdFor(couponKey: string): string {
 }
 
 /** The price per screen per period a customer pays for `plan` in `currency` at `interval`. */
-export function unitAmountFor(config: Pick<Config, 'plans' | 'currencies' | 'yearly'>, planKey: string, interval: BillingInterval, currency: string): number {
+export function unitAmountFor(
+  config: Pick<Config, 'plans' | 'currencies' | 'yearly'>,
+  planKey: string,
+  interval: BillingInterval,
+  currency: string,
+): number {
   const plan = config.plans.find((p) => p.key === planKey)
   const monthly = plan ? planAmount(config, plan, currency) : undefined
   if (monthly === undefined) throw new Error(`BUG: plan ${planKey} has no price in ${currency}`)
@@ -76,7 +86,12 @@ export function scenarioCatalog(config: Config): Catalog {
   const products = config.plans.map((plan) => ({
     id: productIdFor(plan.key),
     plan: plan.key,
-    params: {id: productIdFor(plan.key), name: plan.name, ...(plan.description ? {description: plan.description} : {}), metadata: {stripe_seed_plan: plan.key}},
+    params: {
+      id: productIdFor(plan.key),
+      name: plan.name,
+      ...(plan.description ? {description: plan.description} : {}),
+      metadata: {stripe_seed_plan: plan.key},
+    },
   }))
   const prices: CatalogPrice[] = []
   for (const plan of config.plans) {
@@ -106,10 +121,24 @@ export function scenarioCatalog(config: Config): Catalog {
       }
     }
   }
-  const coupons = (config.coupons ?? []).map((coupon) => ({id: couponIdFor(coupon.id), key: coupon.id, params: couponParams(coupon, config)}))
+  const coupons = (config.coupons ?? []).map((coupon) => ({
+    id: couponIdFor(coupon.id),
+    key: coupon.id,
+    params: couponParams(coupon, config),
+  }))
   const promotionCodes = (config.coupons ?? []).flatMap((coupon) =>
     coupon.promotionCode
-      ? [{code: coupon.promotionCode, coupon: couponIdFor(coupon.id), params: {promotion: {type: 'coupon' as const, coupon: couponIdFor(coupon.id)}, code: coupon.promotionCode, metadata: {stripe_seed_coupon: coupon.id}}}]
+      ? [
+          {
+            code: coupon.promotionCode,
+            coupon: couponIdFor(coupon.id),
+            params: {
+              promotion: {type: 'coupon' as const, coupon: couponIdFor(coupon.id)},
+              code: coupon.promotionCode,
+              metadata: {stripe_seed_coupon: coupon.id},
+            },
+          },
+        ]
       : [],
   )
   return {products, prices, coupons, promotionCodes}
@@ -117,7 +146,9 @@ export function scenarioCatalog(config: Config): Catalog {
 
 function couponParams(coupon: Coupon, config: Config): Stripe.CouponCreateParams {
   const off: Stripe.CouponCreateParams =
-    coupon.percentOff === undefined ? {amount_off: coupon.amountOff, currency: coupon.currency ?? config.plans[0]!.currency} : {percent_off: coupon.percentOff}
+    coupon.percentOff === undefined
+      ? {amount_off: coupon.amountOff, currency: coupon.currency ?? config.plans[0]!.currency}
+      : {percent_off: coupon.percentOff}
   return {
     id: couponIdFor(coupon.id),
     name: coupon.name ?? coupon.id,

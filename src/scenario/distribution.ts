@@ -9,7 +9,9 @@ export function largestRemainder(weights: readonly number[], total: number): num
   const exact = weights.map((weight) => (weight * total) / sum)
   const counts = exact.map(Math.floor)
   let left = total - counts.reduce((a, b) => a + b, 0)
-  const order = exact.map((value, index) => ({index, remainder: value - Math.floor(value)})).sort((a, b) => b.remainder - a.remainder || a.index - b.index)
+  const order = exact
+    .map((value, index) => ({index, remainder: value - Math.floor(value)}))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index)
   for (const {index} of order) {
     if (left <= 0) break
     counts[index] = (counts[index] ?? 0) + 1

@@ -23,7 +23,12 @@ const CLOCKS_PER_LIST_PAGE = 100
  * finally the clock's deletion by the next run's cleanup is not counted. The shared clock watcher
  * adds about one list page per 100 clocks per poll.
  */
-export function estimateRun(scenario: Scenario, scheduler: SchedulerSettings, assumedAdvanceSeconds = 10, pollsPerMonth = 6): RunEstimate {
+export function estimateRun(
+  scenario: Scenario,
+  scheduler: SchedulerSettings,
+  assumedAdvanceSeconds = 10,
+  pollsPerMonth = 6,
+): RunEstimate {
   const clocks = scenario.clocks.length
   const customers = scenario.customers.length
   const eventRequests = scenario.events.reduce((sum, event) => sum + requestsFor(event.kind), 0)

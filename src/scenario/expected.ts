@@ -52,7 +52,12 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
   // trial-end one after a trial (a $0 trial invoice does not use it, unconfirmed), else the next renewal.
   const discountFrom = (id: string, start: number, nextInvoice: number) => {
     const coupon = coupons.get(id)!
-    return {coupon: id, start, end: coupon.duration === 'repeating' ? addIntervals(start, 'month', coupon.durationInMonths!) : null, ...(coupon.duration === 'once' ? {usedAt: nextInvoice} : {})}
+    return {
+      coupon: id,
+      start,
+      end: coupon.duration === 'repeating' ? addIntervals(start, 'month', coupon.durationInMonths!) : null,
+      ...(coupon.duration === 'once' ? {usedAt: nextInvoice} : {}),
+    }
   }
   const invoiceNow = (sub: PlannedSubscription, time: number) => {
     if (sub.discount?.usedAt !== undefined && sub.discount.usedAt > time) sub.discount.usedAt = time
@@ -73,7 +78,9 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         trialEnd: trial?.endsAt ?? null,
         ...(trial ? {trialOutcome: trial.outcome} : {}),
         cancelAt: null,
-        ...(terms.coupon && terms.coupon.month === 0 ? {discount: discountFrom(terms.coupon.id, startTime, trial?.endsAt ?? startTime)} : {}),
+        ...(terms.coupon && terms.coupon.month === 0
+          ? {discount: discountFrom(terms.coupon.id, startTime, trial?.endsAt ?? startTime)}
+          : {}),
       },
     ]
   })
@@ -83,7 +90,8 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
   const unitAmount = (sub: PlannedSubscription) => {
     const key = `${sub.plan}:${sub.interval}:${sub.currency}`
     let amount = unitAmounts.get(key)
-    if (amount === undefined) unitAmounts.set(key, (amount = unitAmountFor(config, sub.plan, sub.interval, sub.currency)))
+    if (amount === undefined)
+      unitAmounts.set(key, (amount = unitAmountFor(config, sub.plan, sub.interval, sub.currency)))
     return amount
   }
   const byMonth = groupBy(events, (event) => event.month)
@@ -130,7 +138,18 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         }
         case 'reactivation': {
           // A new subscription: no discount carries over (the API cannot put one on the customer, #55).
-          list.push({customer: sub.customer, seq: list.length, plan: event.to!.plan, screens: event.to!.screens, interval: event.to!.interval ?? 'month', currency: sub.currency, status: 'active', anchor: time, trialEnd: null, cancelAt: null})
+          list.push({
+            customer: sub.customer,
+            seq: list.length,
+            plan: event.to!.plan,
+            screens: event.to!.screens,
+            interval: event.to!.interval ?? 'month',
+            currency: sub.currency,
+            status: 'active',
+            anchor: time,
+            trialEnd: null,
+            cancelAt: null,
+          })
           break
         }
         case 'discount': {
@@ -152,7 +171,12 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
       settle(list, at, month)
       for (const sub of list) {
         if (sub.status === 'canceled') continue
-        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at), {month: label, at, definitions: config.analytics, planOf: () => sub.plan})
+        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at), {
+          month: label,
+          at,
+          definitions: config.analytics,
+          planOf: () => sub.plan,
+        })
         const mrr = row!.mrr
         byCurrency[sub.currency] = (byCurrency[sub.currency] ?? 0) + mrr
         if (row!.mrr_reporting === null) {
@@ -173,14 +197,25 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         })
       }
     }
-    expected.push({month, label, mrrCents: total, subscriptions: rows, mrrByCurrency: byCurrency, ...(unconverted.size > 0 ? {unconverted: [...unconverted].sort()} : {})})
+    expected.push({
+      month,
+      label,
+      mrrCents: total,
+      subscriptions: rows,
+      mrrByCurrency: byCurrency,
+      ...(unconverted.size > 0 ? {unconverted: [...unconverted].sort()} : {}),
+    })
   }
   return expected
 }
 
 /** Whether Stripe still lists the discount on the subscription at `at` (a repeating one ends at `end`, #56; a once one goes when used). */
 function listed(discount: PlannedSubscription['discount'], at: number): boolean {
-  return discount !== undefined && (discount.end === null || discount.end > at) && (discount.usedAt === undefined || discount.usedAt > at)
+  return (
+    discount !== undefined &&
+    (discount.end === null || discount.end > at) &&
+    (discount.usedAt === undefined || discount.usedAt > at)
+  )
 }
 
 /** Stripe's own transitions up to `at`: trial ends (#47, #48), scheduled cancellations, failed renewals running out (#32). */
@@ -191,7 +226,13 @@ function settle(list: PlannedSubscription[], at: number, readingMonth?: number):
       if (sub.status === 'active') sub.anchor = sub.trialEnd
     }
     if (sub.status !== 'canceled' && sub.cancelAt !== null && sub.cancelAt <= at) sub.status = 'canceled'
-    if (sub.status === 'past_due' && readingMonth !== undefined && sub.pastDueMonth !== undefined && readingMonth > sub.pastDueMonth) sub.status = 'canceled'
+    if (
+      sub.status === 'past_due' &&
+      readingMonth !== undefined &&
+      sub.pastDueMonth !== undefined &&
+      readingMonth > sub.pastDueMonth
+    )
+      sub.status = 'canceled'
   }
 }
 
@@ -250,7 +291,13 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, 
             unit_amount: unitAmount,
             unit_amount_decimal: null,
             billing_scheme: 'per_unit',
-            recurring: {interval: sub.interval, interval_count: 1, usage_type: 'licensed', meter: null, trial_period_days: null},
+            recurring: {
+              interval: sub.interval,
+              interval_count: 1,
+              usage_type: 'licensed',
+              meter: null,
+              trial_period_days: null,
+            },
             metadata: {stripe_seed_plan: sub.plan},
           },
         },

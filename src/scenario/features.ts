@@ -27,7 +27,15 @@ export interface CustomerTerms {
 }
 
 /** Why a customer's timeline is spoken for: one story per customer keeps every history valid. */
-type Story = 'base' | 'stopping_trial' | 'mid_cycle_upgrade' | 'mid_cycle_downgrade' | 'to_yearly' | 'reactivation' | 'cancel_at_period_end' | 'seat_growth'
+type Story =
+  | 'base'
+  | 'stopping_trial'
+  | 'mid_cycle_upgrade'
+  | 'mid_cycle_downgrade'
+  | 'to_yearly'
+  | 'reactivation'
+  | 'cancel_at_period_end'
+  | 'seat_growth'
 
 export interface FeatureInput {
   config: Config
@@ -86,12 +94,22 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   for (const event of baseEvents) story.set(event.customer, 'base')
   const counts: Record<string, number> = {}
 
-  const pick = (what: string, hint: string, n: number, eligible: (c: PlannedCustomer) => boolean): PlannedCustomer[] => {
+  const pick = (
+    what: string,
+    hint: string,
+    n: number,
+    eligible: (c: PlannedCustomer) => boolean,
+  ): PlannedCustomer[] => {
     counts[what] = n
     if (n === 0) return []
     const candidates = customers.filter(eligible)
-    if (candidates.length < n) throw new UsageError(`The scenario needs ${n} customers with ${what.replaceAll('_', ' ')} but only ${candidates.length} of ${total} can have one: lower ${hint} or the other features`)
-    return shuffle(candidates, random).slice(0, n).sort((a, b) => a.index - b.index)
+    if (candidates.length < n)
+      throw new UsageError(
+        `The scenario needs ${n} customers with ${what.replaceAll('_', ' ')} but only ${candidates.length} of ${total} can have one: lower ${hint} or the other features`,
+      )
+    return shuffle(candidates, random)
+      .slice(0, n)
+      .sort((a, b) => a.index - b.index)
   }
 
   // Currencies: the configured shares; everyone else pays in their plan's currency.
@@ -105,7 +123,8 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     for (const c of order.slice(next, next + n)) currencyOf.set(c.index, currency)
     next += n
   }
-  if (next > total) throw new UsageError(`currencies ask for ${next} of ${total} customers: lower currencies.*.customers`)
+  if (next > total)
+    throw new UsageError(`currencies ask for ${next} of ${total} customers: lower currencies.*.customers`)
 
   // Trials: paid customers whose history has no failed renewal (a trial moves the renewal day, #43, #47).
   const trialDays = config.trials?.days ?? 0
@@ -114,13 +133,27 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const firstBaseMonthAfterTrial = boundary(trialEndMonth) > trialEnd ? trialEndMonth : trialEndMonth + 1
   const trialOf = new Map<number, 'converts' | 'stops'>()
   const noTrial = (c: PlannedCustomer) => !trialOf.has(c.index)
-  const stopping = pick('stopping_trial', 'trials.stopping', count(config.trials?.stopping), (c) => paid(c) && !story.has(c.index))
+  const stopping = pick(
+    'stopping_trial',
+    'trials.stopping',
+    count(config.trials?.stopping),
+    (c) => paid(c) && !story.has(c.index),
+  )
   for (const c of stopping) {
     trialOf.set(c.index, 'stops')
     story.set(c.index, 'stopping_trial')
   }
   // A converting trial's base event must come after its trial has ended.
-  const converting = pick('converting_trial', 'trials.converting', count(config.trials?.converting), (c) => paid(c) && noTrial(c) && (baseEventOf.get(c.index)?.kind ?? 'none') !== 'past_due' && (baseEventOf.get(c.index)?.month ?? Infinity) >= firstBaseMonthAfterTrial)
+  const converting = pick(
+    'converting_trial',
+    'trials.converting',
+    count(config.trials?.converting),
+    (c) =>
+      paid(c) &&
+      noTrial(c) &&
+      (baseEventOf.get(c.index)?.kind ?? 'none') !== 'past_due' &&
+      (baseEventOf.get(c.index)?.month ?? Infinity) >= firstBaseMonthAfterTrial,
+  )
   for (const c of converting) trialOf.set(c.index, 'converts')
 
   // Yearly: paid customers; a failed renewal needs a renewal inside the run, and there is no yearly free price.
@@ -130,7 +163,8 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     return !(event?.to && planAt(event.to.plan).unitAmount === 0)
   }
   const intervalOf = new Map<number, 'year'>()
-  for (const c of pick('yearly', 'yearly.customers', count(config.yearly?.customers), (c) => paid(c) && yearlyOk(c))) intervalOf.set(c.index, 'year')
+  for (const c of pick('yearly', 'yearly.customers', count(config.yearly?.customers), (c) => paid(c) && yearlyOk(c)))
+    intervalOf.set(c.index, 'year')
   const intervalFor = (c: PlannedCustomer) => intervalOf.get(c.index) ?? 'month'
   const anchorOf = (c: PlannedCustomer) => (trialOf.has(c.index) ? trialEnd : startTime)
 
@@ -146,13 +180,34 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const top = plans.at(-1)!.key
   const bottom = plans[0]!.key
   const ups = claim('mid_cycle_upgrade', 'changes.upgrades', count(config.changes?.upgrades), (c) => c.plan !== top)
-  const downs = claim('mid_cycle_downgrade', 'changes.downgrades', count(config.changes?.downgrades), (c) => c.plan !== bottom && (intervalFor(c) === 'month' || planAt(c.plan, -1).unitAmount > 0))
-  const switches = claim('to_yearly', 'changes.toYearly', count(config.changes?.toYearly), (c) => paid(c) && intervalFor(c) === 'month')
+  const downs = claim(
+    'mid_cycle_downgrade',
+    'changes.downgrades',
+    count(config.changes?.downgrades),
+    (c) => c.plan !== bottom && (intervalFor(c) === 'month' || planAt(c.plan, -1).unitAmount > 0),
+  )
+  const switches = claim(
+    'to_yearly',
+    'changes.toYearly',
+    count(config.changes?.toYearly),
+    (c) => paid(c) && intervalFor(c) === 'month',
+  )
   const nReactivations = count(config.reactivations)
-  if (nReactivations > 0 && months < 2) throw new UsageError('reactivations need at least 2 months: one to cancel in, a later one to come back')
-  const comebacks = claim('reactivation', 'reactivations', nReactivations, (c) => paid(c) && firstStoryMonth(c) < months)
+  if (nReactivations > 0 && months < 2)
+    throw new UsageError('reactivations need at least 2 months: one to cancel in, a later one to come back')
+  const comebacks = claim(
+    'reactivation',
+    'reactivations',
+    nReactivations,
+    (c) => paid(c) && firstStoryMonth(c) < months,
+  )
   const scheduled = claim('cancel_at_period_end', 'scheduledCancellations', count(config.scheduledCancellations), paid)
-  const growers = claim('seat_growth', 'seatGrowth.customers', count(config.seatGrowth?.customers), (c) => paid(c) && c.screens < planAt(c.plan).screens.max)
+  const growers = claim(
+    'seat_growth',
+    'seatGrowth.customers',
+    count(config.seatGrowth?.customers),
+    (c) => paid(c) && c.screens < planAt(c.plan).screens.max,
+  )
 
   // A day inside the month, away from the subscription's own renewal day.
   const anchorDay = (c: PlannedCustomer) => new Date(anchorOf(c) * 1000).getUTCDate()
@@ -170,7 +225,11 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const prorationBehavior = config.changes?.prorationBehavior ?? 'create_prorations'
   const state = (c: PlannedCustomer): PlanState => ({plan: c.plan, screens: c.screens, interval: intervalFor(c)})
   const events: PlannedEvent[] = []
-  const timed = (c: PlannedCustomer, month: number, fields: Omit<PlannedEvent, 'month' | 'customer' | 'day' | 'at'>) => {
+  const timed = (
+    c: PlannedCustomer,
+    month: number,
+    fields: Omit<PlannedEvent, 'month' | 'customer' | 'day' | 'at'>,
+  ) => {
     const day = dayFor(c)
     const event: PlannedEvent = {month, customer: c.index, ...fields, day, at: at(month, day)}
     events.push(event)
@@ -179,13 +238,34 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
 
   for (const {c, month} of spread(ups, 0)) {
     const next = planAt(c.plan, +1)
-    timed(c, month, {kind: 'mid_cycle_upgrade', change: 'plan', from: state(c), to: {...state(c), plan: next.key, screens: clampScreens(c.screens, next)}, subscription: 0, prorationBehavior})
+    timed(c, month, {
+      kind: 'mid_cycle_upgrade',
+      change: 'plan',
+      from: state(c),
+      to: {...state(c), plan: next.key, screens: clampScreens(c.screens, next)},
+      subscription: 0,
+      prorationBehavior,
+    })
   }
   for (const {c, month} of spread(downs, 1)) {
     const previous = planAt(c.plan, -1)
-    timed(c, month, {kind: 'mid_cycle_downgrade', change: 'plan', from: state(c), to: {...state(c), plan: previous.key, screens: clampScreens(c.screens, previous)}, subscription: 0, prorationBehavior})
+    timed(c, month, {
+      kind: 'mid_cycle_downgrade',
+      change: 'plan',
+      from: state(c),
+      to: {...state(c), plan: previous.key, screens: clampScreens(c.screens, previous)},
+      subscription: 0,
+      prorationBehavior,
+    })
   }
-  for (const {c, month} of spread(switches, 2)) timed(c, month, {kind: 'to_yearly', from: state(c), to: {...state(c), interval: 'year'}, subscription: 0, prorationBehavior})
+  for (const {c, month} of spread(switches, 2))
+    timed(c, month, {
+      kind: 'to_yearly',
+      from: state(c),
+      to: {...state(c), interval: 'year'},
+      subscription: 0,
+      prorationBehavior,
+    })
   for (const {c, month} of spread(comebacks, 0, months - 1)) {
     // Canceled at a boundary like a base cancellation, back in a later month on a new subscription.
     events.push({month, customer: c.index, kind: 'cancel', from: state(c), subscription: 0})
@@ -197,19 +277,37 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     const endsAt = periodEnd(anchorOf(c), intervalFor(c), request.at!)
     request.endsAt = endsAt
     const endMonth = monthOf(endsAt, startTime)
-    if (endMonth <= months) events.push({month: endMonth, customer: c.index, kind: 'subscription_end', from: state(c), subscription: 0, at: endsAt, day: new Date(endsAt * 1000).getUTCDate()})
+    if (endMonth <= months)
+      events.push({
+        month: endMonth,
+        customer: c.index,
+        kind: 'subscription_end',
+        from: state(c),
+        subscription: 0,
+        at: endsAt,
+        day: new Date(endsAt * 1000).getUTCDate(),
+      })
   }
   const steps = config.seatGrowth?.steps ?? 0
   for (const c of shuffle(growers, random)) {
     const first = firstStoryMonth(c)
-    const chosen = shuffle(range(first, months), random).slice(0, steps).sort((a, b) => a - b)
+    const chosen = shuffle(range(first, months), random)
+      .slice(0, steps)
+      .sort((a, b) => a - b)
     const max = planAt(c.plan).screens.max
     let screens = c.screens
     for (const [i, month] of chosen.entries()) {
       if (screens >= max) break
       const extra = randomInt(1, Math.max(1, Math.ceil((max - screens) / (chosen.length - i + 1))))
       const to = Math.min(max, screens + extra)
-      timed(c, month, {kind: 'seat_growth', change: 'screens', from: {...state(c), screens}, to: {...state(c), screens: to}, subscription: 0, prorationBehavior})
+      timed(c, month, {
+        kind: 'seat_growth',
+        change: 'screens',
+        from: {...state(c), screens},
+        to: {...state(c), screens: to},
+        subscription: 0,
+        prorationBehavior,
+      })
       screens = to
     }
   }
@@ -218,19 +316,49 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   const couponOf = new Map<number, {id: string; month: number; via: 'coupon' | 'promotion_code'}>()
   const currencyFor = (c: PlannedCustomer) => currencyOf.get(c.index) ?? planAt(c.plan).currency
   for (const coupon of config.coupons ?? []) {
-    if (coupon.month > months) throw new UsageError(`coupon ${coupon.id} is added in month ${coupon.month}, after the run's ${months} months: lower its month or raise --months`)
+    if (coupon.month > months)
+      throw new UsageError(
+        `coupon ${coupon.id} is added in month ${coupon.month}, after the run's ${months} months: lower its month or raise --months`,
+      )
     const owner = coupon.amountOff === undefined ? undefined : (coupon.currency ?? plans[0]!.currency)
-    const picked = pick(`coupon_${coupon.id}`, `coupons (${coupon.id}).customers`, count(coupon.customers), (c) => paid(c) && !couponOf.has(c.index) && couponFits(coupon, {owner, currency: currencyFor(c), story: story.get(c.index), baseKind: baseEventOf.get(c.index)?.kind, trial: trialOf.get(c.index), interval: intervalFor(c), prorates: prorationBehavior !== 'none'}))
+    const picked = pick(
+      `coupon_${coupon.id}`,
+      `coupons (${coupon.id}).customers`,
+      count(coupon.customers),
+      (c) =>
+        paid(c) &&
+        !couponOf.has(c.index) &&
+        couponFits(coupon, {
+          owner,
+          currency: currencyFor(c),
+          story: story.get(c.index),
+          baseKind: baseEventOf.get(c.index)?.kind,
+          trial: trialOf.get(c.index),
+          interval: intervalFor(c),
+          prorates: prorationBehavior !== 'none',
+        }),
+    )
     const via = coupon.promotionCode ? 'promotion_code' : 'coupon'
     for (const c of picked) {
       couponOf.set(c.index, {id: coupon.id, month: coupon.month, via})
-      if (coupon.month > 0) timed(c, coupon.month, {kind: 'discount', from: state(c), subscription: 0, coupon: coupon.id, via})
+      if (coupon.month > 0)
+        timed(c, coupon.month, {kind: 'discount', from: state(c), subscription: 0, coupon: coupon.id, via})
     }
   }
 
   // Trials end on Stripe's schedule: shown on the calendar, no request.
   for (const [index, outcome] of trialOf) {
-    if (trialEndMonth <= months) events.push({month: trialEndMonth, customer: index, kind: 'trial_end', from: state(customers[index]!), subscription: 0, at: trialEnd, day: new Date(trialEnd * 1000).getUTCDate(), outcome})
+    if (trialEndMonth <= months)
+      events.push({
+        month: trialEndMonth,
+        customer: index,
+        kind: 'trial_end',
+        from: state(customers[index]!),
+        subscription: 0,
+        at: trialEnd,
+        day: new Date(trialEnd * 1000).getUTCDate(),
+        outcome,
+      })
   }
 
   for (const c of customers) {
@@ -244,7 +372,10 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
       ...(coupon ? {coupon} : {}),
       anchor: anchorOf(c),
     }
-    if (planAmount(config, planAt(c.plan), c.terms.currency) === undefined) throw new Error(`BUG: plan ${c.plan} has no price in ${c.terms.currency}, which the config's validation should have refused`)
+    if (planAmount(config, planAt(c.plan), c.terms.currency) === undefined)
+      throw new Error(
+        `BUG: plan ${c.plan} has no price in ${c.terms.currency}, which the config's validation should have refused`,
+      )
   }
   return {events, counts}
 }
@@ -260,7 +391,12 @@ interface CouponContext {
   prorates: boolean
 }
 
-const PRORATING_STORIES = new Set<Story | undefined>(['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'])
+const PRORATING_STORIES = new Set<Story | undefined>([
+  'mid_cycle_upgrade',
+  'mid_cycle_downgrade',
+  'to_yearly',
+  'seat_growth',
+])
 
 /**
  * Which customers a coupon can go to and keep the history valid: an amount off only in its own
@@ -271,9 +407,17 @@ const PRORATING_STORIES = new Set<Story | undefined>(['mid_cycle_upgrade', 'mid_
 function couponFits(coupon: Coupon, context: CouponContext): boolean {
   if (context.owner !== undefined && context.owner !== context.currency) return false
   if (context.trial === 'stops') return false
-  const ends = context.story === 'reactivation' || context.story === 'cancel_at_period_end' || context.baseKind === 'cancel' || context.baseKind === 'past_due'
+  const ends =
+    context.story === 'reactivation' ||
+    context.story === 'cancel_at_period_end' ||
+    context.baseKind === 'cancel' ||
+    context.baseKind === 'past_due'
   if (coupon.month > 0 && (ends || context.trial !== undefined)) return false
-  if (coupon.duration === 'repeating' && (context.interval === 'year' || context.story === 'to_yearly' || context.trial !== undefined)) return false
+  if (
+    coupon.duration === 'repeating' &&
+    (context.interval === 'year' || context.story === 'to_yearly' || context.trial !== undefined)
+  )
+    return false
   // Prorations of a discounted item: only a percentage that lasts through the change, once per period
   // (the emulator refuses the rest with 501, docs/stripe-behaviour.md "Not modelled", and Stripe's amounts there are unconfirmed).
   if (context.prorates && PRORATING_STORIES.has(context.story)) {

@@ -173,12 +173,21 @@ export function planScenario(input: ScenarioInput): Scenario {
   const randomInt = (min: number, max: number) => min + Math.floor(random() * (max - min + 1))
 
   // Distribution and event counts both scale from the reference tables by largest remainder.
-  const perPlan = largestRemainder(plans.map((plan) => plan.customers), total)
+  const perPlan = largestRemainder(
+    plans.map((plan) => plan.customers),
+    total,
+  )
   const {upgrades, downgrades, cancellations, pastDue} = config.events
   const reference = plans.reduce((sum, plan) => sum + plan.customers, 0)
-  const [nUp = 0, nDown = 0, nCancel = 0, nPastDue = 0] = largestRemainder([upgrades, downgrades, cancellations, pastDue, reference - upgrades - downgrades - cancellations - pastDue], total)
+  const [nUp = 0, nDown = 0, nCancel = 0, nPastDue = 0] = largestRemainder(
+    [upgrades, downgrades, cancellations, pastDue, reference - upgrades - downgrades - cancellations - pastDue],
+    total,
+  )
 
-  const planKeys = shuffle(perPlan.flatMap((count, index) => Array.from({length: count}, () => plans[index]!.key)), random)
+  const planKeys = shuffle(
+    perPlan.flatMap((count, index) => Array.from({length: count}, () => plans[index]!.key)),
+    random,
+  )
   const identities = createIdentities(seed, total)
   const customers: PlannedCustomer[] = planKeys.map((key, index) => {
     const plan = planAt(key)
@@ -204,12 +213,21 @@ export function planScenario(input: ScenarioInput): Scenario {
   const taken = new Set<number>()
   const bottom = plans[0]!.key
   const top = plans.at(-1)!.key
-  const choose = (kind: EventKind, count: number, eligible: (c: PlannedCustomer) => boolean, weight?: (c: PlannedCustomer) => number): PlannedCustomer[] => {
+  const choose = (
+    kind: EventKind,
+    count: number,
+    eligible: (c: PlannedCustomer) => boolean,
+    weight?: (c: PlannedCustomer) => number,
+  ): PlannedCustomer[] => {
     const candidates = customers.filter((c) => !taken.has(c.index) && eligible(c))
     if (candidates.length < count) {
-      throw new UsageError(`The plan needs ${count} ${kind.replace('_', '-')} events but only ${candidates.length} of ${total} customers can carry one: lower events.${kind === 'past_due' ? 'pastDue' : kind === 'cancel' ? 'cancellations' : `${kind}s`} or change the distribution`)
+      throw new UsageError(
+        `The plan needs ${count} ${kind.replace('_', '-')} events but only ${candidates.length} of ${total} customers can carry one: lower events.${kind === 'past_due' ? 'pastDue' : kind === 'cancel' ? 'cancellations' : `${kind}s`} or change the distribution`,
+      )
     }
-    const picked = weight ? weightedSample(candidates, count, weight, random) : shuffle(candidates, random).slice(0, count)
+    const picked = weight
+      ? weightedSample(candidates, count, weight, random)
+      : shuffle(candidates, random).slice(0, count)
     for (const c of picked) taken.add(c.index)
     return picked.sort((a, b) => a.index - b.index)
   }
@@ -224,7 +242,8 @@ export function planScenario(input: ScenarioInput): Scenario {
   // Months: each kind is spread evenly over the run, starting at a different month per kind, so
   // every month gets a mix and MRR moves gradually. Past-due is placed from the last month back, so
   // the end state holds a still-past-due subscription next to ones Stripe already canceled.
-  const spread = (list: PlannedCustomer[], offset: number) => shuffle(list, random).map((c, i) => ({c, month: 1 + ((i + offset) % months)}))
+  const spread = (list: PlannedCustomer[], offset: number) =>
+    shuffle(list, random).map((c, i) => ({c, month: 1 + ((i + offset) % months)}))
   const events: PlannedEvent[] = []
   for (const {c, month} of spread(upgradeCustomers, 0)) {
     const plan = planAt(c.plan)
@@ -233,19 +252,45 @@ export function planScenario(input: ScenarioInput): Scenario {
     const byPlan = canChangePlan && (!canAddScreens || random() < config.events.planUpgradeShare)
     if (byPlan) {
       const next = planAt(c.plan, +1)
-      events.push({month, customer: c.index, kind: 'upgrade', change: 'plan', from: {plan: c.plan, screens: c.screens}, to: {plan: next.key, screens: clampScreens(c.screens, next)}})
+      events.push({
+        month,
+        customer: c.index,
+        kind: 'upgrade',
+        change: 'plan',
+        from: {plan: c.plan, screens: c.screens},
+        to: {plan: next.key, screens: clampScreens(c.screens, next)},
+      })
     } else {
       const extra = randomInt(1, Math.max(1, Math.ceil((plan.screens.max - c.screens) / 2)))
-      events.push({month, customer: c.index, kind: 'upgrade', change: 'screens', from: {plan: c.plan, screens: c.screens}, to: {plan: c.plan, screens: c.screens + extra}})
+      events.push({
+        month,
+        customer: c.index,
+        kind: 'upgrade',
+        change: 'screens',
+        from: {plan: c.plan, screens: c.screens},
+        to: {plan: c.plan, screens: c.screens + extra},
+      })
     }
   }
   for (const {c, month} of spread(downgradeCustomers, 1)) {
     const previous = planAt(c.plan, -1)
-    events.push({month, customer: c.index, kind: 'downgrade', from: {plan: c.plan, screens: c.screens}, to: {plan: previous.key, screens: clampScreens(c.screens, previous)}})
+    events.push({
+      month,
+      customer: c.index,
+      kind: 'downgrade',
+      from: {plan: c.plan, screens: c.screens},
+      to: {plan: previous.key, screens: clampScreens(c.screens, previous)},
+    })
   }
-  for (const {c, month} of spread(cancelCustomers, 2)) events.push({month, customer: c.index, kind: 'cancel', from: {plan: c.plan, screens: c.screens}})
+  for (const {c, month} of spread(cancelCustomers, 2))
+    events.push({month, customer: c.index, kind: 'cancel', from: {plan: c.plan, screens: c.screens}})
   for (const [i, c] of shuffle(pastDueCustomers, random).entries()) {
-    events.push({month: months - (i % months), customer: c.index, kind: 'past_due', from: {plan: c.plan, screens: c.screens}})
+    events.push({
+      month: months - (i % months),
+      customer: c.index,
+      kind: 'past_due',
+      from: {plan: c.plan, screens: c.screens},
+    })
   }
   events.sort((a, b) => a.month - b.month || a.customer - b.customer)
   const base = {
@@ -263,8 +308,16 @@ export function planScenario(input: ScenarioInput): Scenario {
   }
   if (hasScenarioFeatures(config)) {
     const features = planFeatures({config, customers, events, months, seed, startTime})
-    const allEvents = [...events, ...features.events].sort((a, b) => a.month - b.month || eventTime(a, startTime) - eventTime(b, startTime) || a.customer - b.customer)
-    return {...base, events: allEvents, featureCounts: features.counts, reportingCurrency: config.analytics.reportingCurrency, expected: expectFeatureMonths({config, customers, events: allEvents, months, startTime})}
+    const allEvents = [...events, ...features.events].sort(
+      (a, b) => a.month - b.month || eventTime(a, startTime) - eventTime(b, startTime) || a.customer - b.customer,
+    )
+    return {
+      ...base,
+      events: allEvents,
+      featureCounts: features.counts,
+      reportingCurrency: config.analytics.reportingCurrency,
+      expected: expectFeatureMonths({config, customers, events: allEvents, months, startTime}),
+    }
   }
 
   // Same keys in the same order as before the scenario features: the default plan stays byte-identical.
@@ -281,7 +334,13 @@ export function eventTime(event: Pick<PlannedEvent, 'month' | 'at'>, startTime: 
  * charge fails, so the subscription is past_due at month k; Smart Retries run out within two weeks,
  * so by month k+1 Stripe has canceled it (stripe-facts #31, #32).
  */
-function expectMonths(customers: PlannedCustomer[], events: PlannedEvent[], plans: Plan[], months: number, startTime: number): ExpectedMonth[] {
+function expectMonths(
+  customers: PlannedCustomer[],
+  events: PlannedEvent[],
+  plans: Plan[],
+  months: number,
+  startTime: number,
+): ExpectedMonth[] {
   const amount = new Map(plans.map((plan) => [plan.key, plan.unitAmount]))
   const state = customers.map((c) => ({plan: c.plan, screens: c.screens, status: 'active' as ExpectedStatus | 'gone'}))
   const byMonth = groupBy(events, (event) => event.month)
@@ -297,7 +356,13 @@ function expectMonths(customers: PlannedCustomer[], events: PlannedEvent[], plan
     const subscriptions: ExpectedSubscription[] = []
     for (const [customer, s] of state.entries()) {
       if (s.status === 'gone') continue
-      subscriptions.push({customer, plan: s.plan, screens: s.screens, status: s.status, mrrCents: (amount.get(s.plan) ?? 0) * s.screens})
+      subscriptions.push({
+        customer,
+        plan: s.plan,
+        screens: s.screens,
+        status: s.status,
+        mrrCents: (amount.get(s.plan) ?? 0) * s.screens,
+      })
     }
     expected.push({
       month,

@@ -8,11 +8,19 @@ import type {BaseEventKind, PlannedEvent, Scenario} from './plan.js'
 export function renderScenario(scenario: Scenario, estimate: RunEstimate): string {
   const out: string[] = []
   const planName = new Map(scenario.plans.map((plan) => [plan.key, plan.name]))
-  out.push(`Plan for ${scenario.customers.length} customers over ${scenario.months} months (seed ${scenario.seed}, run ${scenario.runId})`, '')
+  out.push(
+    `Plan for ${scenario.customers.length} customers over ${scenario.months} months (seed ${scenario.seed}, run ${scenario.runId})`,
+    '',
+  )
   out.push(
     formatTable(
       ['Plan', '$/screen/mo', 'Screens', 'Customers'],
-      scenario.plans.map((plan) => [plan.name, formatUsd(plan.unitAmount), `${plan.screens.min}–${plan.screens.max}`, scenario.distribution[plan.key] ?? 0]),
+      scenario.plans.map((plan) => [
+        plan.name,
+        formatUsd(plan.unitAmount),
+        `${plan.screens.min}–${plan.screens.max}`,
+        scenario.distribution[plan.key] ?? 0,
+      ]),
       ['left', 'right', 'right', 'right'],
     ),
     '',
@@ -26,7 +34,10 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
         ...Array.from({length: scenario.months}, (_, i) => {
           const month = i + 1
           const events = scenario.events.filter((event) => event.month === month)
-          return [`${month} (${scenario.expected[month]?.label})`, ...kinds.map((kind) => events.filter((event) => event.kind === kind).length)]
+          return [
+            `${month} (${scenario.expected[month]?.label})`,
+            ...kinds.map((kind) => events.filter((event) => event.kind === kind).length),
+          ]
         }),
         ['total', ...kinds.map((kind) => scenario.eventCounts[kind])],
       ],
@@ -41,15 +52,21 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
     out.push('')
   }
   const perClock = scenario.customersPerClock
-  out.push(`Test clocks: ${scenario.clocks.length} (${perClock} customers each${scenario.customers.length % perClock ? `, the last ${scenario.customers.length % perClock}` : ''})`)
+  out.push(
+    `Test clocks: ${scenario.clocks.length} (${perClock} customers each${scenario.customers.length % perClock ? `, the last ${scenario.customers.length % perClock}` : ''})`,
+  )
   out.push(`API requests: about ${estimate.requests} (${estimate.requestsPerCustomer.toFixed(1)} per customer)`)
-  out.push(`Run time: at least ${formatDuration(estimate.seconds)} (requests alone ${formatDuration(estimate.requestBoundSeconds)}; one clock's lane ${formatDuration(estimate.laneBoundSeconds)} assuming ${estimate.assumedAdvanceSeconds}s per advance)`)
+  out.push(
+    `Run time: at least ${formatDuration(estimate.seconds)} (requests alone ${formatDuration(estimate.requestBoundSeconds)}; one clock's lane ${formatDuration(estimate.laneBoundSeconds)} assuming ${estimate.assumedAdvanceSeconds}s per advance)`,
+  )
   const sample = scenario.events.filter((event) => event.at === undefined).slice(0, 8)
   if (sample.length > 0) {
     out.push('', 'First events')
     for (const event of sample) {
       const who = scenario.customers[event.customer]!.identity.company
-      const what = event.to ? `${planName.get(event.from.plan)} × ${event.from.screens} → ${planName.get(event.to.plan)} × ${event.to.screens}` : `${planName.get(event.from.plan)} × ${event.from.screens}`
+      const what = event.to
+        ? `${planName.get(event.from.plan)} × ${event.from.screens} → ${planName.get(event.to.plan)} × ${event.to.screens}`
+        : `${planName.get(event.from.plan)} × ${event.from.screens}`
       out.push(`  month ${event.month}  ${event.kind.padEnd(9)}  #${event.customer} ${who}: ${what}`)
     }
   }
@@ -59,7 +76,9 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
 export function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)}s`
   const minutes = Math.floor(seconds / 60)
-  return minutes < 90 ? `${minutes}m ${Math.round(seconds - minutes * 60)}s` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`
+  return minutes < 90
+    ? `${minutes}m ${Math.round(seconds - minutes * 60)}s`
+    : `${Math.floor(minutes / 60)}h ${minutes % 60}m`
 }
 
 const BASE_KINDS: readonly BaseEventKind[] = ['upgrade', 'downgrade', 'cancel', 'past_due']
@@ -84,25 +103,51 @@ export function formatMoney(minor: number, currency: string): string {
 /** The scenario features: who has which terms, the event calendar with its days, and the expected MRR per currency. */
 function renderFeatures(scenario: Scenario): string[] {
   const out: string[] = []
-  const tally = (values: string[]) => [...values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  const tally = (values: string[]) =>
+    [...values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>())].sort(
+      (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+    )
   const terms = scenario.customers.map((c) => c.terms!)
   const rows: Array<[string, string, number]> = [
-    ...tally(terms.map((t) => (t.interval === 'year' ? 'yearly' : 'monthly'))).map(([value, n]): [string, string, number] => ['Interval', value, n]),
-    ...tally(terms.map((t) => t.currency.toUpperCase())).map(([value, n]): [string, string, number] => ['Currency', value, n]),
-    ...tally(terms.map((t) => (t.trial ? `${t.trial.days}-day trial, ${t.trial.outcome === 'converts' ? 'converts' : 'no payment method: canceled'}` : 'no trial'))).map(([value, n]): [string, string, number] => ['Trial', value, n]),
-    ...tally(terms.map((t) => (t.coupon ? `${t.coupon.id}${t.coupon.via === 'promotion_code' ? ' (promotion code)' : ''}${t.coupon.month > 0 ? `, from month ${t.coupon.month}` : ''}` : 'none'))).map(([value, n]): [string, string, number] => ['Coupon', value, n]),
+    ...tally(terms.map((t) => (t.interval === 'year' ? 'yearly' : 'monthly'))).map(
+      ([value, n]): [string, string, number] => ['Interval', value, n],
+    ),
+    ...tally(terms.map((t) => t.currency.toUpperCase())).map(([value, n]): [string, string, number] => [
+      'Currency',
+      value,
+      n,
+    ]),
+    ...tally(
+      terms.map((t) =>
+        t.trial
+          ? `${t.trial.days}-day trial, ${t.trial.outcome === 'converts' ? 'converts' : 'no payment method: canceled'}`
+          : 'no trial',
+      ),
+    ).map(([value, n]): [string, string, number] => ['Trial', value, n]),
+    ...tally(
+      terms.map((t) =>
+        t.coupon
+          ? `${t.coupon.id}${t.coupon.via === 'promotion_code' ? ' (promotion code)' : ''}${t.coupon.month > 0 ? `, from month ${t.coupon.month}` : ''}`
+          : 'none',
+      ),
+    ).map(([value, n]): [string, string, number] => ['Coupon', value, n]),
   ]
   out.push('', 'Customers by terms', formatTable(['', '', 'Customers'], rows, ['left', 'left', 'right']), '')
 
-  const kinds = [...BASE_KINDS, ...Object.keys(TIMED_LABELS)].filter((kind) => scenario.events.some((event) => event.kind === kind))
-  out.push('Event calendar (boundary events at the month\'s start; the others on the day shown, noon UTC)')
+  const kinds = [...BASE_KINDS, ...Object.keys(TIMED_LABELS)].filter((kind) =>
+    scenario.events.some((event) => event.kind === kind),
+  )
+  out.push("Event calendar (boundary events at the month's start; the others on the day shown, noon UTC)")
   out.push(
     formatTable(
       ['Month', ...kinds.map((kind) => TIMED_LABELS[kind] ?? kind.replace('_', ' '))],
       Array.from({length: scenario.months}, (_, i) => {
         const month = i + 1
         const events = scenario.events.filter((event) => event.month === month)
-        return [`${month} (${scenario.expected[month]?.label})`, ...kinds.map((kind) => events.filter((event) => event.kind === kind).length || '')]
+        return [
+          `${month} (${scenario.expected[month]?.label})`,
+          ...kinds.map((kind) => events.filter((event) => event.kind === kind).length || ''),
+        ]
       }),
       ['left', ...kinds.map((): 'right' => 'right')],
     ),
@@ -110,12 +155,22 @@ function renderFeatures(scenario: Scenario): string[] {
   const date = (at: number) => new Date(at * 1000).toISOString().slice(0, 10)
   // Trials all end on one day: one line for them, one per other timed event.
   const dated: Array<{at: number; line: string}> = []
-  for (const [at, ends] of groupBy(scenario.events.filter((event) => event.kind === 'trial_end'), (event) => event.at!)) {
+  for (const [at, ends] of groupBy(
+    scenario.events.filter((event) => event.kind === 'trial_end'),
+    (event) => event.at!,
+  )) {
     const converts = ends.filter((event) => event.outcome === 'converts').length
-    dated.push({at, line: `  ${date(at)}  ${'trial end'.padEnd(21)} ${converts} convert, ${ends.length - converts} canceled (no payment method)`})
+    dated.push({
+      at,
+      line: `  ${date(at)}  ${'trial end'.padEnd(21)} ${converts} convert, ${ends.length - converts} canceled (no payment method)`,
+    })
   }
   for (const event of scenario.events) {
-    if (event.at !== undefined && event.kind !== 'trial_end') dated.push({at: event.at, line: `  ${date(event.at)}  ${(TIMED_LABELS[event.kind] ?? event.kind).padEnd(21)} #${event.customer} ${describeEvent(event, scenario)}`})
+    if (event.at !== undefined && event.kind !== 'trial_end')
+      dated.push({
+        at: event.at,
+        line: `  ${date(event.at)}  ${(TIMED_LABELS[event.kind] ?? event.kind).padEnd(21)} #${event.customer} ${describeEvent(event, scenario)}`,
+      })
   }
   const lines = dated.sort((a, b) => a.at - b.at).map(({line}) => line)
   out.push(...lines.slice(0, TIMED_LINES))
@@ -125,7 +180,9 @@ function renderFeatures(scenario: Scenario): string[] {
   const currencies = [...new Set(scenario.expected.flatMap((month) => Object.keys(month.mrrByCurrency ?? {})))].sort()
   const reporting = scenario.reportingCurrency ?? 'usd'
   const max = Math.max(0, ...scenario.expected.map((month) => month.mrrCents))
-  out.push(`Expected MRR by Stripe's billing-analytics definitions (the ledger's: active + past_due, yearly ÷ 12, trials and free plans excluded), per currency and in total (${reporting.toUpperCase()})`)
+  out.push(
+    `Expected MRR by Stripe's billing-analytics definitions (the ledger's: active + past_due, yearly ÷ 12, trials and free plans excluded), per currency and in total (${reporting.toUpperCase()})`,
+  )
   out.push(
     formatTable(
       ['Month', ...currencies.map((c) => c.toUpperCase()), `Total ${reporting.toUpperCase()}`, ''],
@@ -152,7 +209,9 @@ function describeEvent(event: PlannedEvent, scenario: Scenario): string {
     case 'cancel_at_period_end':
       return `${who}: ${from}, ends ${new Date(event.endsAt! * 1000).toISOString().slice(0, 10)}`
     default:
-      return event.to ? `${who}: ${from} → ${name(event.to.plan)} × ${event.to.screens}${per(event.to.interval)}${event.prorationBehavior ? ` (${event.prorationBehavior})` : ''}` : `${who}: ${from}`
+      return event.to
+        ? `${who}: ${from} → ${name(event.to.plan)} × ${event.to.screens}${per(event.to.interval)}${event.prorationBehavior ? ` (${event.prorationBehavior})` : ''}`
+        : `${who}: ${from}`
   }
 }
 

@@ -20,7 +20,13 @@ export interface CurrencyLine {
   currency: string
   mrr: number
   movements: MovementTotals
-  subscriptions: {active: number; pastDue: number; trialing: number; byInterval: Record<string, number>; discounted: number}
+  subscriptions: {
+    active: number
+    pastDue: number
+    trialing: number
+    byInterval: Record<string, number>
+    discounted: number
+  }
 }
 
 export interface DiscountInForce {
@@ -54,7 +60,12 @@ export function ledgerView(ledger: LedgerFile): LedgerView {
     const live = items.filter((item) => LIVE.has(item.status))
     return {
       month: metrics.month,
-      currencies: metrics.currencies.map((line) => ({currency: line.currency, mrr: line.mrr, movements: line.movements, subscriptions: subscriptionCounts(live.filter((item) => item.currency === line.currency))})),
+      currencies: metrics.currencies.map((line) => ({
+        currency: line.currency,
+        mrr: line.mrr,
+        movements: line.movements,
+        subscriptions: subscriptionCounts(live.filter((item) => item.currency === line.currency)),
+      })),
       reporting: metrics.reporting,
       subscribers: metrics.subscribers,
       trials: {
@@ -91,15 +102,25 @@ function subscriptionCounts(live: readonly LedgerItemRow[]): CurrencyLine['subsc
 
 function discountsInForce(live: readonly LedgerItemRow[]): DiscountInForce[] {
   const byCoupon = groupBy(
-    live.flatMap((item) => item.discounts.map((discount) => ({discount, subscription: item.subscription_id, currency: item.currency}))),
+    live.flatMap((item) =>
+      item.discounts.map((discount) => ({discount, subscription: item.subscription_id, currency: item.currency})),
+    ),
     (entry) => entry.discount.coupon_id,
   )
   return [...byCoupon]
     .map(([coupon, entries]) => {
       const {discount, currency} = entries[0]!
-      const off = discount.percent_off === null ? `${majorUnits(discount.amount_off ?? 0, currency)} ${currency.toUpperCase()}` : `${discount.percent_off}%`
+      const off =
+        discount.percent_off === null
+          ? `${majorUnits(discount.amount_off ?? 0, currency)} ${currency.toUpperCase()}`
+          : `${discount.percent_off}%`
       const duration = discount.duration === 'repeating' ? 'repeating' : discount.duration
-      return {coupon, terms: `${off} off, ${duration}`, subscriptions: new Set(entries.map((entry) => entry.subscription)).size, counted: discount.counted}
+      return {
+        coupon,
+        terms: `${off} off, ${duration}`,
+        subscriptions: new Set(entries.map((entry) => entry.subscription)).size,
+        counted: discount.counted,
+      }
     })
     .sort((a, b) => a.coupon.localeCompare(b.coupon))
 }
@@ -107,23 +128,34 @@ function discountsInForce(live: readonly LedgerItemRow[]): DiscountInForce[] {
 const INTERVAL_HEADERS: Record<string, string> = {day: 'Daily', week: 'Weekly', month: 'Monthly', year: 'Yearly'}
 const intervalHeader = (interval: string) => INTERVAL_HEADERS[interval] ?? `Every ${interval}s`
 const money = (minor: number, currency: string) => `${majorUnits(minor, currency)} ${currency.toUpperCase()}`
-const signed = (minor: number, currency: string) => (minor === 0 ? '·' : `${minor > 0 ? '+' : '−'}${money(Math.abs(minor), currency)}`)
+const signed = (minor: number, currency: string) =>
+  minor === 0 ? '·' : `${minor > 0 ? '+' : '−'}${money(Math.abs(minor), currency)}`
 const right = (n: number) => Array.from({length: n}, () => 'right' as const)
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)}%`)
 
 export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotFormat, 'json'>): string {
   const currencies = [...new Set(view.months.flatMap((month) => month.currencies.map((line) => line.currency)))].sort()
-  const intervals = [...new Set(view.months.flatMap((month) => month.currencies.flatMap((line) => Object.keys(line.subscriptions.byInterval))))].sort()
+  const intervals = [
+    ...new Set(
+      view.months.flatMap((month) => month.currencies.flatMap((line) => Object.keys(line.subscriptions.byInterval))),
+    ),
+  ].sort()
   if (format === 'csv') return renderCsv(view, intervals)
 
   const line = (month: LedgerMonthView, currency: string) => month.currencies.find((c) => c.currency === currency)
-  const rates = Object.entries(view.fxRates).map(([currency, rate]) => `1 ${currency.toUpperCase()} = ${rate} ${view.reportingCurrency.toUpperCase()}`)
+  const rates = Object.entries(view.fxRates).map(
+    ([currency, rate]) => `1 ${currency.toUpperCase()} = ${rate} ${view.reportingCurrency.toUpperCase()}`,
+  )
   const totalHeader = `Total ${view.reportingCurrency.toUpperCase()}`
   const out = [
     'MRR by month and currency (from mrr_ledger.json)',
     formatTable(
       ['Month', ...currencies.map((c) => c.toUpperCase()), totalHeader],
-      view.months.map((month) => [month.month, ...currencies.map((c) => money(line(month, c)?.mrr ?? 0, c)), month.reporting ? money(month.reporting.mrr, month.reporting.currency) : '-']),
+      view.months.map((month) => [
+        month.month,
+        ...currencies.map((c) => money(line(month, c)?.mrr ?? 0, c)),
+        month.reporting ? money(month.reporting.mrr, month.reporting.currency) : '-',
+      ]),
       ['left', ...right(currencies.length + 1)],
     ),
     currencies.length > 1 || currencies[0] !== view.reportingCurrency
@@ -133,13 +165,31 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
   const totals = view.months.filter((month) => month.reporting !== null)
   if (totals.length > 0) {
     const max = Math.max(0, ...totals.map((month) => month.reporting!.mrr))
-    out.push('', `${totalHeader} by month`, ...totals.map((month) => `  ${month.month}  ${money(month.reporting!.mrr, month.reporting!.currency).padStart(16)}  ${bar(month.reporting!.mrr, max)}`))
+    out.push(
+      '',
+      `${totalHeader} by month`,
+      ...totals.map(
+        (month) =>
+          `  ${month.month}  ${money(month.reporting!.mrr, month.reporting!.currency).padStart(16)}  ${bar(month.reporting!.mrr, max)}`,
+      ),
+    )
   }
   out.push(
     '',
     'Subscriptions by month (live: active, past due or trialing)',
     formatTable(
-      ['Month', 'Active', 'Past due', 'Trialing', ...intervals.map(intervalHeader), 'Discounted', 'Trials started', 'Trials converted', 'Subscribers', 'Churn rate'],
+      [
+        'Month',
+        'Active',
+        'Past due',
+        'Trialing',
+        ...intervals.map(intervalHeader),
+        'Discounted',
+        'Trials started',
+        'Trials converted',
+        'Subscribers',
+        'Churn rate',
+      ],
       view.months.map((month) => {
         const sum = (pick: (line: CurrencyLine) => number) => month.currencies.reduce((total, c) => total + pick(c), 0)
         return [
@@ -158,8 +208,22 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
       ['left', ...right(intervals.length + 9)],
     ),
   )
-  const discounts = view.months.flatMap((month) => month.discounts.map((d) => [month.month, d.coupon, d.terms, d.subscriptions, d.counted ? 'yes' : 'no']))
-  out.push('', 'Discounts in force', discounts.length > 0 ? formatTable(['Month', 'Coupon', 'Terms', 'Subscriptions', 'Reduces MRR'], discounts, ['left', 'left', 'left', 'right', 'left']) : '  none')
+  const discounts = view.months.flatMap((month) =>
+    month.discounts.map((d) => [month.month, d.coupon, d.terms, d.subscriptions, d.counted ? 'yes' : 'no']),
+  )
+  out.push(
+    '',
+    'Discounts in force',
+    discounts.length > 0
+      ? formatTable(['Month', 'Coupon', 'Terms', 'Subscriptions', 'Reduces MRR'], discounts, [
+          'left',
+          'left',
+          'left',
+          'right',
+          'left',
+        ])
+      : '  none',
+  )
   out.push(
     '',
     'MRR movements per currency (what moved MRR each month)',
@@ -229,14 +293,47 @@ function renderCsv(view: LedgerView, intervals: string[]): string {
 
 /** `--month` with a ledger: that month's subscription items as the ledger holds them. */
 export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclude<SnapshotFormat, 'json'>): string {
-  const discounts = (item: LedgerItemRow) => item.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(' ') || ''
+  const discounts = (item: LedgerItemRow) =>
+    item.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(' ') || ''
   if (format === 'csv') {
-    const headers = ['month', 'customer_id', 'subscription_id', 'item_id', 'plan', 'price_id', 'status', 'currency', 'interval', 'interval_count', 'unit_amount', 'quantity', 'trial', 'discounts', 'mrr', 'excluded', 'mrr_reporting'] as const
-    return toCsv([...headers], items.map((item) => headers.map((h) => (h === 'discounts' ? discounts(item) : (item[h] ?? '')))))
+    const headers = [
+      'month',
+      'customer_id',
+      'subscription_id',
+      'item_id',
+      'plan',
+      'price_id',
+      'status',
+      'currency',
+      'interval',
+      'interval_count',
+      'unit_amount',
+      'quantity',
+      'trial',
+      'discounts',
+      'mrr',
+      'excluded',
+      'mrr_reporting',
+    ] as const
+    return toCsv(
+      [...headers],
+      items.map((item) => headers.map((h) => (h === 'discounts' ? discounts(item) : (item[h] ?? '')))),
+    )
   }
   return formatTable(
     ['Customer', 'Subscription', 'Plan', 'Interval', 'Qty', 'Status', 'Trial', 'Discounts', 'MRR', 'Excluded'],
-    items.map((item) => [item.customer_id, item.subscription_id, item.plan, intervalLabel(item), item.quantity, item.status, item.trial, discounts(item) || '-', money(item.mrr, item.currency), item.excluded ?? '']),
+    items.map((item) => [
+      item.customer_id,
+      item.subscription_id,
+      item.plan,
+      intervalLabel(item),
+      item.quantity,
+      item.status,
+      item.trial,
+      discounts(item) || '-',
+      money(item.mrr, item.currency),
+      item.excluded ?? '',
+    ]),
     ['left', 'left', 'left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
   )
 }

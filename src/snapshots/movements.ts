@@ -30,7 +30,9 @@ const ZERO: Movements = {new: 0, expansion: 0, contraction: 0, churn: 0, reactiv
 
 /** Months in calendar order, each with its rows. */
 export function groupByMonth(rows: readonly SnapshotRow[]): Array<{month: string; rows: SnapshotRow[]}> {
-  return [...groupBy(rows, (row) => row.month).entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, monthRows]) => ({month, rows: monthRows}))
+  return [...groupBy(rows, (row) => row.month).entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([month, monthRows]) => ({month, rows: monthRows}))
 }
 
 function mrrByCustomer(rows: readonly SnapshotRow[]): Map<string, number> {
@@ -40,7 +42,11 @@ function mrrByCustomer(rows: readonly SnapshotRow[]): Map<string, number> {
 }
 
 /** Movements (in cents, contraction and churn as positive amounts lost) from one month to the next. */
-export function mrrMovements(previous: readonly SnapshotRow[], current: readonly SnapshotRow[], everPaid: ReadonlySet<string>): Movements {
+export function mrrMovements(
+  previous: readonly SnapshotRow[],
+  current: readonly SnapshotRow[],
+  everPaid: ReadonlySet<string>,
+): Movements {
   const before = mrrByCustomer(previous)
   const after = mrrByCustomer(current)
   const m = {...ZERO}

@@ -18,8 +18,34 @@ const signed = (cents: number) => (cents === 0 ? 'Â·' : `${cents > 0 ? '+' : 'âˆ
 export function renderSummaries(summaries: MonthSummary[], format: SnapshotFormat, plans: string[]): string {
   if (format === 'csv') {
     return toCsv(
-      ['month', 'customers', 'active', 'past_due', 'mrr_cents', ...plans.map((plan) => `mrr_cents_${plan}`), 'new_cents', 'expansion_cents', 'contraction_cents', 'churn_cents', 'reactivation_cents', 'net_new_cents'],
-      summaries.map((s) => [s.month, s.customers, s.active, s.pastDue, s.mrrCents, ...plans.map((plan) => s.mrrByPlan[plan] ?? 0), s.movements.new, s.movements.expansion, s.movements.contraction, s.movements.churn, s.movements.reactivation, s.movements.net]),
+      [
+        'month',
+        'customers',
+        'active',
+        'past_due',
+        'mrr_cents',
+        ...plans.map((plan) => `mrr_cents_${plan}`),
+        'new_cents',
+        'expansion_cents',
+        'contraction_cents',
+        'churn_cents',
+        'reactivation_cents',
+        'net_new_cents',
+      ],
+      summaries.map((s) => [
+        s.month,
+        s.customers,
+        s.active,
+        s.pastDue,
+        s.mrrCents,
+        ...plans.map((plan) => s.mrrByPlan[plan] ?? 0),
+        s.movements.new,
+        s.movements.expansion,
+        s.movements.contraction,
+        s.movements.churn,
+        s.movements.reactivation,
+        s.movements.net,
+      ]),
     )
   }
   const right = (n: number) => Array.from({length: n}, () => 'right' as const)
@@ -27,7 +53,14 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
     'Subscriptions and MRR by month',
     formatTable(
       ['Month', 'Customers', 'Active', 'Past due', ...plans, 'MRR'],
-      summaries.map((s) => [s.month, s.customers, s.active, s.pastDue, ...plans.map((plan) => formatUsd(s.mrrByPlan[plan] ?? 0)), formatUsd(s.mrrCents)]),
+      summaries.map((s) => [
+        s.month,
+        s.customers,
+        s.active,
+        s.pastDue,
+        ...plans.map((plan) => formatUsd(s.mrrByPlan[plan] ?? 0)),
+        formatUsd(s.mrrCents),
+      ]),
       ['left', ...right(plans.length + 4)],
     ),
     '',
@@ -37,18 +70,49 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
     'MRR movements (what moved MRR each month)',
     formatTable(
       ['Month', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new'],
-      summaries.slice(1).map((s) => [s.month, signed(s.movements.new), signed(s.movements.expansion), signed(s.movements.reactivation), signed(-s.movements.contraction), signed(-s.movements.churn), signed(s.movements.net)]),
+      summaries
+        .slice(1)
+        .map((s) => [
+          s.month,
+          signed(s.movements.new),
+          signed(s.movements.expansion),
+          signed(s.movements.reactivation),
+          signed(-s.movements.contraction),
+          signed(-s.movements.churn),
+          signed(s.movements.net),
+        ]),
       ['left', ...right(6)],
     ),
   ].join('\n')
 }
 
 export function renderMonthRows(rows: SnapshotRow[], format: SnapshotFormat): string {
-  const headers = ['month', 'customer_id', 'subscription_id', 'plan', 'price_id', 'price_amount', 'screens', 'mrr_cents', 'status'] as const
-  if (format === 'csv') return toCsv([...headers], rows.map((row) => headers.map((h) => row[h])))
+  const headers = [
+    'month',
+    'customer_id',
+    'subscription_id',
+    'plan',
+    'price_id',
+    'price_amount',
+    'screens',
+    'mrr_cents',
+    'status',
+  ] as const
+  if (format === 'csv')
+    return toCsv(
+      [...headers],
+      rows.map((row) => headers.map((h) => row[h])),
+    )
   return formatTable(
     ['Customer', 'Subscription', 'Plan', 'Screens', 'MRR', 'Status'],
-    rows.map((row) => [row.customer_id, row.subscription_id, row.plan, row.screens, formatUsd(row.mrr_cents), row.status]),
+    rows.map((row) => [
+      row.customer_id,
+      row.subscription_id,
+      row.plan,
+      row.screens,
+      formatUsd(row.mrr_cents),
+      row.status,
+    ]),
     ['left', 'left', 'left', 'right', 'right', 'left'],
   )
 }

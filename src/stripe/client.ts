@@ -20,8 +20,10 @@ export function parseApiBase(apiBase: string): {protocol: 'http' | 'https'; host
   } catch {
     throw new UsageError(`--api-base "${apiBase}" is not a URL (expected e.g. http://127.0.0.1:12111)`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--api-base must be an http(s) URL, got ${url.protocol}`)
-  if (url.pathname !== '/' && url.pathname !== '') throw new UsageError(`--api-base takes no path (the SDK adds /v1/…): ${apiBase}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--api-base must be an http(s) URL, got ${url.protocol}`)
+  if (url.pathname !== '/' && url.pathname !== '')
+    throw new UsageError(`--api-base takes no path (the SDK adds /v1/…): ${apiBase}`)
   const protocol = url.protocol === 'http:' ? 'http' : 'https'
   return {protocol, host: url.hostname, port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443}
 }

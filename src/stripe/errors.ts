@@ -20,12 +20,16 @@ export function describeStripeError(error: unknown, context: StripeContext): Use
       // A restricted key lacking a permission: "Having the rak_product_write permission would allow this request to continue."
       const permission = /\b(rak_([a-z0-9_]+?)_(read|write))\b/.exec(detail ?? '')
       if (permission) {
-        return new UserError(`The restricted key ${context.maskedKey} lacks the ${permission[1]} permission this command needs (403)`, {
-          suggestion: `Allow it under Developers → API keys in the Stripe Dashboard (${permissionLabel(permission[2]!, permission[3]!)}), or use a secret key.`,
-        })
+        return new UserError(
+          `The restricted key ${context.maskedKey} lacks the ${permission[1]} permission this command needs (403)`,
+          {
+            suggestion: `Allow it under Developers → API keys in the Stripe Dashboard (${permissionLabel(permission[2]!, permission[3]!)}), or use a secret key.`,
+          },
+        )
       }
       return new UserError(`The key ${context.maskedKey} is not allowed to do this (403): ${detail}`, {
-        suggestion: 'A restricted key needs write access to products, prices, customers, payment methods, subscriptions and test clocks.',
+        suggestion:
+          'A restricted key needs write access to products, prices, customers, payment methods, subscriptions and test clocks.',
       })
     }
     case 'StripeRateLimitError':
@@ -37,13 +41,17 @@ export function describeStripeError(error: unknown, context: StripeContext): Use
         suggestion: 'Check your network, or --api-base / STRIPE_API_BASE if you meant a local emulator.',
       })
     case 'StripeAPIError':
-      return new UserError(`Stripe failed (${error.statusCode ?? 'no status'}) and still failed after retries: ${detail}`)
+      return new UserError(
+        `Stripe failed (${error.statusCode ?? 'no status'}) and still failed after retries: ${detail}`,
+      )
     case 'StripeIdempotencyError':
       return new UserError(`Stripe refused a reused idempotency key (400): ${detail}`)
     case 'StripeCardError':
     case 'StripeInvalidRequestError':
     default:
-      return new UserError(`Stripe refused a request (${error.statusCode ?? '?'}${error.code ? ` ${error.code}` : ''}): ${detail}`)
+      return new UserError(
+        `Stripe refused a request (${error.statusCode ?? '?'}${error.code ? ` ${error.code}` : ''}): ${detail}`,
+      )
   }
 }
 

@@ -45,7 +45,12 @@ export class StripeGateway {
     return this.scheduler.run(lane, () => request(this.stripe), priority)
   }
 
-  write<T>(lane: string, idempotencyKey: string | undefined, request: (stripe: Stripe, options: Stripe.RequestOptions) => Promise<T>, priority?: number): Promise<T> {
+  write<T>(
+    lane: string,
+    idempotencyKey: string | undefined,
+    request: (stripe: Stripe, options: Stripe.RequestOptions) => Promise<T>,
+    priority?: number,
+  ): Promise<T> {
     const options: Stripe.RequestOptions = {idempotencyKey: idempotencyKey ?? `stripe-seed-${randomUUID()}`}
     return this.scheduler.run(lane, () => request(this.stripe, options), priority)
   }

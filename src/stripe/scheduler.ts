@@ -72,7 +72,10 @@ export class RequestScheduler {
       } catch (error) {
         if (error instanceof RunInterrupted || !isTransient(error)) throw error
         const wait = this.backoffMs(attempt)
-        const limitMs = this.reached || !isConnectionError(error) ? this.settings.retryForSeconds * 1000 : Math.min(UNREACHED_RETRY_MS, this.settings.retryForSeconds * 1000)
+        const limitMs =
+          this.reached || !isConnectionError(error)
+            ? this.settings.retryForSeconds * 1000
+            : Math.min(UNREACHED_RETRY_MS, this.settings.retryForSeconds * 1000)
         // Time waited counts even where sleeps are simulated: the limit is reached either way.
         if (Math.max(now() - started, waited) + wait > limitMs) throw error
         if (isRateLimited(error)) this.stats.rateLimited++
@@ -157,7 +160,11 @@ export function isRateLimited(error: unknown): boolean {
  */
 export function isTransient(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
-  const {statusCode, type, headers} = error as {statusCode?: number; type?: string; headers?: Record<string, string | undefined>}
+  const {statusCode, type, headers} = error as {
+    statusCode?: number
+    type?: string
+    headers?: Record<string, string | undefined>
+  }
   if (headers?.['stripe-should-retry'] === 'false') return false
   if (type === 'StripeConnectionError') return true
   if (statusCode === undefined) return false

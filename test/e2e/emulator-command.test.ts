@@ -10,13 +10,21 @@ const tempDir = useTempDirs()
 describe('stripe-seed emulator (built CLI, real process), as a script drives it', () => {
   it('--port 0 --json: one JSON line as soon as it listens; a taken port is one line suggesting --port 0; SIGTERM stops it with a last line', async () => {
     const cwd = await tempDir()
-    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--json'], {cwd, env: {PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--json'], {
+      cwd,
+      env: {PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
     try {
       const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
       const first = await lines.next()
       const listening = JSON.parse(String(first.value)) as {status: string; url: string; port: number}
-      expect(listening).toEqual({status: 'listening', url: `http://127.0.0.1:${listening.port}`, port: expect.any(Number)})
+      expect(listening).toEqual({
+        status: 'listening',
+        url: `http://127.0.0.1:${listening.port}`,
+        port: expect.any(Number),
+      })
       expect(listening.port).toBeGreaterThan(0)
 
       const response = await fetch(`${listening.url}/v1/products`, {headers: {Authorization: 'Bearer sk_test_script'}})
@@ -24,11 +32,18 @@ describe('stripe-seed emulator (built CLI, real process), as a script drives it'
 
       const taken = await runCli(['emulator', '--port', String(listening.port)], {cwd})
       expect(taken.code).toBe(1)
-      expect(errorLine(taken.stderr)).toBe(`Error: Port ${listening.port} on 127.0.0.1 is in use: pass --port 0 to pick a free one`)
+      expect(errorLine(taken.stderr)).toBe(
+        `Error: Port ${listening.port} on 127.0.0.1 is in use: pass --port 0 to pick a free one`,
+      )
 
       child.kill('SIGTERM')
       const last = await lines.next()
-      expect(JSON.parse(String(last.value))).toEqual({status: 'stopped', url: listening.url, port: listening.port, requests: 1})
+      expect(JSON.parse(String(last.value))).toEqual({
+        status: 'stopped',
+        url: listening.url,
+        port: listening.port,
+        requests: 1,
+      })
       expect(await exited).toBe(0)
     } finally {
       child.kill('SIGKILL')

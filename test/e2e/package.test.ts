@@ -15,14 +15,23 @@ const tempDir = useTempDirs()
 async function commandIds(): Promise<string[]> {
   const dir = join(root, 'src', 'commands')
   const files = (await readdir(dir, {recursive: true})).filter((file) => file.endsWith('.ts'))
-  return files.map((file) => relative(dir, join(dir, file)).replace(/\.ts$/, '').replace(/\/index$/, '').split('/').join(':')).sort()
+  return files
+    .map((file) =>
+      relative(dir, join(dir, file))
+        .replace(/\.ts$/, '')
+        .replace(/\/index$/, '')
+        .split('/')
+        .join(':'),
+    )
+    .sort()
 }
 
 describe('the package', () => {
   it('--help lists every topic and command', async () => {
     const run = await runCli(['--help'], {cwd: await tempDir()})
     expect(run.code).toBe(0)
-    for (const topic of ['prices', 'run', 'clocks', 'snapshots']) expect(run.stdout).toMatch(new RegExp(`^\\s+${topic}\\s`, 'm'))
+    for (const topic of ['prices', 'run', 'clocks', 'snapshots'])
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${topic}\\s`, 'm'))
     expect(run.stdout).toMatch(/^\s+emulator\s/m)
     const runTopic = await runCli(['run', '--help'], {cwd: await tempDir()})
     expect(runTopic.stdout).toMatch(/run generate/)
@@ -52,7 +61,11 @@ describe('the package', () => {
     expect(plain.stderr).toContain('prices sed is not a stripe-seed command')
     // At a terminal (script(1) gives the CLI a pseudo-terminal) it offers the closest command, and "y" runs it.
     const tty = await new Promise<{code: number | null; stdout: string}>((resolve, reject) => {
-      const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" prices sed`, '/dev/null'], {cwd, env: {PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1'}, stdio: ['pipe', 'pipe', 'inherit']})
+      const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" prices sed`, '/dev/null'], {
+        cwd,
+        env: {PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1'},
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
       let stdout = ''
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
       child.on('error', reject)
@@ -64,7 +77,7 @@ describe('the package', () => {
     expect(tty.code).toBe(1)
   })
 
-  it('shell completion from plugin-autocomplete: bash completes commands and each command\'s own flags', async () => {
+  it("shell completion from plugin-autocomplete: bash completes commands and each command's own flags", async () => {
     const cwd = await tempDir()
     // What the README says to do: `autocomplete bash` builds the completions, `autocomplete script bash` is the line for ~/.bashrc.
     expect((await runCli(['autocomplete', 'bash'], {cwd})).code).toBe(0)
@@ -76,12 +89,19 @@ describe('the package', () => {
       return [...new Set((await exec('bash', ['-c', script], {cwd})).stdout.trim().split(/\s+/))].sort()
     }
     expect(await complete('stripe-seed', 'snap')).toEqual(['snapshots'])
-    expect(await complete('stripe-seed', 'snapshots', 'show', '--')).toEqual(['--format', '--json', '--month', '--out-dir'])
+    expect(await complete('stripe-seed', 'snapshots', 'show', '--')).toEqual([
+      '--format',
+      '--json',
+      '--month',
+      '--out-dir',
+    ])
     expect(await complete('stripe-seed', 'prices', 'seed', '--api')).toEqual(['--api-base', '--api-key'])
   })
 
   it('oclif.manifest.json lists exactly the commands in src/commands, each with --json', async () => {
-    const manifest = JSON.parse(await readFile(join(root, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
+    const manifest = JSON.parse(await readFile(join(root, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, {flags: Record<string, unknown>}>
+    }
     expect(Object.keys(manifest.commands).sort()).toEqual(await commandIds())
     for (const command of Object.values(manifest.commands)) expect(command.flags).toHaveProperty('json')
   })
@@ -94,7 +114,9 @@ describe('the package', () => {
 
   it('packs only what running needs, and the packed tarball runs with npx in an empty folder', async () => {
     const packDir = await tempDir()
-    const {stdout} = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], {cwd: root})
+    const {stdout} = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], {
+      cwd: root,
+    })
     const [packed] = JSON.parse(stdout) as Array<{filename: string; files: Array<{path: string}>}>
     const paths = packed!.files.map((file) => file.path)
     expect(paths).toContain('bin/run.js')
@@ -105,10 +127,17 @@ describe('the package', () => {
 
     const app = await tempDir()
     await writeFile(join(app, 'package.json'), JSON.stringify({name: 'empty', version: '1.0.0', private: true}))
-    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, packed!.filename)], {cwd: app, timeout: 180_000})
+    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, packed!.filename)], {
+      cwd: app,
+      timeout: 180_000,
+    })
     const {stdout: help} = await exec('npx', ['--no-install', 'stripe-seed', '--help'], {cwd: app})
     expect(help).toMatch(/USAGE\s+\$ stripe-seed \[COMMAND\]/)
-    const {stdout: dryRun} = await exec('npx', ['--no-install', 'stripe-seed', 'run', 'generate', '--dry-run', '--customers', '10', '--seed', '1', '--json'], {cwd: app})
+    const {stdout: dryRun} = await exec(
+      'npx',
+      ['--no-install', 'stripe-seed', 'run', 'generate', '--dry-run', '--customers', '10', '--seed', '1', '--json'],
+      {cwd: app},
+    )
     expect((JSON.parse(dryRun) as {plan: {customers: unknown[]}}).plan.customers).toHaveLength(10)
   }, 240_000)
 })

@@ -37,7 +37,9 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect(run.stdout).toMatch(/WELCOME30\s+stripe_seed_welcome_3_months\s+promo_\w+\s+created/)
     const file = PricesFileSchema.parse(JSON.parse(await readFile(join(cwd, 'config', 'stripe_prices.json'), 'utf8')))
     expect(file.catalog?.coupons.retention_15).toBe('stripe_seed_retention_15')
-    expect(emulator().engine.prices.get(file.catalog!.prices.stripe_seed_standard_monthly_gbp!.price_id)).toMatchObject({currency: 'gbp', lookupKey: 'stripe_seed_standard_monthly_gbp'})
+    expect(emulator().engine.prices.get(file.catalog!.prices.stripe_seed_standard_monthly_gbp!.price_id)).toMatchObject(
+      {currency: 'gbp', lookupKey: 'stripe_seed_standard_monthly_gbp'},
+    )
   })
 
   it('a changed amount in the config gets a new price and archives the old one', async () => {
@@ -46,10 +48,15 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect((await runCli(['prices', 'seed'], {cwd, env})).code).toBe(0)
     const before = PricesFileSchema.parse(JSON.parse(await readFile(join(cwd, 'config', 'stripe_prices.json'), 'utf8')))
     const {DEFAULT_PLANS} = await import('../../src/config/schema.js')
-    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: DEFAULT_PLANS.map((p) => (p.key === 'engage' ? {...p, unitAmount: 3500} : p))}))
+    await writeFile(
+      join(cwd, '.stripe-seedrc.json'),
+      JSON.stringify({plans: DEFAULT_PLANS.map((p) => (p.key === 'engage' ? {...p, unitAmount: 3500} : p))}),
+    )
     const run = await runCli(['prices', 'seed'], {cwd, env})
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(new RegExp(`Engage\\s+\\$35\\s+stripe_seed_engage\\s+price_\\w+\\s+replaced ${before.price_ids.engage}`))
+    expect(run.stdout).toMatch(
+      new RegExp(`Engage\\s+\\$35\\s+stripe_seed_engage\\s+price_\\w+\\s+replaced ${before.price_ids.engage}`),
+    )
     const old = emulator().engine.prices.get(before.price_ids.engage!)
     expect(old).toMatchObject({active: false, lookupKey: null, unitAmount: 3000})
   })
@@ -64,7 +71,10 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
   it('--stripe-cli-profile alone takes the key `stripe login` saved in [default], and only then', async () => {
     const cwd = await tempDir()
     await mkdir(join(cwd, '.config', 'stripe'), {recursive: true})
-    await writeFile(join(cwd, '.config', 'stripe', 'config.toml'), '[default]\ntest_mode_api_key = "rk_test_51FromStripeLogin7777"\ntest_mode_key_expires_at = "2999-01-01"\n')
+    await writeFile(
+      join(cwd, '.config', 'stripe', 'config.toml'),
+      '[default]\ntest_mode_api_key = "rk_test_51FromStripeLogin7777"\ntest_mode_key_expires_at = "2999-01-01"\n',
+    )
     // runCli sets HOME to cwd: this is where the Stripe CLI would have written its config.
     const run = await runCli(['prices', 'seed', '--api-base', emulator().url, '--stripe-cli-profile', '--json'], {cwd})
     expect(run.code, run.stdout).toBe(0)
@@ -101,7 +111,9 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
   })
 
   it('a rejected key (401): exit 1, names the masked key, writes nothing', async () => {
-    const stub = await stubServer(401, {error: {type: 'invalid_request_error', message: 'Invalid API Key provided: sk_test_****1234'}})
+    const stub = await stubServer(401, {
+      error: {type: 'invalid_request_error', message: 'Invalid API Key provided: sk_test_****1234'},
+    })
     try {
       const cwd = await tempDir()
       const run = await runCli(['prices', 'seed', '--api-base', stub.url, '--api-key', 'sk_test_secretpart1234'], {cwd})
@@ -128,10 +140,17 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
 
   it('an invalid config file: exit 1 naming the file and the field', async () => {
     const cwd = await tempDir()
-    await writeFile(join(cwd, '.stripe-seedrc.json'), JSON.stringify({plans: [{key: 'x', name: 'X', unitAmount: 'ten', screens: {min: 1, max: 2}, customers: 1}]}))
+    await writeFile(
+      join(cwd, '.stripe-seedrc.json'),
+      JSON.stringify({plans: [{key: 'x', name: 'X', unitAmount: 'ten', screens: {min: 1, max: 2}, customers: 1}]}),
+    )
     const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
     expect(run.code).toBe(1)
-    expect(errorLine(run.stderr)).toMatch(new RegExp(`Invalid config in ${join(cwd, '.stripe-seedrc.json').replaceAll('/', '\\/')}: plans\\.0\\.unitAmount: .*expected number`))
+    expect(errorLine(run.stderr)).toMatch(
+      new RegExp(
+        `Invalid config in ${join(cwd, '.stripe-seedrc.json').replaceAll('/', '\\/')}: plans\\.0\\.unitAmount: .*expected number`,
+      ),
+    )
   })
 
   it('a JS config with a syntax error: exit 1 naming the file and the SyntaxError, not a loader error', async () => {
@@ -139,7 +158,9 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     await writeFile(join(cwd, 'stripe-seed.config.mjs'), 'export default {customers: 10,,}\n')
     const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
     expect(run.code).toBe(1)
-    expect(errorLine(run.stderr)).toBe(`Error: Cannot read config ${join(cwd, 'stripe-seed.config.mjs')}: SyntaxError: Unexpected token ','`)
+    expect(errorLine(run.stderr)).toBe(
+      `Error: Cannot read config ${join(cwd, 'stripe-seed.config.mjs')}: SyntaxError: Unexpected token ','`,
+    )
   })
 
   it('an unwritable out-dir: exit 1, and no temporary file is left behind', async () => {
@@ -147,7 +168,10 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
       // root ignores permissions: make the out-dir path a file instead, which nobody can write into.
       const cwd = await tempDir()
       await writeFile(join(cwd, 'blocked'), 'not a directory')
-      const run = await runCli(['prices', 'seed', '--out-dir', 'blocked/config', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
+      const run = await runCli(
+        ['prices', 'seed', '--out-dir', 'blocked/config', '--api-key', 'sk_test_x', '--api-base', emulator().url],
+        {cwd},
+      )
       expect(run.code).toBe(1)
       expect(errorLine(run.stderr)).toMatch(/Cannot write .*blocked\/config\/stripe_prices\.json/)
       expect((await readdir(cwd)).sort()).toEqual(['blocked'])
@@ -156,7 +180,10 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const cwd = await tempDir()
     await mkdir(join(cwd, 'ro'))
     await chmod(join(cwd, 'ro'), 0o500)
-    const run = await runCli(['prices', 'seed', '--out-dir', 'ro', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
+    const run = await runCli(
+      ['prices', 'seed', '--out-dir', 'ro', '--api-key', 'sk_test_x', '--api-base', emulator().url],
+      {cwd},
+    )
     expect(run.code).toBe(1)
     expect(errorLine(run.stderr)).toMatch(/Cannot write .*ro\/stripe_prices\.json/)
     expect(await readdir(join(cwd, 'ro'))).toEqual([])

@@ -27,7 +27,8 @@ async function workspace(options: EmulatorOptions = {}) {
   const cwd = await tempDir()
   const env = {STRIPE_API_BASE: emulator.url, STRIPE_SECRET_KEY: 'sk_test_e2e_resume'}
   const outDir = join(cwd, 'config')
-  const snapshots = async () => withoutIds(SnapshotsFileSchema.parse(JSON.parse(await readFile(join(outDir, 'sub_snapshots.json'), 'utf8'))))
+  const snapshots = async () =>
+    withoutIds(SnapshotsFileSchema.parse(JSON.parse(await readFile(join(outDir, 'sub_snapshots.json'), 'utf8'))))
   const seeded = await runCli(['prices', 'seed'], {cwd, env})
   expect(seeded.code, seeded.stderr).toBe(0)
   return {emulator, cwd, env, outDir, snapshots}
@@ -54,7 +55,12 @@ async function journalEntries(outDir: string): Promise<JournalEntry[]> {
  * Starts `run generate` and sends `signal` the moment the out-dir shows the wanted state (watching
  * the journal and files as they change: no sleeps). Only lines this process wrote count.
  */
-async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[], signal: NodeJS.Signals | 'SIGINT twice', reached: (fresh: JournalEntry[]) => boolean | Promise<boolean>) {
+async function stopWhen(
+  ws: Awaited<ReturnType<typeof workspace>>,
+  args: string[],
+  signal: NodeJS.Signals | 'SIGINT twice',
+  reached: (fresh: JournalEntry[]) => boolean | Promise<boolean>,
+) {
   const before = (await journalEntries(ws.outDir)).length
   const {child, done} = startCli(['run', 'generate', ...args], {cwd: ws.cwd, env: ws.env})
   let sent = false
@@ -69,7 +75,10 @@ async function stopWhen(ws: Awaited<ReturnType<typeof workspace>>, args: string[
         else {
           child.kill('SIGINT')
           // The second Ctrl-C once the first has been seen: the process says so on stderr.
-          child.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('SIGINT: no new requests') && child.kill('SIGINT'))
+          child.stderr.on(
+            'data',
+            (chunk: Buffer) => chunk.toString().includes('SIGINT: no new requests') && child.kill('SIGINT'),
+          )
         }
       }
     } finally {
@@ -94,18 +103,33 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0)
 
     const ws = await workspace()
-    const points: Array<[string, NodeJS.Signals | 'SIGINT twice', (fresh: JournalEntry[]) => boolean | Promise<boolean>]> = [
+    const points: Array<
+      [string, NodeJS.Signals | 'SIGINT twice', (fresh: JournalEntry[]) => boolean | Promise<boolean>]
+    > = [
       ['during creation', 'SIGKILL', (fresh) => kinds(fresh, 'customer').length >= 2],
       ['mid-advance', 'SIGKILL', (fresh) => kinds(fresh, 'advanced').length >= 1],
-      ['between events and read-back', 'SIGKILL', (fresh) => kinds(fresh, 'event').length >= 1 || kinds(fresh, 'month').length >= 1],
+      [
+        'between events and read-back',
+        'SIGKILL',
+        (fresh) => kinds(fresh, 'event').length >= 1 || kinds(fresh, 'month').length >= 1,
+      ],
       ['in a later month', 'SIGKILL', (fresh) => fresh.some((entry) => entry.type === 'advanced' && entry.month >= 2)],
       ['in the last month', 'SIGTERM', (fresh) => fresh.some((entry) => entry.type === 'month' && entry.month === 3)],
-      ['during the final save', 'SIGKILL', () => access(join(ws.outDir, 'current_run.json')).then(() => true, () => false)],
+      [
+        'during the final save',
+        'SIGKILL',
+        () =>
+          access(join(ws.outDir, 'current_run.json')).then(
+            () => true,
+            () => false,
+          ),
+      ],
     ]
     let args = RUN
     for (const [name, signal, reached] of points) {
       const stopped = await stopWhen(ws, args, signal, reached)
-      if (signal === 'SIGKILL') expect({point: name, signal: stopped.signal}, stopped.stderr).toEqual({point: name, signal: 'SIGKILL'})
+      if (signal === 'SIGKILL')
+        expect({point: name, signal: stopped.signal}, stopped.stderr).toEqual({point: name, signal: 'SIGKILL'})
       else {
         // SIGTERM, as a CI runner or `kill` sends it: the same orderly stop as Ctrl-C, exit 143.
         expect({point: name, code: stopped.code}, stopped.stderr).toEqual({point: name, code: 143})
@@ -121,7 +145,12 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
     // The killed process left its lock behind; the resume took it over and said so.
     expect(finished.stderr).toMatch(/Took over the lock of a stripe-seed process that is gone \(pid \d+/)
     expect(finished.stdout).toMatch(/Run \S+ \(resumed\) complete/)
-    expect(accountCounts(ws.emulator)).toEqual({clocks: Math.ceil(N / 3), customers: N, subscriptions: N, maxSubscriptionsPerCustomer: 1})
+    expect(accountCounts(ws.emulator)).toEqual({
+      clocks: Math.ceil(N / 3),
+      customers: N,
+      subscriptions: N,
+      maxSubscriptionsPerCustomer: 1,
+    })
     expect(await ws.snapshots()).toEqual(await clean.snapshots())
 
     const again = await runCli(['run', 'generate', '--resume'], {cwd: ws.cwd, env: ws.env})
@@ -142,10 +171,18 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
     expect(stopped.stderr).toContain('SIGINT: no new requests')
     await expect(access(join(ws.outDir, 'sub_snapshots.json'))).rejects.toThrow()
     // The lock was released on the way out: the resume takes nothing over.
-    const resumed = await runCli([...result.resumeCommand.split(' ').slice(1), ...FAST_FLAGS], {cwd: ws.cwd, env: ws.env})
+    const resumed = await runCli([...result.resumeCommand.split(' ').slice(1), ...FAST_FLAGS], {
+      cwd: ws.cwd,
+      env: ws.env,
+    })
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(resumed.stderr).not.toContain('Took over')
-    expect(accountCounts(ws.emulator)).toEqual({clocks: Math.ceil(N / 3), customers: N, subscriptions: N, maxSubscriptionsPerCustomer: 1})
+    expect(accountCounts(ws.emulator)).toEqual({
+      clocks: Math.ceil(N / 3),
+      customers: N,
+      subscriptions: N,
+      maxSubscriptionsPerCustomer: 1,
+    })
     expect(await ws.snapshots()).toEqual(await clean.snapshots())
   })
 

@@ -20,7 +20,13 @@ afterEach(async () => {
 function accountEvents(options: Partial<AccountEventsOptions> = {}) {
   const clock = {now: Date.UTC(2026, 10, 1)}
   const deliveries: DeliveryLogEntry[] = []
-  const events = new AccountEvents({random: seededRandom(7), wallNow: () => clock.now, webhookRetryDelaysMs: [0, 0, 0], onDelivery: (entry) => deliveries.push(entry), ...options})
+  const events = new AccountEvents({
+    random: seededRandom(7),
+    wallNow: () => clock.now,
+    webhookRetryDelaysMs: [0, 0, 0],
+    onDelivery: (entry) => deliveries.push(entry),
+    ...options,
+  })
   open.push(events)
   return {events, clock, deliveries}
 }
@@ -28,21 +34,37 @@ function accountEvents(options: Partial<AccountEventsOptions> = {}) {
 let counter = 0
 function change(type: string, extra: Partial<StateChange> = {}): StateChange {
   counter++
-  return {type, object: {id: `cus_${counter}`, object: type.split('.')[0], name: `n${counter}`}, created: 1_790_000_000 + counter, request: {id: `req_${counter}`, idempotencyKey: null}, ...extra}
+  return {
+    type,
+    object: {id: `cus_${counter}`, object: type.split('.')[0], name: `n${counter}`},
+    created: 1_790_000_000 + counter,
+    request: {id: `req_${counter}`, idempotencyKey: null},
+    ...extra,
+  }
 }
 
 function listed(events: AccountEvents, params: Record<string, unknown> = {}) {
-  return listEvents(events.log, params) as {data: Array<{id: string; type: string; created: number; pending_webhooks: number}>; has_more: boolean}
+  return listEvents(events.log, params) as {
+    data: Array<{id: string; type: string; created: number; pending_webhooks: number}>
+    has_more: boolean
+  }
 }
 
 describe('event log (SB-E1 – SB-E4)', () => {
-  it('records a state change as a Stripe Event with the fields of fixtures3.json\'s event', async () => {
+  it("records a state change as a Stripe Event with the fields of fixtures3.json's event", async () => {
     const {events} = accountEvents()
     events.emit(change('customer.created', {request: {id: 'req_abc', idempotencyKey: 'key-1'}}))
     events.emit(change('invoice.paid', {request: null}))
     const [paid, created] = listed(events).data
     expect(Object.keys(created ?? {}).sort()).toEqual([...(await fixtureKeys()).event!].sort())
-    expect(created).toMatchObject({id: expect.stringMatching(/^evt_\w{24}$/), object: 'event', api_version: Stripe.API_VERSION, livemode: false, type: 'customer.created', request: {id: 'req_abc', idempotency_key: 'key-1'}})
+    expect(created).toMatchObject({
+      id: expect.stringMatching(/^evt_\w{24}$/),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      livemode: false,
+      type: 'customer.created',
+      request: {id: 'req_abc', idempotency_key: 'key-1'},
+    })
     // An automatic change (a clock's renewal) has a request with a null id (fact 87).
     expect(paid).toMatchObject({type: 'invoice.paid', request: {id: null, idempotency_key: null}})
   })
@@ -55,17 +77,26 @@ describe('event log (SB-E1 – SB-E4)', () => {
     object.items.data[0]!.quantity = 5
     const [event] = listed(events).data
     const again = retrieveEvent(events.log, event!.id, {}) as {data: {object: typeof object}}
-    expect(again.data.object).toEqual({id: 'sub_1', object: 'subscription', status: 'active', items: {data: [{quantity: 1}]}})
+    expect(again.data.object).toEqual({
+      id: 'sub_1',
+      object: 'subscription',
+      status: 'active',
+      items: {data: [{quantity: 1}]},
+    })
     // What a caller does to a response cannot reach the log either.
     again.data.object.status = 'mutated'
-    expect((retrieveEvent(events.log, event!.id, {}) as {data: {object: typeof object}}).data.object.status).toBe('active')
+    expect((retrieveEvent(events.log, event!.id, {}) as {data: {object: typeof object}}).data.object.status).toBe(
+      'active',
+    )
   })
 
   it('carries previous_attributes on *.updated events only (fact 87)', () => {
     const {events} = accountEvents()
     events.emit(change('customer.subscription.updated', {previousAttributes: {status: 'trialing'}}))
     events.emit(change('customer.subscription.created', {previousAttributes: {status: 'trialing'}}))
-    const [created, updated] = listed(events).data.map((event) => retrieveEvent(events.log, event.id, {}) as {data: Record<string, unknown>})
+    const [created, updated] = listed(events).data.map(
+      (event) => retrieveEvent(events.log, event.id, {}) as {data: Record<string, unknown>},
+    )
     expect(updated?.data.previous_attributes).toEqual({status: 'trialing'})
     expect(created?.data).not.toHaveProperty('previous_attributes')
   })
@@ -84,7 +115,10 @@ describe('event log (SB-E1 – SB-E4)', () => {
     }
     expect(all).toHaveLength(25)
     expect(all.map((event) => event.created)).toEqual([...all.map((event) => event.created)].sort((a, b) => b - a))
-    expect(listed(events, {ending_before: all[12]!.id, limit: 2}).data.map((event) => event.id)).toEqual([all[10]!.id, all[11]!.id])
+    expect(listed(events, {ending_before: all[12]!.id, limit: 2}).data.map((event) => event.id)).toEqual([
+      all[10]!.id,
+      all[11]!.id,
+    ])
   })
 
   it('orders by created: a clock whose frozen time is behind lists its events further down', () => {
@@ -92,16 +126,34 @@ describe('event log (SB-E1 – SB-E4)', () => {
     events.emit(change('customer.created', {created: 2000}))
     events.emit(change('invoice.created', {created: 1000}))
     events.emit(change('invoice.paid', {created: 1000}))
-    expect(listed(events).data.map((event) => event.type)).toEqual(['customer.created', 'invoice.paid', 'invoice.created'])
+    expect(listed(events).data.map((event) => event.type)).toEqual([
+      'customer.created',
+      'invoice.paid',
+      'invoice.created',
+    ])
   })
 
   it('filters by type with * wildcards, by types[], and by created ranges (fact 88)', () => {
     const {events} = accountEvents()
-    for (const type of ['customer.created', 'customer.subscription.created', 'invoice.created', 'invoice.paid', 'customer.subscription.updated']) events.emit(change(type, {created: 100 + counter}))
+    for (const type of [
+      'customer.created',
+      'customer.subscription.created',
+      'invoice.created',
+      'invoice.paid',
+      'customer.subscription.updated',
+    ])
+      events.emit(change(type, {created: 100 + counter}))
     const types = (params: Record<string, unknown>) => listed(events, params).data.map((event) => event.type)
     expect(types({type: 'invoice.paid'})).toEqual(['invoice.paid'])
-    expect(types({type: 'customer.subscription.*'})).toEqual(['customer.subscription.updated', 'customer.subscription.created'])
-    expect(types({type: 'customer.*'})).toEqual(['customer.subscription.updated', 'customer.subscription.created', 'customer.created'])
+    expect(types({type: 'customer.subscription.*'})).toEqual([
+      'customer.subscription.updated',
+      'customer.subscription.created',
+    ])
+    expect(types({type: 'customer.*'})).toEqual([
+      'customer.subscription.updated',
+      'customer.subscription.created',
+      'customer.created',
+    ])
     expect(types({type: '*.created'})).toEqual(['invoice.created', 'customer.subscription.created', 'customer.created'])
     expect(types({types: ['invoice.paid', 'customer.created']})).toEqual(['invoice.paid', 'customer.created'])
     const all = listed(events).data
@@ -115,10 +167,18 @@ describe('event log (SB-E1 – SB-E4)', () => {
 
   it('refuses type with types, more than 20 types, and parameters Stripe does not have', () => {
     const {events} = accountEvents()
-    expect(() => listEvents(events.log, {type: 'a', types: ['b']})).toThrow(expect.objectContaining({status: 400, param: 'types'}))
-    expect(() => listEvents(events.log, {types: Array.from({length: 21}, (_, i) => `t${i}.created`)})).toThrow(expect.objectContaining({status: 400}))
-    expect(() => listEvents(events.log, {object: 'customer'})).toThrow(expect.objectContaining({status: 400, code: 'parameter_unknown'}))
-    expect(() => retrieveEvent(events.log, 'evt_missing', {})).toThrow(expect.objectContaining({status: 404, code: 'resource_missing'}))
+    expect(() => listEvents(events.log, {type: 'a', types: ['b']})).toThrow(
+      expect.objectContaining({status: 400, param: 'types'}),
+    )
+    expect(() => listEvents(events.log, {types: Array.from({length: 21}, (_, i) => `t${i}.created`)})).toThrow(
+      expect.objectContaining({status: 400}),
+    )
+    expect(() => listEvents(events.log, {object: 'customer'})).toThrow(
+      expect.objectContaining({status: 400, code: 'parameter_unknown'}),
+    )
+    expect(() => retrieveEvent(events.log, 'evt_missing', {})).toThrow(
+      expect.objectContaining({status: 404, code: 'resource_missing'}),
+    )
   })
 
   it('reaches back 30 days of wall-clock time from when an event was recorded (fact 88, SB-E4)', () => {
@@ -148,7 +208,9 @@ describe('event log memory (SB-E4)', () => {
     }
     const kept = listed(events, {limit: 100}).data
     expect(kept.map((event) => event.created)).toEqual([1019, 1018, 1017, 1016, 1015])
-    expect((await receiver.waitFor(20)).map((delivery) => delivery.event.created)).toEqual(Array.from({length: 20}, (_, i) => 1000 + i))
+    expect((await receiver.waitFor(20)).map((delivery) => delivery.event.created)).toEqual(
+      Array.from({length: 20}, (_, i) => 1000 + i),
+    )
   })
 })
 
@@ -162,21 +224,47 @@ describe('delivery backlog (SB-E7)', () => {
     expect(events.delivery.backlog()).toBe(3)
     expect(deliveries.map((entry) => entry.outcome)).toEqual(Array.from({length: 7}, () => 'gave_up'))
     // Given up: the first (in flight) and the two newest still wait.
-    expect(listed(events, {limit: 100}).data.filter((event) => event.pending_webhooks === 1).map((event) => event.created)).toEqual([2009, 2008])
+    expect(
+      listed(events, {limit: 100})
+        .data.filter((event) => event.pending_webhooks === 1)
+        .map((event) => event.created),
+    ).toEqual([2009, 2008])
   })
 })
 
 describe('webhook endpoints (SB-E5)', () => {
   it('create answers the whsec_ secret once; retrieve, update and delete never show it (fact 90)', async () => {
     const {events} = accountEvents()
-    const created = events.endpoints.create({url: 'https://example.com/hook', enabled_events: ['invoice.paid', 'customer.created'], description: 'ETL', metadata: {team: 'data'}})
-    expect(created).toMatchObject({object: 'webhook_endpoint', id: expect.stringMatching(/^we_/), secret: expect.stringMatching(/^whsec_/), status: 'enabled', api_version: null, enabled_events: ['invoice.paid', 'customer.created']})
+    const created = events.endpoints.create({
+      url: 'https://example.com/hook',
+      enabled_events: ['invoice.paid', 'customer.created'],
+      description: 'ETL',
+      metadata: {team: 'data'},
+    })
+    expect(created).toMatchObject({
+      object: 'webhook_endpoint',
+      id: expect.stringMatching(/^we_/),
+      secret: expect.stringMatching(/^whsec_/),
+      status: 'enabled',
+      api_version: null,
+      enabled_events: ['invoice.paid', 'customer.created'],
+    })
     const id = created.id as string
     const retrieved = events.endpoints.retrieve(id, {})
     expect(retrieved).not.toHaveProperty('secret')
     expect(Object.keys(retrieved).sort()).toEqual([...(await fixtureKeys()).webhook_endpoint!].sort())
-    const updated = events.endpoints.update(id, {disabled: 'true', enabled_events: ['*'], url: 'http://localhost:3000/webhook', metadata: {team: ''}})
-    expect(updated).toMatchObject({status: 'disabled', enabled_events: ['*'], url: 'http://localhost:3000/webhook', metadata: {}})
+    const updated = events.endpoints.update(id, {
+      disabled: 'true',
+      enabled_events: ['*'],
+      url: 'http://localhost:3000/webhook',
+      metadata: {team: ''},
+    })
+    expect(updated).toMatchObject({
+      status: 'disabled',
+      enabled_events: ['*'],
+      url: 'http://localhost:3000/webhook',
+      metadata: {},
+    })
     expect(updated).not.toHaveProperty('secret')
     expect(events.endpoints.update(id, {disabled: 'false'})).toMatchObject({status: 'enabled'})
     expect(events.endpoints.delete(id, {})).toEqual({id, object: 'webhook_endpoint', deleted: true})
@@ -185,17 +273,29 @@ describe('webhook endpoints (SB-E5)', () => {
 
   it('refuses unknown event types, a bad URL, and what it does not model (Connect, another API version)', () => {
     const {events} = accountEvents()
-    expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['invoice.payed']})).toThrow(expect.objectContaining({status: 400, param: 'enabled_events[0]'}))
-    expect(() => events.endpoints.create({url: 'not a url', enabled_events: ['*']})).toThrow(expect.objectContaining({status: 400, param: 'url'}))
-    expect(() => events.endpoints.create({enabled_events: ['*']})).toThrow(expect.objectContaining({status: 400, param: 'url'}))
-    expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], connect: 'true'})).toThrow(expect.objectContaining({status: 501}))
-    expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: '2024-06-20'})).toThrow(expect.objectContaining({status: 501}))
-    expect(events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: Stripe.API_VERSION})).toMatchObject({api_version: Stripe.API_VERSION})
+    expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['invoice.payed']})).toThrow(
+      expect.objectContaining({status: 400, param: 'enabled_events[0]'}),
+    )
+    expect(() => events.endpoints.create({url: 'not a url', enabled_events: ['*']})).toThrow(
+      expect.objectContaining({status: 400, param: 'url'}),
+    )
+    expect(() => events.endpoints.create({enabled_events: ['*']})).toThrow(
+      expect.objectContaining({status: 400, param: 'url'}),
+    )
+    expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], connect: 'true'})).toThrow(
+      expect.objectContaining({status: 501}),
+    )
+    expect(() =>
+      events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: '2024-06-20'}),
+    ).toThrow(expect.objectContaining({status: 501}))
+    expect(
+      events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: Stripe.API_VERSION}),
+    ).toMatchObject({api_version: Stripe.API_VERSION})
   })
 })
 
 describe('webhook delivery (SB-E6 – SB-E8)', () => {
-  it('POSTs every event, in order, signed so that stripe-node\'s constructEvent accepts it, with Stripe\'s headers', async () => {
+  it("POSTs every event, in order, signed so that stripe-node's constructEvent accepts it, with Stripe's headers", async () => {
     const receiver = await webhookReceiver()
     open.push(receiver)
     const {events, deliveries} = accountEvents()
@@ -206,7 +306,11 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
     expect(receiver.rejected).toEqual([])
     const sent = listed(events, {limit: 100}).data.reverse()
     expect(received.map((delivery) => delivery.event.id)).toEqual(sent.map((event) => event.id))
-    expect(received[0]!.headers).toMatchObject({'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'stripe-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/)})
+    expect(received[0]!.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      'stripe-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/),
+    })
     // Delivered: pending_webhooks counted 1 while in flight and 0 once delivered (SB-E8).
     expect(received[0]!.event.pending_webhooks).toBe(1)
     await waitUntil(() => deliveries.length === 30)
@@ -219,10 +323,14 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
     const receiver = await webhookReceiver({failFirst: 2})
     open.push(receiver)
     const {events, deliveries} = accountEvents({webhookRetryDelaysMs: [5, 5, 5]})
-    receiver.useSecret((events.endpoints.create({url: receiver.url, enabled_events: ['*']}).secret as string))
+    receiver.useSecret(events.endpoints.create({url: receiver.url, enabled_events: ['*']}).secret as string)
     for (let i = 0; i < 5; i++) events.emit(change('customer.created'))
     const received = await receiver.waitFor(5)
-    expect(received.map((delivery) => delivery.event.id)).toEqual(listed(events).data.map((event) => event.id).reverse())
+    expect(received.map((delivery) => delivery.event.id)).toEqual(
+      listed(events)
+        .data.map((event) => event.id)
+        .reverse(),
+    )
     expect(receiver.requests()).toBe(7)
     expect(deliveries.slice(0, 3).map((entry) => [entry.eventId, entry.attempt, entry.status, entry.outcome])).toEqual([
       [received[0]!.event.id, 1, 500, 'will_retry'],
@@ -246,7 +354,9 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
       [3, 0, 'will_retry'],
       [4, 0, 'gave_up'],
     ])
-    expect(listed(events, {delivery_success: 'false'}).data.map((event) => [event.type, event.pending_webhooks])).toEqual([['invoice.paid', 0]])
+    expect(
+      listed(events, {delivery_success: 'false'}).data.map((event) => [event.type, event.pending_webhooks]),
+    ).toEqual([['invoice.paid', 0]])
     // An event no endpoint wanted counts as delivered.
     expect(listed(events, {delivery_success: 'true'}).data.map((event) => event.type)).toEqual(['customer.created'])
   })
@@ -257,13 +367,28 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
     const onlyCustomers = await webhookReceiver({secret: 'whsec_forwarding'})
     const disabled = await webhookReceiver()
     open.push(invoices, everything, onlyCustomers, disabled)
-    const {events} = accountEvents({webhookSecret: 'whsec_forwarding', forwardTo: [{url: everything.url}, {url: onlyCustomers.url, events: ['customer.created']}]})
-    invoices.useSecret(events.endpoints.create({url: invoices.url, enabled_events: ['invoice.paid', 'invoice.created']}).secret as string)
+    const {events} = accountEvents({
+      webhookSecret: 'whsec_forwarding',
+      forwardTo: [{url: everything.url}, {url: onlyCustomers.url, events: ['customer.created']}],
+    })
+    invoices.useSecret(
+      events.endpoints.create({url: invoices.url, enabled_events: ['invoice.paid', 'invoice.created']})
+        .secret as string,
+    )
     const off = events.endpoints.create({url: disabled.url, enabled_events: ['*']})
     events.endpoints.update(off.id as string, {disabled: 'true'})
-    for (const type of ['customer.created', 'invoice.created', 'invoice.paid', 'customer.updated']) events.emit(change(type))
-    expect((await everything.waitFor(4)).map((delivery) => delivery.event.type)).toEqual(['customer.created', 'invoice.created', 'invoice.paid', 'customer.updated'])
-    expect((await invoices.waitFor(2)).map((delivery) => delivery.event.type)).toEqual(['invoice.created', 'invoice.paid'])
+    for (const type of ['customer.created', 'invoice.created', 'invoice.paid', 'customer.updated'])
+      events.emit(change(type))
+    expect((await everything.waitFor(4)).map((delivery) => delivery.event.type)).toEqual([
+      'customer.created',
+      'invoice.created',
+      'invoice.paid',
+      'customer.updated',
+    ])
+    expect((await invoices.waitFor(2)).map((delivery) => delivery.event.type)).toEqual([
+      'invoice.created',
+      'invoice.paid',
+    ])
     expect((await onlyCustomers.waitFor(1)).map((delivery) => delivery.event.type)).toEqual(['customer.created'])
     // Each event is recorded once; pending_webhooks counts down to 0 as its targets answer.
     await waitUntil(() => events.delivery.backlog() === 0)
@@ -292,7 +417,12 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
     const receiver = await webhookReceiver({failFirst: 1})
     open.push(receiver)
     const deliveries: DeliveryLogEntry[] = []
-    const events = new AccountEvents({random: seededRandom(1), wallNow: Date.now, webhookRetryDelaysMs: [3_600_000], onDelivery: (entry) => deliveries.push(entry)})
+    const events = new AccountEvents({
+      random: seededRandom(1),
+      wallNow: Date.now,
+      webhookRetryDelaysMs: [3_600_000],
+      onDelivery: (entry) => deliveries.push(entry),
+    })
     events.endpoints.create({url: receiver.url, enabled_events: ['*']})
     events.emit(change('customer.created'))
     await waitUntil(() => deliveries.length === 1)
@@ -306,7 +436,11 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
 
 /** Top-level field names of Stripe's example objects (fixtures3.json). */
 async function fixtureKeys(): Promise<Record<string, string[]>> {
-  return (JSON.parse(await readFile(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as {objects: Record<string, string[]>}).objects
+  return (
+    JSON.parse(await readFile(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as {
+      objects: Record<string, string[]>
+    }
+  ).objects
 }
 
 /** Polls observable state, bounded: never a fixed sleep. */

@@ -8,9 +8,20 @@ export const HOUR = 3600
 export const DAY = 86_400
 
 /** The real stripe SDK pointed at an emulator, without retries (tests want the first answer). */
-export function sdk(emulator: RunningEmulator, key = 'sk_test_emulator', extra: Partial<Stripe.StripeConfig> = {}): Stripe {
+export function sdk(
+  emulator: RunningEmulator,
+  key = 'sk_test_emulator',
+  extra: Partial<Stripe.StripeConfig> = {},
+): Stripe {
   const url = new URL(emulator.url)
-  return new Stripe(key, {host: url.hostname, port: Number(url.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0, ...extra})
+  return new Stripe(key, {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+    ...extra,
+  })
 }
 
 /** Waits on the clock's state (never on time) until its advance is over. */
@@ -31,14 +42,23 @@ export async function advance(stripe: Stripe, clockId: string, to: number): Prom
   return clock
 }
 
-export async function monthlyPrice(stripe: Stripe, unitAmount: number, name = `Plan ${unitAmount}`, recurring: Stripe.PriceCreateParams.Recurring = {interval: 'month'}, currency = 'usd'): Promise<Stripe.Price> {
+export async function monthlyPrice(
+  stripe: Stripe,
+  unitAmount: number,
+  name = `Plan ${unitAmount}`,
+  recurring: Stripe.PriceCreateParams.Recurring = {interval: 'month'},
+  currency = 'usd',
+): Promise<Stripe.Price> {
   return stripe.prices.create({currency, unit_amount: unitAmount, recurring, product_data: {name}})
 }
 
 /** A clock at `frozenTime` with one customer paying by pm_card_visa (SB-22). */
 export async function clockWithCustomer(stripe: Stripe, frozenTime = START, card: string | null = 'pm_card_visa') {
   const clock = await stripe.testHelpers.testClocks.create({frozen_time: frozenTime, name: 'emulator-test'})
-  const customer = await stripe.customers.create({test_clock: clock.id, ...(card ? {payment_method: card, invoice_settings: {default_payment_method: card}} : {})})
+  const customer = await stripe.customers.create({
+    test_clock: clock.id,
+    ...(card ? {payment_method: card, invoice_settings: {default_payment_method: card}} : {}),
+  })
   return {clock, customer}
 }
 

@@ -20,10 +20,15 @@ describe('emulator account settings', () => {
     await advance(stripe, clock.id, addIntervals(START, 'month', 2) + 2 * HOUR)
     const unpaid = await stripe.subscriptions.retrieve(sub.id)
     expect(unpaid.status).toBe('unpaid')
-    expect(await invoice(stripe, unpaid.latest_invoice)).toMatchObject({status: 'draft', auto_advance: false, attempt_count: 0, billing_reason: 'subscription_cycle'})
+    expect(await invoice(stripe, unpaid.latest_invoice)).toMatchObject({
+      status: 'draft',
+      auto_advance: false,
+      attempt_count: 0,
+      billing_reason: 'subscription_cycle',
+    })
   })
 
-  it('delinquent follows the latest invoice state change; expand[]=subscriptions lists the customer\'s (SB-38)', async () => {
+  it("delinquent follows the latest invoice state change; expand[]=subscriptions lists the customer's (SB-38)", async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe)
@@ -32,8 +37,13 @@ describe('emulator account settings', () => {
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {customer: customer.id})
     await stripe.customers.update(customer.id, {invoice_settings: {default_payment_method: failing.id}})
     await advance(stripe, clock.id, addIntervals(START, 'month', 1) + 2 * HOUR)
-    expect(await stripe.customers.retrieve(customer.id, {expand: ['subscriptions']})).toMatchObject({delinquent: true, subscriptions: {data: [{id: sub.id, status: 'past_due'}]}})
-    await stripe.invoices.pay((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string, {payment_method: good})
+    expect(await stripe.customers.retrieve(customer.id, {expand: ['subscriptions']})).toMatchObject({
+      delinquent: true,
+      subscriptions: {data: [{id: sub.id, status: 'past_due'}]},
+    })
+    await stripe.invoices.pay((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string, {
+      payment_method: good,
+    })
     expect(await stripe.customers.retrieve(customer.id)).toMatchObject({delinquent: false})
     expect('subscriptions' in (await stripe.customers.retrieve(customer.id))).toBe(false)
   })

@@ -20,36 +20,68 @@ const OPTIONAL: Record<string, string[]> = {
 }
 
 describe('emulator object shapes', () => {
-  it('every object carries the fields of Stripe\'s own example object (fixtures3.json)', async () => {
-    const fixtures = JSON.parse(await readFile(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as {objects: Record<string, string[]>}
+  it("every object carries the fields of Stripe's own example object (fixtures3.json)", async () => {
+    const fixtures = JSON.parse(
+      await readFile(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8'),
+    ) as {objects: Record<string, string[]>}
     const stripe = sdk(emulator())
-    const price = await stripe.prices.create({currency: 'usd', unit_amount: 1000, recurring: {interval: 'month'}, product_data: {name: 'Shapes'}})
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1000,
+      recurring: {interval: 'month'},
+      product_data: {name: 'Shapes'},
+    })
     const product = await stripe.products.retrieve(price.product as string)
     const {clock, customer} = await clockWithCustomer(stripe, START)
     const pm = await stripe.paymentMethods.retrieve(customer.invoice_settings.default_payment_method as string)
     const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
     const promotionCode = await stripe.promotionCodes.create({promotion: {type: 'coupon', coupon: coupon.id}})
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 2}], discounts: [{promotion_code: promotionCode.id}]})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id, quantity: 2}],
+      discounts: [{promotion_code: promotionCode.id}],
+    })
     const invoice = await stripe.invoices.retrieve(sub.latest_invoice as string, {expand: ['payments']})
     const invoicePayment = invoice.payments!.data[0]!
     const paymentIntent = await stripe.paymentIntents.retrieve(invoicePayment.payment.payment_intent as string)
     const charge = await stripe.charges.retrieve(paymentIntent.latest_charge as string)
     const discount = (await stripe.subscriptions.retrieve(sub.id, {expand: ['discounts']})).discounts[0] as object
-    const invoiceItem = await stripe.invoiceItems.create({customer: customer.id, amount: 250, currency: 'usd', description: 'Setup'})
+    const invoiceItem = await stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 250,
+      currency: 'usd',
+      description: 'Setup',
+    })
     const deletedItem = await stripe.invoiceItems.del(invoiceItem.id)
     const deletedDiscount = await stripe.subscriptions.deleteDiscount(sub.id)
     const deletedCoupon = await stripe.coupons.del((await stripe.coupons.create({percent_off: 5})).id)
     const other = await stripe.customers.create({})
     const deletedCustomer = await stripe.customers.del(other.id)
     const refund = await stripe.refunds.create({charge: charge.id, amount: 100})
-    const creditNote = await stripe.creditNotes.create({invoice: invoice.id, lines: [{type: 'custom_line_item', unit_amount: 50}], out_of_band_amount: 50})
-    const setupIntent = await stripe.setupIntents.create({customer: customer.id, payment_method: 'pm_card_visa', confirm: true})
-    const deletedPlan = await stripe.plans.del((await stripe.plans.create({amount: 100, currency: 'usd', interval: 'month', product: product.id})).id)
+    const creditNote = await stripe.creditNotes.create({
+      invoice: invoice.id,
+      lines: [{type: 'custom_line_item', unit_amount: 50}],
+      out_of_band_amount: 50,
+    })
+    const setupIntent = await stripe.setupIntents.create({
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    })
+    const deletedPlan = await stripe.plans.del(
+      (await stripe.plans.create({amount: 100, currency: 'usd', interval: 'month', product: product.id})).id,
+    )
     const taxRate = await stripe.taxRates.create({display_name: 'VAT', percentage: 19, inclusive: false, country: 'DE'})
     const oneOff = await stripe.invoices.create({customer: customer.id, currency: 'usd'})
     const deletedInvoice = await stripe.invoices.del(oneOff.id)
-    const schedule = await stripe.subscriptionSchedules.create({customer: customer.id, start_date: 'now', phases: [{items: [{price: price.id}], duration: {interval: 'month'}}]})
-    const deletedClock = await stripe.testHelpers.testClocks.del((await stripe.testHelpers.testClocks.create({frozen_time: START})).id)
+    const schedule = await stripe.subscriptionSchedules.create({
+      customer: customer.id,
+      start_date: 'now',
+      phases: [{items: [{price: price.id}], duration: {interval: 'month'}}],
+    })
+    const deletedClock = await stripe.testHelpers.testClocks.del(
+      (await stripe.testHelpers.testClocks.create({frozen_time: START})).id,
+    )
     const objects: Record<string, object> = {
       'test_helpers.test_clock': clock,
       'deleted_test_helpers.test_clock': deletedClock,
@@ -86,10 +118,37 @@ describe('emulator object shapes', () => {
       const keys = Object.keys(object).filter((key) => key !== 'lastResponse')
       const expected = fixtures.objects[name]!
       expect({name, missing: expected.filter((key) => !keys.includes(key))}).toEqual({name, missing: []})
-      expect({name, extra: keys.filter((key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key))}).toEqual({name, extra: []})
+      expect({
+        name,
+        extra: keys.filter(
+          (key) => !expected.includes(key) && key !== 'total_count' && !(OPTIONAL[name] ?? []).includes(key),
+        ),
+      }).toEqual({name, extra: []})
     }
-    const prefixes: Array<[object, RegExp]> = [[customer, /^cus_/], [sub, /^sub_/], [sub.items.data[0]!, /^si_/], [invoice, /^in_/], [clock, /^clock_/], [pm, /^pm_/], [promotionCode, /^promo_/], [discount, /^di_/], [invoiceItem, /^ii_/], [invoice.lines.data[0]!, /^il_/], [paymentIntent, /^pi_/], [charge, /^ch_/], [invoicePayment, /^inpay_/], [refund, /^re_/], [creditNote, /^cn_/], [setupIntent, /^seti_/], [taxRate, /^txr_/], [creditNote.lines.data[0]!, /^cnli_/], [schedule, /^sub_sched_/]]
+    const prefixes: Array<[object, RegExp]> = [
+      [customer, /^cus_/],
+      [sub, /^sub_/],
+      [sub.items.data[0]!, /^si_/],
+      [invoice, /^in_/],
+      [clock, /^clock_/],
+      [pm, /^pm_/],
+      [promotionCode, /^promo_/],
+      [discount, /^di_/],
+      [invoiceItem, /^ii_/],
+      [invoice.lines.data[0]!, /^il_/],
+      [paymentIntent, /^pi_/],
+      [charge, /^ch_/],
+      [invoicePayment, /^inpay_/],
+      [refund, /^re_/],
+      [creditNote, /^cn_/],
+      [setupIntent, /^seti_/],
+      [taxRate, /^txr_/],
+      [creditNote.lines.data[0]!, /^cnli_/],
+      [schedule, /^sub_sched_/],
+    ]
     for (const [object, prefix] of prefixes) expect((object as {id: string}).id).toMatch(prefix)
-    expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(true)
+    expect([customer, sub, invoice, price, coupon, promotionCode, invoiceItem].every((o) => o.livemode === false)).toBe(
+      true,
+    )
   })
 })

@@ -26,7 +26,7 @@ describe('emulator transport', () => {
     expect(await limited.json()).toMatchObject({error: {code: 'rate_limit'}})
   })
 
-  it('the bucket refills at the limit\'s rate, so bursts averaging under the limit pass where a one-second window would refuse them (SB-6)', () => {
+  it("the bucket refills at the limit's rate, so bursts averaging under the limit pass where a one-second window would refuse them (SB-6)", () => {
     // Ten threads in step: 10 requests every 500 ms is 20/s on average, but 30 in some one-second windows.
     const bucket = new TokenBucket(25, 25, 0)
     let refused = 0
@@ -39,19 +39,24 @@ describe('emulator transport', () => {
     expect(small.take(100)).toBe(false)
   })
 
-  it('a response_lost fault processes the request and drops the answer; the SDK\'s retry with the same key gets the saved answer (SB-7, SB-5)', async () => {
+  it("a response_lost fault processes the request and drops the answer; the SDK's retry with the same key gets the saved answer (SB-7, SB-5)", async () => {
     const running = await emulator({faultRate: 1, faultKinds: ['response_lost']})
     const stripe = sdk(running, 'sk_test_lost', {maxNetworkRetries: 1})
     const customer = await stripe.customers.create({email: 'lost@example.com'}, {idempotencyKey: 'lost-1'})
     // Processed once, answered by the replay: one customer, the one the retry returned.
     expect([...running.engine.customers.keys()]).toEqual([customer.id])
-    expect(running.requestLog.map(({status, fault}) => ({status, fault}))).toEqual([{status: 0, fault: 'response_lost'}, {status: 200, fault: undefined}])
+    expect(running.requestLog.map(({status, fault}) => ({status, fault}))).toEqual([
+      {status: 0, fault: 'response_lost'},
+      {status: 200, fault: undefined},
+    ])
   })
 
   it('server_error and connection_dropped faults happen before any processing (SB-7)', async () => {
     for (const kind of ['server_error', 'connection_dropped'] as const) {
       const running = await emulator({faultRate: 1, faultKinds: [kind]})
-      const error = await sdk(running).customers.create({email: 'never@example.com'}, {idempotencyKey: `never-${kind}`}).catch((e: unknown) => e)
+      const error = await sdk(running)
+        .customers.create({email: 'never@example.com'}, {idempotencyKey: `never-${kind}`})
+        .catch((e: unknown) => e)
       expect(error).toMatchObject({type: kind === 'server_error' ? 'StripeAPIError' : 'StripeConnectionError'})
       expect(running.engine.customers.size).toBe(0)
     }

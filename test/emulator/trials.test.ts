@@ -26,15 +26,23 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {customer} = await clockWithCustomer(stripe)
-    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 731})).rejects.toMatchObject({statusCode: 400, param: 'trial_period_days'})
-    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_end: START + 731 * DAY})).rejects.toMatchObject({statusCode: 400, param: 'trial_end'})
+    await expect(
+      stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 731}),
+    ).rejects.toMatchObject({statusCode: 400, param: 'trial_period_days'})
+    await expect(
+      stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_end: START + 731 * DAY}),
+    ).rejects.toMatchObject({statusCode: 400, param: 'trial_end'})
   })
 
   it('trial_will_end fires at once for a trial under three days (SB-51)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {customer} = await clockWithCustomer(stripe)
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 1})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 1,
+    })
     expect(trialWillEnd(sub.id).map((change) => change.created)).toEqual([START])
   })
 
@@ -42,12 +50,23 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe)
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 30})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 30,
+    })
     await advance(stripe, clock.id, START + 5 * DAY)
     const ended = await stripe.subscriptions.update(sub.id, {trial_end: 'now'})
     expect(ended).toMatchObject({status: 'active', trial_end: START + 5 * DAY, billing_cycle_anchor: START + 5 * DAY})
-    expect(ended.items.data[0]).toMatchObject({current_period_start: START + 5 * DAY, current_period_end: addIntervals(START + 5 * DAY, 'month', 1)})
-    expect(await invoice(stripe, ended.latest_invoice)).toMatchObject({status: 'paid', amount_paid: 1000, billing_reason: 'subscription_update'})
+    expect(ended.items.data[0]).toMatchObject({
+      current_period_start: START + 5 * DAY,
+      current_period_end: addIntervals(START + 5 * DAY, 'month', 1),
+    })
+    expect(await invoice(stripe, ended.latest_invoice)).toMatchObject({
+      status: 'paid',
+      amount_paid: 1000,
+      billing_reason: 'subscription_update',
+    })
     expect(trialWillEnd(sub.id)).toHaveLength(1)
   })
 
@@ -55,7 +74,11 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {customer} = await clockWithCustomer(stripe)
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 7,
+    })
     const later = START + 20 * DAY
     const moved = await stripe.subscriptions.update(sub.id, {trial_end: later})
     expect(moved).toMatchObject({status: 'trialing', trial_end: later, billing_cycle_anchor: later})
@@ -66,7 +89,12 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe, START, null)
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7, trial_settings: {end_behavior: {missing_payment_method: 'cancel'}}})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 7,
+      trial_settings: {end_behavior: {missing_payment_method: 'cancel'}},
+    })
     expect(sub).toMatchObject({status: 'trialing', trial_settings: {end_behavior: {missing_payment_method: 'cancel'}}})
     await advance(stripe, clock.id, START + 7 * DAY + HOUR)
     expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({status: 'canceled', ended_at: START + 7 * DAY})
@@ -78,10 +106,18 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe, START, null)
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7, trial_settings: {end_behavior: {missing_payment_method: 'pause'}}})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 7,
+      trial_settings: {end_behavior: {missing_payment_method: 'pause'}},
+    })
     await advance(stripe, clock.id, START + 7 * DAY + HOUR)
     const paused = await stripe.subscriptions.retrieve(sub.id)
-    expect(paused).toMatchObject({status: 'paused', status_details: {paused: {type: 'trial_end_without_payment_method'}}})
+    expect(paused).toMatchObject({
+      status: 'paused',
+      status_details: {paused: {type: 'trial_end_without_payment_method'}},
+    })
     expect(sink.of(sub.id).map((change) => change.type)).toContain('customer.subscription.paused')
     await advance(stripe, clock.id, START + 60 * DAY)
     expect((await stripe.invoices.list({subscription: sub.id})).data).toHaveLength(1)
@@ -93,7 +129,12 @@ describe('emulator trials', () => {
     const resumed = await stripe.subscriptions.resume(sub.id)
     expect(resumed).toMatchObject({status: 'active', billing_cycle_anchor: START + 60 * DAY})
     expect(resumed.status_details).toBeUndefined()
-    expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({status: 'paid', amount_paid: 1000, billing_reason: 'subscription_update', period_start: START + 60 * DAY})
+    expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({
+      status: 'paid',
+      amount_paid: 1000,
+      billing_reason: 'subscription_update',
+      period_start: START + 60 * DAY,
+    })
     expect(sink.of(sub.id).map((change) => change.type)).toContain('customer.subscription.resumed')
   })
 
@@ -101,28 +142,53 @@ describe('emulator trials', () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {customer} = await clockWithCustomer(stripe, START, null)
-    await expect(stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7})).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('missing_payment_method')})
-    expect((await stripe.subscriptions.list({customer: customer.id, test_clock: customer.test_clock as string, status: 'all'})).data).toEqual([])
+    await expect(
+      stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7}),
+    ).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('missing_payment_method')})
+    expect(
+      (
+        await stripe.subscriptions.list({
+          customer: customer.id,
+          test_clock: customer.test_clock as string,
+          status: 'all',
+        })
+      ).data,
+    ).toEqual([])
   })
 
   it('a trial converting onto a failing card goes past_due an hour after trial end (SB-49, SB-33)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {clock, customer} = await clockWithCustomer(stripe, START, 'pm_card_chargeCustomerFail')
-    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7})
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 7,
+    })
     await advance(stripe, clock.id, START + 7 * DAY + 30 * 60)
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active') // the invoice is still a draft
     await advance(stripe, clock.id, START + 7 * DAY + 2 * HOUR)
     const late = await stripe.subscriptions.retrieve(sub.id)
     expect(late.status).toBe('past_due')
-    expect(await invoice(stripe, late.latest_invoice)).toMatchObject({status: 'open', attempt_count: 1, billing_reason: 'subscription_cycle'})
+    expect(await invoice(stripe, late.latest_invoice)).toMatchObject({
+      status: 'open',
+      attempt_count: 1,
+      billing_reason: 'subscription_cycle',
+    })
   })
 
   it('trial_settings.end_behavior.billing_cycle_anchor=unchanged is refused (SB-53)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
     const {customer} = await clockWithCustomer(stripe)
-    const error = await stripe.rawRequest('POST', '/v1/subscriptions', {customer: customer.id, items: [{price: price.id}], trial_period_days: 7, trial_settings: {end_behavior: {billing_cycle_anchor: 'unchanged'}}}).catch((e: unknown) => e)
+    const error = await stripe
+      .rawRequest('POST', '/v1/subscriptions', {
+        customer: customer.id,
+        items: [{price: price.id}],
+        trial_period_days: 7,
+        trial_settings: {end_behavior: {billing_cycle_anchor: 'unchanged'}},
+      })
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({statusCode: 501})
   })
 })

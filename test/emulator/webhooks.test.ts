@@ -16,7 +16,13 @@ async function emulator(options: EmulatorOptions = {}) {
   const running = await startEmulator({...FAST, webhookRetryDelaysMs: [0, 0, 0], ...options})
   open.push(running)
   const url = new URL(running.url)
-  const stripe = new Stripe('sk_test_events', {host: url.hostname, port: Number(url.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0})
+  const stripe = new Stripe('sk_test_events', {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+  })
   return {running, stripe}
 }
 
@@ -44,26 +50,46 @@ describe('/v1/events through the SDK (SB-E1 – SB-E4)', () => {
   it('lists what requests did, newest first, filtered by type, types and created, and retrieves one', async () => {
     const {stripe} = await emulator()
     const product = await stripe.products.create({name: 'Seats'}, {idempotencyKey: 'product-1'})
-    await stripe.prices.create({product: product.id, currency: 'usd', unit_amount: 1200, recurring: {interval: 'month'}})
+    await stripe.prices.create({
+      product: product.id,
+      currency: 'usd',
+      unit_amount: 1200,
+      recurring: {interval: 'month'},
+    })
     const customer = await stripe.customers.create({email: 'a@example.com'})
     const all = await stripe.events.list().autoPagingToArray({limit: 1000})
     expect(all.map((event) => event.type)).toEqual(['customer.created', 'price.created', 'product.created'])
     const productCreated = all[2]!
-    expect(productCreated).toMatchObject({object: 'event', api_version: Stripe.API_VERSION, livemode: false, data: {object: {id: product.id, object: 'product'}}})
+    expect(productCreated).toMatchObject({
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      livemode: false,
+      data: {object: {id: product.id, object: 'product'}},
+    })
     expect(productCreated.request).toEqual({id: expect.stringMatching(/^req_/), idempotency_key: 'product-1'})
-    expect((await stripe.events.list({type: 'customer.*'})).data.map((event) => event.data.object)).toMatchObject([{id: customer.id}])
+    expect((await stripe.events.list({type: 'customer.*'})).data.map((event) => event.data.object)).toMatchObject([
+      {id: customer.id},
+    ])
     expect((await stripe.events.list({types: ['price.created', 'product.created']})).data).toHaveLength(2)
     expect((await stripe.events.list({created: {gt: productCreated.created + 3600}})).data).toEqual([])
-    expect(await stripe.events.retrieve(productCreated.id)).toMatchObject({id: productCreated.id, type: 'product.created'})
+    expect(await stripe.events.retrieve(productCreated.id)).toMatchObject({
+      id: productCreated.id,
+      type: 'product.created',
+    })
     await expect(stripe.events.retrieve('evt_nope')).rejects.toMatchObject({statusCode: 404})
-    await expect(stripe.events.list({type: 'a', types: ['b']} as Stripe.EventListParams)).rejects.toMatchObject({statusCode: 400})
+    await expect(stripe.events.list({type: 'a', types: ['b']} as Stripe.EventListParams)).rejects.toMatchObject({
+      statusCode: 400,
+    })
   })
 })
 
 describe('/v1/webhook_endpoints through the SDK (SB-E5)', () => {
   it('creates, retrieves, updates, lists and deletes; the secret is in the create response only', async () => {
     const {stripe} = await emulator()
-    const created = await stripe.webhookEndpoints.create({url: 'https://example.com/hook', enabled_events: ['invoice.paid']})
+    const created = await stripe.webhookEndpoints.create({
+      url: 'https://example.com/hook',
+      enabled_events: ['invoice.paid'],
+    })
     expect(created.secret).toMatch(/^whsec_/)
     expect(await stripe.webhookEndpoints.retrieve(created.id)).not.toHaveProperty('secret')
     const updated = await stripe.webhookEndpoints.update(created.id, {enabled_events: ['*'], disabled: true})
@@ -84,7 +110,12 @@ describe('webhook delivery through the SDK (SB-E6 – SB-E9)', () => {
     const endpoint = await stripe.webhookEndpoints.create({url: hook.url, enabled_events: ['*']})
     hook.useSecret(endpoint.secret!)
     const product = await stripe.products.create({name: 'Seats'})
-    await stripe.prices.create({product: product.id, currency: 'usd', unit_amount: 1200, recurring: {interval: 'month'}})
+    await stripe.prices.create({
+      product: product.id,
+      currency: 'usd',
+      unit_amount: 1200,
+      recurring: {interval: 'month'},
+    })
     await stripe.customers.create({email: 'b@example.com'})
     const listed = await stripe.events.list().autoPagingToArray({limit: 1000})
     const received = await hook.waitFor(listed.length)
@@ -103,15 +134,28 @@ describe('webhook delivery through the SDK (SB-E6 – SB-E9)', () => {
     expect((await stripe.events.list({limit: 100})).data).toHaveLength(20)
     // All 20 still owed to the hanging endpoint: one in flight, the rest queued behind it in order.
     expect(running.events.delivery.backlog()).toBe(20)
-    expect((await stripe.events.list({delivery_success: false, limit: 100})).data.every((event) => event.pending_webhooks === 1)).toBe(true)
+    expect(
+      (await stripe.events.list({delivery_success: false, limit: 100})).data.every(
+        (event) => event.pending_webhooks === 1,
+      ),
+    ).toBe(true)
   })
 
-  it('forwards months of a subscription\'s billing: every event verifies, the receiver\'s list equals /v1/events, a renewal fires the documented sequence', async () => {
+  it("forwards months of a subscription's billing: every event verifies, the receiver's list equals /v1/events, a renewal fires the documented sequence", async () => {
     const hook = await receiver({secret: 'whsec_forwarding_test'})
     const {stripe, running} = await emulator({forwardTo: [{url: hook.url}], webhookSecret: 'whsec_forwarding_test'})
     const clock = await stripe.testHelpers.testClocks.create({frozen_time: START, name: 'webhooks'})
-    const customer = await stripe.customers.create({test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: {default_payment_method: 'pm_card_visa'}})
-    const price = await stripe.prices.create({currency: 'usd', unit_amount: 2500, recurring: {interval: 'month'}, product_data: {name: 'Plan'}})
+    const customer = await stripe.customers.create({
+      test_clock: clock.id,
+      payment_method: 'pm_card_visa',
+      invoice_settings: {default_payment_method: 'pm_card_visa'},
+    })
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 2500,
+      recurring: {interval: 'month'},
+      product_data: {name: 'Plan'},
+    })
     const subscription = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     for (let month = 1; month <= 4; month++) await advance(stripe, clock.id, START + month * 31 * DAY)
     const listed = await stripe.events.list().autoPagingToArray({limit: 10_000})
@@ -123,7 +167,12 @@ describe('webhook delivery through the SDK (SB-E6 – SB-E9)', () => {
     // One renewal, from the period's end to the paid invoice (SB-68).
     const events = received.map((delivery) => delivery.event)
     expect(firstPaidRenewal(events)).toEqual(RENEWAL_SEQUENCE)
-    const period = events.find((event) => event.type === 'customer.subscription.updated' && event.request?.id === null && (event.data.object as {id: string}).id === subscription.id)!
+    const period = events.find(
+      (event) =>
+        event.type === 'customer.subscription.updated' &&
+        event.request?.id === null &&
+        (event.data.object as {id: string}).id === subscription.id,
+    )!
     expect(Object.keys(period.data.previous_attributes ?? {})).toContain('items')
   })
 })

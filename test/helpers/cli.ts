@@ -17,7 +17,10 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
 }
 
 /** Starts the CLI and hands back the process, for tests that signal or kill it mid-run. */
-export function startCli(args: string[], options: CliOptions): {child: ChildProcessWithoutNullStreams; done: Promise<CliResult & {signal: NodeJS.Signals | null}>} {
+export function startCli(
+  args: string[],
+  options: CliOptions,
+): {child: ChildProcessWithoutNullStreams; done: Promise<CliResult & {signal: NodeJS.Signals | null}>} {
   const env: Record<string, string> = {PATH: process.env.PATH ?? '', HOME: options.cwd, CI: '1', NO_COLOR: '1'}
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value
   const child = spawn(process.execPath, [CLI, ...args], {cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe']})

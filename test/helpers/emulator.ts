@@ -3,7 +3,13 @@ import {afterAll, afterEach, beforeAll} from 'vitest'
 import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
 
 /** Fast by default: tests want the behaviour, not Stripe's pace. */
-export const FAST: EmulatorOptions = {port: 0, latencyMs: 0, advanceMs: [20, 60], advancePerConcurrentMs: 0, rateLimit: 0}
+export const FAST: EmulatorOptions = {
+  port: 0,
+  latencyMs: 0,
+  advanceMs: [20, 60],
+  advancePerConcurrentMs: 0,
+  rateLimit: 0,
+}
 
 /** One emulator for a test file, started before its tests and closed after. */
 export function useEmulator(options: EmulatorOptions = {}) {

@@ -14,11 +14,21 @@ export const STRIPE = 'https://api.stripe.com'
 /** Records every request a scope answers, for asserting exact paths and form bodies. */
 export function recorder() {
   const seen: SeenRequest[] = []
-  const record = (method: string, uri: string, body: unknown, headers?: Record<string, string | string[]>): SeenRequest => {
+  const record = (
+    method: string,
+    uri: string,
+    body: unknown,
+    headers?: Record<string, string | string[]>,
+  ): SeenRequest => {
     const [path = '', query = ''] = uri.split('?')
     const raw = method === 'GET' || method === 'DELETE' ? query : typeof body === 'string' ? body : qs.stringify(body)
     const key = headers?.['idempotency-key']
-    const request = {method, path, params: qs.parse(raw, {arrayLimit: 1000}) as Record<string, unknown>, idempotencyKey: Array.isArray(key) ? key[0] : key}
+    const request = {
+      method,
+      path,
+      params: qs.parse(raw, {arrayLimit: 1000}) as Record<string, unknown>,
+      idempotencyKey: Array.isArray(key) ? key[0] : key,
+    }
     seen.push(request)
     return request
   }

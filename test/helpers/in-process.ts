@@ -15,7 +15,11 @@ export interface InProcessResult {
  * Runs a command class in this process (so nock and vi.mock apply), capturing its output and the
  * exit code oclif would use.
  */
-export async function runCommand(command: {run: (argv: string[], root: string) => Promise<unknown>}, argv: string[], env: Record<string, string | undefined> = {}): Promise<InProcessResult> {
+export async function runCommand(
+  command: {run: (argv: string[], root: string) => Promise<unknown>},
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<InProcessResult> {
   let stdout = ''
   let stderr = ''
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

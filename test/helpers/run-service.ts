@@ -16,7 +16,11 @@ import {StripeGateway} from '../../src/stripe/gateway.js'
 /** The scheduler opened up and retries quick: these tests check behaviour, not pace. */
 export function fastConfig(overrides: Partial<Config['scheduler']> = {}): Config {
   const config = defaultConfig()
-  return {...config, advanceTimeoutSeconds: 60, scheduler: {...config.scheduler, maxRps: 500, perLaneRps: 200, maxInFlight: 20, retryBaseMs: 20, ...overrides}}
+  return {
+    ...config,
+    advanceTimeoutSeconds: 60,
+    scheduler: {...config.scheduler, maxRps: 500, perLaneRps: 200, maxInFlight: 20, retryBaseMs: 20, ...overrides},
+  }
 }
 
 export function gatewayFor(emulator: RunningEmulator, config: Config): StripeGateway {
@@ -36,12 +40,25 @@ export interface ServiceRun {
 }
 
 /** `run generate` as its command drives it, in this process: claim the out-dir, preflight, execute. */
-export async function runService(emulator: RunningEmulator, outDir: string, options: ServiceRun): Promise<GenerateResult> {
+export async function runService(
+  emulator: RunningEmulator,
+  outDir: string,
+  options: ServiceRun,
+): Promise<GenerateResult> {
   const config = {...(options.config ?? fastConfig()), customers: options.customers, months: options.months}
   const gateway = gatewayFor(emulator, config)
   try {
     const now = new Date()
-    const plan = options.resume ? undefined : planScenario({config, customers: options.customers, months: options.months, seed: options.seed, startTime: simulationStart(now, options.months), runId: makeRunId(now, options.seed)})
+    const plan = options.resume
+      ? undefined
+      : planScenario({
+          config,
+          customers: options.customers,
+          months: options.months,
+          seed: options.seed,
+          startTime: simulationStart(now, options.months),
+          runId: makeRunId(now, options.seed),
+        })
     const request = {
       config,
       outDir,
@@ -66,7 +83,11 @@ export async function runService(emulator: RunningEmulator, outDir: string, opti
   }
 }
 
-export async function seedEmulatorPrices(emulator: RunningEmulator, outDir: string, config = fastConfig()): Promise<void> {
+export async function seedEmulatorPrices(
+  emulator: RunningEmulator,
+  outDir: string,
+  config = fastConfig(),
+): Promise<void> {
   const gateway = gatewayFor(emulator, config)
   await seedPrices(gateway, config, {file: outFile(outDir, 'prices'), apiBase: emulator.url, now: new Date()})
   await gateway.close()
@@ -78,7 +99,14 @@ export async function readSnapshots(outDir: string): Promise<SnapshotRow[]> {
 
 /** A snapshot without its ids: what two runs with the same seed must agree on. */
 export function withoutIds(rows: SnapshotRow[]) {
-  return rows.map(({month, plan, price_amount, screens, mrr_cents, status}) => ({month, plan, price_amount, screens, mrr_cents, status}))
+  return rows.map(({month, plan, price_amount, screens, mrr_cents, status}) => ({
+    month,
+    plan,
+    price_amount,
+    screens,
+    mrr_cents,
+    status,
+  }))
 }
 
 /** What the account holds: every customer once, one subscription each, the run's clocks. */

@@ -24,10 +24,17 @@ export async function seedScenarioCatalog(emulator: RunningEmulator, outDir: str
   const held: NonNullable<PricesFile['catalog']> = {prices: {}, coupons: {}, promotion_codes: {}}
   for (const price of catalog.prices) {
     const id = byLookupKey.get(price.lookupKey) ?? (await stripe.prices.create(price.params)).id
-    held.prices[price.lookupKey] = {price_id: id, plan: price.plan, interval: price.interval, currency: price.currency, unit_amount: price.unitAmount}
+    held.prices[price.lookupKey] = {
+      price_id: id,
+      plan: price.plan,
+      interval: price.interval,
+      currency: price.currency,
+      unit_amount: price.unitAmount,
+    }
   }
   for (const coupon of catalog.coupons) held.coupons[coupon.key] = (await stripe.coupons.create(coupon.params)).id
-  for (const code of catalog.promotionCodes) held.promotion_codes[code.code] = (await stripe.promotionCodes.create(code.params)).id
+  for (const code of catalog.promotionCodes)
+    held.promotion_codes[code.code] = (await stripe.promotionCodes.create(code.params)).id
   await writeFile(file, JSON.stringify({...prices, catalog: held}, null, 2))
   await gateway.close()
 }

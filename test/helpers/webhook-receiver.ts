@@ -31,7 +31,11 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
         return
       }
       try {
-        const event = stripe.webhooks.constructEvent(Buffer.concat(chunks), req.headers['stripe-signature'] ?? '', state.secret)
+        const event = stripe.webhooks.constructEvent(
+          Buffer.concat(chunks),
+          req.headers['stripe-signature'] ?? '',
+          state.secret,
+        )
         received.push({event, headers: req.headers})
         res.writeHead(200, {'Content-Type': 'application/json'}).end('{"received":true}')
       } catch (error) {
@@ -56,7 +60,10 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
       const deadline = Date.now() + timeoutMs
       while (received.length < count) {
         const left = deadline - Date.now()
-        if (left <= 0) throw new Error(`webhook receiver: ${received.length} of ${count} events after ${timeoutMs}ms (${rejected.length} rejected: ${rejected[0] ?? ''})`)
+        if (left <= 0)
+          throw new Error(
+            `webhook receiver: ${received.length} of ${count} events after ${timeoutMs}ms (${rejected.length} rejected: ${rejected[0] ?? ''})`,
+          )
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           waiters.push(() => {
@@ -79,9 +86,27 @@ export async function webhookReceiver(options: {secret?: string; failFirst?: num
  * What a monthly renewal sends, in the order the emulator sends it (SB-68): the invoice and the
  * subscription's new period, then an hour later finalization and payment.
  */
-export const RENEWAL_SEQUENCE = ['invoice.created', 'customer.subscription.updated', 'payment_intent.created', 'invoice.finalized', 'charge.succeeded', 'payment_intent.succeeded', 'invoice_payment.paid', 'invoice.paid', 'invoice.payment_succeeded']
+export const RENEWAL_SEQUENCE = [
+  'invoice.created',
+  'customer.subscription.updated',
+  'payment_intent.created',
+  'invoice.finalized',
+  'charge.succeeded',
+  'payment_intent.succeeded',
+  'invoice_payment.paid',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+]
 
-type Related = {id?: string; object?: string; billing_reason?: string; invoice?: string; payment_intent?: string; payment?: {payment_intent?: string}; parent?: {subscription_details?: {subscription?: string}} | null}
+type Related = {
+  id?: string
+  object?: string
+  billing_reason?: string
+  invoice?: string
+  payment_intent?: string
+  payment?: {payment_intent?: string}
+  parent?: {subscription_details?: {subscription?: string}} | null
+}
 
 /**
  * The event types of the first paid renewal among `events` (in delivery order): the automatic
@@ -90,12 +115,23 @@ type Related = {id?: string; object?: string; billing_reason?: string; invoice?:
  */
 export function firstPaidRenewal(events: Stripe.Event[]): string[] {
   const objectOf = (event: Stripe.Event) => event.data.object as Related
-  const paid = new Set(events.filter((event) => event.type === 'invoice.payment_succeeded').map((event) => objectOf(event).id))
-  const created = events.find((event) => event.type === 'invoice.created' && objectOf(event).billing_reason === 'subscription_cycle' && paid.has(objectOf(event).id))
+  const paid = new Set(
+    events.filter((event) => event.type === 'invoice.payment_succeeded').map((event) => objectOf(event).id),
+  )
+  const created = events.find(
+    (event) =>
+      event.type === 'invoice.created' &&
+      objectOf(event).billing_reason === 'subscription_cycle' &&
+      paid.has(objectOf(event).id),
+  )
   if (!created) return []
   const invoiceId = objectOf(created).id
   const subscriptionId = objectOf(created).parent?.subscription_details?.subscription
-  const paymentIntents = new Set(events.filter((event) => event.type === 'invoice_payment.paid' && objectOf(event).invoice === invoiceId).map((event) => objectOf(event).payment?.payment_intent))
+  const paymentIntents = new Set(
+    events
+      .filter((event) => event.type === 'invoice_payment.paid' && objectOf(event).invoice === invoiceId)
+      .map((event) => objectOf(event).payment?.payment_intent),
+  )
   const belongs = (object: Related) =>
     object.id === invoiceId ||
     (object.object === 'subscription' && object.id === subscriptionId) ||
@@ -103,7 +139,11 @@ export function firstPaidRenewal(events: Stripe.Event[]): string[] {
     (object.object === 'payment_intent' && paymentIntents.has(object.id)) ||
     (object.object === 'charge' && paymentIntents.has(object.payment_intent))
   // Renewals are automatic (fact 87): requests' own changes to the subscription are not part of it.
-  const related = events.filter((event) => event.request?.id === null && event.created >= created.created && belongs(objectOf(event)))
-  const end = related.findIndex((event) => event.type === 'invoice.payment_succeeded' && objectOf(event).id === invoiceId)
+  const related = events.filter(
+    (event) => event.request?.id === null && event.created >= created.created && belongs(objectOf(event)),
+  )
+  const end = related.findIndex(
+    (event) => event.type === 'invoice.payment_succeeded' && objectOf(event).id === invoiceId,
+  )
   return related.slice(0, end + 1).map((event) => event.type)
 }

@@ -13,7 +13,10 @@ import {useTempDirs} from '../helpers/tmp.js'
 const tempDir = useTempDirs()
 
 const parseCsv = (text: string) => {
-  const [header, ...lines] = text.trim().split('\n').map((line) => line.split(','))
+  const [header, ...lines] = text
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','))
   return lines.map((cells) => Object.fromEntries(header!.map((name, i) => [name, cells[i]!])))
 }
 
@@ -56,9 +59,26 @@ describe('snapshots export (command)', () => {
       ['2026-03', '525.00', '440.00'],
       ['2026-04', '440.00', '410.00'],
     ])
-    expect(usd[1]).toMatchObject({new_mrr: '30.00', expansion_mrr: '50.00', contraction_mrr: '45.00', churned_mrr: '120.00', reactivation_mrr: '0.00', starting_active_subscribers: '4', new_subscribers: '1', churned_subscribers: '1', ending_active_subscribers: '4', arpu: '131.25', subscriber_churn_rate: '0.2000'})
+    expect(usd[1]).toMatchObject({
+      new_mrr: '30.00',
+      expansion_mrr: '50.00',
+      contraction_mrr: '45.00',
+      churned_mrr: '120.00',
+      reactivation_mrr: '0.00',
+      starting_active_subscribers: '4',
+      new_subscribers: '1',
+      churned_subscribers: '1',
+      ending_active_subscribers: '4',
+      arpu: '131.25',
+      subscriber_churn_rate: '0.2000',
+    })
     // cus_echo trialed in January and pays from February
-    expect(usd.map((r) => [r.new_trials, r.trial_conversions])).toEqual([['1', '0'], ['0', '1'], ['0', '0'], ['0', '0']])
+    expect(usd.map((r) => [r.new_trials, r.trial_conversions])).toEqual([
+      ['1', '0'],
+      ['0', '1'],
+      ['0', '0'],
+      ['0', '0'],
+    ])
   })
 
   it('falls back to sub_snapshots.json when no ledger exists', async () => {
@@ -77,7 +97,9 @@ describe('snapshots export (command)', () => {
     const dir = await tempDir()
     const result = await runCommand(SnapshotsExport, ['--out-dir', dir])
     expect(result.exitCode).toBe(1)
-    expect(`${result.stderr}${result.error?.message ?? ''}`).toMatch(/sub_snapshots\.json not found: run `stripe-seed run generate` first/)
+    expect(`${result.stderr}${result.error?.message ?? ''}`).toMatch(
+      /sub_snapshots\.json not found: run `stripe-seed run generate` first/,
+    )
     expect(await readdir(dir)).toEqual([])
   })
 })

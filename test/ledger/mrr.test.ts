@@ -10,17 +10,35 @@ const AT = 1_790_000_000 // the reading's time
 const DAY = 86_400
 
 function read(spec: SubscriptionSpec, definitions: MrrDefinitionsInput = {}) {
-  const rows = ledgerItemRows(subscription(spec), {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse(definitions)})
+  const rows = ledgerItemRows(subscription(spec), {
+    month: '2026-09',
+    at: AT,
+    definitions: MrrDefinitionsSchema.parse(definitions),
+  })
   for (const row of rows) LedgerItemRowSchema.parse(row) // every row the function makes is a valid ledger row
   return rows
 }
-const mrrOf = (spec: SubscriptionSpec, definitions: MrrDefinitionsInput = {}) => read(spec, definitions).reduce((sum, row) => sum + row.mrr, 0)
+const mrrOf = (spec: SubscriptionSpec, definitions: MrrDefinitionsInput = {}) =>
+  read(spec, definitions).reduce((sum, row) => sum + row.mrr, 0)
 const one = (item: ItemSpec, rest: Omit<SubscriptionSpec, 'items'> = {}) => ({...rest, items: [item]})
 
 describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
   it('monthly per-seat price: list price × quantity, and the row says what it read', () => {
     const [row] = read(one({unitAmount: 1000, quantity: 3, plan: 'standard'}))
-    expect(row).toMatchObject({plan: 'standard', interval: 'month', interval_count: 1, unit_amount: 1000, quantity: 3, currency: 'usd', status: 'active', trial: 'none', unit_mrr: 1000, mrr: 3000, excluded: null, mrr_reporting: 3000})
+    expect(row).toMatchObject({
+      plan: 'standard',
+      interval: 'month',
+      interval_count: 1,
+      unit_amount: 1000,
+      quantity: 3,
+      currency: 'usd',
+      status: 'active',
+      trial: 'none',
+      unit_mrr: 1000,
+      mrr: 3000,
+      excluded: null,
+      mrr_reporting: 3000,
+    })
   })
 
   it('reproduces the glossary example: 100 × 100 USD monthly + 50 × 600 USD yearly = 12,500 USD (#97)', () => {
@@ -73,10 +91,14 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
   })
 
   it('refuses what it does not model, naming it: a status Stripe may add, a tiered price', () => {
-    expect(() => read(one({unitAmount: 1000}, {status: 'on_hold' as SubscriptionSpec['status']}))).toThrow(/sub_1 has status "on_hold", which stripe-seed's MRR does not model/)
+    expect(() => read(one({unitAmount: 1000}, {status: 'on_hold' as SubscriptionSpec['status']}))).toThrow(
+      /sub_1 has status "on_hold", which stripe-seed's MRR does not model/,
+    )
     const tiered = subscription(one({unitAmount: 1000}))
     tiered.items.data[0]!.price = {...tiered.items.data[0]!.price, billing_scheme: 'tiered'}
-    expect(() => ledgerItemRows(tiered, {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})})).toThrow(/is tiered/)
+    expect(() =>
+      ledgerItemRows(tiered, {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})}),
+    ).toThrow(/is tiered/)
   })
 
   describe('discounts (#98, #56)', () => {
@@ -87,11 +109,24 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     it('a forever coupon always reduces MRR: 50 % forever halves it', () => {
       const [row] = read(one({unitAmount: 1000, quantity: 4}, {discounts: [discount(forever, AT - DAY)]}))
       expect(row).toMatchObject({unit_mrr: 500, mrr: 2000})
-      expect(row!.discounts).toEqual([{coupon_id: 'half_forever', level: 'subscription', percent_off: 50, amount_off: null, duration: 'forever', ends_at: null, counted: true}])
+      expect(row!.discounts).toEqual([
+        {
+          coupon_id: 'half_forever',
+          level: 'subscription',
+          percent_off: 50,
+          amount_off: null,
+          duration: 'forever',
+          ends_at: null,
+          counted: true,
+        },
+      ])
     })
 
     it('repeating and once coupons leave MRR unchanged unless the account subtracts them', () => {
-      const spec = one({unitAmount: 1000}, {discounts: [discount(repeating, AT - DAY, AT + 60 * DAY), discount(once, AT - DAY)]})
+      const spec = one(
+        {unitAmount: 1000},
+        {discounts: [discount(repeating, AT - DAY, AT + 60 * DAY), discount(once, AT - DAY)]},
+      )
       expect(read(spec)[0]).toMatchObject({mrr: 1000})
       expect(read(spec)[0]!.discounts.map((d) => d.counted)).toEqual([false, false])
       expect(mrrOf(spec, {discounts: {subtractRecurring: true}})).toBe(800)
@@ -111,39 +146,71 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
       const sub = subscription(one({unitAmount: 1000}, {discounts: [byId]}))
       const context = {month: '2026-09', at: AT, definitions: MrrDefinitionsSchema.parse({})}
       expect(ledgerItemRows(sub, {...context, coupons: new Map([[forever.id, forever]])})[0]!.mrr).toBe(500)
-      expect(() => ledgerItemRows(sub, context)).toThrow(/coupon of discount di_half_forever is neither expanded nor given/)
+      expect(() => ledgerItemRows(sub, context)).toThrow(
+        /coupon of discount di_half_forever is neither expanded nor given/,
+      )
     })
 
     it('an amount off comes off once per billing period: 12 USD off a yearly 120 USD is 9 USD a month', () => {
-      const amount = coupon({id: 'twelve_off', amount_off: 1200, currency: 'usd', duration: 'repeating', duration_in_months: 12})
-      const spec = one({unitAmount: 12_000, interval: 'year'}, {discounts: [discount(amount, AT - DAY, AT + 300 * DAY)]})
+      const amount = coupon({
+        id: 'twelve_off',
+        amount_off: 1200,
+        currency: 'usd',
+        duration: 'repeating',
+        duration_in_months: 12,
+      })
+      const spec = one(
+        {unitAmount: 12_000, interval: 'year'},
+        {discounts: [discount(amount, AT - DAY, AT + 300 * DAY)]},
+      )
       expect(mrrOf(spec, {discounts: {subtractRecurring: true}})).toBe(900)
     })
 
-    it('item-level discounts apply before the subscription\'s, and a 100 % forever discount leaves nothing (free)', () => {
+    it("item-level discounts apply before the subscription's, and a 100 % forever discount leaves nothing (free)", () => {
       const item = coupon({id: 'item_quarter', percent_off: 25, duration: 'forever'})
-      const spec: SubscriptionSpec = {items: [{unitAmount: 1000, quantity: 2, discounts: [discount(item, AT - DAY)]}, {unitAmount: 2000}], discounts: [discount(forever, AT - DAY)]}
+      const spec: SubscriptionSpec = {
+        items: [{unitAmount: 1000, quantity: 2, discounts: [discount(item, AT - DAY)]}, {unitAmount: 2000}],
+        discounts: [discount(forever, AT - DAY)],
+      }
       expect(read(spec).map((row) => row.mrr)).toEqual([750, 1000])
       expect(read(spec)[0]!.discounts.map((d) => d.level)).toEqual(['item', 'subscription'])
       const full = coupon({id: 'all_forever', percent_off: 100, duration: 'forever'})
-      expect(read(one({unitAmount: 1000}, {discounts: [discount(full, AT - DAY)]}))[0]).toMatchObject({mrr: 0, excluded: 'free'})
+      expect(read(one({unitAmount: 1000}, {discounts: [discount(full, AT - DAY)]}))[0]).toMatchObject({
+        mrr: 0,
+        excluded: 'free',
+      })
     })
   })
 
   describe('currencies (#102)', () => {
-    it('MRR is in the subscription\'s currency; the reporting amount exists only with a rate', () => {
-      expect(read(one({unitAmount: 1000}, {currency: 'eur'}))[0]).toMatchObject({currency: 'eur', mrr: 1000, mrr_reporting: null})
-      expect(read(one({unitAmount: 1000, quantity: 2}, {currency: 'eur'}), {fxRates: {eur: 1.1}})[0]).toMatchObject({mrr: 2000, mrr_reporting: 2200})
+    it("MRR is in the subscription's currency; the reporting amount exists only with a rate", () => {
+      expect(read(one({unitAmount: 1000}, {currency: 'eur'}))[0]).toMatchObject({
+        currency: 'eur',
+        mrr: 1000,
+        mrr_reporting: null,
+      })
+      expect(read(one({unitAmount: 1000, quantity: 2}, {currency: 'eur'}), {fxRates: {eur: 1.1}})[0]).toMatchObject({
+        mrr: 2000,
+        mrr_reporting: 2200,
+      })
     })
 
     it('rescales zero-decimal currencies: 1,000 JPY at 0.0067 USD is 6.70 USD', () => {
-      expect(read(one({unitAmount: 1000}, {currency: 'jpy'}), {fxRates: {jpy: 0.0067}})[0]).toMatchObject({mrr: 1000, mrr_reporting: 670})
+      expect(read(one({unitAmount: 1000}, {currency: 'jpy'}), {fxRates: {jpy: 0.0067}})[0]).toMatchObject({
+        mrr: 1000,
+        mrr_reporting: 670,
+      })
     })
   })
 
   describe('properties', () => {
     const interval = fc.constantFrom<'month' | 'year' | 'week' | 'day'>('month', 'year', 'week', 'day')
-    const item = fc.record({unitAmount: fc.integer({min: 1, max: 1_000_000}), quantity: fc.integer({min: 1, max: 500}), interval, intervalCount: fc.integer({min: 1, max: 3})})
+    const item = fc.record({
+      unitAmount: fc.integer({min: 1, max: 1_000_000}),
+      quantity: fc.integer({min: 1, max: 500}),
+      interval,
+      intervalCount: fc.integer({min: 1, max: 3}),
+    })
     const months = {month: 1, year: 12, week: 12 / 52, day: 12 / 365}
 
     it('MRR is the per-unit monthly amount rounded, × quantity: within half a minor unit per unit of exact', () => {
@@ -159,8 +226,11 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     })
 
     it('a yearly price of 12 × a monthly one gives the same MRR', () => {
-      fc.assert(fc.property(fc.integer({min: 0, max: 100_000}), fc.integer({min: 1, max: 100}), (unit, quantity) => {
-          expect(mrrOf(one({unitAmount: unit * 12, quantity, interval: 'year'}))).toBe(mrrOf(one({unitAmount: unit, quantity})))
+      fc.assert(
+        fc.property(fc.integer({min: 0, max: 100_000}), fc.integer({min: 1, max: 100}), (unit, quantity) => {
+          expect(mrrOf(one({unitAmount: unit * 12, quantity, interval: 'year'}))).toBe(
+            mrrOf(one({unitAmount: unit, quantity})),
+          )
         }),
       )
     })
@@ -169,12 +239,20 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
       const duration = fc.constantFrom<'forever' | 'repeating' | 'once'>('forever', 'repeating', 'once')
       fc.assert(
         fc.property(item, fc.integer({min: 1, max: 100}), duration, (spec, percent, kind) => {
-          const c = coupon({id: 'c', percent_off: percent, duration: kind, duration_in_months: kind === 'repeating' ? 3 : null})
+          const c = coupon({
+            id: 'c',
+            percent_off: percent,
+            duration: kind,
+            duration_in_months: kind === 'repeating' ? 3 : null,
+          })
           const plain = read(one(spec))[0]!
-          const discounted = read(one(spec, {discounts: [discount(c, AT - DAY, kind === 'repeating' ? AT + DAY : null)]}))[0]!
+          const discounted = read(
+            one(spec, {discounts: [discount(c, AT - DAY, kind === 'repeating' ? AT + DAY : null)]}),
+          )[0]!
           expect(discounted.mrr).toBeLessThanOrEqual(plain.mrr)
           if (kind !== 'forever') expect(discounted.mrr).toBe(plain.mrr)
-          else expect(discounted.unit_mrr).toBe(roundHalfUp((discounted.list_mrr / spec.quantity) * (1 - percent / 100)))
+          else
+            expect(discounted.unit_mrr).toBe(roundHalfUp((discounted.list_mrr / spec.quantity) * (1 - percent / 100)))
         }),
       )
     })

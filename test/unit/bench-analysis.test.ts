@@ -5,7 +5,14 @@ import type {AdvanceLogEntry, RequestLogEntry} from '../../src/emulator/server.j
 
 // A run of two clocks (c0, c1), 100 ms a request: each is created (clock + customer), then
 // advanced once (c0 for 2 s, c1 for 3 s), seen by a watcher poll, then read back.
-const req = (at: number, method: string, path: string, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({at, method, path, status: 200, latencyMs: 100, ...extra})
+const req = (at: number, method: string, path: string, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
+  at,
+  method,
+  path,
+  status: 200,
+  latencyMs: 100,
+  ...extra,
+})
 const key = (clock: number, month: number, action: string) => `stripe-seed:run:c${clock}:m${month}:u-:${action}`
 const log: RequestLogEntry[] = [
   req(0, 'GET', '/v1/test_helpers/test_clocks'),
@@ -13,8 +20,14 @@ const log: RequestLogEntry[] = [
   req(150, 'POST', '/v1/test_helpers/test_clocks', {idempotencyKey: key(1, 0, 'clock')}),
   req(200, 'POST', '/v1/customers', {idempotencyKey: key(0, 0, 'customer'), testClock: 'clock_a'}),
   req(250, 'POST', '/v1/customers', {idempotencyKey: key(1, 0, 'customer'), testClock: 'clock_b'}),
-  req(300, 'POST', '/v1/test_helpers/test_clocks/clock_a/advance', {idempotencyKey: key(0, 1, 'advance'), testClock: 'clock_a'}),
-  req(400, 'POST', '/v1/test_helpers/test_clocks/clock_b/advance', {idempotencyKey: key(1, 1, 'advance'), testClock: 'clock_b'}),
+  req(300, 'POST', '/v1/test_helpers/test_clocks/clock_a/advance', {
+    idempotencyKey: key(0, 1, 'advance'),
+    testClock: 'clock_a',
+  }),
+  req(400, 'POST', '/v1/test_helpers/test_clocks/clock_b/advance', {
+    idempotencyKey: key(1, 1, 'advance'),
+    testClock: 'clock_b',
+  }),
   req(2500, 'GET', '/v1/test_helpers/test_clocks'),
   req(3600, 'GET', '/v1/test_helpers/test_clocks'),
   req(2600, 'GET', '/v1/subscriptions', {testClock: 'clock_a'}),

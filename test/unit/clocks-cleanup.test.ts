@@ -14,7 +14,17 @@ vi.mock('node:readline/promises', () => ({
   createInterface: () => ({question: async () => answer.value, close: () => {}}),
 }))
 
-const clock = (id: string, name: string | null, status = 'ready') => ({id, object: 'test_helpers.test_clock', name, status, frozen_time: 1, created: 1, livemode: false, status_details: {}, deletes_after: 2})
+const clock = (id: string, name: string | null, status = 'ready') => ({
+  id,
+  object: 'test_helpers.test_clock',
+  name,
+  status,
+  frozen_time: 1,
+  created: 1,
+  livemode: false,
+  status_details: {},
+  deletes_after: 2,
+})
 const CLOCKS = [
   clock('clock_seed1', 'stripe-seed:20261124-000000-7:01'),
   clock('clock_other', 'billing-team-fixture'),
@@ -33,8 +43,22 @@ beforeEach(async () => {
   // This out-dir knows run 20261124-000000-7: clock_seed1 by its journal, clock_seed2 only by name (a crash orphan).
   outDir = await tempDir()
   await mkdir(join(outDir, '.stripe-seed', 'runs'), {recursive: true})
-  const header = {type: 'run', version: 1, run_id: '20261124-000000-7', seed: 7, customers: 6, months: 1, start_time: 1, config: {}, price_ids: {}, started_at: '2026-11-24T00:00:00.000Z'}
-  await writeFile(join(outDir, '.stripe-seed', 'runs', '20261124-000000-7.jsonl'), `${JSON.stringify(header)}\n${JSON.stringify({type: 'clock', clock: 0, attempt: 1, clock_id: 'clock_seed1'})}\n`)
+  const header = {
+    type: 'run',
+    version: 1,
+    run_id: '20261124-000000-7',
+    seed: 7,
+    customers: 6,
+    months: 1,
+    start_time: 1,
+    config: {},
+    price_ids: {},
+    started_at: '2026-11-24T00:00:00.000Z',
+  }
+  await writeFile(
+    join(outDir, '.stripe-seed', 'runs', '20261124-000000-7.jsonl'),
+    `${JSON.stringify(header)}\n${JSON.stringify({type: 'clock', clock: 0, attempt: 1, clock_id: 'clock_seed1'})}\n`,
+  )
   const rec = recorder()
   seen = rec.seen
   isTTY = process.stdin.isTTY
@@ -59,11 +83,15 @@ afterEach(() => {
   Object.defineProperty(process.stdin, 'isTTY', {value: isTTY, configurable: true})
 })
 
-const deletedIds = () => seen.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').at(-1)).sort()
+const deletedIds = () =>
+  seen
+    .filter((r) => r.method === 'DELETE')
+    .map((r) => r.path.split('/').at(-1))
+    .sort()
 const setTTY = (value: boolean) => Object.defineProperty(process.stdin, 'isTTY', {value, configurable: true})
 
 describe('stripe-seed clocks cleanup', () => {
-  it('by default deletes only this out-dir\'s runs\' clocks (orphans found by name), never a teammate\'s run; then forgets the run', async () => {
+  it("by default deletes only this out-dir's runs' clocks (orphans found by name), never a teammate's run; then forgets the run", async () => {
     const result = await runCommand(ClocksCleanup, ['--out-dir', outDir], env)
     expect(result.exitCode).toBe(0)
     expect(deletedIds()).toEqual(['clock_seed1', 'clock_seed2'])
@@ -82,10 +110,15 @@ describe('stripe-seed clocks cleanup', () => {
   })
 
   it('refuses while another live process holds the out-dir, deleting nothing', async () => {
-    await writeFile(join(outDir, '.stripe-seed', 'lock'), JSON.stringify({pid: process.pid, host: hostname(), started_at: 'now', purpose: 'run generate'}))
+    await writeFile(
+      join(outDir, '.stripe-seed', 'lock'),
+      JSON.stringify({pid: process.pid, host: hostname(), started_at: 'now', purpose: 'run generate'}),
+    )
     const result = await runCommand(ClocksCleanup, ['--out-dir', outDir], env)
     expect(result.exitCode).toBe(1)
-    expect(result.error?.message).toMatch(/^Another stripe-seed process \(pid \d+ on .*, run generate since now\) is using this out-dir/)
+    expect(result.error?.message).toMatch(
+      /^Another stripe-seed process \(pid \d+ on .*, run generate since now\) is using this out-dir/,
+    )
     expect(seen).toEqual([])
   })
 

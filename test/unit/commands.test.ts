@@ -17,7 +17,10 @@ async function commands(): Promise<Map<string, Command.Class>> {
   const entries = await Promise.all(
     files.map(async (file) => {
       const module = (await import(pathToFileURL(join(commandsDir, file)).href)) as {default: Command.Class}
-      return [relative(commandsDir, join(commandsDir, file)).replace(/\.ts$/, '').split('/').join(':'), module.default] as const
+      return [
+        relative(commandsDir, join(commandsDir, file)).replace(/\.ts$/, '').split('/').join(':'),
+        module.default,
+      ] as const
     }),
   )
   return new Map(entries)
@@ -36,7 +39,14 @@ const FILES = ['config', 'out-dir']
 describe('commands', () => {
   it('show only the shared flags they use: snapshots show never calls Stripe, the emulator reads no files', async () => {
     const shared = [...STRIPE, ...FILES]
-    const declared = Object.fromEntries([...(await commands())].map(([id, command]) => [id, Object.keys(command.flags ?? {}).filter((flag) => shared.includes(flag)).sort()]))
+    const declared = Object.fromEntries(
+      [...(await commands())].map(([id, command]) => [
+        id,
+        Object.keys(command.flags ?? {})
+          .filter((flag) => shared.includes(flag))
+          .sort(),
+      ]),
+    )
     expect(declared).toEqual({
       'clocks:cleanup': ['api-base', 'api-key', 'config', 'out-dir'], // its default scope is the out-dir's own runs
       emulator: [],
@@ -53,15 +63,30 @@ describe('commands', () => {
     // The built package's manifest, as a user's `stripe-seed <command> --help` reads it.
     const config = await Config.load(fileURLToPath(new URL('../..', import.meta.url)))
     const help = new WidthHelp(config, {maxWidth: 80, stripAnsi: true})
-    const tooWide = config.commands.flatMap((command) => help.commandHelp(command).split('\n').filter((line) => line.length > 80).map((line) => `${command.id}: ${line}`))
+    const tooWide = config.commands.flatMap((command) =>
+      help
+        .commandHelp(command)
+        .split('\n')
+        .filter((line) => line.length > 80)
+        .map((line) => `${command.id}: ${line}`),
+    )
     expect(tooWide).toEqual([])
   })
 
   it('write help text unwrapped, so oclif wraps it once: a line break only ends a paragraph or starts a list item', async () => {
     for (const [id, command] of await commands()) {
-      const texts = [command.summary, command.description, ...Object.values(command.flags ?? {}).map((flag) => flag.description)]
+      const texts = [
+        command.summary,
+        command.description,
+        ...Object.values(command.flags ?? {}).map((flag) => flag.description),
+      ]
       for (const text of texts.filter((t): t is string => t !== undefined)) {
-        const stray = text.split('\n\n').flatMap((paragraph) => paragraph.split('\n').slice(1).filter((line) => !line.startsWith('- ')))
+        const stray = text.split('\n\n').flatMap((paragraph) =>
+          paragraph
+            .split('\n')
+            .slice(1)
+            .filter((line) => !line.startsWith('- ')),
+        )
         expect(stray, `${id}: ${text}`).toEqual([])
       }
     }
@@ -77,7 +102,7 @@ describe('commands', () => {
     expect(body.error).not.toHaveProperty('parse')
   })
 
-  it('oclif\'s own usage errors exit 2 under --json too (unknown flag, bad value)', async () => {
+  it("oclif's own usage errors exit 2 under --json too (unknown flag, bad value)", async () => {
     const cwd = await tempDir()
     for (const argv of [['--nope'], ['--format', 'xml']]) {
       const result = await runCommand(SnapshotsShow, [...argv, '--json', '--out-dir', cwd])
@@ -90,7 +115,11 @@ describe('commands', () => {
 describe('emulator command', () => {
   it('is a BaseCommand: a bad flag value is a usage error, exit 2 with --json, before anything listens', async () => {
     const {default: Emulator} = await import('../../src/commands/emulator.js')
-    for (const argv of [['--latency', 'abc'], ['--fault-rate', '2'], ['--port', '70000']]) {
+    for (const argv of [
+      ['--latency', 'abc'],
+      ['--fault-rate', '2'],
+      ['--port', '70000'],
+    ]) {
       const result = await runCommand(Emulator, [...argv, '--json'])
       expect(result.exitCode, argv.join(' ')).toBe(2)
       expect(JSON.parse(result.stdout)).toMatchObject({error: {exitCode: 2}})
@@ -113,9 +142,16 @@ describe('keys in usage errors', () => {
 
   it('--api-key and --stripe-cli-profile together are a usage error naming the profile, not the key', async () => {
     const {default: RunVerify} = await import('../../src/commands/run/verify.js')
-    const result = await runCommand(RunVerify, ['--api-key', 'sk_test_51SecretValue9876', '--stripe-cli-profile', '--json'])
+    const result = await runCommand(RunVerify, [
+      '--api-key',
+      'sk_test_51SecretValue9876',
+      '--stripe-cli-profile',
+      '--json',
+    ])
     expect(result.exitCode).toBe(2)
-    expect(JSON.parse(result.stdout).error.message).toMatch(/--stripe-cli-profile=default cannot also be provided when using --api-key/)
+    expect(JSON.parse(result.stdout).error.message).toMatch(
+      /--stripe-cli-profile=default cannot also be provided when using --api-key/,
+    )
     expect(result.stdout).not.toContain('SecretValue')
   })
 })

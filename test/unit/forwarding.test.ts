@@ -35,14 +35,22 @@ describe('the forwarding secret (SB-E9)', () => {
     // A file where the directory should be: not even root can make it.
     const blocked = join(configDir, 'webhook-secret', 'stripe-seed')
     const unsaved = await resolveForwardingSecret(undefined, blocked)
-    expect(unsaved).toMatchObject({source: 'unsaved', secret: expect.stringMatching(/^whsec_/), warning: expect.stringMatching(/will change on the next start/)})
+    expect(unsaved).toMatchObject({
+      source: 'unsaved',
+      secret: expect.stringMatching(/^whsec_/),
+      warning: expect.stringMatching(/will change on the next start/),
+    })
   })
 })
 
 describe('--forward-to and --events (SB-E9)', () => {
   it('gives each URL the listed event types, or every event', () => {
-    expect(forwardTargets(['http://localhost:3000/webhook'], undefined)).toEqual([{url: 'http://localhost:3000/webhook'}])
-    expect(forwardTargets(['http://a.test/hook', 'https://b.test/hook'], 'invoice.paid, customer.subscription.updated')).toEqual([
+    expect(forwardTargets(['http://localhost:3000/webhook'], undefined)).toEqual([
+      {url: 'http://localhost:3000/webhook'},
+    ])
+    expect(
+      forwardTargets(['http://a.test/hook', 'https://b.test/hook'], 'invoice.paid, customer.subscription.updated'),
+    ).toEqual([
       {url: 'http://a.test/hook', events: ['invoice.paid', 'customer.subscription.updated']},
       {url: 'https://b.test/hook', events: ['invoice.paid', 'customer.subscription.updated']},
     ])
@@ -59,8 +67,15 @@ describe('--forward-to and --events (SB-E9)', () => {
 describe('stripe-seed emulator --forward-to (SB-E9)', () => {
   it('a bad --forward-to, --events or --webhook-secret is a usage error, exit 2 with --json, before anything listens', async () => {
     const {default: Emulator} = await import('../../src/commands/emulator.js')
-    for (const argv of [['--forward-to', 'localhost:3000'], ['--events', 'invoice.paid'], ['--forward-to', 'http://127.0.0.1:1/hook', '--events', 'invoice.payed'], ['--forward-to', 'http://127.0.0.1:1/hook', '--webhook-secret', 'sk_test_x']]) {
-      const result = await runCommand(Emulator, [...argv, '--port', '0', '--json'], {STRIPE_SEED_WEBHOOK_SECRET: undefined})
+    for (const argv of [
+      ['--forward-to', 'localhost:3000'],
+      ['--events', 'invoice.paid'],
+      ['--forward-to', 'http://127.0.0.1:1/hook', '--events', 'invoice.payed'],
+      ['--forward-to', 'http://127.0.0.1:1/hook', '--webhook-secret', 'sk_test_x'],
+    ]) {
+      const result = await runCommand(Emulator, [...argv, '--port', '0', '--json'], {
+        STRIPE_SEED_WEBHOOK_SECRET: undefined,
+      })
       expect(result.exitCode, argv.join(' ')).toBe(2)
       expect(JSON.parse(result.stdout)).toMatchObject({error: {exitCode: 2}})
     }

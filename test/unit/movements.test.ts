@@ -5,9 +5,25 @@ import {mrrMovements, summarizeMonths} from '../../src/snapshots/movements.js'
 
 const AMOUNT: Record<string, number> = {free: 0, standard: 1000, pro_plus: 1500, engage: 3000}
 
-function row(month: string, customer: string, plan: string, screens: number, status: 'active' | 'past_due' = 'active'): SnapshotRow {
+function row(
+  month: string,
+  customer: string,
+  plan: string,
+  screens: number,
+  status: 'active' | 'past_due' = 'active',
+): SnapshotRow {
   const price = AMOUNT[plan]!
-  return {month, customer_id: customer, subscription_id: `sub_${customer}`, plan, price_id: `price_${plan}`, price_amount: price, screens, mrr_cents: price * screens, status}
+  return {
+    month,
+    customer_id: customer,
+    subscription_id: `sub_${customer}`,
+    plan,
+    price_id: `price_${plan}`,
+    price_amount: price,
+    screens,
+    mrr_cents: price * screens,
+    status,
+  }
 }
 
 describe('MRR movements', () => {
@@ -36,16 +52,36 @@ describe('MRR movements', () => {
     ]
     const [jan, feb, mar] = summarizeMonths(rows)
     expect(jan?.movements).toEqual({new: 0, expansion: 0, contraction: 0, churn: 0, reactivation: 0, net: 0})
-    expect(feb?.movements).toEqual({new: 4000, expansion: 5500, contraction: 6000, churn: 19_000, reactivation: 0, net: -15_500})
+    expect(feb?.movements).toEqual({
+      new: 4000,
+      expansion: 5500,
+      contraction: 6000,
+      churn: 19_000,
+      reactivation: 0,
+      net: -15_500,
+    })
     expect(feb!.mrrCents - jan!.mrrCents).toBe(feb!.movements.net)
     expect(mar?.movements).toEqual({new: 0, expansion: 0, contraction: 0, churn: 0, reactivation: 15_000, net: 15_000})
-    expect(jan).toMatchObject({customers: 5, active: 5, pastDue: 0, mrrCents: 36_000, mrrByPlan: {standard: 6000, pro_plus: 15_000, engage: 15_000, free: 0}})
+    expect(jan).toMatchObject({
+      customers: 5,
+      active: 5,
+      pastDue: 0,
+      mrrCents: 36_000,
+      mrrByPlan: {standard: 6000, pro_plus: 15_000, engage: 15_000, free: 0},
+    })
   })
 
   it('past_due still counts as MRR: a customer who upgrades and goes past due in the same month is expansion, not churn', () => {
     const previous = [row('2026-01', 'a', 'standard', 4)]
     const current = [row('2026-02', 'a', 'pro_plus', 5, 'past_due')]
-    expect(mrrMovements(previous, current, new Set(['a']))).toEqual({new: 0, expansion: 3500, contraction: 0, churn: 0, reactivation: 0, net: 3500})
+    expect(mrrMovements(previous, current, new Set(['a']))).toEqual({
+      new: 0,
+      expansion: 3500,
+      contraction: 0,
+      churn: 0,
+      reactivation: 0,
+      net: 3500,
+    })
     const [, feb] = summarizeMonths([...previous, ...current])
     expect(feb).toMatchObject({active: 0, pastDue: 1, mrrCents: 7500})
   })
@@ -60,8 +96,19 @@ describe('MRR movements', () => {
       }
     }
     const months = summarizeMonths(rows.reverse())
-    expect(months.map((m) => m.month)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09'])
-    for (let i = 1; i < months.length; i++) expect(months[i]!.movements.net).toBe(months[i]!.mrrCents - months[i - 1]!.mrrCents)
+    expect(months.map((m) => m.month)).toEqual([
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+    ])
+    for (let i = 1; i < months.length; i++)
+      expect(months[i]!.movements.net).toBe(months[i]!.mrrCents - months[i - 1]!.mrrCents)
     expect(months.some((m) => m.movements.reactivation > 0)).toBe(true)
   })
 })

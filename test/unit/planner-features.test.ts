@@ -3,7 +3,16 @@ import {describe, expect, it} from 'vitest'
 
 import {addIntervals} from '../../src/billing-time.js'
 import {applyScenario, listScenarios} from '../../src/config/scenarios.js'
-import {type Config, type ConfigInput, ConfigSchema, customerCurrencies, defaultConfig, formatZodIssues, hasScenarioFeatures, planAmount} from '../../src/config/schema.js'
+import {
+  type Config,
+  type ConfigInput,
+  ConfigSchema,
+  customerCurrencies,
+  defaultConfig,
+  formatZodIssues,
+  hasScenarioFeatures,
+  planAmount,
+} from '../../src/config/schema.js'
 import {UsageError} from '../../src/errors.js'
 import {lookupKeyFor} from '../../src/prices/seed.js'
 import {priceLookupKey, scenarioCatalog, unitAmountFor} from '../../src/scenario/catalog.js'
@@ -14,7 +23,8 @@ import {type PlannedEvent, type Scenario, planScenario} from '../../src/scenario
 import {formatScenarioList, renderScenario} from '../../src/scenario/render.js'
 
 const START = Date.UTC(2026, 4, 1) / 1000
-const plan = (config: Config, customers: number, seed: number, months = 6): Scenario => planScenario({config, customers, months, seed, startTime: START, runId: 'test-run'})
+const plan = (config: Config, customers: number, seed: number, months = 6): Scenario =>
+  planScenario({config, customers, months, seed, startTime: START, runId: 'test-run'})
 const boundary = (month: number) => addIntervals(START, 'month', month)
 const parse = (input: ConfigInput) => ConfigSchema.safeParse(input)
 const issues = (input: ConfigInput) => {
@@ -27,33 +37,68 @@ const BASE_KINDS = new Set(['upgrade', 'downgrade', 'cancel', 'past_due'])
 const STRIPE_SIDE = new Set(['trial_end', 'subscription_end'])
 
 describe('scenario config', () => {
-  it('has no features by default, and the default analytics are Stripe\'s documented defaults', () => {
+  it("has no features by default, and the default analytics are Stripe's documented defaults", () => {
     const config = defaultConfig()
     expect(hasScenarioFeatures(config)).toBe(false)
-    expect(config.analytics).toMatchObject({scheduledCancellation: 'at_request', discounts: {subtractRecurring: false, subtractOneTime: false}, reportingCurrency: 'usd'})
+    expect(config.analytics).toMatchObject({
+      scheduledCancellation: 'at_request',
+      discounts: {subtractRecurring: false, subtractOneTime: false},
+      reportingCurrency: 'usd',
+    })
   })
 
   it('refuses coupons Stripe refuses', () => {
-    expect(issues({coupons: [{id: 'x', amountOff: 500, duration: 'forever', customers: 1}]})).toMatch(/amountOff coupon with duration forever/)
-    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'repeating', customers: 1}]})).toMatch(/durationInMonths is required for, and only for, duration repeating/)
-    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'once', durationInMonths: 2, customers: 1}]})).toMatch(/durationInMonths/)
-    expect(issues({coupons: [{id: 'x', percentOff: 10, amountOff: 5, duration: 'once', customers: 1}]})).toMatch(/exactly one of percentOff and amountOff/)
-    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'once', customers: 1, promotionCode: 'A', month: 0}, {id: 'y', percentOff: 5, duration: 'once', customers: 1, promotionCode: 'a'}]})).toMatch(/promotion codes must be unique, ignoring case/)
-    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'once', customers: 1, month: 9}]})).toMatch(/month 9 is after the run's 6 months/)
+    expect(issues({coupons: [{id: 'x', amountOff: 500, duration: 'forever', customers: 1}]})).toMatch(
+      /amountOff coupon with duration forever/,
+    )
+    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'repeating', customers: 1}]})).toMatch(
+      /durationInMonths is required for, and only for, duration repeating/,
+    )
+    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'once', durationInMonths: 2, customers: 1}]})).toMatch(
+      /durationInMonths/,
+    )
+    expect(issues({coupons: [{id: 'x', percentOff: 10, amountOff: 5, duration: 'once', customers: 1}]})).toMatch(
+      /exactly one of percentOff and amountOff/,
+    )
+    expect(
+      issues({
+        coupons: [
+          {id: 'x', percentOff: 10, duration: 'once', customers: 1, promotionCode: 'A', month: 0},
+          {id: 'y', percentOff: 5, duration: 'once', customers: 1, promotionCode: 'a'},
+        ],
+      }),
+    ).toMatch(/promotion codes must be unique, ignoring case/)
+    expect(issues({coupons: [{id: 'x', percentOff: 10, duration: 'once', customers: 1, month: 9}]})).toMatch(
+      /month 9 is after the run's 6 months/,
+    )
   })
 
-  it('one currency per customer: plans in different currencies need prices in each other\'s, then they are fine', () => {
+  it("one currency per customer: plans in different currencies need prices in each other's, then they are fine", () => {
     const plans = defaultConfig().plans.map((p) => (p.key === 'enterprise' ? {...p, currency: 'eur'} : p))
     expect(issues({plans})).toMatch(/plan "free" has no price in eur, a currency its customers may pay in/)
-    expect(issues({plans, currencies: {eur: {customers: 0, priceFactor: 0.9}, usd: {customers: 0, amounts: {enterprise: 5000}}}})).toBe('')
-    expect(issues({currencies: {eur: {customers: 10, amounts: {standard: 900}}}})).toMatch(/plan "pro_plus" has no price in eur/)
-    expect(issues({currencies: {eur: {customers: 10, amounts: {nope: 1}, priceFactor: 1}}})).toMatch(/currencies\.eur\.amounts\.nope: no plan "nope"/)
+    expect(
+      issues({
+        plans,
+        currencies: {eur: {customers: 0, priceFactor: 0.9}, usd: {customers: 0, amounts: {enterprise: 5000}}},
+      }),
+    ).toBe('')
+    expect(issues({currencies: {eur: {customers: 10, amounts: {standard: 900}}}})).toMatch(
+      /plan "pro_plus" has no price in eur/,
+    )
+    expect(issues({currencies: {eur: {customers: 10, amounts: {nope: 1}, priceFactor: 1}}})).toMatch(
+      /currencies\.eur\.amounts\.nope: no plan "nope"/,
+    )
     // Upgrades move one plan up in every currency: the price order holds in each.
-    expect(issues({currencies: {eur: {customers: 10, amounts: {engage: 1000}, priceFactor: 1}}})).toMatch(/"engage" \(1000\) is cheaper in eur than "pro_plus" \(1500\)/)
+    expect(issues({currencies: {eur: {customers: 10, amounts: {engage: 1000}, priceFactor: 1}}})).toMatch(
+      /"engage" \(1000\) is cheaper in eur than "pro_plus" \(1500\)/,
+    )
   })
 
-  it('a coupon added after the run\'s last month (--months shorter than the config\'s) is a usage error', () => {
-    const config = ConfigSchema.parse({months: 6, coupons: [{id: 'later', percentOff: 10, duration: 'forever', customers: 5, month: 5}]})
+  it("a coupon added after the run's last month (--months shorter than the config's) is a usage error", () => {
+    const config = ConfigSchema.parse({
+      months: 6,
+      coupons: [{id: 'later', percentOff: 10, duration: 'forever', customers: 5, month: 5}],
+    })
     expect(() => plan(config, 100, 1, 4)).toThrow(/coupon later is added in month 5, after the run's 4 months/)
     expect(plan(config, 100, 1, 5).events.filter((e) => e.kind === 'discount')).toHaveLength(5)
   })
@@ -84,7 +129,9 @@ describe('named scenarios', () => {
   })
 
   it('default gives the default plan; an unknown name is a usage error naming the choices', () => {
-    expect(JSON.stringify(plan(applyScenario(defaultConfig(), 'default'), 100, 7))).toBe(JSON.stringify(plan(defaultConfig(), 100, 7)))
+    expect(JSON.stringify(plan(applyScenario(defaultConfig(), 'default'), 100, 7))).toBe(
+      JSON.stringify(plan(defaultConfig(), 100, 7)),
+    )
     expect(() => applyScenario(defaultConfig(), 'nope')).toThrow(UsageError)
     expect(() => applyScenario(defaultConfig(), 'nope')).toThrow(/Unknown scenario "nope": choose one of default, saas/)
   })
@@ -92,32 +139,69 @@ describe('named scenarios', () => {
   it('saas at 200 customers, seed 1, has every feature the issue asks for', () => {
     const scenario = plan(applyScenario(defaultConfig(), 'saas'), 200, 1)
     const kinds = new Set(scenario.events.map((e) => e.kind))
-    for (const kind of ['upgrade', 'downgrade', 'cancel', 'past_due', 'mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth', 'cancel_at_period_end', 'subscription_end', 'reactivation', 'discount', 'trial_end']) expect(kinds).toContain(kind)
+    for (const kind of [
+      'upgrade',
+      'downgrade',
+      'cancel',
+      'past_due',
+      'mid_cycle_upgrade',
+      'mid_cycle_downgrade',
+      'to_yearly',
+      'seat_growth',
+      'cancel_at_period_end',
+      'subscription_end',
+      'reactivation',
+      'discount',
+      'trial_end',
+    ])
+      expect(kinds).toContain(kind)
     const terms = scenario.customers.map((c) => c.terms!)
     expect(new Set(terms.map((t) => t.currency))).toEqual(new Set(['usd', 'eur', 'gbp']))
     expect(new Set(terms.map((t) => t.interval))).toEqual(new Set(['month', 'year']))
     expect(new Set(terms.map((t) => t.trial?.outcome))).toEqual(new Set([undefined, 'converts', 'stops']))
     const coupons = new Set(terms.map((t) => t.coupon && `${t.coupon.id}:${t.coupon.via}`))
-    expect(coupons).toEqual(new Set([undefined, 'launch_20_forever:coupon', 'welcome_3_months:promotion_code', 'first_month_10_off:coupon', 'retention_15:coupon']))
+    expect(coupons).toEqual(
+      new Set([
+        undefined,
+        'launch_20_forever:coupon',
+        'welcome_3_months:promotion_code',
+        'first_month_10_off:coupon',
+        'retention_15:coupon',
+      ]),
+    )
     // Counts scale from the per-100 table: 15 yearly per 100 reference customers → 30 of 200.
-    expect(scenario.featureCounts).toMatchObject({yearly: 30, converting_trial: 16, stopping_trial: 8, currency_eur: 24, currency_gbp: 12, reactivation: 8})
+    expect(scenario.featureCounts).toMatchObject({
+      yearly: 30,
+      converting_trial: 16,
+      stopping_trial: 8,
+      currency_eur: 24,
+      currency_gbp: 12,
+      reactivation: 8,
+    })
   })
 
   it('a scenario keeps the base plan: the same customers, plans, screens and boundary events as without it', () => {
     fc.assert(
-      fc.property(fc.integer({min: 20, max: 300}), fc.nat(2 ** 31 - 1), fc.constantFrom(...listScenarios().map((s) => s.name)), (customers, seed, name) => {
-        const base = plan(defaultConfig(), customers, seed)
-        let withFeatures: Scenario
-        try {
-          withFeatures = plan(applyScenario(defaultConfig(), name), customers, seed)
-        } catch (error) {
-          expect(error).toBeInstanceOf(UsageError)
-          return
-        }
-        expect(withFeatures.customers.map(({terms: _terms, ...c}) => c)).toEqual(base.customers)
-        expect(withFeatures.events.filter((e) => BASE_KINDS.has(e.kind) && e.subscription === undefined)).toEqual(base.events)
-        expect(withFeatures.clocks).toEqual(base.clocks)
-      }),
+      fc.property(
+        fc.integer({min: 20, max: 300}),
+        fc.nat(2 ** 31 - 1),
+        fc.constantFrom(...listScenarios().map((s) => s.name)),
+        (customers, seed, name) => {
+          const base = plan(defaultConfig(), customers, seed)
+          let withFeatures: Scenario
+          try {
+            withFeatures = plan(applyScenario(defaultConfig(), name), customers, seed)
+          } catch (error) {
+            expect(error).toBeInstanceOf(UsageError)
+            return
+          }
+          expect(withFeatures.customers.map(({terms: _terms, ...c}) => c)).toEqual(base.customers)
+          expect(withFeatures.events.filter((e) => BASE_KINDS.has(e.kind) && e.subscription === undefined)).toEqual(
+            base.events,
+          )
+          expect(withFeatures.clocks).toEqual(base.clocks)
+        },
+      ),
       {numRuns: 30},
     )
   })
@@ -126,23 +210,56 @@ describe('named scenarios', () => {
 /** A feature config within the reference table's room, over the default plans. */
 const featureConfig = fc
   .record({
-    yearly: fc.option(fc.record({customers: fc.integer({min: 0, max: 20}), discountPercent: fc.integer({min: 0, max: 40})}), {nil: undefined}),
-    trials: fc.option(fc.record({days: fc.integer({min: 1, max: 45}), converting: fc.integer({min: 0, max: 10}), stopping: fc.integer({min: 0, max: 5})}), {nil: undefined}),
+    yearly: fc.option(
+      fc.record({customers: fc.integer({min: 0, max: 20}), discountPercent: fc.integer({min: 0, max: 40})}),
+      {nil: undefined},
+    ),
+    trials: fc.option(
+      fc.record({
+        days: fc.integer({min: 1, max: 45}),
+        converting: fc.integer({min: 0, max: 10}),
+        stopping: fc.integer({min: 0, max: 5}),
+      }),
+      {nil: undefined},
+    ),
     coupons: fc.option(
       fc.subarray([
         {id: 'forever_pct', percentOff: 20, duration: 'forever' as const, customers: 4},
-        {id: 'rep_pct', percentOff: 50, duration: 'repeating' as const, durationInMonths: 2, customers: 3, promotionCode: 'HALF'},
+        {
+          id: 'rep_pct',
+          percentOff: 50,
+          duration: 'repeating' as const,
+          durationInMonths: 2,
+          customers: 3,
+          promotionCode: 'HALF',
+        },
         {id: 'once_amt', amountOff: 700, currency: 'usd', duration: 'once' as const, customers: 3},
-        {id: 'rep_amt_eur', amountOff: 300, currency: 'eur', duration: 'repeating' as const, durationInMonths: 1, customers: 1},
+        {
+          id: 'rep_amt_eur',
+          amountOff: 300,
+          currency: 'eur',
+          duration: 'repeating' as const,
+          durationInMonths: 1,
+          customers: 1,
+        },
         {id: 'later_pct', percentOff: 10, duration: 'forever' as const, customers: 2, month: 1},
       ]),
       {nil: undefined},
     ),
     eur: fc.integer({min: 1, max: 15}),
-    changes: fc.option(fc.record({upgrades: fc.integer({min: 0, max: 5}), downgrades: fc.integer({min: 0, max: 4}), toYearly: fc.integer({min: 0, max: 3})}), {nil: undefined}),
+    changes: fc.option(
+      fc.record({
+        upgrades: fc.integer({min: 0, max: 5}),
+        downgrades: fc.integer({min: 0, max: 4}),
+        toYearly: fc.integer({min: 0, max: 3}),
+      }),
+      {nil: undefined},
+    ),
     reactivations: fc.option(fc.integer({min: 0, max: 4}), {nil: undefined}),
     scheduledCancellations: fc.option(fc.integer({min: 0, max: 4}), {nil: undefined}),
-    seatGrowth: fc.option(fc.record({customers: fc.integer({min: 0, max: 5}), steps: fc.integer({min: 1, max: 4})}), {nil: undefined}),
+    seatGrowth: fc.option(fc.record({customers: fc.integer({min: 0, max: 5}), steps: fc.integer({min: 1, max: 4})}), {
+      nil: undefined,
+    }),
     scheduledChurn: fc.constantFrom('at_request' as const, 'at_period_end' as const),
   })
   .map(({eur, scheduledChurn, changes, yearly, ...rest}): Config => {
@@ -187,7 +304,14 @@ function checkHistory(scenario: Scenario, config: Config, customer: number, even
     // A trial comes before everything the customer does.
     if (trialEnd !== undefined && !STRIPE_SIDE.has(event.kind)) expect(at).toBeGreaterThan(trialEnd)
     // One currency per customer: every plan it moves to has a price in it.
-    if (event.to) expect(planAmount(config, config.plans.find((p) => p.key === event.to!.plan)!, terms.currency)).toBeDefined()
+    if (event.to)
+      expect(
+        planAmount(
+          config,
+          config.plans.find((p) => p.key === event.to!.plan)!,
+          terms.currency,
+        ),
+      ).toBeDefined()
     if (event.at !== undefined && !STRIPE_SIDE.has(event.kind)) {
       // Inside the month, on a day that is not the subscription's renewal day.
       expect(event.at).toBeGreaterThan(boundary(event.month - 1))
@@ -233,106 +357,138 @@ describe('planner invariants on generated scenario configs (property tests)', ()
     let planned = 0
     let runs = 0
     fc.assert(
-      fc.property(featureConfig, fc.integer({min: 1, max: 150}), fc.nat(2 ** 31 - 1), fc.integer({min: 1, max: 12}), (config, customers, seed, months) => {
-        runs++
-        let scenario: Scenario
-        try {
-          scenario = plan({...config, months: Math.max(months, ...(config.coupons ?? []).map((c) => c.month))}, customers, seed, months)
-        } catch (error) {
-          // Too many features for the customers the base plan left free: refused, never half-planned.
-          expect(error).toBeInstanceOf(UsageError)
-          expect((error as Error).message).toMatch(/^(The scenario needs|reactivations need|coupon|currencies ask)/)
-          return
-        }
-        planned++
-        const reference = config.plans.reduce((sum, p) => sum + p.customers, 0)
-        const scaled = (n: number) => largestRemainder([n, reference - n], customers)[0]!
-        expect(scenario.featureCounts?.yearly ?? 0).toBe(scaled(config.yearly?.customers ?? 0))
-        expect(scenario.featureCounts?.currency_eur).toBe(scaled(config.currencies!.eur!.customers))
-        const terms = scenario.customers.map((c) => c.terms!)
-        expect(terms.filter((t) => t.currency === 'eur')).toHaveLength(scaled(config.currencies!.eur!.customers))
-        expect(terms.filter((t) => t.trial?.outcome === 'stops')).toHaveLength(scaled(config.trials?.stopping ?? 0))
-        for (const [index, t] of terms.entries()) {
-          expect(customerCurrencies(config)).toContain(t.currency)
-          expect(t.paymentMethod).toBe(t.trial?.outcome !== 'stops')
-          if (t.trial) expect(t.anchor).toBe(t.trial.endsAt)
-          const coupon = config.coupons?.find((k) => k.id === t.coupon?.id)
-          if (coupon?.amountOff !== undefined) expect(t.currency).toBe(coupon.currency)
-          if (coupon?.duration === 'repeating') expect(t.interval === 'month' && !t.trial).toBe(true)
-          if (t.interval === 'year') expect(unitAmountFor(config, scenario.customers[index]!.plan, 'year', t.currency)).toBeGreaterThan(0)
-        }
-        const byCustomer = new Map<number, PlannedEvent[]>()
-        for (const event of scenario.events) byCustomer.set(event.customer, [...(byCustomer.get(event.customer) ?? []), event])
-        for (const [customer, events] of byCustomer) {
-          // A discounted item that prorates mid-cycle: a lasting percentage, changed once per period.
-          const coupon = config.coupons?.find((k) => k.id === terms[customer]!.coupon?.id)
-          const prorating = events.filter((e) => ['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'].includes(e.kind))
-          if (coupon && prorating.length > 0 && config.changes?.prorationBehavior !== 'none') {
-            expect(coupon.amountOff === undefined && coupon.duration !== 'repeating').toBe(true)
-            expect(new Set(prorating.map((e) => e.month)).size).toBe(prorating.length)
-            if (terms[customer]!.interval === 'year') expect(prorating).toHaveLength(1)
+      fc.property(
+        featureConfig,
+        fc.integer({min: 1, max: 150}),
+        fc.nat(2 ** 31 - 1),
+        fc.integer({min: 1, max: 12}),
+        (config, customers, seed, months) => {
+          runs++
+          let scenario: Scenario
+          try {
+            scenario = plan(
+              {...config, months: Math.max(months, ...(config.coupons ?? []).map((c) => c.month))},
+              customers,
+              seed,
+              months,
+            )
+          } catch (error) {
+            // Too many features for the customers the base plan left free: refused, never half-planned.
+            expect(error).toBeInstanceOf(UsageError)
+            expect((error as Error).message).toMatch(/^(The scenario needs|reactivations need|coupon|currencies ask)/)
+            return
           }
-          // Stopping trials have nothing but their end.
-          if (terms[customer]!.trial?.outcome === 'stops') expect(events.map((e) => e.kind)).toEqual(['trial_end'])
-          checkHistory(scenario, config, customer, events)
-        }
-        // Events sorted by month, then time.
-        const times = scenario.events.map((e) => [e.month, e.at ?? boundary(e.month)] as const)
-        for (let i = 1; i < times.length; i++) expect(times[i]![0] * 1e12 + times[i]![1] >= times[i - 1]![0] * 1e12 + times[i - 1]![1]).toBe(true)
+          planned++
+          const reference = config.plans.reduce((sum, p) => sum + p.customers, 0)
+          const scaled = (n: number) => largestRemainder([n, reference - n], customers)[0]!
+          expect(scenario.featureCounts?.yearly ?? 0).toBe(scaled(config.yearly?.customers ?? 0))
+          expect(scenario.featureCounts?.currency_eur).toBe(scaled(config.currencies!.eur!.customers))
+          const terms = scenario.customers.map((c) => c.terms!)
+          expect(terms.filter((t) => t.currency === 'eur')).toHaveLength(scaled(config.currencies!.eur!.customers))
+          expect(terms.filter((t) => t.trial?.outcome === 'stops')).toHaveLength(scaled(config.trials?.stopping ?? 0))
+          for (const [index, t] of terms.entries()) {
+            expect(customerCurrencies(config)).toContain(t.currency)
+            expect(t.paymentMethod).toBe(t.trial?.outcome !== 'stops')
+            if (t.trial) expect(t.anchor).toBe(t.trial.endsAt)
+            const coupon = config.coupons?.find((k) => k.id === t.coupon?.id)
+            if (coupon?.amountOff !== undefined) expect(t.currency).toBe(coupon.currency)
+            if (coupon?.duration === 'repeating') expect(t.interval === 'month' && !t.trial).toBe(true)
+            if (t.interval === 'year')
+              expect(unitAmountFor(config, scenario.customers[index]!.plan, 'year', t.currency)).toBeGreaterThan(0)
+          }
+          const byCustomer = new Map<number, PlannedEvent[]>()
+          for (const event of scenario.events)
+            byCustomer.set(event.customer, [...(byCustomer.get(event.customer) ?? []), event])
+          for (const [customer, events] of byCustomer) {
+            // A discounted item that prorates mid-cycle: a lasting percentage, changed once per period.
+            const coupon = config.coupons?.find((k) => k.id === terms[customer]!.coupon?.id)
+            const prorating = events.filter((e) =>
+              ['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'].includes(e.kind),
+            )
+            if (coupon && prorating.length > 0 && config.changes?.prorationBehavior !== 'none') {
+              expect(coupon.amountOff === undefined && coupon.duration !== 'repeating').toBe(true)
+              expect(new Set(prorating.map((e) => e.month)).size).toBe(prorating.length)
+              if (terms[customer]!.interval === 'year') expect(prorating).toHaveLength(1)
+            }
+            // Stopping trials have nothing but their end.
+            if (terms[customer]!.trial?.outcome === 'stops') expect(events.map((e) => e.kind)).toEqual(['trial_end'])
+            checkHistory(scenario, config, customer, events)
+          }
+          // Events sorted by month, then time.
+          const times = scenario.events.map((e) => [e.month, e.at ?? boundary(e.month)] as const)
+          for (let i = 1; i < times.length; i++)
+            expect(times[i]![0] * 1e12 + times[i]![1] >= times[i - 1]![0] * 1e12 + times[i - 1]![1]).toBe(true)
 
-        for (const month of scenario.expected) {
-          // Which subscriptions Stripe holds at the reading, and in which status, from the events alone.
-          const reading = boundary(month.month)
-          const want = new Map<string, string>()
-          for (const c of scenario.customers) {
-            const events = byCustomer.get(c.index) ?? []
-            const t = terms[c.index]!
-            let status: string | undefined = t.trial && t.trial.endsAt > reading ? 'trialing' : 'active'
-            if (t.trial?.outcome === 'stops' && t.trial.endsAt <= reading) status = undefined
-            for (const e of events) {
-              if (e.kind === 'cancel' && e.month <= month.month) status = undefined
-              if (e.kind === 'past_due' && e.month === month.month) status = 'past_due'
-              if (e.kind === 'past_due' && e.month < month.month) status = undefined
-              if (e.kind === 'cancel_at_period_end' && e.endsAt! <= reading) status = undefined
-              if (e.kind === 'reactivation' && e.month <= month.month) want.set(`${c.index}:1`, 'active')
+          for (const month of scenario.expected) {
+            // Which subscriptions Stripe holds at the reading, and in which status, from the events alone.
+            const reading = boundary(month.month)
+            const want = new Map<string, string>()
+            for (const c of scenario.customers) {
+              const events = byCustomer.get(c.index) ?? []
+              const t = terms[c.index]!
+              let status: string | undefined = t.trial && t.trial.endsAt > reading ? 'trialing' : 'active'
+              if (t.trial?.outcome === 'stops' && t.trial.endsAt <= reading) status = undefined
+              for (const e of events) {
+                if (e.kind === 'cancel' && e.month <= month.month) status = undefined
+                if (e.kind === 'past_due' && e.month === month.month) status = 'past_due'
+                if (e.kind === 'past_due' && e.month < month.month) status = undefined
+                if (e.kind === 'cancel_at_period_end' && e.endsAt! <= reading) status = undefined
+                if (e.kind === 'reactivation' && e.month <= month.month) want.set(`${c.index}:1`, 'active')
+              }
+              if (status) want.set(`${c.index}:0`, status)
             }
-            if (status) want.set(`${c.index}:0`, status)
-          }
-          expect(new Map(month.subscriptions.map((sub) => [`${sub.customer}:${sub.subscription}`, sub.status]))).toEqual(want)
-          const sums: Record<string, number> = {}
-          let total = 0
-          for (const sub of month.subscriptions) {
-            sums[sub.currency!] = (sums[sub.currency!] ?? 0) + sub.mrrCents
-            const t = terms[sub.customer]!
-            // Independent recomputation for the simple cases: trials and scheduled cancellations (at request) carry none; otherwise unit ÷ months per period, less a forever percentage.
-            if (sub.status === 'trialing') expect(sub.mrrCents).toBe(0)
-            else if (sub.cancelAt && config.analytics.scheduledCancellation === 'at_request') expect(sub.mrrCents).toBe(0)
-            else {
-              const unit = unitAmountFor(config, sub.plan, sub.interval!, sub.currency!)
-              const coupon = config.coupons?.find((k) => k.id === sub.coupon)
-              const factor = coupon?.duration === 'forever' && coupon.percentOff !== undefined ? 1 - coupon.percentOff / 100 : 1
-              const exact = (unit * factor) / (sub.interval === 'year' ? 12 : 1)
-              expect(sub.mrrCents).toBe(roundHalfUp(exact) * sub.screens)
-              // The total converts the unit's exact MRR at the fixed rate, then rounds (src/ledger/mrr.ts).
-              if (unit > 0) total += sub.currency === 'eur' ? roundHalfUp(exact * 1.1) * sub.screens : sub.mrrCents
+            expect(
+              new Map(month.subscriptions.map((sub) => [`${sub.customer}:${sub.subscription}`, sub.status])),
+            ).toEqual(want)
+            const sums: Record<string, number> = {}
+            let total = 0
+            for (const sub of month.subscriptions) {
+              sums[sub.currency!] = (sums[sub.currency!] ?? 0) + sub.mrrCents
+              const t = terms[sub.customer]!
+              // Independent recomputation for the simple cases: trials and scheduled cancellations (at request) carry none; otherwise unit ÷ months per period, less a forever percentage.
+              if (sub.status === 'trialing') expect(sub.mrrCents).toBe(0)
+              else if (sub.cancelAt && config.analytics.scheduledCancellation === 'at_request')
+                expect(sub.mrrCents).toBe(0)
+              else {
+                const unit = unitAmountFor(config, sub.plan, sub.interval!, sub.currency!)
+                const coupon = config.coupons?.find((k) => k.id === sub.coupon)
+                const factor =
+                  coupon?.duration === 'forever' && coupon.percentOff !== undefined ? 1 - coupon.percentOff / 100 : 1
+                const exact = (unit * factor) / (sub.interval === 'year' ? 12 : 1)
+                expect(sub.mrrCents).toBe(roundHalfUp(exact) * sub.screens)
+                // The total converts the unit's exact MRR at the fixed rate, then rounds (src/ledger/mrr.ts).
+                if (unit > 0) total += sub.currency === 'eur' ? roundHalfUp(exact * 1.1) * sub.screens : sub.mrrCents
+              }
+              expect(['active', 'past_due', 'trialing']).toContain(sub.status)
+              expect(sub.currency).toBe(t.currency)
             }
-            expect(['active', 'past_due', 'trialing']).toContain(sub.status)
-            expect(sub.currency).toBe(t.currency)
+            expect(month.mrrByCurrency).toEqual(
+              Object.fromEntries(Object.keys(month.mrrByCurrency!).map((k) => [k, sums[k] ?? 0])),
+            )
+            expect(month.mrrCents).toBe(total)
           }
-          expect(month.mrrByCurrency).toEqual(Object.fromEntries(Object.keys(month.mrrByCurrency!).map((k) => [k, sums[k] ?? 0])))
-          expect(month.mrrCents).toBe(total)
-        }
-        // Every price a customer ever uses is in the seed catalog.
-        const keys = new Set(scenarioCatalog(config).prices.map((p) => p.lookupKey))
-        for (const event of scenario.events) {
-          const t = terms[event.customer]!
-          for (const state of [event.from, event.to]) {
-            if (state && state.plan !== 'free') expect(keys).toContain(priceLookupKey(state.plan, state.interval ?? 'month', t.currency, 'usd'))
+          // Every price a customer ever uses is in the seed catalog.
+          const keys = new Set(scenarioCatalog(config).prices.map((p) => p.lookupKey))
+          for (const event of scenario.events) {
+            const t = terms[event.customer]!
+            for (const state of [event.from, event.to]) {
+              if (state && state.plan !== 'free')
+                expect(keys).toContain(priceLookupKey(state.plan, state.interval ?? 'month', t.currency, 'usd'))
+            }
           }
-        }
-        expect(estimateRun(scenario, config.scheduler).requests).toBeGreaterThan(0)
-        expect(JSON.stringify(plan({...config, months: Math.max(months, ...(config.coupons ?? []).map((c) => c.month))}, customers, seed, months))).toBe(JSON.stringify(scenario))
-      }),
+          expect(estimateRun(scenario, config.scheduler).requests).toBeGreaterThan(0)
+          expect(
+            JSON.stringify(
+              plan(
+                {...config, months: Math.max(months, ...(config.coupons ?? []).map((c) => c.month))},
+                customers,
+                seed,
+                months,
+              ),
+            ),
+          ).toBe(JSON.stringify(scenario))
+        },
+      ),
       {numRuns: 80},
     )
     // Not vacuous: most generated configs fit.
@@ -341,10 +497,12 @@ describe('planner invariants on generated scenario configs (property tests)', ()
 })
 
 describe('the seed catalog', () => {
-  it('is the five monthly prices of today for the default config, under today\'s lookup keys', () => {
+  it("is the five monthly prices of today for the default config, under today's lookup keys", () => {
     const catalog = scenarioCatalog(defaultConfig())
     expect(catalog.prices.map((p) => p.lookupKey)).toEqual(defaultConfig().plans.map((p) => lookupKeyFor(p.key)))
-    expect(catalog.prices.map((p) => [p.params.unit_amount, p.params.currency, p.params.recurring?.interval])).toEqual(defaultConfig().plans.map((p) => [p.unitAmount, 'usd', 'month']))
+    expect(catalog.prices.map((p) => [p.params.unit_amount, p.params.currency, p.params.recurring?.interval])).toEqual(
+      defaultConfig().plans.map((p) => [p.unitAmount, 'usd', 'month']),
+    )
     expect(catalog.coupons).toEqual([])
     expect(catalog.promotionCodes).toEqual([])
   })
@@ -354,19 +512,57 @@ describe('the seed catalog', () => {
     const catalog = scenarioCatalog(config)
     const byKey = new Map(catalog.prices.map((p) => [p.lookupKey, p]))
     expect(byKey.size).toBe(catalog.prices.length)
-    expect(byKey.get('stripe_seed_pro_plus_monthly')?.params).toMatchObject({unit_amount: 1500, currency: 'usd', recurring: {interval: 'month', interval_count: 1}, lookup_key: 'stripe_seed_pro_plus_monthly', product: 'stripe_seed_pro_plus'})
-    expect(byKey.get('stripe_seed_pro_plus_yearly')?.params).toMatchObject({unit_amount: yearlyAmount(1500, 20), currency: 'usd', recurring: {interval: 'year'}})
+    expect(byKey.get('stripe_seed_pro_plus_monthly')?.params).toMatchObject({
+      unit_amount: 1500,
+      currency: 'usd',
+      recurring: {interval: 'month', interval_count: 1},
+      lookup_key: 'stripe_seed_pro_plus_monthly',
+      product: 'stripe_seed_pro_plus',
+    })
+    expect(byKey.get('stripe_seed_pro_plus_yearly')?.params).toMatchObject({
+      unit_amount: yearlyAmount(1500, 20),
+      currency: 'usd',
+      recurring: {interval: 'year'},
+    })
     expect(yearlyAmount(1500, 20)).toBe(14_400)
     expect(byKey.get('stripe_seed_pro_plus_monthly_eur')?.params).toMatchObject({unit_amount: 1350, currency: 'eur'})
-    expect(byKey.get('stripe_seed_pro_plus_yearly_gbp')?.params).toMatchObject({unit_amount: yearlyAmount(1200, 20), currency: 'gbp'})
+    expect(byKey.get('stripe_seed_pro_plus_yearly_gbp')?.params).toMatchObject({
+      unit_amount: yearlyAmount(1200, 20),
+      currency: 'gbp',
+    })
     expect(byKey.has('stripe_seed_free_yearly')).toBe(false)
     expect(byKey.has('stripe_seed_free_monthly_eur')).toBe(true)
     // 5 plans × 3 currencies monthly + 4 paid plans × 3 currencies yearly.
     expect(catalog.prices).toHaveLength(27)
-    expect(catalog.coupons.map((c) => c.params)).toContainEqual({id: 'stripe_seed_welcome_3_months', name: '30% off for 3 months', percent_off: 30, duration: 'repeating', duration_in_months: 3, metadata: {stripe_seed_coupon: 'welcome_3_months'}})
-    expect(catalog.coupons.map((c) => c.params)).toContainEqual(expect.objectContaining({id: 'stripe_seed_first_month_10_off', amount_off: 1000, currency: 'usd', duration: 'once'}))
-    for (const c of catalog.coupons) expect(c.params.amount_off !== undefined && c.params.duration === 'forever').toBe(false)
-    expect(catalog.promotionCodes).toEqual([{code: 'WELCOME30', coupon: 'stripe_seed_welcome_3_months', params: {promotion: {type: 'coupon', coupon: 'stripe_seed_welcome_3_months'}, code: 'WELCOME30', metadata: {stripe_seed_coupon: 'welcome_3_months'}}}])
+    expect(catalog.coupons.map((c) => c.params)).toContainEqual({
+      id: 'stripe_seed_welcome_3_months',
+      name: '30% off for 3 months',
+      percent_off: 30,
+      duration: 'repeating',
+      duration_in_months: 3,
+      metadata: {stripe_seed_coupon: 'welcome_3_months'},
+    })
+    expect(catalog.coupons.map((c) => c.params)).toContainEqual(
+      expect.objectContaining({
+        id: 'stripe_seed_first_month_10_off',
+        amount_off: 1000,
+        currency: 'usd',
+        duration: 'once',
+      }),
+    )
+    for (const c of catalog.coupons)
+      expect(c.params.amount_off !== undefined && c.params.duration === 'forever').toBe(false)
+    expect(catalog.promotionCodes).toEqual([
+      {
+        code: 'WELCOME30',
+        coupon: 'stripe_seed_welcome_3_months',
+        params: {
+          promotion: {type: 'coupon', coupon: 'stripe_seed_welcome_3_months'},
+          code: 'WELCOME30',
+          metadata: {stripe_seed_coupon: 'welcome_3_months'},
+        },
+      },
+    ])
   })
 })
 

@@ -8,7 +8,8 @@ import {CLOCK_NAME_PREFIX, type Scenario, planScenario} from '../../src/scenario
 
 const START = Date.UTC(2026, 4, 1) / 1000
 const config = defaultConfig()
-const plan = (customers: number, seed: number, months = 6, cfg: Config = config): Scenario => planScenario({config: cfg, customers, months, seed, startTime: START, runId: 'test-run'})
+const plan = (customers: number, seed: number, months = 6, cfg: Config = config): Scenario =>
+  planScenario({config: cfg, customers, months, seed, startTime: START, runId: 'test-run'})
 
 const planIndex = new Map(DEFAULT_PLANS.map((p, i) => [p.key, i]))
 const planOf = (key: string) => DEFAULT_PLANS[planIndex.get(key)!]!
@@ -22,7 +23,10 @@ describe('largestRemainder', () => {
         const counts = largestRemainder(weights, total)
         if (weights.every((w) => w === 0)) return counts.every((c) => c === 0)
         const sum = weights.reduce((a, b) => a + b, 0)
-        return counts.reduce((a, b) => a + b, 0) === total && counts.every((c, i) => Math.abs(c - (weights[i]! * total) / sum) < 1)
+        return (
+          counts.reduce((a, b) => a + b, 0) === total &&
+          counts.every((c, i) => Math.abs(c - (weights[i]! * total) / sum) < 1)
+        )
       }),
     )
   })
@@ -36,7 +40,15 @@ describe('planScenario at the defaults', () => {
     expect(scenario.clocks).toHaveLength(34)
     expect(scenario.clocks.at(-1)?.customers).toHaveLength(1)
     expect(scenario.expected).toHaveLength(7)
-    expect(scenario.expected.map((month) => month.label)).toEqual(['2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11'])
+    expect(scenario.expected.map((month) => month.label)).toEqual([
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+      '2026-11',
+    ])
     // Events spread across all six months.
     expect(new Set(scenario.events.map((event) => event.month))).toEqual(new Set([1, 2, 3, 4, 5, 6]))
     for (const c of scenario.customers) {
@@ -52,7 +64,11 @@ describe('planScenario at the defaults', () => {
       expect(c.identity.email).toMatch(/^[a-z0-9.'-]+\.\d+@example\.com$/)
       expect(c.identity.company.length).toBeGreaterThan(2)
       expect(c.identity.contactName).toMatch(/\S+ \S+/)
-      expect(c.metadata).toEqual({stripe_seed_run: 'test-run', stripe_seed_customer: String(c.index), stripe_seed_plan: c.plan})
+      expect(c.metadata).toEqual({
+        stripe_seed_run: 'test-run',
+        stripe_seed_customer: String(c.index),
+        stripe_seed_plan: c.plan,
+      })
     }
     expect(new Set(scenario.customers.map((c) => c.identity.email)).size).toBe(50)
     for (const clock of scenario.clocks) expect(clock.name.startsWith(`${CLOCK_NAME_PREFIX}test-run:`)).toBe(true)
@@ -69,12 +85,17 @@ describe('planScenario at the defaults', () => {
 
   it('estimates at most 10 requests per customer for a 6-month run, from 100 customers up', () => {
     // Below that a clock's own requests (create, advances, reads, watcher polls) dominate: one customer costs ~50.
-    for (const n of [100, 1000, 10_000]) expect(estimateRun(plan(n, 1), config.scheduler).requestsPerCustomer).toBeLessThanOrEqual(10)
+    for (const n of [100, 1000, 10_000])
+      expect(estimateRun(plan(n, 1), config.scheduler).requestsPerCustomer).toBeLessThanOrEqual(10)
   })
 })
 
 describe('planScenario invariants (property tests over many customers × seed × months)', () => {
-  const inputs = fc.record({customers: fc.integer({min: 1, max: 400}), seed: fc.nat(2 ** 31 - 1), months: fc.integer({min: 1, max: 24})})
+  const inputs = fc.record({
+    customers: fc.integer({min: 1, max: 400}),
+    seed: fc.nat(2 ** 31 - 1),
+    months: fc.integer({min: 1, max: 24}),
+  })
 
   it('counts, event rules, screens, clocks and expected MRR hold', () => {
     fc.assert(
@@ -82,9 +103,15 @@ describe('planScenario invariants (property tests over many customers × seed ×
         const scenario = plan(customers, seed, months)
         const counts = scenario.eventCounts
         // Counts as documented: largest remainder over [events..., no event], summing to N.
-        expect(largestRemainder([15, 2, 8, 5, 70], customers).slice(0, 4)).toEqual([counts.upgrade, counts.downgrade, counts.cancel, counts.past_due])
+        expect(largestRemainder([15, 2, 8, 5, 70], customers).slice(0, 4)).toEqual([
+          counts.upgrade,
+          counts.downgrade,
+          counts.cancel,
+          counts.past_due,
+        ])
         expect(Object.values(scenario.distribution).reduce((a, b) => a + b, 0)).toBe(customers)
-        for (const kind of ['upgrade', 'downgrade', 'cancel', 'past_due'] as const) expect(scenario.events.filter((e) => e.kind === kind)).toHaveLength(counts[kind])
+        for (const kind of ['upgrade', 'downgrade', 'cancel', 'past_due'] as const)
+          expect(scenario.events.filter((e) => e.kind === kind)).toHaveLength(counts[kind])
 
         const byCustomer = new Map<number, number>()
         for (const event of scenario.events) {
@@ -111,7 +138,9 @@ describe('planScenario invariants (property tests over many customers × seed ×
 
         // Expected MRR: the sum of the month's subscriptions; canceled customers gone; past_due only in its month.
         for (const month of scenario.expected) {
-          expect(month.mrrCents).toBe(month.subscriptions.reduce((sum, s) => sum + planOf(s.plan).unitAmount * s.screens, 0))
+          expect(month.mrrCents).toBe(
+            month.subscriptions.reduce((sum, s) => sum + planOf(s.plan).unitAmount * s.screens, 0),
+          )
           for (const event of scenario.events) {
             const row = month.subscriptions.find((s) => s.customer === event.customer)
             if (event.kind === 'cancel' && month.month >= event.month) expect(row).toBeUndefined()
@@ -140,13 +169,18 @@ describe('planScenario invariants (property tests over many customers × seed ×
 
 describe('planScenario refuses what cannot be planned', () => {
   it('customers and months out of range', () => {
-    for (const bad of [0, -1, 1.5, 10_001, Number.NaN]) expect(() => plan(bad, 1)).toThrow(/--customers must be a whole number from 1 to 10000/)
-    for (const bad of [0, 25, 2.5]) expect(() => plan(10, 1, bad)).toThrow(/--months must be a whole number from 1 to 24/)
+    for (const bad of [0, -1, 1.5, 10_001, Number.NaN])
+      expect(() => plan(bad, 1)).toThrow(/--customers must be a whole number from 1 to 10000/)
+    for (const bad of [0, 25, 2.5])
+      expect(() => plan(10, 1, bad)).toThrow(/--months must be a whole number from 1 to 24/)
   })
 
   it('event counts the customers cannot carry', () => {
     // Every customer on the free plan: no paid customer can go past due.
-    const freeOnly: Config = {...config, plans: config.plans.map((p) => ({...p, customers: p.key === 'free' ? 100 : 0}))}
+    const freeOnly: Config = {
+      ...config,
+      plans: config.plans.map((p) => ({...p, customers: p.key === 'free' ? 100 : 0})),
+    }
     expect(() => plan(100, 1, 6, freeOnly)).toThrow(/5 past-due events but only 0 of 100 customers can carry one/)
   })
 })

@@ -26,9 +26,13 @@ describe('prices seed for a scenario, against the in-process emulator (real SDK 
       const again = await seedPrices(gateway, config, {file, apiBase: emulator().url, now: new Date()})
       expect(first.catalog!.prices.every((p) => p.outcome === 'created')).toBe(true)
       expect(again.catalog!.prices.every((p) => p.outcome === 'existing')).toBe(true)
-      expect([...again.catalog!.coupons, ...again.catalog!.promotionCodes].every((c) => c.outcome === 'existing')).toBe(true)
+      expect([...again.catalog!.coupons, ...again.catalog!.promotionCodes].every((c) => c.outcome === 'existing')).toBe(
+        true,
+      )
       // The re-run only reads: ten lookup keys per list, one retrieve per coupon, one list per promotion code.
-      expect(emulator().requestCount() - requests).toBe(Math.ceil(catalog.prices.length / 10) + catalog.coupons.length + catalog.promotionCodes.length)
+      expect(emulator().requestCount() - requests).toBe(
+        Math.ceil(catalog.prices.length / 10) + catalog.coupons.length + catalog.promotionCodes.length,
+      )
     } finally {
       await gateway.close()
     }
@@ -37,7 +41,13 @@ describe('prices seed for a scenario, against the in-process emulator (real SDK 
     const stripe = new Stripe('sk_test_reader', {host: '127.0.0.1', port: emulator().port, protocol: 'http'})
     for (const wanted of catalog.prices) {
       const price = await stripe.prices.retrieve(written.catalog!.prices[wanted.lookupKey]!.price_id)
-      expect({key: price.lookup_key, amount: price.unit_amount, currency: price.currency, interval: price.recurring?.interval, active: price.active}).toEqual({
+      expect({
+        key: price.lookup_key,
+        amount: price.unit_amount,
+        currency: price.currency,
+        interval: price.recurring?.interval,
+        active: price.active,
+      }).toEqual({
         key: wanted.lookupKey,
         amount: wanted.unitAmount,
         currency: wanted.currency,
@@ -48,7 +58,11 @@ describe('prices seed for a scenario, against the in-process emulator (real SDK 
     const welcome = await stripe.coupons.retrieve(written.catalog!.coupons.welcome_3_months!)
     expect(welcome).toMatchObject({percent_off: 30, duration: 'repeating', duration_in_months: 3, valid: true})
     const promo = await stripe.promotionCodes.retrieve(written.catalog!.promotion_codes.WELCOME30!)
-    expect(promo).toMatchObject({code: 'WELCOME30', active: true, promotion: {type: 'coupon', coupon: 'stripe_seed_welcome_3_months'}})
+    expect(promo).toMatchObject({
+      code: 'WELCOME30',
+      active: true,
+      promotion: {type: 'coupon', coupon: 'stripe_seed_welcome_3_months'},
+    })
   })
 
   it('refuses a config whose coupon terms changed since the coupon was seeded, and creates nothing', async () => {
@@ -57,9 +71,17 @@ describe('prices seed for a scenario, against the in-process emulator (real SDK 
     const gateway = gatewayFor(emulator(), config)
     try {
       await seedPrices(gateway, config, {file: join(dir, 'p.json'), apiBase: emulator().url, now: new Date()})
-      const coupons = config.coupons!.map((coupon) => (coupon.id === 'forever_25' ? {...coupon, percentOff: 30} : coupon))
+      const coupons = config.coupons!.map((coupon) =>
+        coupon.id === 'forever_25' ? {...coupon, percentOff: 30} : coupon,
+      )
       const before = emulator().requestLog.length
-      await expect(seedPrices(gateway, {...config, coupons}, {file: join(dir, 'p.json'), apiBase: emulator().url, now: new Date()})).rejects.toThrow(
+      await expect(
+        seedPrices(
+          gateway,
+          {...config, coupons},
+          {file: join(dir, 'p.json'), apiBase: emulator().url, now: new Date()},
+        ),
+      ).rejects.toThrow(
         'Coupon stripe_seed_forever_25 on this account is 25% off forever, but the config\'s coupon "forever_25" is 30% off forever',
       )
       const refused = emulator().requestLog.slice(before)

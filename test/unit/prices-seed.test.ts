@@ -15,7 +15,11 @@ const noSleep = async () => {}
 const withPlans = (plans: Plan[]) => ({...defaultConfig(), plans})
 
 function gateway() {
-  return new StripeGateway({apiKey: 'sk_test_unit1234', scheduler: {...defaultConfig().scheduler, retryBaseMs: 1}, sleep: noSleep})
+  return new StripeGateway({
+    apiKey: 'sk_test_unit1234',
+    scheduler: {...defaultConfig().scheduler, retryBaseMs: 1},
+    sleep: noSleep,
+  })
 }
 
 afterEach(() => {
@@ -35,18 +39,39 @@ function fakeAccount(existing: ReturnType<typeof price>[] = []) {
     .reply(function (uri) {
       const {params} = record('GET', uri, undefined)
       const keys = Object.values((params.lookup_keys ?? {}) as Record<string, string>)
-      return [200, list(prices.filter((p) => keys.includes(p.lookup_key)), '/v1/prices')]
+      return [
+        200,
+        list(
+          prices.filter((p) => keys.includes(p.lookup_key)),
+          '/v1/prices',
+        ),
+      ]
     })
     .post('/v1/products')
     .reply(function (uri, body) {
       const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
-      return [200, {id: params.id, object: 'product', name: params.name, description: params.description ?? null, metadata: params.metadata}]
+      return [
+        200,
+        {
+          id: params.id,
+          object: 'product',
+          name: params.name,
+          description: params.description ?? null,
+          metadata: params.metadata,
+        },
+      ]
     })
     .post('/v1/prices')
     .reply(function (uri, body) {
       const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
-      if (params.transfer_lookup_key === 'true') for (const p of prices) if (p.lookup_key === params.lookup_key) p.lookup_key = ''
-      const created = price(`price_new${++next}`, String(params.lookup_key), Number(params.unit_amount), String(params.product))
+      if (params.transfer_lookup_key === 'true')
+        for (const p of prices) if (p.lookup_key === params.lookup_key) p.lookup_key = ''
+      const created = price(
+        `price_new${++next}`,
+        String(params.lookup_key),
+        Number(params.unit_amount),
+        String(params.product),
+      )
       prices.push(created)
       return [200, created]
     })
@@ -70,7 +95,18 @@ describe('prices seed against a nocked Stripe', () => {
     expect(result.plans.map((p) => p.outcome)).toEqual(['created', 'created', 'created', 'created', 'created'])
     const lookup = seen.filter((r) => r.method === 'GET')
     expect(lookup).toHaveLength(1)
-    expect(lookup[0]).toMatchObject({path: '/v1/prices', params: {lookup_keys: ['stripe_seed_free_monthly', 'stripe_seed_standard_monthly', 'stripe_seed_pro_plus_monthly', 'stripe_seed_engage_monthly', 'stripe_seed_enterprise_monthly']}})
+    expect(lookup[0]).toMatchObject({
+      path: '/v1/prices',
+      params: {
+        lookup_keys: [
+          'stripe_seed_free_monthly',
+          'stripe_seed_standard_monthly',
+          'stripe_seed_pro_plus_monthly',
+          'stripe_seed_engage_monthly',
+          'stripe_seed_enterprise_monthly',
+        ],
+      },
+    })
 
     const products = seen.filter((r) => r.path === '/v1/products')
     expect(products.map((r) => r.params).find((p) => p.id === 'stripe_seed_pro_plus')).toEqual({
@@ -79,7 +115,9 @@ describe('prices seed against a nocked Stripe', () => {
       description: 'Pro Plus plan, billed per screen',
       metadata: {stripe_seed_plan: 'pro_plus'},
     })
-    const enterprise = seen.find((r) => r.path === '/v1/prices' && r.method === 'POST' && r.params.lookup_key === 'stripe_seed_enterprise_monthly')
+    const enterprise = seen.find(
+      (r) => r.path === '/v1/prices' && r.method === 'POST' && r.params.lookup_key === 'stripe_seed_enterprise_monthly',
+    )
     expect(enterprise?.params).toEqual({
       product: 'stripe_seed_enterprise',
       currency: 'usd',
@@ -96,22 +134,39 @@ describe('prices seed against a nocked Stripe', () => {
     const written = PricesFileSchema.parse(JSON.parse(await readFile(file, 'utf8')))
     expect(Object.keys(written.price_ids)).toEqual(['free', 'standard', 'pro_plus', 'engage', 'enterprise'])
     expect(written.price_to_plan[written.price_ids.pro_plus!]).toBe('Pro Plus')
-    expect(written.plans.find((p) => p.key === 'engage')).toMatchObject({unit_amount: 3000, product_id: 'stripe_seed_engage', lookup_key: 'stripe_seed_engage_monthly'})
+    expect(written.plans.find((p) => p.key === 'engage')).toMatchObject({
+      unit_amount: 3000,
+      product_id: 'stripe_seed_engage',
+      lookup_key: 'stripe_seed_engage_monthly',
+    })
   })
 
   it('creates nothing when the prices already exist', async () => {
-    const existing = DEFAULT_PLANS.map((plan, i) => price(`price_old${i}`, lookupKeyFor(plan.key), plan.unitAmount, `stripe_seed_${plan.key}`))
+    const existing = DEFAULT_PLANS.map((plan, i) =>
+      price(`price_old${i}`, lookupKeyFor(plan.key), plan.unitAmount, `stripe_seed_${plan.key}`),
+    )
     const {seen} = fakeAccount(existing)
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS), {file: join(dir, 'stripe_prices.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS), {
+      file: join(dir, 'stripe_prices.json'),
+      now: new Date(),
+    })
 
     expect(result.plans.map((p) => p.outcome)).toEqual(['existing', 'existing', 'existing', 'existing', 'existing'])
-    expect(result.plans.map((p) => p.priceId)).toEqual(['price_old0', 'price_old1', 'price_old2', 'price_old3', 'price_old4'])
+    expect(result.plans.map((p) => p.priceId)).toEqual([
+      'price_old0',
+      'price_old1',
+      'price_old2',
+      'price_old3',
+      'price_old4',
+    ])
     expect(seen.filter((r) => r.method === 'POST')).toEqual([])
   })
 
   it('replaces a price whose amount changed: a new price takes the lookup key and the old one is archived', async () => {
-    const existing = DEFAULT_PLANS.map((plan, i) => price(`price_old${i}`, lookupKeyFor(plan.key), plan.unitAmount, `stripe_seed_${plan.key}`))
+    const existing = DEFAULT_PLANS.map((plan, i) =>
+      price(`price_old${i}`, lookupKeyFor(plan.key), plan.unitAmount, `stripe_seed_${plan.key}`),
+    )
     const {seen} = fakeAccount(existing)
     const plans = DEFAULT_PLANS.map((plan) => (plan.key === 'standard' ? {...plan, unitAmount: 1200} : plan))
     const dir = await tempDir()
@@ -119,10 +174,19 @@ describe('prices seed against a nocked Stripe', () => {
     const result = await seedPrices(gateway(), withPlans(plans), {file, now: new Date()})
 
     const standard = result.plans.find((p) => p.key === 'standard')
-    expect(standard).toMatchObject({outcome: 'replaced', replacedPriceId: 'price_old1', productId: 'stripe_seed_standard'})
+    expect(standard).toMatchObject({
+      outcome: 'replaced',
+      replacedPriceId: 'price_old1',
+      productId: 'stripe_seed_standard',
+    })
     const posts = seen.filter((r) => r.method === 'POST')
     expect(posts.map((r) => r.path)).toEqual(['/v1/prices', '/v1/prices/price_old1'])
-    expect(posts[0]?.params).toMatchObject({product: 'stripe_seed_standard', unit_amount: '1200', lookup_key: 'stripe_seed_standard_monthly', transfer_lookup_key: 'true'})
+    expect(posts[0]?.params).toMatchObject({
+      product: 'stripe_seed_standard',
+      unit_amount: '1200',
+      lookup_key: 'stripe_seed_standard_monthly',
+      transfer_lookup_key: 'true',
+    })
     expect(posts[1]?.params).toEqual({active: 'false'})
     const written = PricesFileSchema.parse(JSON.parse(await readFile(file, 'utf8')))
     expect(written.price_ids.standard).toBe(standard?.priceId)
@@ -144,7 +208,10 @@ describe('prices seed against a nocked Stripe', () => {
         return [200, price('price_x', 'stripe_seed_free_monthly', 0, 'stripe_seed_free')]
       })
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {file: join(dir, 'p.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {
+      file: join(dir, 'p.json'),
+      now: new Date(),
+    })
     expect(result.plans[0]).toMatchObject({outcome: 'created', productId: 'stripe_seed_free'})
     expect(seen[0]?.params.product).toBe('stripe_seed_free')
   })
@@ -160,7 +227,13 @@ describe('prices seed against a nocked Stripe', () => {
       .query(true)
       .reply(function (uri) {
         record('GET', uri, undefined)
-        return [200, list(DEFAULT_PLANS.map((plan, i) => price(`price_${i}`, lookupKeyFor(plan.key), plan.unitAmount, `p${i}`)), '/v1/prices')]
+        return [
+          200,
+          list(
+            DEFAULT_PLANS.map((plan, i) => price(`price_${i}`, lookupKeyFor(plan.key), plan.unitAmount, `p${i}`)),
+            '/v1/prices',
+          ),
+        ]
       })
     const gw = gateway()
     const dir = await tempDir()
@@ -172,9 +245,15 @@ describe('prices seed against a nocked Stripe', () => {
 
   it('gives up once the retry time has passed and writes no file', async () => {
     interceptAll().get('/v1/prices').query(true).reply(429, RATE_LIMITED)
-    const gw = new StripeGateway({apiKey: 'sk_test_unit1234', scheduler: {...defaultConfig().scheduler, retryForSeconds: 0, retryBaseMs: 1}, sleep: noSleep})
+    const gw = new StripeGateway({
+      apiKey: 'sk_test_unit1234',
+      scheduler: {...defaultConfig().scheduler, retryForSeconds: 0, retryBaseMs: 1},
+      sleep: noSleep,
+    })
     const dir = await tempDir()
-    await expect(seedPrices(gw, withPlans(DEFAULT_PLANS), {file: join(dir, 'p.json'), now: new Date()})).rejects.toMatchObject({statusCode: 429})
+    await expect(
+      seedPrices(gw, withPlans(DEFAULT_PLANS), {file: join(dir, 'p.json'), now: new Date()}),
+    ).rejects.toMatchObject({statusCode: 429})
     expect(await readdir(dir)).toEqual([])
   })
 
@@ -197,7 +276,10 @@ describe('prices seed against a nocked Stripe', () => {
       .post('/v1/prices')
       .reply(200, price('price_1', 'stripe_seed_free_monthly', 0, 'stripe_seed_free'))
     const dir = await tempDir()
-    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {file: join(dir, 'p.json'), now: new Date()})
+    const result = await seedPrices(gateway(), withPlans(DEFAULT_PLANS.slice(0, 1)), {
+      file: join(dir, 'p.json'),
+      now: new Date(),
+    })
     expect(result.plans[0]?.outcome).toBe('created')
     expect(seen).toHaveLength(2)
     expect(seen[0]?.idempotencyKey).toBeTruthy()

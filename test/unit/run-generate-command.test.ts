@@ -36,20 +36,33 @@ async function withEarlierRun(options: EmulatorOptions = {}) {
   const files = () => Promise.all(FILES.map((name) => readFile(join(outDir, name), 'utf8')))
   const state = {clocks: emulator.engine.clocks.size, customers: emulator.engine.customers.size, files: await files()}
   /** Nothing deleted or created in Stripe, and the earlier files byte for byte. */
-  const untouched = async () => ({clocks: emulator.engine.clocks.size, customers: emulator.engine.customers.size, files: await files()})
+  const untouched = async () => ({
+    clocks: emulator.engine.clocks.size,
+    customers: emulator.engine.customers.size,
+    files: await files(),
+  })
   return {emulator, outDir, env, generate, state, untouched}
 }
 
 describe('run generate preflight: a one-line cause before anything is deleted or created', () => {
   it('prices the account does not have as the config says: says the file does not match and what to run', async () => {
     const ws = await withEarlierRun()
-    const prices = JSON.parse(await readFile(join(ws.outDir, 'stripe_prices.json'), 'utf8')) as {price_ids: Record<string, string>}
-    const stripe = new Stripe('sk_test_preflight', {host: '127.0.0.1', port: ws.emulator.port, protocol: 'http', telemetry: false})
+    const prices = JSON.parse(await readFile(join(ws.outDir, 'stripe_prices.json'), 'utf8')) as {
+      price_ids: Record<string, string>
+    }
+    const stripe = new Stripe('sk_test_preflight', {
+      host: '127.0.0.1',
+      port: ws.emulator.port,
+      protocol: 'http',
+      telemetry: false,
+    })
     await stripe.prices.update(prices.price_ids.standard!, {active: false})
     const requestsBefore = ws.emulator.requestCount()
     const run = await ws.generate('--customers', '3', '--seed', '2')
     expect(run.exitCode).toBe(1)
-    expect(run.error?.message).toMatch(/stripe_prices\.json does not match this Stripe account: price price_\w+ of plan "standard" is archived$/)
+    expect(run.error?.message).toMatch(
+      /stripe_prices\.json does not match this Stripe account: price price_\w+ of plan "standard" is archived$/,
+    )
     // The view marks the step; the cause is printed once, by oclif from the thrown error.
     expect(run.stderr).toMatch(/✖ preflight/)
     expect(run.stderr).not.toContain('does not match')
@@ -61,9 +74,14 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     const ws = await withEarlierRun()
     const other = await startEmulator(FAST)
     running.push(other)
-    const run = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS, '--customers', '3'], {...ws.env, STRIPE_API_BASE: other.url})
+    const run = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS, '--customers', '3'], {
+      ...ws.env,
+      STRIPE_API_BASE: other.url,
+    })
     expect(run.exitCode).toBe(1)
-    expect(run.error?.message).toMatch(/does not match this Stripe account: price price_\w+ of plan "free" is not on this account$/)
+    expect(run.error?.message).toMatch(
+      /does not match this Stripe account: price price_\w+ of plan "free" is not on this account$/,
+    )
     expect(other.engine.clocks.size).toBe(0)
     expect(await ws.untouched()).toEqual(ws.state)
   })
@@ -82,32 +100,53 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     expect(await ws.untouched()).toEqual(ws.state)
   })
 
-  it('a lock held by a live process refuses; a dead process\'s lock is taken over with a line saying so', async () => {
+  it("a lock held by a live process refuses; a dead process's lock is taken over with a line saying so", async () => {
     const ws = await withEarlierRun()
     const lock = join(ws.outDir, '.stripe-seed', 'lock')
-    await writeFile(lock, JSON.stringify({pid: process.pid, host: hostname(), started_at: '2026-11-25T06:00:00.000Z', purpose: 'run generate'}))
+    await writeFile(
+      lock,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        started_at: '2026-11-25T06:00:00.000Z',
+        purpose: 'run generate',
+      }),
+    )
     const requestsBefore = ws.emulator.requestCount()
     const held = await ws.generate('--customers', '3', '--seed', '2')
     expect(held.exitCode).toBe(1)
-    expect(held.error?.message).toBe(`Another stripe-seed process (pid ${process.pid} on ${hostname()}, run generate since 2026-11-25T06:00:00.000Z) is using this out-dir; lock file ${lock}`)
+    expect(held.error?.message).toBe(
+      `Another stripe-seed process (pid ${process.pid} on ${hostname()}, run generate since 2026-11-25T06:00:00.000Z) is using this out-dir; lock file ${lock}`,
+    )
     expect(ws.emulator.requestCount()).toBe(requestsBefore)
     expect(await ws.untouched()).toEqual(ws.state)
 
     const dead = spawnSync(process.execPath, ['-e', '0']).pid
-    await writeFile(lock, JSON.stringify({pid: dead, host: hostname(), started_at: '2026-11-25T06:00:00.000Z', purpose: 'run generate'}))
+    await writeFile(
+      lock,
+      JSON.stringify({pid: dead, host: hostname(), started_at: '2026-11-25T06:00:00.000Z', purpose: 'run generate'}),
+    )
     const takeover = await ws.generate('--customers', '3', '--seed', '2')
     expect(takeover.exitCode, takeover.error?.message).toBe(0)
-    expect(takeover.stderr).toContain(`Took over the lock of a stripe-seed process that is gone (pid ${dead} on ${hostname()}`)
+    expect(takeover.stderr).toContain(
+      `Took over the lock of a stripe-seed process that is gone (pid ${dead} on ${hostname()}`,
+    )
   })
 
-  it('a second out-dir\'s run survives the first out-dir\'s cleanup', async () => {
+  it("a second out-dir's run survives the first out-dir's cleanup", async () => {
     const ws = await withEarlierRun()
     const second = join(await tempDir(), 'team-b')
     await mkdir(second)
     await writeFile(join(second, 'stripe_prices.json'), await readFile(join(ws.outDir, 'stripe_prices.json')))
-    const theirs = await runCommand(RunGenerate, ['--out-dir', second, ...FAST_FLAGS, '--customers', '3', '--seed', '3'], ws.env)
+    const theirs = await runCommand(
+      RunGenerate,
+      ['--out-dir', second, ...FAST_FLAGS, '--customers', '3', '--seed', '3'],
+      ws.env,
+    )
     expect(theirs.exitCode).toBe(0)
-    const theirClocks = CurrentRunFileSchema.parse(JSON.parse(await readFile(join(second, 'current_run.json'), 'utf8'))).clock_ids
+    const theirClocks = CurrentRunFileSchema.parse(
+      JSON.parse(await readFile(join(second, 'current_run.json'), 'utf8')),
+    ).clock_ids
     const ours = await ws.generate('--customers', '3', '--seed', '4')
     expect(ours.exitCode).toBe(0)
     const ids = [...ws.emulator.engine.clocks.keys()]
@@ -134,18 +173,31 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     const ws = await withEarlierRun({failClocksNamed: /:2$/})
     // The API named by a flag, not the environment: the printed command must carry it.
     const {STRIPE_API_BASE: apiBase, ...withoutBase} = ws.env
-    const partial = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS, '--api-base', apiBase, '--customers', '6', '--seed', '5', '--json'], withoutBase)
+    const partial = await runCommand(
+      RunGenerate,
+      ['--out-dir', ws.outDir, ...FAST_FLAGS, '--api-base', apiBase, '--customers', '6', '--seed', '5', '--json'],
+      withoutBase,
+    )
     expect(partial.exitCode).toBe(3)
     const {resumeCommand, runId} = JSON.parse(partial.stdout) as {resumeCommand: string; runId: string}
-    expect(resumeCommand).toBe(`stripe-seed run generate --resume ${runId} --out-dir ${ws.outDir} --api-base ${apiBase}`)
+    expect(resumeCommand).toBe(
+      `stripe-seed run generate --resume ${runId} --out-dir ${ws.outDir} --api-base ${apiBase}`,
+    )
 
     const state = await ws.untouched()
     // FAST_FLAGS names --months: these resumes name neither customers nor months by flag, only in the file.
     const pace = FAST_FLAGS.filter((_, index) => !['--months', '1'].includes(FAST_FLAGS[index - (index % 2)]!))
-    for (const [key, value, reason] of [['customers', 4, 'it was started with 6 customers, not 4'], ['months', 3, 'it was started with 1 month, not 3']] as const) {
+    for (const [key, value, reason] of [
+      ['customers', 4, 'it was started with 6 customers, not 4'],
+      ['months', 3, 'it was started with 1 month, not 3'],
+    ] as const) {
       const config = join(ws.outDir, '..', `${key}.json`)
       await writeFile(config, JSON.stringify({[key]: value}))
-      const refused = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...pace, '--resume', '--config', config], ws.env)
+      const refused = await runCommand(
+        RunGenerate,
+        ['--out-dir', ws.outDir, ...pace, '--resume', '--config', config],
+        ws.env,
+      )
       expect(refused.exitCode).toBe(1)
       expect(refused.error?.message).toBe(`Cannot resume run ${runId}: ${reason}`)
     }
@@ -155,20 +207,33 @@ describe('run generate preflight: a one-line cause before anything is deleted or
   it('--scenario: list names every scenario; an unknown name is a usage error naming them; a stripe_prices.json without the catalog says what to run, nothing deleted', async () => {
     const list = await runCommand(RunGenerate, ['--scenario', 'list'])
     expect(list.exitCode).toBe(0)
-    for (const {name, description} of listScenarios()) expect(list.stdout).toMatch(new RegExp(`^${name} +${description.slice(0, 30).replace(/[()]/g, '.')}`, 'm'))
+    for (const {name, description} of listScenarios())
+      expect(list.stdout).toMatch(new RegExp(`^${name} +${description.slice(0, 30).replace(/[()]/g, '.')}`, 'm'))
     const unknown = await runCommand(RunGenerate, ['--scenario', 'nope', '--dry-run'])
     expect(unknown.exitCode).toBe(2)
     expect(unknown.error?.message).toMatch(/Unknown scenario "nope": choose one of default, saas, /)
-    const fromEnv = await runCommand(RunGenerate, ['--dry-run', '--customers', '200', '--seed', '1', '--json'], {STRIPE_SEED_SCENARIO: 'saas'})
+    const fromEnv = await runCommand(RunGenerate, ['--dry-run', '--customers', '200', '--seed', '1', '--json'], {
+      STRIPE_SEED_SCENARIO: 'saas',
+    })
     expect(fromEnv.exitCode).toBe(0)
-    expect((JSON.parse(fromEnv.stdout) as {plan: {featureCounts?: Record<string, number>}}).plan.featureCounts).toMatchObject({yearly: 30, reactivation: 8})
+    expect(
+      (JSON.parse(fromEnv.stdout) as {plan: {featureCounts?: Record<string, number>}}).plan.featureCounts,
+    ).toMatchObject({yearly: 30, reactivation: 8})
 
     const ws = await withEarlierRun()
     // The scenario adds a coupon in month 3: six months, as its default.
-    const run = await runCommand(RunGenerate, ['--out-dir', ws.outDir, ...FAST_FLAGS.slice(0, -2), '--customers', '3', '--seed', '2', '--scenario', 'saas'], ws.env)
+    const run = await runCommand(
+      RunGenerate,
+      ['--out-dir', ws.outDir, ...FAST_FLAGS.slice(0, -2), '--customers', '3', '--seed', '2', '--scenario', 'saas'],
+      ws.env,
+    )
     expect(run.exitCode, run.error?.message).toBe(1)
-    expect(run.error?.message).toMatch(/stripe_prices\.json does not hold this scenario's prices and coupons: it has no catalog$/)
-    expect((run.error as {suggestions?: string[]}).suggestions?.[0]).toContain('stripe-seed prices seed --scenario saas')
+    expect(run.error?.message).toMatch(
+      /stripe_prices\.json does not hold this scenario's prices and coupons: it has no catalog$/,
+    )
+    expect((run.error as {suggestions?: string[]}).suggestions?.[0]).toContain(
+      'stripe-seed prices seed --scenario saas',
+    )
     expect(await ws.untouched()).toEqual(ws.state)
   })
 })

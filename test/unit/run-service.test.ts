@@ -9,7 +9,15 @@ import {BugError} from '../../src/errors.js'
 import {Journal, journalPath, readJournal} from '../../src/run/journal.js'
 import type {RunProgress} from '../../src/run/progress.js'
 import {FAST} from '../helpers/emulator.js'
-import {accountCounts, fastConfig, loseEachClocksLastLine, readSnapshots, runService, seedEmulatorPrices, withoutIds} from '../helpers/run-service.js'
+import {
+  accountCounts,
+  fastConfig,
+  loseEachClocksLastLine,
+  readSnapshots,
+  runService,
+  seedEmulatorPrices,
+  withoutIds,
+} from '../helpers/run-service.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
@@ -58,7 +66,12 @@ describe('run generate as a service against an in-process emulator', () => {
     const results = await Promise.all(
       seeds.map(async (seed) => {
         const {emulator, outDir} = await workspace({seed, faultRate: 0.1, rateLimit: 25})
-        const result = await runService(emulator, outDir, {customers: N, months: MONTHS, seed: SEED, config: fastConfig({maxRps: 20})})
+        const result = await runService(emulator, outDir, {
+          customers: N,
+          months: MONTHS,
+          seed: SEED,
+          config: fastConfig({maxRps: 20}),
+        })
         return {seed, result, rows: withoutIds(await readSnapshots(outDir)), counts: accountCounts(emulator)}
       }),
     )
@@ -79,26 +92,40 @@ describe('run generate as a service against an in-process emulator', () => {
     ['in the last month', (p) => p.has(`month ${MONTHS}`) && p.phase(`month ${MONTHS}`).state !== 'pending'],
   ]
 
-  it.each(crashPoints)('stopped %s, with the last steps unjournaled: --resume ends with the clean rows and nothing twice', async (_name, when) => {
-    const clean = await cleanRows()
-    const {emulator, outDir} = await workspace()
-    const stop = new AbortController()
-    const first = await runService(emulator, outDir, {customers: N, months: MONTHS, seed: SEED, signal: stop.signal, onProgress: (p) => when(p) && stop.abort()})
-    expect(first.status).toBe('interrupted')
-    expect(await readdir(outDir)).not.toContain('sub_snapshots.json')
+  it.each(crashPoints)(
+    'stopped %s, with the last steps unjournaled: --resume ends with the clean rows and nothing twice',
+    async (_name, when) => {
+      const clean = await cleanRows()
+      const {emulator, outDir} = await workspace()
+      const stop = new AbortController()
+      const first = await runService(emulator, outDir, {
+        customers: N,
+        months: MONTHS,
+        seed: SEED,
+        signal: stop.signal,
+        onProgress: (p) => when(p) && stop.abort(),
+      })
+      expect(first.status).toBe('interrupted')
+      expect(await readdir(outDir)).not.toContain('sub_snapshots.json')
 
-    // Each clock's last step happened in Stripe but its line never reached the disk; the last line is torn.
-    const path = journalPath(outDir, first.runId)
-    await loseEachClocksLastLine(path, '{"type":"customer","clo')
+      // Each clock's last step happened in Stripe but its line never reached the disk; the last line is torn.
+      const path = journalPath(outDir, first.runId)
+      await loseEachClocksLastLine(path, '{"type":"customer","clo')
 
-    const resumed = await runService(emulator, outDir, {customers: N, months: MONTHS, seed: SEED, resume: first.runId})
-    expect(resumed).toMatchObject({status: 'complete', resumed: true, runId: first.runId})
-    expect(withoutIds(await readSnapshots(outDir))).toEqual(clean)
-    expect(accountCounts(emulator)).toEqual(exactly)
-    expect((await readJournal(path)).saved).toBe('complete')
-  })
+      const resumed = await runService(emulator, outDir, {
+        customers: N,
+        months: MONTHS,
+        seed: SEED,
+        resume: first.runId,
+      })
+      expect(resumed).toMatchObject({status: 'complete', resumed: true, runId: first.runId})
+      expect(withoutIds(await readSnapshots(outDir))).toEqual(clean)
+      expect(accountCounts(emulator)).toEqual(exactly)
+      expect((await readJournal(path)).saved).toBe('complete')
+    },
+  )
 
-  it('a partial run\'s failed clock is retried by --resume with a new clock for the same customers', async () => {
+  it("a partial run's failed clock is retried by --resume with a new clock for the same customers", async () => {
     const clean = await cleanRows()
     const {emulator, outDir} = await workspace({failClocksNamed: /:2$/})
     const partial = await runService(emulator, outDir, {customers: N, months: MONTHS, seed: SEED})
@@ -108,24 +135,40 @@ describe('run generate as a service against an in-process emulator', () => {
     expect(resumed.status).toBe('complete')
     expect(withoutIds(await readSnapshots(outDir))).toEqual(clean)
     expect(accountCounts(emulator)).toEqual(exactly)
-    expect([...emulator.engine.clocks.values()].map((clock) => clock.name).sort()).toEqual([expect.stringMatching(/:1$/), expect.stringMatching(/:2:r2$/), expect.stringMatching(/:3$/)])
+    expect([...emulator.engine.clocks.values()].map((clock) => clock.name).sort()).toEqual([
+      expect.stringMatching(/:1$/),
+      expect.stringMatching(/:2:r2$/),
+      expect.stringMatching(/:3$/),
+    ])
   })
 
   it('a run that completes no clock is failed and leaves the earlier files as they were', async () => {
     const {emulator, outDir} = await workspace({failClocksNamed: /^stripe-seed:\d+-\d+-9:/})
     expect((await runService(emulator, outDir, {customers: 3, months: 1, seed: 8})).status).toBe('complete')
-    const before = await Promise.all(['current_run.json', 'sub_snapshots.json', 'run_details.json'].map((name) => readFile(join(outDir, name), 'utf8')))
+    const before = await Promise.all(
+      ['current_run.json', 'sub_snapshots.json', 'run_details.json'].map((name) =>
+        readFile(join(outDir, name), 'utf8'),
+      ),
+    )
     const failed = await runService(emulator, outDir, {customers: 3, months: 1, seed: 9})
     expect(failed.status).toBe('failed')
     expect(failed.files).toEqual([])
-    const after = await Promise.all(['current_run.json', 'sub_snapshots.json', 'run_details.json'].map((name) => readFile(join(outDir, name), 'utf8')))
+    const after = await Promise.all(
+      ['current_run.json', 'sub_snapshots.json', 'run_details.json'].map((name) =>
+        readFile(join(outDir, name), 'utf8'),
+      ),
+    )
     expect(after).toEqual(before)
   })
 
-  it('an exception that is not Stripe\'s inside a clock\'s pipeline aborts the run as a BugError, not a failed clock', async () => {
+  it("an exception that is not Stripe's inside a clock's pipeline aborts the run as a BugError, not a failed clock", async () => {
     const {emulator, outDir} = await workspace()
-    const broken = {waitUntilReady: () => Promise.reject(new TypeError('Cannot read properties of undefined'))} as unknown as ClockWatcher
-    await expect(runService(emulator, outDir, {customers: 3, months: 1, seed: 2, watcher: broken})).rejects.toBeInstanceOf(BugError)
+    const broken = {
+      waitUntilReady: () => Promise.reject(new TypeError('Cannot read properties of undefined')),
+    } as unknown as ClockWatcher
+    await expect(
+      runService(emulator, outDir, {customers: 3, months: 1, seed: 2, watcher: broken}),
+    ).rejects.toBeInstanceOf(BugError)
     expect(await readdir(outDir)).not.toContain('sub_snapshots.json')
   })
 
@@ -145,12 +188,23 @@ describe('run generate as a service against an in-process emulator', () => {
   it('a journal of an earlier version (months without ledger rows): resume is refused in one line, a new run in the out-dir still cleans its clocks up and completes', async () => {
     const {emulator, outDir} = await workspace()
     const stop = new AbortController()
-    const first = await runService(emulator, outDir, {customers: 3, months: 2, seed: 4, signal: stop.signal, onProgress: (p) => p.has('month 1') && p.phase('month 1').done >= 1 && stop.abort()})
+    const first = await runService(emulator, outDir, {
+      customers: 3,
+      months: 2,
+      seed: 4,
+      signal: stop.signal,
+      onProgress: (p) => p.has('month 1') && p.phase('month 1').done >= 1 && stop.abort(),
+    })
     expect(first.status).toBe('interrupted')
     const path = journalPath(outDir, first.runId)
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const lines = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
     await writeFile(path, `${lines.map(({items: _items, ...entry}) => JSON.stringify(entry)).join('\n')}\n`)
-    await expect(runService(emulator, outDir, {customers: 3, months: 2, seed: 4, resume: first.runId})).rejects.toThrow(/it was started by an earlier stripe-seed, whose journal holds no ledger rows$/)
+    await expect(runService(emulator, outDir, {customers: 3, months: 2, seed: 4, resume: first.runId})).rejects.toThrow(
+      /it was started by an earlier stripe-seed, whose journal holds no ledger rows$/,
+    )
     const second = await runService(emulator, outDir, {customers: 3, months: 1, seed: 5})
     expect(second).toMatchObject({status: 'complete', cleanup: {deleted: 1, failed: 0}})
     expect(accountCounts(emulator)).toMatchObject({clocks: 1, customers: 3})
@@ -158,12 +212,29 @@ describe('run generate as a service against an in-process emulator', () => {
 
   it('journal: appends arriving together are written together, every one in order, none lost', async () => {
     const outDir = await tempDir()
-    const header = {type: 'run' as const, version: 1 as const, run_id: 'r1', seed: 1, customers: 3, months: 1, start_time: 0, config: {}, price_ids: {}, started_at: new Date().toISOString()}
+    const header = {
+      type: 'run' as const,
+      version: 1 as const,
+      run_id: 'r1',
+      seed: 1,
+      customers: 3,
+      months: 1,
+      start_time: 0,
+      config: {},
+      price_ids: {},
+      started_at: new Date().toISOString(),
+    }
     const journal = await Journal.create(outDir, header)
-    await Promise.all(Array.from({length: 500}, (_, i) => journal.append({type: 'advanced', clock: i % 7, attempt: 1, month: Math.floor(i / 7), target: i})))
+    await Promise.all(
+      Array.from({length: 500}, (_, i) =>
+        journal.append({type: 'advanced', clock: i % 7, attempt: 1, month: Math.floor(i / 7), target: i}),
+      ),
+    )
     await journal.close()
     const read = await readJournal(journalPath(outDir, 'r1'))
-    expect(read.entries.map((entry) => (entry.type === 'advanced' ? entry.target : -1))).toEqual(Array.from({length: 500}, (_, i) => i))
+    expect(read.entries.map((entry) => (entry.type === 'advanced' ? entry.target : -1))).toEqual(
+      Array.from({length: 500}, (_, i) => i),
+    )
     expect(() => journal.append({type: 'advanced', clock: 0, attempt: 0, month: 1, target: 1})).toThrow(BugError)
   })
 })

@@ -36,26 +36,43 @@ describe('RequestScheduler', () => {
     const waits: number[] = []
     const scheduler = new RequestScheduler(settings, {random: () => 0.5, sleep: async (ms) => void waits.push(ms)})
     let attempts = 0
-    await expect(scheduler.run('a', async () => (++attempts < 4 ? Promise.reject(rateLimited()) : 'ok'))).resolves.toBe('ok')
+    await expect(scheduler.run('a', async () => (++attempts < 4 ? Promise.reject(rateLimited()) : 'ok'))).resolves.toBe(
+      'ok',
+    )
     expect(attempts).toBe(4)
     expect(waits).toEqual([75, 150, 300]) // base 100 × 2^n, jittered into [half, full]: 0.5 → three quarters
     expect(scheduler.stats).toMatchObject({rateLimited: 3, retries: 3})
 
     let other = 0
-    await expect(scheduler.run('a', async () => Promise.reject(Object.assign(new Error('bad'), {statusCode: 400, attempt: ++other})))).rejects.toThrow('bad')
+    await expect(
+      scheduler.run('a', async () =>
+        Promise.reject(Object.assign(new Error('bad'), {statusCode: 400, attempt: ++other})),
+      ),
+    ).rejects.toThrow('bad')
     expect(other).toBe(1)
   })
 
   it('gives up once retryForSeconds have passed and surfaces the last failure', async () => {
     // Waits of 75, 150, then 300 ms would pass half a second: two retries, then the 429 surfaces.
-    const scheduler = new RequestScheduler({...settings, retryForSeconds: 0.5}, {random: () => 0.5, sleep: async () => {}})
+    const scheduler = new RequestScheduler(
+      {...settings, retryForSeconds: 0.5},
+      {random: () => 0.5, sleep: async () => {}},
+    )
     let attempts = 0
-    await expect(scheduler.run('a', async () => Promise.reject(Object.assign(rateLimited(), {n: ++attempts})))).rejects.toMatchObject({statusCode: 429})
+    await expect(
+      scheduler.run('a', async () => Promise.reject(Object.assign(rateLimited(), {n: ++attempts}))),
+    ).rejects.toMatchObject({statusCode: 429})
     expect(attempts).toBe(3)
   })
 
   it('retries 5xx, 409 and dropped connections as transient; a 4xx, Stripe-Should-Retry: false or our own bug never', () => {
-    expect([500, 502, 503, 409, 429].map((statusCode) => isTransient({statusCode}))).toEqual([true, true, true, true, true])
+    expect([500, 502, 503, 409, 429].map((statusCode) => isTransient({statusCode}))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ])
     expect(isTransient({type: 'StripeConnectionError'})).toBe(true)
     expect([400, 402, 404].map((statusCode) => isTransient({statusCode}))).toEqual([false, false, false])
     expect(isTransient({statusCode: 501, headers: {'stripe-should-retry': 'false'}})).toBe(false)
@@ -65,13 +82,20 @@ describe('RequestScheduler', () => {
   it('a connection failure before the API ever answered gives up after 5 s (a wrong --api-base); once it has answered, the full retry time applies', async () => {
     const dropped = () => Object.assign(new Error('connect ECONNREFUSED'), {type: 'StripeConnectionError'})
     const waits: number[] = []
-    const scheduler = new RequestScheduler({...settings, retryBaseMs: 500, retryForSeconds: 300}, {random: () => 1, sleep: async (ms) => void waits.push(ms)})
-    await expect(scheduler.run('a', async () => Promise.reject(dropped()))).rejects.toMatchObject({type: 'StripeConnectionError'})
+    const scheduler = new RequestScheduler(
+      {...settings, retryBaseMs: 500, retryForSeconds: 300},
+      {random: () => 1, sleep: async (ms) => void waits.push(ms)},
+    )
+    await expect(scheduler.run('a', async () => Promise.reject(dropped()))).rejects.toMatchObject({
+      type: 'StripeConnectionError',
+    })
     expect(waits).toEqual([500, 1000, 2000]) // the next, 4000, would pass 5 s
     await scheduler.run('a', async () => 'answered')
     waits.length = 0
     let attempts = 0
-    await expect(scheduler.run('a', async () => (++attempts < 8 ? Promise.reject(dropped()) : 'ok'))).resolves.toBe('ok')
+    await expect(scheduler.run('a', async () => (++attempts < 8 ? Promise.reject(dropped()) : 'ok'))).resolves.toBe(
+      'ok',
+    )
     expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000])
   })
 
@@ -119,7 +143,17 @@ describe('RequestScheduler', () => {
 })
 
 describe('ClockWatcher', () => {
-  const clock = (id: string, status: string, frozen: number) => ({id, object: 'test_helpers.test_clock', status, frozen_time: frozen, name: null, created: 1, livemode: false, status_details: {}, deletes_after: 2})
+  const clock = (id: string, status: string, frozen: number) => ({
+    id,
+    object: 'test_helpers.test_clock',
+    status,
+    frozen_time: frozen,
+    name: null,
+    created: 1,
+    livemode: false,
+    status_details: {},
+    deletes_after: 2,
+  })
   const gateway = () => new StripeGateway({apiKey: 'sk_test_watch', scheduler: settings})
 
   it('watches every advancing clock with one list call per poll, resolving each when ready at its target', async () => {
@@ -135,7 +169,9 @@ describe('ClockWatcher', () => {
       .query(true)
       .reply(() => [200, list(polls[Math.min(calls++, 2)]!, '/v1/test_helpers/test_clocks')])
     const watcher = new ClockWatcher(gateway(), {minPollMs: 1, maxPollMs: 2})
-    const ready = await Promise.all(['clock_a', 'clock_b', 'clock_c'].map((id) => watcher.waitUntilReady(id, 100, 60_000)))
+    const ready = await Promise.all(
+      ['clock_a', 'clock_b', 'clock_c'].map((id) => watcher.waitUntilReady(id, 100, 60_000)),
+    )
     expect(ready.map((c) => c.id)).toEqual(['clock_a', 'clock_b', 'clock_c'])
     expect(calls).toBe(3)
     expect(watcher.polls).toBe(3)
@@ -143,7 +179,12 @@ describe('ClockWatcher', () => {
 
   it('pages only until every waiting clock has been seen', async () => {
     const pages: Record<string, unknown> = {
-      first: {object: 'list', data: Array.from({length: 100}, (_, i) => clock(`clock_${i}`, 'ready', 100)), has_more: true, url: ''},
+      first: {
+        object: 'list',
+        data: Array.from({length: 100}, (_, i) => clock(`clock_${i}`, 'ready', 100)),
+        has_more: true,
+        url: '',
+      },
       second: {object: 'list', data: [clock('clock_late', 'ready', 100)], has_more: true, url: ''},
     }
     const seen: string[] = []
@@ -157,7 +198,10 @@ describe('ClockWatcher', () => {
         return [200, pages[page]]
       })
     const watcher = new ClockWatcher(gateway(), {minPollMs: 1})
-    await Promise.all([watcher.waitUntilReady('clock_3', 100, 60_000), watcher.waitUntilReady('clock_late', 100, 60_000)])
+    await Promise.all([
+      watcher.waitUntilReady('clock_3', 100, 60_000),
+      watcher.waitUntilReady('clock_late', 100, 60_000),
+    ])
     expect(seen).toEqual(['first', 'second'])
   })
 
@@ -166,7 +210,13 @@ describe('ClockWatcher', () => {
       .persist()
       .get('/v1/test_helpers/test_clocks')
       .query(true)
-      .reply(200, list([clock('clock_broken', 'internal_failure', 0), clock('clock_slow', 'advancing', 0)], '/v1/test_helpers/test_clocks'))
+      .reply(
+        200,
+        list(
+          [clock('clock_broken', 'internal_failure', 0), clock('clock_slow', 'advancing', 0)],
+          '/v1/test_helpers/test_clocks',
+        ),
+      )
     let now = 0
     const watcher = new ClockWatcher(gateway(), {minPollMs: 1, now: () => now, sleep: async () => void (now += 1000)})
     const results = await Promise.allSettled([

@@ -23,14 +23,19 @@ async function outDirWith(ledger: LedgerFile): Promise<string> {
 /** What the ledger itself says, summed here from its rows. */
 function fromLedger(ledger: LedgerFile, month: string) {
   const items = ledger.items.filter((item) => item.month === month)
-  const mrr = (currency: string) => items.filter((item) => item.currency === currency).reduce((sum, item) => sum + item.mrr, 0)
+  const mrr = (currency: string) =>
+    items.filter((item) => item.currency === currency).reduce((sum, item) => sum + item.mrr, 0)
   const live = items.filter((item) => ['active', 'past_due', 'trialing'].includes(item.status))
-  const subscriptions = (keep: (item: (typeof items)[number]) => boolean) => new Set(live.filter(keep).map((item) => item.subscription_id)).size
-  const movement = (currency: string, kind: string) => ledger.customers.filter((row) => row.month === month && row.currency === currency && row.movement === kind).reduce((sum, row) => sum + Math.abs(row.change), 0)
+  const subscriptions = (keep: (item: (typeof items)[number]) => boolean) =>
+    new Set(live.filter(keep).map((item) => item.subscription_id)).size
+  const movement = (currency: string, kind: string) =>
+    ledger.customers
+      .filter((row) => row.month === month && row.currency === currency && row.movement === kind)
+      .reduce((sum, row) => sum + Math.abs(row.change), 0)
   return {mrr, total: items.reduce((sum, item) => sum + (item.mrr_reporting ?? 0), 0), subscriptions, movement}
 }
 
-describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects by the ledger\'s own code)', () => {
+describe("snapshots show with mrr_ledger.json (a ledger built from SDK objects by the ledger's own code)", () => {
   const ledger = sampleLedger({eur: 1.1})
 
   it('--json: MRR per currency and the reporting total, subscriptions by interval, trials, discounts and movements, as the ledger says', async () => {
@@ -45,10 +50,17 @@ describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects b
         expect(line.mrr).toBe(truth.mrr(line.currency))
         expect(line.movements.churn).toBe(truth.movement(line.currency, 'churn'))
         expect(line.movements.new).toBe(truth.movement(line.currency, 'new'))
-        expect(line.movements.net).toBe(line.movements.new + line.movements.expansion + line.movements.reactivation - line.movements.contraction - line.movements.churn)
+        expect(line.movements.net).toBe(
+          line.movements.new +
+            line.movements.expansion +
+            line.movements.reactivation -
+            line.movements.contraction -
+            line.movements.churn,
+        )
       }
       expect(month.reporting).toEqual({currency: 'usd', mrr: truth.total})
-      const byInterval = (interval: string) => month.currencies.reduce((sum, line) => sum + (line.subscriptions.byInterval[interval] ?? 0), 0)
+      const byInterval = (interval: string) =>
+        month.currencies.reduce((sum, line) => sum + (line.subscriptions.byInterval[interval] ?? 0), 0)
       expect(byInterval('year')).toBe(truth.subscriptions((item) => item.interval === 'year'))
       expect(byInterval('month')).toBe(truth.subscriptions((item) => item.interval === 'month'))
       expect(month.trials.trialing).toBe(truth.subscriptions((item) => item.status === 'trialing'))
@@ -57,7 +69,9 @@ describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects b
     // The sample: cus_charlie is yearly, cus_echo in a trial, cus_fox under 50 % forever, cus_delta pays in EUR.
     expect(january.currencies.map((line) => line.currency)).toEqual(['eur', 'usd'])
     expect(january.trials.trialing).toBe(1)
-    expect(january.discounts).toEqual([{coupon: 'half_forever', terms: '50% off, forever', subscriptions: 1, counted: true}])
+    expect(january.discounts).toEqual([
+      {coupon: 'half_forever', terms: '50% off, forever', subscriptions: 1, counted: true},
+    ])
     // February: the trial converted, and the discounted subscription was canceled (no discount in force any more).
     expect(view.months[1]!.trials).toMatchObject({trialing: 0, converted: 1})
     expect(view.months[1]!.discounts).toEqual([])
@@ -69,7 +83,11 @@ describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects b
     expect(result.exitCode, result.error?.message).toBe(0)
     const truth = fromLedger(ledger, '2026-03')
     const major = (minor: number) => (minor / 100).toFixed(2)
-    expect(result.stdout).toMatch(new RegExp(`2026-03\\s+${major(truth.mrr('eur'))} EUR\\s+${major(truth.mrr('usd'))} USD\\s+${major(truth.total)} USD`))
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `2026-03\\s+${major(truth.mrr('eur'))} EUR\\s+${major(truth.mrr('usd'))} USD\\s+${major(truth.total)} USD`,
+      ),
+    )
     expect(result.stdout).toContain('Total: at fixed rates (1 EUR = 1.1 USD), not market data')
     expect(result.stdout).toMatch(/Month\s+Active\s+Past due\s+Trialing\s+Monthly\s+Yearly\s+Discounted/)
     expect(result.stdout).toMatch(/2026-01\s+half_forever\s+50% off, forever\s+1\s+yes/)
@@ -82,7 +100,9 @@ describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects b
     const result = await runCommand(SnapshotsShow, ['--out-dir', await outDirWith(withoutRate), '--format', 'csv'])
     expect(result.exitCode, result.error?.message).toBe(0)
     const [header, ...rows] = result.stdout.trim().split('\n')
-    expect(header).toBe('month,currency,mrr,active,past_due,trialing,interval_month,interval_year,discounted,new,expansion,reactivation,contraction,churn,net,reporting_currency,total_mrr_reporting')
+    expect(header).toBe(
+      'month,currency,mrr,active,past_due,trialing,interval_month,interval_year,discounted,new,expansion,reactivation,contraction,churn,net,reporting_currency,total_mrr_reporting',
+    )
     expect(rows).toHaveLength(SAMPLE_MONTHS.length * 2)
     const march = rows.find((row) => row.startsWith('2026-03,usd,'))!.split(',')
     expect(Number(march[2])).toBe(fromLedger(withoutRate, '2026-03').mrr('usd'))
@@ -90,7 +110,7 @@ describe('snapshots show with mrr_ledger.json (a ledger built from SDK objects b
     expect(march.at(-1)).toBe('')
   })
 
-  it('--month lists that month\'s items as the ledger holds them; a month it has not read is a usage error', async () => {
+  it("--month lists that month's items as the ledger holds them; a month it has not read is a usage error", async () => {
     const dir = await outDirWith(ledger)
     const result = await runCommand(SnapshotsShow, ['--out-dir', dir, '--month', '2026-01', '--format', 'csv'])
     expect(result.exitCode, result.error?.message).toBe(0)

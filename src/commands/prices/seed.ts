@@ -8,7 +8,8 @@ import {formatTable, formatUsd} from '../../render/table.js'
 import {formatMoney} from '../../scenario/render.js'
 
 export default class PricesSeed extends BaseCommand<SeedPricesResult> {
-  static summary = 'Create the plans\' products and prices (and a scenario\'s coupons and promotion codes), and write stripe_prices.json'
+  static summary =
+    "Create the plans' products and prices (and a scenario's coupons and promotion codes), and write stripe_prices.json"
 
   static description = `Idempotent: each price has a stable lookup key, so a re-run finds the existing prices and creates nothing.
 
@@ -27,7 +28,11 @@ With --scenario (or a config with scenario sections) it also seeds what the scen
     ...stripeFlags,
     ...configFlags,
     ...outDirFlags,
-    scenario: Flags.string({description: 'Also seed what this named scenario needs: yearly and per-currency prices, coupons, promotion codes (an unknown name lists them)', env: 'STRIPE_SEED_SCENARIO'}),
+    scenario: Flags.string({
+      description:
+        'Also seed what this named scenario needs: yearly and per-currency prices, coupons, promotion codes (an unknown name lists them)',
+      env: 'STRIPE_SEED_SCENARIO',
+    }),
   }
 
   async run(): Promise<SeedPricesResult> {
@@ -35,7 +40,11 @@ With --scenario (or a config with scenario sections) it also seeds what the scen
     const {config: fileConfig} = await this.loadConfig(flags)
     const config = flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig
     const {gateway} = this.connect(flags, config.scheduler)
-    const result = await seedPrices(gateway, config, {file: outFile(this.outDir(flags), 'prices'), apiBase: flags['api-base'], now: new Date()})
+    const result = await seedPrices(gateway, config, {
+      file: outFile(this.outDir(flags), 'prices'),
+      apiBase: flags['api-base'],
+      now: new Date(),
+    })
     this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
     this.say(`\nWrote ${result.file}`)
     return result
@@ -57,13 +66,33 @@ function renderCatalog(catalog: NonNullable<SeedPricesResult['catalog']>): strin
   const lines = [
     formatTable(
       ['Plan', 'Interval', 'Per screen', 'Lookup key', 'Price', 'Status'],
-      catalog.prices.map((price) => [price.name, price.interval === 'year' ? 'yearly' : 'monthly', formatMoney(price.unitAmount, price.currency), price.lookupKey, price.priceId, status(price)]),
+      catalog.prices.map((price) => [
+        price.name,
+        price.interval === 'year' ? 'yearly' : 'monthly',
+        formatMoney(price.unitAmount, price.currency),
+        price.lookupKey,
+        price.priceId,
+        status(price),
+      ]),
       ['left', 'left', 'right'],
     ),
   ]
-  if (catalog.coupons.length > 0) lines.push('', formatTable(['Coupon', 'Stripe id', 'Status'], catalog.coupons.map((coupon) => [coupon.key, coupon.id, coupon.outcome])))
+  if (catalog.coupons.length > 0)
+    lines.push(
+      '',
+      formatTable(
+        ['Coupon', 'Stripe id', 'Status'],
+        catalog.coupons.map((coupon) => [coupon.key, coupon.id, coupon.outcome]),
+      ),
+    )
   if (catalog.promotionCodes.length > 0) {
-    lines.push('', formatTable(['Promotion code', 'Coupon', 'Stripe id', 'Status'], catalog.promotionCodes.map((code) => [code.code, code.coupon, code.id, code.outcome])))
+    lines.push(
+      '',
+      formatTable(
+        ['Promotion code', 'Coupon', 'Stripe id', 'Status'],
+        catalog.promotionCodes.map((code) => [code.code, code.coupon, code.id, code.outcome]),
+      ),
+    )
   }
   return lines.join('\n')
 }

@@ -8,7 +8,14 @@ import {FAILED_RUN_EXIT_CODE, PARTIAL_RUN_EXIT_CODE, SIGNAL_EXIT_CODES, UsageErr
 import {randomSeed} from '../../random.js'
 import {plural} from '../../render/plural.js'
 import {formatUsd} from '../../render/table.js'
-import {type GenerateResult, type PreparedRun, type RunRequest, claimOutDir, executeRun, prepareRun} from '../../run/generate.js'
+import {
+  type GenerateResult,
+  type PreparedRun,
+  type RunRequest,
+  claimOutDir,
+  executeRun,
+  prepareRun,
+} from '../../run/generate.js'
 import {RunProgress} from '../../run/progress.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
@@ -53,33 +60,65 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   ]
 
   static args = {
-    runId: Args.string({description: 'With --resume: the run to continue (default: the latest unfinished run in the out-dir)', required: false}),
+    runId: Args.string({
+      description: 'With --resume: the run to continue (default: the latest unfinished run in the out-dir)',
+      required: false,
+    }),
   }
 
   static flags = {
     ...stripeFlags,
     ...configFlags,
     ...outDirFlags,
-    customers: Flags.integer({description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`, min: 1, max: MAX_CUSTOMERS}),
-    months: Flags.integer({description: `Months of history (1–${MAX_MONTHS}); default from config (6)`, min: 1, max: MAX_MONTHS}),
+    customers: Flags.integer({
+      description: `Customers to create (1–${MAX_CUSTOMERS}); default from config (100)`,
+      min: 1,
+      max: MAX_CUSTOMERS,
+    }),
+    months: Flags.integer({
+      description: `Months of history (1–${MAX_MONTHS}); default from config (6)`,
+      min: 1,
+      max: MAX_MONTHS,
+    }),
     scenario: Flags.string({
-      description: 'A named scenario: trials, coupons, yearly plans, currencies, mid-cycle changes… on top of the config (`--scenario list` names them); its prices come from `prices seed --scenario NAME`',
+      description:
+        'A named scenario: trials, coupons, yearly plans, currencies, mid-cycle changes… on top of the config (`--scenario list` names them); its prices come from `prices seed --scenario NAME`',
       env: 'STRIPE_SEED_SCENARIO',
     }),
-    seed: Flags.integer({description: 'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)', min: 0}),
-    resume: Flags.boolean({description: 'Continue an unfinished run (the latest, or RUN_ID) from its journal instead of starting a new one'}),
-    'dry-run': Flags.boolean({description: 'Print the plan and its cost, touch nothing (no key needed)', exclusive: ['resume']}),
-    concurrency: Flags.integer({description: 'Requests in flight at most, across all clocks (default 10)', min: 1, max: 100}),
+    seed: Flags.integer({
+      description:
+        'Seed for the plan: the same seed gives the same customers and events (random when absent, and printed)',
+      min: 0,
+    }),
+    resume: Flags.boolean({
+      description: 'Continue an unfinished run (the latest, or RUN_ID) from its journal instead of starting a new one',
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Print the plan and its cost, touch nothing (no key needed)',
+      exclusive: ['resume'],
+    }),
+    concurrency: Flags.integer({
+      description: 'Requests in flight at most, across all clocks (default 10)',
+      min: 1,
+      max: 100,
+    }),
     rate: Flags.string({description: 'Requests per second per clock lane (default 4)'}),
-    'max-rps': Flags.string({description: 'Account-wide requests per second (default 20; Stripe test mode allows 25, more only makes sense against the emulator)'}),
-    'advance-timeout': Flags.integer({description: 'Seconds to wait for one clock advance before giving that clock up (default 300)', min: 1}),
+    'max-rps': Flags.string({
+      description:
+        'Account-wide requests per second (default 20; Stripe test mode allows 25, more only makes sense against the emulator)',
+    }),
+    'advance-timeout': Flags.integer({
+      description: 'Seconds to wait for one clock advance before giving that clock up (default 300)',
+      min: 1,
+    }),
     'seed-prices': Flags.boolean({description: 'Run `prices seed` first, in the same run'}),
-    'keep-clocks': Flags.boolean({description: 'Do not delete the test clocks of this out-dir\'s earlier runs'}),
+    'keep-clocks': Flags.boolean({description: "Do not delete the test clocks of this out-dir's earlier runs"}),
   }
 
   async run(): Promise<RunGenerateResult> {
     const {flags, args} = await this.parse(RunGenerate)
-    if (args.runId && !flags.resume) throw new UsageError(`Unexpected argument "${args.runId}": a run id goes with --resume`)
+    if (args.runId && !flags.resume)
+      throw new UsageError(`Unexpected argument "${args.runId}": a run id goes with --resume`)
     if (flags.scenario === 'list') {
       const scenarios = listScenarios()
       this.say(formatScenarioList(scenarios))
@@ -91,7 +130,14 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     if (!flags.resume) {
       const seed = flags.seed ?? randomSeed()
       const now = new Date()
-      plan = planScenario({config, customers: config.customers, months: config.months, seed, startTime: simulationStart(now, config.months), runId: makeRunId(now, seed)})
+      plan = planScenario({
+        config,
+        customers: config.customers,
+        months: config.months,
+        seed,
+        startTime: simulationStart(now, config.months),
+        runId: makeRunId(now, seed),
+      })
       if (flags['dry-run']) {
         const estimate = estimateRun(plan, config.scheduler)
         this.say(renderScenario(plan, estimate))
@@ -111,13 +157,23 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       plan,
       ...(flags.scenario ? {scenarioName: flags.scenario} : {}),
       // A resumed run is held to the customers and months a flag or the config file names; defaults name nothing.
-      ...(flags.resume ? {resume: {runId: args.runId, seed: flags.seed, customers: flags.customers ?? (setInFile.has('customers') ? config.customers : undefined), months: flags.months ?? (setInFile.has('months') ? config.months : undefined)}} : {}),
+      ...(flags.resume
+        ? {
+            resume: {
+              runId: args.runId,
+              seed: flags.seed,
+              customers: flags.customers ?? (setInFile.has('customers') ? config.customers : undefined),
+              months: flags.months ?? (setInFile.has('months') ? config.months : undefined),
+            },
+          }
+        : {}),
     }
     const claimed = await claimOutDir(request)
     const stopping = new AbortController()
     setMaxListeners(0, stopping.signal)
     let signal: 'SIGINT' | 'SIGTERM' | undefined
-    const resumeCommand = () => this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
+    const resumeCommand = () =>
+      this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
     let prepared: PreparedRun | undefined
     const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
       if (signal) {
@@ -127,10 +183,14 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         process.exit(SIGNAL_EXIT_CODES[signal])
       }
       signal = received
-      process.stderr.write(`\n${received}: no new requests; finishing those in flight and saving the journal (Ctrl-C again to stop at once)\n`)
+      process.stderr.write(
+        `\n${received}: no new requests; finishing those in flight and saving the journal (Ctrl-C again to stop at once)\n`,
+      )
       stopping.abort()
       setTimeout(() => {
-        process.stderr.write(`Requests still in flight after ${STOP_GRACE_MS / 1000}s; stopping anyway. Resume with: ${resumeCommand()}\n`)
+        process.stderr.write(
+          `Requests still in flight after ${STOP_GRACE_MS / 1000}s; stopping anyway. Resume with: ${resumeCommand()}\n`,
+        )
         claimed.lock.releaseSync()
         process.exit(SIGNAL_EXIT_CODES[received])
       }, STOP_GRACE_MS).unref()
@@ -144,9 +204,15 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       // Short enough for 80 columns with any seed; on stderr with --json too (the seed is in the result as well).
       if (plan) this.notice(`run ${plan.runId} · repeat with --seed ${plan.seed}`)
       const progress = new RunProgress({seedPrices: flags['seed-prices']})
-      const renderer = chooseRenderer({json: this.jsonEnabled(), isTTY: Boolean(process.stderr.isTTY), ci: Boolean(process.env.CI)})
+      const renderer = chooseRenderer({
+        json: this.jsonEnabled(),
+        isTTY: Boolean(process.stderr.isTTY),
+        ci: Boolean(process.env.CI),
+      })
       // The view shows what failed; the command reports why, once.
-      const view = buildRunTasks(progress, renderer, () => gateway.counts()).run().catch(() => {})
+      const view = buildRunTasks(progress, renderer, () => gateway.counts())
+        .run()
+        .catch(() => {})
       try {
         prepared = await prepareRun(gateway, request, claimed, progress)
         const result = await executeRun(gateway, prepared, {progress, signal: stopping.signal})
@@ -173,22 +239,29 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
   }
 
   /** The exact command that continues this run. */
-  private resumeCommand(flags: {'out-dir'?: string; config?: string; scenario?: string; 'api-base'?: string}, runId: string | undefined): string {
+  private resumeCommand(
+    flags: {'out-dir'?: string; config?: string; scenario?: string; 'api-base'?: string},
+    runId: string | undefined,
+  ): string {
     const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
     // The scenario is part of the config the run must resume with.
     if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
-    if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config') parts.push('--out-dir', quote(flags['out-dir']))
+    if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config')
+      parts.push('--out-dir', quote(flags['out-dir']))
     if (flags.config) parts.push('--config', quote(flags.config))
     // The same API the run used (the emulator, say), unless the environment already says it: else the
     // pasted command would go to api.stripe.com. Never the key.
-    if (flags['api-base'] && flags['api-base'] !== process.env.STRIPE_API_BASE) parts.push('--api-base', quote(flags['api-base']))
+    if (flags['api-base'] && flags['api-base'] !== process.env.STRIPE_API_BASE)
+      parts.push('--api-base', quote(flags['api-base']))
     return parts.join(' ')
   }
 
   private sayResult(result: GenerateResult & {resumeCommand?: string}): void {
     const first = result.mrrByMonth[0]
     const last = result.mrrByMonth.at(-1)
-    const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[result.status]
+    const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[
+      result.status
+    ]
     const lines = [
       '',
       `Run ${result.runId}${result.resumed ? ' (resumed)' : ''} ${headline} in ${formatDuration(result.wallTimeSeconds)}`,
@@ -199,7 +272,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       ...result.files.map((file, index) => `${index === 0 ? '  files          ' : '                 '}${file}`),
     ]
     if (result.files.length === 0) lines.push(`  files          none written; the earlier files are as they were`)
-    for (const failed of result.failedClocks) lines.push(`  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`)
+    for (const failed of result.failedClocks)
+      lines.push(
+        `  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`,
+      )
     if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
     this.say(lines.join('\n'))
   }
@@ -212,12 +288,23 @@ function quote(value: string): string {
 function parseRate(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   const rate = Number(value)
-  if (!(rate > 0 && rate <= 1000)) throw new UsageError(`--${flag} must be a number above 0 and at most 1000, got "${value}"`)
+  if (!(rate > 0 && rate <= 1000))
+    throw new UsageError(`--${flag} must be a number above 0 and at most 1000, got "${value}"`)
   return rate
 }
 
 /** Flags override the config file. */
-function applyOverrides(config: Config, flags: {customers?: number; months?: number; concurrency?: number; rate?: string; 'max-rps'?: string; 'advance-timeout'?: number}): Config {
+function applyOverrides(
+  config: Config,
+  flags: {
+    customers?: number
+    months?: number
+    concurrency?: number
+    rate?: string
+    'max-rps'?: string
+    'advance-timeout'?: number
+  },
+): Config {
   return {
     ...config,
     customers: flags.customers ?? config.customers,

@@ -4,7 +4,8 @@ import {formatTable} from '../../render/table.js'
 import {type VerifyResult, verifyRun} from '../../run/verify.js'
 
 export default class RunVerify extends BaseCommand<VerifyResult> {
-  static summary = 'Check the latest month against Stripe: every subscription of the run, and the MRR ledger when there is one'
+  static summary =
+    'Check the latest month against Stripe: every subscription of the run, and the MRR ledger when there is one'
 
   static description = `Reads current_run.json and sub_snapshots.json and lists each mismatch with its reason. Exit code 1 if any.
 
@@ -29,11 +30,20 @@ With mrr_ledger.json: the ledger's latest month against the run's subscriptions 
 
   private saySnapshots(result: VerifyResult): void {
     if (result.ok) {
-      this.say(`✔ ${result.checked} subscriptions of run ${result.runId} match Stripe for ${result.month} (${result.clocks} clocks)`)
+      this.say(
+        `✔ ${result.checked} subscriptions of run ${result.runId} match Stripe for ${result.month} (${result.clocks} clocks)`,
+      )
       return
     }
-    this.say(formatTable(['Subscription', 'Customer', 'Field', 'Snapshot', 'Stripe', 'Reason'], result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason])))
-    this.say(`\n✘ ${plural(result.mismatches.length, 'mismatch', 'mismatches')} in ${result.checked} subscriptions of run ${result.runId} (${result.month})`)
+    this.say(
+      formatTable(
+        ['Subscription', 'Customer', 'Field', 'Snapshot', 'Stripe', 'Reason'],
+        result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason]),
+      ),
+    )
+    this.say(
+      `\n✘ ${plural(result.mismatches.length, 'mismatch', 'mismatches')} in ${result.checked} subscriptions of run ${result.runId} (${result.month})`,
+    )
   }
 
   private sayLedger(result: VerifyResult, ledger: NonNullable<VerifyResult['ledger']>): void {
@@ -41,16 +51,35 @@ With mrr_ledger.json: the ledger's latest month against the run's subscriptions 
       this.say(
         formatTable(
           ['Clock', 'Subscription', 'Customer', 'Field', 'Ledger', 'Stripe', 'Reason'],
-          ledger.mismatches.map((m) => [m.clockId, m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason]),
+          ledger.mismatches.map((m) => [
+            m.clockId,
+            m.subscriptionId,
+            m.customerId,
+            m.field,
+            m.expected,
+            m.actual,
+            m.reason,
+          ]),
         ),
       )
-      this.say(`\n✘ ${plural(ledger.mismatches.length, 'mismatch', 'mismatches')} between the ledger's ${ledger.month} and Stripe (${plural(ledger.checked, 'subscription item')}, ${plural(result.clocks, 'clock')})`)
+      this.say(
+        `\n✘ ${plural(ledger.mismatches.length, 'mismatch', 'mismatches')} between the ledger's ${ledger.month} and Stripe (${plural(ledger.checked, 'subscription item')}, ${plural(result.clocks, 'clock')})`,
+      )
     } else {
-      this.say(`✔ the ledger's ${ledger.month} matches Stripe: ${plural(ledger.checked, 'subscription item')} of run ${result.runId} on ${plural(result.clocks, 'clock')} (status, interval, quantity, discounts, trial, MRR)`)
+      this.say(
+        `✔ the ledger's ${ledger.month} matches Stripe: ${plural(ledger.checked, 'subscription item')} of run ${result.runId} on ${plural(result.clocks, 'clock')} (status, interval, quantity, discounts, trial, MRR)`,
+      )
     }
     if (result.mismatches.length > 0) {
-      this.say(formatTable(['Subscription', 'Customer', 'Field', 'Ledger', 'sub_snapshots.json', 'Reason'], result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason])))
-      this.say(`\n✘ sub_snapshots.json differs from the ledger in ${plural(result.mismatches.length, 'place')} (${result.month})`)
+      this.say(
+        formatTable(
+          ['Subscription', 'Customer', 'Field', 'Ledger', 'sub_snapshots.json', 'Reason'],
+          result.mismatches.map((m) => [m.subscriptionId, m.customerId, m.field, m.expected, m.actual, m.reason]),
+        ),
+      )
+      this.say(
+        `\n✘ sub_snapshots.json differs from the ledger in ${plural(result.mismatches.length, 'place')} (${result.month})`,
+      )
     } else {
       this.say(`✔ sub_snapshots.json's ${result.month} (${plural(result.checked, 'row')}) is what the ledger derives`)
     }

@@ -8,14 +8,19 @@ export default class SnapshotsReport extends BaseCommand<ReportResult> {
 
 The page needs no network: data and charting library are inline. Open it next to your own dashboard to compare.`
 
-  static examples = ['<%= config.bin %> snapshots report', '<%= config.bin %> snapshots report --out-dir ./config --json']
+  static examples = [
+    '<%= config.bin %> snapshots report',
+    '<%= config.bin %> snapshots report --out-dir ./config --json',
+  ]
 
   static flags = {...outDirFlags}
 
   async run(): Promise<ReportResult> {
     const {flags} = await this.parse(SnapshotsReport)
     const result = await writeReport(this.outDir(flags))
-    this.say(`Read ${result.read} (${result.months} months); wrote ${result.file} (${Math.round(result.bytes / 1024)} KB)`)
+    this.say(
+      `Read ${result.read} (${result.months} months); wrote ${result.file} (${Math.round(result.bytes / 1024)} KB)`,
+    )
     return result
   }
 }

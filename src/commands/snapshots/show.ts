@@ -39,25 +39,35 @@ Definitions, as in Stripe's billing analytics:
 
   static flags = {
     ...outDirFlags,
-    month: Flags.string({description: 'List that month\'s subscriptions (YYYY-MM)'}),
-    format: Flags.string({description: 'Output format', options: ['table', 'csv', 'json'], default: 'table', exclusive: ['json']}),
+    month: Flags.string({description: "List that month's subscriptions (YYYY-MM)"}),
+    format: Flags.string({
+      description: 'Output format',
+      options: ['table', 'csv', 'json'],
+      default: 'table',
+      exclusive: ['json'],
+    }),
   }
 
   async run(): Promise<SnapshotsShowResult> {
     const {flags} = await this.parse(SnapshotsShow)
     const format = flags.format as 'table' | 'csv' | 'json'
     const asJson = format === 'json' && !this.jsonEnabled()
-    if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month)) throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
+    if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month))
+      throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
     const ledgerPath = ledgerFile(this.outDir(flags))
     if (await exists(ledgerPath)) return this.showLedger(ledgerPath, flags.month, format, asJson)
 
     const file = outFile(this.outDir(flags), 'snapshots')
-    const rows = await readJsonFile(file, SnapshotsFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
+    const rows = await readJsonFile(file, SnapshotsFileSchema, {
+      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
+    })
     if (flags.month !== undefined) {
       const subscriptions = rows.filter((row) => row.month === flags.month)
       if (subscriptions.length === 0) {
         const months = [...new Set(rows.map((row) => row.month))]
-        throw new UsageError(`No snapshot for ${flags.month}; ${file} has ${months.length > 0 ? `${months[0]} to ${months.at(-1)}` : 'no rows'}`)
+        throw new UsageError(
+          `No snapshot for ${flags.month}; ${file} has ${months.length > 0 ? `${months[0]} to ${months.at(-1)}` : 'no rows'}`,
+        )
       }
       const result = {month: flags.month, subscriptions}
       if (asJson) this.log(JSON.stringify(result, null, 2))
@@ -71,13 +81,22 @@ Definitions, as in Stripe's billing analytics:
     return result
   }
 
-  private async showLedger(path: string, month: string | undefined, format: 'table' | 'csv' | 'json', asJson: boolean): Promise<SnapshotsShowResult> {
-    const ledger = await readJsonFile(path, LedgerFileSchema, {missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)'})
+  private async showLedger(
+    path: string,
+    month: string | undefined,
+    format: 'table' | 'csv' | 'json',
+    asJson: boolean,
+  ): Promise<SnapshotsShowResult> {
+    const ledger = await readJsonFile(path, LedgerFileSchema, {
+      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
+    })
     const source = 'mrr_ledger.json' as const
     if (month !== undefined) {
       const items = ledger.items.filter((item) => item.month === month)
       if (!ledger.months.includes(month)) {
-        throw new UsageError(`No reading for ${month}; ${path} has ${ledger.months.length > 0 ? `${ledger.months[0]} to ${ledger.months.at(-1)}` : 'no months'}`)
+        throw new UsageError(
+          `No reading for ${month}; ${path} has ${ledger.months.length > 0 ? `${ledger.months[0]} to ${ledger.months.at(-1)}` : 'no months'}`,
+        )
       }
       const result = {source, month, items}
       if (asJson) this.log(JSON.stringify(result, null, 2))

@@ -1,7 +1,13 @@
 import type {EventSink, StateChange} from '../event-sink.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
 import {EventLog, eventJson} from './event-log.js'
-import {type DeliveryTarget, WebhookEndpoints, acceptsEvent, isEventType, newSigningSecret} from './webhook-endpoints.js'
+import {
+  type DeliveryTarget,
+  WebhookEndpoints,
+  acceptsEvent,
+  isEventType,
+  newSigningSecret,
+} from './webhook-endpoints.js'
 
 /** Like `stripe listen --forward-to URL --events a,b`: every event (or only these types) POSTed to `url`. */
 export interface ForwardTarget {
@@ -42,7 +48,9 @@ export class AccountEvents implements EventSink {
     this.log = new EventLog(options)
     this.endpoints = new WebhookEndpoints(options)
     this.forwardingSecret = options.webhookSecret ?? newSigningSecret()
-    this.forwards = (options.forwardTo ?? []).map((forward, index) => forwardTarget(forward, index, this.forwardingSecret))
+    this.forwards = (options.forwardTo ?? []).map((forward, index) =>
+      forwardTarget(forward, index, this.forwardingSecret),
+    )
     const targets = {
       // Forwarding targets first, then endpoints in creation order: a stable order per event.
       all: () => [...this.forwards, ...this.endpoints.targets()],

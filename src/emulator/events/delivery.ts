@@ -105,7 +105,8 @@ export class WebhookDelivery {
       }
       queue.events.push(event)
       // The head (index 0) may be in flight: the oldest waiting behind it is given up.
-      if (queue.events.length > (this.options.maxBacklog ?? Number.POSITIVE_INFINITY)) this.drop(queue.events.splice(1, 1)[0] as EventRecord, target.url, queue.events.length)
+      if (queue.events.length > (this.options.maxBacklog ?? Number.POSITIVE_INFINITY))
+        this.drop(queue.events.splice(1, 1)[0] as EventRecord, target.url, queue.events.length)
       // Started on a later turn: the request that caused the event is answered first.
       queue.worker ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain(queue))
     }
@@ -155,7 +156,17 @@ export class WebhookDelivery {
 
   private drop(event: EventRecord, url: string, waiting: number): void {
     this.settle(event, false)
-    this.options.onDelivery?.({at: Date.now(), eventId: event.id, type: event.type, url, status: 0, latencyMs: 0, attempt: 0, outcome: 'gave_up', error: `not sent: ${waiting} newer events wait for this target`})
+    this.options.onDelivery?.({
+      at: Date.now(),
+      eventId: event.id,
+      type: event.type,
+      url,
+      status: 0,
+      latencyMs: 0,
+      attempt: 0,
+      outcome: 'gave_up',
+      error: `not sent: ${waiting} newer events wait for this target`,
+    })
   }
 
   private settle(event: EventRecord, delivered: boolean): void {
@@ -163,7 +174,11 @@ export class WebhookDelivery {
     if (!delivered) event.failedWebhooks++
   }
 
-  private async attempt(target: DeliveryTarget, event: EventRecord, attempt: number): Promise<Omit<DeliveryLogEntry, 'outcome'>> {
+  private async attempt(
+    target: DeliveryTarget,
+    event: EventRecord,
+    attempt: number,
+  ): Promise<Omit<DeliveryLogEntry, 'outcome'>> {
     // The real clock, never an emulated one: the receiver checks `t=` against its own clock (fact 91: 300 s tolerance).
     const at = Date.now()
     const started = performance.now()
@@ -175,7 +190,12 @@ export class WebhookDelivery {
       const status = await this.post(target.url, headers, payload)
       return {...base, status, latencyMs: Math.round(performance.now() - started)}
     } catch (error) {
-      return {...base, status: 0, latencyMs: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error)}
+      return {
+        ...base,
+        status: 0,
+        latencyMs: Math.round(performance.now() - started),
+        error: error instanceof Error ? error.message : String(error),
+      }
     }
   }
 
@@ -184,7 +204,12 @@ export class WebhookDelivery {
     return new Promise((resolve, reject) => {
       const target = new URL(url)
       const https = target.protocol === 'https:'
-      const options = {method: 'POST', agent: https ? this.agents.https : this.agents.http, headers: {...headers, 'Content-Length': String(Buffer.byteLength(payload))}, signal: this.stop.signal}
+      const options = {
+        method: 'POST',
+        agent: https ? this.agents.https : this.agents.http,
+        headers: {...headers, 'Content-Length': String(Buffer.byteLength(payload))},
+        signal: this.stop.signal,
+      }
       const request = (https ? httpsRequest : httpRequest)(target, options, (response) => {
         response.resume()
         response.on('end', () => resolve(response.statusCode ?? 0))
@@ -213,6 +238,11 @@ export class WebhookDelivery {
 /** One line per attempt, for a terminal: type, event, target, status and latency. */
 export function formatDelivery(entry: DeliveryLogEntry): string {
   const status = entry.status === 0 ? `unreachable${entry.error ? ` (${entry.error})` : ''}` : String(entry.status)
-  const note = entry.outcome === 'will_retry' ? `, will retry (attempt ${entry.attempt})` : entry.outcome === 'gave_up' ? `, gave up after ${entry.attempt} attempts` : ''
+  const note =
+    entry.outcome === 'will_retry'
+      ? `, will retry (attempt ${entry.attempt})`
+      : entry.outcome === 'gave_up'
+        ? `, gave up after ${entry.attempt} attempts`
+        : ''
   return `webhook ${entry.type} ${entry.eventId} -> ${entry.url} [${status}] ${entry.latencyMs}ms${note}`
 }

@@ -72,7 +72,9 @@ export class EventLog implements EventSink {
       data: JSON.stringify({
         object: change.object,
         // Only `*.updated` events carry previous attributes (fact 87).
-        ...(change.previousAttributes === undefined || !change.type.endsWith('.updated') ? {} : {previous_attributes: change.previousAttributes}),
+        ...(change.previousAttributes === undefined || !change.type.endsWith('.updated')
+          ? {}
+          : {previous_attributes: change.previousAttributes}),
       }),
       request: change.request,
       seq: ++this.seq,

@@ -8,7 +8,12 @@ const MAX_TYPES = 20 // fact 88
 
 /** `GET /v1/events`: newest first, filtered by type(s), created range and delivery success (SB-E3). */
 export function listEvents(log: EventLog, params: Raw): ApiObject {
-  checkParams(params, 'EventListParams', ['created', 'delivery_success', 'ending_before', 'expand', 'limit', 'starting_after', 'type', 'types'], 'GET /v1/events')
+  checkParams(
+    params,
+    'EventListParams',
+    ['created', 'delivery_success', 'ending_before', 'expand', 'limit', 'starting_after', 'type', 'types'],
+    'GET /v1/events',
+  )
   const keep = [typeFilter(params), createdFilter(params.created), deliveryFilter(params.delivery_success)]
   function* matching(): Iterable<EventRecord> {
     for (const event of log.newestFirst()) if (keep.every((test) => test(event))) yield event
@@ -23,8 +28,14 @@ export function listEvents(log: EventLog, params: Raw): ApiObject {
 function page(newestFirst: Iterable<EventRecord>, params: Raw): ApiObject {
   const limit = params.limit === undefined ? 10 : int(params.limit, 'limit', 1)
   if (limit > 100) throw invalid('This value must be less than or equal to 100.', 'limit')
-  const missing = (param: string, id: string) => new ApiError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing', param)
-  const list = (data: EventRecord[], hasMore: boolean) => ({object: 'list', data: data.map(renderEvent), has_more: hasMore, url: '/v1/events'})
+  const missing = (param: string, id: string) =>
+    new ApiError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing', param)
+  const list = (data: EventRecord[], hasMore: boolean) => ({
+    object: 'list',
+    data: data.map(renderEvent),
+    has_more: hasMore,
+    url: '/v1/events',
+  })
   if (params.ending_before !== undefined) {
     // The `limit` events just newer than the cursor, still newest first.
     const cursor = str(params.ending_before, 'ending_before')
@@ -91,7 +102,14 @@ function createdFilter(value: unknown): Test {
     else if (op === 'gte') bounds.push((created) => created >= at)
     else if (op === 'lt') bounds.push((created) => created < at)
     else if (op === 'lte') bounds.push((created) => created <= at)
-    else throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: created[${op}]`, 'parameter_unknown', `created[${op}]`)
+    else
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        `Received unknown parameter: created[${op}]`,
+        'parameter_unknown',
+        `created[${op}]`,
+      )
   }
   return (event) => bounds.every((bound) => bound(event.created))
 }

@@ -10,10 +10,20 @@ import {isEventType, newSigningSecret} from './webhook-endpoints.js'
  * the listed event types, or every event when none are listed (SB-E9).
  */
 export function forwardTargets(urls: readonly string[], events: string | undefined): ForwardTarget[] {
-  const types = events === undefined ? [] : events.split(',').map((type) => type.trim()).filter((type) => type !== '')
-  if (events !== undefined && urls.length === 0) throw new UsageError('--events filters what --forward-to sends: give --forward-to URL too')
+  const types =
+    events === undefined
+      ? []
+      : events
+          .split(',')
+          .map((type) => type.trim())
+          .filter((type) => type !== '')
+  if (events !== undefined && urls.length === 0)
+    throw new UsageError('--events filters what --forward-to sends: give --forward-to URL too')
   const unknown = types.filter((type) => type !== '*' && !isEventType(type))
-  if (unknown.length > 0) throw new UsageError(`--events: not Stripe event types: ${unknown.join(', ')}`, {suggestion: 'e.g. --events invoice.paid,customer.subscription.updated'})
+  if (unknown.length > 0)
+    throw new UsageError(`--events: not Stripe event types: ${unknown.join(', ')}`, {
+      suggestion: 'e.g. --events invoice.paid,customer.subscription.updated',
+    })
   return urls.map((url) => {
     let parsed: URL
     try {
@@ -21,7 +31,8 @@ export function forwardTargets(urls: readonly string[], events: string | undefin
     } catch {
       throw new UsageError(`--forward-to takes a URL such as http://localhost:3000/webhook, got "${url}"`)
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--forward-to takes an http or https URL, got "${url}"`)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new UsageError(`--forward-to takes an http or https URL, got "${url}"`)
     return types.length > 0 ? {url, events: types} : {url}
   })
 }
@@ -44,7 +55,10 @@ export const SECRET_FILE = 'webhook-secret'
  */
 export async function resolveForwardingSecret(given: string | undefined, configDir: string): Promise<ForwardingSecret> {
   if (given !== undefined) {
-    if (!/^whsec_\S+$/.test(given)) throw new UsageError('--webhook-secret must look like a Stripe signing secret: whsec_ followed by letters and digits')
+    if (!/^whsec_\S+$/.test(given))
+      throw new UsageError(
+        '--webhook-secret must look like a Stripe signing secret: whsec_ followed by letters and digits',
+      )
     return {secret: given, source: 'given'}
   }
   const file = join(configDir, SECRET_FILE)
@@ -62,6 +76,11 @@ export async function resolveForwardingSecret(given: string | undefined, configD
     await rename(temporary, file)
     return {secret, source: 'new', file}
   } catch (error) {
-    return {secret, source: 'unsaved', file, warning: `could not save the webhook signing secret to ${file} (${errorMessage(error)}); it will change on the next start`}
+    return {
+      secret,
+      source: 'unsaved',
+      file,
+      warning: `could not save the webhook signing secret to ${file} (${errorMessage(error)}); it will change on the next start`,
+    }
   }
 }

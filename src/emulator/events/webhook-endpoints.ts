@@ -66,11 +66,18 @@ export class WebhookEndpoints {
   }
 
   create(params: Raw): ApiObject {
-    checkParams(params, 'WebhookEndpointCreateParams', ['api_version', 'connect', 'description', 'enabled_events', 'expand', 'metadata', 'url'], 'POST /v1/webhook_endpoints')
-    if (params.connect !== undefined && bool(params.connect, 'connect')) throw notModelled('Connect webhook endpoints (`connect=true`)')
+    checkParams(
+      params,
+      'WebhookEndpointCreateParams',
+      ['api_version', 'connect', 'description', 'enabled_events', 'expand', 'metadata', 'url'],
+      'POST /v1/webhook_endpoints',
+    )
+    if (params.connect !== undefined && bool(params.connect, 'connect'))
+      throw notModelled('Connect webhook endpoints (`connect=true`)')
     const apiVersion = params.api_version === undefined ? null : str(params.api_version, 'api_version')
     // Events are rendered in one API version only: rendering them in another is not modelled.
-    if (apiVersion !== null && apiVersion !== EVENT_API_VERSION) throw notModelled(`rendering events in API version ${apiVersion} (only ${EVENT_API_VERSION})`)
+    if (apiVersion !== null && apiVersion !== EVENT_API_VERSION)
+      throw notModelled(`rendering events in API version ${apiVersion} (only ${EVENT_API_VERSION})`)
     const endpoint: WebhookEndpointRecord = {
       id: randomId('we_', this.options.random),
       url: endpointUrl(required(params, 'url')),
@@ -94,7 +101,12 @@ export class WebhookEndpoints {
   }
 
   update(id: string, params: Raw): ApiObject {
-    checkParams(params, 'WebhookEndpointUpdateParams', ['description', 'disabled', 'enabled_events', 'expand', 'metadata', 'url'], 'POST /v1/webhook_endpoints/{id}')
+    checkParams(
+      params,
+      'WebhookEndpointUpdateParams',
+      ['description', 'disabled', 'enabled_events', 'expand', 'metadata', 'url'],
+      'POST /v1/webhook_endpoints/{id}',
+    )
     const endpoint = this.require(id)
     if (params.url !== undefined) endpoint.url = endpointUrl(params.url)
     if (params.enabled_events !== undefined) endpoint.enabledEvents = enabledEvents(params.enabled_events)
@@ -118,10 +130,10 @@ export class WebhookEndpoints {
 
   private require(id: string): WebhookEndpointRecord {
     const endpoint = this.records.get(id)
-    if (!endpoint) throw new ApiError(404, 'invalid_request_error', `No such webhook endpoint: '${id}'`, 'resource_missing', 'id')
+    if (!endpoint)
+      throw new ApiError(404, 'invalid_request_error', `No such webhook endpoint: '${id}'`, 'resource_missing', 'id')
     return endpoint
   }
-
 }
 
 /** Field for field as fixtures3.json's `webhook_endpoint`; never the secret. */
@@ -155,17 +167,37 @@ function endpointUrl(value: unknown): string {
   } catch {
     throw new ApiError(400, 'invalid_request_error', `Invalid URL: ${text}`, 'url_invalid', 'url')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError(400, 'invalid_request_error', `Invalid URL: ${text}: must be http or https`, 'url_invalid', 'url')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `Invalid URL: ${text}: must be http or https`,
+      'url_invalid',
+      'url',
+    )
   return text
 }
 
 /** A non-empty list of Stripe's event types (the SDK's own list), or `*`. */
 function enabledEvents(value: unknown): string[] {
   const list = strArray(value, 'enabled_events')
-  if (list.length === 0) throw new ApiError(400, 'invalid_request_error', 'enabled_events must contain at least one event type.', 'parameter_invalid', 'enabled_events')
+  if (list.length === 0)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'enabled_events must contain at least one event type.',
+      'parameter_invalid',
+      'enabled_events',
+    )
   list.forEach((type, index) => {
     if (type !== '*' && !isEventType(type)) {
-      throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events[${index}]: '${type}' is not an event type (use '*' for all events).`, 'parameter_invalid', `enabled_events[${index}]`)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        `Invalid enabled_events[${index}]: '${type}' is not an event type (use '*' for all events).`,
+        'parameter_invalid',
+        `enabled_events[${index}]`,
+      )
     }
   })
   return [...new Set(list)]

@@ -35,7 +35,13 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     application_fee: null,
     application_fee_amount: null,
     balance_transaction: null,
-    billing_details: {address: {city: null, country: null, line1: null, line2: null, postal_code: null, state: null}, email: null, name: null, phone: null, tax_id: null},
+    billing_details: {
+      address: {city: null, country: null, line1: null, line2: null, postal_code: null, state: null},
+      email: null,
+      name: null,
+      phone: null,
+      tax_id: null,
+    },
     calculated_statement_descriptor: null,
     captured: charge.succeeded,
     created: charge.created,
@@ -52,18 +58,48 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     metadata: {},
     on_behalf_of: null,
     outcome: charge.succeeded
-      ? {network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized'}
-      : {network_status: 'declined_by_network', reason: 'generic_decline', risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined'},
+      ? {
+          network_status: 'approved_by_network',
+          reason: null,
+          risk_level: 'normal',
+          seller_message: 'Payment complete.',
+          type: 'authorized',
+        }
+      : {
+          network_status: 'declined_by_network',
+          reason: 'generic_decline',
+          risk_level: 'normal',
+          seller_message: 'The bank did not return any further details with this decline.',
+          type: 'issuer_declined',
+        },
     paid: charge.succeeded,
     payment_intent: charge.paymentIntent,
     payment_method: pm.id,
-    payment_method_details: {card: {brand: pm.brand, country: 'US', exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', last4: pm.last4, network: pm.brand}, type: 'card'},
+    payment_method_details: {
+      card: {
+        brand: pm.brand,
+        country: 'US',
+        exp_month: 12,
+        exp_year: new Date().getUTCFullYear() + 3,
+        funding: 'credit',
+        last4: pm.last4,
+        network: pm.brand,
+      },
+      type: 'card',
+    },
     receipt_email: null,
     receipt_number: null,
     receipt_url: null,
     // True only once fully refunded (SB-73).
     refunded: charge.amountRefunded === charge.amount && charge.amount > 0,
-    refunds: {object: 'list', data: refundsOfCharge(account, charge.id).sort((a, b) => b.seq - a.seq).map(renderRefund), has_more: false, url: `/v1/charges/${charge.id}/refunds`},
+    refunds: {
+      object: 'list',
+      data: refundsOfCharge(account, charge.id)
+        .sort((a, b) => b.seq - a.seq)
+        .map(renderRefund),
+      has_more: false,
+      url: `/v1/charges/${charge.id}/refunds`,
+    },
     review: null,
     shipping: null,
     source: null,
@@ -77,11 +113,25 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
 }
 
 /** One charge of a card for a PaymentIntent: succeeded or failed (SB-69). */
-export function charge(account: Account, input: Omit<ChargeRecord, 'id' | 'seq' | 'created' | 'amountRefunded'>, at: number): ChargeRecord {
-  const record: ChargeRecord = {...input, id: account.newId('ch_'), created: at, amountRefunded: 0, seq: account.nextSeq()}
+export function charge(
+  account: Account,
+  input: Omit<ChargeRecord, 'id' | 'seq' | 'created' | 'amountRefunded'>,
+  at: number,
+): ChargeRecord {
+  const record: ChargeRecord = {
+    ...input,
+    id: account.newId('ch_'),
+    created: at,
+    amountRefunded: 0,
+    seq: account.nextSeq(),
+  }
   account.store.of(CHARGES).set(record.id, record)
   if (record.testClock) account.store.index(BY_CLOCK).add(record.testClock, record.id)
-  account.emit(record.succeeded ? 'charge.succeeded' : 'charge.failed', () => renderCharge(account, record), record.testClock)
+  account.emit(
+    record.succeeded ? 'charge.succeeded' : 'charge.failed',
+    () => renderCharge(account, record),
+    record.testClock,
+  )
   return record
 }
 
@@ -100,10 +150,24 @@ export const charges: Resource = {
       return renderCharge(ctx.account, ctx.account.store.of(CHARGES).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/charges', (ctx) => {
-      checkParams(ctx.params, 'ChargeListParams', [...COMMON, 'customer', 'payment_intent', ...PAGINATION], 'GET /v1/charges')
+      checkParams(
+        ctx.params,
+        'ChargeListParams',
+        [...COMMON, 'customer', 'payment_intent', ...PAGINATION],
+        'GET /v1/charges',
+      )
       const customer = ctx.params.customer === undefined ? undefined : str(ctx.params.customer, 'customer')
-      const intent = ctx.params.payment_intent === undefined ? undefined : str(ctx.params.payment_intent, 'payment_intent')
-      return list(ctx, filter(ctx.account.store.of(CHARGES).values(), (c) => (customer === undefined || c.customer === customer) && (intent === undefined || c.paymentIntent === intent)), (c) => renderCharge(ctx.account, c))
+      const intent =
+        ctx.params.payment_intent === undefined ? undefined : str(ctx.params.payment_intent, 'payment_intent')
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(CHARGES).values(),
+          (c) =>
+            (customer === undefined || c.customer === customer) && (intent === undefined || c.paymentIntent === intent),
+        ),
+        (c) => renderCharge(ctx.account, c),
+      )
     }),
   ],
 }

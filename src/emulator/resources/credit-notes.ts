@@ -1,6 +1,17 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
-import {type Metadata, checkNested, checkParams, int, mergeMetadata, objectArray, oneOf, optStr, required, str} from '../params.js'
+import {
+  type Metadata,
+  checkNested,
+  checkParams,
+  int,
+  mergeMetadata,
+  objectArray,
+  oneOf,
+  optStr,
+  required,
+  str,
+} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CHARGES} from './charges.js'
@@ -84,7 +95,12 @@ export function renderCreditNote(note: CreditNoteRecord): ApiObject {
     discount_amounts: [],
     effective_at: note.created,
     invoice: note.invoice,
-    lines: {object: 'list', data: note.lines.map(renderLine), has_more: false, url: `/v1/credit_notes/${note.id}/lines`},
+    lines: {
+      object: 'list',
+      data: note.lines.map(renderLine),
+      has_more: false,
+      url: `/v1/credit_notes/${note.id}/lines`,
+    },
     livemode: false,
     memo: note.memo,
     metadata: note.metadata,
@@ -95,7 +111,9 @@ export function renderCreditNote(note: CreditNoteRecord): ApiObject {
     pre_payment_amount: note.prePaymentAmount,
     pretax_credit_amounts: [],
     reason: note.reason,
-    refunds: note.refund ? [{amount_refunded: note.refundAmount, payment_record_refund: null, refund: note.refund, type: 'refund'}] : [],
+    refunds: note.refund
+      ? [{amount_refunded: note.refundAmount, payment_record_refund: null, refund: note.refund, type: 'refund'}]
+      : [],
     shipping_cost: null,
     status: note.status,
     subtotal: note.amount,
@@ -113,29 +131,74 @@ function notesOfInvoice(account: Account, invoice: string): CreditNoteRecord[] {
 }
 
 /** The amount a create request credits: `amount`, or the sum of its custom lines (SB-74). */
-function requestedLines(account: Account, params: Record<string, unknown>): {amount: number; lines: CreditNoteLineRecord[]} {
+function requestedLines(
+  account: Account,
+  params: Record<string, unknown>,
+): {amount: number; lines: CreditNoteLineRecord[]} {
   const lines = objectArray(params.lines, 'lines').map((raw, index) => {
-    const line = checkNested(raw, `lines[${index}]`, ['amount', 'description', 'invoice_line_item', 'metadata', 'quantity', 'tax_amounts', 'tax_rates', 'type', 'unit_amount', 'unit_amount_decimal'], ['type', 'unit_amount', 'quantity', 'description'], 'POST /v1/credit_notes')
-    if (oneOf(line.type, `lines[${index}][type]`, ['custom_line_item', 'invoice_line_item'] as const) === 'invoice_line_item') throw notModelled('credit note lines of type invoice_line_item (use custom_line_item or amount)')
+    const line = checkNested(
+      raw,
+      `lines[${index}]`,
+      [
+        'amount',
+        'description',
+        'invoice_line_item',
+        'metadata',
+        'quantity',
+        'tax_amounts',
+        'tax_rates',
+        'type',
+        'unit_amount',
+        'unit_amount_decimal',
+      ],
+      ['type', 'unit_amount', 'quantity', 'description'],
+      'POST /v1/credit_notes',
+    )
+    if (
+      oneOf(line.type, `lines[${index}][type]`, ['custom_line_item', 'invoice_line_item'] as const) ===
+      'invoice_line_item'
+    )
+      throw notModelled('credit note lines of type invoice_line_item (use custom_line_item or amount)')
     const unitAmount = int(required(line, 'unit_amount'), `lines[${index}][unit_amount]`, 1)
     const quantity = line.quantity === undefined ? 1 : int(line.quantity, `lines[${index}][quantity]`, 1)
-    return {id: account.newId('cnli_'), amount: unitAmount * quantity, quantity, unitAmount, description: optStr(line.description, `lines[${index}][description]`) ?? null}
+    return {
+      id: account.newId('cnli_'),
+      amount: unitAmount * quantity,
+      quantity,
+      unitAmount,
+      description: optStr(line.description, `lines[${index}][description]`) ?? null,
+    }
   })
   const fromLines = lines.reduce((sum, line) => sum + line.amount, 0)
   if (params.amount === undefined) {
-    if (lines.length === 0) throw new ApiError(400, 'invalid_request_error', 'One of `amount`, `lines`, or `shipping_cost` must be provided.', 'parameter_missing', 'amount')
+    if (lines.length === 0)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'One of `amount`, `lines`, or `shipping_cost` must be provided.',
+        'parameter_missing',
+        'amount',
+      )
     return {amount: fromLines, lines}
   }
   const amount = int(params.amount, 'amount', 1)
-  if (lines.length > 0 && amount !== fromLines) throw invalid(`The credit note amount (${amount}) must equal the sum of its lines (${fromLines}).`, 'amount')
+  if (lines.length > 0 && amount !== fromLines)
+    throw invalid(`The credit note amount (${amount}) must equal the sum of its lines (${fromLines}).`, 'amount')
   return {amount, lines}
 }
 
 /** The charge that paid an invoice, for a credit note's refund (SB-74). */
 function invoiceCharge(account: Account, invoice: InvoiceRecord) {
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
-  const record = intent?.status === 'succeeded' && intent.latestCharge ? account.store.of(CHARGES).get(intent.latestCharge) : undefined
-  if (!record) throw invalid(`Invoice ${invoice.id} was not paid by a charge, so refund_amount cannot be refunded.`, 'refund_amount')
+  const record =
+    intent?.status === 'succeeded' && intent.latestCharge
+      ? account.store.of(CHARGES).get(intent.latestCharge)
+      : undefined
+  if (!record)
+    throw invalid(
+      `Invoice ${invoice.id} was not paid by a charge, so refund_amount cannot be refunded.`,
+      'refund_amount',
+    )
   return record
 }
 
@@ -146,7 +209,16 @@ export const creditNotes: Resource = {
     const note = account.store.of(CREDIT_NOTES).get(id)
     return note && renderCreditNote(note)
   },
-  documentedParams: {file: 'CreditNotes.d.ts', interfaces: ['CreditNoteCreateParams', 'CreditNoteRetrieveParams', 'CreditNoteUpdateParams', 'CreditNoteListParams', 'CreditNoteVoidCreditNoteParams']},
+  documentedParams: {
+    file: 'CreditNotes.d.ts',
+    interfaces: [
+      'CreditNoteCreateParams',
+      'CreditNoteRetrieveParams',
+      'CreditNoteUpdateParams',
+      'CreditNoteListParams',
+      'CreditNoteVoidCreditNoteParams',
+    ],
+  },
   onClockDeleted: (account, clockId) => {
     for (const note of account.store.indexed(CREDIT_NOTES, BY_CLOCK, clockId)) {
       account.store.of(CREDIT_NOTES).delete(note.id)
@@ -156,32 +228,78 @@ export const creditNotes: Resource = {
   },
   routes: [
     route('POST', '/v1/credit_notes', (ctx) => {
-      checkParams(ctx.params, 'CreditNoteCreateParams', [...COMMON, 'invoice', 'amount', 'lines', 'refund_amount', 'credit_amount', 'out_of_band_amount', 'reason', 'memo', 'metadata'], 'POST /v1/credit_notes')
+      checkParams(
+        ctx.params,
+        'CreditNoteCreateParams',
+        [
+          ...COMMON,
+          'invoice',
+          'amount',
+          'lines',
+          'refund_amount',
+          'credit_amount',
+          'out_of_band_amount',
+          'reason',
+          'memo',
+          'metadata',
+        ],
+        'POST /v1/credit_notes',
+      )
       const {account, params: p} = ctx
       const invoice = account.store.of(INVOICES).require(str(required(p, 'invoice'), 'invoice'), 'invoice')
       assertClockWritable(account, invoice.testClock)
       // Finalized invoices only (SB-74); what a credit note does to an uncollectible one is not modelled.
-      if (invoice.status === 'draft' || invoice.status === 'void') throw invalid(`You can only create a credit note for a finalized invoice; ${invoice.id} is ${invoice.status}.`, 'invoice')
+      if (invoice.status === 'draft' || invoice.status === 'void')
+        throw invalid(
+          `You can only create a credit note for a finalized invoice; ${invoice.id} is ${invoice.status}.`,
+          'invoice',
+        )
       if (invoice.status === 'uncollectible') throw notModelled('credit notes for uncollectible invoices')
       // A credit note's tax lines (how much tax each credited amount gives back) are not modelled (SB-78).
       if (isTaxed(invoice)) throw notModelled('credit notes for invoices with tax (SB-78)')
       const {amount, lines} = requestedLines(account, p)
-      const credited = notesOfInvoice(account, invoice.id).filter((note) => note.status === 'issued').reduce((sum, note) => sum + note.amount, 0)
-      if (amount > total(invoice) - credited) throw invalid(`The credit note amount (${amount}) exceeds what remains to credit on the invoice (${total(invoice) - credited}).`, 'amount')
+      const credited = notesOfInvoice(account, invoice.id)
+        .filter((note) => note.status === 'issued')
+        .reduce((sum, note) => sum + note.amount, 0)
+      if (amount > total(invoice) - credited)
+        throw invalid(
+          `The credit note amount (${amount}) exceeds what remains to credit on the invoice (${total(invoice) - credited}).`,
+          'amount',
+        )
       // First what is still due, never below zero; the rest must be split exactly (SB-74).
       const remaining = invoice.status === 'open' ? amountDue(invoice) - invoice.amountPaid : 0
       const pre = Math.min(amount, remaining)
-      if (invoice.status === 'open' && pre === remaining) throw notModelled('a credit note that leaves an open invoice with nothing to pay (what its status becomes)')
+      if (invoice.status === 'open' && pre === remaining)
+        throw notModelled('a credit note that leaves an open invoice with nothing to pay (what its status becomes)')
       const post = amount - pre
       const refundAmount = p.refund_amount === undefined ? 0 : int(p.refund_amount, 'refund_amount')
       const creditAmount = p.credit_amount === undefined ? 0 : int(p.credit_amount, 'credit_amount')
       const outOfBandAmount = p.out_of_band_amount === undefined ? 0 : int(p.out_of_band_amount, 'out_of_band_amount')
-      if (refundAmount + creditAmount + outOfBandAmount !== post) throw invalid(`The sum of refund_amount, credit_amount and out_of_band_amount (${refundAmount + creditAmount + outOfBandAmount}) must equal the credit note's post-payment amount (${post}).`, 'amount')
+      if (refundAmount + creditAmount + outOfBandAmount !== post)
+        throw invalid(
+          `The sum of refund_amount, credit_amount and out_of_band_amount (${refundAmount + creditAmount + outOfBandAmount}) must equal the credit note's post-payment amount (${post}).`,
+          'amount',
+        )
       const at = account.nowFor(invoice.testClock)
-      const refund = refundAmount > 0 ? refundCharge(account, invoiceCharge(account, invoice), {amount: refundAmount, reason: null, metadata: {}}, at) : undefined
+      const refund =
+        refundAmount > 0
+          ? refundCharge(
+              account,
+              invoiceCharge(account, invoice),
+              {amount: refundAmount, reason: null, metadata: {}},
+              at,
+            )
+          : undefined
       const customer = account.store.of(CUSTOMERS).get(invoice.customer)
       // Credit to the balance is customer credit: a negative balance the next invoice uses (SB-37).
-      if (creditAmount > 0 && customer) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.balance -= creditAmount))
+      if (creditAmount > 0 && customer)
+        updating(
+          account,
+          'customer.updated',
+          customer.testClock,
+          () => renderCustomer(account, customer),
+          () => (customer.balance -= creditAmount),
+        )
       creditInvoice(account, invoice, pre, post)
       const sequence = notesOfInvoice(account, invoice.id).length + 1
       const note: CreditNoteRecord = {
@@ -198,7 +316,10 @@ export const creditNotes: Resource = {
         creditAmount,
         outOfBandAmount,
         lines,
-        reason: p.reason === undefined ? null : oneOf(p.reason, 'reason', ['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory'] as const),
+        reason:
+          p.reason === undefined
+            ? null
+            : oneOf(p.reason, 'reason', ['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory'] as const),
         memo: optStr(p.memo, 'memo') ?? null,
         metadata: mergeMetadata({}, p.metadata),
         status: 'issued',
@@ -221,10 +342,16 @@ export const creditNotes: Resource = {
       checkParams(ctx.params, 'CreditNoteUpdateParams', [...COMMON, 'memo', 'metadata'], 'POST /v1/credit_notes/{id}')
       const {account, params: p} = ctx
       const note = account.store.of(CREDIT_NOTES).require(ctx.ids[0] ?? '')
-      updating(account, 'credit_note.updated', note.testClock, () => renderCreditNote(note), () => {
-        note.metadata = mergeMetadata(note.metadata, p.metadata)
-        if (p.memo !== undefined) note.memo = optStr(p.memo, 'memo') ?? null
-      })
+      updating(
+        account,
+        'credit_note.updated',
+        note.testClock,
+        () => renderCreditNote(note),
+        () => {
+          note.metadata = mergeMetadata(note.metadata, p.metadata)
+          if (p.memo !== undefined) note.memo = optStr(p.memo, 'memo') ?? null
+        },
+      )
       return renderCreditNote(note)
     }),
     route('POST', '/v1/credit_notes/:id/void', (ctx) => {
@@ -235,7 +362,8 @@ export const creditNotes: Resource = {
       assertClockWritable(account, note.testClock)
       if (note.status === 'void') throw invalid(`Credit note ${note.id} is already void.`)
       // Undoing a refund or a balance credit is undocumented: only a pre-payment note on a still-open invoice is voided (SB-74).
-      if (note.postPaymentAmount > 0 || invoice.status !== 'open') throw notModelled('voiding a credit note with a post-payment amount, or one whose invoice is no longer open')
+      if (note.postPaymentAmount > 0 || invoice.status !== 'open')
+        throw notModelled('voiding a credit note with a post-payment amount, or one whose invoice is no longer open')
       creditInvoice(account, invoice, -note.prePaymentAmount, 0)
       note.status = 'void'
       note.voidedAt = account.nowFor(note.testClock)
@@ -243,10 +371,22 @@ export const creditNotes: Resource = {
       return renderCreditNote(note)
     }),
     route('GET', '/v1/credit_notes', (ctx) => {
-      checkParams(ctx.params, 'CreditNoteListParams', [...COMMON, 'invoice', 'customer', ...PAGINATION], 'GET /v1/credit_notes')
+      checkParams(
+        ctx.params,
+        'CreditNoteListParams',
+        [...COMMON, 'invoice', 'customer', ...PAGINATION],
+        'GET /v1/credit_notes',
+      )
       const p = ctx.params
-      const all = typeof p.invoice === 'string' ? notesOfInvoice(ctx.account, p.invoice) : ctx.account.store.of(CREDIT_NOTES).values()
-      return list(ctx, filter(all, (note) => p.customer === undefined || note.customer === p.customer), renderCreditNote)
+      const all =
+        typeof p.invoice === 'string'
+          ? notesOfInvoice(ctx.account, p.invoice)
+          : ctx.account.store.of(CREDIT_NOTES).values()
+      return list(
+        ctx,
+        filter(all, (note) => p.customer === undefined || note.customer === p.customer),
+        renderCreditNote,
+      )
     }),
   ],
 }

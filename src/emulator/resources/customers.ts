@@ -1,9 +1,26 @@
 import type {Account} from '../account.js'
 import {ApiError, notModelled} from '../errors.js'
 import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str, strArray} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, filter, list, route, updating} from '../resource.js'
+import {
+  type ApiObject,
+  COMMON,
+  PAGINATION,
+  type Resource,
+  type RouteContext,
+  filter,
+  list,
+  route,
+  updating,
+} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {attachPaymentMethod, customerPaymentMethod, detach, paymentMethodFromToken, paymentMethodsOf, renderPaymentMethod} from './payment-methods.js'
+import {
+  attachPaymentMethod,
+  customerPaymentMethod,
+  detach,
+  paymentMethodFromToken,
+  paymentMethodsOf,
+  renderPaymentMethod,
+} from './payment-methods.js'
 import {endSubscriptionsOfDeletedCustomer, renderSubscription, subscriptionsOf} from './subscriptions.js'
 import {CLOCKS, assertClockWritable} from './test-clocks.js'
 
@@ -48,7 +65,12 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     discount: null,
     email: customer.email,
     invoice_prefix: customer.id.slice(4, 12).toUpperCase(),
-    invoice_settings: {custom_fields: null, default_payment_method: customer.defaultPaymentMethod, footer: null, rendering_options: null},
+    invoice_settings: {
+      custom_fields: null,
+      default_payment_method: customer.defaultPaymentMethod,
+      footer: null,
+      rendering_options: null,
+    },
     livemode: false,
     metadata: customer.metadata,
     name: customer.name,
@@ -64,7 +86,8 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
 /** A customer that exists and is not deleted: a deleted customer takes no further operations (SB-67). */
 export function liveCustomer(account: Account, id: string, param = 'id'): CustomerRecord {
   const customer = account.store.of(CUSTOMERS).require(id, param)
-  if (customer.deleted) throw new ApiError(404, 'invalid_request_error', `No such customer: '${id}'`, 'resource_missing', param)
+  if (customer.deleted)
+    throw new ApiError(404, 'invalid_request_error', `No such customer: '${id}'`, 'resource_missing', param)
   return customer
 }
 
@@ -76,18 +99,51 @@ export function customersOnClock(account: Account, clockId: string): CustomerRec
 export function setDelinquent(account: Account, customerId: string, delinquent: boolean): void {
   const customer = account.store.of(CUSTOMERS).get(customerId)
   if (!customer || customer.delinquent === delinquent) return
-  updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.delinquent = delinquent))
+  updating(
+    account,
+    'customer.updated',
+    customer.testClock,
+    () => renderCustomer(account, customer),
+    () => (customer.delinquent = delinquent),
+  )
 }
 
 /** A customer bills in one currency: a subscription in another is refused while one is live (SB-31). */
-export function claimCurrency(account: Account, customer: CustomerRecord, currency: string, hasLiveSubscriptions: boolean): void {
+export function claimCurrency(
+  account: Account,
+  customer: CustomerRecord,
+  currency: string,
+  hasLiveSubscriptions: boolean,
+): void {
   if (customer.currency && customer.currency !== currency && hasLiveSubscriptions) {
-    throw new ApiError(400, 'invalid_request_error', `You cannot combine currencies on a single customer. This customer has an active subscription with currency ${customer.currency}.`, undefined, 'currency')
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `You cannot combine currencies on a single customer. This customer has an active subscription with currency ${customer.currency}.`,
+      undefined,
+      'currency',
+    )
   }
-  if (customer.currency !== currency) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.currency = currency))
+  if (customer.currency !== currency)
+    updating(
+      account,
+      'customer.updated',
+      customer.testClock,
+      () => renderCustomer(account, customer),
+      () => (customer.currency = currency),
+    )
 }
 
-const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'invoice_settings', 'payment_method', 'preferred_locales'] as const
+const CUSTOMER_FIELDS = [
+  'email',
+  'name',
+  'description',
+  'phone',
+  'metadata',
+  'invoice_settings',
+  'payment_method',
+  'preferred_locales',
+] as const
 
 /** `preferred_locales`: plain data the emulator stores and shows; `''` clears it. Address, shipping and tax_exempt reach invoices and taxes, so they stay unmodelled (SB-2). */
 function locales(raw: unknown): string[] {
@@ -96,7 +152,13 @@ function locales(raw: unknown): string[] {
 
 function invoiceSettingsDefault(ctx: RouteContext, endpoint: string): string | null | undefined {
   if (ctx.params.invoice_settings === undefined) return undefined
-  const settings = checkNested(ctx.params.invoice_settings, 'invoice_settings', ['custom_fields', 'default_payment_method', 'footer', 'rendering_options'], ['default_payment_method'], endpoint)
+  const settings = checkNested(
+    ctx.params.invoice_settings,
+    'invoice_settings',
+    ['custom_fields', 'default_payment_method', 'footer', 'rendering_options'],
+    ['default_payment_method'],
+    endpoint,
+  )
   return optStr(settings.default_payment_method, 'invoice_settings[default_payment_method]')
 }
 
@@ -110,11 +172,29 @@ export const customers: Resource = {
   // `subscriptions` is includable: the customer's subscriptions that have not ended, only when expanded.
   includable: {
     subscriptions: (account, id) => {
-      const subs = subscriptionsOf(account, id).filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired')
-      return {object: 'list', data: subs.map((sub) => renderSubscription(account, sub)), has_more: false, total_count: subs.length, url: `/v1/customers/${id}/subscriptions`}
+      const subs = subscriptionsOf(account, id).filter(
+        (sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired',
+      )
+      return {
+        object: 'list',
+        data: subs.map((sub) => renderSubscription(account, sub)),
+        has_more: false,
+        total_count: subs.length,
+        url: `/v1/customers/${id}/subscriptions`,
+      }
     },
   },
-  documentedParams: {file: 'Customers.d.ts', interfaces: ['CustomerCreateParams', 'CustomerUpdateParams', 'CustomerListParams', 'CustomerRetrieveParams', 'CustomerListPaymentMethodsParams', 'CustomerDeleteParams']},
+  documentedParams: {
+    file: 'Customers.d.ts',
+    interfaces: [
+      'CustomerCreateParams',
+      'CustomerUpdateParams',
+      'CustomerListParams',
+      'CustomerRetrieveParams',
+      'CustomerListPaymentMethodsParams',
+      'CustomerDeleteParams',
+    ],
+  },
   onClockDeleted: (account, clockId) => {
     for (const customer of customersOnClock(account, clockId)) account.store.of(CUSTOMERS).delete(customer.id)
     account.store.index(BY_CLOCK).drop(clockId)
@@ -134,7 +214,13 @@ export const customers: Resource = {
         const clock = account.store.of(CLOCKS).require(testClock, 'test_clock')
         assertClockWritable(account, clock.id)
         if (account.store.index(BY_CLOCK).size(clock.id) >= MAX_CUSTOMERS_PER_CLOCK) {
-          throw new ApiError(400, 'invalid_request_error', `Test clock ${clock.id} already has the maximum of ${MAX_CUSTOMERS_PER_CLOCK} customers.`, undefined, 'test_clock')
+          throw new ApiError(
+            400,
+            'invalid_request_error',
+            `Test clock ${clock.id} already has the maximum of ${MAX_CUSTOMERS_PER_CLOCK} customers.`,
+            undefined,
+            'test_clock',
+          )
         }
       }
       const customer: CustomerRecord = {
@@ -161,8 +247,17 @@ export const customers: Resource = {
       if (pmToken) attached = attachPaymentMethod(account, pmToken, customer).id
       if (defaultPm) {
         // The token named in both places is the one card just attached (SB-22).
-        const pm = defaultPm === pmToken && attached ? attached : customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]')
-        updating(account, 'customer.updated', testClock, () => renderCustomer(account, customer), () => (customer.defaultPaymentMethod = pm))
+        const pm =
+          defaultPm === pmToken && attached
+            ? attached
+            : customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]')
+        updating(
+          account,
+          'customer.updated',
+          testClock,
+          () => renderCustomer(account, customer),
+          () => (customer.defaultPaymentMethod = pm),
+        )
       }
       return renderCustomer(account, customer)
     }),
@@ -174,31 +269,53 @@ export const customers: Resource = {
     route('POST', '/v1/customers/:id', (ctx) => {
       const endpoint = 'POST /v1/customers/{id}'
       // `test_clock` is not a parameter of update (SB-16), so it is refused as unknown.
-      checkParams(ctx.params, 'CustomerUpdateParams', [...COMMON, ...CUSTOMER_FIELDS.filter((f) => f !== 'payment_method')], endpoint)
+      checkParams(
+        ctx.params,
+        'CustomerUpdateParams',
+        [...COMMON, ...CUSTOMER_FIELDS.filter((f) => f !== 'payment_method')],
+        endpoint,
+      )
       const {account, params: p} = ctx
       const customer = liveCustomer(account, ctx.ids[0] ?? '')
       assertClockWritable(account, customer.testClock)
       const defaultPm = invoiceSettingsDefault(ctx, endpoint)
-      const pm = defaultPm ? customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]') : defaultPm
-      updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => {
-        if (pm !== undefined) customer.defaultPaymentMethod = pm
-        if (p.email !== undefined) customer.email = optStr(p.email, 'email') ?? null
-        if (p.name !== undefined) customer.name = optStr(p.name, 'name') ?? null
-        if (p.description !== undefined) customer.description = optStr(p.description, 'description') ?? null
-        if (p.phone !== undefined) customer.phone = optStr(p.phone, 'phone') ?? null
-        if (p.preferred_locales !== undefined) customer.preferredLocales = locales(p.preferred_locales)
-        customer.metadata = mergeMetadata(customer.metadata, p.metadata)
-      })
+      const pm = defaultPm
+        ? customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]')
+        : defaultPm
+      updating(
+        account,
+        'customer.updated',
+        customer.testClock,
+        () => renderCustomer(account, customer),
+        () => {
+          if (pm !== undefined) customer.defaultPaymentMethod = pm
+          if (p.email !== undefined) customer.email = optStr(p.email, 'email') ?? null
+          if (p.name !== undefined) customer.name = optStr(p.name, 'name') ?? null
+          if (p.description !== undefined) customer.description = optStr(p.description, 'description') ?? null
+          if (p.phone !== undefined) customer.phone = optStr(p.phone, 'phone') ?? null
+          if (p.preferred_locales !== undefined) customer.preferredLocales = locales(p.preferred_locales)
+          customer.metadata = mergeMetadata(customer.metadata, p.metadata)
+        },
+      )
       return renderCustomer(account, customer)
     }),
     route('GET', '/v1/customers', (ctx) => {
-      checkParams(ctx.params, 'CustomerListParams', [...COMMON, 'email', 'test_clock', ...PAGINATION], 'GET /v1/customers')
+      checkParams(
+        ctx.params,
+        'CustomerListParams',
+        [...COMMON, 'email', 'test_clock', ...PAGINATION],
+        'GET /v1/customers',
+      )
       const {account} = ctx
       const clock = ctx.params.test_clock === undefined ? null : str(ctx.params.test_clock, 'test_clock')
       const email = ctx.params.email === undefined ? undefined : str(ctx.params.email, 'email')
       // Listing trap: customers on a test clock are left out unless test_clock is given (SB-16).
       const candidates = clock ? customersOnClock(account, clock) : account.store.of(CUSTOMERS).values()
-      return list(ctx, filter(candidates, (c) => !c.deleted && c.testClock === clock && (email === undefined || c.email === email)), (c) => renderCustomer(account, c))
+      return list(
+        ctx,
+        filter(candidates, (c) => !c.deleted && c.testClock === clock && (email === undefined || c.email === email)),
+        (c) => renderCustomer(account, c),
+      )
     }),
     route('DELETE', '/v1/customers/:id', (ctx) => {
       checkParams(ctx.params, 'CustomerDeleteParams', [], 'DELETE /v1/customers/{id}')
@@ -214,12 +331,23 @@ export const customers: Resource = {
       return renderCustomer(account, customer)
     }),
     route('DELETE', '/v1/customers/:id/discount', () => {
-      throw notModelled('customer discounts: since basil the API cannot attach one (SB-57), so the emulator never has one to delete')
+      throw notModelled(
+        'customer discounts: since basil the API cannot attach one (SB-57), so the emulator never has one to delete',
+      )
     }),
     route('GET', '/v1/customers/:id/payment_methods', (ctx) => {
-      checkParams(ctx.params, 'CustomerListPaymentMethodsParams', [...COMMON, 'type', ...PAGINATION], 'GET /v1/customers/{id}/payment_methods')
+      checkParams(
+        ctx.params,
+        'CustomerListPaymentMethodsParams',
+        [...COMMON, 'type', ...PAGINATION],
+        'GET /v1/customers/{id}/payment_methods',
+      )
       const customer = ctx.account.store.of(CUSTOMERS).require(ctx.ids[0] ?? '')
-      return list(ctx, filter(paymentMethodsOf(ctx.account, customer.id), (pm) => pm.customer === customer.id), renderPaymentMethod)
+      return list(
+        ctx,
+        filter(paymentMethodsOf(ctx.account, customer.id), (pm) => pm.customer === customer.id),
+        renderPaymentMethod,
+      )
     }),
   ],
 }

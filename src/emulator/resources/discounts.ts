@@ -44,7 +44,10 @@ export function renderDiscount(discount: DiscountRecord): ApiObject {
 }
 
 /** Applies a coupon (directly or through a promotion code) at `start`, counting the redemption (SB-54, SB-61). */
-export function applyCoupon(account: Account, input: {coupon: CouponRecord; promotionCode: string | null; customer: string; subscription: string; start: number}): DiscountRecord {
+export function applyCoupon(
+  account: Account,
+  input: {coupon: CouponRecord; promotionCode: string | null; customer: string; subscription: string; start: number},
+): DiscountRecord {
   const {coupon} = input
   const discount: DiscountRecord = {
     id: account.newId('di_'),
@@ -55,7 +58,10 @@ export function applyCoupon(account: Account, input: {coupon: CouponRecord; prom
     subscription: input.subscription,
     start: input.start,
     // A repeating discount ends duration_in_months after it was applied (SB-60).
-    end: coupon.duration === 'repeating' && coupon.durationInMonths !== null ? addIntervals(input.start, 'month', coupon.durationInMonths) : null,
+    end:
+      coupon.duration === 'repeating' && coupon.durationInMonths !== null
+        ? addIntervals(input.start, 'month', coupon.durationInMonths)
+        : null,
     spent: false,
     seq: account.nextSeq(),
   }
@@ -89,7 +95,8 @@ export function applyDiscounts(account: Account, lines: DiscountableLine[], disc
     const coupon = discount && account.store.of(COUPONS).get(discount.coupon)
     if (!discount || !coupon) continue
     const eligible = lines.filter((line) => line.discountable)
-    const remaining = (line: DiscountableLine) => Math.max(0, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0))
+    const remaining = (line: DiscountableLine) =>
+      Math.max(0, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0))
     if (coupon.percentOff !== null) {
       for (const line of eligible) {
         const amount = Math.round((remaining(line) * coupon.percentOff) / 100)
@@ -99,7 +106,10 @@ export function applyDiscounts(account: Account, lines: DiscountableLine[], disc
     }
     const base = eligible.reduce((sum, line) => sum + remaining(line), 0)
     // Never below 0 (SB-59): credit lines (prorations) count, as do the discounts applied before this one.
-    const left = lines.reduce((sum, line) => sum + line.amount - line.discountAmounts.reduce((given, d) => given + d.amount, 0), 0)
+    const left = lines.reduce(
+      (sum, line) => sum + line.amount - line.discountAmounts.reduce((given, d) => given + d.amount, 0),
+      0,
+    )
     const off = Math.max(0, Math.min(coupon.amountOff ?? 0, base, left))
     // Shares in proportion, summing exactly to the amount off (largest remainder); each at most its line.
     largestRemainder(eligible.map(remaining), off).forEach((share, index) => {

@@ -54,9 +54,21 @@ export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
     livemode: false,
     metadata: item.metadata,
     net_amount: item.amount,
-    parent: item.subscription ? {subscription_details: {subscription: item.subscription, ...(item.subscriptionItem ? {subscription_item: item.subscriptionItem} : {})}, type: 'subscription_details'} : null,
+    parent: item.subscription
+      ? {
+          subscription_details: {
+            subscription: item.subscription,
+            ...(item.subscriptionItem ? {subscription_item: item.subscriptionItem} : {}),
+          },
+          type: 'subscription_details',
+        }
+      : null,
     period: {end: item.periodEnd, start: item.periodStart},
-    pricing: {price_details: item.price ? {price: item.price, product: null} : null, type: 'price_details', unit_amount_decimal: item.quantity ? String(item.amount / item.quantity) : null},
+    pricing: {
+      price_details: item.price ? {price: item.price, product: null} : null,
+      type: 'price_details',
+      unit_amount_decimal: item.quantity ? String(item.amount / item.quantity) : null,
+    },
     proration: item.proration,
     quantity: item.quantity,
     quantity_decimal: String(item.quantity),
@@ -65,7 +77,12 @@ export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
   }
 }
 
-export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord, 'id' | 'seq' | 'created' | 'invoice'>, at: number, invoice: string | null = null): InvoiceItemRecord {
+export function addInvoiceItem(
+  account: Account,
+  fields: Omit<InvoiceItemRecord, 'id' | 'seq' | 'created' | 'invoice'>,
+  at: number,
+  invoice: string | null = null,
+): InvoiceItemRecord {
   const item: InvoiceItemRecord = {...fields, id: account.newId('ii_'), created: at, invoice, seq: account.nextSeq()}
   account.store.of(INVOICE_ITEMS).set(item.id, item)
   if (invoice === null) account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
@@ -75,9 +92,17 @@ export function addInvoiceItem(account: Account, fields: Omit<InvoiceItemRecord,
 }
 
 /** Pending items for the customer's next invoice; a subscription's invoice takes its own and unassigned ones, an ended subscription's items count as unassigned (SB-39). */
-export function pendingItems(account: Account, customer: string, currency: string, subscription: string | null): InvoiceItemRecord[] {
-  const unassigned = (item: InvoiceItemRecord) => item.subscription === null || subscriptionEnded(account, item.subscription)
-  return account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer).filter((item) => item.currency === currency && (unassigned(item) || item.subscription === subscription))
+export function pendingItems(
+  account: Account,
+  customer: string,
+  currency: string,
+  subscription: string | null,
+): InvoiceItemRecord[] {
+  const unassigned = (item: InvoiceItemRecord) =>
+    item.subscription === null || subscriptionEnded(account, item.subscription)
+  return account.store
+    .indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer)
+    .filter((item) => item.currency === currency && (unassigned(item) || item.subscription === subscription))
 }
 
 export function attachToInvoice(account: Account, item: InvoiceItemRecord, invoiceId: string): void {
@@ -99,7 +124,16 @@ export const invoiceItems: Resource = {
     const item = account.store.of(INVOICE_ITEMS).get(id)
     return item && renderInvoiceItem(item)
   },
-  documentedParams: {file: 'InvoiceItems.d.ts', interfaces: ['InvoiceItemCreateParams', 'InvoiceItemRetrieveParams', 'InvoiceItemUpdateParams', 'InvoiceItemListParams', 'InvoiceItemDeleteParams']},
+  documentedParams: {
+    file: 'InvoiceItems.d.ts',
+    interfaces: [
+      'InvoiceItemCreateParams',
+      'InvoiceItemRetrieveParams',
+      'InvoiceItemUpdateParams',
+      'InvoiceItemListParams',
+      'InvoiceItemDeleteParams',
+    ],
+  },
   onClockDeleted: (account, clockId) => {
     for (const item of account.store.indexed(INVOICE_ITEMS, BY_CLOCK, clockId)) {
       account.store.of(INVOICE_ITEMS).delete(item.id)
@@ -109,16 +143,48 @@ export const invoiceItems: Resource = {
   },
   routes: [
     route('POST', '/v1/invoiceitems', (ctx) => {
-      checkParams(ctx.params, 'InvoiceItemCreateParams', [...COMMON, 'amount', 'currency', 'customer', 'description', 'discountable', 'metadata', 'subscription', 'invoice', 'pricing', 'quantity', 'price_data', 'period'], 'POST /v1/invoiceitems')
+      checkParams(
+        ctx.params,
+        'InvoiceItemCreateParams',
+        [
+          ...COMMON,
+          'amount',
+          'currency',
+          'customer',
+          'description',
+          'discountable',
+          'metadata',
+          'subscription',
+          'invoice',
+          'pricing',
+          'quantity',
+          'price_data',
+          'period',
+        ],
+        'POST /v1/invoiceitems',
+      )
       const {account, params: p} = ctx
-      if (p.pricing !== undefined || p.price_data !== undefined || p.period !== undefined) throw notModelled('invoice items with pricing, price_data or period (pass amount and currency)')
+      if (p.pricing !== undefined || p.price_data !== undefined || p.period !== undefined)
+        throw notModelled('invoice items with pricing, price_data or period (pass amount and currency)')
       // With `invoice`, the item goes on that draft at once instead of waiting (SB-39, SB-71).
       const draft = p.invoice === undefined ? undefined : editableDraft(account, str(p.invoice, 'invoice'), 'invoice')
-      const customer = liveCustomer(account, str(p.customer ?? draft?.customer ?? required(p, 'customer'), 'customer'), 'customer')
-      if (draft && draft.customer !== customer.id) throw invalid(`The invoice ${draft.id} belongs to another customer.`, 'invoice')
+      const customer = liveCustomer(
+        account,
+        str(p.customer ?? draft?.customer ?? required(p, 'customer'), 'customer'),
+        'customer',
+      )
+      if (draft && draft.customer !== customer.id)
+        throw invalid(`The invoice ${draft.id} belongs to another customer.`, 'invoice')
       assertClockWritable(account, customer.testClock)
-      const currency = str(p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'), 'currency').toLowerCase()
-      if (draft && draft.currency !== currency) throw invalid(`The currency of the invoice item (${currency}) must match the invoice's (${draft.currency}).`, 'currency')
+      const currency = str(
+        p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'),
+        'currency',
+      ).toLowerCase()
+      if (draft && draft.currency !== currency)
+        throw invalid(
+          `The currency of the invoice item (${currency}) must match the invoice's (${draft.currency}).`,
+          'currency',
+        )
       // An integer parameter, like Stripe's: '12.7', '1e3' or '0x10' are refused before anything is stored.
       const amount = int(required(p, 'amount'), 'amount', Number.MIN_SAFE_INTEGER)
       const at = account.nowFor(customer.testClock)
@@ -149,7 +215,12 @@ export const invoiceItems: Resource = {
       return renderInvoiceItem(item)
     }),
     route('POST', '/v1/invoiceitems/:id', (ctx) => {
-      checkParams(ctx.params, 'InvoiceItemUpdateParams', [...COMMON, 'metadata', 'description', 'amount'], 'POST /v1/invoiceitems/{id}')
+      checkParams(
+        ctx.params,
+        'InvoiceItemUpdateParams',
+        [...COMMON, 'metadata', 'description', 'amount'],
+        'POST /v1/invoiceitems/{id}',
+      )
       const {account, params: p} = ctx
       const item = account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? '')
       assertClockWritable(account, item.testClock)
@@ -162,10 +233,19 @@ export const invoiceItems: Resource = {
         if (p.amount !== undefined) item.amount = int(p.amount, 'amount', Number.MIN_SAFE_INTEGER)
       }
       if (!draft) change()
-      else updating(account, 'invoice.updated', draft.testClock, () => renderInvoice(account, draft), () => {
-        change()
-        for (const line of draft.lines) if (line.invoiceItem === item.id) Object.assign(line, {amount: item.amount, description: item.description ?? line.description})
-      })
+      else
+        updating(
+          account,
+          'invoice.updated',
+          draft.testClock,
+          () => renderInvoice(account, draft),
+          () => {
+            change()
+            for (const line of draft.lines)
+              if (line.invoiceItem === item.id)
+                Object.assign(line, {amount: item.amount, description: item.description ?? line.description})
+          },
+        )
       // Stripe has no invoiceitem.updated event: only the invoice announces the change (SB-71).
       return renderInvoiceItem(item)
     }),
@@ -174,12 +254,23 @@ export const invoiceItems: Resource = {
       return renderInvoiceItem(ctx.account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/invoiceitems', (ctx) => {
-      checkParams(ctx.params, 'InvoiceItemListParams', [...COMMON, 'customer', 'invoice', 'pending', ...PAGINATION], 'GET /v1/invoiceitems')
+      checkParams(
+        ctx.params,
+        'InvoiceItemListParams',
+        [...COMMON, 'customer', 'invoice', 'pending', ...PAGINATION],
+        'GET /v1/invoiceitems',
+      )
       const p = ctx.params
       const pending = p.pending === undefined ? undefined : bool(p.pending, 'pending')
       return list(
         ctx,
-        filter(ctx.account.store.of(INVOICE_ITEMS).values(), (item) => (p.customer === undefined || item.customer === p.customer) && (p.invoice === undefined || item.invoice === p.invoice) && (pending === undefined || (item.invoice === null) === pending)),
+        filter(
+          ctx.account.store.of(INVOICE_ITEMS).values(),
+          (item) =>
+            (p.customer === undefined || item.customer === p.customer) &&
+            (p.invoice === undefined || item.invoice === p.invoice) &&
+            (pending === undefined || (item.invoice === null) === pending),
+        ),
         renderInvoiceItem,
       )
     }),
@@ -190,7 +281,12 @@ export const invoiceItems: Resource = {
       assertClockWritable(account, account.store.of(CUSTOMERS).get(item.customer)?.testClock ?? null)
       // Only while pending or on a draft (SB-39), whose line goes with it.
       const invoice = item.invoice === null ? undefined : account.store.of(INVOICES).get(item.invoice)
-      if (invoice && invoice.status !== 'draft') throw new ApiError(400, 'invalid_request_error', 'Invoice items can only be deleted while pending or attached to a draft invoice.')
+      if (invoice && invoice.status !== 'draft')
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          'Invoice items can only be deleted while pending or attached to a draft invoice.',
+        )
       if (invoice) removeItemFromDraft(account, editableDraft(account, invoice.id, 'invoice'), item)
       deleteInvoiceItem(account, item)
       return {id: item.id, object: 'invoiceitem', deleted: true}

@@ -40,15 +40,33 @@ export function renderInvoicePayment(payment: InvoicePaymentRecord): ApiObject {
 }
 
 /** The default InvoicePayment Stripe creates at finalization, pointing at the PaymentIntent (SB-69). */
-export function openInvoicePayment(account: Account, input: {invoice: string; currency: string; amountRequested: number; paymentIntent: string; testClock: string | null}, at: number): InvoicePaymentRecord {
-  const payment: InvoicePaymentRecord = {...input, id: account.newId('inpay_'), created: at, amountPaid: null, status: 'open', paidAt: null, canceledAt: null, seq: account.nextSeq()}
+export function openInvoicePayment(
+  account: Account,
+  input: {invoice: string; currency: string; amountRequested: number; paymentIntent: string; testClock: string | null},
+  at: number,
+): InvoicePaymentRecord {
+  const payment: InvoicePaymentRecord = {
+    ...input,
+    id: account.newId('inpay_'),
+    created: at,
+    amountPaid: null,
+    status: 'open',
+    paidAt: null,
+    canceledAt: null,
+    seq: account.nextSeq(),
+  }
   account.store.of(INVOICE_PAYMENTS).set(payment.id, payment)
   account.store.index(BY_INVOICE).add(payment.invoice, payment.id)
   if (payment.testClock) account.store.index(BY_CLOCK).add(payment.testClock, payment.id)
   return payment
 }
 
-export function settleInvoicePayment(account: Account, payment: InvoicePaymentRecord, outcome: 'paid' | 'canceled', at: number): void {
+export function settleInvoicePayment(
+  account: Account,
+  payment: InvoicePaymentRecord,
+  outcome: 'paid' | 'canceled',
+  at: number,
+): void {
   if (payment.status !== 'open') return
   payment.status = outcome
   if (outcome === 'paid') {
@@ -71,7 +89,10 @@ export const invoicePayments: Resource = {
     const payment = account.store.of(INVOICE_PAYMENTS).get(id)
     return payment && renderInvoicePayment(payment)
   },
-  documentedParams: {file: 'InvoicePayments.d.ts', interfaces: ['InvoicePaymentRetrieveParams', 'InvoicePaymentListParams']},
+  documentedParams: {
+    file: 'InvoicePayments.d.ts',
+    interfaces: ['InvoicePaymentRetrieveParams', 'InvoicePaymentListParams'],
+  },
   onClockDeleted: (account, clockId) => {
     for (const payment of account.store.indexed(INVOICE_PAYMENTS, BY_CLOCK, clockId)) {
       account.store.of(INVOICE_PAYMENTS).delete(payment.id)
@@ -85,11 +106,23 @@ export const invoicePayments: Resource = {
       return renderInvoicePayment(ctx.account.store.of(INVOICE_PAYMENTS).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/invoice_payments', (ctx) => {
-      checkParams(ctx.params, 'InvoicePaymentListParams', [...COMMON, 'invoice', 'status', ...PAGINATION], 'GET /v1/invoice_payments')
+      checkParams(
+        ctx.params,
+        'InvoicePaymentListParams',
+        [...COMMON, 'invoice', 'status', ...PAGINATION],
+        'GET /v1/invoice_payments',
+      )
       const invoice = ctx.params.invoice === undefined ? undefined : str(ctx.params.invoice, 'invoice')
       const status = ctx.params.status === undefined ? undefined : str(ctx.params.status, 'status')
-      const all = invoice === undefined ? ctx.account.store.of(INVOICE_PAYMENTS).values() : paymentsOfInvoice(ctx.account, invoice)
-      return list(ctx, filter(all, (p) => status === undefined || p.status === status), renderInvoicePayment)
+      const all =
+        invoice === undefined
+          ? ctx.account.store.of(INVOICE_PAYMENTS).values()
+          : paymentsOfInvoice(ctx.account, invoice)
+      return list(
+        ctx,
+        filter(all, (p) => status === undefined || p.status === status),
+        renderInvoicePayment,
+      )
     }),
   ],
 }

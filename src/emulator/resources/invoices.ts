@@ -2,18 +2,43 @@ import {DAY, HOUR} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, type DueEvent, PAGINATION, type Resource, type RouteContext, filter, list, page, route, updating} from '../resource.js'
+import {
+  type ApiObject,
+  COMMON,
+  type DueEvent,
+  PAGINATION,
+  type Resource,
+  type RouteContext,
+  filter,
+  list,
+  page,
+  route,
+  updating,
+} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
 import {CUSTOMERS, type CustomerRecord, liveCustomer, renderCustomer, setDelinquent} from './customers.js'
 import {applyDiscounts} from './discounts.js'
 import {INVOICE_ITEMS, type InvoiceItemRecord, attachToInvoice, pendingItems} from './invoice-items.js'
-import {INVOICE_PAYMENTS, openInvoicePayment, paymentsOfInvoice, renderInvoicePayment, settleInvoicePayment} from './invoice-payments.js'
+import {
+  INVOICE_PAYMENTS,
+  openInvoicePayment,
+  paymentsOfInvoice,
+  renderInvoicePayment,
+  settleInvoicePayment,
+} from './invoice-payments.js'
 import {PAYMENT_INTENTS, attemptPaymentIntent, cancelPaymentIntent, openPaymentIntent} from './payment-intents.js'
 import {PAYMENT_METHODS, customerPaymentMethod, payingMethod} from './payment-methods.js'
 import {PRICES} from './prices.js'
 import {PRODUCTS} from './products.js'
-import {SUBSCRIPTIONS, isTaxedSubscription, subscriptionInvoiceFailed, subscriptionInvoiceOverdue, subscriptionInvoicePaid, subscriptionRetriesExhausted} from './subscriptions.js'
+import {
+  SUBSCRIPTIONS,
+  isTaxedSubscription,
+  subscriptionInvoiceFailed,
+  subscriptionInvoiceOverdue,
+  subscriptionInvoicePaid,
+  subscriptionRetriesExhausted,
+} from './subscriptions.js'
 import {type LineTax, TAX_RATES, lineTaxes, renderTaxRate} from './tax-rates.js'
 import {assertClockWritable} from './test-clocks.js'
 
@@ -101,12 +126,19 @@ export function subtotal(invoice: InvoiceRecord): number {
 }
 
 function taxSum(invoice: InvoiceRecord, inclusive: boolean): number {
-  return invoice.lines.reduce((sum, line) => sum + line.taxes.reduce((s, t) => s + (t.inclusive === inclusive ? t.amount : 0), 0), 0)
+  return invoice.lines.reduce(
+    (sum, line) => sum + line.taxes.reduce((s, t) => s + (t.inclusive === inclusive ? t.amount : 0), 0),
+    0,
+  )
 }
 
 /** After discounts, plus exclusive taxes; inclusive taxes are already in the amounts (SB-78). */
 export function total(invoice: InvoiceRecord): number {
-  return subtotal(invoice) - invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0) + taxSum(invoice, false)
+  return (
+    subtotal(invoice) -
+    invoice.lines.reduce((sum, line) => sum + line.discountAmounts.reduce((s, d) => s + d.amount, 0), 0) +
+    taxSum(invoice, false)
+  )
 }
 
 /** Whether any line carries tax: what credit notes do not model yet (SB-78). */
@@ -116,7 +148,14 @@ export function isTaxed(invoice: InvoiceRecord): boolean {
 
 function renderTax(tax: LineTax): ApiObject {
   // A rate made by hand gives no taxability reason Stripe documents: `not_available` (ours, SB-78).
-  return {amount: tax.amount, tax_behavior: tax.inclusive ? 'inclusive' : 'exclusive', tax_rate_details: {tax_rate: tax.rate}, taxability_reason: 'not_available', taxable_amount: tax.taxableAmount, type: 'tax_rate_details'}
+  return {
+    amount: tax.amount,
+    tax_behavior: tax.inclusive ? 'inclusive' : 'exclusive',
+    tax_rate_details: {tax_rate: tax.rate},
+    taxability_reason: 'not_available',
+    taxable_amount: tax.taxableAmount,
+    type: 'tax_rate_details',
+  }
 }
 
 /** Invoice-level taxes, one entry per rate, summed over the lines (SB-78). */
@@ -125,7 +164,12 @@ function totalTaxes(invoice: InvoiceRecord): ApiObject[] {
   for (const line of invoice.lines) {
     for (const tax of line.taxes) {
       const sum = byRate.get(tax.rate)
-      byRate.set(tax.rate, sum ? {...sum, amount: sum.amount + tax.amount, taxableAmount: sum.taxableAmount + tax.taxableAmount} : {...tax})
+      byRate.set(
+        tax.rate,
+        sum
+          ? {...sum, amount: sum.amount + tax.amount, taxableAmount: sum.taxableAmount + tax.taxableAmount}
+          : {...tax},
+      )
     }
   }
   return [...byRate.values()].map(renderTax)
@@ -141,10 +185,16 @@ export function amountDue(invoice: InvoiceRecord): number {
  * PaymentIntent and InvoicePayment follow it; `post` is recorded as credited after payment.
  */
 export function creditInvoice(account: Account, invoice: InvoiceRecord, pre: number, post: number): void {
-  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
-    invoice.prePaymentCredit += pre
-    invoice.postPaymentCredit += post
-  })
+  updating(
+    account,
+    'invoice.updated',
+    invoice.testClock,
+    () => renderInvoice(account, invoice),
+    () => {
+      invoice.prePaymentCredit += pre
+      invoice.postPaymentCredit += post
+    },
+  )
   if (pre === 0) return
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
   if (intent && intent.status !== 'succeeded' && intent.status !== 'canceled') intent.amount = amountDue(invoice)
@@ -158,12 +208,35 @@ function lineDescription(account: Account, price: string | null, quantity: numbe
 }
 
 function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineRecord): ApiObject {
-  const prorationDetails = {credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null}
+  const prorationDetails = {
+    credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null,
+  }
   // An ended subscription's item billed on another invoice still names its own subscription (SB-39).
-  const subscription = (line.invoiceItem ? account.store.of(INVOICE_ITEMS).get(line.invoiceItem)?.subscription : null) ?? invoice.subscription
+  const subscription =
+    (line.invoiceItem ? account.store.of(INVOICE_ITEMS).get(line.invoiceItem)?.subscription : null) ??
+    invoice.subscription
   const parent = line.subscriptionItem
-    ? {invoice_item_details: null, subscription_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription, subscription_item: line.subscriptionItem}, type: 'subscription_item_details'}
-    : {invoice_item_details: {invoice_item: line.invoiceItem, proration: line.proration, proration_details: prorationDetails, subscription}, subscription_item_details: null, type: 'invoice_item_details'}
+    ? {
+        invoice_item_details: null,
+        subscription_item_details: {
+          invoice_item: line.invoiceItem,
+          proration: line.proration,
+          proration_details: prorationDetails,
+          subscription,
+          subscription_item: line.subscriptionItem,
+        },
+        type: 'subscription_item_details',
+      }
+    : {
+        invoice_item_details: {
+          invoice_item: line.invoiceItem,
+          proration: line.proration,
+          proration_details: prorationDetails,
+          subscription,
+        },
+        subscription_item_details: null,
+        type: 'invoice_item_details',
+      }
   return {
     id: line.id,
     object: 'line_item',
@@ -179,7 +252,13 @@ function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineR
     parent,
     period: {end: line.periodEnd, start: line.periodStart},
     pretax_credit_amounts: [],
-    pricing: {price_details: line.price ? {price: line.price, product: account.store.of(PRICES).get(line.price)?.product ?? null} : null, type: 'price_details', unit_amount_decimal: String(line.quantity ? line.amount / line.quantity : 0)},
+    pricing: {
+      price_details: line.price
+        ? {price: line.price, product: account.store.of(PRICES).get(line.price)?.product ?? null}
+        : null,
+      type: 'price_details',
+      unit_amount_decimal: String(line.quantity ? line.amount / line.quantity : 0),
+    },
     quantity: line.quantity,
     quantity_decimal: String(line.quantity),
     subscription: invoice.subscription,
@@ -192,7 +271,8 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
   const due = amountDue(invoice)
   const totals = new Map<string, number>()
-  for (const line of invoice.lines) for (const d of line.discountAmounts) totals.set(d.discount, (totals.get(d.discount) ?? 0) + d.amount)
+  for (const line of invoice.lines)
+    for (const d of line.discountAmounts) totals.set(d.discount, (totals.get(d.discount) ?? 0) + d.amount)
   return {
     id: invoice.id,
     object: 'invoice',
@@ -239,13 +319,25 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     issuer: {type: 'self'},
     last_finalization_error: null,
     latest_revision: null,
-    lines: {object: 'list', data: invoice.lines.map((line) => renderLine(account, invoice, line)), has_more: false, total_count: invoice.lines.length, url: `/v1/invoices/${invoice.id}/lines`},
+    lines: {
+      object: 'list',
+      data: invoice.lines.map((line) => renderLine(account, invoice, line)),
+      has_more: false,
+      total_count: invoice.lines.length,
+      url: `/v1/invoices/${invoice.id}/lines`,
+    },
     livemode: false,
     metadata: invoice.metadata,
     next_payment_attempt: invoice.nextPaymentAttempt,
     number: invoice.number,
     on_behalf_of: null,
-    parent: invoice.subscription ? {quote_details: null, subscription_details: {metadata: {}, subscription: invoice.subscription}, type: 'subscription_details'} : null,
+    parent: invoice.subscription
+      ? {
+          quote_details: null,
+          subscription_details: {metadata: {}, subscription: invoice.subscription},
+          type: 'subscription_details',
+        }
+      : null,
     payment_settings: {default_mandate: null, payment_method_options: null, payment_method_types: null},
     period_end: invoice.periodEnd,
     period_start: invoice.periodStart,
@@ -259,8 +351,15 @@ export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObje
     statement_descriptor: null,
     status: invoice.status,
     // Endive: why an invoice is uncollectible, only while it is (SB-40).
-    ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}} : {}),
-    status_transitions: {finalized_at: invoice.finalizedAt, marked_uncollectible_at: invoice.markedUncollectibleAt, paid_at: invoice.paidAt, voided_at: invoice.voidedAt},
+    ...(invoice.status === 'uncollectible' && invoice.uncollectibleReason
+      ? {status_details: {uncollectible: {reason: invoice.uncollectibleReason}}}
+      : {}),
+    status_transitions: {
+      finalized_at: invoice.finalizedAt,
+      marked_uncollectible_at: invoice.markedUncollectibleAt,
+      paid_at: invoice.paidAt,
+      voided_at: invoice.voidedAt,
+    },
     subtotal: subtotal(invoice),
     subtotal_excluding_tax: subtotal(invoice) - taxSum(invoice, true),
     test_clock: invoice.testClock,
@@ -291,10 +390,34 @@ export interface SubscriptionLine {
  */
 export function createInvoice(
   account: Account,
-  input: {customer: CustomerRecord; subscription: string | null; currency: string; billingReason: BillingReason; at: number; periodStart: number; periodEnd: number; lines: SubscriptionLine[]; discounts: string[]; collectionPause?: CollectionPause | null; takePending?: boolean; collectionMethod?: 'charge_automatically' | 'send_invoice'; daysUntilDue?: number | null; autoAdvance?: boolean; pending?: InvoiceItemRecord[]; metadata?: Metadata; description?: string | null; defaultTaxRates?: string[]},
+  input: {
+    customer: CustomerRecord
+    subscription: string | null
+    currency: string
+    billingReason: BillingReason
+    at: number
+    periodStart: number
+    periodEnd: number
+    lines: SubscriptionLine[]
+    discounts: string[]
+    collectionPause?: CollectionPause | null
+    takePending?: boolean
+    collectionMethod?: 'charge_automatically' | 'send_invoice'
+    daysUntilDue?: number | null
+    autoAdvance?: boolean
+    pending?: InvoiceItemRecord[]
+    metadata?: Metadata
+    description?: string | null
+    defaultTaxRates?: string[]
+  },
 ): InvoiceRecord {
   const id = account.newId('in_')
-  const pending = input.pending ?? (input.takePending === false ? [] : pendingItems(account, input.customer.id, input.currency, input.subscription)).sort((a, b) => b.seq - a.seq)
+  const pending =
+    input.pending ??
+    (input.takePending === false
+      ? []
+      : pendingItems(account, input.customer.id, input.currency, input.subscription)
+    ).sort((a, b) => b.seq - a.seq)
   const subscriptionLines = [...input.lines].reverse()
   const lines: InvoiceLineRecord[] = [
     ...pending.map((item) => itemLine(account, item)),
@@ -318,7 +441,12 @@ export function createInvoice(
   applyDiscounts(account, lines, input.discounts)
   // Tax is on what is left after discounts; invoice items, having no rates of their own, take the invoice's defaults (SB-78).
   const ownRates = [...pending.map(() => undefined), ...subscriptionLines.map((line) => line.taxRates)]
-  for (const [i, line] of lines.entries()) line.taxes = lineTaxes(account, line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0), ownRates[i] ?? input.defaultTaxRates ?? [])
+  for (const [i, line] of lines.entries())
+    line.taxes = lineTaxes(
+      account,
+      line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0),
+      ownRates[i] ?? input.defaultTaxRates ?? [],
+    )
   const invoice: InvoiceRecord = {
     id,
     created: input.at,
@@ -396,23 +524,39 @@ function itemLine(account: Account, item: InvoiceItemRecord): InvoiceLineRecord 
 /** A draft the caller may change the lines of; discounted drafts are refused, since re-spreading discounts over new lines is not modelled. */
 export function editableDraft(account: Account, id: string, param: string): InvoiceRecord {
   const invoice = account.store.of(INVOICES).require(id, param)
-  if (invoice.status !== 'draft') throw invalid(`You can only add or remove invoice items on a draft invoice; ${invoice.id} is ${invoice.status}.`, param)
+  if (invoice.status !== 'draft')
+    throw invalid(
+      `You can only add or remove invoice items on a draft invoice; ${invoice.id} is ${invoice.status}.`,
+      param,
+    )
   if (invoice.discounts.length > 0) throw notModelled('changing the lines of a discounted draft invoice')
   return invoice
 }
 
 /** An item added to a draft comes after the lines it had, oldest first (SB-36); the draft announces its new totals (SB-71). */
 export function addItemToDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
-  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
-    const line = itemLine(account, item)
-    // Drafts with discounts are refused before this (editableDraft), so the whole amount is taxable.
-    line.taxes = lineTaxes(account, line.amount, invoice.defaultTaxRates)
-    invoice.lines.push(line)
-  })
+  updating(
+    account,
+    'invoice.updated',
+    invoice.testClock,
+    () => renderInvoice(account, invoice),
+    () => {
+      const line = itemLine(account, item)
+      // Drafts with discounts are refused before this (editableDraft), so the whole amount is taxable.
+      line.taxes = lineTaxes(account, line.amount, invoice.defaultTaxRates)
+      invoice.lines.push(line)
+    },
+  )
 }
 
 export function removeItemFromDraft(account: Account, invoice: InvoiceRecord, item: InvoiceItemRecord): void {
-  updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => (invoice.lines = invoice.lines.filter((line) => line.invoiceItem !== item.id)))
+  updating(
+    account,
+    'invoice.updated',
+    invoice.testClock,
+    () => renderInvoice(account, invoice),
+    () => (invoice.lines = invoice.lines.filter((line) => line.invoiceItem !== item.id)),
+  )
 }
 
 /** A hand-made invoice (`invoices.create`, billing_reason manual) leaves its subscription's status alone (SB-71). */
@@ -429,7 +573,12 @@ function settled(account: Account, invoice: InvoiceRecord): void {
  * Finalizes a draft: the customer's balance is applied (SB-37), then, unless collection is paused,
  * payment is attempted at once (SB-32).
  */
-export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: number, options: {attempt: boolean} = {attempt: true}): void {
+export function finalizeInvoice(
+  account: Account,
+  invoice: InvoiceRecord,
+  at: number,
+  options: {attempt: boolean} = {attempt: true},
+): void {
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
   const numbered = account.store.index(NUMBERED_BY_CUSTOMER)
   numbered.add(invoice.customer, invoice.id)
@@ -441,22 +590,47 @@ export function finalizeInvoice(account: Account, invoice: InvoiceRecord, at: nu
   const after = total(invoice) + invoice.startingBalance
   invoice.endingBalance = Math.min(0, after)
   if (customer && customer.balance !== invoice.endingBalance) {
-    updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.balance = invoice.endingBalance ?? 0))
+    updating(
+      account,
+      'customer.updated',
+      customer.testClock,
+      () => renderCustomer(account, customer),
+      () => (customer.balance = invoice.endingBalance ?? 0),
+    )
   }
   const due = amountDue(invoice)
   if (due > 0) {
-    const intent = openPaymentIntent(account, {amount: due, currency: invoice.currency, customer: invoice.customer, testClock: invoice.testClock}, at)
+    const intent = openPaymentIntent(
+      account,
+      {amount: due, currency: invoice.currency, customer: invoice.customer, testClock: invoice.testClock},
+      at,
+    )
     invoice.paymentIntent = intent.id
-    invoice.invoicePayment = openInvoicePayment(account, {invoice: invoice.id, currency: invoice.currency, amountRequested: due, paymentIntent: intent.id, testClock: invoice.testClock}, at).id
+    invoice.invoicePayment = openInvoicePayment(
+      account,
+      {
+        invoice: invoice.id,
+        currency: invoice.currency,
+        amountRequested: due,
+        paymentIntent: intent.id,
+        testClock: invoice.testClock,
+      },
+      at,
+    ).id
   }
-  if (invoice.collectionMethod === 'send_invoice' && invoice.daysUntilDue !== null) invoice.dueDate = at + invoice.daysUntilDue * DAY
+  if (invoice.collectionMethod === 'send_invoice' && invoice.daysUntilDue !== null)
+    invoice.dueDate = at + invoice.daysUntilDue * DAY
   account.emit('invoice.finalized', () => renderInvoice(account, invoice), invoice.testClock)
   if (invoice.collectionPause === 'void') return voidInvoice(account, invoice, at)
-  if (invoice.collectionPause === 'mark_uncollectible') return markUncollectible(account, invoice, at, 'subscription_paused')
+  if (invoice.collectionPause === 'mark_uncollectible')
+    return markUncollectible(account, invoice, at, 'subscription_paused')
   // send_invoice: sent, not charged; test mode sends no email but emits invoice.sent (SB-70).
   if (invoice.collectionMethod === 'send_invoice') {
     // Finalized by hand without auto_advance, it waits for invoices.send (SB-71).
-    if (due > 0) return options.attempt ? account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock) : undefined
+    if (due > 0)
+      return options.attempt
+        ? account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock)
+        : undefined
     return markPaid(account, invoice, at, false)
   }
   if (options.attempt) attemptPayment(account, invoice, at)
@@ -489,7 +663,9 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   if (due === 0) return markPaid(account, invoice, at, false)
   const manual = paymentMethod !== undefined
   const sub = invoice.subscription ? account.store.of(SUBSCRIPTIONS).get(invoice.subscription) : undefined
-  const card = manual ? account.store.of(PAYMENT_METHODS).get(paymentMethod) : payingMethod(account, sub?.defaultPaymentMethod ?? null, invoice.customer)
+  const card = manual
+    ? account.store.of(PAYMENT_METHODS).get(paymentMethod)
+    : payingMethod(account, sub?.defaultPaymentMethod ?? null, invoice.customer)
   if (!manual || invoice.attemptCount === 0) invoice.attemptCount++
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
   const succeeded = card !== undefined && intent !== undefined && attemptPaymentIntent(account, intent, card, at)
@@ -497,7 +673,12 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
   // A hand-made invoice is retried only with auto_advance: without it nothing happens unasked (SB-71).
-  const retries = !manual && card !== undefined && invoice.billingReason !== 'subscription_create' && invoice.collectionMethod === 'charge_automatically' && invoice.autoAdvance
+  const retries =
+    !manual &&
+    card !== undefined &&
+    invoice.billingReason !== 'subscription_create' &&
+    invoice.collectionMethod === 'charge_automatically' &&
+    invoice.autoAdvance
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
   account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
@@ -543,10 +724,16 @@ export function invoicesOfSubscription(account: Account, subscription: string): 
 export function stopCollection(account: Account, customer: string): void {
   for (const invoice of account.store.indexed(INVOICES, NUMBERED_BY_CUSTOMER, customer)) {
     if (invoice.status !== 'open' || !invoice.autoAdvance) continue
-    updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
-      invoice.autoAdvance = false
-      settled(account, invoice)
-    })
+    updating(
+      account,
+      'invoice.updated',
+      invoice.testClock,
+      () => renderInvoice(account, invoice),
+      () => {
+        invoice.autoAdvance = false
+        settled(account, invoice)
+      },
+    )
   }
 }
 
@@ -562,8 +749,30 @@ export const invoices: Resource = {
     return invoice && renderInvoice(account, invoice)
   },
   // `payments` is includable: present only when expanded (SB-69).
-  includable: {payments: (account, id) => ({object: 'list', data: paymentsOfInvoice(account, id).map(renderInvoicePayment), has_more: false, url: '/v1/invoice_payments'})},
-  documentedParams: {file: 'Invoices.d.ts', interfaces: ['InvoiceCreateParams', 'InvoiceUpdateParams', 'InvoiceDeleteParams', 'InvoiceSendInvoiceParams', 'InvoiceListParams', 'InvoiceListLineItemsParams', 'InvoiceRetrieveParams', 'InvoicePayParams', 'InvoiceVoidInvoiceParams', 'InvoiceFinalizeInvoiceParams', 'InvoiceMarkUncollectibleParams']},
+  includable: {
+    payments: (account, id) => ({
+      object: 'list',
+      data: paymentsOfInvoice(account, id).map(renderInvoicePayment),
+      has_more: false,
+      url: '/v1/invoice_payments',
+    }),
+  },
+  documentedParams: {
+    file: 'Invoices.d.ts',
+    interfaces: [
+      'InvoiceCreateParams',
+      'InvoiceUpdateParams',
+      'InvoiceDeleteParams',
+      'InvoiceSendInvoiceParams',
+      'InvoiceListParams',
+      'InvoiceListLineItemsParams',
+      'InvoiceRetrieveParams',
+      'InvoicePayParams',
+      'InvoiceVoidInvoiceParams',
+      'InvoiceFinalizeInvoiceParams',
+      'InvoiceMarkUncollectibleParams',
+    ],
+  },
   due: (account, clockId) => {
     const events: DueEvent[] = []
     for (const invoice of account.store.indexed(INVOICES, ACTIVE_BY_CLOCK, clockId)) {
@@ -576,7 +785,12 @@ export const invoices: Resource = {
         events.push({at, rank: RANK.paymentRetry, seq: invoice.seq, run: () => attemptPayment(account, invoice, at)})
       }
       if (invoice.status === 'open' && invoice.dueDate !== null && !invoice.overdue) {
-        events.push({at: invoice.dueDate, rank: RANK.paymentRetry, seq: invoice.seq, run: () => passDueDate(account, invoice)})
+        events.push({
+          at: invoice.dueDate,
+          rank: RANK.paymentRetry,
+          seq: invoice.seq,
+          run: () => passDueDate(account, invoice),
+        })
       }
     }
     return events
@@ -596,11 +810,33 @@ export const invoices: Resource = {
       return renderInvoice(ctx.account, invoiceOf(ctx))
     }),
     route('GET', '/v1/invoices', (ctx) => {
-      checkParams(ctx.params, 'InvoiceListParams', [...COMMON, 'customer', 'subscription', 'status', 'collection_method', ...PAGINATION], 'GET /v1/invoices')
+      checkParams(
+        ctx.params,
+        'InvoiceListParams',
+        [...COMMON, 'customer', 'subscription', 'status', 'collection_method', ...PAGINATION],
+        'GET /v1/invoices',
+      )
       const p = ctx.params
-      const collection = p.collection_method === undefined ? undefined : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
-      const all = typeof p.subscription === 'string' ? invoicesOfSubscription(ctx.account, p.subscription) : ctx.account.store.of(INVOICES).values()
-      return list(ctx, filter(all, (inv) => (p.customer === undefined || inv.customer === p.customer) && (p.subscription === undefined || inv.subscription === p.subscription) && (p.status === undefined || inv.status === p.status) && (collection === undefined || inv.collectionMethod === collection)), (inv) => renderInvoice(ctx.account, inv))
+      const collection =
+        p.collection_method === undefined
+          ? undefined
+          : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
+      const all =
+        typeof p.subscription === 'string'
+          ? invoicesOfSubscription(ctx.account, p.subscription)
+          : ctx.account.store.of(INVOICES).values()
+      return list(
+        ctx,
+        filter(
+          all,
+          (inv) =>
+            (p.customer === undefined || inv.customer === p.customer) &&
+            (p.subscription === undefined || inv.subscription === p.subscription) &&
+            (p.status === undefined || inv.status === p.status) &&
+            (collection === undefined || inv.collectionMethod === collection),
+        ),
+        (inv) => renderInvoice(ctx.account, inv),
+      )
     }),
     route('GET', '/v1/invoices/:id/lines', (ctx) => {
       checkParams(ctx.params, 'InvoiceListLineItemsParams', [...COMMON, ...PAGINATION], 'GET /v1/invoices/{id}/lines')
@@ -609,24 +845,38 @@ export const invoices: Resource = {
       return page(ctx, invoice.lines, (line) => renderLine(ctx.account, invoice, line))
     }),
     route('POST', '/v1/invoices/:id/finalize', (ctx) => {
-      checkParams(ctx.params, 'InvoiceFinalizeInvoiceParams', [...COMMON, 'auto_advance'], 'POST /v1/invoices/{id}/finalize')
+      checkParams(
+        ctx.params,
+        'InvoiceFinalizeInvoiceParams',
+        [...COMMON, 'auto_advance'],
+        'POST /v1/invoices/{id}/finalize',
+      )
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
-      if (invoice.status !== 'draft') throw invalid(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`)
+      if (invoice.status !== 'draft')
+        throw invalid(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`)
       // Finalizing by hand attempts payment only with auto_advance (SB-35).
-      const autoAdvance = ctx.params.auto_advance === undefined ? invoice.autoAdvance : bool(ctx.params.auto_advance, 'auto_advance')
+      const autoAdvance =
+        ctx.params.auto_advance === undefined ? invoice.autoAdvance : bool(ctx.params.auto_advance, 'auto_advance')
       invoice.autoAdvance = autoAdvance
       finalizeInvoice(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), {attempt: autoAdvance})
       return renderInvoice(ctx.account, invoice)
     }),
     route('POST', '/v1/invoices/:id/pay', (ctx) => {
-      checkParams(ctx.params, 'InvoicePayParams', [...COMMON, 'payment_method', 'paid_out_of_band', 'off_session', 'forgive'], 'POST /v1/invoices/{id}/pay')
+      checkParams(
+        ctx.params,
+        'InvoicePayParams',
+        [...COMMON, 'payment_method', 'paid_out_of_band', 'off_session', 'forgive'],
+        'POST /v1/invoices/{id}/pay',
+      )
       const {account, params} = ctx
       const invoice = invoiceOf(ctx)
       assertClockWritable(account, invoice.testClock)
-      if (params.forgive !== undefined && bool(params.forgive, 'forgive')) throw notModelled('forgive=true on invoices.pay')
+      if (params.forgive !== undefined && bool(params.forgive, 'forgive'))
+        throw notModelled('forgive=true on invoices.pay')
       if (invoice.status === 'paid') throw invalid('Invoice is already paid.', undefined, 'invoice_already_paid')
-      if (invoice.status !== 'open' && invoice.status !== 'uncollectible') throw invalid(`You can only pay an open or uncollectible invoice; this one is ${invoice.status}.`)
+      if (invoice.status !== 'open' && invoice.status !== 'uncollectible')
+        throw invalid(`You can only pay an open or uncollectible invoice; this one is ${invoice.status}.`)
       const at = account.nowFor(invoice.testClock)
       // Out of band: marked paid, no charge, so invoice.paid but no invoice.payment_succeeded (SB-38).
       if (params.paid_out_of_band !== undefined && bool(params.paid_out_of_band, 'paid_out_of_band')) {
@@ -634,9 +884,13 @@ export const invoices: Resource = {
         return renderInvoice(account, invoice)
       }
       const customer = account.store.of(CUSTOMERS).require(invoice.customer)
-      const pm = params.payment_method === undefined ? undefined : customerPaymentMethod(account, customer, str(params.payment_method, 'payment_method'), 'payment_method')
+      const pm =
+        params.payment_method === undefined
+          ? undefined
+          : customerPaymentMethod(account, customer, str(params.payment_method, 'payment_method'), 'payment_method')
       attemptPayment(account, invoice, at, pm)
-      if ((invoice.status as InvoiceRecord['status']) !== 'paid') throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
+      if ((invoice.status as InvoiceRecord['status']) !== 'paid')
+        throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
       return renderInvoice(account, invoice)
     }),
     route('POST', '/v1/invoices/:id/void', (ctx) => {
@@ -644,7 +898,8 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
       // Void applies to finalized invoices only, and paid and void are final (SB-35).
-      if (invoice.status !== 'open' && invoice.status !== 'uncollectible') throw invalid(`You can only void an open or uncollectible invoice; this one is ${invoice.status}.`)
+      if (invoice.status !== 'open' && invoice.status !== 'uncollectible')
+        throw invalid(`You can only void an open or uncollectible invoice; this one is ${invoice.status}.`)
       voidInvoice(ctx.account, invoice, ctx.account.nowFor(invoice.testClock))
       return renderInvoice(ctx.account, invoice)
     }),
@@ -652,7 +907,8 @@ export const invoices: Resource = {
       checkParams(ctx.params, 'InvoiceMarkUncollectibleParams', COMMON, 'POST /v1/invoices/{id}/mark_uncollectible')
       const invoice = invoiceOf(ctx)
       assertClockWritable(ctx.account, invoice.testClock)
-      if (invoice.status !== 'open') throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
+      if (invoice.status !== 'open')
+        throw invalid(`You can only mark an open invoice uncollectible; this one is ${invoice.status}.`)
       // Marked by the user through the API (SB-40).
       markUncollectible(ctx.account, invoice, ctx.account.nowFor(invoice.testClock), 'user_forgiven')
       setDelinquent(ctx.account, invoice.customer, false)
@@ -664,9 +920,11 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(account, invoice.testClock)
       // Only one-off drafts can be deleted; a subscription's invoice is voided instead (SB-35).
-      if (invoice.subscription || invoice.status !== 'draft') throw invalid('You can only delete draft invoices that are not part of a subscription. Void it instead.')
+      if (invoice.subscription || invoice.status !== 'draft')
+        throw invalid('You can only delete draft invoices that are not part of a subscription. Void it instead.')
       // What becomes of the items on a deleted draft is undocumented (SB-71).
-      if (invoice.lines.length > 0) throw notModelled('deleting a draft invoice that holds invoice items (delete the items first)')
+      if (invoice.lines.length > 0)
+        throw notModelled('deleting a draft invoice that holds invoice items (delete the items first)')
       account.store.of(INVOICES).delete(invoice.id)
       if (invoice.testClock) {
         account.store.index(ACTIVE_BY_CLOCK).remove(invoice.testClock, invoice.id)
@@ -676,27 +934,74 @@ export const invoices: Resource = {
       return {id: invoice.id, object: 'invoice', deleted: true}
     }),
     route('POST', '/v1/invoices', (ctx) => {
-      checkParams(ctx.params, 'InvoiceCreateParams', [...COMMON, 'customer', 'subscription', 'currency', 'auto_advance', 'pending_invoice_items_behavior', 'collection_method', 'days_until_due', 'description', 'metadata'], 'POST /v1/invoices')
+      checkParams(
+        ctx.params,
+        'InvoiceCreateParams',
+        [
+          ...COMMON,
+          'customer',
+          'subscription',
+          'currency',
+          'auto_advance',
+          'pending_invoice_items_behavior',
+          'collection_method',
+          'days_until_due',
+          'description',
+          'metadata',
+        ],
+        'POST /v1/invoices',
+      )
       const {account, params: p} = ctx
-      const sub = p.subscription === undefined ? undefined : account.store.of(SUBSCRIPTIONS).require(str(p.subscription, 'subscription'), 'subscription')
+      const sub =
+        p.subscription === undefined
+          ? undefined
+          : account.store.of(SUBSCRIPTIONS).require(str(p.subscription, 'subscription'), 'subscription')
       const customerId = p.customer === undefined ? sub?.customer : str(p.customer, 'customer')
-      if (customerId === undefined) throw new ApiError(400, 'invalid_request_error', 'Missing required param: customer.', 'parameter_missing', 'customer')
+      if (customerId === undefined)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          'Missing required param: customer.',
+          'parameter_missing',
+          'customer',
+        )
       const customer = liveCustomer(account, customerId, 'customer')
-      if (sub && sub.customer !== customer.id) throw invalid(`The subscription ${sub.id} does not belong to the customer ${customer.id}.`, 'subscription')
+      if (sub && sub.customer !== customer.id)
+        throw invalid(`The subscription ${sub.id} does not belong to the customer ${customer.id}.`, 'subscription')
       assertClockWritable(account, customer.testClock)
-      const collectionMethod = p.collection_method === undefined ? 'charge_automatically' : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
+      const collectionMethod =
+        p.collection_method === undefined
+          ? 'charge_automatically'
+          : oneOf(p.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const)
       const daysUntilDue = p.days_until_due === undefined ? null : int(p.days_until_due, 'days_until_due')
       // days_until_due goes with send_invoice only, and send_invoice needs terms (SB-70).
-      if (daysUntilDue !== null && collectionMethod !== 'send_invoice') throw invalid('Invoices with `collection_method=charge_automatically` cannot have `days_until_due`.', 'days_until_due')
-      if (collectionMethod === 'send_invoice' && daysUntilDue === null) throw notModelled('send_invoice without days_until_due (the account\'s default terms)')
+      if (daysUntilDue !== null && collectionMethod !== 'send_invoice')
+        throw invalid(
+          'Invoices with `collection_method=charge_automatically` cannot have `days_until_due`.',
+          'days_until_due',
+        )
+      if (collectionMethod === 'send_invoice' && daysUntilDue === null)
+        throw notModelled("send_invoice without days_until_due (the account's default terms)")
       // The customer's currency unless given; a customer without one and no `currency` is not modelled (SB-71).
       const currency = p.currency === undefined ? customer.currency : str(p.currency, 'currency').toLowerCase()
-      if (!currency) throw notModelled('an invoice for a customer without a currency and without `currency` (the account\'s default currency)')
-      const behaviour = p.pending_invoice_items_behavior === undefined ? 'exclude' : oneOf(p.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const)
+      if (!currency)
+        throw notModelled(
+          "an invoice for a customer without a currency and without `currency` (the account's default currency)",
+        )
+      const behaviour =
+        p.pending_invoice_items_behavior === undefined
+          ? 'exclude'
+          : oneOf(p.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const)
       // `include` takes the customer's pending items in the invoice's currency; with `subscription`, only that subscription's (SB-71).
-      const pending = behaviour === 'exclude' ? [] : pendingItems(account, customer.id, currency, sub?.id ?? null).filter((item) => sub === undefined || item.subscription === sub.id)
+      const pending =
+        behaviour === 'exclude'
+          ? []
+          : pendingItems(account, customer.id, currency, sub?.id ?? null).filter(
+              (item) => sub === undefined || item.subscription === sub.id,
+            )
       // Whether a hand-made invoice takes its subscription's default tax rates is not documented (SB-78).
-      if (sub && isTaxedSubscription(sub)) throw notModelled('an invoice created by hand for a subscription with tax rates (SB-78)')
+      if (sub && isTaxedSubscription(sub))
+        throw notModelled('an invoice created by hand for a subscription with tax rates (SB-78)')
       const at = account.nowFor(customer.testClock)
       const invoice = createInvoice(account, {
         customer,
@@ -723,11 +1028,18 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(account, invoice.testClock)
       // A finalized invoice keeps its description; only metadata changes there (SB-71).
-      if (p.description !== undefined && invoice.status !== 'draft') throw notModelled('updating the description of a finalized invoice')
-      updating(account, 'invoice.updated', invoice.testClock, () => renderInvoice(account, invoice), () => {
-        invoice.metadata = mergeMetadata(invoice.metadata, p.metadata)
-        if (p.description !== undefined) invoice.description = optStr(p.description, 'description') ?? null
-      })
+      if (p.description !== undefined && invoice.status !== 'draft')
+        throw notModelled('updating the description of a finalized invoice')
+      updating(
+        account,
+        'invoice.updated',
+        invoice.testClock,
+        () => renderInvoice(account, invoice),
+        () => {
+          invoice.metadata = mergeMetadata(invoice.metadata, p.metadata)
+          if (p.description !== undefined) invoice.description = optStr(p.description, 'description') ?? null
+        },
+      )
       return renderInvoice(account, invoice)
     }),
     route('POST', '/v1/invoices/:id/send', (ctx) => {
@@ -744,4 +1056,3 @@ export const invoices: Resource = {
     }),
   ],
 }
-

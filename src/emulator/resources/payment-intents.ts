@@ -1,7 +1,17 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, int, mergeMetadata, oneOf, optStr, required, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating, forgetByClock} from '../resource.js'
+import {
+  type ApiObject,
+  COMMON,
+  PAGINATION,
+  type Resource,
+  filter,
+  list,
+  route,
+  updating,
+  forgetByClock,
+} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {charge} from './charges.js'
 import {liveCustomer} from './customers.js'
@@ -57,7 +67,15 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     customer_account: null,
     description: intent.description,
     excluded_payment_method_types: null,
-    last_payment_error: intent.lastError ? {code: intent.lastError.code, decline_code: 'generic_decline', message: intent.lastError.message, payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'}, type: 'card_error'} : null,
+    last_payment_error: intent.lastError
+      ? {
+          code: intent.lastError.code,
+          decline_code: 'generic_decline',
+          message: intent.lastError.message,
+          payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
+          type: 'card_error',
+        }
+      : null,
     latest_charge: intent.latestCharge,
     livemode: false,
     managed_payments: null,
@@ -66,7 +84,9 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
-    payment_method_options: {card: {installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic'}},
+    payment_method_options: {
+      card: {installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic'},
+    },
     payment_method_types: ['card'],
     payment_record: null,
     processing: null,
@@ -84,8 +104,26 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
 }
 
 /** A finalized invoice with an amount due gets a PaymentIntent for it (SB-69). */
-export function openPaymentIntent(account: Account, input: {amount: number; currency: string; customer: string; testClock: string | null}, at: number): PaymentIntentRecord {
-  const intent: PaymentIntentRecord = {...input, id: account.newId('pi_'), created: at, status: 'requires_payment_method', forInvoice: true, description: 'Subscription update', metadata: {}, paymentMethod: null, latestCharge: null, lastError: null, canceledAt: null, cancellationReason: null, seq: account.nextSeq()}
+export function openPaymentIntent(
+  account: Account,
+  input: {amount: number; currency: string; customer: string; testClock: string | null},
+  at: number,
+): PaymentIntentRecord {
+  const intent: PaymentIntentRecord = {
+    ...input,
+    id: account.newId('pi_'),
+    created: at,
+    status: 'requires_payment_method',
+    forInvoice: true,
+    description: 'Subscription update',
+    metadata: {},
+    paymentMethod: null,
+    latestCharge: null,
+    lastError: null,
+    canceledAt: null,
+    cancellationReason: null,
+    seq: account.nextSeq(),
+  }
   account.store.of(PAYMENT_INTENTS).set(intent.id, intent)
   if (intent.testClock) account.store.index(BY_CLOCK).add(intent.testClock, intent.id)
   account.emit('payment_intent.created', () => renderPaymentIntent(intent), intent.testClock)
@@ -96,46 +134,87 @@ export function openPaymentIntent(account: Account, input: {amount: number; curr
  * One attempt with a card: a Charge, then the PaymentIntent succeeds, or goes back to
  * requires_payment_method with the decline as last_payment_error (SB-69).
  */
-export function attemptPaymentIntent(account: Account, intent: PaymentIntentRecord, card: PaymentMethodRecord, at: number): boolean {
+export function attemptPaymentIntent(
+  account: Account,
+  intent: PaymentIntentRecord,
+  card: PaymentMethodRecord,
+  at: number,
+): boolean {
   const succeeded = card.behaviour === 'succeeds'
-  const record = charge(account, {amount: intent.amount, currency: intent.currency, customer: intent.customer, paymentIntent: intent.id, paymentMethod: card, succeeded, testClock: intent.testClock}, at)
+  const record = charge(
+    account,
+    {
+      amount: intent.amount,
+      currency: intent.currency,
+      customer: intent.customer,
+      paymentIntent: intent.id,
+      paymentMethod: card,
+      succeeded,
+      testClock: intent.testClock,
+    },
+    at,
+  )
   intent.paymentMethod = card.id
   intent.latestCharge = record.id
   intent.status = succeeded ? 'succeeded' : 'requires_payment_method'
-  intent.lastError = succeeded ? null : {code: 'card_declined', message: 'Your card was declined.', paymentMethod: card.id}
-  account.emit(succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed', () => renderPaymentIntent(intent), intent.testClock)
+  intent.lastError = succeeded
+    ? null
+    : {code: 'card_declined', message: 'Your card was declined.', paymentMethod: card.id}
+  account.emit(
+    succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed',
+    () => renderPaymentIntent(intent),
+    intent.testClock,
+  )
   return succeeded
 }
 
 /** A voided invoice cancels its PaymentIntent (`void_invoice`); one paid out of band too (our reading). */
 export function cancelPaymentIntent(account: Account, intent: PaymentIntentRecord, reason: string, at: number): void {
   if (intent.status === 'succeeded' || intent.status === 'canceled') return
-  updating(account, 'payment_intent.canceled', intent.testClock, () => renderPaymentIntent(intent), () => {
-    intent.status = 'canceled'
-    intent.canceledAt = at
-    intent.cancellationReason = reason
-  })
+  updating(
+    account,
+    'payment_intent.canceled',
+    intent.testClock,
+    () => renderPaymentIntent(intent),
+    () => {
+      intent.status = 'canceled'
+      intent.canceledAt = at
+      intent.cancellationReason = reason
+    },
+  )
 }
 
 /** An intent created directly; an invoice's is paid and canceled through its invoice (SB-69). */
 function directIntent(account: Account, id: string, action: string): PaymentIntentRecord {
   const intent = account.store.of(PAYMENT_INTENTS).require(id)
-  if (intent.forInvoice) throw notModelled(`${action} an invoice's PaymentIntent directly (use invoices.pay or invoices.voidInvoice)`)
+  if (intent.forInvoice)
+    throw notModelled(`${action} an invoice's PaymentIntent directly (use invoices.pay or invoices.voidInvoice)`)
   return intent
 }
 
 /** A test token makes a card that is not attached to anyone; a saved card must be the intent's customer's (SB-72). */
 function intentPaymentMethod(account: Account, intent: PaymentIntentRecord, idOrToken: string): PaymentMethodRecord {
   const pm = paymentMethodFromToken(account, idOrToken, 'payment_method', {attaching: false})
-  if (pm.customer !== null && pm.customer !== intent.customer) throw invalid(`The provided PaymentMethod belongs to another customer. Only the PaymentIntent's customer may use it.`, 'payment_method')
+  if (pm.customer !== null && pm.customer !== intent.customer)
+    throw invalid(
+      `The provided PaymentMethod belongs to another customer. Only the PaymentIntent's customer may use it.`,
+      'payment_method',
+    )
   return pm
 }
 
 /** Confirming charges the card at once: succeeded, or a decline answered with 402 and the intent back to requires_payment_method (SB-72). */
 function confirm(account: Account, intent: PaymentIntentRecord, at: number): void {
   const pm = intent.paymentMethod === null ? undefined : account.store.of(PAYMENT_METHODS).get(intent.paymentMethod)
-  if (!pm) throw new ApiError(400, 'invalid_request_error', "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.", 'payment_intent_unexpected_state')
-  if (!attemptPaymentIntent(account, intent, pm, at)) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+  if (!pm)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.",
+      'payment_intent_unexpected_state',
+    )
+  if (!attemptPaymentIntent(account, intent, pm, at))
+    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
 }
 
 export const paymentIntents: Resource = {
@@ -145,25 +224,75 @@ export const paymentIntents: Resource = {
     const intent = account.store.of(PAYMENT_INTENTS).get(id)
     return intent && renderPaymentIntent(intent)
   },
-  documentedParams: {file: 'PaymentIntents.d.ts', interfaces: ['PaymentIntentCreateParams', 'PaymentIntentUpdateParams', 'PaymentIntentConfirmParams', 'PaymentIntentCancelParams', 'PaymentIntentRetrieveParams', 'PaymentIntentListParams']},
+  documentedParams: {
+    file: 'PaymentIntents.d.ts',
+    interfaces: [
+      'PaymentIntentCreateParams',
+      'PaymentIntentUpdateParams',
+      'PaymentIntentConfirmParams',
+      'PaymentIntentCancelParams',
+      'PaymentIntentRetrieveParams',
+      'PaymentIntentListParams',
+    ],
+  },
   onClockDeleted: forgetByClock(PAYMENT_INTENTS, BY_CLOCK),
   routes: [
     route('GET', '/v1/payment_intents/:id', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentRetrieveParams', [...COMMON, 'client_secret'], 'GET /v1/payment_intents/{id}')
+      checkParams(
+        ctx.params,
+        'PaymentIntentRetrieveParams',
+        [...COMMON, 'client_secret'],
+        'GET /v1/payment_intents/{id}',
+      )
       return renderPaymentIntent(ctx.account.store.of(PAYMENT_INTENTS).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/payment_intents', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentListParams', [...COMMON, 'customer', ...PAGINATION], 'GET /v1/payment_intents')
+      checkParams(
+        ctx.params,
+        'PaymentIntentListParams',
+        [...COMMON, 'customer', ...PAGINATION],
+        'GET /v1/payment_intents',
+      )
       const customer = ctx.params.customer === undefined ? undefined : str(ctx.params.customer, 'customer')
-      return list(ctx, filter(ctx.account.store.of(PAYMENT_INTENTS).values(), (pi) => customer === undefined || pi.customer === customer), renderPaymentIntent)
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(PAYMENT_INTENTS).values(),
+          (pi) => customer === undefined || pi.customer === customer,
+        ),
+        renderPaymentIntent,
+      )
     }),
     route('POST', '/v1/payment_intents', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentCreateParams', [...COMMON, 'amount', 'currency', 'customer', 'payment_method', 'confirm', 'off_session', 'description', 'metadata', 'payment_method_types'], 'POST /v1/payment_intents')
+      checkParams(
+        ctx.params,
+        'PaymentIntentCreateParams',
+        [
+          ...COMMON,
+          'amount',
+          'currency',
+          'customer',
+          'payment_method',
+          'confirm',
+          'off_session',
+          'description',
+          'metadata',
+          'payment_method_types',
+        ],
+        'POST /v1/payment_intents',
+      )
       const {account, params: p} = ctx
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount', 1)
       // Stripe's minimum charge is $0.50; other currencies' minimums are not modelled (SB-72).
-      if (currency === 'usd' && amount < 50) throw new ApiError(400, 'invalid_request_error', 'Amount must be at least $0.50 usd', 'amount_too_small', 'amount')
+      if (currency === 'usd' && amount < 50)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          'Amount must be at least $0.50 usd',
+          'amount_too_small',
+          'amount',
+        )
       const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
       if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
       const customer = p.customer === undefined ? null : liveCustomer(account, str(p.customer, 'customer'), 'customer')
@@ -200,7 +329,12 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentUpdateParams', [...COMMON, 'metadata', 'description'], 'POST /v1/payment_intents/{id}')
+      checkParams(
+        ctx.params,
+        'PaymentIntentUpdateParams',
+        [...COMMON, 'metadata', 'description'],
+        'POST /v1/payment_intents/{id}',
+      )
       const {account, params: p} = ctx
       const intent = account.store.of(PAYMENT_INTENTS).require(ctx.ids[0] ?? '')
       assertClockWritable(account, intent.testClock)
@@ -210,23 +344,54 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/confirm', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentConfirmParams', [...COMMON, 'payment_method', 'off_session'], 'POST /v1/payment_intents/{id}/confirm')
+      checkParams(
+        ctx.params,
+        'PaymentIntentConfirmParams',
+        [...COMMON, 'payment_method', 'off_session'],
+        'POST /v1/payment_intents/{id}/confirm',
+      )
       const {account, params: p} = ctx
       const intent = directIntent(ctx.account, ctx.ids[0] ?? '', 'confirming')
       assertClockWritable(account, intent.testClock)
-      if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation') throw new ApiError(400, 'invalid_request_error', `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`, 'payment_intent_unexpected_state')
-      if (p.payment_method !== undefined) intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
+      if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation')
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`,
+          'payment_intent_unexpected_state',
+        )
+      if (p.payment_method !== undefined)
+        intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
       confirm(account, intent, account.nowFor(intent.testClock))
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/cancel', (ctx) => {
-      checkParams(ctx.params, 'PaymentIntentCancelParams', [...COMMON, 'cancellation_reason'], 'POST /v1/payment_intents/{id}/cancel')
+      checkParams(
+        ctx.params,
+        'PaymentIntentCancelParams',
+        [...COMMON, 'cancellation_reason'],
+        'POST /v1/payment_intents/{id}/cancel',
+      )
       const {account, params: p} = ctx
       const intent = directIntent(account, ctx.ids[0] ?? '', 'canceling')
       assertClockWritable(account, intent.testClock)
-      const reason = p.cancellation_reason === undefined ? null : oneOf(p.cancellation_reason, 'cancellation_reason', ['abandoned', 'duplicate', 'fraudulent', 'requested_by_customer'] as const)
+      const reason =
+        p.cancellation_reason === undefined
+          ? null
+          : oneOf(p.cancellation_reason, 'cancellation_reason', [
+              'abandoned',
+              'duplicate',
+              'fraudulent',
+              'requested_by_customer',
+            ] as const)
       // Only an intent not yet succeeded or canceled can be canceled (SB-72).
-      if (intent.status === 'succeeded' || intent.status === 'canceled') throw new ApiError(400, 'invalid_request_error', `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`, 'payment_intent_unexpected_state')
+      if (intent.status === 'succeeded' || intent.status === 'canceled')
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`,
+          'payment_intent_unexpected_state',
+        )
       const at = account.nowFor(intent.testClock)
       intent.status = 'canceled'
       intent.canceledAt = at

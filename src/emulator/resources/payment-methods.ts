@@ -25,7 +25,10 @@ export const PAYMENT_METHODS = collectionKey<PaymentMethodRecord>('paymentMethod
 const BY_CUSTOMER = 'payment-methods-by-customer'
 
 /** Stripe's test payment-method tokens (SB-22, SB-23, SB-24). */
-const TEST_TOKENS: Record<string, {brand: string; last4: string; behaviour: CardBehaviour; declinedAtAttach?: boolean}> = {
+const TEST_TOKENS: Record<
+  string,
+  {brand: string; last4: string; behaviour: CardBehaviour; declinedAtAttach?: boolean}
+> = {
   pm_card_visa: {brand: 'visa', last4: '4242', behaviour: 'succeeds'},
   pm_card_mastercard: {brand: 'mastercard', last4: '4444', behaviour: 'succeeds'},
   pm_card_chargeCustomerFail: {brand: 'visa', last4: '0341', behaviour: 'charge_fails'},
@@ -37,7 +40,13 @@ export function renderPaymentMethod(pm: PaymentMethodRecord): ApiObject {
     id: pm.id,
     object: 'payment_method',
     allow_redisplay: 'unspecified',
-    billing_details: {address: {city: null, country: null, line1: null, line2: null, postal_code: null, state: null}, email: null, name: null, phone: null, tax_id: null},
+    billing_details: {
+      address: {city: null, country: null, line1: null, line2: null, postal_code: null, state: null},
+      email: null,
+      name: null,
+      phone: null,
+      tax_id: null,
+    },
     card: {
       brand: pm.brand,
       checks: {address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass'},
@@ -64,22 +73,45 @@ export function renderPaymentMethod(pm: PaymentMethodRecord): ApiObject {
 }
 
 /** A `pm_card_*` token makes a fresh payment method; a declining card fails already here (SB-24). */
-export function paymentMethodFromToken(account: Account, token: string, param: string, options: {attaching: boolean} = {attaching: true}): PaymentMethodRecord {
+export function paymentMethodFromToken(
+  account: Account,
+  token: string,
+  param: string,
+  options: {attaching: boolean} = {attaching: true},
+): PaymentMethodRecord {
   const existing = account.store.of(PAYMENT_METHODS).get(token)
   if (existing) return existing
   const card = TEST_TOKENS[token]
-  if (!card) throw new ApiError(400, 'invalid_request_error', `No such PaymentMethod: '${token}'`, 'resource_missing', param)
+  if (!card)
+    throw new ApiError(400, 'invalid_request_error', `No such PaymentMethod: '${token}'`, 'resource_missing', param)
   // Not being attached (a PaymentIntent's or SetupIntent's card), it is declined when charged instead (SB-72).
-  if (card.declinedAtAttach && options.attaching) throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
-  const pm: PaymentMethodRecord = {id: account.newId('pm_'), created: account.wallSeconds(), customer: null, brand: card.brand, last4: card.last4, behaviour: card.behaviour, ...(card.declinedAtAttach ? {declinedAtAttach: true} : {}), metadata: {}, seq: account.nextSeq()}
+  if (card.declinedAtAttach && options.attaching)
+    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
+  const pm: PaymentMethodRecord = {
+    id: account.newId('pm_'),
+    created: account.wallSeconds(),
+    customer: null,
+    brand: card.brand,
+    last4: card.last4,
+    behaviour: card.behaviour,
+    ...(card.declinedAtAttach ? {declinedAtAttach: true} : {}),
+    metadata: {},
+    seq: account.nextSeq(),
+  }
   account.store.of(PAYMENT_METHODS).set(pm.id, pm)
   return pm
 }
 
-export function attachPaymentMethod(account: Account, pmIdOrToken: string, customer: CustomerRecord, param = 'payment_method'): PaymentMethodRecord {
+export function attachPaymentMethod(
+  account: Account,
+  pmIdOrToken: string,
+  customer: CustomerRecord,
+  param = 'payment_method',
+): PaymentMethodRecord {
   assertClockWritable(account, customer.testClock)
   const pm = paymentMethodFromToken(account, pmIdOrToken, param)
-  if (pm.customer && pm.customer !== customer.id) throw invalid(`The payment method you provided has already been attached to a customer.`, param)
+  if (pm.customer && pm.customer !== customer.id)
+    throw invalid(`The payment method you provided has already been attached to a customer.`, param)
   pm.customer = customer.id
   account.store.index(BY_CUSTOMER).add(customer.id, pm.id)
   account.emit('payment_method.attached', () => renderPaymentMethod(pm), customer.testClock)
@@ -87,14 +119,29 @@ export function attachPaymentMethod(account: Account, pmIdOrToken: string, custo
 }
 
 /** A default payment method must belong to the customer. */
-export function customerPaymentMethod(account: Account, customer: CustomerRecord, pmIdOrToken: string, param: string): string {
+export function customerPaymentMethod(
+  account: Account,
+  customer: CustomerRecord,
+  pmIdOrToken: string,
+  param: string,
+): string {
   const pm = account.store.of(PAYMENT_METHODS).get(pmIdOrToken)
   if (pm?.customer === customer.id) return pm.id
-  throw new ApiError(400, 'invalid_request_error', `The customer does not have a payment method with the ID ${pmIdOrToken}. The payment method must be attached to the customer.`, 'resource_missing', param)
+  throw new ApiError(
+    400,
+    'invalid_request_error',
+    `The customer does not have a payment method with the ID ${pmIdOrToken}. The payment method must be attached to the customer.`,
+    'resource_missing',
+    param,
+  )
 }
 
 /** Which card pays: the subscription's default, else the customer's invoice default (SB-25). */
-export function payingMethod(account: Account, subscriptionDefault: string | null, customerId: string): PaymentMethodRecord | undefined {
+export function payingMethod(
+  account: Account,
+  subscriptionDefault: string | null,
+  customerId: string,
+): PaymentMethodRecord | undefined {
   const customer = account.store.of(CUSTOMERS).get(customerId)
   const id = subscriptionDefault ?? customer?.defaultPaymentMethod
   return id ? account.store.of(PAYMENT_METHODS).get(id) : undefined
@@ -106,8 +153,17 @@ export function detach(account: Account, pm: PaymentMethodRecord): void {
   pm.customer = null
   account.store.index(BY_CUSTOMER).remove(customerId, pm.id)
   const customer = account.store.of(CUSTOMERS).get(customerId)
-  account.emit('payment_method.detached', () => renderPaymentMethod(pm), customer?.testClock ?? null, {customer: customerId})
-  if (customer?.defaultPaymentMethod === pm.id) updating(account, 'customer.updated', customer.testClock, () => renderCustomer(account, customer), () => (customer.defaultPaymentMethod = null))
+  account.emit('payment_method.detached', () => renderPaymentMethod(pm), customer?.testClock ?? null, {
+    customer: customerId,
+  })
+  if (customer?.defaultPaymentMethod === pm.id)
+    updating(
+      account,
+      'customer.updated',
+      customer.testClock,
+      () => renderCustomer(account, customer),
+      () => (customer.defaultPaymentMethod = null),
+    )
 }
 
 export function paymentMethodsOf(account: Account, customerId: string): PaymentMethodRecord[] {
@@ -121,7 +177,16 @@ export const paymentMethods: Resource = {
     const pm = account.store.of(PAYMENT_METHODS).get(id)
     return pm && renderPaymentMethod(pm)
   },
-  documentedParams: {file: 'PaymentMethods.d.ts', interfaces: ['PaymentMethodCreateParams', 'PaymentMethodAttachParams', 'PaymentMethodDetachParams', 'PaymentMethodListParams', 'PaymentMethodRetrieveParams']},
+  documentedParams: {
+    file: 'PaymentMethods.d.ts',
+    interfaces: [
+      'PaymentMethodCreateParams',
+      'PaymentMethodAttachParams',
+      'PaymentMethodDetachParams',
+      'PaymentMethodListParams',
+      'PaymentMethodRetrieveParams',
+    ],
+  },
   onClockDeleted: (account, clockId) => {
     for (const customer of customersOnClock(account, clockId)) {
       for (const pm of paymentMethodsOf(account, customer.id)) account.store.of(PAYMENT_METHODS).delete(pm.id)
@@ -130,36 +195,67 @@ export const paymentMethods: Resource = {
   },
   routes: [
     route('POST', '/v1/payment_methods', (ctx) => {
-      checkParams(ctx.params, 'PaymentMethodCreateParams', [...COMMON, 'type', 'card', 'metadata', 'billing_details'], 'POST /v1/payment_methods')
+      checkParams(
+        ctx.params,
+        'PaymentMethodCreateParams',
+        [...COMMON, 'type', 'card', 'metadata', 'billing_details'],
+        'POST /v1/payment_methods',
+      )
       const card = ctx.params.card
       if (typeof card === 'object' && card !== null && 'number' in card) {
         // Raw card numbers are refused unless raw card data APIs are enabled on the account (SB-24).
-        throw new ApiError(402, 'card_error', 'Sending credit card numbers directly to the Stripe API is generally unsafe. To continue processing use Stripe.js, the Stripe mobile bindings, or Stripe Elements. To enable raw card data APIs in test mode, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.', 'card_declined', 'card[number]')
+        throw new ApiError(
+          402,
+          'card_error',
+          'Sending credit card numbers directly to the Stripe API is generally unsafe. To continue processing use Stripe.js, the Stripe mobile bindings, or Stripe Elements. To enable raw card data APIs in test mode, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.',
+          'card_declined',
+          'card[number]',
+        )
       }
-      throw notModelled('creating payment methods other than through the pm_card_* test tokens (attach pm_card_visa to a customer instead)')
+      throw notModelled(
+        'creating payment methods other than through the pm_card_* test tokens (attach pm_card_visa to a customer instead)',
+      )
     }),
     route('GET', '/v1/payment_methods/:id', (ctx) => {
       checkParams(ctx.params, 'PaymentMethodRetrieveParams', COMMON, 'GET /v1/payment_methods/{id}')
       return renderPaymentMethod(ctx.account.store.of(PAYMENT_METHODS).require(ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/payment_methods/:id/attach', (ctx) => {
-      checkParams(ctx.params, 'PaymentMethodAttachParams', [...COMMON, 'customer'], 'POST /v1/payment_methods/{id}/attach')
+      checkParams(
+        ctx.params,
+        'PaymentMethodAttachParams',
+        [...COMMON, 'customer'],
+        'POST /v1/payment_methods/{id}/attach',
+      )
       const customer = liveCustomer(ctx.account, str(required(ctx.params, 'customer'), 'customer'), 'customer')
       return renderPaymentMethod(attachPaymentMethod(ctx.account, ctx.ids[0] ?? '', customer, 'payment_method'))
     }),
     route('POST', '/v1/payment_methods/:id/detach', (ctx) => {
       checkParams(ctx.params, 'PaymentMethodDetachParams', COMMON, 'POST /v1/payment_methods/{id}/detach')
       const pm = ctx.account.store.of(PAYMENT_METHODS).require(ctx.ids[0] ?? '')
-      if (!pm.customer) throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.')
+      if (!pm.customer)
+        throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.')
       assertClockWritable(ctx.account, ctx.account.store.of(CUSTOMERS).get(pm.customer)?.testClock ?? null)
       detach(ctx.account, pm)
       return renderPaymentMethod(pm)
     }),
     route('GET', '/v1/payment_methods', (ctx) => {
-      checkParams(ctx.params, 'PaymentMethodListParams', [...COMMON, 'customer', 'type', ...PAGINATION], 'GET /v1/payment_methods')
+      checkParams(
+        ctx.params,
+        'PaymentMethodListParams',
+        [...COMMON, 'customer', 'type', ...PAGINATION],
+        'GET /v1/payment_methods',
+      )
       const customer = ctx.params.customer === undefined ? undefined : str(ctx.params.customer, 'customer')
-      const all = customer === undefined ? ctx.account.store.of(PAYMENT_METHODS).values() : paymentMethodsOf(ctx.account, customer)
-      return list(ctx, filter(all, (pm) => pm.customer !== null), renderPaymentMethod)
+      const all =
+        customer === undefined
+          ? ctx.account.store.of(PAYMENT_METHODS).values()
+          : paymentMethodsOf(ctx.account, customer)
+      return list(
+        ctx,
+        filter(all, (pm) => pm.customer !== null),
+        renderPaymentMethod,
+      )
     }),
   ],
 }

@@ -8,7 +8,8 @@ import {PRODUCTS, addProduct} from './products.js'
 /** A plan is the legacy view of a recurring price: the same record, the same id (SB-76). */
 function planOf(account: Account, id: string): PriceRecord {
   const price = livePrice(account, id)
-  if (!price.recurring) throw new ApiError(404, 'invalid_request_error', `No such plan: '${id}'`, 'resource_missing', 'id')
+  if (!price.recurring)
+    throw new ApiError(404, 'invalid_request_error', `No such plan: '${id}'`, 'resource_missing', 'id')
   return price
 }
 
@@ -20,14 +21,40 @@ export const plans: Resource = {
     const price = account.store.of(PRICES).get(id)
     return price?.recurring && !price.deleted ? renderPlan(price) : undefined
   },
-  documentedParams: {file: 'Plans.d.ts', interfaces: ['PlanCreateParams', 'PlanRetrieveParams', 'PlanUpdateParams', 'PlanListParams', 'PlanDeleteParams']},
+  documentedParams: {
+    file: 'Plans.d.ts',
+    interfaces: ['PlanCreateParams', 'PlanRetrieveParams', 'PlanUpdateParams', 'PlanListParams', 'PlanDeleteParams'],
+  },
   routes: [
     route('POST', '/v1/plans', (ctx) => {
-      checkParams(ctx.params, 'PlanCreateParams', [...COMMON, 'currency', 'interval', 'interval_count', 'amount', 'product', 'id', 'nickname', 'active', 'metadata', 'billing_scheme', 'usage_type'], 'POST /v1/plans')
+      checkParams(
+        ctx.params,
+        'PlanCreateParams',
+        [
+          ...COMMON,
+          'currency',
+          'interval',
+          'interval_count',
+          'amount',
+          'product',
+          'id',
+          'nickname',
+          'active',
+          'metadata',
+          'billing_scheme',
+          'usage_type',
+        ],
+        'POST /v1/plans',
+      )
       const {account, params: p} = ctx
-      if (p.billing_scheme !== undefined && p.billing_scheme !== 'per_unit') throw notModelled(`billing_scheme=${String(p.billing_scheme)}`)
-      if (p.usage_type !== undefined && p.usage_type !== 'licensed') throw notModelled(`usage_type=${String(p.usage_type)}`)
-      const recurring = billingPeriod(required(p, 'interval'), p.interval_count, {interval: 'interval', count: 'interval_count'})
+      if (p.billing_scheme !== undefined && p.billing_scheme !== 'per_unit')
+        throw notModelled(`billing_scheme=${String(p.billing_scheme)}`)
+      if (p.usage_type !== undefined && p.usage_type !== 'licensed')
+        throw notModelled(`usage_type=${String(p.usage_type)}`)
+      const recurring = billingPeriod(required(p, 'interval'), p.interval_count, {
+        interval: 'interval',
+        count: 'interval_count',
+      })
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount')
       // `product` is an existing product's id, or a new product's fields (SN23 PlanCreateParams).
@@ -35,12 +62,28 @@ export const plans: Resource = {
       let productId: string
       if (typeof product === 'string') productId = account.store.of(PRODUCTS).require(product, 'product').id
       else {
-        const data = checkNested(product, 'product', ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'], ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'], 'POST /v1/plans')
-        productId = addProduct(account, data, {id: optStr(data.id, 'product[id]') ?? undefined, name: str(required(data, 'name'), 'product[name]'), description: null}, 'product[').id
+        const data = checkNested(
+          product,
+          'product',
+          ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'],
+          ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'],
+          'POST /v1/plans',
+        )
+        productId = addProduct(
+          account,
+          data,
+          {
+            id: optStr(data.id, 'product[id]') ?? undefined,
+            name: str(required(data, 'name'), 'product[name]'),
+            description: null,
+          },
+          'product[',
+        ).id
       }
       // A plan made here has a plan_ id unless named; either is also a price id (SB-76).
       const id = optStr(p.id, 'id') ?? account.newId('plan_')
-      if (account.store.of(PRICES).has(id)) throw new ApiError(400, 'invalid_request_error', 'Plan already exists.', 'resource_already_exists', 'id')
+      if (account.store.of(PRICES).has(id))
+        throw new ApiError(400, 'invalid_request_error', 'Plan already exists.', 'resource_already_exists', 'id')
       const price: PriceRecord = {
         id,
         created: account.wallSeconds(),
@@ -67,11 +110,17 @@ export const plans: Resource = {
       checkParams(ctx.params, 'PlanUpdateParams', [...COMMON, 'active', 'metadata', 'nickname'], 'POST /v1/plans/{id}')
       const {account, params: p} = ctx
       const price = planOf(account, ctx.ids[0] ?? '')
-      updating(account, 'plan.updated', null, () => renderPlan(price), () => {
-        if (p.active !== undefined) price.active = bool(p.active, 'active')
-        if (p.nickname !== undefined) price.nickname = optStr(p.nickname, 'nickname') ?? null
-        price.metadata = mergeMetadata(price.metadata, p.metadata)
-      })
+      updating(
+        account,
+        'plan.updated',
+        null,
+        () => renderPlan(price),
+        () => {
+          if (p.active !== undefined) price.active = bool(p.active, 'active')
+          if (p.nickname !== undefined) price.nickname = optStr(p.nickname, 'nickname') ?? null
+          price.metadata = mergeMetadata(price.metadata, p.metadata)
+        },
+      )
       return renderPlan(price)
     }),
     route('DELETE', '/v1/plans/:id', (ctx) => {
@@ -87,7 +136,18 @@ export const plans: Resource = {
       checkParams(ctx.params, 'PlanListParams', [...COMMON, 'active', 'product', ...PAGINATION], 'GET /v1/plans')
       const p = ctx.params
       const active = p.active === undefined ? undefined : bool(p.active, 'active')
-      return list(ctx, filter(ctx.account.store.of(PRICES).values(), (price) => price.recurring !== null && !price.deleted && (active === undefined || price.active === active) && (p.product === undefined || price.product === p.product)), renderPlan)
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(PRICES).values(),
+          (price) =>
+            price.recurring !== null &&
+            !price.deleted &&
+            (active === undefined || price.active === active) &&
+            (p.product === undefined || price.product === p.product),
+        ),
+        renderPlan,
+      )
     }),
   ],
 }

@@ -1,7 +1,18 @@
 import type {Interval} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {invalid, notModelled} from '../errors.js'
-import {type Metadata, bool, checkNested, checkParams, int, mergeMetadata, optStr, required, str, strArray} from '../params.js'
+import {
+  type Metadata,
+  bool,
+  checkNested,
+  checkParams,
+  int,
+  mergeMetadata,
+  optStr,
+  required,
+  str,
+  strArray,
+} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {PRODUCTS, addProduct} from './products.js'
@@ -38,7 +49,15 @@ export function renderPrice(price: PriceRecord): ApiObject {
     metadata: price.metadata,
     nickname: price.nickname,
     product: price.product,
-    recurring: price.recurring ? {interval: price.recurring.interval, interval_count: price.recurring.intervalCount, meter: null, trial_period_days: null, usage_type: 'licensed'} : null,
+    recurring: price.recurring
+      ? {
+          interval: price.recurring.interval,
+          interval_count: price.recurring.intervalCount,
+          meter: null,
+          trial_period_days: null,
+          usage_type: 'licensed',
+        }
+      : null,
     tax_behavior: 'unspecified',
     tiers_mode: null,
     transform_quantity: null,
@@ -81,19 +100,33 @@ export function livePrice(account: Account, id: string, param = 'id'): PriceReco
 }
 
 /** A billing period: day, week, month or year, at most three years long (SB-19). */
-export function billingPeriod(intervalValue: unknown, countValue: unknown, names: {interval: string; count: string}): {interval: Interval; intervalCount: number} {
+export function billingPeriod(
+  intervalValue: unknown,
+  countValue: unknown,
+  names: {interval: string; count: string},
+): {interval: Interval; intervalCount: number} {
   const interval = str(intervalValue, names.interval)
-  if (!['day', 'week', 'month', 'year'].includes(interval)) throw invalid(`Invalid ${names.interval}: must be one of day, week, month, or year`, names.interval)
+  if (!['day', 'week', 'month', 'year'].includes(interval))
+    throw invalid(`Invalid ${names.interval}: must be one of day, week, month, or year`, names.interval)
   const intervalCount = countValue === undefined ? 1 : int(countValue, names.count, 1)
   const maxCount = {day: 1095, week: 156, month: 36, year: 3}[interval as Interval]
-  if (intervalCount > maxCount) throw invalid(`The maximum billing interval is 3 years (${maxCount} ${interval}s).`, names.count)
+  if (intervalCount > maxCount)
+    throw invalid(`The maximum billing interval is 3 years (${maxCount} ${interval}s).`, names.count)
   return {interval: interval as Interval, intervalCount}
 }
 
 /** A recurring, active price for a subscription item. */
-export function recurringPrice(account: Account, id: string, param: string): PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>} {
+export function recurringPrice(
+  account: Account,
+  id: string,
+  param: string,
+): PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>} {
   const price = livePrice(account, id, param)
-  if (!price.recurring) throw invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, param)
+  if (!price.recurring)
+    throw invalid(
+      `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+      param,
+    )
   if (!price.active) throw invalid(`The price specified is inactive. This field only accepts active prices.`, param)
   return price as PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>}
 }
@@ -103,7 +136,13 @@ function claimLookupKey(account: Account, key: string, transfer: boolean): void 
   for (const other of account.store.of(PRICES).values()) {
     if (other.lookupKey !== key) continue
     if (!transfer) throw invalid(`A price (\`${other.id}\`) already uses that lookup key.`, 'lookup_key')
-    updating(account, 'price.updated', null, () => renderPrice(other), () => (other.lookupKey = null))
+    updating(
+      account,
+      'price.updated',
+      null,
+      () => renderPrice(other),
+      () => (other.lookupKey = null),
+    )
   }
 }
 
@@ -114,31 +153,86 @@ export const prices: Resource = {
     const price = account.store.of(PRICES).get(id)
     return price && renderPrice(price)
   },
-  documentedParams: {file: 'Prices.d.ts', interfaces: ['PriceCreateParams', 'PriceUpdateParams', 'PriceListParams', 'PriceRetrieveParams']},
+  documentedParams: {
+    file: 'Prices.d.ts',
+    interfaces: ['PriceCreateParams', 'PriceUpdateParams', 'PriceListParams', 'PriceRetrieveParams'],
+  },
   routes: [
     route('POST', '/v1/prices', (ctx) => {
-      checkParams(ctx.params, 'PriceCreateParams', [...COMMON, 'currency', 'unit_amount', 'product', 'product_data', 'recurring', 'lookup_key', 'transfer_lookup_key', 'nickname', 'metadata', 'active', 'billing_scheme', 'tax_behavior'], 'POST /v1/prices')
+      checkParams(
+        ctx.params,
+        'PriceCreateParams',
+        [
+          ...COMMON,
+          'currency',
+          'unit_amount',
+          'product',
+          'product_data',
+          'recurring',
+          'lookup_key',
+          'transfer_lookup_key',
+          'nickname',
+          'metadata',
+          'active',
+          'billing_scheme',
+          'tax_behavior',
+        ],
+        'POST /v1/prices',
+      )
       const {account, params} = ctx
-      if (params.billing_scheme !== undefined && params.billing_scheme !== 'per_unit') throw notModelled(`billing_scheme=${String(params.billing_scheme)}`)
-      if (params.tax_behavior !== undefined && params.tax_behavior !== 'unspecified') throw notModelled(`tax_behavior=${String(params.tax_behavior)}`)
-      if (params.product !== undefined && params.product_data !== undefined) throw invalid('You may only specify one of these parameters: product, product_data.', 'product')
+      if (params.billing_scheme !== undefined && params.billing_scheme !== 'per_unit')
+        throw notModelled(`billing_scheme=${String(params.billing_scheme)}`)
+      if (params.tax_behavior !== undefined && params.tax_behavior !== 'unspecified')
+        throw notModelled(`tax_behavior=${String(params.tax_behavior)}`)
+      if (params.product !== undefined && params.product_data !== undefined)
+        throw invalid('You may only specify one of these parameters: product, product_data.', 'product')
       let recurring: PriceRecord['recurring'] = null
       if (params.recurring !== undefined) {
-        const r = checkNested(params.recurring, 'recurring', ['interval', 'interval_count', 'meter', 'trial_period_days', 'usage_type'], ['interval', 'interval_count', 'usage_type'], 'POST /v1/prices')
-        if (r.usage_type !== undefined && r.usage_type !== 'licensed') throw notModelled(`recurring[usage_type]=${String(r.usage_type)}`)
-        recurring = billingPeriod(required(r, 'interval'), r.interval_count, {interval: 'recurring[interval]', count: 'recurring[interval_count]'})
+        const r = checkNested(
+          params.recurring,
+          'recurring',
+          ['interval', 'interval_count', 'meter', 'trial_period_days', 'usage_type'],
+          ['interval', 'interval_count', 'usage_type'],
+          'POST /v1/prices',
+        )
+        if (r.usage_type !== undefined && r.usage_type !== 'licensed')
+          throw notModelled(`recurring[usage_type]=${String(r.usage_type)}`)
+        recurring = billingPeriod(required(r, 'interval'), r.interval_count, {
+          interval: 'recurring[interval]',
+          count: 'recurring[interval_count]',
+        })
       }
       const currency = str(required(params, 'currency'), 'currency').toLowerCase()
       const unitAmount = int(required(params, 'unit_amount'), 'unit_amount')
       let productId: string
       if (params.product_data !== undefined) {
-        const data = checkNested(params.product_data, 'product_data', ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'], ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'], 'POST /v1/prices')
-        productId = addProduct(account, data, {id: optStr(data.id, 'product_data[id]') ?? undefined, name: str(required(data, 'name'), 'product_data[name]'), description: null}, 'product_data[').id
+        const data = checkNested(
+          params.product_data,
+          'product_data',
+          ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'tax_code', 'tax_details', 'unit_label'],
+          ['active', 'id', 'metadata', 'name', 'statement_descriptor', 'unit_label'],
+          'POST /v1/prices',
+        )
+        productId = addProduct(
+          account,
+          data,
+          {
+            id: optStr(data.id, 'product_data[id]') ?? undefined,
+            name: str(required(data, 'name'), 'product_data[name]'),
+            description: null,
+          },
+          'product_data[',
+        ).id
       } else {
         productId = account.store.of(PRODUCTS).require(str(required(params, 'product'), 'product'), 'product').id
       }
       const lookupKey = optStr(params.lookup_key, 'lookup_key') ?? null
-      if (lookupKey) claimLookupKey(account, lookupKey, params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'))
+      if (lookupKey)
+        claimLookupKey(
+          account,
+          lookupKey,
+          params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'),
+        )
       const price: PriceRecord = {
         id: account.newId('price_'),
         created: account.wallSeconds(),
@@ -161,7 +255,12 @@ export const prices: Resource = {
       return renderPrice(livePrice(ctx.account, ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/prices/:id', (ctx) => {
-      checkParams(ctx.params, 'PriceUpdateParams', [...COMMON, 'active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'], 'POST /v1/prices/{id}')
+      checkParams(
+        ctx.params,
+        'PriceUpdateParams',
+        [...COMMON, 'active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'],
+        'POST /v1/prices/{id}',
+      )
       const {account, params} = ctx
       const price = livePrice(account, ctx.ids[0] ?? '')
       if (params.tax_behavior !== undefined) throw notModelled('changing tax_behavior')
@@ -169,31 +268,49 @@ export const prices: Resource = {
       let key: string | null | undefined
       if (params.lookup_key !== undefined) {
         key = optStr(params.lookup_key, 'lookup_key') ?? null
-        if (key && key !== price.lookupKey) claimLookupKey(account, key, params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'))
+        if (key && key !== price.lookupKey)
+          claimLookupKey(
+            account,
+            key,
+            params.transfer_lookup_key === undefined ? false : bool(params.transfer_lookup_key, 'transfer_lookup_key'),
+          )
       }
-      updating(account, 'price.updated', null, () => renderPrice(price), () => {
-        if (params.active !== undefined) price.active = bool(params.active, 'active')
-        if (params.nickname !== undefined) price.nickname = optStr(params.nickname, 'nickname') ?? null
-        if (key !== undefined) price.lookupKey = key
-        price.metadata = mergeMetadata(price.metadata, params.metadata)
-      })
+      updating(
+        account,
+        'price.updated',
+        null,
+        () => renderPrice(price),
+        () => {
+          if (params.active !== undefined) price.active = bool(params.active, 'active')
+          if (params.nickname !== undefined) price.nickname = optStr(params.nickname, 'nickname') ?? null
+          if (key !== undefined) price.lookupKey = key
+          price.metadata = mergeMetadata(price.metadata, params.metadata)
+        },
+      )
       return renderPrice(price)
     }),
     route('GET', '/v1/prices', (ctx) => {
-      checkParams(ctx.params, 'PriceListParams', [...COMMON, 'active', 'currency', 'lookup_keys', 'product', 'type', ...PAGINATION], 'GET /v1/prices')
+      checkParams(
+        ctx.params,
+        'PriceListParams',
+        [...COMMON, 'active', 'currency', 'lookup_keys', 'product', 'type', ...PAGINATION],
+        'GET /v1/prices',
+      )
       const p = ctx.params
       const lookupKeys = new Set(strArray(p.lookup_keys, 'lookup_keys'))
       if (lookupKeys.size > 10) throw invalid('You may only specify up to 10 lookup keys.', 'lookup_keys') // SB-18
       const active = p.active === undefined ? undefined : bool(p.active, 'active')
       return list(
         ctx,
-        filter(ctx.account.store.of(PRICES).values(), (price) =>
-          !price.deleted &&
-          (active === undefined || price.active === active) &&
-          (lookupKeys.size === 0 || (price.lookupKey !== null && lookupKeys.has(price.lookupKey))) &&
-          (p.product === undefined || price.product === p.product) &&
-          (p.currency === undefined || price.currency === p.currency) &&
-          (p.type === undefined || (p.type === 'recurring') === (price.recurring !== null)),
+        filter(
+          ctx.account.store.of(PRICES).values(),
+          (price) =>
+            !price.deleted &&
+            (active === undefined || price.active === active) &&
+            (lookupKeys.size === 0 || (price.lookupKey !== null && lookupKeys.has(price.lookupKey))) &&
+            (p.product === undefined || price.product === p.product) &&
+            (p.currency === undefined || price.currency === p.currency) &&
+            (p.type === undefined || (p.type === 'recurring') === (price.recurring !== null)),
         ),
         renderPrice,
       )

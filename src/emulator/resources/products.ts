@@ -49,11 +49,17 @@ export function renderProduct(product: ProductRecord): ApiObject {
 }
 
 /** Creates a product from `products.create` or a price's `product_data` (`prefix` names the nested params); a custom id is accepted (SB-18). */
-export function addProduct(account: Account, raw: Raw, fields: {id?: string; name: string; description: string | null}, prefix = ''): ProductRecord {
+export function addProduct(
+  account: Account,
+  raw: Raw,
+  fields: {id?: string; name: string; description: string | null},
+  prefix = '',
+): ProductRecord {
   const param = (name: string) => (prefix ? `${prefix}${name}]` : name)
   const products = account.store.of(PRODUCTS)
   const id = fields.id ?? account.newId('prod_', 14)
-  if (products.has(id)) throw new ApiError(400, 'invalid_request_error', 'Product already exists.', 'resource_already_exists', param('id'))
+  if (products.has(id))
+    throw new ApiError(400, 'invalid_request_error', 'Product already exists.', 'resource_already_exists', param('id'))
   const now = account.wallSeconds()
   const product: ProductRecord = {
     id,
@@ -81,7 +87,14 @@ const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'ur
 /** Up to 8 image URLs (SN23 `ProductCreateParams.images`); `''` clears them. */
 function images(raw: unknown): string[] {
   const list = raw === '' ? [] : strArray(raw, 'images')
-  if (list.length > 8) throw new ApiError(400, 'invalid_request_error', 'A product can have at most 8 images.', 'parameter_invalid_array_length', 'images')
+  if (list.length > 8)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'A product can have at most 8 images.',
+      'parameter_invalid_array_length',
+      'images',
+    )
   return list
 }
 
@@ -92,11 +105,20 @@ export const products: Resource = {
     const product = account.store.of(PRODUCTS).get(id)
     return product && renderProduct(product)
   },
-  documentedParams: {file: 'Products.d.ts', interfaces: ['ProductCreateParams', 'ProductUpdateParams', 'ProductListParams', 'ProductRetrieveParams']},
+  documentedParams: {
+    file: 'Products.d.ts',
+    interfaces: ['ProductCreateParams', 'ProductUpdateParams', 'ProductListParams', 'ProductRetrieveParams'],
+  },
   routes: [
     route('POST', '/v1/products', (ctx) => {
       checkParams(ctx.params, 'ProductCreateParams', [...COMMON, ...ACCEPTED, 'id'], 'POST /v1/products')
-      return renderProduct(addProduct(ctx.account, ctx.params, {id: optStr(ctx.params.id, 'id') ?? undefined, name: str(required(ctx.params, 'name'), 'name'), description: optStr(ctx.params.description, 'description') ?? null}))
+      return renderProduct(
+        addProduct(ctx.account, ctx.params, {
+          id: optStr(ctx.params.id, 'id') ?? undefined,
+          name: str(required(ctx.params, 'name'), 'name'),
+          description: optStr(ctx.params.description, 'description') ?? null,
+        }),
+      )
     }),
     route('GET', '/v1/products/:id', (ctx) => {
       checkParams(ctx.params, 'ProductRetrieveParams', COMMON, 'GET /v1/products/{id}')
@@ -106,24 +128,37 @@ export const products: Resource = {
       checkParams(ctx.params, 'ProductUpdateParams', [...COMMON, ...ACCEPTED], 'POST /v1/products/{id}')
       const {account, params} = ctx
       const product = account.store.of(PRODUCTS).require(ctx.ids[0] ?? '')
-      updating(account, 'product.updated', null, () => renderProduct(product), () => {
-        if (params.name !== undefined) product.name = str(params.name, 'name')
-        if (params.description !== undefined) product.description = optStr(params.description, 'description') ?? null
-        if (params.active !== undefined) product.active = bool(params.active, 'active')
-        if (params.unit_label !== undefined) product.unitLabel = optStr(params.unit_label, 'unit_label') ?? null
-        if (params.url !== undefined) product.url = optStr(params.url, 'url') ?? null
-        if (params.images !== undefined) product.images = images(params.images)
-        if (params.shippable !== undefined) product.shippable = bool(params.shippable, 'shippable')
-        product.metadata = mergeMetadata(product.metadata, params.metadata)
-        product.updated = account.wallSeconds()
-      })
+      updating(
+        account,
+        'product.updated',
+        null,
+        () => renderProduct(product),
+        () => {
+          if (params.name !== undefined) product.name = str(params.name, 'name')
+          if (params.description !== undefined) product.description = optStr(params.description, 'description') ?? null
+          if (params.active !== undefined) product.active = bool(params.active, 'active')
+          if (params.unit_label !== undefined) product.unitLabel = optStr(params.unit_label, 'unit_label') ?? null
+          if (params.url !== undefined) product.url = optStr(params.url, 'url') ?? null
+          if (params.images !== undefined) product.images = images(params.images)
+          if (params.shippable !== undefined) product.shippable = bool(params.shippable, 'shippable')
+          product.metadata = mergeMetadata(product.metadata, params.metadata)
+          product.updated = account.wallSeconds()
+        },
+      )
       return renderProduct(product)
     }),
     route('GET', '/v1/products', (ctx) => {
       checkParams(ctx.params, 'ProductListParams', [...COMMON, 'active', 'ids', ...PAGINATION], 'GET /v1/products')
       const active = ctx.params.active === undefined ? undefined : bool(ctx.params.active, 'active')
       const ids = new Set(strArray(ctx.params.ids, 'ids'))
-      return list(ctx, filter(ctx.account.store.of(PRODUCTS).values(), (p) => (active === undefined || p.active === active) && (ids.size === 0 || ids.has(p.id))), renderProduct)
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(PRODUCTS).values(),
+          (p) => (active === undefined || p.active === active) && (ids.size === 0 || ids.has(p.id)),
+        ),
+        renderProduct,
+      )
     }),
   ],
 }

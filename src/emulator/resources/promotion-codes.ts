@@ -26,7 +26,13 @@ export const PROMOTION_CODES = collectionKey<PromotionCodeRecord>('promotionCode
 /** Active only while it is switched on, unexpired, under its redemption cap and its coupon is valid (SB-61). */
 export function promotionCodeActive(account: Account, code: PromotionCodeRecord, now: number): boolean {
   const coupon = account.store.of(COUPONS).get(code.coupon)
-  return code.active && (code.expiresAt === null || now < code.expiresAt) && (code.maxRedemptions === null || code.timesRedeemed < code.maxRedemptions) && coupon !== undefined && couponValid(coupon, now)
+  return (
+    code.active &&
+    (code.expiresAt === null || now < code.expiresAt) &&
+    (code.maxRedemptions === null || code.timesRedeemed < code.maxRedemptions) &&
+    coupon !== undefined &&
+    couponValid(coupon, now)
+  )
 }
 
 export function renderPromotionCode(account: Account, code: PromotionCodeRecord): ApiObject {
@@ -44,13 +50,23 @@ export function renderPromotionCode(account: Account, code: PromotionCodeRecord)
     metadata: code.metadata,
     // Since clover a promotion code points at its coupon through `promotion` (SB-61).
     promotion: {coupon: code.coupon, type: 'coupon'},
-    restrictions: {first_time_transaction: code.firstTimeTransaction, minimum_amount: null, minimum_amount_currency: null},
+    restrictions: {
+      first_time_transaction: code.firstTimeTransaction,
+      minimum_amount: null,
+      minimum_amount_currency: null,
+    },
     times_redeemed: code.timesRedeemed,
   }
 }
 
 export function redeemPromotionCode(account: Account, code: PromotionCodeRecord): void {
-  updating(account, 'promotion_code.updated', null, () => renderPromotionCode(account, code), () => code.timesRedeemed++)
+  updating(
+    account,
+    'promotion_code.updated',
+    null,
+    () => renderPromotionCode(account, code),
+    () => code.timesRedeemed++,
+  )
 }
 
 const CODE_CHARS = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
@@ -62,31 +78,84 @@ export const promotionCodes: Resource = {
     const code = account.store.of(PROMOTION_CODES).get(id)
     return code && renderPromotionCode(account, code)
   },
-  documentedParams: {file: 'PromotionCodes.d.ts', interfaces: ['PromotionCodeCreateParams', 'PromotionCodeRetrieveParams', 'PromotionCodeUpdateParams', 'PromotionCodeListParams']},
+  documentedParams: {
+    file: 'PromotionCodes.d.ts',
+    interfaces: [
+      'PromotionCodeCreateParams',
+      'PromotionCodeRetrieveParams',
+      'PromotionCodeUpdateParams',
+      'PromotionCodeListParams',
+    ],
+  },
   routes: [
     route('POST', '/v1/promotion_codes', (ctx) => {
       const endpoint = 'POST /v1/promotion_codes'
-      checkParams(ctx.params, 'PromotionCodeCreateParams', [...COMMON, 'promotion', 'active', 'code', 'customer', 'expires_at', 'max_redemptions', 'metadata', 'restrictions'], endpoint)
+      checkParams(
+        ctx.params,
+        'PromotionCodeCreateParams',
+        [
+          ...COMMON,
+          'promotion',
+          'active',
+          'code',
+          'customer',
+          'expires_at',
+          'max_redemptions',
+          'metadata',
+          'restrictions',
+        ],
+        endpoint,
+      )
       const {account, params: p} = ctx
-      const promotion = checkNested(required(p, 'promotion'), 'promotion', ['coupon', 'type'], ['coupon', 'type'], endpoint)
+      const promotion = checkNested(
+        required(p, 'promotion'),
+        'promotion',
+        ['coupon', 'type'],
+        ['coupon', 'type'],
+        endpoint,
+      )
       if (promotion.type !== 'coupon') throw invalid('promotion[type] must be coupon.', 'promotion[type]')
-      const coupon = account.store.of(COUPONS).require(str(required(promotion, 'coupon'), 'promotion[coupon]'), 'promotion[coupon]')
+      const coupon = account.store
+        .of(COUPONS)
+        .require(str(required(promotion, 'coupon'), 'promotion[coupon]'), 'promotion[coupon]')
       let firstTimeTransaction = false
       if (p.restrictions !== undefined) {
-        const r = checkNested(p.restrictions, 'restrictions', ['currency_options', 'first_time_transaction', 'minimum_amount', 'minimum_amount_currency'], ['first_time_transaction'], endpoint)
-        if (r.first_time_transaction !== undefined) firstTimeTransaction = bool(r.first_time_transaction, 'restrictions[first_time_transaction]')
+        const r = checkNested(
+          p.restrictions,
+          'restrictions',
+          ['currency_options', 'first_time_transaction', 'minimum_amount', 'minimum_amount_currency'],
+          ['first_time_transaction'],
+          endpoint,
+        )
+        if (r.first_time_transaction !== undefined)
+          firstTimeTransaction = bool(r.first_time_transaction, 'restrictions[first_time_transaction]')
         if (firstTimeTransaction) throw notModelled('restrictions[first_time_transaction] on promotion codes')
       }
       const now = account.wallSeconds()
       const codes = account.store.of(PROMOTION_CODES)
       let code = optStr(p.code, 'code') ?? undefined
-      if (code !== undefined && !/^[a-zA-Z0-9-]+$/.test(code)) throw invalid('A promotion code may contain only letters, digits and dashes.', 'code')
-      code ??= Array.from({length: 8}, () => CODE_CHARS[Math.floor(account.options.random() * CODE_CHARS.length)]).join('')
+      if (code !== undefined && !/^[a-zA-Z0-9-]+$/.test(code))
+        throw invalid('A promotion code may contain only letters, digits and dashes.', 'code')
+      code ??= Array.from({length: 8}, () => CODE_CHARS[Math.floor(account.options.random() * CODE_CHARS.length)]).join(
+        '',
+      )
       const customer = optStr(p.customer, 'customer') ?? null
       if (customer) account.store.of(CUSTOMERS).require(customer, 'customer')
       // A code is unique, case-insensitively, among active codes (SB-61).
-      const taken = [...codes.values()].some((other) => other.code.toLowerCase() === code.toLowerCase() && promotionCodeActive(account, other, now) && (other.customer === null || customer === null || other.customer === customer))
-      if (taken) throw new ApiError(400, 'invalid_request_error', `An active promotion code with \`code: ${code}\` already exists.`, 'resource_already_exists', 'code')
+      const taken = [...codes.values()].some(
+        (other) =>
+          other.code.toLowerCase() === code.toLowerCase() &&
+          promotionCodeActive(account, other, now) &&
+          (other.customer === null || customer === null || other.customer === customer),
+      )
+      if (taken)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `An active promotion code with \`code: ${code}\` already exists.`,
+          'resource_already_exists',
+          'code',
+        )
       const record: PromotionCodeRecord = {
         id: account.newId('promo_'),
         created: now,
@@ -110,24 +179,45 @@ export const promotionCodes: Resource = {
       return renderPromotionCode(ctx.account, ctx.account.store.of(PROMOTION_CODES).require(ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/promotion_codes/:id', (ctx) => {
-      checkParams(ctx.params, 'PromotionCodeUpdateParams', [...COMMON, 'active', 'metadata'], 'POST /v1/promotion_codes/{id}')
+      checkParams(
+        ctx.params,
+        'PromotionCodeUpdateParams',
+        [...COMMON, 'active', 'metadata'],
+        'POST /v1/promotion_codes/{id}',
+      )
       const {account, params} = ctx
       const code = account.store.of(PROMOTION_CODES).require(ctx.ids[0] ?? '')
-      updating(account, 'promotion_code.updated', null, () => renderPromotionCode(account, code), () => {
-        if (params.active !== undefined) code.active = bool(params.active, 'active')
-        code.metadata = mergeMetadata(code.metadata, params.metadata)
-      })
+      updating(
+        account,
+        'promotion_code.updated',
+        null,
+        () => renderPromotionCode(account, code),
+        () => {
+          if (params.active !== undefined) code.active = bool(params.active, 'active')
+          code.metadata = mergeMetadata(code.metadata, params.metadata)
+        },
+      )
       return renderPromotionCode(account, code)
     }),
     route('GET', '/v1/promotion_codes', (ctx) => {
-      checkParams(ctx.params, 'PromotionCodeListParams', [...COMMON, 'active', 'code', 'coupon', 'customer', ...PAGINATION], 'GET /v1/promotion_codes')
+      checkParams(
+        ctx.params,
+        'PromotionCodeListParams',
+        [...COMMON, 'active', 'code', 'coupon', 'customer', ...PAGINATION],
+        'GET /v1/promotion_codes',
+      )
       const {account, params: p} = ctx
       const now = account.wallSeconds()
       const active = p.active === undefined ? undefined : bool(p.active, 'active')
       return list(
         ctx,
-        filter(account.store.of(PROMOTION_CODES).values(), (c) =>
-          (active === undefined || promotionCodeActive(account, c, now) === active) && (p.code === undefined || c.code === p.code) && (p.coupon === undefined || c.coupon === p.coupon) && (p.customer === undefined || c.customer === p.customer),
+        filter(
+          account.store.of(PROMOTION_CODES).values(),
+          (c) =>
+            (active === undefined || promotionCodeActive(account, c, now) === active) &&
+            (p.code === undefined || c.code === p.code) &&
+            (p.coupon === undefined || c.coupon === p.coupon) &&
+            (p.customer === undefined || c.customer === p.customer),
         ),
         (c) => renderPromotionCode(account, c),
       )

@@ -4,7 +4,12 @@ import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} fro
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {liveCustomer} from './customers.js'
-import {PAYMENT_METHODS, type PaymentMethodRecord, attachPaymentMethod, paymentMethodFromToken} from './payment-methods.js'
+import {
+  PAYMENT_METHODS,
+  type PaymentMethodRecord,
+  attachPaymentMethod,
+  paymentMethodFromToken,
+} from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
 type SetupIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
@@ -41,7 +46,15 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     description: intent.description,
     excluded_payment_method_types: null,
     flow_directions: null,
-    last_setup_error: intent.lastError ? {code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'}, type: 'card_error'} : null,
+    last_setup_error: intent.lastError
+      ? {
+          code: 'card_declined',
+          decline_code: 'generic_decline',
+          message: 'Your card was declined.',
+          payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
+          type: 'card_error',
+        }
+      : null,
     latest_attempt: null,
     livemode: false,
     mandate: null,
@@ -61,7 +74,8 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
 /** A test token makes an unattached card; a saved card must be the intent's customer's (SB-75). */
 function setupPaymentMethod(account: Account, intent: SetupIntentRecord, idOrToken: string): PaymentMethodRecord {
   const pm = paymentMethodFromToken(account, idOrToken, 'payment_method', {attaching: false})
-  if (pm.customer !== null && pm.customer !== intent.customer) throw invalid('The provided PaymentMethod belongs to another customer.', 'payment_method')
+  if (pm.customer !== null && pm.customer !== intent.customer)
+    throw invalid('The provided PaymentMethod belongs to another customer.', 'payment_method')
   return pm
 }
 
@@ -71,7 +85,13 @@ function setupPaymentMethod(account: Account, intent: SetupIntentRecord, idOrTok
  */
 function confirm(account: Account, intent: SetupIntentRecord): void {
   const pm = intent.paymentMethod === null ? undefined : account.store.of(PAYMENT_METHODS).get(intent.paymentMethod)
-  if (!pm) throw new ApiError(400, 'invalid_request_error', "You cannot confirm this SetupIntent because it's missing a payment method. To confirm the SetupIntent with a payment method, pass `payment_method`.", 'setup_intent_unexpected_state')
+  if (!pm)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      "You cannot confirm this SetupIntent because it's missing a payment method. To confirm the SetupIntent with a payment method, pass `payment_method`.",
+      'setup_intent_unexpected_state',
+    )
   if (pm.declinedAtAttach) {
     intent.status = 'requires_payment_method'
     intent.lastError = {paymentMethod: pm.id}
@@ -98,15 +118,40 @@ export const setupIntents: Resource = {
     const intent = account.store.of(SETUP_INTENTS).get(id)
     return intent && renderSetupIntent(intent)
   },
-  documentedParams: {file: 'SetupIntents.d.ts', interfaces: ['SetupIntentCreateParams', 'SetupIntentRetrieveParams', 'SetupIntentUpdateParams', 'SetupIntentListParams', 'SetupIntentConfirmParams', 'SetupIntentCancelParams']},
+  documentedParams: {
+    file: 'SetupIntents.d.ts',
+    interfaces: [
+      'SetupIntentCreateParams',
+      'SetupIntentRetrieveParams',
+      'SetupIntentUpdateParams',
+      'SetupIntentListParams',
+      'SetupIntentConfirmParams',
+      'SetupIntentCancelParams',
+    ],
+  },
   onClockDeleted: forgetByClock(SETUP_INTENTS, BY_CLOCK),
   routes: [
     route('POST', '/v1/setup_intents', (ctx) => {
-      checkParams(ctx.params, 'SetupIntentCreateParams', [...COMMON, 'customer', 'payment_method', 'confirm', 'usage', 'description', 'metadata', 'payment_method_types'], 'POST /v1/setup_intents')
+      checkParams(
+        ctx.params,
+        'SetupIntentCreateParams',
+        [
+          ...COMMON,
+          'customer',
+          'payment_method',
+          'confirm',
+          'usage',
+          'description',
+          'metadata',
+          'payment_method_types',
+        ],
+        'POST /v1/setup_intents',
+      )
       const {account, params: p} = ctx
       const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
       if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
-      const customer = p.customer === undefined ? undefined : liveCustomer(account, str(p.customer, 'customer'), 'customer')
+      const customer =
+        p.customer === undefined ? undefined : liveCustomer(account, str(p.customer, 'customer'), 'customer')
       if (customer) assertClockWritable(account, customer.testClock)
       const testClock = customer?.testClock ?? null
       const intent: SetupIntentRecord = {
@@ -139,37 +184,87 @@ export const setupIntents: Resource = {
       return renderSetupIntent(ctx.account.store.of(SETUP_INTENTS).require(ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/setup_intents/:id', (ctx) => {
-      checkParams(ctx.params, 'SetupIntentUpdateParams', [...COMMON, 'metadata', 'description'], 'POST /v1/setup_intents/{id}')
+      checkParams(
+        ctx.params,
+        'SetupIntentUpdateParams',
+        [...COMMON, 'metadata', 'description'],
+        'POST /v1/setup_intents/{id}',
+      )
       const intent = requireIntent(ctx.account, ctx.ids[0] ?? '')
       // Stripe has no setup_intent.updated event (SB-75).
       intent.metadata = mergeMetadata(intent.metadata, ctx.params.metadata)
-      if (ctx.params.description !== undefined) intent.description = optStr(ctx.params.description, 'description') ?? null
+      if (ctx.params.description !== undefined)
+        intent.description = optStr(ctx.params.description, 'description') ?? null
       return renderSetupIntent(intent)
     }),
     route('POST', '/v1/setup_intents/:id/confirm', (ctx) => {
-      checkParams(ctx.params, 'SetupIntentConfirmParams', [...COMMON, 'payment_method'], 'POST /v1/setup_intents/{id}/confirm')
+      checkParams(
+        ctx.params,
+        'SetupIntentConfirmParams',
+        [...COMMON, 'payment_method'],
+        'POST /v1/setup_intents/{id}/confirm',
+      )
       const {account, params: p} = ctx
       const intent = requireIntent(account, ctx.ids[0] ?? '')
-      if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation') throw new ApiError(400, 'invalid_request_error', `You cannot confirm this SetupIntent because it has a status of ${intent.status}.`, 'setup_intent_unexpected_state')
-      if (p.payment_method !== undefined) intent.paymentMethod = setupPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
+      if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation')
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `You cannot confirm this SetupIntent because it has a status of ${intent.status}.`,
+          'setup_intent_unexpected_state',
+        )
+      if (p.payment_method !== undefined)
+        intent.paymentMethod = setupPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
       confirm(account, intent)
       return renderSetupIntent(intent)
     }),
     route('POST', '/v1/setup_intents/:id/cancel', (ctx) => {
-      checkParams(ctx.params, 'SetupIntentCancelParams', [...COMMON, 'cancellation_reason'], 'POST /v1/setup_intents/{id}/cancel')
+      checkParams(
+        ctx.params,
+        'SetupIntentCancelParams',
+        [...COMMON, 'cancellation_reason'],
+        'POST /v1/setup_intents/{id}/cancel',
+      )
       const {account, params: p} = ctx
       const intent = requireIntent(account, ctx.ids[0] ?? '')
-      const reason = p.cancellation_reason === undefined ? null : oneOf(p.cancellation_reason, 'cancellation_reason', ['abandoned', 'duplicate', 'requested_by_customer'] as const)
-      if (intent.status === 'succeeded' || intent.status === 'canceled') throw new ApiError(400, 'invalid_request_error', `You cannot cancel this SetupIntent because it has a status of ${intent.status}.`, 'setup_intent_unexpected_state')
+      const reason =
+        p.cancellation_reason === undefined
+          ? null
+          : oneOf(p.cancellation_reason, 'cancellation_reason', [
+              'abandoned',
+              'duplicate',
+              'requested_by_customer',
+            ] as const)
+      if (intent.status === 'succeeded' || intent.status === 'canceled')
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `You cannot cancel this SetupIntent because it has a status of ${intent.status}.`,
+          'setup_intent_unexpected_state',
+        )
       intent.status = 'canceled'
       intent.cancellationReason = reason
       account.emit('setup_intent.canceled', () => renderSetupIntent(intent), intent.testClock)
       return renderSetupIntent(intent)
     }),
     route('GET', '/v1/setup_intents', (ctx) => {
-      checkParams(ctx.params, 'SetupIntentListParams', [...COMMON, 'customer', 'payment_method', ...PAGINATION], 'GET /v1/setup_intents')
+      checkParams(
+        ctx.params,
+        'SetupIntentListParams',
+        [...COMMON, 'customer', 'payment_method', ...PAGINATION],
+        'GET /v1/setup_intents',
+      )
       const p = ctx.params
-      return list(ctx, filter(ctx.account.store.of(SETUP_INTENTS).values(), (i) => (p.customer === undefined || i.customer === p.customer) && (p.payment_method === undefined || i.paymentMethod === p.payment_method)), renderSetupIntent)
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(SETUP_INTENTS).values(),
+          (i) =>
+            (p.customer === undefined || i.customer === p.customer) &&
+            (p.payment_method === undefined || i.paymentMethod === p.payment_method),
+        ),
+        renderSetupIntent,
+      )
     }),
   ],
 }

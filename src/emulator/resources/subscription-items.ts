@@ -4,7 +4,17 @@ import {COMMON, PAGINATION, type Resource, list, route} from '../resource.js'
 import {recurringPrice} from './prices.js'
 import {SUBSCRIPTIONS, changeOneItem, findItem, renderItem, subscriptionOfItem} from './subscriptions.js'
 
-const HANDLED = [...COMMON, 'price', 'plan', 'quantity', 'metadata', 'proration_behavior', 'proration_date', 'payment_behavior', 'off_session'] as const
+const HANDLED = [
+  ...COMMON,
+  'price',
+  'plan',
+  'quantity',
+  'metadata',
+  'proration_behavior',
+  'proration_date',
+  'payment_behavior',
+  'off_session',
+] as const
 
 /**
  * /v1/subscription_items: a subscription's items one at a time. The subscription module owns the
@@ -17,12 +27,37 @@ export const subscriptionItems: Resource = {
     const found = findItem(account, id)
     return found && renderItem(account, found.sub, found.item)
   },
-  documentedParams: {file: 'SubscriptionItems.d.ts', interfaces: ['SubscriptionItemCreateParams', 'SubscriptionItemRetrieveParams', 'SubscriptionItemUpdateParams', 'SubscriptionItemListParams', 'SubscriptionItemDeleteParams']},
+  documentedParams: {
+    file: 'SubscriptionItems.d.ts',
+    interfaces: [
+      'SubscriptionItemCreateParams',
+      'SubscriptionItemRetrieveParams',
+      'SubscriptionItemUpdateParams',
+      'SubscriptionItemListParams',
+      'SubscriptionItemDeleteParams',
+    ],
+  },
   routes: [
     route('GET', '/v1/subscription_items', (ctx) => {
-      checkParams(ctx.params, 'SubscriptionItemListParams', [...COMMON, 'subscription', ...PAGINATION], 'GET /v1/subscription_items')
-      const sub = ctx.account.store.of(SUBSCRIPTIONS).require(str(required(ctx.params, 'subscription'), 'subscription'), 'subscription')
-      return list(ctx, sub.items.map((item, index) => ({...item, seq: -index})), (item) => renderItem(ctx.account, sub, sub.items.find((it) => it.id === item.id)!))
+      checkParams(
+        ctx.params,
+        'SubscriptionItemListParams',
+        [...COMMON, 'subscription', ...PAGINATION],
+        'GET /v1/subscription_items',
+      )
+      const sub = ctx.account.store
+        .of(SUBSCRIPTIONS)
+        .require(str(required(ctx.params, 'subscription'), 'subscription'), 'subscription')
+      return list(
+        ctx,
+        sub.items.map((item, index) => ({...item, seq: -index})),
+        (item) =>
+          renderItem(
+            ctx.account,
+            sub,
+            sub.items.find((it) => it.id === item.id)!,
+          ),
+      )
     }),
     route('GET', '/v1/subscription_items/:id', (ctx) => {
       checkParams(ctx.params, 'SubscriptionItemRetrieveParams', COMMON, 'GET /v1/subscription_items/{id}')
@@ -30,11 +65,33 @@ export const subscriptionItems: Resource = {
       return renderItem(ctx.account, sub, item)
     }),
     route('POST', '/v1/subscription_items', (ctx) => {
-      checkParams(ctx.params, 'SubscriptionItemCreateParams', [...HANDLED, 'subscription'], 'POST /v1/subscription_items')
+      checkParams(
+        ctx.params,
+        'SubscriptionItemCreateParams',
+        [...HANDLED, 'subscription'],
+        'POST /v1/subscription_items',
+      )
       const {account, params} = ctx
-      const sub = account.store.of(SUBSCRIPTIONS).require(str(required(params, 'subscription'), 'subscription'), 'subscription')
-      const price = recurringPrice(account, str(params.price ?? params.plan ?? required(params, 'price'), 'price'), 'price')
-      changeOneItem(account, sub, {existing: undefined, price, quantity: params.quantity === undefined ? undefined : int(params.quantity, 'quantity'), deleted: false, metadata: params.metadata}, params)
+      const sub = account.store
+        .of(SUBSCRIPTIONS)
+        .require(str(required(params, 'subscription'), 'subscription'), 'subscription')
+      const price = recurringPrice(
+        account,
+        str(params.price ?? params.plan ?? required(params, 'price'), 'price'),
+        'price',
+      )
+      changeOneItem(
+        account,
+        sub,
+        {
+          existing: undefined,
+          price,
+          quantity: params.quantity === undefined ? undefined : int(params.quantity, 'quantity'),
+          deleted: false,
+          metadata: params.metadata,
+        },
+        params,
+      )
       const item = sub.items.find((it) => it.price === price.id)
       if (!item) throw invalid('The item was not added.', 'price')
       return renderItem(account, sub, item)
@@ -45,15 +102,36 @@ export const subscriptionItems: Resource = {
       const {sub, item} = subscriptionOfItem(account, ctx.ids[0] ?? '')
       const priceId = optStr(params.price ?? params.plan, 'price')
       const price = priceId ? recurringPrice(account, priceId, 'price') : undefined
-      changeOneItem(account, sub, {existing: item, price, quantity: params.quantity === undefined ? undefined : int(params.quantity, 'quantity'), deleted: false, metadata: params.metadata}, params)
+      changeOneItem(
+        account,
+        sub,
+        {
+          existing: item,
+          price,
+          quantity: params.quantity === undefined ? undefined : int(params.quantity, 'quantity'),
+          deleted: false,
+          metadata: params.metadata,
+        },
+        params,
+      )
       return renderItem(account, sub, sub.items.find((it) => it.id === item.id) ?? item)
     }),
     route('DELETE', '/v1/subscription_items/:id', (ctx) => {
-      checkParams(ctx.params, 'SubscriptionItemDeleteParams', ['proration_behavior', 'proration_date', 'payment_behavior', 'clear_usage'], 'DELETE /v1/subscription_items/{id}')
+      checkParams(
+        ctx.params,
+        'SubscriptionItemDeleteParams',
+        ['proration_behavior', 'proration_date', 'payment_behavior', 'clear_usage'],
+        'DELETE /v1/subscription_items/{id}',
+      )
       const {account, params} = ctx
       const {sub, item} = subscriptionOfItem(account, ctx.ids[0] ?? '')
       if (params.clear_usage !== undefined) bool(params.clear_usage, 'clear_usage')
-      changeOneItem(account, sub, {existing: item, price: undefined, quantity: undefined, deleted: true, metadata: undefined}, params)
+      changeOneItem(
+        account,
+        sub,
+        {existing: item, price: undefined, quantity: undefined, deleted: true, metadata: undefined},
+        params,
+      )
       return {id: item.id, object: 'subscription_item', deleted: true}
     }),
   ],

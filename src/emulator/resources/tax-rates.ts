@@ -68,7 +68,8 @@ export function taxRatesParam(account: Account, value: unknown, param: string): 
     return rate
   })
   if (new Set(ids).size !== ids.length) throw invalid(`The same tax rate is listed twice in ${param}.`, param)
-  if (rates.some((rate) => rate.inclusive) && rates.length > 1) throw notModelled(`an inclusive tax rate together with other tax rates on one line (${param})`)
+  if (rates.some((rate) => rate.inclusive) && rates.length > 1)
+    throw notModelled(`an inclusive tax rate together with other tax rates on one line (${param})`)
   return ids
 }
 
@@ -102,10 +103,18 @@ export const taxRates: Resource = {
     const rate = account.store.of(TAX_RATES).get(id)
     return rate && renderTaxRate(rate)
   },
-  documentedParams: {file: 'TaxRates.d.ts', interfaces: ['TaxRateCreateParams', 'TaxRateRetrieveParams', 'TaxRateUpdateParams', 'TaxRateListParams']},
+  documentedParams: {
+    file: 'TaxRates.d.ts',
+    interfaces: ['TaxRateCreateParams', 'TaxRateRetrieveParams', 'TaxRateUpdateParams', 'TaxRateListParams'],
+  },
   routes: [
     route('POST', '/v1/tax_rates', (ctx) => {
-      checkParams(ctx.params, 'TaxRateCreateParams', [...COMMON, 'display_name', 'inclusive', 'percentage', 'active', 'metadata', ...LABELS], 'POST /v1/tax_rates')
+      checkParams(
+        ctx.params,
+        'TaxRateCreateParams',
+        [...COMMON, 'display_name', 'inclusive', 'percentage', 'active', 'metadata', ...LABELS],
+        'POST /v1/tax_rates',
+      )
       const {account, params: p} = ctx
       const rate: TaxRateRecord = {
         id: account.newId('txr_'),
@@ -132,27 +141,52 @@ export const taxRates: Resource = {
     }),
     route('POST', '/v1/tax_rates/:id', (ctx) => {
       // percentage and inclusive never change: Stripe's update does not take them (SB-77).
-      checkParams(ctx.params, 'TaxRateUpdateParams', [...COMMON, 'display_name', 'active', 'metadata', ...LABELS], 'POST /v1/tax_rates/{id}')
+      checkParams(
+        ctx.params,
+        'TaxRateUpdateParams',
+        [...COMMON, 'display_name', 'active', 'metadata', ...LABELS],
+        'POST /v1/tax_rates/{id}',
+      )
       const {account, params: p} = ctx
       const rate = account.store.of(TAX_RATES).require(ctx.ids[0] ?? '')
-      updating(account, 'tax_rate.updated', null, () => renderTaxRate(rate), () => {
-        if (p.display_name !== undefined) rate.displayName = str(p.display_name, 'display_name')
-        if (p.active !== undefined) rate.active = bool(p.active, 'active')
-        if (p.description !== undefined) rate.description = optStr(p.description, 'description') ?? null
-        if (p.country !== undefined) rate.country = optStr(p.country, 'country') ?? null
-        if (p.state !== undefined) rate.state = optStr(p.state, 'state') ?? null
-        if (p.jurisdiction !== undefined) rate.jurisdiction = optStr(p.jurisdiction, 'jurisdiction') ?? null
-        if (p.tax_type !== undefined) rate.taxType = optStr(p.tax_type, 'tax_type') ?? null
-        rate.metadata = mergeMetadata(rate.metadata, p.metadata)
-      })
+      updating(
+        account,
+        'tax_rate.updated',
+        null,
+        () => renderTaxRate(rate),
+        () => {
+          if (p.display_name !== undefined) rate.displayName = str(p.display_name, 'display_name')
+          if (p.active !== undefined) rate.active = bool(p.active, 'active')
+          if (p.description !== undefined) rate.description = optStr(p.description, 'description') ?? null
+          if (p.country !== undefined) rate.country = optStr(p.country, 'country') ?? null
+          if (p.state !== undefined) rate.state = optStr(p.state, 'state') ?? null
+          if (p.jurisdiction !== undefined) rate.jurisdiction = optStr(p.jurisdiction, 'jurisdiction') ?? null
+          if (p.tax_type !== undefined) rate.taxType = optStr(p.tax_type, 'tax_type') ?? null
+          rate.metadata = mergeMetadata(rate.metadata, p.metadata)
+        },
+      )
       return renderTaxRate(rate)
     }),
     route('GET', '/v1/tax_rates', (ctx) => {
-      checkParams(ctx.params, 'TaxRateListParams', [...COMMON, 'active', 'inclusive', ...PAGINATION], 'GET /v1/tax_rates')
+      checkParams(
+        ctx.params,
+        'TaxRateListParams',
+        [...COMMON, 'active', 'inclusive', ...PAGINATION],
+        'GET /v1/tax_rates',
+      )
       const p = ctx.params
       const active = p.active === undefined ? undefined : bool(p.active, 'active')
       const inclusive = p.inclusive === undefined ? undefined : bool(p.inclusive, 'inclusive')
-      return list(ctx, filter(ctx.account.store.of(TAX_RATES).values(), (rate) => (active === undefined || rate.active === active) && (inclusive === undefined || rate.inclusive === inclusive)), renderTaxRate)
+      return list(
+        ctx,
+        filter(
+          ctx.account.store.of(TAX_RATES).values(),
+          (rate) =>
+            (active === undefined || rate.active === active) &&
+            (inclusive === undefined || rate.inclusive === inclusive),
+        ),
+        renderTaxRate,
+      )
     }),
   ],
 }

@@ -43,10 +43,18 @@ export function assertClockWritable(account: Account, testClock: string | null):
   if (!testClock) return
   const clock = account.store.of(CLOCKS).get(testClock)
   if (clock?.status === 'advancing') {
-    throw new ApiError(400, 'invalid_request_error', `Test clock advancement underway: objects on test clock ${testClock} cannot be modified until it is ready.`)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `Test clock advancement underway: objects on test clock ${testClock} cannot be modified until it is ready.`,
+    )
   }
   if (clock?.status === 'internal_failure') {
-    throw new ApiError(400, 'invalid_request_error', `Test clock ${testClock} is in internal_failure and can no longer be used.`)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `Test clock ${testClock} is in internal_failure and can no longer be used.`,
+    )
   }
 }
 
@@ -102,10 +110,24 @@ export const testClocks: Resource = {
     const clock = account.store.of(CLOCKS).get(id)
     return clock && renderClock(clock)
   },
-  documentedParams: {file: 'TestHelpers/TestClocks.d.ts', interfaces: ['TestClockCreateParams', 'TestClockAdvanceParams', 'TestClockListParams', 'TestClockRetrieveParams', 'TestClockDeleteParams']},
+  documentedParams: {
+    file: 'TestHelpers/TestClocks.d.ts',
+    interfaces: [
+      'TestClockCreateParams',
+      'TestClockAdvanceParams',
+      'TestClockListParams',
+      'TestClockRetrieveParams',
+      'TestClockDeleteParams',
+    ],
+  },
   routes: [
     route('POST', '/v1/test_helpers/test_clocks', (ctx) => {
-      checkParams(ctx.params, 'TestClockCreateParams', [...COMMON, 'frozen_time', 'name'], 'POST /v1/test_helpers/test_clocks')
+      checkParams(
+        ctx.params,
+        'TestClockCreateParams',
+        [...COMMON, 'frozen_time', 'name'],
+        'POST /v1/test_helpers/test_clocks',
+      )
       const {account} = ctx
       const clock: ClockRecord = {
         id: account.newId('clock_'),
@@ -143,16 +165,30 @@ export const testClocks: Resource = {
       return deleted
     }),
     route('POST', '/v1/test_helpers/test_clocks/:id/advance', (ctx) => {
-      checkParams(ctx.params, 'TestClockAdvanceParams', [...COMMON, 'frozen_time'], 'POST /v1/test_helpers/test_clocks/{id}/advance')
+      checkParams(
+        ctx.params,
+        'TestClockAdvanceParams',
+        [...COMMON, 'frozen_time'],
+        'POST /v1/test_helpers/test_clocks/{id}/advance',
+      )
       const {account} = ctx
       const clock = clockOf(ctx)
       const target = int(required(ctx.params, 'frozen_time'), 'frozen_time')
-      if (clock.status === 'internal_failure') throw invalid(`Test clock ${clock.id} is in internal_failure and cannot be advanced.`, 'frozen_time')
+      if (clock.status === 'internal_failure')
+        throw invalid(`Test clock ${clock.id} is in internal_failure and cannot be advanced.`, 'frozen_time')
       if (clock.status === 'advancing') assertClockWritable(account, clock.id)
       // A clock only moves forward (SB-9).
-      if (target <= clock.frozenTime) throw invalid(`The frozen_time must be after the test clock's current frozen_time (${clock.frozenTime}).`, 'frozen_time')
+      if (target <= clock.frozenTime)
+        throw invalid(
+          `The frozen_time must be after the test clock's current frozen_time (${clock.frozenTime}).`,
+          'frozen_time',
+        )
       const limit = maxAdvanceTarget(account, clock)
-      if (target > limit) throw invalid(`Cannot advance test clock ${clock.id} more than two intervals of its shortest subscription (to ${limit} at the most).`, 'frozen_time')
+      if (target > limit)
+        throw invalid(
+          `Cannot advance test clock ${clock.id} more than two intervals of its shortest subscription (to ${limit} at the most).`,
+          'frozen_time',
+        )
       const advancing = account.store.index(ADVANCING)
       const concurrent = advancing.size('all')
       advancing.add('all', clock.id)

@@ -15,7 +15,14 @@ export interface ReportModel {
   currencies: string[]
   /** The total across currencies at the definitions' fixed rates, per month (null where a rate is missing). */
   reporting: {currency: string; mrr: Array<number | null>} | null
-  subscribers: Array<{month: string; active: number; new: number; reactivated: number; churned: number; churnRate: number | null}>
+  subscribers: Array<{
+    month: string
+    active: number
+    new: number
+    reactivated: number
+    churned: number
+    churnRate: number | null
+  }>
   byCurrency: Record<string, CurrencySeries>
   /**
    * Customer-level rows per month (every customer with a subscription, or MRR the month before),
@@ -38,8 +45,29 @@ export interface CurrencySeries {
   customersByPlan: Record<string, number[]>
 }
 
-export const CUSTOMER_COLUMNS = ['customer', 'currency', 'plans', 'status', 'interval', 'quantity', 'discounts', 'trial', 'previousMrr', 'mrr', 'movement'] as const
-const TEXT_COLUMNS = new Set<string>(['customer', 'currency', 'plans', 'status', 'interval', 'discounts', 'trial', 'movement'])
+export const CUSTOMER_COLUMNS = [
+  'customer',
+  'currency',
+  'plans',
+  'status',
+  'interval',
+  'quantity',
+  'discounts',
+  'trial',
+  'previousMrr',
+  'mrr',
+  'movement',
+] as const
+const TEXT_COLUMNS = new Set<string>([
+  'customer',
+  'currency',
+  'plans',
+  'status',
+  'interval',
+  'discounts',
+  'trial',
+  'movement',
+])
 
 export interface CustomerRow {
   customer: string
@@ -62,11 +90,21 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
   for (const currency of currencies) {
     const months = metrics.map((m) => m.currencies.find((c) => c.currency === currency))
     const plans = [...new Set(months.flatMap((m) => m?.byPlan.map((p) => p.plan) ?? []))]
-    const planSeries = (pick: 'mrr' | 'customers') => Object.fromEntries(plans.map((plan) => [plan, months.map((m) => m?.byPlan.find((p) => p.plan === plan)?.[pick] ?? 0)]))
+    const planSeries = (pick: 'mrr' | 'customers') =>
+      Object.fromEntries(
+        plans.map((plan) => [plan, months.map((m) => m?.byPlan.find((p) => p.plan === plan)?.[pick] ?? 0)]),
+      )
     const movement = (kind: MovementKind | 'net') => months.map((m) => m?.movements[kind] ?? 0)
     byCurrency[currency] = {
       mrr: months.map((m) => m?.mrr ?? 0),
-      movements: {new: movement('new'), expansion: movement('expansion'), reactivation: movement('reactivation'), contraction: movement('contraction'), churn: movement('churn'), net: movement('net')},
+      movements: {
+        new: movement('new'),
+        expansion: movement('expansion'),
+        reactivation: movement('reactivation'),
+        contraction: movement('contraction'),
+        churn: movement('churn'),
+        net: movement('net'),
+      },
       activeSubscribers: months.map((m) => m?.subscribers.ending ?? 0),
       arpu: months.map((m) => (m?.arpu === null || m?.arpu === undefined ? null : Math.round(m.arpu))),
       churnRate: months.map((m) => m?.subscribers.churnRate ?? null),
@@ -84,7 +122,10 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
     months: ledger.months,
     definitions: describeDefinitions(ledger),
     currencies,
-    reporting: anyConverted && currencies.length > 1 ? {currency: ledger.definitions.reportingCurrency, mrr: metrics.map((m) => m.reporting?.mrr ?? null)} : null,
+    reporting:
+      anyConverted && currencies.length > 1
+        ? {currency: ledger.definitions.reportingCurrency, mrr: metrics.map((m) => m.reporting?.mrr ?? null)}
+        : null,
     subscribers: metrics.map((m) => ({month: m.month, ...m.subscribers})),
     byCurrency,
     customers: packCustomers(ledger),
@@ -102,10 +143,12 @@ function packCustomers(ledger: LedgerFile): ReportModel['customers'] {
   const months = Object.fromEntries(
     Object.entries(customerRows(ledger)).map(([month, rows]) => [
       month,
-      rows.map((row) => CUSTOMER_COLUMNS.map((column) => {
-        const value = row[column]
-        return TEXT_COLUMNS.has(column) ? intern(value === null ? '' : String(value)) : (value as number)
-      })),
+      rows.map((row) =>
+        CUSTOMER_COLUMNS.map((column) => {
+          const value = row[column]
+          return TEXT_COLUMNS.has(column) ? intern(value === null ? '' : String(value)) : (value as number)
+        }),
+      ),
     ]),
   )
   return {columns: CUSTOMER_COLUMNS, text: [...TEXT_COLUMNS], strings, months}
@@ -114,7 +157,9 @@ function packCustomers(ledger: LedgerFile): ReportModel['customers'] {
 /** Unpacks one month of the packed customer rows (what the page does), for tests and other views. */
 export function unpackCustomers(packed: ReportModel['customers'], month: string): CustomerRow[] {
   return (packed.months[month] ?? []).map((cells) => {
-    const row = Object.fromEntries(packed.columns.map((column, i) => [column, TEXT_COLUMNS.has(column) ? packed.strings[cells[i]!] : cells[i]])) as unknown as CustomerRow
+    const row = Object.fromEntries(
+      packed.columns.map((column, i) => [column, TEXT_COLUMNS.has(column) ? packed.strings[cells[i]!] : cells[i]]),
+    ) as unknown as CustomerRow
     return {...row, movement: row.movement || null}
   })
 }
@@ -133,10 +178,22 @@ function customerRows(ledger: LedgerFile): Record<string, CustomerRow[]> {
       customer: row.customer_id,
       currency: row.currency,
       plans: unique(mine.map((i) => i.plan)) || '—',
-      status: unique(mine.map((i) => (i.excluded && i.excluded !== i.status ? `${i.status} (${i.excluded.replaceAll('_', ' ')})` : i.status))) || 'gone',
+      status:
+        unique(
+          mine.map((i) =>
+            i.excluded && i.excluded !== i.status ? `${i.status} (${i.excluded.replaceAll('_', ' ')})` : i.status,
+          ),
+        ) || 'gone',
       interval: unique(mine.map((i) => (i.interval_count === 1 ? i.interval : `${i.interval_count} ${i.interval}s`))),
       quantity: mine.reduce((sum, i) => sum + i.quantity, 0),
-      discounts: unique(mine.flatMap((i) => i.discounts.map((d) => `${d.coupon_id} (${d.percent_off === null ? `${d.amount_off} off` : `${d.percent_off}%`} ${d.duration}${d.counted ? '' : ', not counted'})`))),
+      discounts: unique(
+        mine.flatMap((i) =>
+          i.discounts.map(
+            (d) =>
+              `${d.coupon_id} (${d.percent_off === null ? `${d.amount_off} off` : `${d.percent_off}%`} ${d.duration}${d.counted ? '' : ', not counted'})`,
+          ),
+        ),
+      ),
       trial: unique(mine.map((i) => i.trial).filter((t) => t !== 'none')),
       previousMrr: row.previous_mrr,
       mrr: row.mrr,
@@ -154,6 +211,8 @@ function describeDefinitions(ledger: LedgerFile): string[] {
     `Discounts: forever coupons always${d.discounts.subtractRecurring ? ', repeating coupons while they last' : ''}${d.discounts.subtractOneTime ? ', once coupons while listed' : ''}.`,
     `Scheduled cancellations leave MRR ${d.scheduledCancellation === 'at_request' ? 'when requested' : 'at the period end'}.`,
     `A week is ${(1 / d.weeksPerMonth).toFixed(4)} months, a day ${(1 / d.daysPerMonth).toFixed(4)}; a year 12.`,
-    rates.length === 0 ? 'No exchange rates: each currency stands alone.' : `Totals in ${d.reportingCurrency.toUpperCase()} at fixed rates: ${rates.map(([c, r]) => `1 ${c.toUpperCase()} = ${r} ${d.reportingCurrency.toUpperCase()}`).join(', ')}.`,
+    rates.length === 0
+      ? 'No exchange rates: each currency stands alone.'
+      : `Totals in ${d.reportingCurrency.toUpperCase()} at fixed rates: ${rates.map(([c, r]) => `1 ${c.toUpperCase()} = ${r} ${d.reportingCurrency.toUpperCase()}`).join(', ')}.`,
   ]
 }
