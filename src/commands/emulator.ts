@@ -5,6 +5,7 @@ import {UsageError, UserError} from '../errors.js'
 import {formatDelivery} from '../emulator/events/delivery.js'
 import {forwardTargets, resolveForwardingSecret} from '../emulator/events/forwarding.js'
 import {type FaultKind, type Range, startEmulator} from '../emulator/server.js'
+import {OLDEST_VERSION, VERSIONS, isServed} from '../emulator/versions/index.js'
 
 /** Where events are forwarded and the secret they are signed with (SB-E9). */
 export interface Forwarding {
@@ -81,6 +82,10 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       description: 'Comma-separated event types --forward-to sends (default: all)',
       helpGroup: 'WEBHOOKS',
     }),
+    'api-version': Flags.string({
+      description: `The account's default API version, for requests without Stripe-Version and for events (${OLDEST_VERSION} or later; default the newest)`,
+      env: 'STRIPE_SEED_API_VERSION',
+    }),
     'webhook-secret': Flags.string({
       description:
         'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)',
@@ -104,6 +109,11 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     } catch {
       throw new UsageError(`--fail-clocks is not a valid regular expression: ${flags['fail-clocks']}`)
     }
+    const apiVersion = flags['api-version']
+    if (apiVersion !== undefined && !isServed(apiVersion))
+      throw new UsageError(`--api-version: not an API version the emulator serves: "${apiVersion}"`, {
+        suggestion: `one of ${VERSIONS.join(', ')}`,
+      })
     const forwardTo = forwardTargets(flags['forward-to'] ?? [], flags.events)
     const secret =
       forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined
@@ -119,6 +129,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       faultRate,
       faultKinds: flags['fault-kinds'] as FaultKind[] | undefined,
       failClocksNamed,
+      ...(apiVersion ? {apiVersion} : {}),
       // A server that may run for days keeps a count, not a log of every request.
       log: false,
       forwardTo,

@@ -25,6 +25,7 @@ import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
 import type {Collection} from './store.js'
 import {TimeEngine} from './time-engine.js'
+import {accountVersion, renderAt, resolveVersion, upgradeRequest} from './versions/index.js'
 
 export type Range = number | readonly [number, number]
 
@@ -76,6 +77,8 @@ export interface EmulatorOptions {
   webhookTimeoutMs?: number
   /** Called after every webhook delivery attempt (type, URL, status, latency, outcome). */
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
+  /** The account's default API version: for requests without `Stripe-Version`, automatic operations and events (SB-V1, SB-V2); default the version stripe-node pins. */
+  apiVersion?: string
 }
 
 export interface RequestLogEntry {
@@ -159,7 +162,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
   const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
-  const events = new AccountEvents({
+  const defaultVersion = accountVersion(options.apiVersion)
+  const events: AccountEvents = new AccountEvents({
+    apiVersion: defaultVersion,
+    // Events are rendered in the account's version, and in each endpoint's own (SB-V2).
+    render: (object, version): ApiObject => renderAt(account, object, version),
     // Its own stream: recording events leaves every other id of a seeded run as it was.
     random: seededRandom(settings.seed ^ 0xe7e7),
     wallNow: Date.now,
@@ -171,7 +178,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
     ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
   })
-  const account = new Account({
+  const account: Account = new Account({
     random,
     wallNow: Date.now,
     retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
@@ -311,15 +318,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
+      // The request's version: old-shape parameters move forward, the response goes back (SB-V1, SB-V5).
+      const version = resolveVersion(headerValue(req, 'stripe-version'), defaultVersion)
+      const request = upgradeRequest(version, {method, path: url.pathname, params})
       const result = matched.route.handle({
         account,
-        params,
+        params: request.params,
         path: url.pathname,
         ids: matched.ids,
         advance,
-        apiVersion: headerValue(req, 'stripe-version') ?? null,
+        apiVersion: version,
       })
-      payload = JSON.stringify(expandObject(account, result, expand))
+      const present = (object: ApiObject) => renderAt(account, object, version)
+      payload = JSON.stringify(expandObject(account, renderAt(account, result, version, request), expand, present))
     } catch (error) {
       if (!(error instanceof ApiError)) {
         const message = error instanceof Error ? error.message : String(error)
@@ -485,18 +496,23 @@ function expandPaths(value: unknown): string[] {
   return list.filter((item): item is string => typeof item === 'string')
 }
 
-/** Replaces ids with their objects along each `expand[]` path (`data.` applies to every list entry). */
-function expandObject(account: Account, object: ApiObject, paths: string[]): ApiObject {
-  for (const path of paths) expandPath(account, object, path.split('.'), path)
+type Present = (object: ApiObject) => ApiObject
+
+/**
+ * Replaces ids with their objects along each `expand[]` path (`data.` applies to every list entry).
+ * Each object put in is `present`ed in the request's API version first, so old-shape paths resolve (SB-V18).
+ */
+function expandObject(account: Account, object: ApiObject, paths: string[], present: Present): ApiObject {
+  for (const path of paths) expandPath(account, object, path.split('.'), path, present)
   return object
 }
 
-function expandPath(account: Account, node: unknown, segments: string[], full: string): void {
+function expandPath(account: Account, node: unknown, segments: string[], full: string, present: Present): void {
   if (typeof node !== 'object' || node === null || segments.length === 0) return
   const [head, ...rest] = segments as [string, ...string[]]
   const holder = node as Record<string, unknown>
   if (head === 'data' && Array.isArray(holder.data)) {
-    for (const item of holder.data) expandPath(account, item, rest, full)
+    for (const item of holder.data) expandPath(account, item, rest, full, present)
     return
   }
   if (!(head in holder)) {
@@ -509,7 +525,8 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
         undefined,
         'expand',
       )
-    holder[head] = include(account, holder.id)
+    const included = include(account, holder.id)
+    holder[head] = typeof included === 'object' && included !== null ? present(included as ApiObject) : included
   }
   const value = holder[head]
   const expand = (id: unknown) => {
@@ -523,12 +540,12 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
         undefined,
         'expand',
       )
-    return found
+    return present(found)
   }
   holder[head] = Array.isArray(value) ? value.map(expand) : expand(value)
   const next = holder[head]
-  if (Array.isArray(next)) for (const item of next) expandPath(account, item, rest, full)
-  else expandPath(account, next, rest, full)
+  if (Array.isArray(next)) for (const item of next) expandPath(account, item, rest, full, present)
+  else expandPath(account, next, rest, full, present)
 }
 
 /** The resource whose id prefix the id carries renders it; ids without a prefix (coupons) are tried on every resource. */

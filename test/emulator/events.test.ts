@@ -271,7 +271,7 @@ describe('webhook endpoints (SB-E5)', () => {
     expect(() => events.endpoints.retrieve(id, {})).toThrow(expect.objectContaining({status: 404}))
   })
 
-  it('refuses unknown event types, a bad URL, and what it does not model (Connect, another API version)', () => {
+  it('refuses unknown event types, a bad URL, an API version Stripe does not have, and what it does not model (Connect) (SB-V2, SB-V3)', () => {
     const {events} = accountEvents()
     expect(() => events.endpoints.create({url: 'https://example.com', enabled_events: ['invoice.payed']})).toThrow(
       expect.objectContaining({status: 400, param: 'enabled_events[0]'}),
@@ -286,8 +286,11 @@ describe('webhook endpoints (SB-E5)', () => {
       expect.objectContaining({status: 501}),
     )
     expect(() =>
+      events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: '2024-06-21'}),
+    ).toThrow(expect.objectContaining({status: 400, message: 'Invalid Stripe API version: 2024-06-21'}))
+    expect(
       events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: '2024-06-20'}),
-    ).toThrow(expect.objectContaining({status: 501}))
+    ).toMatchObject({api_version: '2024-06-20'})
     expect(
       events.endpoints.create({url: 'https://example.com', enabled_events: ['*'], api_version: Stripe.API_VERSION}),
     ).toMatchObject({api_version: Stripe.API_VERSION})

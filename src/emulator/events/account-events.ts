@@ -1,6 +1,7 @@
 import type {EventSink, StateChange} from '../event-sink.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
-import {EventLog, eventJson} from './event-log.js'
+import type {ApiVersion} from '../versions/registry.js'
+import {EventLog, type RenderAt, eventJson} from './event-log.js'
 import {
   type DeliveryTarget,
   WebhookEndpoints,
@@ -29,6 +30,10 @@ export interface AccountEventsOptions {
   onDelivery?: (entry: DeliveryLogEntry) => void
   /** Also receives every state change (tests record them). */
   observer?: EventSink
+  /** The account's default API version: events are rendered in it (SB-V2). */
+  apiVersion?: ApiVersion
+  /** Renders an object in an older version, for events and endpoints pinned to one. */
+  render?: RenderAt
 }
 
 /**
@@ -57,7 +62,8 @@ export class AccountEvents implements EventSink {
       current: (key: string) => this.forwards.find((target) => target.key === key) ?? this.endpoints.target(key),
     }
     this.delivery = new WebhookDelivery(targets, {
-      payload: eventJson,
+      // An endpoint with its own version gets the event in it; the rest, in the account's (SB-V2).
+      payload: (event, target) => eventJson(event, target.apiVersion),
       // A target that is down holds no more than the log itself keeps.
       maxBacklog: this.log.maxEvents,
       ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
@@ -69,7 +75,11 @@ export class AccountEvents implements EventSink {
   }
 
   emit(change: StateChange): void {
-    this.log.emit(change)
+    const versions = this.endpoints
+      .targets()
+      .filter((target) => target.apiVersion !== null && target.accepts(change.type))
+      .map((target) => target.apiVersion as ApiVersion)
+    this.log.emit(change, versions)
     this.observer?.emit(change)
   }
 
@@ -83,5 +93,12 @@ function forwardTarget(forward: ForwardTarget, index: number, secret: string): D
   if (unknown.length > 0) throw new Error(`Not Stripe event types: ${unknown.join(', ')}`)
   if (!URL.canParse(forward.url)) throw new Error(`Not a URL to forward events to: ${forward.url}`)
   const events = forward.events && forward.events.length > 0 ? forward.events : ['*']
-  return {key: `forward:${index}`, url: forward.url, secret, accepts: (type) => acceptsEvent(events, type)}
+  return {
+    key: `forward:${index}`,
+    url: forward.url,
+    secret,
+    // Like `stripe listen`: in the account's version (SB-V2).
+    apiVersion: null,
+    accepts: (type) => acceptsEvent(events, type),
+  }
 }

@@ -34,8 +34,8 @@ export interface DeliveryLogEntry {
 export interface WebhookDeliveryOptions {
   retryDelaysMs?: readonly number[]
   timeoutMs?: number
-  /** The request body for an event, rendered at the moment of each attempt. */
-  payload: (event: EventRecord) => string
+  /** The request body for an event at a target, rendered at the moment of each attempt. */
+  payload: (event: EventRecord, target: DeliveryTarget) => string
   onDelivery?: (entry: DeliveryLogEntry) => void
   /** A target that falls this far behind gives up its oldest waiting events (memory stays bounded when a target is down). */
   maxBacklog?: number
@@ -182,7 +182,7 @@ export class WebhookDelivery {
     // The real clock, never an emulated one: the receiver checks `t=` against its own clock (fact 91: 300 s tolerance).
     const at = Date.now()
     const started = performance.now()
-    const payload = this.options.payload(event)
+    const payload = this.options.payload(event, target)
     // Each attempt is signed afresh with the wall-clock time it is sent at (fact 91).
     const headers = deliveryHeaders(payload, target.secret, Math.floor(at / 1000))
     const base = {at, eventId: event.id, type: event.type, url: target.url, attempt}

@@ -1,11 +1,11 @@
-import Stripe from 'stripe'
-
-import type {EventSink, StateChange} from '../event-sink.js'
+import {changedFields} from '../account.js'
+import type {StateChange} from '../event-sink.js'
+import {type ApiVersion, LATEST_VERSION} from '../versions/registry.js'
 
 type ApiObject = Record<string, unknown>
 
-/** Events are rendered in the API version the SDK pins (SB-E1: fixed when the event is created). */
-export const EVENT_API_VERSION: string = Stripe.API_VERSION
+/** Renders an object (newest shape) in an API version. */
+export type RenderAt = (object: ApiObject, version: ApiVersion) => ApiObject
 
 /** `GET /v1/events` reaches back 30 days (fact 88), measured on the wall clock from when the event was recorded (SB-E4). */
 export const EVENT_RETENTION_MS = 30 * 86_400_000
@@ -15,8 +15,12 @@ export interface EventRecord {
   id: string
   type: string
   created: number
+  /** The account's default version when the event was recorded: the one `data` is rendered in (SB-V2). */
+  apiVersion: ApiVersion
   /** `data` as JSON, written once at recording: never changed afterwards (SB-E1), and compact for a long history. */
   data: string
+  /** `data` in the other versions endpoints asked for (SB-V2), rendered at recording too. */
+  renditions?: Map<string, string>
   request: StateChange['request']
   /** Order of recording: ties `created` (many events share a second, or a clock's frozen time). */
   seq: number
@@ -36,6 +40,10 @@ export interface EventLogOptions {
   wallNow: () => number
   /** Keep at most this many events, forgetting the oldest recorded (default DEFAULT_MAX_EVENTS). */
   maxEvents?: number
+  /** The account's default API version (default the newest). */
+  apiVersion?: ApiVersion
+  /** Renders an object in an older version (default: as it is, the newest). */
+  render?: RenderAt
 }
 
 const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
@@ -44,7 +52,7 @@ const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
  * The account's events: every state change the resources emit becomes one Stripe Event, kept in
  * `created` order for listing, and handed to whoever delivers webhooks.
  */
-export class EventLog implements EventSink {
+export class EventLog {
   /** Ascending by (created, seq): lists read it backwards, newest first. */
   private ordered: EventRecord[] = []
   private readonly byId = new Map<string, EventRecord>()
@@ -61,21 +69,22 @@ export class EventLog implements EventSink {
     this.subscribers.push(subscriber)
   }
 
-  emit(change: StateChange): void {
+  /** Records one event in the account's version, and in each of `otherVersions` (the endpoints' own, SB-V2). */
+  emit(change: StateChange, otherVersions: Iterable<ApiVersion> = []): void {
     const now = this.options.wallNow()
     this.forget(now - EVENT_RETENTION_MS)
+    const apiVersion = this.options.apiVersion ?? LATEST_VERSION
+    const renditions = new Map<string, string>()
+    for (const version of otherVersions)
+      if (version !== apiVersion && !renditions.has(version)) renditions.set(version, this.dataJson(change, version))
     const event: EventRecord = {
       id: this.newId(),
       type: change.type,
       created: change.created,
+      apiVersion,
       // The resource may go on changing (or expanding) the object it rendered; the event keeps the moment.
-      data: JSON.stringify({
-        object: change.object,
-        // Only `*.updated` events carry previous attributes (fact 87).
-        ...(change.previousAttributes === undefined || !change.type.endsWith('.updated')
-          ? {}
-          : {previous_attributes: change.previousAttributes}),
-      }),
+      data: this.dataJson(change, apiVersion),
+      ...(renditions.size > 0 ? {renditions} : {}),
       request: change.request,
       seq: ++this.seq,
       recordedAt: now,
@@ -131,6 +140,20 @@ export class EventLog implements EventSink {
     this.ordered = this.ordered.filter((event) => this.byId.has(event.id))
   }
 
+  /** `data` in one version; an older version's previous attributes are what differs between its renderings of before and after. */
+  private dataJson(change: StateChange, version: ApiVersion): string {
+    const render = this.options.render
+    const object = render ? render(change.object, version) : change.object
+    let previous = change.previousAttributes
+    if (previous && render && object !== change.object)
+      previous = changedFields(render({...change.object, ...previous}, version), object) ?? {}
+    return JSON.stringify({
+      object,
+      // Only `*.updated` events carry previous attributes (fact 87).
+      ...(previous === undefined || !change.type.endsWith('.updated') ? {} : {previous_attributes: previous}),
+    })
+  }
+
   private newId(): string {
     return randomId('evt_', this.options.random)
   }
@@ -148,9 +171,16 @@ export function renderEvent(event: EventRecord): ApiObject {
   return JSON.parse(eventJson(event)) as ApiObject
 }
 
-/** The Event's JSON, as a webhook body: built around the stored `data` without parsing it. */
-export function eventJson(event: EventRecord): string {
-  const head = {id: event.id, object: 'event', api_version: EVENT_API_VERSION, created: event.created}
+/** The Event's JSON in `version` (default the one it was recorded in), as a webhook body: built around the stored `data` without parsing it. */
+export function eventJson(event: EventRecord, version: string | null = null): string {
+  const rendition = version === null ? undefined : event.renditions?.get(version)
+  const data = rendition ?? event.data
+  const head = {
+    id: event.id,
+    object: 'event',
+    api_version: rendition ? version : event.apiVersion,
+    created: event.created,
+  }
   const tail = {
     livemode: false,
     pending_webhooks: event.pendingWebhooks,
@@ -158,5 +188,5 @@ export function eventJson(event: EventRecord): string {
     request: {id: event.request?.id ?? null, idempotency_key: event.request?.idempotencyKey ?? null},
     type: event.type,
   }
-  return `${JSON.stringify(head).slice(0, -1)},"data":${event.data},${JSON.stringify(tail).slice(1)}`
+  return `${JSON.stringify(head).slice(0, -1)},"data":${data},${JSON.stringify(tail).slice(1)}`
 }

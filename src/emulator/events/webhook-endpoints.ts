@@ -2,7 +2,8 @@ import {randomBytes} from 'node:crypto'
 
 import {ApiError, notModelled} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
-import {EVENT_API_VERSION, randomId} from './event-log.js'
+import {type ApiVersion, LATEST_VERSION, resolveVersion} from '../versions/registry.js'
+import {randomId} from './event-log.js'
 import eventTypes from './event-types.json' with {type: 'json'}
 
 type ApiObject = Record<string, unknown>
@@ -15,6 +16,8 @@ export interface DeliveryTarget {
   key: string
   url: string
   secret: string
+  /** The version its events are rendered in; null for the account's default (SB-V2). */
+  apiVersion: ApiVersion | null
   accepts(type: string): boolean
 }
 
@@ -26,7 +29,7 @@ export interface WebhookEndpointRecord {
   metadata: Metadata
   disabled: boolean
   /** Null: events are rendered in the account's version (fixtures3.json shows null when none was asked for). */
-  apiVersion: string | null
+  apiVersion: ApiVersion | null
   secret: string
   created: number
   seq: number
@@ -74,10 +77,9 @@ export class WebhookEndpoints {
     )
     if (params.connect !== undefined && bool(params.connect, 'connect'))
       throw notModelled('Connect webhook endpoints (`connect=true`)')
-    const apiVersion = params.api_version === undefined ? null : str(params.api_version, 'api_version')
-    // Events are rendered in one API version only: rendering them in another is not modelled.
-    if (apiVersion !== null && apiVersion !== EVENT_API_VERSION)
-      throw notModelled(`rendering events in API version ${apiVersion} (only ${EVENT_API_VERSION})`)
+    // Its events are rendered in this version from now on (SB-V2); Stripe's 400 for one it does not know.
+    const apiVersion =
+      params.api_version === undefined ? null : resolveVersion(str(params.api_version, 'api_version'), LATEST_VERSION)
     const endpoint: WebhookEndpointRecord = {
       id: randomId('we_', this.options.random),
       url: endpointUrl(required(params, 'url')),
@@ -155,7 +157,13 @@ export function renderEndpoint(endpoint: WebhookEndpointRecord): ApiObject {
 
 function asTarget(endpoint: WebhookEndpointRecord): DeliveryTarget {
   const events = endpoint.enabledEvents
-  return {key: endpoint.id, url: endpoint.url, secret: endpoint.secret, accepts: (type) => acceptsEvent(events, type)}
+  return {
+    key: endpoint.id,
+    url: endpoint.url,
+    secret: endpoint.secret,
+    apiVersion: endpoint.apiVersion,
+    accepts: (type) => acceptsEvent(events, type),
+  }
 }
 
 /** An http(s) URL; test mode accepts plain http, so a local receiver works. */

@@ -1,0 +1,48 @@
+import type {ApiObject} from '../../resource.js'
+import {PRICES, renderPlan} from '../../resources/prices.js'
+import {type VersionChange, idOf} from '../change.js'
+
+type Parent = Record<string, Record<string, unknown> | null | string> | null | undefined
+
+/**
+ * Before basil invoices, invoice items and invoice lines name what made them at the top level
+ * (`subscription`, `subscription_item`, `invoice_item`, `proration`, `type`, a line's `price` and
+ * `plan`); basil moved this under `parent` (SB-V10).
+ */
+export const invoiceParent: VersionChange = {
+  version: '2025-03-31.basil',
+  name: 'invoice-parent',
+  rule: 'SB-V10',
+  down: {
+    invoice(invoice) {
+      const details = (invoice.parent as Parent)?.subscription_details as ApiObject | null | undefined
+      invoice.subscription = details?.subscription ?? null
+      invoice.subscription_details = details ? {metadata: details.metadata ?? {}} : {metadata: null}
+      invoice.quote = null
+      delete invoice.parent
+    },
+    invoiceitem(item) {
+      const details = (item.parent as Parent)?.subscription_details as ApiObject | null | undefined
+      item.subscription = details?.subscription ?? null
+      item.subscription_item = details?.subscription_item ?? null
+      delete item.parent
+    },
+    line_item(line, ctx) {
+      const parent = line.parent as Parent
+      const details = (parent?.subscription_item_details ?? parent?.invoice_item_details ?? null) as ApiObject | null
+      line.type = parent?.type === 'subscription_item_details' ? 'subscription' : 'invoiceitem'
+      line.invoice_item = details?.invoice_item ?? null
+      line.subscription_item = details?.subscription_item ?? null
+      line.proration = details?.proration ?? false
+      line.proration_details = details?.proration_details ?? {credited_items: null}
+      if (line.subscription === undefined) line.subscription = details?.subscription ?? null
+      const priceId = idOf(
+        (line.pricing as {price_details?: {price?: unknown} | null} | undefined)?.price_details?.price,
+      )
+      const price = priceId === null ? undefined : ctx.account.store.of(PRICES).get(priceId)
+      line.price = priceId === null ? null : (ctx.render(priceId) ?? null)
+      line.plan = price?.recurring ? renderPlan(price) : null
+      delete line.parent
+    },
+  },
+}
