@@ -100,15 +100,31 @@ export function page<T extends {id: string}>(
   if (ctx.params.ending_before !== undefined) {
     const end = positionOf('ending_before')
     const start = Math.max(0, end - limit)
-    return {object: 'list', data: sorted.slice(start, end).map(render), has_more: start > 0, url: ctx.path}
+    return counted(
+      {object: 'list', data: sorted.slice(start, end).map(render), has_more: start > 0, url: ctx.path},
+      sorted.length,
+    )
   }
   const start = ctx.params.starting_after === undefined ? 0 : positionOf('starting_after') + 1
-  return {
-    object: 'list',
-    data: sorted.slice(start, start + limit).map(render),
-    has_more: start + limit < sorted.length,
-    url: ctx.path,
-  }
+  return counted(
+    {
+      object: 'list',
+      data: sorted.slice(start, start + limit).map(render),
+      has_more: start + limit < sorted.length,
+      url: ctx.path,
+    },
+    sorted.length,
+  )
+}
+
+/** How many objects matched, kept out of the JSON: only versions before basil show it, when asked (SB-V13). */
+function counted(list: ApiObject, total: number): ApiObject {
+  return Object.defineProperty(list, 'total_count', {
+    value: total,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  })
 }
 
 export function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {

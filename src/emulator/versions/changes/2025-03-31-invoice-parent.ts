@@ -30,8 +30,9 @@ export const invoiceParent: VersionChange = {
     line_item(line, ctx) {
       const parent = line.parent as Parent
       const details = (parent?.subscription_item_details ?? parent?.invoice_item_details ?? null) as ApiObject | null
-      line.type = parent?.type === 'subscription_item_details' ? 'subscription' : 'invoiceitem'
       line.invoice_item = details?.invoice_item ?? null
+      // A line from an invoice item (prorations included) was `invoiceitem`; a subscription item's own, `subscription`.
+      line.type = line.invoice_item === null ? 'subscription' : 'invoiceitem'
       line.subscription_item = details?.subscription_item ?? null
       line.proration = details?.proration ?? false
       line.proration_details = details?.proration_details ?? {credited_items: null}
