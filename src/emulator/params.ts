@@ -86,8 +86,10 @@ export function int(value: unknown, param: string, min = 0): number {
 }
 
 export function bool(value: unknown, param: string): boolean {
-  if (value === 'true' || value === true) return true
-  if (value === 'false' || value === false) return false
+  // v1 takes `True`/`False` too, as older SDKs (python3-stripe 5) send them (SB-V19).
+  const text = typeof value === 'string' ? value.toLowerCase() : value
+  if (text === 'true' || text === true) return true
+  if (text === 'false' || text === false) return false
   throw invalid(`Invalid boolean: ${String(value)}`, param)
 }
 
