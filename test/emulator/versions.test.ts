@@ -59,6 +59,35 @@ describe('which version a request runs at (SB-V1, SB-V3)', () => {
 })
 
 describe('older shapes through stripe-node (SB-V6 – SB-V15)', () => {
+  it("2022-08-01, as Stripe's sample subscription server: default_incomplete with expand[]=latest_invoice.payment_intent gives the PaymentIntent to confirm (SB-V11, SB-V18)", async () => {
+    const stripe = sdk(emulator())
+    const options = {apiVersion: '2022-08-01'}
+    const price = await monthlyPrice(stripe, 1500)
+    const {customer} = await clockWithCustomer(stripe, undefined, null)
+    const sub = (await stripe.subscriptions.create(
+      {
+        customer: customer.id,
+        items: [{price: price.id}],
+        payment_behavior: 'default_incomplete',
+        expand: ['latest_invoice.payment_intent'],
+      },
+      options,
+    )) as unknown as Loose
+    const latest = sub.latest_invoice as Loose
+    expect(sub.status).toBe('incomplete')
+    expect(latest).toMatchObject({
+      object: 'invoice',
+      subscription: sub.id,
+      paid: false,
+      payment_intent: {object: 'payment_intent', status: 'requires_payment_method', invoice: latest.id},
+    })
+    expect(typeof (latest.payment_intent as Loose).client_secret).toBe('string')
+    // The newest version has no such field to expand.
+    await expect(
+      stripe.subscriptions.retrieve(sub.id as string, {expand: ['latest_invoice.payment_intent']}),
+    ).rejects.toMatchObject({statusCode: 400, param: 'expand'})
+  })
+
   it('2024-06-20: promotionCodes.create({coupon}) and subscriptions.create({promotion_code}); the code carries its coupon (SB-V7, SB-V9)', async () => {
     // @ts-expect-error stripe-node types only its pinned version.
     const stripe = sdk(emulator(), undefined, {apiVersion: '2024-06-20'})

@@ -1,5 +1,5 @@
 import {changedFields} from '../account.js'
-import type {StateChange} from '../event-sink.js'
+import type {EventSink, StateChange} from '../event-sink.js'
 import {type ApiVersion, LATEST_VERSION} from '../versions/registry.js'
 
 type ApiObject = Record<string, unknown>
@@ -52,7 +52,7 @@ const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
  * The account's events: every state change the resources emit becomes one Stripe Event, kept in
  * `created` order for listing, and handed to whoever delivers webhooks.
  */
-export class EventLog {
+export class EventLog implements EventSink {
   /** Ascending by (created, seq): lists read it backwards, newest first. */
   private ordered: EventRecord[] = []
   private readonly byId = new Map<string, EventRecord>()
