@@ -11,17 +11,17 @@ import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
-import {RESOURCES, ROUTES} from './registry.js'
+import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES} from './registry.js'
 import type {ApiObject, AdvanceTiming} from './resource.js'
 import {COUPONS, type CouponRecord} from './resources/coupons.js'
-import {CUSTOMERS, type CustomerRecord} from './resources/customers.js'
-import {INVOICE_ITEMS, type InvoiceItemRecord} from './resources/invoice-items.js'
-import {INVOICES, type InvoiceRecord} from './resources/invoices.js'
+import {CUSTOMERS, type CustomerRecord} from './resources/customers/record.js'
+import {INVOICE_ITEMS, type InvoiceItemRecord} from './resources/invoice-items/record.js'
+import {INVOICES, type InvoiceRecord} from './resources/invoices/record.js'
 import {PAYMENT_METHODS, type PaymentMethodRecord} from './resources/payment-methods.js'
 import {PRICES, type PriceRecord} from './resources/prices.js'
 import {PRODUCTS, type ProductRecord} from './resources/products.js'
 import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
-import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.js'
+import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions/record.js'
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
 import type {Collection} from './store.js'
 import {TimeEngine} from './time-engine.js'
@@ -186,6 +186,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     events,
   })
   account.time = new TimeEngine(RESOURCES)
+  account.resources = RESOURCES
+  account.clockDeletionOrder = CLOCK_DELETION_ORDER
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []
   const advanceLog: AdvanceLogEntry[] = []
