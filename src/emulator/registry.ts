@@ -1,4 +1,5 @@
-import type {Resource, Route} from './resource.js'
+import type {Account} from './account.js'
+import type {ApiObject, Resource, Route} from './resource.js'
 import {charges} from './resources/charges.js'
 import {coupons} from './resources/coupons.js'
 import {creditNotes} from './resources/credit-notes.js'
@@ -76,3 +77,14 @@ export const CLOCK_DELETION_ORDER: readonly Resource[] = [
 ]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)
+
+/** The object for an id in the newest shape: the resource whose id prefix the id carries renders it; ids without a prefix (coupons) are tried on every resource. */
+export function renderById(account: Account, id: string): ApiObject | undefined {
+  const owner = RESOURCES.find((resource) => resource.idPrefixes.some((prefix) => id.startsWith(prefix)))
+  if (owner) return owner.render?.(account, id)
+  for (const resource of RESOURCES) {
+    const found = resource.render?.(account, id)
+    if (found) return found
+  }
+  return undefined
+}

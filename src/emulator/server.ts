@@ -11,7 +11,7 @@ import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
-import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES} from './registry.js'
+import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES, renderById} from './registry.js'
 import type {ApiObject, AdvanceTiming} from './resource.js'
 import {COUPONS, type CouponRecord} from './resources/coupons.js'
 import {CUSTOMERS, type CustomerRecord} from './resources/customers/record.js'
@@ -533,7 +533,7 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
   const value = holder[head]
   const expand = (id: unknown) => {
     if (typeof id !== 'string') return id
-    const found = lookup(account, id)
+    const found = renderById(account, id)
     if (!found)
       throw new ApiError(
         400,
@@ -548,15 +548,4 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
   const next = holder[head]
   if (Array.isArray(next)) for (const item of next) expandPath(account, item, rest, full, present)
   else expandPath(account, next, rest, full, present)
-}
-
-/** The resource whose id prefix the id carries renders it; ids without a prefix (coupons) are tried on every resource. */
-function lookup(account: Account, id: string): ApiObject | undefined {
-  const owner = RESOURCES.find((resource) => resource.idPrefixes.some((prefix) => id.startsWith(prefix)))
-  if (owner) return owner.render?.(account, id)
-  for (const resource of RESOURCES) {
-    const found = resource.render?.(account, id)
-    if (found) return found
-  }
-  return undefined
 }

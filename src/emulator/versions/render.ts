@@ -1,5 +1,5 @@
 import type {Account} from '../account.js'
-import {RESOURCES} from '../registry.js'
+import {renderById} from '../registry.js'
 import type {ApiObject} from '../resource.js'
 import type {DowngradeContext, VersionChange, VersionedRequest} from './change.js'
 import {CHANGES} from './changes.js'
@@ -24,17 +24,6 @@ export function upgradeRequest(
   return versioned
 }
 
-/** The object for an id in the newest shape, from the resource whose prefix the id carries (coupons have none). */
-function newest(account: Account, id: string): ApiObject | undefined {
-  const owner = RESOURCES.find((resource) => resource.idPrefixes.some((prefix) => id.startsWith(prefix)))
-  if (owner) return owner.render?.(account, id)
-  for (const resource of RESOURCES) {
-    const found = resource.render?.(account, id)
-    if (found) return found
-  }
-  return undefined
-}
-
 /**
  * An object (or list) the emulator rendered in the newest shape, as `version` renders it: every
  * change newer than `version` is applied to every object inside, newest change first (SB-V5).
@@ -54,7 +43,7 @@ export function renderAt(
     account,
     version,
     render(id) {
-      const found = newest(account, id)
+      const found = renderById(account, id)
       if (!found) return undefined
       const rendered = renderAt(account, found, version)
       markDone(rendered, done)
