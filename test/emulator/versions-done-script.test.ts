@@ -179,7 +179,15 @@ describe('done-script at API versions 2022-08-01, 2024-06-20, 2025-02-24.acacia 
         .data as unknown as Loose[]
       expect(pending.map((item) => item.proration)).toEqual([true, true])
       for (const item of pending) {
-        if (preBasil) expect(item).toMatchObject({subscription: created.id, subscription_item: itemId})
+        // Before basil an item names its subscription, item and price at the top level (SB-V10, SB-V20).
+        if (preBasil)
+          expect(item).toMatchObject({
+            subscription: created.id,
+            subscription_item: itemId,
+            price: {object: 'price'},
+            plan: {object: 'plan'},
+            unit_amount: expect.any(Number),
+          })
         else expect(item).toMatchObject({parent: {subscription_details: {subscription: created.id}}})
       }
 
@@ -202,7 +210,13 @@ describe('done-script at API versions 2022-08-01, 2024-06-20, 2025-02-24.acacia 
           ['invoiceitem', true, basic.id],
           ['subscription', false, pro.id],
         ])
-        expect(lines[2]).toMatchObject({subscription_item: itemId, plan: {id: pro.id}, tax_amounts: []})
+        expect(lines[2]).toMatchObject({
+          subscription_item: itemId,
+          plan: {id: pro.id},
+          tax_amounts: [],
+          amount_excluding_tax: lines[2]?.amount,
+        })
+        expect(renewal).toMatchObject({tax: null, total_tax_amounts: []})
         expect(renewed).toMatchObject({current_period_start: periodEnd})
       } else {
         expect(lines.map((line) => (line.parent as Loose).type)).toEqual([

@@ -3,6 +3,7 @@ import {paymentIntentCharges} from './changes/2022-11-15-payment-intent-charges.
 import {productMarketingFeatures} from './changes/2024-04-10-product-marketing-features.js'
 import {invoiceParent} from './changes/2025-03-31-invoice-parent.js'
 import {invoicePayments} from './changes/2025-03-31-invoice-payments.js'
+import {invoicePricing} from './changes/2025-03-31-invoice-pricing.js'
 import {invoiceTaxes} from './changes/2025-03-31-invoice-taxes.js'
 import {singularDiscount} from './changes/2025-03-31-singular-discount.js'
 import {subscriptionItemPeriods} from './changes/2025-03-31-subscription-item-periods.js'
@@ -25,6 +26,7 @@ export const CHANGES: readonly VersionChange[] = [
   singularDiscount,
   invoiceParent,
   invoicePayments,
+  invoicePricing,
   invoiceTaxes,
   totalCount,
   productMarketingFeatures,

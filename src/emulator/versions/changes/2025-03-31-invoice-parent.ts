@@ -1,13 +1,12 @@
 import type {ApiObject} from '../../resource.js'
-import {PRICES, renderPlan} from '../../resources/prices.js'
-import {type VersionChange, idOf} from '../change.js'
+import type {VersionChange} from '../change.js'
 
 type Parent = Record<string, Record<string, unknown> | null | string> | null | undefined
 
 /**
  * Before basil invoices, invoice items and invoice lines name what made them at the top level
- * (`subscription`, `subscription_item`, `invoice_item`, `proration`, `type`, a line's `price` and
- * `plan`); basil moved this under `parent` (SB-V10).
+ * (`subscription`, `subscription_item`, `invoice_item`, `proration`, `type`); basil moved this
+ * under `parent` (SB-V10).
  */
 export const invoiceParent: VersionChange = {
   version: '2025-03-31.basil',
@@ -27,7 +26,7 @@ export const invoiceParent: VersionChange = {
       item.subscription_item = details?.subscription_item ?? null
       delete item.parent
     },
-    line_item(line, ctx) {
+    line_item(line) {
       const parent = line.parent as Parent
       const details = (parent?.subscription_item_details ?? parent?.invoice_item_details ?? null) as ApiObject | null
       line.invoice_item = details?.invoice_item ?? null
@@ -37,12 +36,7 @@ export const invoiceParent: VersionChange = {
       line.proration = details?.proration ?? false
       line.proration_details = details?.proration_details ?? {credited_items: null}
       if (line.subscription === undefined) line.subscription = details?.subscription ?? null
-      const priceId = idOf(
-        (line.pricing as {price_details?: {price?: unknown} | null} | undefined)?.price_details?.price,
-      )
-      const price = priceId === null ? undefined : ctx.account.store.of(PRICES).get(priceId)
-      line.price = priceId === null ? null : (ctx.render(priceId) ?? null)
-      line.plan = price?.recurring ? renderPlan(price) : null
+      line.tax_rates = []
       delete line.parent
     },
   },

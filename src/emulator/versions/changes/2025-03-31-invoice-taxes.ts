@@ -19,6 +19,12 @@ export const invoiceTaxes: VersionChange = {
   rule: 'SB-V16',
   down: {
     invoice(invoice) {
+      const taxes = (invoice.total_taxes as ApiObject[] | undefined) ?? []
+      // `tax`: the tax added on top, null without any.
+      invoice.tax =
+        taxes.length === 0
+          ? null
+          : taxes.filter((tax) => tax.tax_behavior !== 'inclusive').reduce((sum, tax) => sum + Number(tax.amount), 0)
       invoice.total_tax_amounts = ((invoice.total_taxes as ApiObject[] | undefined) ?? []).map(taxAmount)
       delete invoice.total_taxes
     },
