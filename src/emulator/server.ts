@@ -315,18 +315,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     try {
       settleClocks(account)
       account.request = {id: requestId, idempotencyKey: idempotencyKey ?? null}
-      const matched = findRoute(method, url.pathname)
-      if (!matched) throw unroutable(method, url.pathname)
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
-      // The request's version: old-shape parameters move forward, the response goes back (SB-V1, SB-V5).
+      // The request's version: old-shape requests move forward, the response goes back (SB-V1, SB-V5).
       const version = resolveVersion(headerValue(req, 'stripe-version'), defaultVersion)
       const request = upgradeRequest(version, {method, path: url.pathname, params})
+      const matched = findRoute(request.method, request.path)
+      if (!matched) throw unroutable(request.method, request.path)
       const result = matched.route.handle({
         account,
         params: request.params,
-        path: url.pathname,
+        path: request.path,
         ids: matched.ids,
         advance,
         apiVersion: version,

@@ -8,6 +8,7 @@ import {invoiceTaxes} from './changes/2025-03-31-invoice-taxes.js'
 import {singularDiscount} from './changes/2025-03-31-singular-discount.js'
 import {subscriptionItemPeriods} from './changes/2025-03-31-subscription-item-periods.js'
 import {totalCount} from './changes/2025-03-31-total-count.js'
+import {upcomingInvoice} from './changes/2025-03-31-upcoming-invoice.js'
 import {discountSource} from './changes/2025-09-30-discount-source.js'
 import {promotionCodePromotion} from './changes/2025-09-30-promotion-code-promotion.js'
 import {paymentMethodTypesParam} from './changes/2026-09-30-payment-method-types-param.js'
@@ -29,6 +30,7 @@ export const CHANGES: readonly VersionChange[] = [
   invoicePricing,
   invoiceTaxes,
   totalCount,
+  upcomingInvoice,
   productMarketingFeatures,
   paymentIntentCharges,
 ]
