@@ -49,4 +49,36 @@ describe('stripe-seed emulator (built CLI, real process), as a script drives it'
       child.kill('SIGKILL')
     }
   })
+
+  it('--api-version sets the account default: requests without Stripe-Version get its shapes; a version it does not serve is a usage error (SB-V1)', async () => {
+    const cwd = await tempDir()
+    const bad = await runCli(['emulator', '--api-version', '2020-08-27'], {cwd})
+    expect(bad.code).toBe(2)
+    expect(errorLine(bad.stderr)).toContain('--api-version: not an API version the emulator serves: "2020-08-27"')
+
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--json', '--api-version', '2022-08-01'], {
+      cwd,
+      env: {PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
+      const {url} = JSON.parse(String((await lines.next()).value)) as {url: string}
+      const create = (headers: Record<string, string> = {}) =>
+        fetch(`${url}/v1/products`, {
+          method: 'POST',
+          headers: {
+            Authorization: 'Bearer sk_test_script',
+            'Content-Type': 'application/x-www-form-urlencoded',
+            ...headers,
+          },
+          body: 'name=Old',
+        }).then((response) => response.json() as Promise<Record<string, unknown>>)
+      // 2022-08-01 still called a product's marketing features `features` (SB-V14).
+      expect(await create()).toMatchObject({name: 'Old', features: []})
+      expect(await create({'Stripe-Version': '2026-10-28.endive'})).toMatchObject({marketing_features: []})
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
 })
