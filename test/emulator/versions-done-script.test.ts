@@ -216,7 +216,8 @@ describe('done-script at API versions 2022-08-01, 2024-06-20, 2025-02-24.acacia 
           tax_amounts: [],
           amount_excluding_tax: lines[2]?.amount,
         })
-        expect(renewal).toMatchObject({tax: null, total_tax_amounts: []})
+        expect(renewal).toMatchObject({tax: null, total_tax_amounts: [], application_fee_amount: null})
+        expect(lines[2]).toMatchObject({price: {recurring: {aggregate_usage: null}}, plan: {aggregate_usage: null}})
         expect(renewed).toMatchObject({current_period_start: periodEnd})
       } else {
         expect(lines.map((line) => (line.parent as Loose).type)).toEqual([

@@ -1,6 +1,7 @@
 import type {VersionChange} from './change.js'
 import {paymentIntentCharges} from './changes/2022-11-15-payment-intent-charges.js'
 import {productMarketingFeatures} from './changes/2024-04-10-product-marketing-features.js'
+import {aggregateUsage} from './changes/2025-03-31-aggregate-usage.js'
 import {invoiceParent} from './changes/2025-03-31-invoice-parent.js'
 import {invoicePayments} from './changes/2025-03-31-invoice-payments.js'
 import {invoicePricing} from './changes/2025-03-31-invoice-pricing.js'
@@ -31,6 +32,7 @@ export const CHANGES: readonly VersionChange[] = [
   invoiceTaxes,
   totalCount,
   upcomingInvoice,
+  aggregateUsage,
   productMarketingFeatures,
   paymentIntentCharges,
 ]

@@ -13,7 +13,7 @@ function invoiceOfIntent(account: Account, intent: string): string | null {
 
 /**
  * Before basil an invoice names its PaymentIntent and Charge (`payment_intent`, `charge`) and says
- * `paid` / `paid_out_of_band`; PaymentIntents and Charges name their `invoice`. Basil replaced
+ * `paid` / `paid_out_of_band` (and `application_fee_amount`, `transfer_data`); PaymentIntents and Charges name their `invoice`. Basil replaced
  * these with the invoice's `payments` (InvoicePayments) and added `amount_overpaid` (SB-V11).
  */
 export const invoicePayments: VersionChange = {
@@ -31,6 +31,9 @@ export const invoicePayments: VersionChange = {
       // Paid without a payment of its own: marked paid, or settled by credit or balance.
       invoice.paid_out_of_band =
         invoice.status === 'paid' && payment?.status !== 'paid' && Number(invoice.amount_due) > 0
+      // Connect fees and transfers are not modelled: none on any invoice.
+      invoice.application_fee_amount = null
+      invoice.transfer_data = null
       delete invoice.amount_overpaid
     },
     payment_intent(intent, ctx) {
