@@ -39,6 +39,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
   static examples = [
     '<%= config.bin %> emulator',
     '<%= config.bin %> emulator --port 0 --latency 40-120 --fault-rate 0.01',
+    '<%= config.bin %> emulator --rate-limit 25',
     '<%= config.bin %> emulator --port 0 --json | head -1',
     '<%= config.bin %> emulator --forward-to http://localhost:3000/hook',
   ]
@@ -58,8 +59,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       min: 0,
     }),
     'rate-limit': Flags.integer({
-      description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off',
-      default: 25,
+      description:
+        "Requests per second before 429s, as a token bucket; off by default (0), --rate-limit 25 for Stripe test mode's limit",
+      default: 0,
       min: 0,
     }),
     'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),

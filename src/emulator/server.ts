@@ -23,7 +23,7 @@ import {PRODUCTS, type ProductRecord} from './resources/products.js'
 import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
 import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.js'
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
-import type {Collection} from './store.js'
+import {type Collection, Store} from './store.js'
 import {TimeEngine} from './time-engine.js'
 
 export type Range = number | readonly [number, number]
@@ -42,7 +42,7 @@ export interface EmulatorOptions {
   advanceMs?: Range
   /** Extra ms per other clock already advancing, as Stripe slows under concurrent advances (SB-11). */
   advancePerConcurrentMs?: number
-  /** Account-wide requests per second (SB-6: 25 in test mode), as a token bucket's refill rate; 0 turns it off. */
+  /** Account-wide requests per second, as a token bucket's refill rate (SB-6: 25 in test mode); default 0, off (SB-A4). */
   rateLimit?: number
   /** The token bucket's size: how many requests a burst may spend at once (Stripe does not publish it; default one second's worth). */
   rateLimitBurst?: number
@@ -122,6 +122,8 @@ export interface RunningEmulator {
   /** The secret forwarded events are signed with. */
   webhookSecret: string
   requestLog: RequestLogEntry[]
+  /** Saved idempotent results by key (SB-A2), for tests that look inside. */
+  idempotency: ReadonlyMap<string, StoredResponse>
   /** Every advance with the time it was given: what a benchmark's lower bound is made of. */
   advanceLog: AdvanceLogEntry[]
   /** Requests answered so far, whether or not they are logged. */
@@ -129,10 +131,26 @@ export interface RunningEmulator {
   close(): Promise<void>
 }
 
-interface StoredResponse {
+export interface StoredResponse {
   fingerprint: string
   status: number
   body: string
+}
+
+/** How a request ended: its answer, whether its changes stand and whether its idempotent result is saved. */
+interface Outcome {
+  status: number
+  payload: string
+  error?: ApiError
+  commit: boolean
+  save: boolean
+}
+
+/** An error as Stripe's shape answers it: ours (a bug) becomes a 500. */
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new ApiError(500, 'api_error', `Emulator bug: ${message}`)
 }
 
 function pick(range: Range, random: () => number): number {
@@ -147,7 +165,7 @@ const DEFAULTS = {
   latencyMs: 0,
   advanceMs: [500, 1500] as const,
   advancePerConcurrentMs: 20,
-  rateLimit: 25,
+  rateLimit: 0,
   faultRate: 0,
   internalFailureRate: 0,
 }
@@ -159,7 +177,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
   const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
+  const store = new Store()
   const events = new AccountEvents({
+    store,
     // Its own stream: recording events leaves every other id of a seeded run as it was.
     random: seededRandom(settings.seed ^ 0xe7e7),
     wallNow: Date.now,
@@ -177,6 +197,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
     retriesExhausted: options.retriesExhausted,
     events,
+    store,
   })
   account.time = new TimeEngine(RESOURCES)
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
@@ -301,11 +322,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (stored) return respond(stored.status, stored.body, {'Idempotent-Replayed': 'true'})
     }
 
-    let status = 200
-    let payload: string
+    // Due advances complete first: billing that was due stands whatever the request does.
     try {
-      settleClocks(account)
-      account.request = {id: requestId, idempotencyKey: idempotencyKey ?? null}
+      settle()
+    } catch (error) {
+      return respondError(asApiError(error))
+    }
+    const outcome = execute({id: requestId, idempotencyKey: idempotencyKey ?? null}, method, fingerprint, () => {
       const matched = findRoute(method, url.pathname)
       if (!matched) throw unroutable(method, url.pathname)
       const expand = expandPaths(params.expand)
@@ -319,22 +342,69 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         advance,
         apiVersion: headerValue(req, 'stripe-version') ?? null,
       })
-      payload = JSON.stringify(expandObject(account, result, expand))
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        const message = error instanceof Error ? error.message : String(error)
-        return respondError(new ApiError(500, 'api_error', `Emulator bug: ${message}`))
+      return JSON.stringify(expandObject(account, result, expand))
+    })
+    if (outcome.error?.status === 501) return respondError(outcome.error)
+    if (fault === 'response_lost') return drop(fault)
+    respond(outcome.status, outcome.payload)
+  }
+
+  /**
+   * One request as one transaction (SB-A1): it commits when the route succeeds, or fails with
+   * changes that stand (SB-A3); any other error leaves the account as it was. Its idempotent
+   * result is saved in the same commit, when Stripe would save one (SB-A2).
+   */
+  function execute(
+    request: NonNullable<Account['request']>,
+    method: string,
+    fingerprint: string,
+    work: () => string,
+  ): Outcome {
+    let outcome: Outcome
+    account.request = request
+    // GETs are reads (Stripe's GET endpoints change nothing): no journal to keep.
+    const journaled = method !== 'GET'
+    if (journaled) account.begin()
+    try {
+      outcome = {status: 200, payload: work(), commit: true, save: true}
+    } catch (thrown) {
+      const error = asApiError(thrown)
+      outcome = {
+        status: error.status,
+        payload: errorBody(error),
+        error,
+        commit: account.keepsChanges,
+        // Refused parameters (invalid_request_error) save nothing; an endpoint that ran saves even its 500 (SB-A2).
+        save: error.type === 'card_error' || (error.type === 'api_error' && error.status !== 501),
       }
-      if (error.status === 501) return respondError(error)
-      status = error.status
-      payload = errorBody(error)
     } finally {
       account.request = null
     }
-    // Stripe saves the result of a request that was processed, errors included (SB-5).
-    if (idempotencyKey) idempotency.set(idempotencyKey, {fingerprint, status, body: payload})
-    if (fault === 'response_lost') return drop(fault)
-    respond(status, payload)
+    const key = request.idempotencyKey
+    const saved =
+      key !== null && outcome.save
+        ? {key, response: {fingerprint, status: outcome.status, body: outcome.payload}}
+        : undefined
+    if (journaled) finish(outcome.commit, saved)
+    else if (saved) idempotency.set(saved.key, saved.response)
+    return outcome
+  }
+
+  /** Completes due advances in a transaction of their own, kept even if it throws: the time engine's work is no request's (SB-A1). */
+  function settle(): void {
+    account.begin()
+    try {
+      settleClocks(account)
+    } finally {
+      finish(true)
+    }
+  }
+
+  /** Ends the open transaction: commits (and, with --data, writes it durably before anyone is answered) or rolls back. */
+  function finish(commit: boolean, saved?: {key: string; response: StoredResponse}): void {
+    if (commit) account.commit()
+    else account.rollback()
+    if (saved) idempotency.set(saved.key, saved.response)
   }
 
   const server = createServer((req, res) => {
@@ -350,7 +420,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   })
   const address = server.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
-  const {store} = account
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
@@ -370,6 +439,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     events,
     webhookSecret: events.forwardingSecret,
     requestLog,
+    idempotency,
     advanceLog,
     requestCount: () => answered,
     close: async () => {

@@ -1,8 +1,10 @@
 import type {EventSink, StateChange} from '../event-sink.js'
+import {type Store, collectionKey} from '../store.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
 import {EventLog, eventJson} from './event-log.js'
 import {
   type DeliveryTarget,
+  type WebhookEndpointRecord,
   WebhookEndpoints,
   acceptsEvent,
   isEventType,
@@ -29,7 +31,11 @@ export interface AccountEventsOptions {
   onDelivery?: (entry: DeliveryLogEntry) => void
   /** Also receives every state change (tests record them). */
   observer?: EventSink
+  /** The account's store: webhook endpoints are records there. */
+  store?: Store
 }
+
+export const WEBHOOK_ENDPOINTS = collectionKey<WebhookEndpointRecord>('webhook_endpoints', 'webhook endpoint')
 
 /**
  * The account's events and webhooks, behind the EventSink the resources emit into: the event log,
@@ -46,7 +52,10 @@ export class AccountEvents implements EventSink {
 
   constructor(options: AccountEventsOptions) {
     this.log = new EventLog(options)
-    this.endpoints = new WebhookEndpoints(options)
+    this.endpoints = new WebhookEndpoints({
+      ...options,
+      ...(options.store ? {records: options.store.of(WEBHOOK_ENDPOINTS)} : {}),
+    })
     this.forwardingSecret = options.webhookSecret ?? newSigningSecret()
     this.forwards = (options.forwardTo ?? []).map((forward, index) =>
       forwardTarget(forward, index, this.forwardingSecret),
