@@ -9,6 +9,8 @@ import {ApiError, notModelled} from './errors.js'
 import type {EventSink} from './event-sink.js'
 import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
+import type {EventRecord} from './events/event-log.js'
+import {type Counters, type DurableContents, DurableState} from './persistence.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
 import {RESOURCES, ROUTES} from './registry.js'
@@ -23,7 +25,7 @@ import {PRODUCTS, type ProductRecord} from './resources/products.js'
 import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
 import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.js'
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
-import {type Collection, Store} from './store.js'
+import {type Collection, Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
 
 export type Range = number | readonly [number, number]
@@ -76,7 +78,12 @@ export interface EmulatorOptions {
   webhookTimeoutMs?: number
   /** Called after every webhook delivery attempt (type, URL, status, latency, outcome). */
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
+  /** An SQLite file that keeps the whole state across restarts (SB-A6); without it, state is in memory only. */
+  dataPath?: string
 }
+
+/** Empties the account: the emulator's own endpoint, not Stripe's. */
+export const RESET_PATH = '/_emulator/reset'
 
 export interface RequestLogEntry {
   at: number
@@ -128,6 +135,8 @@ export interface RunningEmulator {
   advanceLog: AdvanceLogEntry[]
   /** Requests answered so far, whether or not they are logged. */
   requestCount(): number
+  /** Empties the account as a fresh start would (also `POST /_emulator/reset`): between test files (SB-A6). */
+  reset(): void
   close(): Promise<void>
 }
 
@@ -176,12 +185,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const settings = {...DEFAULTS, ...options}
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
+  // Its own stream: recording events leaves every other id of a seeded run as it was.
+  const eventIds = seededRandom(settings.seed ^ 0xe7e7)
+  // With --data, every commit is written here before its request is answered (SB-A6).
+  const durable = options.dataPath === undefined ? undefined : await DurableState.open(options.dataPath)
   const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
   const store = new Store()
   const events = new AccountEvents({
     store,
-    // Its own stream: recording events leaves every other id of a seeded run as it was.
-    random: seededRandom(settings.seed ^ 0xe7e7),
+    random: eventIds,
     wallNow: Date.now,
     ...(options.events ? {observer: options.events} : {}),
     ...(options.maxEvents === undefined ? {} : {maxEvents: options.maxEvents}),
@@ -190,6 +202,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.webhookRetryDelaysMs ? {webhookRetryDelaysMs: options.webhookRetryDelaysMs} : {}),
     ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
     ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
+    ...(durable ? {onSettle: (event: EventRecord) => durable.updateEvent(event)} : {}),
   })
   const account = new Account({
     random,
@@ -211,6 +224,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, bucketNow())
       : undefined
   let requestCounter = 0
+  const counters = {
+    get: (): Counters => ({
+      seq: account.seqCounter,
+      random: random.state,
+      faults: faults.state,
+      eventIds: eventIds.state,
+      requests: requestCounter,
+      events: events.log.seqCounter,
+    }),
+    set: (saved: Counters) => {
+      account.seqCounter = saved.seq ?? 0
+      random.state = saved.random ?? settings.seed
+      faults.state = saved.faults ?? settings.seed ^ 0x5eed
+      eventIds.state = saved.eventIds ?? settings.seed ^ 0xe7e7
+      requestCounter = saved.requests ?? 0
+    },
+  }
+  const initial = counters.get()
+  // Events recorded by the commit under way, for --data.
+  const recorded: EventRecord[] = []
+  if (durable) {
+    events.log.subscribe((event) => recorded.push(event))
+    restore(durable.load())
+  }
   let answered = 0
 
   const advance: AdvanceTiming = {
@@ -272,6 +309,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const auth = authenticate(req)
     if (auth) return respondError(auth)
+    // Not Stripe's: empties the account between test files (SB-A6), with any test key.
+    if (method === 'POST' && url.pathname === RESET_PATH) {
+      reset()
+      return respond(200, JSON.stringify({object: 'emulator_reset', reset: true}))
+    }
 
     // Rate limiting runs before anything else, idempotency included (SB-6).
     if (bucket && !bucket.take(bucketNow())) {
@@ -402,9 +444,44 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   /** Ends the open transaction: commits (and, with --data, writes it durably before anyone is answered) or rolls back. */
   function finish(commit: boolean, saved?: {key: string; response: StoredResponse}): void {
-    if (commit) account.commit()
+    let changes: StoreChanges = {records: [], indexes: []}
+    if (commit) changes = account.commit(durable !== undefined)
     else account.rollback()
     if (saved) idempotency.set(saved.key, saved.response)
+    durable?.write({
+      changes,
+      events: recorded.splice(0),
+      oldestEventSeq: events.log.oldestSeq,
+      ...(saved ? {idempotency: saved} : {}),
+      counters: counters.get(),
+    })
+  }
+
+  /** Puts back the state --data kept: records, indexes, events, idempotent results, counters. */
+  function restore(kept: DurableContents): void {
+    for (const record of kept.records)
+      if (record.json !== null)
+        store.collection(record.collection, record.noun).restore(record.id, JSON.parse(record.json))
+    for (const index of kept.indexes) if (index.ids) store.index(index.index).restore(index.key, index.ids)
+    // A delivery under way when the emulator stopped is not resumed: it counts as given up (SB-A6).
+    for (const event of kept.events) {
+      event.failedWebhooks += event.pendingWebhooks
+      event.pendingWebhooks = 0
+    }
+    events.log.restore(kept.events, kept.counters?.events ?? 0)
+    for (const [key, response] of kept.idempotency) idempotency.set(key, response)
+    if (kept.counters) counters.set(kept.counters)
+  }
+
+  /** Empties the account, as a fresh emulator with the same options starts (SB-A6): between test files. */
+  function reset(): void {
+    store.clear()
+    events.log.restore([], 0)
+    idempotency.clear()
+    counters.set(initial)
+    requestLog.length = 0
+    advanceLog.length = 0
+    durable?.reset()
   }
 
   const server = createServer((req, res) => {
@@ -417,6 +494,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(settings.port, settings.host, () => resolve())
+  }).catch((error: unknown) => {
+    durable?.close()
+    throw error
   })
   const address = server.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
@@ -442,12 +522,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     idempotency,
     advanceLog,
     requestCount: () => answered,
+    reset,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
       })
       await events.close()
+      durable?.close()
     },
   }
 }

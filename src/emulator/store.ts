@@ -206,6 +206,10 @@ export class Index {
     this.sets.set(key, new Set(ids))
   }
 
+  clear(): void {
+    this.sets.clear()
+  }
+
   rollback(): void {
     for (const [key, set] of this.undo) {
       if (set) this.sets.set(key, set)
@@ -277,6 +281,13 @@ export class Store {
   /** Every collection and index, for tests that compare whole states and for --data. */
   contents(): {collections: ReadonlyMap<string, Collection<unknown>>; indexes: ReadonlyMap<string, Index>} {
     return {collections: this.collections, indexes: this.indexes}
+  }
+
+  /** Empties every collection and index in place (references to them stay valid). */
+  clear(): void {
+    if (this.tx.open) throw new Error('cannot clear the store inside a transaction')
+    for (const collection of this.collections.values()) Map.prototype.clear.call(collection)
+    for (const index of this.indexes.values()) index.clear()
   }
 
   get inTransaction(): boolean {

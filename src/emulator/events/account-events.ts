@@ -1,7 +1,7 @@
 import type {EventSink, StateChange} from '../event-sink.js'
 import {type Store, collectionKey} from '../store.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
-import {EventLog, eventJson} from './event-log.js'
+import {EventLog, type EventRecord, eventJson} from './event-log.js'
 import {
   type DeliveryTarget,
   type WebhookEndpointRecord,
@@ -29,6 +29,8 @@ export interface AccountEventsOptions {
   webhookRetryDelaysMs?: readonly number[]
   webhookTimeoutMs?: number
   onDelivery?: (entry: DeliveryLogEntry) => void
+  /** An event's delivery counts changed for good (--data keeps them). */
+  onSettle?: (event: EventRecord) => void
   /** Also receives every state change (tests record them). */
   observer?: EventSink
   /** The account's store: webhook endpoints are records there. */
@@ -72,6 +74,7 @@ export class AccountEvents implements EventSink {
       ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
       ...(options.webhookTimeoutMs === undefined ? {} : {timeoutMs: options.webhookTimeoutMs}),
       ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),
+      onSettle: (event) => options.onSettle?.(event),
     })
     this.log.subscribe((event) => this.delivery.enqueue(event))
     this.observer = options.observer
