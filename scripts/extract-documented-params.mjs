@@ -11,7 +11,7 @@ const modules = new URL('../src/emulator/resources/', import.meta.url)
 const declared = /documentedParams:\s*\{file:\s*'([^']+)',\s*interfaces:\s*\[([^\]]*)\]\}/
 const pagination = ['ending_before', 'limit', 'starting_after']
 const out = {}
-for (const name of readdirSync(modules)
+for (const name of readdirSync(modules, {recursive: true})
   .filter((file) => file.endsWith('.ts'))
   .sort()) {
   const match = declared.exec(readFileSync(new URL(name, modules), 'utf8'))

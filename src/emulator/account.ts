@@ -1,4 +1,8 @@
+import {type Interval, addIntervals} from '../billing-time.js'
 import {type EventSink, NO_EVENTS, type StateChange} from './event-sink.js'
+import type {Resource} from './resource.js'
+import type {InvoiceRecord} from './resources/invoices/record.js'
+import type {SubscriptionRecord} from './resources/subscriptions/record.js'
 import {Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
 
@@ -17,6 +21,33 @@ export interface AccountOptions {
 /** A Smart-Retries-like schedule: 8 tries in all (the first plus 7 retries) within two weeks (SB-33). */
 export const DEFAULT_RETRY_SCHEDULE_DAYS = [1, 3, 5, 7, 9, 11, 14]
 
+/**
+ * What one resource tells the others through the account instead of importing them: the module that
+ * acts sends a signal, and every resource that declares a handler for it (`Resource.on`) reacts.
+ */
+export interface AccountSignals {
+  /** An invoice that drives its subscription was paid (SB-71). */
+  invoicePaid: {invoice: InvoiceRecord; at: number}
+  /** A payment attempt on such an invoice failed (SB-33). */
+  invoicePaymentFailed: {invoice: InvoiceRecord}
+  /** A send_invoice invoice passed its due date unpaid (SB-70). */
+  invoiceOverdue: {invoice: InvoiceRecord}
+  /** Smart Retries ran out on such an invoice (SB-34). */
+  invoiceRetriesExhausted: {invoice: InvoiceRecord; at: number}
+  /** A customer was deleted (SB-67). */
+  customerDeleted: {customerId: string}
+  /** A subscription ended: canceled or expired (SB-S6). */
+  subscriptionEnded: {subscription: SubscriptionRecord; at: number}
+}
+
+export type SignalHandlers = {[K in keyof AccountSignals]?: (account: Account, payload: AccountSignals[K]) => void}
+
+/** The longest advance a clock's objects allow, as a count of billing intervals' unit (SB-12). */
+export interface AdvanceLimit {
+  interval: Interval
+  count: number
+}
+
 const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
 /**
@@ -30,6 +61,10 @@ export class Account {
   request: {id: string; idempotencyKey: string | null} | null = null
   /** Runs billing events when a clock advances; given the resource list by the server. */
   time = new TimeEngine([])
+  /** Every resource, in the order the server registers them: who hears signals and limits advances. */
+  resources: readonly Resource[] = []
+  /** The order in which resources forget a deleted clock's objects (registry.ts says why). */
+  clockDeletionOrder: readonly Resource[] = []
   private seq = 0
   /** The state changes of the open transaction, published only when it commits (SB-A1). */
   private pending: StateChange[] | undefined
@@ -107,6 +142,23 @@ export class Account {
   nowFor(testClock: string | null): number {
     if (!testClock) return this.wallSeconds()
     return this.clockTime(testClock) ?? this.wallSeconds()
+  }
+
+  /** Tells every resource that listens what happened (see AccountSignals). */
+  signal<K extends keyof AccountSignals>(name: K, payload: AccountSignals[K]): void {
+    for (const resource of this.resources) resource.on?.[name]?.(this, payload)
+  }
+
+  /** The shortest of the limits the clock's objects put on one advance (SB-12); undefined when none does. */
+  advanceLimit(clockId: string): AdvanceLimit | undefined {
+    let shortest: {limit: AdvanceLimit; end: number} | undefined
+    for (const resource of this.resources) {
+      const limit = resource.advanceLimit?.(this, clockId)
+      if (!limit) continue
+      const end = addIntervals(0, limit.interval, limit.count)
+      if (!shortest || end < shortest.end) shortest = {limit, end}
+    }
+    return shortest?.limit
   }
 
   /** Set by the test-clock module: a clock's frozen time. */

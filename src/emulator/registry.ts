@@ -2,23 +2,23 @@ import type {Resource, Route} from './resource.js'
 import {charges} from './resources/charges.js'
 import {coupons} from './resources/coupons.js'
 import {creditNotes} from './resources/credit-notes.js'
-import {customers} from './resources/customers.js'
+import {customers} from './resources/customers/routes.js'
 import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
-import {invoiceItems} from './resources/invoice-items.js'
+import {invoiceItems} from './resources/invoice-items/routes.js'
 import {invoicePayments} from './resources/invoice-payments.js'
-import {invoices} from './resources/invoices.js'
+import {invoices} from './resources/invoices/routes.js'
 import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
 import {plans} from './resources/plans.js'
 import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
-import {refunds} from './resources/refunds.js'
+import {refunds} from './resources/refunds/routes.js'
 import {setupIntents} from './resources/setup-intents.js'
 import {subscriptionSchedules} from './resources/subscription-schedules.js'
 import {subscriptionItems} from './resources/subscription-items.js'
-import {subscriptions} from './resources/subscriptions.js'
+import {subscriptions} from './resources/subscriptions/routes.js'
 import {taxRates} from './resources/tax-rates.js'
 import {testClocks} from './resources/test-clocks.js'
 import {webhookEndpoints} from './resources/webhook-endpoints.js'
@@ -53,6 +53,26 @@ export const RESOURCES: readonly Resource[] = [
   taxRates,
   events,
   webhookEndpoints,
+]
+
+/**
+ * Who forgets a deleted clock's objects first. Subscriptions and payment methods find theirs through
+ * the clock's customers (customersOnClock), so they go before customers; the clock itself goes last.
+ * The others keep their own by-clock indexes and may go in any order: this one is the registry's, reversed.
+ */
+export const CLOCK_DELETION_ORDER: readonly Resource[] = [
+  creditNotes,
+  refunds,
+  charges,
+  setupIntents,
+  paymentIntents,
+  invoicePayments,
+  invoiceItems,
+  invoices,
+  subscriptions,
+  paymentMethods,
+  customers,
+  testClocks,
 ]
 
 export const ROUTES: readonly Route[] = RESOURCES.flatMap((resource) => resource.routes)

@@ -1,4 +1,4 @@
-import type {Account} from './account.js'
+import type {Account, AdvanceLimit, SignalHandlers} from './account.js'
 import {changedFields} from './account.js'
 import {ApiError, invalid} from './errors.js'
 import {type Raw, int, str} from './params.js'
@@ -56,8 +56,12 @@ export interface Resource {
   documentedParams?: {file: string; interfaces: string[]}
   /** What is due on a clock's objects up to the clock's target time. */
   due?: (account: Account, clockId: string) => DueEvent[]
-  /** Forget what belongs to a deleted clock. */
+  /** Forget what belongs to a deleted clock (in registry.ts's CLOCK_DELETION_ORDER). */
   onClockDeleted?: (account: Account, clockId: string) => void
+  /** What it does when another resource signals through the account. */
+  on?: SignalHandlers
+  /** The longest advance its objects on a clock allow (SB-12). */
+  advanceLimit?: (account: Account, clockId: string) => AdvanceLimit | undefined
 }
 
 const ID = '([^/]+)'

@@ -13,17 +13,17 @@ import type {EventRecord} from './events/event-log.js'
 import {type Counters, type DurableContents, DurableState} from './persistence.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
-import {RESOURCES, ROUTES} from './registry.js'
+import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES} from './registry.js'
 import type {ApiObject, AdvanceTiming} from './resource.js'
 import {COUPONS, type CouponRecord} from './resources/coupons.js'
-import {CUSTOMERS, type CustomerRecord} from './resources/customers.js'
-import {INVOICE_ITEMS, type InvoiceItemRecord} from './resources/invoice-items.js'
-import {INVOICES, type InvoiceRecord} from './resources/invoices.js'
+import {CUSTOMERS, type CustomerRecord} from './resources/customers/record.js'
+import {INVOICE_ITEMS, type InvoiceItemRecord} from './resources/invoice-items/record.js'
+import {INVOICES, type InvoiceRecord} from './resources/invoices/record.js'
 import {PAYMENT_METHODS, type PaymentMethodRecord} from './resources/payment-methods.js'
 import {PRICES, type PriceRecord} from './resources/prices.js'
 import {PRODUCTS, type ProductRecord} from './resources/products.js'
 import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
-import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions.js'
+import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions/record.js'
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
 import {type Collection, Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
@@ -213,6 +213,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     store,
   })
   account.time = new TimeEngine(RESOURCES)
+  account.resources = RESOURCES
+  account.clockDeletionOrder = CLOCK_DELETION_ORDER
   account.clockTime = (id) => account.store.of(CLOCKS).get(id)?.frozenTime
   const requestLog: RequestLogEntry[] = []
   const advanceLog: AdvanceLogEntry[] = []

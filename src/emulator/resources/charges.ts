@@ -3,7 +3,7 @@ import {checkParams, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {PaymentMethodRecord} from './payment-methods.js'
-import {refundsOfCharge, renderRefund} from './refunds.js'
+import {refundsOfCharge, renderRefund} from './refunds/record.js'
 
 export interface ChargeRecord {
   id: string

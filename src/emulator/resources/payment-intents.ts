@@ -14,7 +14,7 @@ import {
 } from '../resource.js'
 import {collectionKey} from '../store.js'
 import {charge} from './charges.js'
-import {liveCustomer} from './customers.js'
+import {liveCustomer} from './customers/record.js'
 import {PAYMENT_METHODS, type PaymentMethodRecord, paymentMethodFromToken} from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 

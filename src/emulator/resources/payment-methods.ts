@@ -3,7 +3,7 @@ import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, checkParams, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers.js'
+import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers/record.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type CardBehaviour = 'succeeds' | 'charge_fails'

@@ -4,7 +4,7 @@ import {type Metadata, bool, checkNested, checkParams, int, mergeMetadata, optSt
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {COUPONS, couponValid} from './coupons.js'
-import {CUSTOMERS} from './customers.js'
+import {CUSTOMERS} from './customers/record.js'
 
 export interface PromotionCodeRecord {
   id: string

@@ -3,7 +3,7 @@ import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {liveCustomer} from './customers.js'
+import {liveCustomer} from './customers/record.js'
 import {
   PAYMENT_METHODS,
   type PaymentMethodRecord,

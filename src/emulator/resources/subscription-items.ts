@@ -2,7 +2,9 @@ import {invalid} from '../errors.js'
 import {bool, checkParams, int, optStr, required, str} from '../params.js'
 import {COMMON, PAGINATION, type Resource, list, route} from '../resource.js'
 import {recurringPrice} from './prices.js'
-import {SUBSCRIPTIONS, changeOneItem, findItem, renderItem, subscriptionOfItem} from './subscriptions.js'
+import {SUBSCRIPTIONS} from './subscriptions/record.js'
+import {changeOneItem, findItem, subscriptionOfItem} from './subscriptions/items.js'
+import {renderItem} from './subscriptions/render.js'
 
 const HANDLED = [
   ...COMMON,

@@ -29,18 +29,14 @@ import {
 } from '../resource.js'
 import {collectionKey} from '../store.js'
 import {RANK} from '../time-engine.js'
-import {customersOnClock, liveCustomer} from './customers.js'
+import {customersOnClock, liveCustomer} from './customers/record.js'
 import {recurringPrice} from './prices.js'
-import {
-  SCHEDULE_OF_SUBSCRIPTION,
-  SUBSCRIPTIONS,
-  type SubscriptionRecord,
-  applyScheduledItems,
-  cancelNow,
-  createSubscription,
-  isTaxedSubscription,
-  renderSubscription,
-} from './subscriptions.js'
+import {SCHEDULE_OF_SUBSCRIPTION, SUBSCRIPTIONS, type SubscriptionRecord} from './subscriptions/record.js'
+import {applyScheduledItems} from './subscriptions/items.js'
+import {cancelNow} from './subscriptions/lifecycle.js'
+import {createSubscription} from './subscriptions/routes.js'
+import {isTaxedSubscription} from './subscriptions/billing.js'
+import {renderSubscription} from './subscriptions/render.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type ScheduleStatus = 'not_started' | 'active' | 'completed' | 'released' | 'canceled'
@@ -377,7 +373,7 @@ function complete(account: Account, schedule: ScheduleRecord, at: number): void 
 }
 
 /**
- * Called when a subscription ends (subscriptions.ts): a schedule whose last phase ends with it
+ * Called when a subscription ends (the subscriptionEnded signal): a schedule whose last phase ends with it
  * completes; one whose subscription ended otherwise is canceled, `aborted` when delinquency ended it (SB-S6).
  */
 export function scheduledSubscriptionEnded(account: Account, sub: SubscriptionRecord, at: number): void {
@@ -614,6 +610,7 @@ export const subscriptionSchedules: Resource = {
     ],
   },
   due: dueEvents,
+  on: {subscriptionEnded: (account, {subscription, at}) => scheduledSubscriptionEnded(account, subscription, at)},
   routes: [
     route('POST', '/v1/subscription_schedules', createSchedule),
     route('GET', '/v1/subscription_schedules/:id', (ctx) => {

@@ -4,7 +4,6 @@ import {ApiError, invalid} from '../errors.js'
 import {checkParams, int, optStr, required} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
-import {shortestLiveInterval} from './subscriptions.js'
 
 export interface ClockRecord {
   id: string
@@ -60,7 +59,7 @@ export function assertClockWritable(account: Account, testClock: string | null):
 
 /** An advance may move at most two intervals of the shortest subscription on the clock; two years without any (SB-12). */
 function maxAdvanceTarget(account: Account, clock: ClockRecord): number {
-  const shortest = shortestLiveInterval(account, clock.id)
+  const shortest = account.advanceLimit(clock.id)
   if (!shortest) return addIntervals(clock.frozenTime, 'year', 2)
   return addIntervals(clock.frozenTime, shortest.interval, 2 * shortest.count)
 }
@@ -157,7 +156,7 @@ export const testClocks: Resource = {
       const clock = clockOf(ctx)
       if (clock.status === 'advancing') assertClockWritable(account, clock.id)
       // Deleting a clock deletes its customers, their subscriptions and invoices (SB-14); dependents forget first.
-      for (const resource of [...account.time.resources].reverse()) resource.onClockDeleted?.(account, clock.id)
+      for (const resource of account.clockDeletionOrder) resource.onClockDeleted?.(account, clock.id)
       account.store.index(ADVANCING).remove('all', clock.id)
       account.store.of(CLOCKS).delete(clock.id)
       const deleted = {id: clock.id, object: 'test_helpers.test_clock', deleted: true}

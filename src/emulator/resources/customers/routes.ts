@@ -1,138 +1,27 @@
-import type {Account} from '../account.js'
-import {ApiError, notModelled} from '../errors.js'
-import {type Metadata, checkNested, checkParams, mergeMetadata, optStr, str, strArray} from '../params.js'
+/** The customers resource: create, update, delete, retrieve, list and its payment methods. */
+import {ApiError, notModelled} from '../../errors.js'
+import {strArray, checkNested, optStr, checkParams, mergeMetadata, str} from '../../params.js'
+import {type RouteContext, type Resource, filter, route, COMMON, updating, PAGINATION, list} from '../../resource.js'
 import {
-  type ApiObject,
-  COMMON,
-  PAGINATION,
-  type Resource,
-  type RouteContext,
-  filter,
-  list,
-  route,
-  updating,
-} from '../resource.js'
-import {collectionKey} from '../store.js'
-import {
+  paymentMethodFromToken,
   attachPaymentMethod,
   customerPaymentMethod,
-  detach,
-  paymentMethodFromToken,
   paymentMethodsOf,
+  detach,
   renderPaymentMethod,
-} from './payment-methods.js'
-import {endSubscriptionsOfDeletedCustomer, renderSubscription, subscriptionsOf} from './subscriptions.js'
-import {CLOCKS, assertClockWritable} from './test-clocks.js'
-
-export interface CustomerRecord {
-  id: string
-  created: number
-  email: string | null
-  name: string | null
-  description: string | null
-  phone: string | null
-  metadata: Metadata
-  testClock: string | null
-  defaultPaymentMethod: string | null
-  /** Set by its first subscription; one currency per customer for recurring billing (SB-31). */
-  currency: string | null
-  /** Negative is credit the next invoice uses up (SB-37). */
-  balance: number
-  preferredLocales: string[]
-  /** The latest invoice state change: an automatic payment failure sets it, a payment clears it (SB-38). */
-  delinquent: boolean
-  deleted: boolean
-  seq: number
-}
-
-export const CUSTOMERS = collectionKey<CustomerRecord>('customers', 'customer')
-const BY_CLOCK = 'customers-by-clock'
-const MAX_CUSTOMERS_PER_CLOCK = 3 // SB-16
-
-export function renderCustomer(account: Account, customer: CustomerRecord): ApiObject {
-  if (customer.deleted) return {id: customer.id, object: 'customer', deleted: true} // SB-67
-  return {
-    id: customer.id,
-    object: 'customer',
-    address: null,
-    balance: customer.balance,
-    created: customer.created,
-    currency: customer.currency,
-    default_source: null,
-    delinquent: customer.delinquent,
-    description: customer.description,
-    // Since basil the API cannot attach a coupon to a customer (SB-57), so no customer here has a discount.
-    discount: null,
-    email: customer.email,
-    invoice_prefix: customer.id.slice(4, 12).toUpperCase(),
-    invoice_settings: {
-      custom_fields: null,
-      default_payment_method: customer.defaultPaymentMethod,
-      footer: null,
-      rendering_options: null,
-    },
-    livemode: false,
-    metadata: customer.metadata,
-    name: customer.name,
-    next_invoice_sequence: 1,
-    phone: customer.phone,
-    preferred_locales: customer.preferredLocales,
-    shipping: null,
-    tax_exempt: 'none',
-    test_clock: customer.testClock,
-  }
-}
-
-/** A customer that exists and is not deleted: a deleted customer takes no further operations (SB-67). */
-export function liveCustomer(account: Account, id: string, param = 'id'): CustomerRecord {
-  const customer = account.store.of(CUSTOMERS).require(id, param)
-  if (customer.deleted)
-    throw new ApiError(404, 'invalid_request_error', `No such customer: '${id}'`, 'resource_missing', param)
-  return customer
-}
-
-export function customersOnClock(account: Account, clockId: string): CustomerRecord[] {
-  return account.store.indexed(CUSTOMERS, BY_CLOCK, clockId)
-}
-
-/** `delinquent` follows the customer's latest invoice state change (SB-38). */
-export function setDelinquent(account: Account, customerId: string, delinquent: boolean): void {
-  const customer = account.store.of(CUSTOMERS).get(customerId)
-  if (!customer || customer.delinquent === delinquent) return
-  updating(
-    account,
-    'customer.updated',
-    customer.testClock,
-    () => renderCustomer(account, customer),
-    () => (customer.delinquent = delinquent),
-  )
-}
-
-/** A customer bills in one currency: a subscription in another is refused while one is live (SB-31). */
-export function claimCurrency(
-  account: Account,
-  customer: CustomerRecord,
-  currency: string,
-  hasLiveSubscriptions: boolean,
-): void {
-  if (customer.currency && customer.currency !== currency && hasLiveSubscriptions) {
-    throw new ApiError(
-      400,
-      'invalid_request_error',
-      `You cannot combine currencies on a single customer. This customer has an active subscription with currency ${customer.currency}.`,
-      undefined,
-      'currency',
-    )
-  }
-  if (customer.currency !== currency)
-    updating(
-      account,
-      'customer.updated',
-      customer.testClock,
-      () => renderCustomer(account, customer),
-      () => (customer.currency = currency),
-    )
-}
+} from '../payment-methods.js'
+import {subscriptionsOf} from '../subscriptions/record.js'
+import {renderSubscription} from '../subscriptions/render.js'
+import {CLOCKS, assertClockWritable} from '../test-clocks.js'
+import {
+  CUSTOMERS,
+  renderCustomer,
+  customersOnClock,
+  BY_CLOCK,
+  MAX_CUSTOMERS_PER_CLOCK,
+  type CustomerRecord,
+  liveCustomer,
+} from './record.js'
 
 const CUSTOMER_FIELDS = [
   'email',
@@ -323,7 +212,7 @@ export const customers: Resource = {
       const customer = liveCustomer(account, ctx.ids[0] ?? '')
       assertClockWritable(account, customer.testClock)
       // Deleting cancels its subscriptions at once (SB-67) and removes its cards.
-      endSubscriptionsOfDeletedCustomer(account, customer.id)
+      account.signal('customerDeleted', {customerId: customer.id})
       for (const pm of paymentMethodsOf(account, customer.id)) detach(account, pm)
       const last = renderCustomer(account, customer)
       customer.deleted = true

@@ -1,60 +1,12 @@
-import type {Account} from '../account.js'
-import {ApiError, invalid} from '../errors.js'
-import {type Metadata, checkParams, int, mergeMetadata, oneOf, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
-import {collectionKey} from '../store.js'
-import {CHARGES, type ChargeRecord, renderCharge} from './charges.js'
-import {PAYMENT_INTENTS} from './payment-intents.js'
-import {assertClockWritable} from './test-clocks.js'
-
-export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer'
-
-export interface RefundRecord {
-  id: string
-  created: number
-  amount: number
-  charge: string
-  paymentIntent: string
-  currency: string
-  customer: string | null
-  paymentMethod: string
-  reason: RefundReason | null
-  metadata: Metadata
-  testClock: string | null
-  seq: number
-}
-
-export const REFUNDS = collectionKey<RefundRecord>('refunds', 'refund')
-const BY_CHARGE = 'refunds-by-charge'
-const BY_CLOCK = 'refunds-by-clock'
-
-export function renderRefund(refund: RefundRecord): ApiObject {
-  return {
-    id: refund.id,
-    object: 'refund',
-    amount: refund.amount,
-    balance_transaction: null,
-    charge: refund.charge,
-    created: refund.created,
-    currency: refund.currency,
-    customer: refund.customer,
-    customer_account: null,
-    // As Stripe's example card refund (fixtures3.json): test-mode card refunds settle at once.
-    destination_details: {card: {type: 'reversal'}, type: 'card'},
-    metadata: refund.metadata,
-    payment_intent: refund.paymentIntent,
-    payment_method: refund.paymentMethod,
-    reason: refund.reason,
-    receipt_number: null,
-    source_transfer_reversal: null,
-    status: 'succeeded',
-    transfer_reversal: null,
-  }
-}
-
-export function refundsOfCharge(account: Account, chargeId: string): RefundRecord[] {
-  return account.store.indexed(REFUNDS, BY_CHARGE, chargeId)
-}
+/** The refunds resource: refunding a charge and the refund routes. */
+import {type Account} from '../../account.js'
+import {invalid, ApiError} from '../../errors.js'
+import {type Metadata, str, checkParams, int, oneOf, mergeMetadata} from '../../params.js'
+import {type Resource, route, COMMON, updating, PAGINATION, list, filter} from '../../resource.js'
+import {type ChargeRecord, renderCharge, CHARGES} from '../charges.js'
+import {PAYMENT_INTENTS} from '../payment-intents.js'
+import {assertClockWritable} from '../test-clocks.js'
+import {type RefundReason, type RefundRecord, REFUNDS, BY_CHARGE, BY_CLOCK, renderRefund} from './record.js'
 
 /**
  * Refunds part or all of what remains of a succeeded charge (SB-73): `refund.created`, then

@@ -1,0 +1,310 @@
+/** What a subscription bills: periods, amounts, discounts, its invoices and prorations. */
+import {addIntervals} from '../../../billing-time.js'
+import {type Account} from '../../account.js'
+import {notModelled} from '../../errors.js'
+import {filter} from '../../resource.js'
+import {COUPONS} from '../coupons.js'
+import {CUSTOMERS} from '../customers/record.js'
+import {DISCOUNTS, discountApplies, renderDiscount} from '../discounts.js'
+import {addInvoiceItem} from '../invoice-items/record.js'
+import {type SubscriptionLine, createInvoice} from '../invoices/billing.js'
+import {type BillingReason, type InvoiceRecord, INVOICES} from '../invoices/record.js'
+import {finalizeInvoice} from '../invoices/lifecycle.js'
+import {type PriceRecord, PRICES} from '../prices.js'
+import {PRODUCTS} from '../products.js'
+import {TAX_RATES} from '../tax-rates.js'
+import {type SubscriptionRecord, type SubscriptionItemRecord, priceOf} from './record.js'
+import {changing} from './render.js'
+
+// ── periods and amounts ────────────────────────────────────────────────────
+
+export type Recurring = NonNullable<PriceRecord['recurring']>
+
+export function cadence(account: Account, sub: Pick<SubscriptionRecord, 'items'>): Recurring {
+  const price = account.store.of(PRICES).get(sub.items[0]?.price ?? '')
+  return price?.recurring ?? {interval: 'month', intervalCount: 1}
+}
+
+export function periodEndAfter(anchor: number, recurring: Recurring, cycles: number): number {
+  return addIntervals(anchor, recurring.interval, recurring.intervalCount * cycles)
+}
+
+function itemAmount(account: Account, item: {price: string; quantity: number}): number {
+  return priceOf(account, item.price).unitAmount * item.quantity
+}
+
+export function periodAmount(account: Account, items: Array<{price: string; quantity: number}>): number {
+  return items.reduce((sum, item) => sum + itemAmount(account, item), 0)
+}
+
+function activeDiscounts(account: Account, sub: SubscriptionRecord, at: number): string[] {
+  const discounts = account.store.of(DISCOUNTS)
+  return sub.discounts.filter((id) => {
+    const discount = discounts.get(id)
+    return discount !== undefined && discountApplies(discount, at)
+  })
+}
+
+// ── invoices of a subscription ─────────────────────────────────────────────
+
+export function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boolean): SubscriptionLine[] {
+  return sub.items.map((item) => ({
+    subscriptionItem: item.id,
+    price: item.price,
+    quantity: item.quantity,
+    amount: trial ? 0 : itemAmount(account, item),
+    periodStart: sub.periodStart,
+    periodEnd: sub.periodEnd,
+    taxRates: item.taxRates ?? sub.defaultTaxRates,
+  }))
+}
+
+/** Whether any of the subscription's items is taxed (SB-78). */
+export function isTaxedSubscription(sub: SubscriptionRecord): boolean {
+  return sub.defaultTaxRates.length > 0 || sub.items.some((item) => (item.taxRates ?? []).length > 0)
+}
+
+export function hasInclusiveRate(account: Account, rates: ReadonlyArray<string[] | null>): boolean {
+  return rates.some((ids) => (ids ?? []).some((id) => account.store.of(TAX_RATES).require(id).inclusive))
+}
+
+/**
+ * The subscription's invoice for its current period (or for pending items only), with the discounts that apply now (SB-59); the caller announces the subscription's change.
+ * `itemsFrom` is the earliest time items can belong to it: the previous period's start at a renewal, else now (SB-36).
+ */
+export function invoiceSubscription(
+  account: Account,
+  sub: SubscriptionRecord,
+  billingReason: BillingReason,
+  at: number,
+  lines: SubscriptionLine[],
+  itemsFrom = at,
+): InvoiceRecord {
+  const customer = account.store.of(CUSTOMERS).require(sub.customer)
+  const discounts = activeDiscounts(account, sub, at)
+  // An unpaid subscription's invoices are created but never attempted: left as drafts (SB-34).
+  const collectionPause = sub.pauseCollection?.behavior ?? (sub.status === 'unpaid' ? 'keep_as_draft' : null)
+  const invoice = createInvoice(account, {
+    customer,
+    subscription: sub.id,
+    currency: sub.currency,
+    billingReason,
+    at,
+    periodStart: itemsFrom,
+    periodEnd: at,
+    lines,
+    discounts,
+    collectionPause,
+    collectionMethod: sub.collectionMethod,
+    daysUntilDue: sub.daysUntilDue,
+    defaultTaxRates: sub.defaultTaxRates,
+  })
+  for (const line of invoice.lines)
+    if (line.subscriptionItem && !line.proration && line.invoiceItem === null)
+      sub.lastDebit[line.subscriptionItem] = {invoice: invoice.id, line: line.id}
+  sub.latestInvoice = invoice.id
+  // A once coupon is spent by the first invoice it discounted (SB-60).
+  for (const id of invoice.discounts) {
+    const discount = account.store.of(DISCOUNTS).get(id)
+    if (discount && couponDuration(account, id) === 'once') discount.spent = true
+  }
+  removeDiscounts(account, sub, (discount) => discount.spent)
+  return invoice
+}
+
+function couponDuration(account: Account, discountId: string): string | undefined {
+  const discount = account.store.of(DISCOUNTS).get(discountId)
+  return discount ? account.store.of(COUPONS).get(discount.coupon)?.duration : undefined
+}
+
+export function removeDiscounts(
+  account: Account,
+  sub: SubscriptionRecord,
+  which: (discount: {id: string; spent: boolean; end: number | null}) => boolean,
+): void {
+  const discounts = account.store.of(DISCOUNTS)
+  const removed = sub.discounts.filter((id) => {
+    const discount = discounts.get(id)
+    return discount !== undefined && which(discount)
+  })
+  if (removed.length === 0) return
+  sub.discounts = sub.discounts.filter((id) => !removed.includes(id))
+  for (const id of removed) {
+    const discount = discounts.get(id)
+    if (discount) account.emit('customer.discount.deleted', () => renderDiscount(discount), sub.testClock)
+  }
+}
+
+function fraction(sub: SubscriptionRecord, at: number): number {
+  const length = sub.periodEnd - sub.periodStart
+  return length > 0 ? (sub.periodEnd - at) / length : 0
+}
+
+/** Credit prorations for the unused time of `items` from `at` to the period end, to the second (SB-41). */
+export function creditUnusedTime(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  items: SubscriptionItemRecord[],
+): void {
+  addProrations(
+    account,
+    sub,
+    at,
+    items.map((item) => ({item, price: item.price, quantity: item.quantity, sign: -1 as const})),
+  )
+}
+
+export interface ProrationSpec {
+  item: SubscriptionItemRecord
+  price: string
+  quantity: number
+  sign: 1 | -1
+}
+
+/** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
+export function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+  // How Stripe taxes proration lines, credits above all, is not documented (SB-78).
+  if (specs.length > 0 && isTaxedSubscription(sub))
+    throw notModelled('prorations on a subscription with tax rates (the tax of proration lines, SB-78)')
+  const computed = specs.map((spec) => ({spec, ...prorationAmount(account, sub, at, spec)}))
+  for (const {spec, amount, discounts} of computed)
+    if (amount !== 0) addProration(account, sub, at, spec, amount, discounts)
+}
+
+/**
+ * The percent-off discounts a proration reflects (`proration_discounts=included`: net amounts,
+ * SB-46). Amount-off discounts, and discounts ending before the period does, are not modelled.
+ */
+function prorationDiscounts(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+): {ids: string[]; percents: number[]} {
+  const ids = activeDiscounts(account, sub, at)
+  const percents = ids.map((id) => {
+    const discount = account.store.of(DISCOUNTS).require(id)
+    const coupon = account.store.of(COUPONS).require(discount.coupon)
+    if (coupon.percentOff === null)
+      throw notModelled(
+        'prorations on a subscription with an amount_off discount (how it is spread over prorations, SB-46)',
+      )
+    if (discount.end !== null && discount.end < sub.periodEnd)
+      throw notModelled('prorations across the end of a repeating discount (SB-46)')
+    return coupon.percentOff
+  })
+  return {ids, percents}
+}
+
+function afterDiscounts(amount: number, percents: number[]): number {
+  return percents.reduce((left, percent) => left - Math.round((left * percent) / 100), amount)
+}
+
+/**
+ * What a credit proration gives back (SB-46): flexible mode credits the share of what the item's
+ * debit line for this period actually charged; classic credits from the current price and
+ * discounts. An item already changed in this period while discounted is not modelled.
+ */
+function creditAmount(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  item: SubscriptionItemRecord,
+  price: string,
+  quantity: number,
+  percents: number[],
+): number {
+  const gross = Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at))
+  if (sub.billingMode === 'classic') return afterDiscounts(gross, percents)
+  const debit = sub.lastDebit[item.id]
+  const line = debit
+    ? account.store
+        .of(INVOICES)
+        .get(debit.invoice)
+        ?.lines.find((l) => l.id === debit.line)
+    : undefined
+  if (line && line.price === price && line.quantity === quantity && line.periodStart === sub.periodStart) {
+    return Math.round((line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0)) * fraction(sub, at))
+  }
+  if (percents.length > 0) throw notModelled('crediting a discounted item already changed in this period (SB-46)')
+  return gross
+}
+
+function prorationAmount(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  {item, price, quantity, sign}: ProrationSpec,
+): {amount: number; discounts: string[]} {
+  const {ids, percents} = prorationDiscounts(account, sub, at)
+  const amount =
+    sign < 0
+      ? -creditAmount(account, sub, at, item, price, quantity, percents)
+      : afterDiscounts(Math.round(itemAmount(account, {price, quantity}) * fraction(sub, at)), percents)
+  return {amount, discounts: ids}
+}
+
+function addProration(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  {item, price, quantity, sign}: ProrationSpec,
+  amount: number,
+  discounts: string[],
+): void {
+  const product = account.store.of(PRODUCTS).get(priceOf(account, price).product)
+  const name = `${quantity} × ${product?.name ?? 'item'}`
+  addInvoiceItem(
+    account,
+    {
+      customer: sub.customer,
+      subscription: sub.id,
+      subscriptionItem: item.id,
+      price,
+      quantity,
+      amount,
+      currency: sub.currency,
+      description: `${sign < 0 ? 'Unused' : 'Remaining'} time on ${name} after ${new Date(at * 1000).toISOString().slice(0, 10)}`,
+      proration: true,
+      periodStart: at,
+      periodEnd: sub.periodEnd,
+      // Prorations are never discountable (SB-44).
+      discountable: false,
+      credits: sign < 0 ? (sub.lastDebit[item.id] ?? null) : null,
+      discounts,
+      metadata: {},
+      testClock: sub.testClock,
+    },
+    at,
+  )
+}
+
+/** Starts a new billing period at `at` (the anchor resets, SB-45) and bills it at once. */
+export function restartPeriod(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  billingReason: BillingReason,
+): InvoiceRecord {
+  return changing(account, sub, () => startPeriodAt(account, sub, at, billingReason))
+}
+
+/** A new period from `at` and its invoice, unannounced: the caller's `changing` announces it. */
+export function startPeriodAt(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number,
+  billingReason: BillingReason,
+): InvoiceRecord {
+  sub.billingCycleAnchor = at
+  sub.cycles = 0
+  sub.periodStart = at
+  sub.periodEnd = periodEndAfter(at, cadence(account, sub), 1)
+  // cancel_at_period_end follows the period it belongs to (SB-63).
+  if (sub.cancelAtPeriodEnd) sub.cancelAt = sub.periodEnd
+  return invoiceSubscription(account, sub, billingReason, at, fullPeriodLines(account, sub, false))
+}
+
+export function billNow(account: Account, invoice: InvoiceRecord, at: number): void {
+  finalizeInvoice(account, invoice, at)
+}
