@@ -1,34 +1,16 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
+import {startEmulator} from '../../src/emulator/server.js'
 import {FAST} from '../helpers/emulator.js'
 import {useTempDirs} from '../helpers/tmp.js'
+import {wholeState} from '../helpers/whole-state.js'
 import {DAY, START, advance, sdk} from './sdk.js'
 
 // `--data PATH` keeps the whole account across restarts (SB-A6). In-process here: a restart is
 // close() and a new emulator on the same file; test/e2e/emulator-data.test.ts kills a real process.
 
 const tempDir = useTempDirs()
-
-/** Everything the account holds, as read without a request. */
-function wholeState(running: RunningEmulator) {
-  const {collections, indexes} = running.account.store.contents()
-  return {
-    collections: Object.fromEntries(
-      [...collections]
-        .filter(([, collection]) => collection.size > 0)
-        .map(([name, collection]) => [name, Object.fromEntries(collection.entries())]),
-    ),
-    indexes: Object.fromEntries(
-      [...indexes]
-        .map(([name, index]) => [name, Object.fromEntries(index.keys())] as const)
-        .filter(([, keys]) => Object.keys(keys).length > 0),
-    ),
-    events: [...running.events.log.newestFirst()],
-    idempotency: Object.fromEntries(running.idempotency),
-  }
-}
 
 describe('emulator --data (SB-A6)', () => {
   it('a restart finds the whole state: records, indexes, clocks, events, webhook endpoints, idempotent results; new ids go on where they were', async () => {
