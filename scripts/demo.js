@@ -21,7 +21,8 @@ const env = {...process.env}
 if (useStripe) {
   console.error(`${keyName} found: running against your Stripe test-mode account.\n`)
 } else {
-  emulator = await startEmulator({port: 0})
+  // Stripe's own test-mode limit (25 requests/s), which the emulator leaves off by default: the demo shows the CLI within it.
+  emulator = await startEmulator({port: 0, rateLimit: 25})
   env.STRIPE_API_BASE = process.env.STRIPE_API_BASE ?? emulator.url
   env.STRIPE_SECRET_KEY = 'sk_test_stripe_seed_demo'
   console.error(`No Stripe key: running against the built-in emulator at ${env.STRIPE_API_BASE}\n`)

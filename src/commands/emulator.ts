@@ -4,6 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {UsageError, UserError} from '../errors.js'
 import {formatDelivery} from '../emulator/events/delivery.js'
 import {forwardTargets, resolveForwardingSecret} from '../emulator/events/forwarding.js'
+import {DataError} from '../emulator/persistence.js'
 import {type FaultKind, type Range, startEmulator} from '../emulator/server.js'
 import {OLDEST_VERSION, VERSIONS, isServed} from '../emulator/versions/index.js'
 
@@ -33,13 +34,15 @@ export default class Emulator extends BaseCommand<EmulatorStatus> {
 
   static description = `Any Stripe SDK or tool pointed at the printed URL works unchanged (a test key like sk_test_anything is accepted).
 
-State is in memory and gone when it stops (Ctrl-C). Behaviour it does not model is refused with a 501 naming it, never guessed.
+State is in memory and gone when it stops (Ctrl-C), unless --data PATH keeps it in an SQLite file across restarts: every answered request is written there first, so even a kill -9 loses nothing answered. POST /_emulator/reset (any test key) empties the account, e.g. between test files. Behaviour it does not model is refused with a 501 naming it, never guessed.
 
 For scripts: with --json it prints one JSON line as soon as it listens ({"status":"listening","url":…,"port":…}), and another when it stops; --port 0 picks a free port, which that line names. GET /healthz answers 200 once it is up.`
 
   static examples = [
     '<%= config.bin %> emulator',
     '<%= config.bin %> emulator --port 0 --latency 40-120 --fault-rate 0.01',
+    '<%= config.bin %> emulator --rate-limit 25',
+    '<%= config.bin %> emulator --data .stripe-emulator.sqlite',
     '<%= config.bin %> emulator --port 0 --json | head -1',
     '<%= config.bin %> emulator --forward-to http://localhost:3000/hook',
   ]
@@ -59,9 +62,13 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       min: 0,
     }),
     'rate-limit': Flags.integer({
-      description: 'Requests per second before 429s (Stripe test mode: 25); 0 = off',
-      default: 25,
+      description:
+        "Requests per second before 429s, as a token bucket; off by default (0), --rate-limit 25 for Stripe test mode's limit",
+      default: 0,
       min: 0,
+    }),
+    data: Flags.string({
+      description: 'Keep the whole state in this SQLite file across restarts (created if absent)',
     }),
     'fault-rate': Flags.string({description: 'Share of requests that meet a fault (0-1)', default: '0'}),
     'fault-kinds': Flags.string({
@@ -135,7 +142,9 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       forwardTo,
       ...(secret ? {webhookSecret: secret.secret} : {}),
       ...(flags['log-webhooks'] ? {onWebhookDelivery: (entry) => this.notice(formatDelivery(entry))} : {}),
+      ...(flags.data === undefined ? {} : {dataPath: flags.data}),
     }).catch((error: unknown) => {
+      if (error instanceof DataError) throw new UserError(`--data: ${error.message}`)
       throw listenError(error, flags.host, flags.port)
     })
     const stopped = new Promise<void>((resolve) => {
@@ -149,6 +158,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     }
     this.logJson({status: 'listening', url: emulator.url, port: emulator.port, ...forwarding})
     this.say(`Stripe test-mode emulator listening on ${emulator.url}`)
+    if (flags.data !== undefined) this.say(`  state kept in ${flags.data} (POST /_emulator/reset empties it)`)
     if (forwarding) {
       this.say(`  forwarding ${forwarding.events?.join(', ') ?? 'every event'} to ${forwarding.forwardTo.join(', ')}`)
       this.say(

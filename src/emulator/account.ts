@@ -1,9 +1,9 @@
 import {type Interval, addIntervals} from '../billing-time.js'
-import {type EventSink, NO_EVENTS} from './event-sink.js'
+import {type EventSink, NO_EVENTS, type StateChange} from './event-sink.js'
 import type {Resource} from './resource.js'
 import type {InvoiceRecord} from './resources/invoices/record.js'
 import type {SubscriptionRecord} from './resources/subscriptions/record.js'
-import {Store} from './store.js'
+import {Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
 
 export interface AccountOptions {
@@ -14,6 +14,8 @@ export interface AccountOptions {
   /** What a subscription becomes when Smart Retries run out: an account setting whose default Stripe does not document (SB-34). */
   retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   events?: EventSink
+  /** The records, when the caller made them (the server shares them with the event log's webhook endpoints). */
+  store?: Store
 }
 
 /** A Smart-Retries-like schedule: 8 tries in all (the first plus 7 retries) within two weeks (SB-33). */
@@ -53,7 +55,7 @@ const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
  * changes go. Every resource module works on one Account.
  */
 export class Account {
-  readonly store = new Store()
+  readonly store: Store
   readonly events: EventSink
   /** The API request being handled; null while a test clock's time engine runs (SB-68). */
   request: {id: string; idempotencyKey: string | null} | null = null
@@ -64,9 +66,62 @@ export class Account {
   /** The order in which resources forget a deleted clock's objects (registry.ts says why). */
   clockDeletionOrder: readonly Resource[] = []
   private seq = 0
+  /** The state changes of the open transaction, published only when it commits (SB-A1). */
+  private pending: StateChange[] | undefined
+  private keep = false
 
   constructor(readonly options: AccountOptions) {
     this.events = options.events ?? NO_EVENTS
+    this.store = options.store ?? new Store()
+  }
+
+  /** The id and seq counter, for --data. */
+  get seqCounter(): number {
+    return this.seq
+  }
+
+  set seqCounter(value: number) {
+    this.seq = value
+  }
+
+  /**
+   * Opens one all-or-nothing change (SB-A1): records are journaled and events held back until
+   * `commit`; `rollback` leaves the account as it was.
+   */
+  begin(): void {
+    this.store.begin()
+    this.pending = []
+    this.keep = false
+  }
+
+  /**
+   * For an error that is the request's result after lasting changes, as a card decline leaves
+   * the failed charge and the intent's last_payment_error (SB-A3): the changes made so far stand.
+   */
+  keepChanges(): void {
+    this.keep = true
+  }
+
+  /** Whether the open transaction's changes stand even though the request ends in an error. */
+  get keepsChanges(): boolean {
+    return this.keep
+  }
+
+  /** Keeps the transaction's changes and publishes its events, in order; with `collect`, lists the changes. */
+  commit(collect = false): StoreChanges {
+    const changes = this.store.commit(collect)
+    const pending = this.pending ?? []
+    this.pending = undefined
+    this.keep = false
+    for (const change of pending) this.events.emit(change)
+    return changes
+  }
+
+  /** Undoes the transaction: its records, its indexes and its events are as if it never ran. */
+  rollback(): void {
+    this.store.rollback()
+    this.pending = undefined
+    this.keep = false
   }
 
   newId(prefix: string, length = 24): string {
@@ -122,13 +177,15 @@ export class Account {
     previousAttributes?: Record<string, unknown>,
   ): void {
     if (!this.recording) return
-    this.events.emit({
+    const change: StateChange = {
       type,
       object: render(),
       created: this.nowFor(testClock),
       request: this.request,
       ...(previousAttributes ? {previousAttributes} : {}),
-    })
+    }
+    if (this.pending) this.pending.push(change)
+    else this.events.emit(change)
   }
 }
 

@@ -9,6 +9,8 @@ import {ApiError, notModelled} from './errors.js'
 import type {EventSink} from './event-sink.js'
 import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
+import type {EventRecord} from './events/event-log.js'
+import {type Counters, type DurableContents, DurableState} from './persistence.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
 import {TokenBucket} from './rate-limit.js'
 import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES, renderById} from './registry.js'
@@ -23,7 +25,7 @@ import {PRODUCTS, type ProductRecord} from './resources/products.js'
 import {PROMOTION_CODES, type PromotionCodeRecord} from './resources/promotion-codes.js'
 import {SUBSCRIPTIONS, type SubscriptionRecord} from './resources/subscriptions/record.js'
 import {CLOCKS, type ClockRecord, settleClocks} from './resources/test-clocks.js'
-import type {Collection} from './store.js'
+import {type Collection, Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
 import {accountVersion, renderAt, resolveVersion, upgradeRequest} from './versions/index.js'
 
@@ -43,7 +45,7 @@ export interface EmulatorOptions {
   advanceMs?: Range
   /** Extra ms per other clock already advancing, as Stripe slows under concurrent advances (SB-11). */
   advancePerConcurrentMs?: number
-  /** Account-wide requests per second (SB-6: 25 in test mode), as a token bucket's refill rate; 0 turns it off. */
+  /** Account-wide requests per second, as a token bucket's refill rate (SB-6: 25 in test mode); default 0, off (SB-A4). */
   rateLimit?: number
   /** The token bucket's size: how many requests a burst may spend at once (Stripe does not publish it; default one second's worth). */
   rateLimitBurst?: number
@@ -79,7 +81,12 @@ export interface EmulatorOptions {
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
   /** The account's default API version: for requests without `Stripe-Version`, automatic operations and events (SB-V1, SB-V2); default the version stripe-node pins. */
   apiVersion?: string
+  /** An SQLite file that keeps the whole state across restarts (SB-A6); without it, state is in memory only. */
+  dataPath?: string
 }
+
+/** Empties the account: the emulator's own endpoint, not Stripe's. */
+export const RESET_PATH = '/_emulator/reset'
 
 export interface RequestLogEntry {
   at: number
@@ -125,17 +132,37 @@ export interface RunningEmulator {
   /** The secret forwarded events are signed with. */
   webhookSecret: string
   requestLog: RequestLogEntry[]
+  /** Saved idempotent results by key (SB-A2), for tests that look inside. */
+  idempotency: ReadonlyMap<string, StoredResponse>
   /** Every advance with the time it was given: what a benchmark's lower bound is made of. */
   advanceLog: AdvanceLogEntry[]
   /** Requests answered so far, whether or not they are logged. */
   requestCount(): number
+  /** Empties the account as a fresh start would (also `POST /_emulator/reset`): between test files (SB-A6). */
+  reset(): void
   close(): Promise<void>
 }
 
-interface StoredResponse {
+export interface StoredResponse {
   fingerprint: string
   status: number
   body: string
+}
+
+/** How a request ended: its answer, whether its changes stand and whether its idempotent result is saved. */
+interface Outcome {
+  status: number
+  payload: string
+  error?: ApiError
+  commit: boolean
+  save: boolean
+}
+
+/** An error as Stripe's shape answers it: ours (a bug) becomes a 500. */
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new ApiError(500, 'api_error', `Emulator bug: ${message}`)
 }
 
 function pick(range: Range, random: () => number): number {
@@ -150,7 +177,7 @@ const DEFAULTS = {
   latencyMs: 0,
   advanceMs: [500, 1500] as const,
   advancePerConcurrentMs: 20,
-  rateLimit: 25,
+  rateLimit: 0,
   faultRate: 0,
   internalFailureRate: 0,
 }
@@ -161,14 +188,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const settings = {...DEFAULTS, ...options}
   const random = seededRandom(settings.seed)
   const faults = seededRandom(settings.seed ^ 0x5eed)
+  // Its own stream: recording events leaves every other id of a seeded run as it was.
+  const eventIds = seededRandom(settings.seed ^ 0xe7e7)
+  // With --data, every commit is written here before its request is answered (SB-A6).
+  const durable = options.dataPath === undefined ? undefined : await DurableState.open(options.dataPath)
   const faultKinds = settings.faultKinds && settings.faultKinds.length > 0 ? settings.faultKinds : ALL_FAULTS
   const defaultVersion = accountVersion(options.apiVersion)
+  const store = new Store()
   const events: AccountEvents = new AccountEvents({
+    store,
     apiVersion: defaultVersion,
     // Events are rendered in the account's version, and in each endpoint's own (SB-V2).
     render: (object, version): ApiObject => renderAt(account, object, version),
-    // Its own stream: recording events leaves every other id of a seeded run as it was.
-    random: seededRandom(settings.seed ^ 0xe7e7),
+    random: eventIds,
     wallNow: Date.now,
     ...(options.events ? {observer: options.events} : {}),
     ...(options.maxEvents === undefined ? {} : {maxEvents: options.maxEvents}),
@@ -177,6 +209,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.webhookRetryDelaysMs ? {webhookRetryDelaysMs: options.webhookRetryDelaysMs} : {}),
     ...(options.webhookTimeoutMs === undefined ? {} : {webhookTimeoutMs: options.webhookTimeoutMs}),
     ...(options.onWebhookDelivery ? {onDelivery: options.onWebhookDelivery} : {}),
+    ...(durable ? {onSettle: (event: EventRecord) => durable.updateEvent(event)} : {}),
   })
   const account: Account = new Account({
     random,
@@ -184,6 +217,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
     retriesExhausted: options.retriesExhausted,
     events,
+    store,
   })
   account.time = new TimeEngine(RESOURCES)
   account.resources = RESOURCES
@@ -199,6 +233,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       ? new TokenBucket(settings.rateLimit, settings.rateLimitBurst ?? settings.rateLimit, bucketNow())
       : undefined
   let requestCounter = 0
+  const counters = {
+    get: (): Counters => ({
+      seq: account.seqCounter,
+      random: random.state,
+      faults: faults.state,
+      eventIds: eventIds.state,
+      requests: requestCounter,
+      events: events.log.seqCounter,
+    }),
+    set: (saved: Counters) => {
+      account.seqCounter = saved.seq ?? 0
+      random.state = saved.random ?? settings.seed
+      faults.state = saved.faults ?? settings.seed ^ 0x5eed
+      eventIds.state = saved.eventIds ?? settings.seed ^ 0xe7e7
+      requestCounter = saved.requests ?? 0
+    },
+  }
+  const initial = counters.get()
+  // Events recorded by the commit under way, for --data.
+  const recorded: EventRecord[] = []
+  if (durable) {
+    events.log.subscribe((event) => recorded.push(event))
+    restore(durable.load())
+  }
   let answered = 0
 
   const advance: AdvanceTiming = {
@@ -260,6 +318,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const auth = authenticate(req)
     if (auth) return respondError(auth)
+    // Not Stripe's: empties the account between test files (SB-A6), with any test key.
+    if (method === 'POST' && url.pathname === RESET_PATH) {
+      reset()
+      return respond(200, JSON.stringify({object: 'emulator_reset', reset: true}))
+    }
 
     // Rate limiting runs before anything else, idempotency included (SB-6).
     if (bucket && !bucket.take(bucketNow())) {
@@ -310,11 +373,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (stored) return respond(stored.status, stored.body, {'Idempotent-Replayed': 'true'})
     }
 
-    let status = 200
-    let payload: string
+    // Due advances complete first: billing that was due stands whatever the request does.
     try {
-      settleClocks(account)
-      account.request = {id: requestId, idempotencyKey: idempotencyKey ?? null}
+      settle()
+    } catch (error) {
+      return respondError(asApiError(error))
+    }
+    const outcome = execute({id: requestId, idempotencyKey: idempotencyKey ?? null}, method, fingerprint, () => {
       const expand = expandPaths(params.expand)
       delete params.expand
       if (expand.length > 0) params.expand = expand
@@ -332,22 +397,104 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         apiVersion: version,
       })
       const present = (object: ApiObject) => renderAt(account, object, version)
-      payload = JSON.stringify(expandObject(account, renderAt(account, result, version, request), expand, present))
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        const message = error instanceof Error ? error.message : String(error)
-        return respondError(new ApiError(500, 'api_error', `Emulator bug: ${message}`))
+      return JSON.stringify(expandObject(account, renderAt(account, result, version, request), expand, present))
+    })
+    if (outcome.error?.status === 501) return respondError(outcome.error)
+    if (fault === 'response_lost') return drop(fault)
+    respond(outcome.status, outcome.payload)
+  }
+
+  /**
+   * One request as one transaction (SB-A1): it commits when the route succeeds, or fails with
+   * changes that stand (SB-A3); any other error leaves the account as it was. Its idempotent
+   * result is saved in the same commit, when Stripe would save one (SB-A2).
+   */
+  function execute(
+    request: NonNullable<Account['request']>,
+    method: string,
+    fingerprint: string,
+    work: () => string,
+  ): Outcome {
+    let outcome: Outcome
+    account.request = request
+    // GETs are reads (Stripe's GET endpoints change nothing): no journal to keep.
+    const journaled = method !== 'GET'
+    if (journaled) account.begin()
+    try {
+      outcome = {status: 200, payload: work(), commit: true, save: true}
+    } catch (thrown) {
+      const error = asApiError(thrown)
+      outcome = {
+        status: error.status,
+        payload: errorBody(error),
+        error,
+        commit: account.keepsChanges,
+        // Refused parameters (invalid_request_error) save nothing; an endpoint that ran saves even its 500 (SB-A2).
+        save: error.type === 'card_error' || (error.type === 'api_error' && error.status !== 501),
       }
-      if (error.status === 501) return respondError(error)
-      status = error.status
-      payload = errorBody(error)
     } finally {
       account.request = null
     }
-    // Stripe saves the result of a request that was processed, errors included (SB-5).
-    if (idempotencyKey) idempotency.set(idempotencyKey, {fingerprint, status, body: payload})
-    if (fault === 'response_lost') return drop(fault)
-    respond(status, payload)
+    const key = request.idempotencyKey
+    const saved =
+      key !== null && outcome.save
+        ? {key, response: {fingerprint, status: outcome.status, body: outcome.payload}}
+        : undefined
+    if (journaled) finish(outcome.commit, saved)
+    else if (saved) idempotency.set(saved.key, saved.response)
+    return outcome
+  }
+
+  /** Completes due advances in a transaction of their own, kept even if it throws: the time engine's work is no request's (SB-A1). */
+  function settle(): void {
+    account.begin()
+    try {
+      settleClocks(account)
+    } finally {
+      finish(true)
+    }
+  }
+
+  /** Ends the open transaction: commits (and, with --data, writes it durably before anyone is answered) or rolls back. */
+  function finish(commit: boolean, saved?: {key: string; response: StoredResponse}): void {
+    let changes: StoreChanges = {records: [], indexes: []}
+    if (commit) changes = account.commit(durable !== undefined)
+    else account.rollback()
+    if (saved) idempotency.set(saved.key, saved.response)
+    durable?.write({
+      changes,
+      events: recorded.splice(0),
+      oldestEventSeq: events.log.oldestSeq,
+      ...(saved ? {idempotency: saved} : {}),
+      counters: counters.get(),
+    })
+  }
+
+  /** Puts back the state --data kept: records, indexes, events, idempotent results, counters. */
+  function restore(kept: DurableContents): void {
+    for (const record of kept.records)
+      if (record.json !== null)
+        store.collection(record.collection, record.noun).restore(record.id, JSON.parse(record.json))
+    for (const index of kept.indexes) if (index.ids) store.index(index.index).restore(index.key, index.ids)
+    // A delivery under way when the emulator stopped is not resumed: it counts as given up (SB-A6).
+    for (const event of kept.events) {
+      event.failedWebhooks += event.pendingWebhooks
+      event.pendingWebhooks = 0
+    }
+    events.log.restore(kept.events, kept.counters?.events ?? 0)
+    for (const [key, response] of kept.idempotency) idempotency.set(key, response)
+    if (kept.counters) counters.set(kept.counters)
+  }
+
+  /** Empties the account, as a fresh emulator with the same options starts (SB-A6): between test files. */
+  function reset(): void {
+    store.clear()
+    events.log.restore([], 0)
+    idempotency.clear()
+    counters.set(initial)
+    requestLog.length = 0
+    advanceLog.length = 0
+    durable?.reset()
   }
 
   const server = createServer((req, res) => {
@@ -360,10 +507,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(settings.port, settings.host, () => resolve())
+  }).catch((error: unknown) => {
+    durable?.close()
+    throw error
   })
   const address = server.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
-  const {store} = account
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
@@ -383,14 +532,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     events,
     webhookSecret: events.forwardingSecret,
     requestLog,
+    idempotency,
     advanceLog,
     requestCount: () => answered,
+    reset,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
       })
       await events.close()
+      durable?.close()
     },
   }
 }

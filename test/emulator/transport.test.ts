@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {TokenBucket} from '../../src/emulator/rate-limit.js'
+import {startEmulator} from '../../src/emulator/server.js'
 import {useFreshEmulators} from '../helpers/emulator.js'
 import {sdk} from './sdk.js'
 
@@ -24,6 +25,21 @@ describe('emulator transport', () => {
     expect(limited.status).toBe(429)
     expect(limited.headers.get('stripe-rate-limited-reason')).toBe('global-rate')
     expect(await limited.json()).toMatchObject({error: {code: 'rate_limit'}})
+  })
+
+  it("has no rate limit by default, so plain sequential SDK code works; Stripe's 25/s is one option away (SB-A4)", async () => {
+    // The defaults as a user gets them (not the test helper's): stripe-node does not retry a 429.
+    const plain = await startEmulator({port: 0, rateLimitClock: () => 0})
+    try {
+      const stripe = sdk(plain)
+      for (let i = 0; i < 60; i++) await stripe.customers.list({limit: 1})
+    } finally {
+      await plain.close()
+    }
+    const limited = await emulator({rateLimit: 25, rateLimitClock: () => 0})
+    const stripe = sdk(limited)
+    for (let i = 0; i < 25; i++) await stripe.customers.list({limit: 1})
+    await expect(stripe.customers.list({limit: 1})).rejects.toMatchObject({statusCode: 429})
   })
 
   it("the bucket refills at the limit's rate, so bursts averaging under the limit pass where a one-second window would refuse them (SB-6)", () => {

@@ -1,9 +1,11 @@
 import type {EventSink, StateChange} from '../event-sink.js'
+import {type Store, collectionKey} from '../store.js'
 import {type DeliveryLogEntry, WebhookDelivery} from './delivery.js'
 import type {ApiVersion} from '../versions/registry.js'
-import {EventLog, type RenderAt, eventJson} from './event-log.js'
+import {EventLog, type EventRecord, type RenderAt, eventJson} from './event-log.js'
 import {
   type DeliveryTarget,
+  type WebhookEndpointRecord,
   WebhookEndpoints,
   acceptsEvent,
   isEventType,
@@ -28,13 +30,19 @@ export interface AccountEventsOptions {
   webhookRetryDelaysMs?: readonly number[]
   webhookTimeoutMs?: number
   onDelivery?: (entry: DeliveryLogEntry) => void
+  /** An event's delivery counts changed for good (--data keeps them). */
+  onSettle?: (event: EventRecord) => void
   /** Also receives every state change (tests record them). */
   observer?: EventSink
   /** The account's default API version: events are rendered in it (SB-V2). */
   apiVersion?: ApiVersion
   /** Renders an object in an older version, for events and endpoints pinned to one. */
   render?: RenderAt
+  /** The account's store: webhook endpoints are records there. */
+  store?: Store
 }
+
+export const WEBHOOK_ENDPOINTS = collectionKey<WebhookEndpointRecord>('webhook_endpoints', 'webhook endpoint')
 
 /**
  * The account's events and webhooks, behind the EventSink the resources emit into: the event log,
@@ -51,7 +59,10 @@ export class AccountEvents implements EventSink {
 
   constructor(options: AccountEventsOptions) {
     this.log = new EventLog(options)
-    this.endpoints = new WebhookEndpoints(options)
+    this.endpoints = new WebhookEndpoints({
+      ...options,
+      ...(options.store ? {records: options.store.of(WEBHOOK_ENDPOINTS)} : {}),
+    })
     this.forwardingSecret = options.webhookSecret ?? newSigningSecret()
     this.forwards = (options.forwardTo ?? []).map((forward, index) =>
       forwardTarget(forward, index, this.forwardingSecret),
@@ -69,6 +80,7 @@ export class AccountEvents implements EventSink {
       ...(options.webhookRetryDelaysMs ? {retryDelaysMs: options.webhookRetryDelaysMs} : {}),
       ...(options.webhookTimeoutMs === undefined ? {} : {timeoutMs: options.webhookTimeoutMs}),
       ...(options.onDelivery ? {onDelivery: options.onDelivery} : {}),
+      onSettle: (event) => options.onSettle?.(event),
     })
     this.log.subscribe((event) => this.delivery.enqueue(event))
     this.observer = options.observer

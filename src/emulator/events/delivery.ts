@@ -37,8 +37,12 @@ export interface WebhookDeliveryOptions {
   /** The request body for an event at a target, rendered at the moment of each attempt. */
   payload: (event: EventRecord, target: DeliveryTarget) => string
   onDelivery?: (entry: DeliveryLogEntry) => void
+  /** Called when an event's count of pending or failed deliveries changes for good (--data keeps it). */
+  onSettle?: (event: EventRecord) => void
   /** A target that falls this far behind gives up its oldest waiting events (memory stays bounded when a target is down). */
   maxBacklog?: number
+  /** Waits before a retry (resolving early once `signal` aborts); tests give their own to retry without waiting on time. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
 export interface DeliveryTargets {
@@ -65,24 +69,40 @@ function deliveryHeaders(payload: string, secret: string, timestamp: number): Re
   }
 }
 
-interface TargetQueue {
+/** Deliveries in flight at once per target (ours, SB-A5): a receiver is not flooded, and no one event holds the rest. */
+export const MAX_IN_FLIGHT_PER_TARGET = 8
+
+/** One event owed to one target, with the attempts it has had. */
+interface Owed {
+  event: EventRecord
+  attempt: number
+}
+
+interface TargetDeliveries {
   key: string
-  events: EventRecord[]
-  worker?: Promise<void>
+  /** Ready to be attempted, oldest first. */
+  ready: Owed[]
+  inFlight: number
+  /** Failed once or more, waiting for their retry. */
+  waiting: number
+  scheduled: boolean
 }
 
 /**
- * Delivers each event to every target that accepts it, one queue per target: in creation order,
- * one request at a time, a failing event retried (and holding back later ones) until it is
- * delivered or given up (SB-E7). Runs beside the API: enqueueing never waits on a target.
+ * Delivers each event to every target that accepts it, each delivery on its own: its own attempts
+ * and retries, so a failing event holds back no other (SB-A5, SB-E7). Up to
+ * MAX_IN_FLIGHT_PER_TARGET attempts run at once per target, started oldest first; a delivery waiting
+ * to retry takes no slot. Runs beside the API: enqueueing never waits on a target.
  */
 export class WebhookDelivery {
-  private readonly queues = new Map<string, TargetQueue>()
+  private readonly targetsByKey = new Map<string, TargetDeliveries>()
+  private readonly running = new Set<Promise<void>>()
   private readonly stop = new AbortController()
-  // Kept-alive connections, one per target at a time: several times fetch's rate for a local receiver.
+  // Kept-alive connections: several times fetch's rate for a local receiver.
   private readonly agents = {http: new HttpAgent({keepAlive: true}), https: new HttpsAgent({keepAlive: true})}
   private readonly retryDelaysMs: readonly number[]
   private readonly timeoutMs: number
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
 
   constructor(
     private readonly targets: DeliveryTargets,
@@ -90,68 +110,101 @@ export class WebhookDelivery {
   ) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS
+    this.sleep = options.sleep ?? sleep
   }
 
-  /** Counts the event as pending at every accepting target, and queues it there. */
+  /** Counts the event as pending at every accepting target, and owes it there. */
   enqueue(event: EventRecord): void {
     if (this.stop.signal.aborted) return
     for (const target of this.targets.all()) {
       if (!target.accepts(event.type)) continue
       event.pendingWebhooks++
-      let queue = this.queues.get(target.key)
-      if (!queue) {
-        queue = {key: target.key, events: []}
-        this.queues.set(target.key, queue)
+      let state = this.targetsByKey.get(target.key)
+      if (!state) {
+        state = {key: target.key, ready: [], inFlight: 0, waiting: 0, scheduled: false}
+        this.targetsByKey.set(target.key, state)
       }
-      queue.events.push(event)
-      // The head (index 0) may be in flight: the oldest waiting behind it is given up.
-      if (queue.events.length > (this.options.maxBacklog ?? Number.POSITIVE_INFINITY))
-        this.drop(queue.events.splice(1, 1)[0] as EventRecord, target.url, queue.events.length)
-      // Started on a later turn: the request that caused the event is answered first.
-      queue.worker ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain(queue))
+      state.ready.push({event, attempt: 0})
+      const owed = state.ready.length + state.inFlight + state.waiting
+      // The oldest not yet attempted is given up: a target that is down holds no more than the log keeps.
+      if (owed > (this.options.maxBacklog ?? Number.POSITIVE_INFINITY))
+        this.drop((state.ready.shift() as Owed).event, target.url, owed - 1)
+      this.schedule(state)
     }
   }
 
-  /** Deliveries not yet done (queued, in flight or waiting to retry), over all targets. */
+  /** Deliveries not yet done (ready, in flight or waiting to retry), over all targets. */
   backlog(): number {
     let count = 0
-    for (const queue of this.queues.values()) count += queue.events.length
+    for (const state of this.targetsByKey.values()) count += state.ready.length + state.inFlight + state.waiting
     return count
   }
 
   /** Stops at once: in-flight requests are aborted, retries cancelled, nothing more is sent. */
   async close(): Promise<void> {
     this.stop.abort()
-    await Promise.all([...this.queues.values()].map((queue) => queue.worker))
+    while (this.running.size > 0) await Promise.all([...this.running])
     this.agents.http.destroy()
     this.agents.https.destroy()
   }
 
-  private async drain(queue: TargetQueue): Promise<void> {
-    let attempt = 0
-    while (queue.events.length > 0 && !this.stop.signal.aborted) {
-      const event = queue.events[0] as EventRecord
-      const target = this.targets.current(queue.key)
-      if (!target) {
-        // Deleted or disabled: what it was owed counts as given up.
-        for (const owed of queue.events.splice(0)) this.settle(owed, false)
-        break
-      }
-      attempt++
-      const entry = await this.attempt(target, event, attempt)
-      if (this.stop.signal.aborted) break
-      const delivered = entry.status >= 200 && entry.status < 300
-      const retry = !delivered && attempt <= this.retryDelaysMs.length
-      this.options.onDelivery?.({...entry, outcome: delivered ? 'delivered' : retry ? 'will_retry' : 'gave_up'})
-      if (retry) {
-        await this.wait(this.retryDelaysMs[attempt - 1] ?? 0)
-        continue
-      }
-      queue.events.shift()
-      this.settle(event, delivered)
-      attempt = 0
+  /** Starts the target's ready deliveries on a later turn: the request that caused them is answered first. */
+  private schedule(state: TargetDeliveries): void {
+    if (state.scheduled) return
+    state.scheduled = true
+    this.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        state.scheduled = false
+        this.pump(state)
+      }),
+    )
+  }
+
+  private pump(state: TargetDeliveries): void {
+    while (!this.stop.signal.aborted && state.inFlight < MAX_IN_FLIGHT_PER_TARGET && state.ready.length > 0) {
+      const owed = state.ready.shift() as Owed
+      state.inFlight++
+      this.track(
+        this.deliver(state, owed).finally(() => {
+          state.inFlight--
+          this.pump(state)
+        }),
+      )
     }
-    queue.worker = undefined
+  }
+
+  /** One attempt; a failure that has retries left waits its delay, outside the target's slots, then queues again. */
+  private async deliver(state: TargetDeliveries, owed: Owed): Promise<void> {
+    const target = this.targets.current(state.key)
+    if (!target) {
+      // Deleted or disabled: what it was owed counts as given up.
+      this.settle(owed.event, false)
+      return
+    }
+    owed.attempt++
+    const entry = await this.attempt(target, owed.event, owed.attempt)
+    if (this.stop.signal.aborted) return
+    const delivered = entry.status >= 200 && entry.status < 300
+    const retry = !delivered && owed.attempt <= this.retryDelaysMs.length
+    this.options.onDelivery?.({...entry, outcome: delivered ? 'delivered' : retry ? 'will_retry' : 'gave_up'})
+    if (!retry) {
+      this.settle(owed.event, delivered)
+      return
+    }
+    state.waiting++
+    this.track(
+      this.sleep(this.retryDelaysMs[owed.attempt - 1] ?? 0, this.stop.signal).then(() => {
+        state.waiting--
+        if (this.stop.signal.aborted) return
+        state.ready.unshift(owed)
+        this.pump(state)
+      }),
+    )
+  }
+
+  private track(work: Promise<void>): void {
+    this.running.add(work)
+    void work.finally(() => this.running.delete(work))
   }
 
   private drop(event: EventRecord, url: string, waiting: number): void {
@@ -172,6 +225,7 @@ export class WebhookDelivery {
   private settle(event: EventRecord, delivered: boolean): void {
     event.pendingWebhooks--
     if (!delivered) event.failedWebhooks++
+    this.options.onSettle?.(event)
   }
 
   private async attempt(
@@ -220,19 +274,20 @@ export class WebhookDelivery {
       request.end(payload)
     })
   }
+}
 
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve()
-      const done = () => {
-        clearTimeout(timer)
-        this.stop.signal.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.stop.signal.addEventListener('abort', done)
-    })
-  }
+/** A retry's wait on the real clock, cut short when delivery stops. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done)
+  })
 }
 
 /** One line per attempt, for a terminal: type, event, target, status and latency. */

@@ -116,6 +116,27 @@ export class EventLog implements EventSink {
     return this.byId.size
   }
 
+  /** The recording counter, for --data. */
+  get seqCounter(): number {
+    return this.seq
+  }
+
+  /** The oldest event still kept (its seq), for --data to forget what the log forgot. */
+  get oldestSeq(): number | undefined {
+    return (this.byId.values().next().value as EventRecord | undefined)?.seq
+  }
+
+  /** Puts back events kept by --data (in recording order) and the counter; or empties the log (reset). */
+  restore(events: readonly EventRecord[], seq: number): void {
+    this.ordered = []
+    this.byId.clear()
+    for (const event of events) {
+      this.insert(event)
+      this.byId.set(event.id, event)
+    }
+    this.seq = seq
+  }
+
   private insert(event: EventRecord): void {
     // Almost always appended: only another clock's older frozen time lands earlier.
     let at = this.ordered.length

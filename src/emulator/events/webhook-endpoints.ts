@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import {ApiError, notModelled} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
+import {Collection} from '../store.js'
 import {type ApiVersion, LATEST_VERSION, resolveVersion} from '../versions/registry.js'
 import {randomId} from './event-log.js'
 import eventTypes from './event-types.json' with {type: 'json'}
@@ -52,10 +53,18 @@ export function newSigningSecret(): string {
 
 /** The account's webhook endpoints (`/v1/webhook_endpoints`, SB-E5). */
 export class WebhookEndpoints {
-  private readonly records = new Map<string, WebhookEndpointRecord>()
-  private seq = 0
+  private readonly records: Collection<WebhookEndpointRecord>
 
-  constructor(private readonly options: {random: () => number; wallNow: () => number}) {}
+  constructor(
+    private readonly options: {
+      random: () => number
+      wallNow: () => number
+      /** Where the endpoints live: the account's store, so requests on them are atomic and --data keeps them. */
+      records?: Collection<WebhookEndpointRecord>
+    },
+  ) {
+    this.records = options.records ?? new Collection('webhook endpoint')
+  }
 
   /** Enabled endpoints as delivery targets, in creation order. */
   targets(): DeliveryTarget[] {
@@ -90,7 +99,7 @@ export class WebhookEndpoints {
       apiVersion,
       secret: newSigningSecret(),
       created: Math.floor(this.options.wallNow() / 1000),
-      seq: ++this.seq,
+      seq: 1 + Math.max(0, ...[...this.records.values()].map((other) => other.seq)),
     }
     this.records.set(endpoint.id, endpoint)
     // The secret is in the create response only (fact 90).

@@ -213,8 +213,11 @@ function confirm(account: Account, intent: PaymentIntentRecord, at: number): voi
       "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.",
       'payment_intent_unexpected_state',
     )
-  if (!attemptPaymentIntent(account, intent, pm, at))
+  if (!attemptPaymentIntent(account, intent, pm, at)) {
+    // The failed charge and last_payment_error are the request's result: they stand (SB-A3).
+    account.keepChanges()
     throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+  }
 }
 
 export const paymentIntents: Resource = {

@@ -96,6 +96,8 @@ function confirm(account: Account, intent: SetupIntentRecord): void {
     intent.status = 'requires_payment_method'
     intent.lastError = {paymentMethod: pm.id}
     account.emit('setup_intent.setup_failed', () => renderSetupIntent(intent), intent.testClock)
+    // The failed setup is the request's result: it stands (SB-A3).
+    account.keepChanges()
     throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
   }
   const customer = intent.customer === null ? undefined : liveCustomer(account, intent.customer, 'customer')

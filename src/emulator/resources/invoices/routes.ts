@@ -186,8 +186,11 @@ export const invoices: Resource = {
           ? undefined
           : customerPaymentMethod(account, customer, str(params.payment_method, 'payment_method'), 'payment_method')
       attemptPayment(account, invoice, at, pm)
-      if ((invoice.status as InvoiceRecord['status']) !== 'paid')
+      if ((invoice.status as InvoiceRecord['status']) !== 'paid') {
+        // The failed attempt (its charge, attempt_count, invoice.payment_failed) stands (SB-A3).
+        account.keepChanges()
         throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
+      }
       return renderInvoice(account, invoice)
     }),
     route('POST', '/v1/invoices/:id/void', (ctx) => {
