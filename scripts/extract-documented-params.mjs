@@ -8,24 +8,27 @@ import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
 
 const sdk = new URL('../node_modules/stripe/esm/resources/', import.meta.url)
 const modules = new URL('../src/emulator/resources/', import.meta.url)
-const declared = /documentedParams:\s*\{file:\s*'([^']+)',\s*interfaces:\s*\[([^\]]*)\]\}/
+const declared = /documentedParams:\s*\{\s*file:\s*'([^']+)',\s*interfaces:\s*\[([^\]]*)\],?\s*\}/g
 const pagination = ['ending_before', 'limit', 'starting_after']
 const out = {}
 for (const name of readdirSync(modules, {recursive: true})
   .filter((file) => file.endsWith('.ts'))
   .sort()) {
-  const match = declared.exec(readFileSync(new URL(name, modules), 'utf8'))
-  if (!match) continue
-  const file = match[1]
-  const interfaces = [...match[2].matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1])
-  const text = readFileSync(new URL(file, sdk), 'utf8')
-  for (const iface of interfaces) {
-    const start = new RegExp(`^(\\s*)(?:export )?interface ${iface}( extends PaginationParams)? \\{$`, 'm').exec(text)
-    if (!start) throw new Error(`${iface} not found in ${file} (declared by resources/${name})`)
-    const indent = start[1] + '    '
-    const body = text.slice(start.index + start[0].length, text.indexOf(`\n${start[1]}}`, start.index))
-    const params = [...body.matchAll(new RegExp(`^${indent}([a-z_]+)\\??:`, 'gm'))].map((m) => m[1])
-    out[iface] = [...new Set([...params, ...(start[2] ? pagination : [])])].sort()
+  // A module may declare several resources (billing-portal.ts: configurations and sessions).
+  for (const match of readFileSync(new URL(name, modules), 'utf8').matchAll(declared)) {
+    const file = match[1]
+    // `Checkout.SessionCreateParams` names SessionCreateParams, keyed apart from BillingPortal's.
+    const interfaces = [...match[2].matchAll(/'([A-Za-z.]+)'/g)].map((m) => m[1])
+    const text = readFileSync(new URL(file, sdk), 'utf8')
+    for (const key of interfaces) {
+      const iface = key.split('.').at(-1)
+      const start = new RegExp(`^(\\s*)(?:export )?interface ${iface}( extends PaginationParams)? \\{$`, 'm').exec(text)
+      if (!start) throw new Error(`${iface} not found in ${file} (declared by resources/${name})`)
+      const indent = start[1] + '    '
+      const body = text.slice(start.index + start[0].length, text.indexOf(`\n${start[1]}}`, start.index))
+      const params = [...body.matchAll(new RegExp(`^${indent}([a-z_]+)\\??:`, 'gm'))].map((m) => m[1])
+      out[key] = [...new Set([...params, ...(start[2] ? pagination : [])])].sort()
+    }
   }
 }
 writeFileSync(new URL('../src/emulator/documented-params.json', import.meta.url), JSON.stringify(out, null, 1) + '\n')

@@ -1,6 +1,8 @@
 import type {Account} from './account.js'
 import type {ApiObject, Resource, Route} from './resource.js'
+import {billingPortalConfigurations, billingPortalSessions} from './resources/billing-portal.js'
 import {charges} from './resources/charges.js'
+import {checkoutSessions} from './resources/checkout-sessions.js'
 import {coupons} from './resources/coupons.js'
 import {creditNotes} from './resources/credit-notes.js'
 import {customers} from './resources/customers/routes.js'
@@ -16,6 +18,7 @@ import {prices} from './resources/prices.js'
 import {products} from './resources/products.js'
 import {promotionCodes} from './resources/promotion-codes.js'
 import {refunds} from './resources/refunds/routes.js'
+import {searches} from './resources/search.js'
 import {setupIntents} from './resources/setup-intents.js'
 import {subscriptionSchedules} from './resources/subscription-schedules.js'
 import {subscriptionItems} from './resources/subscription-items.js'
@@ -54,6 +57,10 @@ export const RESOURCES: readonly Resource[] = [
   taxRates,
   events,
   webhookEndpoints,
+  checkoutSessions,
+  billingPortalConfigurations,
+  billingPortalSessions,
+  searches,
 ]
 
 /**

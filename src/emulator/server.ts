@@ -7,11 +7,13 @@ import {seededRandom} from '../random.js'
 import {Account, DEFAULT_RETRY_SCHEDULE_DAYS} from './account.js'
 import {ApiError, notModelled} from './errors.js'
 import type {EventSink} from './event-sink.js'
+import {serveInternally} from './dispatch.js'
 import {AccountEvents, type ForwardTarget} from './events/account-events.js'
 import type {DeliveryLogEntry} from './events/delivery.js'
 import type {EventRecord} from './events/event-log.js'
 import {type Counters, type DurableContents, DurableState} from './persistence.js'
 import stripeEndpoints from './stripe-endpoints.json' with {type: 'json'}
+import {hostedPage} from './pages/hosted.js'
 import {TokenBucket} from './rate-limit.js'
 import {CLOCK_DELETION_ORDER, RESOURCES, ROUTES, renderById} from './registry.js'
 import type {ApiObject, AdvanceTiming} from './resource.js'
@@ -316,6 +318,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     // A readiness probe for scripts: no key needed.
     if (method === 'GET' && url.pathname === '/healthz') return respond(200, JSON.stringify({status: 'ok'}))
 
+    // Checkout's and the portal's pages are the customer's: served without an API key (SB-P1).
+    const hosted = hostedPage(account, method, url, body)
+    if (hosted) {
+      answered++
+      res.writeHead(hosted.status, {'Request-Id': requestId, ...hosted.headers}).end(hosted.body)
+      return log(hosted.status)
+    }
+
     const auth = authenticate(req)
     if (auth) return respondError(auth)
     // Not Stripe's: empties the account between test files (SB-A6), with any test key.
@@ -513,6 +523,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   })
   const address = server.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
+  serveInternally(account, {routes: ROUTES, advance, baseUrl: `http://${host}:${address.port}`})
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
