@@ -1,3 +1,4 @@
+import {CURRENCIES} from './currencies.js'
 import documented from './documented-params.json' with {type: 'json'}
 import {ApiError, invalid, notModelled} from './errors.js'
 
@@ -55,6 +56,17 @@ export function required(raw: Raw, key: string): unknown {
 export function str(value: unknown, param: string): string {
   if (typeof value !== 'string') throw invalid(`Invalid string: ${param}`, param)
   return value
+}
+
+/** A three-letter currency Stripe supports, lowercased; anything else is refused as Stripe refuses it (SB-C1). */
+export function currency(value: unknown, param: string): string {
+  const code = str(value, param).toLowerCase()
+  if (!CURRENCIES.has(code))
+    throw invalid(
+      `Invalid currency: ${code}. Stripe currently supports these currencies: ${[...CURRENCIES].join(', ')}`,
+      param,
+    )
+  return code
 }
 
 export function optStr(value: unknown, param: string): string | null | undefined {

@@ -691,7 +691,11 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
         'expand',
       )
     const included = include(account, holder.id)
-    holder[head] = typeof included === 'object' && included !== null ? present(included as ApiObject) : included
+    // An included object (a list, a cash balance) is rendered in the request's version; a bare array or map is not an object.
+    holder[head] =
+      typeof included === 'object' && included !== null && !Array.isArray(included) && 'object' in included
+        ? present(included as ApiObject)
+        : included
   }
   const value = holder[head]
   const expand = (id: unknown) => {
