@@ -625,7 +625,7 @@ function parseParams(text: string): Record<string, unknown> {
   >
 }
 
-/** Stripe endpoints the SDK calls (scripts/extract-documented-params.mjs), as `METHOD` + path pattern. */
+/** Stripe endpoints the SDK calls (scripts/extract-endpoints-and-events.mjs), as `METHOD` + path pattern. */
 const STRIPE_ENDPOINTS = stripeEndpoints.map((endpoint) => {
   const [method = '', path = ''] = endpoint.split(' ')
   return {endpoint, method, pattern: new RegExp(`^${path.replaceAll('{id}', '[^/]+')}$`)}

@@ -168,3 +168,94 @@ describe('emulator: behaviour as Stripe documents it (SB-C1 – SB-C6)', () => {
     expect(after.latest_invoice).toBe(subscription.latest_invoice)
   })
 })
+
+/** A raw form-encoded request, for values the SDK's types would not let a test send. */
+async function post(
+  url: string,
+  path: string,
+  body: string,
+): Promise<{status: number; error: Record<string, unknown>}> {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: {Authorization: 'Bearer sk_test_contract', 'Content-Type': 'application/x-www-form-urlencoded'},
+    body,
+  })
+  const json = (await response.json()) as {error: Record<string, unknown>}
+  return {status: response.status, error: json.error}
+}
+
+describe("emulator: Stripe's spec as the parameter contract (SB-C7)", () => {
+  it('refuses an unknown nested parameter, a wrong type and a value outside an enum, changing nothing', async () => {
+    const running = emulator()
+    const stripe = sdk(running)
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 900,
+      recurring: {interval: 'month'},
+      product_data: {name: 'Contract'},
+    })
+    const customer = await customerWithCard(stripe)
+    const before = wholeState(running)
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      [
+        '/v1/subscriptions',
+        `customer=${customer.id}&items[0][price]=${price.id}&items[0][colour]=red`,
+        {code: 'parameter_unknown', param: 'items[0][colour]', message: 'Received unknown parameter: items[0][colour]'},
+      ],
+      [
+        '/v1/subscriptions',
+        `customer=${customer.id}&items[0][price]=${price.id}&items[0][quantity]=lots`,
+        {code: 'parameter_invalid_integer', param: 'items[0][quantity]', message: 'Invalid integer: lots'},
+      ],
+      [
+        '/v1/prices',
+        `currency=usd&unit_amount=100&product=${String(price.product)}&recurring[interval]=fortnight`,
+        {
+          param: 'recurring[interval]',
+          message: 'Invalid recurring[interval]: must be one of day, month, week, or year',
+        },
+      ],
+      [
+        '/v1/customers',
+        'invoice_settings[default_payment_method][0]=pm_card_visa',
+        {
+          param: 'invoice_settings[default_payment_method]',
+          message: 'Invalid string: invoice_settings[default_payment_method]',
+        },
+      ],
+      [
+        '/v1/subscriptions',
+        `customer=${customer.id}&items[0][price]=${price.id}&cancel_at_period_end=maybe`,
+        {param: 'cancel_at_period_end', message: 'Invalid boolean: maybe'},
+      ],
+      [
+        '/v1/invoiceitems',
+        `customer=${customer.id}&amount=100&currency=souls`,
+        {param: 'currency', type: 'invalid_request_error'},
+      ],
+    ]
+    for (const [path, body, expected] of cases) {
+      const {status, error} = await post(running.url, path, body)
+      expect({status, ...error}).toMatchObject({status: 400, type: 'invalid_request_error', ...expected})
+      if (expected.code === undefined) expect(error.code).toBeUndefined()
+    }
+    expect(wholeState(running)).toEqual(before)
+  })
+
+  it("takes what the spec allows: an emptied field, a range filter, a union's object member", async () => {
+    const stripe = sdk(emulator())
+    const customer = await customerWithCard(stripe)
+    // metadata is Emptyable: '' clears it.
+    await stripe.customers.update(customer.id, {metadata: {a: '1'}})
+    const cleared = await stripe.customers.update(customer.id, {metadata: ''})
+    expect(cleared.metadata).toEqual({})
+    // created takes a number or a range object; a range with an unknown bound is refused.
+    const listed = await stripe.events.list({created: {gte: 0}, type: 'customer.created'})
+    expect(listed.data.map((event) => (event.data.object as Stripe.Customer).id)).toContain(customer.id)
+    const bound = await refusal(() => stripe.events.list({created: {after: 0} as Stripe.RangeQueryParam}))
+    expect(bound).toMatchObject({statusCode: 400, code: 'parameter_unknown', param: 'created[after]'})
+    // A plan's product is an id or the fields of a new product.
+    const plan = await stripe.plans.create({amount: 500, currency: 'usd', interval: 'month', product: {name: 'Inline'}})
+    expect(plan.product).toMatch(/^prod_/)
+  })
+})
