@@ -1,10 +1,22 @@
+import type Stripe from 'stripe'
+
+/** The literal members of an SDK enum, without its catch-all `OtherString`. */
+type Listed<T> = T extends unknown ? (string extends T ? never : T) : never
+
+/**
+ * Stripe's error codes, as its spec lists them (stripe-node types an error's `code` with the list,
+ * the same one docs.stripe.com/error-codes gives), plus the emulator's own 501 code (SB-1). An error
+ * without a code (an invalid value, for one) has none, as on Stripe (SB-C4).
+ */
+export type ErrorCode = Listed<Stripe.PaymentIntent.LastPaymentError.Code> | 'emulator_not_modelled'
+
 /** An error answered in Stripe's error shape, with Stripe's HTTP status. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly type: 'invalid_request_error' | 'api_error' | 'card_error' | 'idempotency_error' | 'authentication_error',
     message: string,
-    readonly code?: string,
+    readonly code?: ErrorCode,
     readonly param?: string,
   ) {
     super(message)
@@ -21,6 +33,12 @@ export function notModelled(what: string): ApiError {
   )
 }
 
-export function invalid(message: string, param?: string, code = 'parameter_invalid'): ApiError {
+/** A value Stripe refuses: 400 `invalid_request_error`, with no code unless Stripe has one for it (SB-C4). */
+export function invalid(message: string, param?: string, code?: ErrorCode): ApiError {
   return new ApiError(400, 'invalid_request_error', message, code, param)
+}
+
+/** An object that does not exist, named in the path or in a parameter: 404 `resource_missing` everywhere (SB-C5). */
+export function missing(noun: string, id: string, param?: string): ApiError {
+  return new ApiError(404, 'invalid_request_error', `No such ${noun}: '${id}'`, 'resource_missing', param)
 }

@@ -29,9 +29,9 @@ import {webhookEndpoints} from './resources/webhook-endpoints.js'
 
 /**
  * Every resource the emulator models. Routes, `expand[]` lookups (by id prefix), the time engine's
- * billing events and the accepted-parameter table (scripts/extract-documented-params.mjs) all derive
+ * billing events and the accepted-parameter table (scripts/extract-stripe-contract.mjs) all derive
  * from this list. To add a resource: write `resources/<name>.ts` exporting a `Resource` (its record,
- * routes, rendering, parameters and due events), add it here, then rebuild and run the extraction script.
+ * routes, rendering, parameters and due events), add it here, then run scripts/extract-stripe-contract.mjs.
  */
 export const RESOURCES: readonly Resource[] = [
   testClocks,

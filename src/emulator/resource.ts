@@ -52,7 +52,7 @@ export interface Resource {
   render?: (account: Account, id: string) => ApiObject | undefined
   /** Fields absent unless `expand[]` names them (Stripe's "includable" fields), by name. */
   includable?: Record<string, (account: Account, id: string) => unknown>
-  /** Where its parameter interfaces live in stripe-node (`resources/<file>`), for scripts/extract-documented-params.mjs. */
+  /** Where its parameter interfaces live in stripe-node (`resources/<file>`), for scripts/extract-stripe-contract.mjs. */
   documentedParams?: {file: string; interfaces: string[]}
   /** What is due on a clock's objects up to the clock's target time. */
   due?: (account: Account, clockId: string) => DueEvent[]

@@ -625,7 +625,7 @@ function parseParams(text: string): Record<string, unknown> {
   >
 }
 
-/** Stripe endpoints the SDK calls (scripts/extract-documented-params.mjs), as `METHOD` + path pattern. */
+/** Stripe endpoints the SDK calls (scripts/extract-endpoints-and-events.mjs), as `METHOD` + path pattern. */
 const STRIPE_ENDPOINTS = stripeEndpoints.map((endpoint) => {
   const [method = '', path = ''] = endpoint.split(' ')
   return {endpoint, method, pattern: new RegExp(`^${path.replaceAll('{id}', '[^/]+')}$`)}
@@ -691,7 +691,11 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
         'expand',
       )
     const included = include(account, holder.id)
-    holder[head] = typeof included === 'object' && included !== null ? present(included as ApiObject) : included
+    // An included object (a list, a cash balance) is rendered in the request's version; a bare array or map is not an object.
+    holder[head] =
+      typeof included === 'object' && included !== null && !Array.isArray(included) && 'object' in included
+        ? present(included as ApiObject)
+        : included
   }
   const value = holder[head]
   const expand = (id: unknown) => {

@@ -122,7 +122,7 @@ describe('the package', () => {
     expect(paths).toContain('bin/run.js')
     expect(paths).toContain('oclif.manifest.json')
     expect(paths).toContain('LICENSE')
-    expect(paths).toContain('dist/emulator/documented-params.json')
+    expect(paths).toContain('dist/emulator/stripe-contract.json')
     expect(paths.filter((path) => /^(src|test|scripts)\/|\.map$|^bin\/dev\.js$/.test(path))).toEqual([])
 
     const app = await tempDir()

@@ -203,7 +203,7 @@ function enabledEvents(value: unknown): string[] {
       400,
       'invalid_request_error',
       'enabled_events must contain at least one event type.',
-      'parameter_invalid',
+      undefined,
       'enabled_events',
     )
   list.forEach((type, index) => {
@@ -212,7 +212,7 @@ function enabledEvents(value: unknown): string[] {
         400,
         'invalid_request_error',
         `Invalid enabled_events[${index}]: '${type}' is not an event type (use '*' for all events).`,
-        'parameter_invalid',
+        undefined,
         `enabled_events[${index}]`,
       )
     }

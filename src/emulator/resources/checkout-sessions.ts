@@ -1,6 +1,6 @@
 import type {Account} from '../account.js'
 import {internalApi, internalRequest} from '../dispatch.js'
-import {ApiError, invalid, notModelled} from '../errors.js'
+import {ApiError, invalid, missing, notModelled} from '../errors.js'
 import {
   type Metadata,
   type Raw,
@@ -412,14 +412,7 @@ function createSession(account: Account, p: Raw, endpoint: string): CheckoutSess
   let email: string | null = null
   if (p.customer !== undefined) {
     const found = internalRequest(account, 'GET', `/v1/customers/${str(p.customer, 'customer')}`)
-    if (found.deleted)
-      throw new ApiError(
-        400,
-        'invalid_request_error',
-        `No such customer: '${String(p.customer)}'`,
-        'resource_missing',
-        'customer',
-      )
+    if (found.deleted) throw missing('customer', String(p.customer), 'customer')
     customer = String(found.id)
     email = typeof found.email === 'string' ? found.email : null
   }
@@ -594,12 +587,7 @@ export const checkoutSessions: Resource = {
       checkParams(ctx.params, 'Checkout.SessionExpireParams', COMMON, 'POST /v1/checkout/sessions/{id}/expire')
       const session = sessionOf(ctx.account, ctx.ids[0] ?? '')
       expireIfDue(ctx.account, session)
-      if (session.status !== 'open')
-        throw invalid(
-          `Only Checkout Sessions with a status in ["open"] can be expired.`,
-          undefined,
-          'checkout_session_not_open',
-        )
+      if (session.status !== 'open') throw invalid(`Only Checkout Sessions with a status in ["open"] can be expired.`)
       // The expire call moves expires_at to now (SB-P2).
       session.expiresAt = ctx.account.wallSeconds()
       expire(ctx.account, session)

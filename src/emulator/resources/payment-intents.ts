@@ -285,6 +285,9 @@ export const paymentIntents: Resource = {
         'POST /v1/payment_intents',
       )
       const {account, params: p} = ctx
+      // Stripe documents off_session "only when confirm=true" (SB-C2).
+      if (p.off_session !== undefined && !(p.confirm !== undefined && bool(p.confirm, 'confirm')))
+        throw invalid('The parameter `off_session` can only be used when `confirm` is `true`.', 'off_session')
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount', 1)
       // Stripe's minimum charge is $0.50; other currencies' minimums are not modelled (SB-72).

@@ -1,5 +1,5 @@
 import type {Account} from '../account.js'
-import {ApiError, invalid, notModelled} from '../errors.js'
+import {ApiError, invalid, missing, notModelled} from '../errors.js'
 import {type Metadata, checkParams, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
@@ -82,8 +82,7 @@ export function paymentMethodFromToken(
   const existing = account.store.of(PAYMENT_METHODS).get(token)
   if (existing) return existing
   const card = TEST_TOKENS[token]
-  if (!card)
-    throw new ApiError(400, 'invalid_request_error', `No such PaymentMethod: '${token}'`, 'resource_missing', param)
+  if (!card) throw missing('PaymentMethod', token, param)
   // Not being attached (a PaymentIntent's or SetupIntent's card), it is declined when charged instead (SB-72).
   if (card.declinedAtAttach && options.attaching)
     throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', param)
@@ -127,6 +126,8 @@ export function customerPaymentMethod(
 ): string {
   const pm = account.store.of(PAYMENT_METHODS).get(pmIdOrToken)
   if (pm?.customer === customer.id) return pm.id
+  // No such object at all is a 404, as everywhere (SB-C5); one not attached to the customer is this 400.
+  if (!pm && !TEST_TOKENS[pmIdOrToken]) throw missing('PaymentMethod', pmIdOrToken, param)
   throw new ApiError(
     400,
     'invalid_request_error',

@@ -1,6 +1,16 @@
 import type {Account} from '../account.js'
 import {ApiError, notModelled} from '../errors.js'
-import {bool, checkNested, checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
+import {
+  bool,
+  checkNested,
+  currency as parseCurrency,
+  checkParams,
+  int,
+  mergeMetadata,
+  optStr,
+  required,
+  str,
+} from '../params.js'
 import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {PRICES, type PriceRecord, billingPeriod, livePrice, renderPlan} from './prices.js'
 import {PRODUCTS, addProduct} from './products.js'
@@ -55,7 +65,7 @@ export const plans: Resource = {
         interval: 'interval',
         count: 'interval_count',
       })
-      const currency = str(required(p, 'currency'), 'currency').toLowerCase()
+      const currency = parseCurrency(required(p, 'currency'), 'currency')
       const amount = int(required(p, 'amount'), 'amount')
       // `product` is an existing product's id, or a new product's fields (SN23 PlanCreateParams).
       const product = required(p, 'product')

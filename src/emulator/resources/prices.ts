@@ -1,9 +1,12 @@
+import type Stripe from 'stripe'
+
 import type {Interval} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {invalid, notModelled} from '../errors.js'
 import {
   type Metadata,
   bool,
+  currency as parseCurrency,
   checkNested,
   checkParams,
   int,
@@ -153,6 +156,23 @@ export const prices: Resource = {
     const price = account.store.of(PRICES).get(id)
     return price && renderPrice(price)
   },
+  // Includable: present only when expanded (SB-C3). Every modelled price is per-unit: no tiers, and
+  // its one currency is its only option.
+  includable: {
+    tiers: (): Stripe.Price.Tier[] => [],
+    currency_options: (account, id) => {
+      const price = account.store.of(PRICES).get(id)
+      if (!price) return undefined
+      return {
+        [price.currency]: {
+          custom_unit_amount: null,
+          tax_behavior: 'unspecified',
+          unit_amount: price.unitAmount,
+          unit_amount_decimal: String(price.unitAmount),
+        },
+      }
+    },
+  },
   documentedParams: {
     file: 'Prices.d.ts',
     interfaces: ['PriceCreateParams', 'PriceUpdateParams', 'PriceListParams', 'PriceRetrieveParams'],
@@ -202,7 +222,7 @@ export const prices: Resource = {
           count: 'recurring[interval_count]',
         })
       }
-      const currency = str(required(params, 'currency'), 'currency').toLowerCase()
+      const currency = parseCurrency(required(params, 'currency'), 'currency')
       const unitAmount = int(required(params, 'unit_amount'), 'unit_amount')
       let productId: string
       if (params.product_data !== undefined) {

@@ -1,5 +1,5 @@
 import type {Account} from '../account.js'
-import {ApiError} from '../errors.js'
+import {ApiError, invalid} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
@@ -87,14 +87,7 @@ const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'ur
 /** Up to 8 image URLs (SN23 `ProductCreateParams.images`); `''` clears them. */
 function images(raw: unknown): string[] {
   const list = raw === '' ? [] : strArray(raw, 'images')
-  if (list.length > 8)
-    throw new ApiError(
-      400,
-      'invalid_request_error',
-      'A product can have at most 8 images.',
-      'parameter_invalid_array_length',
-      'images',
-    )
+  if (list.length > 8) throw invalid('A product can have at most 8 images.', 'images')
   return list
 }
 

@@ -1,5 +1,5 @@
 import type {Account} from '../account.js'
-import {invalid, notModelled} from '../errors.js'
+import {invalid, missing, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
@@ -62,7 +62,7 @@ export function taxRatesParam(account: Account, value: unknown, param: string): 
   const ids = strArray(value, param)
   const rates = ids.map((id) => {
     const rate = account.store.of(TAX_RATES).get(id)
-    if (!rate) throw invalid(`No such tax rate: '${id}'`, param, 'resource_missing')
+    if (!rate) throw missing('tax rate', id, param)
     // An archived rate keeps working where it is set, but is never newly applied (SB-78).
     if (!rate.active) throw invalid(`Tax rate '${id}' is not active and cannot be applied.`, param)
     return rate

@@ -1,4 +1,6 @@
 /** The customers resource: create, update, delete, retrieve, list and its payment methods. */
+import type Stripe from 'stripe'
+
 import {ApiError, notModelled} from '../../errors.js'
 import {strArray, checkNested, optStr, checkParams, mergeMetadata, str} from '../../params.js'
 import {type RouteContext, type Resource, filter, route, COMMON, updating, PAGINATION, list} from '../../resource.js'
@@ -71,6 +73,27 @@ export const customers: Resource = {
         total_count: subs.length,
         url: `/v1/customers/${id}/subscriptions`,
       }
+    },
+    // Tax ids and cash balances are not modelled: a customer has none (SB-C3).
+    tax_ids: (_account, id) => ({
+      object: 'list',
+      data: [],
+      has_more: false,
+      url: `/v1/customers/${id}/tax_ids`,
+    }),
+    cash_balance: (_account, id) =>
+      ({
+        object: 'cash_balance',
+        available: null,
+        customer: id,
+        customer_account: null,
+        livemode: false,
+        settings: {reconciliation_mode: 'automatic', using_merchant_default: true},
+      }) satisfies Stripe.CashBalance,
+    // Credit by currency: a negative balance is credit (SB-C3).
+    invoice_credit_balance: (account, id) => {
+      const customer = account.store.of(CUSTOMERS).get(id)
+      return customer?.currency && customer.balance < 0 ? {[customer.currency]: -customer.balance} : {}
     },
   },
   documentedParams: {

@@ -102,6 +102,13 @@ export function pendingItems(
     .filter((item) => item.currency === currency && (unassigned(item) || item.subscription === subscription))
 }
 
+/** Every pending item of the customer in `currency`, whatever subscription it names: what a hand-made invoice with `include` takes (SB-C6). */
+export function allPendingItems(account: Account, customer: string, currency: string): InvoiceItemRecord[] {
+  return account.store
+    .indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer)
+    .filter((item) => item.currency === currency)
+}
+
 export function attachToInvoice(account: Account, item: InvoiceItemRecord, invoiceId: string): void {
   item.invoice = invoiceId
   account.store.index(PENDING_BY_CUSTOMER).remove(item.customer, item.id)

@@ -15,7 +15,7 @@ import {
 } from '../../resource.js'
 import {RANK} from '../../time-engine.js'
 import {CUSTOMERS, setDelinquent, liveCustomer} from '../customers/record.js'
-import {pendingItems} from '../invoice-items/record.js'
+import {allPendingItems, pendingItems} from '../invoice-items/record.js'
 import {paymentsOfInvoice, renderInvoicePayment} from '../invoice-payments.js'
 import {customerPaymentMethod} from '../payment-methods.js'
 import {isTaxedSubscription} from '../subscriptions/billing.js'
@@ -171,7 +171,7 @@ export const invoices: Resource = {
       assertClockWritable(account, invoice.testClock)
       if (params.forgive !== undefined && bool(params.forgive, 'forgive'))
         throw notModelled('forgive=true on invoices.pay')
-      if (invoice.status === 'paid') throw invalid('Invoice is already paid.', undefined, 'invoice_already_paid')
+      if (invoice.status === 'paid') throw invalid('Invoice is already paid.')
       if (invoice.status !== 'open' && invoice.status !== 'uncollectible')
         throw invalid(`You can only pay an open or uncollectible invoice; this one is ${invoice.status}.`)
       const at = account.nowFor(invoice.testClock)
@@ -292,13 +292,14 @@ export const invoices: Resource = {
         p.pending_invoice_items_behavior === undefined
           ? 'exclude'
           : oneOf(p.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const)
-      // `include` takes the customer's pending items in the invoice's currency; with `subscription`, only that subscription's (SB-71).
+      // `include` takes all the customer's pending items in the invoice's currency, a live subscription's
+      // too; with `subscription`, only that subscription's (SB-71, SB-C6).
       const pending =
         behaviour === 'exclude'
           ? []
-          : pendingItems(account, customer.id, currency, sub?.id ?? null).filter(
-              (item) => sub === undefined || item.subscription === sub.id,
-            )
+          : sub
+            ? pendingItems(account, customer.id, currency, sub.id).filter((item) => item.subscription === sub.id)
+            : allPendingItems(account, customer.id, currency)
       // Whether a hand-made invoice takes its subscription's default tax rates is not documented (SB-78).
       if (sub && isTaxedSubscription(sub))
         throw notModelled('an invoice created by hand for a subscription with tax rates (SB-78)')

@@ -1,6 +1,6 @@
 /** Changing a subscription's items: by update, by /v1/subscription_items and by a schedule's phase. */
 import {type Account} from '../../account.js'
-import {invalid, ApiError, notModelled} from '../../errors.js'
+import {invalid, ApiError, missing, notModelled} from '../../errors.js'
 import {type Raw, oneOf, int, objectArray, checkNested, optStr, str, bool, mergeMetadata} from '../../params.js'
 import {filter, COMMON, type RouteContext} from '../../resource.js'
 import {type InvoiceRecord} from '../invoices/record.js'
@@ -141,14 +141,7 @@ export function parseItemChanges(ctx: RouteContext, sub: SubscriptionRecord, end
     )
     const id = optStr(item.id, `items[${index}][id]`) ?? undefined
     const existing = id ? sub.items.find((it) => it.id === id) : undefined
-    if (id && !existing)
-      throw new ApiError(
-        400,
-        'invalid_request_error',
-        `No such subscription item: '${id}'`,
-        'resource_missing',
-        `items[${index}][id]`,
-      )
+    if (id && !existing) throw missing('subscription item', id, `items[${index}][id]`)
     const price =
       item.price === undefined
         ? undefined
