@@ -2,6 +2,7 @@ import {type Interval, addIntervals} from '../billing-time.js'
 import {type EventSink, NO_EVENTS, type StateChange} from './event-sink.js'
 import type {Resource} from './resource.js'
 import type {InvoiceRecord} from './resources/invoices/record.js'
+import type {PaymentIntentRecord} from './resources/payment-intents.js'
 import type {SubscriptionRecord} from './resources/subscriptions/record.js'
 import {Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
@@ -34,6 +35,8 @@ export interface AccountSignals {
   invoiceOverdue: {invoice: InvoiceRecord}
   /** Smart Retries ran out on such an invoice (SB-34). */
   invoiceRetriesExhausted: {invoice: InvoiceRecord; at: number}
+  /** An invoice's PaymentIntent was confirmed directly, as Stripe.js does with its client secret (SB-K2). */
+  invoiceIntentConfirmed: {intent: PaymentIntentRecord; paymentMethod: string; at: number}
   /** A customer was deleted (SB-67). */
   customerDeleted: {customerId: string}
   /** A subscription ended: canceled or expired (SB-S6). */

@@ -15,7 +15,14 @@ import {
 import {collectionKey} from '../store.js'
 import {charge} from './charges.js'
 import {liveCustomer} from './customers/record.js'
-import {PAYMENT_METHODS, type PaymentMethodRecord, paymentMethodFromToken} from './payment-methods.js'
+import {
+  type AllowRedirects,
+  PAYMENT_METHODS,
+  type PaymentMethodRecord,
+  automaticPaymentMethods,
+  paymentMethodFromToken,
+  refuseWrittenPaymentMethodTypes,
+} from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
 export type PaymentIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
@@ -29,6 +36,8 @@ export interface PaymentIntentRecord {
   status: PaymentIntentStatus
   /** Made by an invoice's finalization (SB-69): paid through the invoice, not confirmed directly. */
   forInvoice: boolean
+  /** `automatic_payment_methods[allow_redirects]` of an intent created directly (SB-K1). */
+  allowRedirects?: AllowRedirects
   description: string | null
   metadata: Metadata
   paymentMethod: string | null
@@ -55,7 +64,9 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     application: null,
     application_fee_amount: null,
     // Created directly, cards are the emulated account's only enabled method (SB-72).
-    automatic_payment_methods: intent.forInvoice ? null : {allow_redirects: 'always', enabled: true},
+    automatic_payment_methods: intent.forInvoice
+      ? null
+      : {allow_redirects: intent.allowRedirects ?? 'always', enabled: true},
     canceled_at: intent.canceledAt,
     cancellation_reason: intent.cancellationReason,
     capture_method: 'automatic',
@@ -220,6 +231,25 @@ function confirm(account: Account, intent: PaymentIntentRecord, at: number): voi
   }
 }
 
+/**
+ * Stripe's recommended subscription flow (SB-K2): the client confirms the first invoice's
+ * PaymentIntent with a card; the invoice is paid through that attempt and its subscription
+ * activates. A decline is a 402 and the invoice stays open, as `invoices.pay` leaves it.
+ */
+function confirmForInvoice(account: Account, intent: PaymentIntentRecord, at: number): void {
+  if (intent.paymentMethod === null)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.",
+      'payment_intent_unexpected_state',
+    )
+  account.signal('invoiceIntentConfirmed', {intent, paymentMethod: intent.paymentMethod, at})
+  if (intent.status === 'succeeded') return
+  account.keepChanges()
+  throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+}
+
 export const paymentIntents: Resource = {
   object: 'payment_intent',
   idPrefixes: ['pi_'],
@@ -267,6 +297,7 @@ export const paymentIntents: Resource = {
       )
     }),
     route('POST', '/v1/payment_intents', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentCreateParams',
@@ -280,11 +311,12 @@ export const paymentIntents: Resource = {
           'off_session',
           'description',
           'metadata',
-          'payment_method_types',
+          'automatic_payment_methods',
         ],
         'POST /v1/payment_intents',
       )
       const {account, params: p} = ctx
+      const allowRedirects = automaticPaymentMethods(p.automatic_payment_methods, 'POST /v1/payment_intents')
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount', 1)
       // Stripe's minimum charge is $0.50; other currencies' minimums are not modelled (SB-72).
@@ -296,8 +328,6 @@ export const paymentIntents: Resource = {
           'amount_too_small',
           'amount',
         )
-      const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
-      if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
       const customer = p.customer === undefined ? null : liveCustomer(account, str(p.customer, 'customer'), 'customer')
       if (customer) assertClockWritable(account, customer.testClock)
       const testClock = customer?.testClock ?? null
@@ -310,6 +340,7 @@ export const paymentIntents: Resource = {
         customer: customer?.id ?? null,
         status: 'requires_payment_method',
         forInvoice: false,
+        ...(allowRedirects ? {allowRedirects} : {}),
         description: optStr(p.description, 'description') ?? null,
         metadata: mergeMetadata({}, p.metadata),
         paymentMethod: null,
@@ -332,6 +363,7 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentUpdateParams',
@@ -347,6 +379,7 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/confirm', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentConfirmParams',
@@ -354,7 +387,7 @@ export const paymentIntents: Resource = {
         'POST /v1/payment_intents/{id}/confirm',
       )
       const {account, params: p} = ctx
-      const intent = directIntent(ctx.account, ctx.ids[0] ?? '', 'confirming')
+      const intent = account.store.of(PAYMENT_INTENTS).require(ctx.ids[0] ?? '')
       assertClockWritable(account, intent.testClock)
       if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation')
         throw new ApiError(
@@ -365,7 +398,8 @@ export const paymentIntents: Resource = {
         )
       if (p.payment_method !== undefined)
         intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
-      confirm(account, intent, account.nowFor(intent.testClock))
+      if (intent.forInvoice) confirmForInvoice(account, intent, account.nowFor(intent.testClock))
+      else confirm(account, intent, account.nowFor(intent.testClock))
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/cancel', (ctx) => {

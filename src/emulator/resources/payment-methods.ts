@@ -1,6 +1,6 @@
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
-import {type Metadata, checkParams, required, str} from '../params.js'
+import {type Metadata, type Raw, bool, checkNested, checkParams, oneOf, required, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers/record.js'
@@ -164,6 +164,51 @@ export function detach(account: Account, pm: PaymentMethodRecord): void {
       () => renderCustomer(account, customer),
       () => (customer.defaultPaymentMethod = null),
     )
+}
+
+/**
+ * Endive answers `payment_method_types` on a PaymentIntent or SetupIntent write with a 400 of its
+ * own code (SB-K1); older versions reach here without it (versions/changes, SB-V12).
+ */
+export function refuseWrittenPaymentMethodTypes(params: Raw): void {
+  if (params.payment_method_types === undefined) return
+  throw new ApiError(
+    400,
+    'invalid_request_error',
+    'The `payment_method_types` parameter is no longer supported on this API version. Use `allowed_payment_method_types`, `excluded_payment_method_types` or dynamic payment methods instead.',
+    'payment_method_types_no_longer_supported',
+    'payment_method_types',
+  )
+}
+
+export type AllowRedirects = 'always' | 'never'
+
+/**
+ * `automatic_payment_methods[enabled]=true` asks for the account's enabled methods: cards only here
+ * (SB-72, SB-K1). `enabled=false` needs explicit types, which the newest version no longer takes.
+ */
+export function automaticPaymentMethods(value: unknown, endpoint: string): AllowRedirects | undefined {
+  if (value === undefined) return undefined
+  const raw = checkNested(
+    value,
+    'automatic_payment_methods',
+    ['allow_redirects', 'enabled'],
+    ['allow_redirects', 'enabled'],
+    endpoint,
+  )
+  if (raw.enabled === undefined)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'Missing required param: automatic_payment_methods[enabled].',
+      'parameter_missing',
+      'automatic_payment_methods[enabled]',
+    )
+  if (!bool(raw.enabled, 'automatic_payment_methods[enabled]'))
+    throw notModelled(`automatic_payment_methods[enabled]=false on ${endpoint}`)
+  return raw.allow_redirects === undefined
+    ? 'always'
+    : oneOf(raw.allow_redirects, 'automatic_payment_methods[allow_redirects]', ['always', 'never'] as const)
 }
 
 export function paymentMethodsOf(account: Account, customerId: string): PaymentMethodRecord[] {

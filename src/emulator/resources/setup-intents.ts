@@ -5,10 +5,13 @@ import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, 
 import {collectionKey} from '../store.js'
 import {liveCustomer} from './customers/record.js'
 import {
+  type AllowRedirects,
   PAYMENT_METHODS,
   type PaymentMethodRecord,
   attachPaymentMethod,
+  automaticPaymentMethods,
   paymentMethodFromToken,
+  refuseWrittenPaymentMethodTypes,
 } from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
@@ -21,6 +24,8 @@ export interface SetupIntentRecord {
   status: SetupIntentStatus
   paymentMethod: string | null
   usage: 'off_session' | 'on_session'
+  /** `automatic_payment_methods[allow_redirects]` (SB-K1). */
+  allowRedirects?: AllowRedirects
   lastError: {paymentMethod: string} | null
   cancellationReason: string | null
   description: string | null
@@ -38,7 +43,7 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     object: 'setup_intent',
     application: null,
     // Cards are the emulated account's only enabled method (SB-72).
-    automatic_payment_methods: {allow_redirects: 'always', enabled: true},
+    automatic_payment_methods: {allow_redirects: intent.allowRedirects ?? 'always', enabled: true},
     cancellation_reason: intent.cancellationReason,
     client_secret: `${intent.id}_secret_emulator`,
     created: intent.created,
@@ -134,6 +139,7 @@ export const setupIntents: Resource = {
   onClockDeleted: forgetByClock(SETUP_INTENTS, BY_CLOCK),
   routes: [
     route('POST', '/v1/setup_intents', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'SetupIntentCreateParams',
@@ -145,13 +151,12 @@ export const setupIntents: Resource = {
           'usage',
           'description',
           'metadata',
-          'payment_method_types',
+          'automatic_payment_methods',
         ],
         'POST /v1/setup_intents',
       )
       const {account, params: p} = ctx
-      const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
-      if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
+      const allowRedirects = automaticPaymentMethods(p.automatic_payment_methods, 'POST /v1/setup_intents')
       const customer =
         p.customer === undefined ? undefined : liveCustomer(account, str(p.customer, 'customer'), 'customer')
       if (customer) assertClockWritable(account, customer.testClock)
@@ -164,6 +169,7 @@ export const setupIntents: Resource = {
         paymentMethod: null,
         // off_session unless told: the card is saved to be charged later (SN23 `usage`).
         usage: p.usage === undefined ? 'off_session' : oneOf(p.usage, 'usage', ['off_session', 'on_session'] as const),
+        ...(allowRedirects ? {allowRedirects} : {}),
         lastError: null,
         cancellationReason: null,
         description: optStr(p.description, 'description') ?? null,
@@ -186,6 +192,7 @@ export const setupIntents: Resource = {
       return renderSetupIntent(ctx.account.store.of(SETUP_INTENTS).require(ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/setup_intents/:id', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'SetupIntentUpdateParams',

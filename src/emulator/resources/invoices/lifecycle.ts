@@ -162,6 +162,20 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
     account.signal('invoiceRetriesExhausted', {invoice, at})
 }
 
+/**
+ * The invoice's own PaymentIntent confirmed by the client (SB-K2): one attempt with that card, as
+ * `invoices.pay` with `payment_method` makes; an invoice that is no longer payable is left alone.
+ */
+export function payThroughIntent(account: Account, intentId: string, paymentMethod: string, at: number): void {
+  for (const payment of account.store.of(INVOICE_PAYMENTS).values()) {
+    if (payment.paymentIntent !== intentId) continue
+    const invoice = account.store.of(INVOICES).get(payment.invoice)
+    if (invoice && (invoice.status === 'open' || invoice.status === 'uncollectible'))
+      attemptPayment(account, invoice, at, paymentMethod)
+    return
+  }
+}
+
 /** Unpaid at its due date: the subscription becomes past_due and the customer delinquent (SB-70, SB-38). */
 export function passDueDate(account: Account, invoice: InvoiceRecord): void {
   invoice.overdue = true

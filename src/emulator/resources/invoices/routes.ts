@@ -31,7 +31,15 @@ import {
   invoicesOfSubscription,
 } from './record.js'
 import {renderInvoice, renderLine} from './render.js'
-import {finalizeInvoice, attemptPayment, passDueDate, markPaid, voidInvoice, markUncollectible} from './lifecycle.js'
+import {
+  finalizeInvoice,
+  attemptPayment,
+  passDueDate,
+  markPaid,
+  payThroughIntent,
+  voidInvoice,
+  markUncollectible,
+} from './lifecycle.js'
 import {createInvoice} from './billing.js'
 
 function invoiceOf(ctx: RouteContext): InvoiceRecord {
@@ -69,6 +77,10 @@ export const invoices: Resource = {
       'InvoiceFinalizeInvoiceParams',
       'InvoiceMarkUncollectibleParams',
     ],
+  },
+  on: {
+    invoiceIntentConfirmed: (account, {intent, paymentMethod, at}) =>
+      payThroughIntent(account, intent.id, paymentMethod, at),
   },
   due: (account, clockId) => {
     const events: DueEvent[] = []
