@@ -15,6 +15,8 @@ export interface AccountOptions {
   /** What a subscription becomes when Smart Retries run out: an account setting whose default Stripe does not document (SB-34). */
   retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   events?: EventSink
+  /** The account's default currency (SB-K3): for invoices and invoice items of a customer without one; default `usd`. */
+  defaultCurrency?: string
   /** The records, when the caller made them (the server shares them with the event log's webhook endpoints). */
   store?: Store
 }
@@ -76,6 +78,11 @@ export class Account {
   constructor(readonly options: AccountOptions) {
     this.events = options.events ?? NO_EVENTS
     this.store = options.store ?? new Store()
+  }
+
+  /** The currency of a customer's invoices while the customer has none of its own (SB-K3). */
+  get defaultCurrency(): string {
+    return this.options.defaultCurrency ?? 'usd'
   }
 
   /** The id and seq counter, for --data. */

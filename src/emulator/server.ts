@@ -83,6 +83,8 @@ export interface EmulatorOptions {
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
   /** The account's default API version: for requests without `Stripe-Version`, automatic operations and events (SB-V1, SB-V2); default the version stripe-node pins. */
   apiVersion?: string
+  /** The account's default currency, for invoices and invoice items of customers without one (SB-K3); default `usd`. */
+  defaultCurrency?: string
   /** An SQLite file that keeps the whole state across restarts (SB-A6); without it, state is in memory only. */
   dataPath?: string
 }
@@ -218,6 +220,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     wallNow: Date.now,
     retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
     retriesExhausted: options.retriesExhausted,
+    ...(options.defaultCurrency ? {defaultCurrency: options.defaultCurrency.toLowerCase()} : {}),
     events,
     store,
   })

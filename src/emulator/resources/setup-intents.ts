@@ -1,5 +1,5 @@
 import type {Account} from '../account.js'
-import {ApiError, invalid, notModelled} from '../errors.js'
+import {ApiError, invalid} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'

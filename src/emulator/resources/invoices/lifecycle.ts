@@ -2,7 +2,8 @@
 import {DAY} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {updating} from '../../resource.js'
-import {CUSTOMERS, renderCustomer, setDelinquent} from '../customers/record.js'
+import {recordBalanceTransaction} from '../customer-balance-transactions.js'
+import {CUSTOMERS, setDelinquent} from '../customers/record.js'
 import {INVOICE_PAYMENTS, openInvoicePayment, settleInvoicePayment} from '../invoice-payments.js'
 import {PAYMENT_INTENTS, openPaymentIntent, attemptPaymentIntent, cancelPaymentIntent} from '../payment-intents.js'
 import {PAYMENT_METHODS, payingMethod} from '../payment-methods.js'
@@ -61,17 +62,21 @@ export function finalizeInvoice(
   invoice.finalizesAt = null
   invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(numbered.size(invoice.customer)).padStart(4, '0')}`
   invoice.startingBalance = customer?.balance ?? 0
-  const after = total(invoice) + invoice.startingBalance
-  invoice.endingBalance = Math.min(0, after)
-  if (customer && customer.balance !== invoice.endingBalance) {
-    updating(
+  const ending = Math.min(0, total(invoice) + invoice.startingBalance)
+  invoice.endingBalance = ending
+  // What the invoice took from or left on the balance is one entry in the customer's ledger (SB-K4).
+  if (customer && customer.balance !== ending)
+    recordBalanceTransaction(
       account,
-      'customer.updated',
-      customer.testClock,
-      () => renderCustomer(account, customer),
-      () => (customer.balance = invoice.endingBalance ?? 0),
+      customer,
+      {
+        amount: ending - customer.balance,
+        currency: invoice.currency,
+        type: 'applied_to_invoice',
+        invoice: invoice.id,
+      },
+      at,
     )
-  }
   const due = amountDue(invoice)
   if (due > 0) {
     const intent = openPaymentIntent(

@@ -294,12 +294,11 @@ export const invoices: Resource = {
         )
       if (collectionMethod === 'send_invoice' && daysUntilDue === null)
         throw notModelled("send_invoice without days_until_due (the account's default terms)")
-      // The customer's currency unless given; a customer without one and no `currency` is not modelled (SB-71).
-      const currency = p.currency === undefined ? customer.currency : str(p.currency, 'currency').toLowerCase()
-      if (!currency)
-        throw notModelled(
-          "an invoice for a customer without a currency and without `currency` (the account's default currency)",
-        )
+      // The customer's currency unless given; for a customer without one, the account's default (SB-K3).
+      const currency =
+        p.currency === undefined
+          ? (customer.currency ?? account.defaultCurrency)
+          : str(p.currency, 'currency').toLowerCase()
       const behaviour =
         p.pending_invoice_items_behavior === undefined
           ? 'exclude'
