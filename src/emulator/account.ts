@@ -39,6 +39,8 @@ export interface AccountSignals {
   invoiceRetriesExhausted: {invoice: InvoiceRecord; at: number}
   /** An invoice's PaymentIntent was confirmed directly, as Stripe.js does with its client secret (SB-K2). */
   invoiceIntentConfirmed: {intent: PaymentIntentRecord; paymentMethod: string; at: number}
+  /** A product is about to be deleted: a resource that still refers to it refuses by throwing (SB-K7). */
+  productDeleting: {productId: string}
   /** A customer was deleted (SB-67). */
   customerDeleted: {customerId: string}
   /** A subscription ended: canceled or expired (SB-S6). */

@@ -9,6 +9,9 @@ export class ApiError extends Error {
   ) {
     super(message)
   }
+
+  /** A card error's `decline_code` (SB-K9). */
+  declineCode?: string
 }
 
 /** Stripe behaviour this emulator does not model: refuse loudly rather than invent it (SB-1). */

@@ -570,6 +570,7 @@ function errorBody(error: ApiError): string {
       code: error.code,
       message: error.message,
       param: error.param,
+      ...(error.declineCode ? {decline_code: error.declineCode} : {}),
       request_log_url: null,
       doc_url: docUrl,
     },
@@ -601,6 +602,11 @@ function authenticate(req: IncomingMessage): ApiError | undefined {
       'invalid_request_error',
       'This emulator is test mode only: live-mode keys are refused.',
       'api_key_expired',
+    )
+  // Stripe.js's own calls (a publishable key with a client secret) are not modelled: the app's server confirms instead (SB-K8).
+  if (/^pk_test_/.test(key))
+    return notModelled(
+      'publishable-key (pk_test_…) requests, as Stripe.js makes with a client secret; confirm the PaymentIntent or SetupIntent from your server with a secret key',
     )
   if (!/^(sk|rk)_test_/.test(key))
     return new ApiError(

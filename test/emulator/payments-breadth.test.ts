@@ -102,3 +102,114 @@ describe("default_incomplete, paid by confirming the first invoice's PaymentInte
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active')
   })
 })
+
+describe("the testing page's tokens: declines by reason and 3-D Secure (SB-K9)", () => {
+  it('declines answer with their own code and decline_code, on the error, the charge and last_payment_error', async () => {
+    const stripe = sdk(emulator())
+    const cases: Array<[string, string, string]> = [
+      ['pm_card_visa_chargeDeclined', 'card_declined', 'generic_decline'],
+      ['pm_card_visa_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds'],
+      ['tok_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds'],
+      ['pm_card_visa_chargeDeclinedLostCard', 'card_declined', 'lost_card'],
+      ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
+      ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', 'incorrect_cvc'],
+    ]
+    for (const [token, code, declineCode] of cases) {
+      const intent = await stripe.paymentIntents.create({amount: 1000, currency: 'usd'})
+      await expect(stripe.paymentIntents.confirm(intent.id, {payment_method: token})).rejects.toMatchObject({
+        statusCode: 402,
+        code,
+        decline_code: declineCode,
+      })
+      const after = await stripe.paymentIntents.retrieve(intent.id)
+      expect(after).toMatchObject({
+        status: 'requires_payment_method',
+        last_payment_error: {code, decline_code: declineCode},
+      })
+      const charge = await stripe.charges.retrieve(after.latest_charge as string)
+      expect(charge).toMatchObject({status: 'failed', failure_code: code, outcome: {reason: declineCode}})
+    }
+    // A declining card is refused already when saved; tok_visa and pm_card_amex save and pay.
+    const customer = await stripe.customers.create({email: 'tokens@example.com'})
+    await expect(
+      stripe.paymentMethods.attach('pm_card_visa_chargeDeclinedStolenCard', {customer: customer.id}),
+    ).rejects.toMatchObject({statusCode: 402, decline_code: 'stolen_card'})
+    const amex = await stripe.paymentMethods.attach('pm_card_amex', {customer: customer.id})
+    expect(amex.card).toMatchObject({brand: 'amex', last4: '8431'})
+    const paid = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'tok_visa',
+      confirm: true,
+    })
+    expect(paid.status).toBe('succeeded')
+    await expect(
+      stripe.paymentIntents.create({amount: 1000, currency: 'usd', payment_method: 'pm_card_constructor'}),
+    ).rejects.toMatchObject({code: 'resource_missing'})
+  })
+
+  it('a 3-D Secure card leaves a PaymentIntent and a SetupIntent in requires_action with a next_action, and charges nothing', async () => {
+    const stripe = sdk(emulator())
+    const intent = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+    })
+    expect(intent).toMatchObject({
+      status: 'requires_action',
+      latest_charge: null,
+      next_action: {type: 'use_stripe_sdk'},
+    })
+    const setup = await stripe.setupIntents.create({payment_method: 'pm_card_threeDSecure2Required', confirm: true})
+    expect(setup).toMatchObject({status: 'requires_action', next_action: {type: 'use_stripe_sdk'}})
+    const types = (await stripe.events.list({limit: 10})).data.map((event) => event.type)
+    expect(types).toEqual(expect.arrayContaining(['payment_intent.requires_action', 'setup_intent.requires_action']))
+  })
+})
+
+describe('PaymentMethod update, product delete, publishable keys (SB-K6 – SB-K8)', () => {
+  it('updates a saved card (metadata, billing details, expiry) with payment_method.updated; an unsaved one is refused', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({payment_method: 'pm_card_visa'})
+    const [saved] = (await stripe.paymentMethods.list({customer: customer.id})).data
+    const updated = await stripe.paymentMethods.update(saved!.id, {
+      metadata: {foo: 'bar'},
+      billing_details: {name: 'Ada Lovelace', email: 'ada@example.com'},
+      card: {exp_month: 4, exp_year: 2031},
+    })
+    expect(updated).toMatchObject({
+      metadata: {foo: 'bar'},
+      billing_details: {name: 'Ada Lovelace', email: 'ada@example.com', phone: null},
+      card: {exp_month: 4, exp_year: 2031},
+    })
+    const [event] = (await stripe.events.list({type: 'payment_method.updated', limit: 1})).data
+    expect(event?.data.previous_attributes).toMatchObject({metadata: {}})
+    const intent = await stripe.paymentIntents.create({amount: 1000, currency: 'usd', payment_method: 'pm_card_visa'})
+    await expect(
+      stripe.paymentMethods.update(intent.payment_method as string, {metadata: {a: 'b'}}),
+    ).rejects.toMatchObject({statusCode: 400})
+  })
+
+  it('deletes a product without prices (product.deleted, then 404); one with a price is refused and stays', async () => {
+    const stripe = sdk(emulator())
+    const bare = await stripe.products.create({name: 'Bare'})
+    expect(await stripe.products.del(bare.id)).toEqual(expect.objectContaining({id: bare.id, deleted: true}))
+    await expect(stripe.products.retrieve(bare.id)).rejects.toMatchObject({statusCode: 404})
+    const [event] = (await stripe.events.list({type: 'product.deleted', limit: 1})).data
+    expect((event?.data.object as {id: string}).id).toBe(bare.id)
+    const price = await stripe.prices.create({currency: 'usd', unit_amount: 500, product_data: {name: 'Priced'}})
+    await expect(stripe.products.del(price.product as string)).rejects.toMatchObject({statusCode: 400})
+    expect((await stripe.products.retrieve(price.product as string)).id).toBe(price.product)
+  })
+
+  it('a publishable key with a client secret is a 501 naming it, not a 401', async () => {
+    const running = emulator()
+    const response = await fetch(`${running.url}/v1/payment_intents/pi_x?client_secret=pi_x_secret_y`, {
+      headers: {Authorization: 'Bearer pk_test_123'},
+    })
+    expect(response.status).toBe(501)
+    const body = (await response.json()) as {error: {message: string}}
+    expect(body.error.message).toContain('publishable-key')
+  })
+})

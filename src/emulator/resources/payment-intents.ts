@@ -13,6 +13,7 @@ import {
   forgetByClock,
 } from '../resource.js'
 import {collectionKey} from '../store.js'
+import {GENERIC_DECLINE} from './card-tokens.js'
 import {charge} from './charges.js'
 import {liveCustomer} from './customers/record.js'
 import {
@@ -20,12 +21,14 @@ import {
   PAYMENT_METHODS,
   type PaymentMethodRecord,
   automaticPaymentMethods,
+  cardError,
   paymentMethodFromToken,
   refuseWrittenPaymentMethodTypes,
 } from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
-export type PaymentIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
+export type PaymentIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled'
 
 export interface PaymentIntentRecord {
   id: string
@@ -42,7 +45,7 @@ export interface PaymentIntentRecord {
   metadata: Metadata
   paymentMethod: string | null
   latestCharge: string | null
-  lastError: {code: string; message: string; paymentMethod: string} | null
+  lastError: {code: string; message: string; paymentMethod: string; declineCode?: string} | null
   canceledAt: number | null
   cancellationReason: string | null
   testClock: string | null
@@ -81,7 +84,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     last_payment_error: intent.lastError
       ? {
           code: intent.lastError.code,
-          decline_code: 'generic_decline',
+          decline_code: intent.lastError.declineCode ?? 'generic_decline',
           message: intent.lastError.message,
           payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
           type: 'card_error',
@@ -91,7 +94,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     livemode: false,
     managed_payments: null,
     metadata: intent.metadata,
-    next_action: null,
+    next_action: intent.status === 'requires_action' ? threeDSecureAction(intent.id) : null,
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
@@ -111,6 +114,14 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     status: intent.status,
     transfer_data: null,
     transfer_group: null,
+  }
+}
+
+/** What Stripe.js needs to run 3-D Secure for an intent (SB-K9); the emulator has no challenge page. */
+export function threeDSecureAction(intentId: string): ApiObject {
+  return {
+    type: 'use_stripe_sdk',
+    use_stripe_sdk: {type: 'three_d_secure_redirect', stripe_js: null, source: `src_${intentId.slice(-24)}`},
   }
 }
 
@@ -151,7 +162,16 @@ export function attemptPaymentIntent(
   card: PaymentMethodRecord,
   at: number,
 ): boolean {
+  // A card that asks for 3-D Secure is not charged: the intent waits for the customer (SB-K9).
+  if (card.behaviour === 'requires_action') {
+    intent.paymentMethod = card.id
+    intent.status = 'requires_action'
+    intent.lastError = null
+    account.emit('payment_intent.requires_action', () => renderPaymentIntent(intent), intent.testClock)
+    return false
+  }
   const succeeded = card.behaviour === 'succeeds'
+  const decline = card.decline ?? GENERIC_DECLINE
   const record = charge(
     account,
     {
@@ -170,7 +190,7 @@ export function attemptPaymentIntent(
   intent.status = succeeded ? 'succeeded' : 'requires_payment_method'
   intent.lastError = succeeded
     ? null
-    : {code: 'card_declined', message: 'Your card was declined.', paymentMethod: card.id}
+    : {code: decline.code, message: decline.message, paymentMethod: card.id, declineCode: decline.declineCode}
   account.emit(
     succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed',
     () => renderPaymentIntent(intent),
@@ -225,9 +245,11 @@ function confirm(account: Account, intent: PaymentIntentRecord, at: number): voi
       'payment_intent_unexpected_state',
     )
   if (!attemptPaymentIntent(account, intent, pm, at)) {
+    // Waiting for 3-D Secure is an answer, not an error (SB-K9).
+    if (intent.status === 'requires_action') return
     // The failed charge and last_payment_error are the request's result: they stand (SB-A3).
     account.keepChanges()
-    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+    throw cardError(pm.decline ?? GENERIC_DECLINE)
   }
 }
 
@@ -245,9 +267,10 @@ function confirmForInvoice(account: Account, intent: PaymentIntentRecord, at: nu
       'payment_intent_unexpected_state',
     )
   account.signal('invoiceIntentConfirmed', {intent, paymentMethod: intent.paymentMethod, at})
-  if (intent.status === 'succeeded') return
+  if (intent.status === 'succeeded' || intent.status === 'requires_action') return
   account.keepChanges()
-  throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+  const pm = account.store.of(PAYMENT_METHODS).get(intent.paymentMethod)
+  throw cardError(pm?.decline ?? GENERIC_DECLINE)
 }
 
 export const paymentIntents: Resource = {

@@ -3,19 +3,23 @@ import {ApiError, invalid} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
+import {type Decline, GENERIC_DECLINE} from './card-tokens.js'
 import {liveCustomer} from './customers/record.js'
+import {threeDSecureAction} from './payment-intents.js'
 import {
   type AllowRedirects,
   PAYMENT_METHODS,
   type PaymentMethodRecord,
   attachPaymentMethod,
   automaticPaymentMethods,
+  cardError,
   paymentMethodFromToken,
   refuseWrittenPaymentMethodTypes,
 } from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
-type SetupIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
+type SetupIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled'
 
 export interface SetupIntentRecord {
   id: string
@@ -26,7 +30,7 @@ export interface SetupIntentRecord {
   usage: 'off_session' | 'on_session'
   /** `automatic_payment_methods[allow_redirects]` (SB-K1). */
   allowRedirects?: AllowRedirects
-  lastError: {paymentMethod: string} | null
+  lastError: {paymentMethod: string; decline?: Decline} | null
   cancellationReason: string | null
   description: string | null
   metadata: Metadata
@@ -53,9 +57,9 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     flow_directions: null,
     last_setup_error: intent.lastError
       ? {
-          code: 'card_declined',
-          decline_code: 'generic_decline',
-          message: 'Your card was declined.',
+          code: intent.lastError.decline?.code ?? 'card_declined',
+          decline_code: intent.lastError.decline?.declineCode ?? 'generic_decline',
+          message: intent.lastError.decline?.message ?? 'Your card was declined.',
           payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
           type: 'card_error',
         }
@@ -64,7 +68,7 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     livemode: false,
     mandate: null,
     metadata: intent.metadata,
-    next_action: null,
+    next_action: intent.status === 'requires_action' ? threeDSecureAction(intent.id) : null,
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
@@ -98,12 +102,19 @@ function confirm(account: Account, intent: SetupIntentRecord): void {
       'setup_intent_unexpected_state',
     )
   if (pm.declinedAtAttach) {
+    const decline = pm.decline ?? GENERIC_DECLINE
     intent.status = 'requires_payment_method'
-    intent.lastError = {paymentMethod: pm.id}
+    intent.lastError = {paymentMethod: pm.id, decline}
     account.emit('setup_intent.setup_failed', () => renderSetupIntent(intent), intent.testClock)
     // The failed setup is the request's result: it stands (SB-A3).
     account.keepChanges()
-    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
+    throw cardError(decline)
+  }
+  // A card that asks for 3-D Secure on every use waits for the customer here too (SB-K9).
+  if (pm.behaviour === 'requires_action') {
+    intent.status = 'requires_action'
+    account.emit('setup_intent.requires_action', () => renderSetupIntent(intent), intent.testClock)
+    return
   }
   const customer = intent.customer === null ? undefined : liveCustomer(account, intent.customer, 'customer')
   if (customer && pm.customer !== customer.id) attachPaymentMethod(account, pm.id, customer)

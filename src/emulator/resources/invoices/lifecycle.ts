@@ -149,6 +149,9 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
   const succeeded = card !== undefined && intent !== undefined && attemptPaymentIntent(account, intent, card, at)
   if (succeeded) return markPaid(account, invoice, at, true)
+  // A card asking for 3-D Secure leaves the invoice open and its PaymentIntent in requires_action:
+  // invoice.payment_action_required instead of payment_failed; the subscription reacts as to a failure (SB-K9).
+  const needsAction = intent?.status === 'requires_action'
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
   // A hand-made invoice is retried only with auto_advance: without it nothing happens unasked (SB-71).
@@ -160,7 +163,11 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
     invoice.autoAdvance
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
-  account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
+  account.emit(
+    needsAction ? 'invoice.payment_action_required' : 'invoice.payment_failed',
+    () => renderInvoice(account, invoice),
+    invoice.testClock,
+  )
   if (!manual) setDelinquent(account, invoice.customer, true)
   if (drivesSubscription(invoice)) account.signal('invoicePaymentFailed', {invoice})
   if (retries && retry === undefined && drivesSubscription(invoice))

@@ -17,6 +17,7 @@ import {RANK} from '../../time-engine.js'
 import {CUSTOMERS, setDelinquent, liveCustomer} from '../customers/record.js'
 import {pendingItems} from '../invoice-items/record.js'
 import {paymentsOfInvoice, renderInvoicePayment} from '../invoice-payments.js'
+import {PAYMENT_INTENTS} from '../payment-intents.js'
 import {customerPaymentMethod} from '../payment-methods.js'
 import {isTaxedSubscription} from '../subscriptions/billing.js'
 import {SUBSCRIPTIONS} from '../subscriptions/record.js'
@@ -198,6 +199,16 @@ export const invoices: Resource = {
           ? undefined
           : customerPaymentMethod(account, customer, str(params.payment_method, 'payment_method'), 'payment_method')
       attemptPayment(account, invoice, at, pm)
+      const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+      if (intent?.status === 'requires_action') {
+        account.keepChanges()
+        throw new ApiError(
+          402,
+          'card_error',
+          'This payment requires additional user action before it can be completed successfully.',
+          'invoice_payment_intent_requires_action',
+        )
+      }
       if ((invoice.status as InvoiceRecord['status']) !== 'paid') {
         // The failed attempt (its charge, attempt_count, invoice.payment_failed) stands (SB-A3).
         account.keepChanges()
