@@ -6,6 +6,7 @@ import {checkoutSessions} from './resources/checkout-sessions.js'
 import {coupons} from './resources/coupons.js'
 import {creditNotes} from './resources/credit-notes.js'
 import {customerBalanceTransactions} from './resources/customer-balance-transactions.js'
+import {customerSources} from './resources/customer-sources.js'
 import {customers} from './resources/customers/routes.js'
 import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
@@ -41,6 +42,7 @@ export const RESOURCES: readonly Resource[] = [
   plans,
   customers,
   customerBalanceTransactions,
+  customerSources,
   paymentMethods,
   subscriptions,
   subscriptionItems,

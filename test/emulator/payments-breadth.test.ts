@@ -213,3 +213,47 @@ describe('PaymentMethod update, product delete, publishable keys (SB-K6 – SB-K
     expect(body.error.message).toContain('publishable-key')
   })
 })
+
+describe('customer sources: source: tok_visa and /v1/customers/{id}/sources (SB-K10)', () => {
+  it('a tok_visa source becomes the default source, pays a subscription, and is listed, updated and deleted', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({email: 'legacy@example.com', source: 'tok_visa'})
+    const withSource = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer
+    expect(withSource.default_source).toMatch(/^card_/)
+    const sources = await stripe.customers.listSources(customer.id, {object: 'card'})
+    expect(sources.data).toHaveLength(1)
+    expect(sources.data[0]).toMatchObject({
+      id: withSource.default_source,
+      object: 'card',
+      brand: 'Visa',
+      last4: '4242',
+      customer: customer.id,
+    })
+    const price = await monthlyPrice(stripe, 1200)
+    const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    expect(sub.status).toBe('active')
+    expect((await stripe.invoices.retrieve(sub.latest_invoice as string)).status).toBe('paid')
+
+    const second = await stripe.customers.createSource(customer.id, {source: 'tok_mastercard', metadata: {n: '2'}})
+    expect(second).toMatchObject({object: 'card', brand: 'MasterCard', metadata: {n: '2'}})
+    // The first card stays the default.
+    expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).default_source).toBe(
+      withSource.default_source,
+    )
+    const updated = await stripe.customers.updateSource(customer.id, second.id, {name: 'Ada', exp_month: '7'})
+    expect(updated).toMatchObject({name: 'Ada', exp_month: 7})
+    expect(await stripe.customers.deleteSource(customer.id, withSource.default_source as string)).toMatchObject({
+      deleted: true,
+    })
+    expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).default_source).toBeNull()
+    expect((await stripe.customers.listSources(customer.id)).data.map((card) => card.id)).toEqual([second.id])
+    const types = (await stripe.events.list({limit: 30})).data.map((event) => event.type)
+    expect(types).toEqual(
+      expect.arrayContaining(['customer.source.created', 'customer.source.updated', 'customer.source.deleted']),
+    )
+    await expect(
+      stripe.customers.create({email: 'declined@example.com', source: 'tok_chargeDeclined'}),
+    ).rejects.toMatchObject({statusCode: 402, code: 'card_declined'})
+    expect((await stripe.customers.list({email: 'declined@example.com'})).data).toEqual([])
+  })
+})

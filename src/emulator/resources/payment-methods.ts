@@ -93,7 +93,7 @@ export function paymentMethodFromToken(
   account: Account,
   token: string,
   param: string,
-  options: {attaching: boolean} = {attaching: true},
+  options: {attaching: boolean; prefix?: 'pm_' | 'card_'} = {attaching: true},
 ): PaymentMethodRecord {
   const existing = account.store.of(PAYMENT_METHODS).get(token)
   if (existing) return existing
@@ -103,7 +103,8 @@ export function paymentMethodFromToken(
   // Not being attached (a PaymentIntent's or SetupIntent's card), it is declined when charged instead (SB-72).
   if (card.declinedAtAttach && options.attaching) throw cardError(card.decline ?? GENERIC_DECLINE, param)
   const pm: PaymentMethodRecord = {
-    id: account.newId('pm_'),
+    // A card saved as a customer source is a `card_` object, usable as a PaymentMethod too (SB-K10).
+    id: account.newId(options.prefix ?? 'pm_'),
     created: account.wallSeconds(),
     customer: null,
     brand: card.brand,
@@ -124,14 +125,21 @@ export function attachPaymentMethod(
   pmIdOrToken: string,
   customer: CustomerRecord,
   param = 'payment_method',
+  options: {source?: boolean} = {},
 ): PaymentMethodRecord {
   assertClockWritable(account, customer.testClock)
-  const pm = paymentMethodFromToken(account, pmIdOrToken, param)
+  const pm = paymentMethodFromToken(
+    account,
+    pmIdOrToken,
+    param,
+    options.source ? {attaching: true, prefix: 'card_'} : undefined,
+  )
   if (pm.customer && pm.customer !== customer.id)
     throw invalid(`The payment method you provided has already been attached to a customer.`, param)
   pm.customer = customer.id
   account.store.index(BY_CUSTOMER).add(customer.id, pm.id)
-  account.emit('payment_method.attached', () => renderPaymentMethod(pm), customer.testClock)
+  // A source announces itself as customer.source.created, which its module emits (SB-K10).
+  if (!options.source) account.emit('payment_method.attached', () => renderPaymentMethod(pm), customer.testClock)
   return pm
 }
 
@@ -160,16 +168,18 @@ export function payingMethod(
   customerId: string,
 ): PaymentMethodRecord | undefined {
   const customer = account.store.of(CUSTOMERS).get(customerId)
-  const id = subscriptionDefault ?? customer?.defaultPaymentMethod
+  // The customer's default source comes last (SB-K10).
+  const id = subscriptionDefault ?? customer?.defaultPaymentMethod ?? customer?.defaultSource
   return id ? account.store.of(PAYMENT_METHODS).get(id) : undefined
 }
 
-export function detach(account: Account, pm: PaymentMethodRecord): void {
+export function detach(account: Account, pm: PaymentMethodRecord, options: {source?: boolean} = {}): void {
   const customerId = pm.customer
   if (!customerId) return
   pm.customer = null
   account.store.index(BY_CUSTOMER).remove(customerId, pm.id)
   const customer = account.store.of(CUSTOMERS).get(customerId)
+  if (options.source) return
   account.emit('payment_method.detached', () => renderPaymentMethod(pm), customer?.testClock ?? null, {
     customer: customerId,
   })
