@@ -93,6 +93,12 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       description: `The account's default API version, for requests without Stripe-Version and for events (${OLDEST_VERSION} or later; default the newest)`,
       env: 'STRIPE_SEED_API_VERSION',
     }),
+    'default-currency': Flags.string({
+      description:
+        "The account's default currency: invoices and invoice items of customers without a currency are in it",
+      default: 'usd',
+      env: 'STRIPE_SEED_DEFAULT_CURRENCY',
+    }),
     'webhook-secret': Flags.string({
       description:
         'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)',
@@ -121,6 +127,11 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       throw new UsageError(`--api-version: not an API version the emulator serves: "${apiVersion}"`, {
         suggestion: `one of ${VERSIONS.join(', ')}`,
       })
+    const defaultCurrency = flags['default-currency'].toLowerCase()
+    if (!/^[a-z]{3}$/.test(defaultCurrency))
+      throw new UsageError(
+        `--default-currency takes a three-letter ISO currency code, e.g. usd, got "${flags['default-currency']}"`,
+      )
     const forwardTo = forwardTargets(flags['forward-to'] ?? [], flags.events)
     const secret =
       forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined
@@ -137,6 +148,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       faultKinds: flags['fault-kinds'] as FaultKind[] | undefined,
       failClocksNamed,
       ...(apiVersion ? {apiVersion} : {}),
+      defaultCurrency,
       // A server that may run for days keeps a count, not a log of every request.
       log: false,
       forwardTo,

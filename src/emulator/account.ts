@@ -2,6 +2,7 @@ import {type Interval, addIntervals} from '../billing-time.js'
 import {type EventSink, NO_EVENTS, type StateChange} from './event-sink.js'
 import type {Resource} from './resource.js'
 import type {InvoiceRecord} from './resources/invoices/record.js'
+import type {PaymentIntentRecord} from './resources/payment-intents.js'
 import type {SubscriptionRecord} from './resources/subscriptions/record.js'
 import {Store, type StoreChanges} from './store.js'
 import {TimeEngine} from './time-engine.js'
@@ -14,6 +15,8 @@ export interface AccountOptions {
   /** What a subscription becomes when Smart Retries run out: an account setting whose default Stripe does not document (SB-34). */
   retriesExhausted?: 'cancel' | 'unpaid' | 'past_due'
   events?: EventSink
+  /** The account's default currency (SB-K3): for invoices and invoice items of a customer without one; default `usd`. */
+  defaultCurrency?: string
   /** The records, when the caller made them (the server shares them with the event log's webhook endpoints). */
   store?: Store
 }
@@ -34,6 +37,10 @@ export interface AccountSignals {
   invoiceOverdue: {invoice: InvoiceRecord}
   /** Smart Retries ran out on such an invoice (SB-34). */
   invoiceRetriesExhausted: {invoice: InvoiceRecord; at: number}
+  /** An invoice's PaymentIntent was confirmed directly, as Stripe.js does with its client secret (SB-K2). */
+  invoiceIntentConfirmed: {intent: PaymentIntentRecord; paymentMethod: string; at: number}
+  /** A product is about to be deleted: a resource that still refers to it refuses by throwing (SB-K7). */
+  productDeleting: {productId: string}
   /** A customer was deleted (SB-67). */
   customerDeleted: {customerId: string}
   /** A subscription ended: canceled or expired (SB-S6). */
@@ -73,6 +80,11 @@ export class Account {
   constructor(readonly options: AccountOptions) {
     this.events = options.events ?? NO_EVENTS
     this.store = options.store ?? new Store()
+  }
+
+  /** The currency of a customer's invoices while the customer has none of its own (SB-K3). */
+  get defaultCurrency(): string {
+    return this.options.defaultCurrency ?? 'usd'
   }
 
   /** The id and seq counter, for --data. */

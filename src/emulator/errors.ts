@@ -8,7 +8,11 @@ type Listed<T> = T extends unknown ? (string extends T ? never : T) : never
  * the same one docs.stripe.com/error-codes gives), plus the emulator's own 501 code (SB-1). An error
  * without a code (an invalid value, for one) has none, as on Stripe (SB-C4).
  */
-export type ErrorCode = Listed<Stripe.PaymentIntent.LastPaymentError.Code> | 'emulator_not_modelled'
+export type ErrorCode =
+  | Listed<Stripe.PaymentIntent.LastPaymentError.Code>
+  | 'emulator_not_modelled'
+  // Newer than the SDK's list: endive's refusal of payment_method_types (SB-K1, its changelog entry).
+  | 'payment_method_types_no_longer_supported'
 
 /** An error answered in Stripe's error shape, with Stripe's HTTP status. */
 export class ApiError extends Error {
@@ -21,6 +25,9 @@ export class ApiError extends Error {
   ) {
     super(message)
   }
+
+  /** A card error's `decline_code` (SB-K9). */
+  declineCode?: string
 }
 
 /** Stripe behaviour this emulator does not model: refuse loudly rather than invent it (SB-1). */

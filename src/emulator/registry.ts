@@ -5,6 +5,8 @@ import {charges} from './resources/charges.js'
 import {checkoutSessions} from './resources/checkout-sessions.js'
 import {coupons} from './resources/coupons.js'
 import {creditNotes} from './resources/credit-notes.js'
+import {customerBalanceTransactions} from './resources/customer-balance-transactions.js'
+import {customerSources} from './resources/customer-sources.js'
 import {customers} from './resources/customers/routes.js'
 import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
@@ -39,6 +41,8 @@ export const RESOURCES: readonly Resource[] = [
   prices,
   plans,
   customers,
+  customerBalanceTransactions,
+  customerSources,
   paymentMethods,
   subscriptions,
   subscriptionItems,
@@ -79,6 +83,7 @@ export const CLOCK_DELETION_ORDER: readonly Resource[] = [
   invoices,
   subscriptions,
   paymentMethods,
+  customerBalanceTransactions,
   customers,
   testClocks,
 ]

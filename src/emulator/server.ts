@@ -83,6 +83,8 @@ export interface EmulatorOptions {
   onWebhookDelivery?: (entry: DeliveryLogEntry) => void
   /** The account's default API version: for requests without `Stripe-Version`, automatic operations and events (SB-V1, SB-V2); default the version stripe-node pins. */
   apiVersion?: string
+  /** The account's default currency, for invoices and invoice items of customers without one (SB-K3); default `usd`. */
+  defaultCurrency?: string
   /** An SQLite file that keeps the whole state across restarts (SB-A6); without it, state is in memory only. */
   dataPath?: string
 }
@@ -218,6 +220,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     wallNow: Date.now,
     retryScheduleDays: options.retryScheduleDays ?? DEFAULT_RETRY_SCHEDULE_DAYS,
     retriesExhausted: options.retriesExhausted,
+    ...(options.defaultCurrency ? {defaultCurrency: options.defaultCurrency.toLowerCase()} : {}),
     events,
     store,
   })
@@ -567,6 +570,7 @@ function errorBody(error: ApiError): string {
       code: error.code,
       message: error.message,
       param: error.param,
+      ...(error.declineCode ? {decline_code: error.declineCode} : {}),
       request_log_url: null,
       doc_url: docUrl,
     },
@@ -598,6 +602,11 @@ function authenticate(req: IncomingMessage): ApiError | undefined {
       'invalid_request_error',
       'This emulator is test mode only: live-mode keys are refused.',
       'api_key_expired',
+    )
+  // Stripe.js's own calls (a publishable key with a client secret) are not modelled: the app's server confirms instead (SB-K8).
+  if (/^pk_test_/.test(key))
+    return notModelled(
+      'publishable-key (pk_test_…) requests, as Stripe.js makes with a client secret; confirm the PaymentIntent or SetupIntent from your server with a secret key',
     )
   if (!/^(sk|rk)_test_/.test(key))
     return new ApiError(

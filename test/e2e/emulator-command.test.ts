@@ -81,4 +81,34 @@ describe('stripe-seed emulator (built CLI, real process), as a script drives it'
       child.kill('SIGKILL')
     }
   })
+  it('--default-currency: invoices of a customer without a currency are in it; a value that is not a currency code is a usage error (SB-K3)', async () => {
+    const cwd = await tempDir()
+    const bad = await runCli(['emulator', '--default-currency', 'dollars'], {cwd})
+    expect(bad.code).toBe(2)
+    expect(errorLine(bad.stderr)).toContain('--default-currency takes a three-letter ISO currency code')
+
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--json', '--default-currency', 'EUR'], {
+      cwd,
+      env: {PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
+      const {url} = JSON.parse(String((await lines.next()).value)) as {url: string}
+      const post = (path: string, body: string) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: {Authorization: 'Bearer sk_test_script', 'Content-Type': 'application/x-www-form-urlencoded'},
+          body,
+        }).then((response) => response.json() as Promise<Record<string, unknown>>)
+      const customer = await post('/v1/customers', 'name=NoCurrency')
+      expect(customer.currency).toBeNull()
+      expect(await post('/v1/invoices', `customer=${String(customer.id)}`)).toMatchObject({
+        object: 'invoice',
+        currency: 'eur',
+      })
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
 })

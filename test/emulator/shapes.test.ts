@@ -79,6 +79,10 @@ describe('emulator object shapes', () => {
       start_date: 'now',
       phases: [{items: [{price: price.id}], duration: {interval: 'month'}}],
     })
+    const balanceTransaction = await stripe.customers.createBalanceTransaction(customer.id, {
+      amount: -100,
+      currency: 'usd',
+    })
     const deletedClock = await stripe.testHelpers.testClocks.del(
       (await stripe.testHelpers.testClocks.create({frozen_time: START})).id,
     )
@@ -113,6 +117,7 @@ describe('emulator object shapes', () => {
       tax_rate: taxRate,
       credit_note_line_item: creditNote.lines.data[0]!,
       subscription_schedule: schedule,
+      customer_balance_transaction: balanceTransaction,
     }
     for (const [name, object] of Object.entries(objects)) {
       const keys = Object.keys(object).filter((key) => key !== 'lastResponse')

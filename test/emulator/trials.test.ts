@@ -138,22 +138,42 @@ describe('emulator trials', () => {
     expect(sink.of(sub.id).map((change) => change.type)).toContain('customer.subscription.resumed')
   })
 
-  it('a trial without a card and without cancel or pause is refused: create_invoice is undocumented (SB-50)', async () => {
+  it('without a card, missing_payment_method=create_invoice (and the default) converts: an invoice an hour later that cannot be charged, past_due, no retries; a card then pays it (SB-50, SB-K5)', async () => {
     const stripe = sdk(emulator())
     const price = await monthlyPrice(stripe, 1000)
-    const {customer} = await clockWithCustomer(stripe, START, null)
-    await expect(
-      stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}], trial_period_days: 7}),
-    ).rejects.toMatchObject({statusCode: 501, message: expect.stringContaining('missing_payment_method')})
-    expect(
-      (
-        await stripe.subscriptions.list({
-          customer: customer.id,
-          test_clock: customer.test_clock as string,
-          status: 'all',
-        })
-      ).data,
-    ).toEqual([])
+    for (const settings of [
+      {trial_settings: {end_behavior: {missing_payment_method: 'create_invoice' as const}}},
+      {},
+    ]) {
+      const {clock, customer} = await clockWithCustomer(stripe, START, null)
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{price: price.id}],
+        trial_period_days: 7,
+        ...settings,
+      })
+      expect(sub).toMatchObject({
+        status: 'trialing',
+        trial_settings: {end_behavior: {missing_payment_method: 'create_invoice'}},
+      })
+      await advance(stripe, clock.id, START + 7 * DAY + 2 * HOUR)
+      const late = await stripe.subscriptions.retrieve(sub.id)
+      expect(late.status).toBe('past_due')
+      const unpaid = await invoice(stripe, late.latest_invoice)
+      expect(unpaid).toMatchObject({
+        status: 'open',
+        amount_due: 1000,
+        billing_reason: 'subscription_cycle',
+        attempt_count: 1,
+        next_payment_attempt: null,
+      })
+      expect(sink.of(unpaid.id).map((change) => change.type)).toEqual(
+        expect.arrayContaining(['invoice.created', 'invoice.finalized', 'invoice.payment_failed']),
+      )
+      const card = await stripe.paymentMethods.attach('pm_card_visa', {customer: customer.id})
+      expect(await stripe.invoices.pay(unpaid.id, {payment_method: card.id})).toMatchObject({status: 'paid'})
+      expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active')
+    }
   })
 
   it('a trial converting onto a failing card goes past_due an hour after trial end (SB-49, SB-33)', async () => {

@@ -186,14 +186,14 @@ describe('older shapes through stripe-node (SB-V6 – SB-V15)', () => {
         options,
       ),
     ).rejects.toMatchObject({statusCode: 501})
-    // The newest version removed the parameter: Stripe's unknown-parameter 400.
+    // The newest version removed the parameter: a 400 with the code endive documents (SB-K1).
     await expect(
       stripe.paymentIntents.create({
         amount: 500,
         currency: 'usd',
         payment_method_types: ['card'],
       } as Stripe.PaymentIntentCreateParams),
-    ).rejects.toMatchObject({statusCode: 400})
+    ).rejects.toMatchObject({statusCode: 400, code: 'payment_method_types_no_longer_supported'})
     await expect(stripe.customers.create({coupon: 'X'} as Stripe.CustomerCreateParams, options)).rejects.toMatchObject({
       statusCode: 501,
     })

@@ -51,8 +51,8 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     disputed: false,
     failure_balance_transaction: null,
     // The decline code of pm_card_chargeCustomerFail is undocumented; card_declined is what public projects observe (SB-69).
-    failure_code: charge.succeeded ? null : 'card_declined',
-    failure_message: charge.succeeded ? null : 'Your card was declined.',
+    failure_code: charge.succeeded ? null : (charge.paymentMethod.decline?.code ?? 'card_declined'),
+    failure_message: charge.succeeded ? null : (charge.paymentMethod.decline?.message ?? 'Your card was declined.'),
     fraud_details: {},
     livemode: false,
     metadata: {},
@@ -67,7 +67,7 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
         }
       : {
           network_status: 'declined_by_network',
-          reason: 'generic_decline',
+          reason: charge.paymentMethod.decline?.declineCode ?? 'generic_decline',
           risk_level: 'normal',
           seller_message: 'The bank did not return any further details with this decline.',
           type: 'issuer_declined',

@@ -15,7 +15,8 @@ import {
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CHARGES} from './charges.js'
-import {CUSTOMERS, renderCustomer} from './customers/record.js'
+import {recordBalanceTransaction} from './customer-balance-transactions.js'
+import {CUSTOMERS} from './customers/record.js'
 import {INVOICES, type InvoiceRecord} from './invoices/record.js'
 import {amountDue, isTaxed, total} from './invoices/amounts.js'
 import {creditInvoice} from './invoices/lifecycle.js'
@@ -37,6 +38,8 @@ export interface CreditNoteRecord {
   id: string
   created: number
   invoice: string
+  /** The customer balance transaction its `credit_amount` made (SB-K4). */
+  balanceTransaction?: string
   customer: string
   currency: string
   amount: number
@@ -92,7 +95,7 @@ export function renderCreditNote(note: CreditNoteRecord): ApiObject {
     currency: note.currency,
     customer: note.customer,
     customer_account: null,
-    customer_balance_transaction: null,
+    customer_balance_transaction: note.balanceTransaction ?? null,
     discount_amount: 0,
     discount_amounts: [],
     effective_at: note.created,
@@ -293,15 +296,17 @@ export const creditNotes: Resource = {
             )
           : undefined
       const customer = account.store.of(CUSTOMERS).get(invoice.customer)
-      // Credit to the balance is customer credit: a negative balance the next invoice uses (SB-37).
-      if (creditAmount > 0 && customer)
-        updating(
-          account,
-          'customer.updated',
-          customer.testClock,
-          () => renderCustomer(account, customer),
-          () => (customer.balance -= creditAmount),
-        )
+      // Credit to the balance is customer credit: a negative balance the next invoice uses (SB-37),
+      // entered in the customer's ledger as a credit_note transaction (SB-K4).
+      const balanceTxn =
+        creditAmount > 0 && customer
+          ? recordBalanceTransaction(
+              account,
+              customer,
+              {amount: -creditAmount, currency: invoice.currency, type: 'credit_note', invoice: invoice.id},
+              at,
+            )
+          : undefined
       creditInvoice(account, invoice, pre, post)
       const sequence = notesOfInvoice(account, invoice.id).length + 1
       const note: CreditNoteRecord = {
@@ -329,6 +334,10 @@ export const creditNotes: Resource = {
         number: `${invoice.number ?? invoice.id}-CN-${String(sequence).padStart(2, '0')}`,
         testClock: invoice.testClock,
         seq: account.nextSeq(),
+      }
+      if (balanceTxn) {
+        note.balanceTransaction = balanceTxn.id
+        balanceTxn.creditNote = note.id
       }
       account.store.of(CREDIT_NOTES).set(note.id, note)
       account.store.index(BY_INVOICE).add(invoice.id, note.id)

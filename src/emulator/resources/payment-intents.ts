@@ -13,12 +13,22 @@ import {
   forgetByClock,
 } from '../resource.js'
 import {collectionKey} from '../store.js'
+import {GENERIC_DECLINE} from './card-tokens.js'
 import {charge} from './charges.js'
 import {liveCustomer} from './customers/record.js'
-import {PAYMENT_METHODS, type PaymentMethodRecord, paymentMethodFromToken} from './payment-methods.js'
+import {
+  type AllowRedirects,
+  PAYMENT_METHODS,
+  type PaymentMethodRecord,
+  automaticPaymentMethods,
+  cardError,
+  paymentMethodFromToken,
+  refuseWrittenPaymentMethodTypes,
+} from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
-export type PaymentIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
+export type PaymentIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled'
 
 export interface PaymentIntentRecord {
   id: string
@@ -29,11 +39,13 @@ export interface PaymentIntentRecord {
   status: PaymentIntentStatus
   /** Made by an invoice's finalization (SB-69): paid through the invoice, not confirmed directly. */
   forInvoice: boolean
+  /** `automatic_payment_methods[allow_redirects]` of an intent created directly (SB-K1). */
+  allowRedirects?: AllowRedirects
   description: string | null
   metadata: Metadata
   paymentMethod: string | null
   latestCharge: string | null
-  lastError: {code: string; message: string; paymentMethod: string} | null
+  lastError: {code: string; message: string; paymentMethod: string; declineCode?: string} | null
   canceledAt: number | null
   cancellationReason: string | null
   testClock: string | null
@@ -55,7 +67,9 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     application: null,
     application_fee_amount: null,
     // Created directly, cards are the emulated account's only enabled method (SB-72).
-    automatic_payment_methods: intent.forInvoice ? null : {allow_redirects: 'always', enabled: true},
+    automatic_payment_methods: intent.forInvoice
+      ? null
+      : {allow_redirects: intent.allowRedirects ?? 'always', enabled: true},
     canceled_at: intent.canceledAt,
     cancellation_reason: intent.cancellationReason,
     capture_method: 'automatic',
@@ -70,7 +84,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     last_payment_error: intent.lastError
       ? {
           code: intent.lastError.code,
-          decline_code: 'generic_decline',
+          decline_code: intent.lastError.declineCode ?? 'generic_decline',
           message: intent.lastError.message,
           payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
           type: 'card_error',
@@ -80,7 +94,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     livemode: false,
     managed_payments: null,
     metadata: intent.metadata,
-    next_action: null,
+    next_action: intent.status === 'requires_action' ? threeDSecureAction(intent.id) : null,
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
@@ -100,6 +114,14 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     status: intent.status,
     transfer_data: null,
     transfer_group: null,
+  }
+}
+
+/** What Stripe.js needs to run 3-D Secure for an intent (SB-K9); the emulator has no challenge page. */
+export function threeDSecureAction(intentId: string): ApiObject {
+  return {
+    type: 'use_stripe_sdk',
+    use_stripe_sdk: {type: 'three_d_secure_redirect', stripe_js: null, source: `src_${intentId.slice(-24)}`},
   }
 }
 
@@ -140,7 +162,16 @@ export function attemptPaymentIntent(
   card: PaymentMethodRecord,
   at: number,
 ): boolean {
+  // A card that asks for 3-D Secure is not charged: the intent waits for the customer (SB-K9).
+  if (card.behaviour === 'requires_action') {
+    intent.paymentMethod = card.id
+    intent.status = 'requires_action'
+    intent.lastError = null
+    account.emit('payment_intent.requires_action', () => renderPaymentIntent(intent), intent.testClock)
+    return false
+  }
   const succeeded = card.behaviour === 'succeeds'
+  const decline = card.decline ?? GENERIC_DECLINE
   const record = charge(
     account,
     {
@@ -159,7 +190,7 @@ export function attemptPaymentIntent(
   intent.status = succeeded ? 'succeeded' : 'requires_payment_method'
   intent.lastError = succeeded
     ? null
-    : {code: 'card_declined', message: 'Your card was declined.', paymentMethod: card.id}
+    : {code: decline.code, message: decline.message, paymentMethod: card.id, declineCode: decline.declineCode}
   account.emit(
     succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed',
     () => renderPaymentIntent(intent),
@@ -214,10 +245,32 @@ function confirm(account: Account, intent: PaymentIntentRecord, at: number): voi
       'payment_intent_unexpected_state',
     )
   if (!attemptPaymentIntent(account, intent, pm, at)) {
+    // Waiting for 3-D Secure is an answer, not an error (SB-K9).
+    if (intent.status === 'requires_action') return
     // The failed charge and last_payment_error are the request's result: they stand (SB-A3).
     account.keepChanges()
-    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined)
+    throw cardError(pm.decline ?? GENERIC_DECLINE)
   }
+}
+
+/**
+ * Stripe's recommended subscription flow (SB-K2): the client confirms the first invoice's
+ * PaymentIntent with a card; the invoice is paid through that attempt and its subscription
+ * activates. A decline is a 402 and the invoice stays open, as `invoices.pay` leaves it.
+ */
+function confirmForInvoice(account: Account, intent: PaymentIntentRecord, at: number): void {
+  if (intent.paymentMethod === null)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a payment method, pass `payment_method`.",
+      'payment_intent_unexpected_state',
+    )
+  account.signal('invoiceIntentConfirmed', {intent, paymentMethod: intent.paymentMethod, at})
+  if (intent.status === 'succeeded' || intent.status === 'requires_action') return
+  account.keepChanges()
+  const pm = account.store.of(PAYMENT_METHODS).get(intent.paymentMethod)
+  throw cardError(pm?.decline ?? GENERIC_DECLINE)
 }
 
 export const paymentIntents: Resource = {
@@ -267,6 +320,7 @@ export const paymentIntents: Resource = {
       )
     }),
     route('POST', '/v1/payment_intents', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentCreateParams',
@@ -280,7 +334,7 @@ export const paymentIntents: Resource = {
           'off_session',
           'description',
           'metadata',
-          'payment_method_types',
+          'automatic_payment_methods',
         ],
         'POST /v1/payment_intents',
       )
@@ -288,6 +342,7 @@ export const paymentIntents: Resource = {
       // Stripe documents off_session "only when confirm=true" (SB-C2).
       if (p.off_session !== undefined && !(p.confirm !== undefined && bool(p.confirm, 'confirm')))
         throw invalid('The parameter `off_session` can only be used when `confirm` is `true`.', 'off_session')
+      const allowRedirects = automaticPaymentMethods(p.automatic_payment_methods, 'POST /v1/payment_intents')
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount', 1)
       // Stripe's minimum charge is $0.50; other currencies' minimums are not modelled (SB-72).
@@ -299,8 +354,6 @@ export const paymentIntents: Resource = {
           'amount_too_small',
           'amount',
         )
-      const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
-      if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
       const customer = p.customer === undefined ? null : liveCustomer(account, str(p.customer, 'customer'), 'customer')
       if (customer) assertClockWritable(account, customer.testClock)
       const testClock = customer?.testClock ?? null
@@ -313,6 +366,7 @@ export const paymentIntents: Resource = {
         customer: customer?.id ?? null,
         status: 'requires_payment_method',
         forInvoice: false,
+        ...(allowRedirects ? {allowRedirects} : {}),
         description: optStr(p.description, 'description') ?? null,
         metadata: mergeMetadata({}, p.metadata),
         paymentMethod: null,
@@ -335,6 +389,7 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentUpdateParams',
@@ -350,6 +405,7 @@ export const paymentIntents: Resource = {
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/confirm', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'PaymentIntentConfirmParams',
@@ -357,7 +413,7 @@ export const paymentIntents: Resource = {
         'POST /v1/payment_intents/{id}/confirm',
       )
       const {account, params: p} = ctx
-      const intent = directIntent(ctx.account, ctx.ids[0] ?? '', 'confirming')
+      const intent = account.store.of(PAYMENT_INTENTS).require(ctx.ids[0] ?? '')
       assertClockWritable(account, intent.testClock)
       if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation')
         throw new ApiError(
@@ -368,7 +424,8 @@ export const paymentIntents: Resource = {
         )
       if (p.payment_method !== undefined)
         intent.paymentMethod = intentPaymentMethod(account, intent, str(p.payment_method, 'payment_method')).id
-      confirm(account, intent, account.nowFor(intent.testClock))
+      if (intent.forInvoice) confirmForInvoice(account, intent, account.nowFor(intent.testClock))
+      else confirm(account, intent, account.nowFor(intent.testClock))
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id/cancel', (ctx) => {

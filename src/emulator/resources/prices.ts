@@ -152,6 +152,14 @@ function claimLookupKey(account: Account, key: string, transfer: boolean): void 
 export const prices: Resource = {
   object: 'price',
   idPrefixes: ['price_'],
+  on: {
+    // A product with prices cannot be deleted; a deleted plan no longer counts (SB-K7).
+    productDeleting: (account, {productId}) => {
+      for (const price of account.store.of(PRICES).values())
+        if (price.product === productId && !price.deleted)
+          throw invalid('This product cannot be deleted because it has one or more user-created prices.', 'id')
+    },
+  },
   render: (account, id) => {
     const price = account.store.of(PRICES).get(id)
     return price && renderPrice(price)

@@ -100,7 +100,13 @@ export const products: Resource = {
   },
   documentedParams: {
     file: 'Products.d.ts',
-    interfaces: ['ProductCreateParams', 'ProductUpdateParams', 'ProductListParams', 'ProductRetrieveParams'],
+    interfaces: [
+      'ProductCreateParams',
+      'ProductUpdateParams',
+      'ProductListParams',
+      'ProductRetrieveParams',
+      'ProductDeleteParams',
+    ],
   },
   routes: [
     route('POST', '/v1/products', (ctx) => {
@@ -139,6 +145,16 @@ export const products: Resource = {
         },
       )
       return renderProduct(product)
+    }),
+    route('DELETE', '/v1/products/:id', (ctx) => {
+      checkParams(ctx.params, 'ProductDeleteParams', [], 'DELETE /v1/products/{id}')
+      const {account} = ctx
+      const product = account.store.of(PRODUCTS).require(ctx.ids[0] ?? '')
+      account.signal('productDeleting', {productId: product.id})
+      const last = renderProduct(product)
+      account.store.of(PRODUCTS).delete(product.id)
+      account.emit('product.deleted', () => last, null)
+      return {id: product.id, object: 'product', deleted: true}
     }),
     route('GET', '/v1/products', (ctx) => {
       checkParams(ctx.params, 'ProductListParams', [...COMMON, 'active', 'ids', ...PAGINATION], 'GET /v1/products')

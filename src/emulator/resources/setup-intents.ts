@@ -1,18 +1,25 @@
 import type {Account} from '../account.js'
-import {ApiError, invalid, notModelled} from '../errors.js'
+import {ApiError, invalid} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, oneOf, optStr, str} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
 import {collectionKey} from '../store.js'
+import {type Decline, GENERIC_DECLINE} from './card-tokens.js'
 import {liveCustomer} from './customers/record.js'
+import {threeDSecureAction} from './payment-intents.js'
 import {
+  type AllowRedirects,
   PAYMENT_METHODS,
   type PaymentMethodRecord,
   attachPaymentMethod,
+  automaticPaymentMethods,
+  cardError,
   paymentMethodFromToken,
+  refuseWrittenPaymentMethodTypes,
 } from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
 
-type SetupIntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled'
+type SetupIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled'
 
 export interface SetupIntentRecord {
   id: string
@@ -21,7 +28,9 @@ export interface SetupIntentRecord {
   status: SetupIntentStatus
   paymentMethod: string | null
   usage: 'off_session' | 'on_session'
-  lastError: {paymentMethod: string} | null
+  /** `automatic_payment_methods[allow_redirects]` (SB-K1). */
+  allowRedirects?: AllowRedirects
+  lastError: {paymentMethod: string; decline?: Decline} | null
   cancellationReason: string | null
   description: string | null
   metadata: Metadata
@@ -38,7 +47,7 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     object: 'setup_intent',
     application: null,
     // Cards are the emulated account's only enabled method (SB-72).
-    automatic_payment_methods: {allow_redirects: 'always', enabled: true},
+    automatic_payment_methods: {allow_redirects: intent.allowRedirects ?? 'always', enabled: true},
     cancellation_reason: intent.cancellationReason,
     client_secret: `${intent.id}_secret_emulator`,
     created: intent.created,
@@ -48,9 +57,9 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     flow_directions: null,
     last_setup_error: intent.lastError
       ? {
-          code: 'card_declined',
-          decline_code: 'generic_decline',
-          message: 'Your card was declined.',
+          code: intent.lastError.decline?.code ?? 'card_declined',
+          decline_code: intent.lastError.decline?.declineCode ?? 'generic_decline',
+          message: intent.lastError.decline?.message ?? 'Your card was declined.',
           payment_method: {id: intent.lastError.paymentMethod, object: 'payment_method'},
           type: 'card_error',
         }
@@ -59,7 +68,7 @@ export function renderSetupIntent(intent: SetupIntentRecord): ApiObject {
     livemode: false,
     mandate: null,
     metadata: intent.metadata,
-    next_action: null,
+    next_action: intent.status === 'requires_action' ? threeDSecureAction(intent.id) : null,
     on_behalf_of: null,
     payment_method: intent.paymentMethod,
     payment_method_configuration_details: null,
@@ -93,12 +102,19 @@ function confirm(account: Account, intent: SetupIntentRecord): void {
       'setup_intent_unexpected_state',
     )
   if (pm.declinedAtAttach) {
+    const decline = pm.decline ?? GENERIC_DECLINE
     intent.status = 'requires_payment_method'
-    intent.lastError = {paymentMethod: pm.id}
+    intent.lastError = {paymentMethod: pm.id, decline}
     account.emit('setup_intent.setup_failed', () => renderSetupIntent(intent), intent.testClock)
     // The failed setup is the request's result: it stands (SB-A3).
     account.keepChanges()
-    throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
+    throw cardError(decline)
+  }
+  // A card that asks for 3-D Secure on every use waits for the customer here too (SB-K9).
+  if (pm.behaviour === 'requires_action') {
+    intent.status = 'requires_action'
+    account.emit('setup_intent.requires_action', () => renderSetupIntent(intent), intent.testClock)
+    return
   }
   const customer = intent.customer === null ? undefined : liveCustomer(account, intent.customer, 'customer')
   if (customer && pm.customer !== customer.id) attachPaymentMethod(account, pm.id, customer)
@@ -134,6 +150,7 @@ export const setupIntents: Resource = {
   onClockDeleted: forgetByClock(SETUP_INTENTS, BY_CLOCK),
   routes: [
     route('POST', '/v1/setup_intents', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'SetupIntentCreateParams',
@@ -145,13 +162,12 @@ export const setupIntents: Resource = {
           'usage',
           'description',
           'metadata',
-          'payment_method_types',
+          'automatic_payment_methods',
         ],
         'POST /v1/setup_intents',
       )
       const {account, params: p} = ctx
-      const types = p.payment_method_types === undefined ? ['card'] : Object.values(p.payment_method_types as object)
-      if (types.some((type) => type !== 'card')) throw notModelled('payment method types other than card')
+      const allowRedirects = automaticPaymentMethods(p.automatic_payment_methods, 'POST /v1/setup_intents')
       const customer =
         p.customer === undefined ? undefined : liveCustomer(account, str(p.customer, 'customer'), 'customer')
       if (customer) assertClockWritable(account, customer.testClock)
@@ -164,6 +180,7 @@ export const setupIntents: Resource = {
         paymentMethod: null,
         // off_session unless told: the card is saved to be charged later (SN23 `usage`).
         usage: p.usage === undefined ? 'off_session' : oneOf(p.usage, 'usage', ['off_session', 'on_session'] as const),
+        ...(allowRedirects ? {allowRedirects} : {}),
         lastError: null,
         cancellationReason: null,
         description: optStr(p.description, 'description') ?? null,
@@ -186,6 +203,7 @@ export const setupIntents: Resource = {
       return renderSetupIntent(ctx.account.store.of(SETUP_INTENTS).require(ctx.ids[0] ?? ''))
     }),
     route('POST', '/v1/setup_intents/:id', (ctx) => {
+      refuseWrittenPaymentMethodTypes(ctx.params)
       checkParams(
         ctx.params,
         'SetupIntentUpdateParams',

@@ -15,6 +15,8 @@ export interface CustomerRecord {
   metadata: Metadata
   testClock: string | null
   defaultPaymentMethod: string | null
+  /** The legacy default source, a `card_` (SB-K10); absent on older records. */
+  defaultSource?: string | null
   /** Set by its first subscription; one currency per customer for recurring billing (SB-31). */
   currency: string | null
   /** Negative is credit the next invoice uses up (SB-37). */
@@ -39,7 +41,7 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     balance: customer.balance,
     created: customer.created,
     currency: customer.currency,
-    default_source: null,
+    default_source: customer.defaultSource ?? null,
     delinquent: customer.delinquent,
     description: customer.description,
     // Since basil the API cannot attach a coupon to a customer (SB-57), so no customer here has a discount.

@@ -12,6 +12,7 @@ import {
   detach,
   renderPaymentMethod,
 } from '../payment-methods.js'
+import {addSource} from '../customer-sources.js'
 import {subscriptionsOf} from '../subscriptions/record.js'
 import {renderSubscription} from '../subscriptions/render.js'
 import {CLOCKS, assertClockWritable} from '../test-clocks.js'
@@ -114,7 +115,7 @@ export const customers: Resource = {
   routes: [
     route('POST', '/v1/customers', (ctx) => {
       const endpoint = 'POST /v1/customers'
-      checkParams(ctx.params, 'CustomerCreateParams', [...COMMON, ...CUSTOMER_FIELDS, 'test_clock'], endpoint)
+      checkParams(ctx.params, 'CustomerCreateParams', [...COMMON, ...CUSTOMER_FIELDS, 'test_clock', 'source'], endpoint)
       const {account, params} = ctx
       const defaultPm = invoiceSettingsDefault(ctx, endpoint)
       // Validate the card before the customer exists, so a declined card creates nothing.
@@ -155,6 +156,8 @@ export const customers: Resource = {
       account.store.of(CUSTOMERS).set(customer.id, customer)
       if (testClock) account.store.index(BY_CLOCK).add(testClock, customer.id)
       account.emit('customer.created', () => renderCustomer(account, customer), testClock)
+      // `source: tok_visa` saves the card the legacy way, as the default source (SB-K10).
+      if (params.source !== undefined) addSource(account, customer, str(params.source, 'source'))
       let attached: string | undefined
       if (pmToken) attached = attachPaymentMethod(account, pmToken, customer).id
       if (defaultPm) {

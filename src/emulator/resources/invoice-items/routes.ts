@@ -76,7 +76,8 @@ export const invoiceItems: Resource = {
         throw invalid(`The invoice ${draft.id} belongs to another customer.`, 'invoice')
       assertClockWritable(account, customer.testClock)
       const currency = str(
-        p.currency ?? draft?.currency ?? customer.currency ?? required(p, 'currency'),
+        // A customer without a currency of its own is billed in the account's default (SB-K3).
+        p.currency ?? draft?.currency ?? customer.currency ?? account.defaultCurrency,
         'currency',
       ).toLowerCase()
       if (draft && draft.currency !== currency)

@@ -2,7 +2,8 @@
 import {DAY} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {updating} from '../../resource.js'
-import {CUSTOMERS, renderCustomer, setDelinquent} from '../customers/record.js'
+import {recordBalanceTransaction} from '../customer-balance-transactions.js'
+import {CUSTOMERS, setDelinquent} from '../customers/record.js'
 import {INVOICE_PAYMENTS, openInvoicePayment, settleInvoicePayment} from '../invoice-payments.js'
 import {PAYMENT_INTENTS, openPaymentIntent, attemptPaymentIntent, cancelPaymentIntent} from '../payment-intents.js'
 import {PAYMENT_METHODS, payingMethod} from '../payment-methods.js'
@@ -61,17 +62,21 @@ export function finalizeInvoice(
   invoice.finalizesAt = null
   invoice.number = `${invoice.customer.slice(4, 12).toUpperCase()}-${String(numbered.size(invoice.customer)).padStart(4, '0')}`
   invoice.startingBalance = customer?.balance ?? 0
-  const after = total(invoice) + invoice.startingBalance
-  invoice.endingBalance = Math.min(0, after)
-  if (customer && customer.balance !== invoice.endingBalance) {
-    updating(
+  const ending = Math.min(0, total(invoice) + invoice.startingBalance)
+  invoice.endingBalance = ending
+  // What the invoice took from or left on the balance is one entry in the customer's ledger (SB-K4).
+  if (customer && customer.balance !== ending)
+    recordBalanceTransaction(
       account,
-      'customer.updated',
-      customer.testClock,
-      () => renderCustomer(account, customer),
-      () => (customer.balance = invoice.endingBalance ?? 0),
+      customer,
+      {
+        amount: ending - customer.balance,
+        currency: invoice.currency,
+        type: 'applied_to_invoice',
+        invoice: invoice.id,
+      },
+      at,
     )
-  }
   const due = amountDue(invoice)
   if (due > 0) {
     const intent = openPaymentIntent(
@@ -144,6 +149,9 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
   const succeeded = card !== undefined && intent !== undefined && attemptPaymentIntent(account, intent, card, at)
   if (succeeded) return markPaid(account, invoice, at, true)
+  // A card asking for 3-D Secure leaves the invoice open and its PaymentIntent in requires_action:
+  // invoice.payment_action_required instead of payment_failed; the subscription reacts as to a failure (SB-K9).
+  const needsAction = intent?.status === 'requires_action'
   invoice.firstFailureAt ??= at
   // No retry without a card (SB-33); a first invoice waits to be paid until it expires (SB-29).
   // A hand-made invoice is retried only with auto_advance: without it nothing happens unasked (SB-71).
@@ -155,11 +163,29 @@ export function attemptPayment(account: Account, invoice: InvoiceRecord, at: num
     invoice.autoAdvance
   const retry = retries ? account.options.retryScheduleDays[invoice.attemptCount - 1] : undefined
   if (!manual) invoice.nextPaymentAttempt = retry === undefined ? null : invoice.firstFailureAt + retry * DAY
-  account.emit('invoice.payment_failed', () => renderInvoice(account, invoice), invoice.testClock)
+  account.emit(
+    needsAction ? 'invoice.payment_action_required' : 'invoice.payment_failed',
+    () => renderInvoice(account, invoice),
+    invoice.testClock,
+  )
   if (!manual) setDelinquent(account, invoice.customer, true)
   if (drivesSubscription(invoice)) account.signal('invoicePaymentFailed', {invoice})
   if (retries && retry === undefined && drivesSubscription(invoice))
     account.signal('invoiceRetriesExhausted', {invoice, at})
+}
+
+/**
+ * The invoice's own PaymentIntent confirmed by the client (SB-K2): one attempt with that card, as
+ * `invoices.pay` with `payment_method` makes; an invoice that is no longer payable is left alone.
+ */
+export function payThroughIntent(account: Account, intentId: string, paymentMethod: string, at: number): void {
+  for (const payment of account.store.of(INVOICE_PAYMENTS).values()) {
+    if (payment.paymentIntent !== intentId) continue
+    const invoice = account.store.of(INVOICES).get(payment.invoice)
+    if (invoice && (invoice.status === 'open' || invoice.status === 'uncollectible'))
+      attemptPayment(account, invoice, at, paymentMethod)
+    return
+  }
 }
 
 /** Unpaid at its due date: the subscription becomes past_due and the customer delinquent (SB-70, SB-38). */

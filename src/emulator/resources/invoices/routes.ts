@@ -17,6 +17,7 @@ import {RANK} from '../../time-engine.js'
 import {CUSTOMERS, setDelinquent, liveCustomer} from '../customers/record.js'
 import {allPendingItems, pendingItems} from '../invoice-items/record.js'
 import {paymentsOfInvoice, renderInvoicePayment} from '../invoice-payments.js'
+import {PAYMENT_INTENTS} from '../payment-intents.js'
 import {customerPaymentMethod} from '../payment-methods.js'
 import {isTaxedSubscription} from '../subscriptions/billing.js'
 import {SUBSCRIPTIONS} from '../subscriptions/record.js'
@@ -31,7 +32,15 @@ import {
   invoicesOfSubscription,
 } from './record.js'
 import {renderInvoice, renderLine} from './render.js'
-import {finalizeInvoice, attemptPayment, passDueDate, markPaid, voidInvoice, markUncollectible} from './lifecycle.js'
+import {
+  finalizeInvoice,
+  attemptPayment,
+  passDueDate,
+  markPaid,
+  payThroughIntent,
+  voidInvoice,
+  markUncollectible,
+} from './lifecycle.js'
 import {createInvoice} from './billing.js'
 
 function invoiceOf(ctx: RouteContext): InvoiceRecord {
@@ -69,6 +78,10 @@ export const invoices: Resource = {
       'InvoiceFinalizeInvoiceParams',
       'InvoiceMarkUncollectibleParams',
     ],
+  },
+  on: {
+    invoiceIntentConfirmed: (account, {intent, paymentMethod, at}) =>
+      payThroughIntent(account, intent.id, paymentMethod, at),
   },
   due: (account, clockId) => {
     const events: DueEvent[] = []
@@ -186,6 +199,16 @@ export const invoices: Resource = {
           ? undefined
           : customerPaymentMethod(account, customer, str(params.payment_method, 'payment_method'), 'payment_method')
       attemptPayment(account, invoice, at, pm)
+      const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
+      if (intent?.status === 'requires_action') {
+        account.keepChanges()
+        throw new ApiError(
+          402,
+          'card_error',
+          'This payment requires additional user action before it can be completed successfully.',
+          'invoice_payment_intent_requires_action',
+        )
+      }
       if ((invoice.status as InvoiceRecord['status']) !== 'paid') {
         // The failed attempt (its charge, attempt_count, invoice.payment_failed) stands (SB-A3).
         account.keepChanges()
@@ -282,12 +305,11 @@ export const invoices: Resource = {
         )
       if (collectionMethod === 'send_invoice' && daysUntilDue === null)
         throw notModelled("send_invoice without days_until_due (the account's default terms)")
-      // The customer's currency unless given; a customer without one and no `currency` is not modelled (SB-71).
-      const currency = p.currency === undefined ? customer.currency : str(p.currency, 'currency').toLowerCase()
-      if (!currency)
-        throw notModelled(
-          "an invoice for a customer without a currency and without `currency` (the account's default currency)",
-        )
+      // The customer's currency unless given; for a customer without one, the account's default (SB-K3).
+      const currency =
+        p.currency === undefined
+          ? (customer.currency ?? account.defaultCurrency)
+          : str(p.currency, 'currency').toLowerCase()
       const behaviour =
         p.pending_invoice_items_behavior === undefined
           ? 'exclude'

@@ -202,7 +202,6 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     trialEnd = days > 0 ? now + days * DAY : null
   }
   let missingPaymentMethod: SubscriptionRecord['missingPaymentMethod'] = 'create_invoice'
-  let missingExplicit = false
   if (params.trial_settings !== undefined) {
     const settings = checkNested(params.trial_settings, 'trial_settings', ['end_behavior'], ['end_behavior'], endpoint)
     const behaviour = checkNested(
@@ -220,19 +219,14 @@ export function createSubscription(ctx: RouteContext): ApiObject {
         'trial_settings[end_behavior][missing_payment_method]',
         ['cancel', 'pause', 'create_invoice'] as const,
       )
-      missingExplicit = missingPaymentMethod !== 'create_invoice'
     }
   }
   const defaultPm = optStr(params.default_payment_method, 'default_payment_method')
   const defaultPaymentMethod = defaultPm
     ? customerPaymentMethod(account, customer, defaultPm, 'default_payment_method')
     : null
+  // Without a card a trial still starts: at its end it cancels, pauses or invoices (SB-50, SB-K5).
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
-  // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
-  if (trialEnd !== null && !card && !missingExplicit && !sendInvoice)
-    throw notModelled(
-      'a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card',
-    )
   const discounts =
     params.discounts === undefined || params.discounts === ''
       ? []
