@@ -1,5 +1,6 @@
 import type {Account} from './account.js'
 import type {ApiObject, Resource, Route} from './resource.js'
+import {billingMeterEvents, billingMeters} from './resources/billing-meters.js'
 import {billingPortalConfigurations, billingPortalSessions} from './resources/billing-portal.js'
 import {charges} from './resources/charges.js'
 import {checkoutSessions} from './resources/checkout-sessions.js'
@@ -61,6 +62,8 @@ export const RESOURCES: readonly Resource[] = [
   billingPortalConfigurations,
   billingPortalSessions,
   searches,
+  billingMeters,
+  billingMeterEvents,
 ]
 
 /**

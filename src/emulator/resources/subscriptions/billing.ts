@@ -10,7 +10,8 @@ import {addInvoiceItem} from '../invoice-items/record.js'
 import {type SubscriptionLine, createInvoice} from '../invoices/billing.js'
 import {type BillingReason, type InvoiceRecord, INVOICES} from '../invoices/record.js'
 import {finalizeInvoice} from '../invoices/lifecycle.js'
-import {type PriceRecord, PRICES} from '../prices.js'
+import {billedUsage} from '../billing-meters.js'
+import {type PriceRecord, PRICES, isMetered, priceAmount} from '../prices.js'
 import {PRODUCTS} from '../products.js'
 import {TAX_RATES} from '../tax-rates.js'
 import {type SubscriptionRecord, type SubscriptionItemRecord, priceOf} from './record.js'
@@ -29,8 +30,39 @@ export function periodEndAfter(anchor: number, recurring: Recurring, cycles: num
   return addIntervals(anchor, recurring.interval, recurring.intervalCount * cycles)
 }
 
+/** What an item bills in advance for a period: a metered item bills nothing until its usage is known (SB-U11). */
 function itemAmount(account: Account, item: {price: string; quantity: number}): number {
-  return priceOf(account, item.price).unitAmount * item.quantity
+  const price = priceOf(account, item.price)
+  return isMetered(price) ? 0 : priceAmount(price, item.quantity)
+}
+
+export function hasMeteredItem(account: Account, items: ReadonlyArray<{price: string}>): boolean {
+  return items.some((item) => isMetered(priceOf(account, item.price)))
+}
+
+/**
+ * The usage lines of a renewal (SB-U11): each metered item bills its meter's usage for the period
+ * that ended, from `from` (or the item's creation, if later) to `to`, priced by its price's scheme.
+ */
+export function usageLines(account: Account, sub: SubscriptionRecord, from: number, to: number): SubscriptionLine[] {
+  const lines: SubscriptionLine[] = []
+  for (const item of sub.items) {
+    const price = priceOf(account, item.price)
+    const meter = price.recurring?.meter
+    if (!isMetered(price) || !meter) continue
+    const start = Math.max(from, item.created)
+    const quantity = billedUsage(account, meter, sub.customer, start, to)
+    lines.push({
+      subscriptionItem: item.id,
+      price: item.price,
+      quantity,
+      amount: priceAmount(price, quantity),
+      periodStart: start,
+      periodEnd: to,
+      taxRates: item.taxRates ?? sub.defaultTaxRates,
+    })
+  }
+  return lines
 }
 
 export function periodAmount(account: Account, items: Array<{price: string; quantity: number}>): number {
@@ -47,11 +79,21 @@ function activeDiscounts(account: Account, sub: SubscriptionRecord, at: number):
 
 // ── invoices of a subscription ─────────────────────────────────────────────
 
-export function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boolean): SubscriptionLine[] {
-  return sub.items.map((item) => ({
+/**
+ * The lines billed in advance for the current period. A metered item is billed in arrears: on the
+ * first invoice it has a $0 line (SB-U11, unconfirmed), on renewals only its usage line (usageLines).
+ */
+export function fullPeriodLines(
+  account: Account,
+  sub: SubscriptionRecord,
+  trial: boolean,
+  metered: 'zero' | 'skip' = 'skip',
+): SubscriptionLine[] {
+  const items = metered === 'skip' ? sub.items.filter((item) => !isMetered(priceOf(account, item.price))) : sub.items
+  return items.map((item) => ({
     subscriptionItem: item.id,
     price: item.price,
-    quantity: item.quantity,
+    quantity: isMetered(priceOf(account, item.price)) ? 0 : item.quantity,
     amount: trial ? 0 : itemAmount(account, item),
     periodStart: sub.periodStart,
     periodEnd: sub.periodEnd,
@@ -164,6 +206,11 @@ export interface ProrationSpec {
 
 /** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
 export function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+  // A metered item's change bills or drops its usage so far; neither is modelled (SB-U11).
+  if (specs.some((spec) => isMetered(priceOf(account, spec.price))))
+    throw notModelled(
+      'prorations for metered prices (how the usage so far is billed when a metered item changes, SB-U11)',
+    )
   // How Stripe taxes proration lines, credits above all, is not documented (SB-78).
   if (specs.length > 0 && isTaxedSubscription(sub))
     throw notModelled('prorations on a subscription with tax rates (the tax of proration lines, SB-78)')
@@ -296,6 +343,9 @@ export function startPeriodAt(
   at: number,
   billingReason: BillingReason,
 ): InvoiceRecord {
+  // The usage of the period cut short is billed at a reset; how is not modelled (SB-U11).
+  if (hasMeteredItem(account, sub.items))
+    throw notModelled('resetting the billing period of a subscription with metered prices (SB-U11)')
   sub.billingCycleAnchor = at
   sub.cycles = 0
   sub.periodStart = at

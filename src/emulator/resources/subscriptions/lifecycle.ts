@@ -17,7 +17,9 @@ import {
   periodEndAfter,
   invoiceSubscription,
   fullPeriodLines,
+  hasMeteredItem,
   removeDiscounts,
+  usageLines,
 } from './billing.js'
 import {changing, renderSubscription} from './render.js'
 
@@ -107,6 +109,9 @@ export function cancelNow(
   at: number,
   options: {prorate: boolean; invoiceNow: boolean},
 ): void {
+  // Canceling bills or drops the period's usage so far; neither is modelled (SB-U11).
+  if (hasMeteredItem(account, sub.items))
+    throw notModelled('canceling a subscription with metered prices before its period ends (SB-U11)')
   if (options.prorate && (sub.status === 'active' || sub.status === 'past_due'))
     creditUnusedTime(account, sub, at, sub.items)
   const pending = pendingItems(account, sub.customer, sub.currency, sub.id).filter(
@@ -137,7 +142,9 @@ function renew(account: Account, sub: SubscriptionRecord, at: number): void {
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), previousStart)
+    // Licensed items for the new period, metered ones for the usage of the period that ended (SB-U11).
+    const lines = [...fullPeriodLines(account, sub, false), ...usageLines(account, sub, previousStart, at)]
+    invoiceSubscription(account, sub, 'subscription_cycle', at, lines, previousStart)
   })
 }
 

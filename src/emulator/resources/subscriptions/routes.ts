@@ -1,5 +1,6 @@
 /** The subscriptions resource: create, update, cancel, pause, resume, retrieve and list. */
 import {DAY} from '../../../billing-time.js'
+import {type Account} from '../../account.js'
 import {invalid, notModelled, ApiError} from '../../errors.js'
 import {
   checkParams,
@@ -31,7 +32,7 @@ import {amountDue} from '../invoices/amounts.js'
 import {finalizeInvoice} from '../invoices/lifecycle.js'
 import {type InvoiceRecord} from '../invoices/record.js'
 import {customerPaymentMethod, payingMethod} from '../payment-methods.js'
-import {recurringPrice} from '../prices.js'
+import {isMetered, recurringPrice} from '../prices.js'
 import {taxRatesParam} from '../tax-rates.js'
 import {assertClockWritable} from '../test-clocks.js'
 import {
@@ -69,6 +70,7 @@ import {
   restartPeriod,
   creditUnusedTime,
   startPeriodAt,
+  hasMeteredItem,
 } from './billing.js'
 import {renderSubscription, changing} from './render.js'
 import {
@@ -137,6 +139,9 @@ export function createSubscription(ctx: RouteContext): ApiObject {
       item.tax_rates === undefined || item.tax_rates === ''
         ? null
         : taxRatesParam(account, item.tax_rates, `items[${index}][tax_rates]`)
+    // A metered item's quantity is its usage (SB-U11).
+    if (item.quantity !== undefined && isMetered(price))
+      throw invalid('Quantity should not be specified where usage_type is `metered`.', `items[${index}][quantity]`)
     return {
       price,
       quantity: item.quantity === undefined ? 1 : int(item.quantity, `items[${index}][quantity]`),
@@ -229,6 +234,9 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     : null
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
   // What a trial without a card does at its end is documented only for cancel and pause (SB-50).
+  // How a trial treats usage is not modelled (SB-U11).
+  if (trialEnd !== null && items.some((item) => isMetered(item.price)))
+    throw notModelled('trials on a subscription with metered prices (SB-U11)')
   if (trialEnd !== null && !card && !missingExplicit && !sendInvoice)
     throw notModelled(
       'a trial without a payment method whose trial_settings[end_behavior][missing_payment_method] is create_invoice or omitted (SB-50: undocumented); pass cancel or pause, or give the customer a card',
@@ -320,8 +328,8 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     creating: true,
     seq: account.nextSeq(),
   }
-  if (cancelAtPeriodEnd) scheduleCancel(sub, sub.periodEnd, true, now)
-  if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
+  if (cancelAtPeriodEnd) scheduleCancel(account, sub, sub.periodEnd, true, now)
+  if (cancelAt !== undefined) scheduleCancel(account, sub, cancelAt, false, now)
   account.store.of(SUBSCRIPTIONS).set(sub.id, sub)
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
   for (const item of sub.items) account.store.index(BY_ITEM).add(item.id, sub.id)
@@ -333,7 +341,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     sub,
     'subscription_create',
     now,
-    fullPeriodLines(account, sub, trialEnd !== null),
+    fullPeriodLines(account, sub, trialEnd !== null, 'zero'),
   )
   if (sendInvoice) {
     // A send_invoice subscription is active whatever its first invoice does; the invoice is a draft for an hour, then sent (SB-28, SB-70).
@@ -355,7 +363,16 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   return renderSubscription(account, sub)
 }
 
-function scheduleCancel(sub: SubscriptionRecord, at: number | null, atPeriodEnd: boolean, requestTime: number): void {
+function scheduleCancel(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number | null,
+  atPeriodEnd: boolean,
+  requestTime: number,
+): void {
+  // The final usage of a canceled metered subscription is billed; how is not modelled (SB-U11).
+  if (at !== null && hasMeteredItem(account, sub.items))
+    throw notModelled('scheduling the cancellation of a subscription with metered prices (SB-U11)')
   sub.cancelAt = at
   sub.cancelAtPeriodEnd = atPeriodEnd
   // canceled_at is the time of the request that scheduled it (SB-63).
@@ -515,8 +532,8 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   changing(account, sub, () => {
     if (defaultPaymentMethod !== undefined) sub.defaultPaymentMethod = defaultPaymentMethod
     if (cancelAtPeriodEnd !== undefined)
-      scheduleCancel(sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
-    if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
+      scheduleCancel(account, sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
+    if (cancelAt !== undefined) scheduleCancel(account, sub, cancelAt, false, now)
     if (details) sub.cancellation = {...sub.cancellation, ...details}
     if (pause !== undefined) sub.pauseCollection = pause
     if (params.description !== undefined) sub.description = optStr(params.description, 'description') ?? null
