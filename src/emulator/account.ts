@@ -69,6 +69,7 @@ export class Account {
   /** The state changes of the open transaction, published only when it commits (SB-A1). */
   private pending: StateChange[] | undefined
   private keep = false
+  private discard = false
 
   constructor(readonly options: AccountOptions) {
     this.events = options.events ?? NO_EVENTS
@@ -92,6 +93,7 @@ export class Account {
     this.store.begin()
     this.pending = []
     this.keep = false
+    this.discard = false
   }
 
   /**
@@ -100,6 +102,19 @@ export class Account {
    */
   keepChanges(): void {
     this.keep = true
+  }
+
+  /**
+   * For a request that answers what a change would do without making it, as an invoice preview
+   * does (SB-U12): it runs the real change, renders the result, and then everything is undone.
+   */
+  discardChanges(): void {
+    this.discard = true
+  }
+
+  /** Whether the open transaction is undone even though the request succeeds. */
+  get discardsChanges(): boolean {
+    return this.discard
   }
 
   /** Whether the open transaction's changes stand even though the request ends in an error. */
@@ -113,6 +128,7 @@ export class Account {
     const pending = this.pending ?? []
     this.pending = undefined
     this.keep = false
+    this.discard = false
     for (const change of pending) this.events.emit(change)
     return changes
   }
@@ -122,6 +138,7 @@ export class Account {
     this.store.rollback()
     this.pending = undefined
     this.keep = false
+    this.discard = false
   }
 
   newId(prefix: string, length = 24): string {

@@ -11,6 +11,7 @@ import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
 import {invoiceItems} from './resources/invoice-items/routes.js'
 import {invoicePayments} from './resources/invoice-payments.js'
+import {invoicePreviews} from './resources/invoice-previews.js'
 import {invoices} from './resources/invoices/routes.js'
 import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
@@ -45,6 +46,8 @@ export const RESOURCES: readonly Resource[] = [
   subscriptionItems,
   subscriptionSchedules,
   invoices,
+  // After invoices: expand[] finds an invoice's includable fields on the first resource of its object.
+  invoicePreviews,
   invoiceItems,
   invoicePayments,
   paymentIntents,

@@ -136,7 +136,8 @@ export function endSubscriptionsOfDeletedCustomer(account: Account, customerId: 
 
 // ── the time engine's events for subscriptions ─────────────────────────────
 
-function renew(account: Account, sub: SubscriptionRecord, at: number): void {
+/** A renewal at `at`, as the time engine runs it and as an invoice preview runs it to be undone (SB-U12). */
+export function renew(account: Account, sub: SubscriptionRecord, at: number): void {
   changing(account, sub, () => {
     const previousStart = sub.periodStart
     sub.cycles++
@@ -149,7 +150,7 @@ function renew(account: Account, sub: SubscriptionRecord, at: number): void {
 }
 
 /** At trial end: bill the first paid period, or cancel or pause without a payment method (SB-50). */
-function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
+export function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
   const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
   if (!card && sub.missingPaymentMethod === 'cancel') return endSubscription(account, sub, at, null)
   if (!card && sub.missingPaymentMethod === 'pause') {

@@ -396,7 +396,7 @@ function resolveCancelAt(
   return at
 }
 
-function updateSubscription(ctx: RouteContext): ApiObject {
+export function updateSubscription(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscriptions/{id}'
   const {account, params} = ctx
   checkParams(params, 'SubscriptionUpdateParams', UPDATE_HANDLED, endpoint)
