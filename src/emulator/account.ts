@@ -28,6 +28,8 @@ export const DEFAULT_RETRY_SCHEDULE_DAYS = [1, 3, 5, 7, 9, 11, 14]
 export interface AccountSignals {
   /** An invoice that drives its subscription was paid (SB-71). */
   invoicePaid: {invoice: InvoiceRecord; at: number}
+  /** A draft is about to be finalized: its usage lines take the usage reported since it was made (SB-U13). */
+  invoiceFinalizing: {invoice: InvoiceRecord}
   /** A payment attempt on such an invoice failed (SB-33). */
   invoicePaymentFailed: {invoice: InvoiceRecord}
   /** A send_invoice invoice passed its due date unpaid (SB-70). */

@@ -312,3 +312,85 @@ describe('metered prices on subscriptions (SB-U11)', () => {
     ])
   })
 })
+
+describe('metered items changing and late usage (SB-U11, SB-U13)', () => {
+  async function meteredPrice(m: Stripe.Billing.Meter, unitAmount: number): Promise<Stripe.Price> {
+    return stripe().prices.create({
+      currency: 'usd',
+      unit_amount: unitAmount,
+      recurring: {interval: 'month', usage_type: 'metered', meter: m.id},
+      product_data: {name: `Metered ${unitAmount}`},
+    })
+  }
+
+  it('an item added mid-period bills only the usage after it was added; removing one needs proration_behavior=none', async () => {
+    const m = await meter('sum')
+    const metered = await meteredPrice(m, 10)
+    const base = await stripe().prices.create({
+      currency: 'usd',
+      unit_amount: 1000,
+      recurring: {interval: 'month'},
+      product_data: {name: 'Base'},
+    })
+    const {clock, customer} = await clockWithCustomer(stripe())
+    const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: base.id}]})
+    const send = (value: number) =>
+      stripe().billing.meterEvents.create({
+        event_name: m.event_name,
+        payload: {stripe_customer_id: customer.id, value: String(value)},
+      })
+    await advance(stripe(), clock.id, START + 5 * DAY)
+    await send(1000)
+    await advance(stripe(), clock.id, START + 10 * DAY)
+    // Adding a metered item prorates nothing: it bills nothing in advance.
+    await stripe().subscriptions.update(sub.id, {items: [{price: metered.id}]})
+    expect((await stripe().invoiceItems.list({customer: customer.id, pending: true})).data).toEqual([])
+    await advance(stripe(), clock.id, START + 15 * DAY)
+    await send(7)
+    const end1 = addIntervals(START, 'month', 1)
+    await advance(stripe(), clock.id, end1 + 2 * HOUR)
+    const renewal = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice as string)
+    const usage = renewal.lines.data.find((line) => line.pricing?.price_details?.price === metered.id)
+    expect(usage).toMatchObject({quantity: 7, amount: 70, period: {start: START + 10 * DAY, end: end1}})
+    expect(renewal.total).toBe(1070)
+
+    const item = (await stripe().subscriptions.retrieve(sub.id)).items.data.find((i) => i.price.id === metered.id)!
+    const refused = await expectError(
+      stripe().subscriptions.update(sub.id, {items: [{id: item.id, deleted: true}]}),
+      501,
+      /metered item with prorations/,
+    )
+    expect(refused.code).toBe('emulator_not_modelled')
+    const removed = await stripe().subscriptions.update(sub.id, {
+      items: [{id: item.id, deleted: true}],
+      proration_behavior: 'none',
+    })
+    expect(removed.items.data.map((i) => i.price.id)).toEqual([base.id])
+  })
+
+  it('usage reported during the renewal draft’s hour, for the period it bills, is on it when it is finalized', async () => {
+    const m = await meter('count')
+    const price = await meteredPrice(m, 25)
+    const {clock, customer} = await clockWithCustomer(stripe())
+    const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    const send = (timestamp: number) =>
+      stripe().billing.meterEvents.create({
+        event_name: m.event_name,
+        timestamp,
+        payload: {stripe_customer_id: customer.id},
+      })
+    await advance(stripe(), clock.id, START + 3 * DAY)
+    await send(START + 2 * DAY)
+    const end1 = addIntervals(START, 'month', 1)
+    await advance(stripe(), clock.id, end1 + 10 * 60)
+    const draft = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice as string)
+    expect(draft).toMatchObject({status: 'draft', total: 25})
+    // Late: for the period that ended, sent while the renewal is still a draft.
+    await send(end1 - 60)
+    await send(end1 + 60) // the new period's: not on this invoice
+    await advance(stripe(), clock.id, end1 + 2 * HOUR)
+    const final = await invoice(stripe(), draft.id)
+    expect(final).toMatchObject({status: 'paid', total: 50})
+    expect(final.lines.data[0]).toMatchObject({quantity: 2, amount: 50})
+  })
+})

@@ -7,6 +7,7 @@ import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Raw, checkNested, checkParams, str} from '../params.js'
 import {type ApiObject, COMMON, type Resource, type RouteContext, route} from '../resource.js'
 import {liveCustomer} from './customers/record.js'
+import {INVOICE_ITEMS, PENDING_BY_CUSTOMER} from './invoice-items/record.js'
 import {type InvoiceRecord, INVOICES} from './invoices/record.js'
 import {renderInvoice} from './invoices/render.js'
 import {endTrial, renew} from './subscriptions/lifecycle.js'
@@ -147,7 +148,11 @@ function createPreview(ctx: RouteContext): ApiObject {
     sub = subscriptionsOf(account, customer.id)
       .filter((candidate) => nextInvoiceAt(candidate) !== null)
       .sort((a, b) => (nextInvoiceAt(a) ?? 0) - (nextInvoiceAt(b) ?? 0) || a.seq - b.seq)[0]
-    if (!sub) throw noUpcoming(customer.id)
+    if (!sub) {
+      if (account.store.indexed(INVOICE_ITEMS, PENDING_BY_CUSTOMER, customer.id).length > 0)
+        throw notModelled("previewing a customer's pending invoice items without a subscription that bills again")
+      throw noUpcoming(customer.id)
+    }
   }
   let prorationDate: number | null = null
   if (Object.keys(details).length > 0) {

@@ -2,7 +2,7 @@
 import {addIntervals} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {notModelled} from '../../errors.js'
-import {filter} from '../../resource.js'
+import {filter, updating} from '../../resource.js'
 import {COUPONS} from '../coupons.js'
 import {CUSTOMERS} from '../customers/record.js'
 import {DISCOUNTS, discountApplies, renderDiscount} from '../discounts.js'
@@ -10,6 +10,7 @@ import {addInvoiceItem} from '../invoice-items/record.js'
 import {type SubscriptionLine, createInvoice} from '../invoices/billing.js'
 import {type BillingReason, type InvoiceRecord, INVOICES} from '../invoices/record.js'
 import {finalizeInvoice} from '../invoices/lifecycle.js'
+import {lineDescription, renderInvoice} from '../invoices/render.js'
 import {billedUsage} from '../billing-meters.js'
 import {type PriceRecord, PRICES, isMetered, priceAmount} from '../prices.js'
 import {PRODUCTS} from '../products.js'
@@ -42,7 +43,8 @@ export function hasMeteredItem(account: Account, items: ReadonlyArray<{price: st
 
 /**
  * The usage lines of a renewal (SB-U11): each metered item bills its meter's usage for the period
- * that ended, from `from` (or the item's creation, if later) to `to`, priced by its price's scheme.
+ * that ended, from `from` (or the item's creation or last price change, if later) to `to`, priced
+ * by its price's scheme.
  */
 export function usageLines(account: Account, sub: SubscriptionRecord, from: number, to: number): SubscriptionLine[] {
   const lines: SubscriptionLine[] = []
@@ -50,7 +52,7 @@ export function usageLines(account: Account, sub: SubscriptionRecord, from: numb
     const price = priceOf(account, item.price)
     const meter = price.recurring?.meter
     if (!isMetered(price) || !meter) continue
-    const start = Math.max(from, item.created)
+    const start = Math.max(from, item.usageSince ?? item.created)
     const quantity = billedUsage(account, meter, sub.customer, start, to)
     lines.push({
       subscriptionItem: item.id,
@@ -78,6 +80,35 @@ function activeDiscounts(account: Account, sub: SubscriptionRecord, at: number):
 }
 
 // ── invoices of a subscription ─────────────────────────────────────────────
+
+/**
+ * At finalization a renewal's usage lines take the usage reported since the draft was made, for
+ * the period they bill (SB-U13). Re-spreading discounts or taxes over a changed amount is not modelled.
+ */
+export function refreshUsageLines(account: Account, invoice: InvoiceRecord): void {
+  if (invoice.status !== 'draft' || invoice.billingReason !== 'subscription_cycle') return
+  for (const line of invoice.lines) {
+    if (!line.price || line.invoiceItem !== null || line.proration || line.periodEnd > invoice.created) continue
+    const price = priceOf(account, line.price)
+    const meter = price.recurring?.meter
+    if (!isMetered(price) || !meter) continue
+    const quantity = billedUsage(account, meter, invoice.customer, line.periodStart, line.periodEnd)
+    if (quantity === line.quantity) continue
+    if (invoice.discounts.length > 0 || line.taxes.length > 0)
+      throw notModelled('usage reported late for a discounted or taxed renewal invoice (SB-U13)')
+    updating(
+      account,
+      'invoice.updated',
+      invoice.testClock,
+      () => renderInvoice(account, invoice),
+      () => {
+        line.quantity = quantity
+        line.amount = priceAmount(price, quantity)
+        line.description = lineDescription(account, line.price, quantity, null)
+      },
+    )
+  }
+}
 
 /**
  * The lines billed in advance for the current period. A metered item is billed in arrears: on the
@@ -205,12 +236,15 @@ export interface ProrationSpec {
 }
 
 /** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
-export function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
-  // A metered item's change bills or drops its usage so far; neither is modelled (SB-U11).
-  if (specs.some((spec) => isMetered(priceOf(account, spec.price))))
+export function addProrations(account: Account, sub: SubscriptionRecord, at: number, allSpecs: ProrationSpec[]): void {
+  // A metered item bills nothing in advance, so adding one prorates nothing. Removing one drops its
+  // usage so far in classic mode; flexible mode bills it on an invoice item, which is not modelled (SB-U11).
+  const metered = allSpecs.filter((spec) => isMetered(priceOf(account, spec.price)))
+  if (sub.billingMode === 'flexible' && metered.some((spec) => spec.sign < 0))
     throw notModelled(
-      'prorations for metered prices (how the usage so far is billed when a metered item changes, SB-U11)',
+      'removing or repricing a metered item with prorations in billing_mode=flexible (the invoice item for its usage so far, SB-U11); pass proration_behavior=none',
     )
+  const specs = allSpecs.filter((spec) => !metered.includes(spec))
   // How Stripe taxes proration lines, credits above all, is not documented (SB-78).
   if (specs.length > 0 && isTaxedSubscription(sub))
     throw notModelled('prorations on a subscription with tax rates (the tax of proration lines, SB-78)')

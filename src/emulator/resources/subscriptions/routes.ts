@@ -71,6 +71,7 @@ import {
   creditUnusedTime,
   startPeriodAt,
   hasMeteredItem,
+  refreshUsageLines,
 } from './billing.js'
 import {renderSubscription, changing} from './render.js'
 import {
@@ -663,6 +664,7 @@ export const subscriptions: Resource = {
   due: dueEvents,
   advanceLimit: shortestLiveInterval,
   on: {
+    invoiceFinalizing: (account, {invoice}) => refreshUsageLines(account, invoice),
     invoicePaid: (account, {invoice, at}) => subscriptionInvoicePaid(account, invoice, at),
     invoicePaymentFailed: (account, {invoice}) => subscriptionInvoiceFailed(account, invoice),
     invoiceOverdue: (account, {invoice}) => subscriptionInvoiceOverdue(account, invoice),
