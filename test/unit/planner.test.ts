@@ -74,13 +74,11 @@ describe('planScenario at the defaults', () => {
     for (const clock of scenario.clocks) expect(clock.name.startsWith(`${CLOCK_NAME_PREFIX}test-run:`)).toBe(true)
   })
 
-  it('plans 10,000 customers over 24 months in well under a second', () => {
-    const started = performance.now()
+  it('plans 10,000 customers over 24 months, 3 to a clock', () => {
+    // How fast it plans is measured by `npm run bench`, not asserted here: a wall-clock bound fails on a loaded machine.
     const scenario = plan(10_000, 1, 24)
     expect(scenario.customers).toHaveLength(10_000)
     expect(scenario.clocks).toHaveLength(3334)
-    // Not a timing assertion of the run: a planner this slow would make --dry-run unusable.
-    expect(performance.now() - started).toBeLessThan(5000)
   })
 
   it('estimates at most 10 requests per customer for a 6-month run, from 100 customers up', () => {

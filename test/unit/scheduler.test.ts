@@ -1,5 +1,5 @@
 import nock from 'nock'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {defaultConfig} from '../../src/config/schema.js'
 import {ClockFailure, ClockWatcher} from '../../src/clocks/watcher.js'
@@ -19,15 +19,27 @@ afterEach(() => {
 describe('RequestScheduler', () => {
   it('never has more than maxInFlight requests in flight across lanes', async () => {
     const scheduler = new RequestScheduler({...settings, maxInFlight: 3})
+    // Each request stays in flight until the test lets it finish, so how many run at once depends on
+    // the scheduler alone, not on how fast this machine is.
+    const finishers: Array<() => void> = []
     let inFlight = 0
     let peak = 0
-    const job = () => async () => {
-      inFlight++
-      peak = Math.max(peak, inFlight)
-      await new Promise((resolve) => setTimeout(resolve, 5))
-      inFlight--
+    const job = () => async () =>
+      new Promise<void>((resolve) => {
+        inFlight++
+        peak = Math.max(peak, inFlight)
+        finishers.push(() => {
+          inFlight--
+          resolve()
+        })
+      })
+    const all = Promise.all(Array.from({length: 30}, (_, i) => scheduler.run(`lane-${i % 7}`, job())))
+    for (let finished = 0; finished < 30; finished++) {
+      await vi.waitUntil(() => finishers.length === Math.min(3, 30 - finished), {timeout: 10_000})
+      expect(inFlight).toBe(finishers.length)
+      finishers.shift()!()
     }
-    await Promise.all(Array.from({length: 30}, (_, i) => scheduler.run(`lane-${i % 7}`, job())))
+    await all
     expect(peak).toBe(3)
     expect(scheduler.stats.calls).toBe(30)
   })
