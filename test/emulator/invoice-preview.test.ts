@@ -172,4 +172,22 @@ describe('invoice previews of subscription changes (SB-U12)', () => {
       .catch((error: unknown) => error)
     expect(param).toMatchObject({statusCode: 501, message: expect.stringMatching(/subscription_details\[cancel_now\]/)})
   })
+
+  it('answers older API versions in their shape: subscription and subscription_proration_date at the top level', async () => {
+    const small = await monthlyPrice(stripe(), 1200, 'Old small')
+    const large = await monthlyPrice(stripe(), 2400, 'Old large')
+    const {customer} = await clockWithCustomer(stripe())
+    const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: small.id}]})
+    const old = sdk(emulator(), 'sk_test_emulator', {apiVersion: '2024-06-20' as Stripe.LatestApiVersion})
+    const preview = (await old.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: {items: [{id: sub.items.data[0]!.id, price: large.id}], proration_date: START},
+    })) as unknown as Record<string, unknown>
+    expect(preview).toMatchObject({
+      subscription: sub.id,
+      subscription_proration_date: START,
+      billing_reason: 'upcoming',
+    })
+    expect(preview.parent).toBeUndefined()
+  })
 })
