@@ -290,8 +290,11 @@ describe('metered prices on subscriptions (SB-U11)', () => {
       /metered/,
     )
     const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: price.id}]})
+    // A metered item shows no quantity; its first invoice bills nothing (a $0 line).
+    expect(sub.items.data[0]!.quantity).toBeUndefined()
     const first = await invoice(stripe(), sub.latest_invoice as string)
     expect(first.total).toBe(0)
+    expect(first.lines.data.map((l) => [l.quantity, l.amount])).toEqual([[0, 0]])
     const send = (value: number, timestamp: number) =>
       stripe().billing.meterEvents.create({
         event_name: m.event_name,
