@@ -396,4 +396,37 @@ describe('metered items changing and late usage (SB-U11, SB-U13)', () => {
     expect(final).toMatchObject({status: 'paid', total: 50})
     expect(final.lines.data[0]).toMatchObject({quantity: 2, amount: 50})
   })
+
+  it('before basil a metered price shows aggregate_usage sum; other aggregations (usage records) are refused', async () => {
+    const m = await meter('sum')
+    const old = sdk(emulator(), 'sk_test_emulator', {apiVersion: '2024-06-20' as Stripe.LatestApiVersion})
+    const recurring = {interval: 'month', usage_type: 'metered', meter: m.id}
+    const price = (await old.prices.create({
+      currency: 'usd',
+      unit_amount: 5,
+      recurring: {...recurring, aggregate_usage: 'sum'} as Stripe.PriceCreateParams.Recurring,
+      product_data: {name: 'Old metered'},
+    })) as unknown as {recurring: Record<string, unknown>}
+    expect(price.recurring).toMatchObject({usage_type: 'metered', meter: m.id, aggregate_usage: 'sum'})
+    await expectError(
+      old.prices.create({
+        currency: 'usd',
+        unit_amount: 5,
+        recurring: {...recurring, aggregate_usage: 'max'} as Stripe.PriceCreateParams.Recurring,
+        product_data: {name: 'Old max'},
+      }),
+      501,
+      /aggregate_usage=max/,
+    )
+    await expectError(
+      old.prices.create({
+        currency: 'usd',
+        unit_amount: 5,
+        recurring: {interval: 'month', usage_type: 'metered'},
+        product_data: {name: 'Old usage records'},
+      }),
+      501,
+      /usage records/,
+    )
+  })
 })
