@@ -31,6 +31,8 @@ export const DEFAULT_RETRY_SCHEDULE_DAYS = [1, 3, 5, 7, 9, 11, 14]
 export interface AccountSignals {
   /** An invoice that drives its subscription was paid (SB-71). */
   invoicePaid: {invoice: InvoiceRecord; at: number}
+  /** A draft is about to be finalized: its usage lines take the usage reported since it was made (SB-U13). */
+  invoiceFinalizing: {invoice: InvoiceRecord}
   /** A payment attempt on such an invoice failed (SB-33). */
   invoicePaymentFailed: {invoice: InvoiceRecord}
   /** A send_invoice invoice passed its due date unpaid (SB-70). */
@@ -76,6 +78,7 @@ export class Account {
   /** The state changes of the open transaction, published only when it commits (SB-A1). */
   private pending: StateChange[] | undefined
   private keep = false
+  private discard = false
 
   constructor(readonly options: AccountOptions) {
     this.events = options.events ?? NO_EVENTS
@@ -104,6 +107,7 @@ export class Account {
     this.store.begin()
     this.pending = []
     this.keep = false
+    this.discard = false
   }
 
   /**
@@ -112,6 +116,19 @@ export class Account {
    */
   keepChanges(): void {
     this.keep = true
+  }
+
+  /**
+   * For a request that answers what a change would do without making it, as an invoice preview
+   * does (SB-U12): it runs the real change, renders the result, and then everything is undone.
+   */
+  discardChanges(): void {
+    this.discard = true
+  }
+
+  /** Whether the open transaction is undone even though the request succeeds. */
+  get discardsChanges(): boolean {
+    return this.discard
   }
 
   /** Whether the open transaction's changes stand even though the request ends in an error. */
@@ -125,6 +142,7 @@ export class Account {
     const pending = this.pending ?? []
     this.pending = undefined
     this.keep = false
+    this.discard = false
     for (const change of pending) this.events.emit(change)
     return changes
   }
@@ -134,6 +152,7 @@ export class Account {
     this.store.rollback()
     this.pending = undefined
     this.keep = false
+    this.discard = false
   }
 
   newId(prefix: string, length = 24): string {

@@ -1,5 +1,6 @@
 import type {Account} from './account.js'
 import type {ApiObject, Resource, Route} from './resource.js'
+import {billingMeterEvents, billingMeters} from './resources/billing-meters.js'
 import {billingPortalConfigurations, billingPortalSessions} from './resources/billing-portal.js'
 import {charges} from './resources/charges.js'
 import {checkoutSessions} from './resources/checkout-sessions.js'
@@ -12,6 +13,7 @@ import {discounts} from './resources/discounts.js'
 import {events} from './resources/events.js'
 import {invoiceItems} from './resources/invoice-items/routes.js'
 import {invoicePayments} from './resources/invoice-payments.js'
+import {invoicePreviews} from './resources/invoice-previews.js'
 import {invoices} from './resources/invoices/routes.js'
 import {paymentIntents} from './resources/payment-intents.js'
 import {paymentMethods} from './resources/payment-methods.js'
@@ -48,6 +50,8 @@ export const RESOURCES: readonly Resource[] = [
   subscriptionItems,
   subscriptionSchedules,
   invoices,
+  // After invoices: expand[] finds an invoice's includable fields on the first resource of its object.
+  invoicePreviews,
   invoiceItems,
   invoicePayments,
   paymentIntents,
@@ -65,6 +69,8 @@ export const RESOURCES: readonly Resource[] = [
   billingPortalConfigurations,
   billingPortalSessions,
   searches,
+  billingMeters,
+  billingMeterEvents,
 ]
 
 /**

@@ -434,7 +434,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const journaled = method !== 'GET'
     if (journaled) account.begin()
     try {
-      outcome = {status: 200, payload: work(), commit: true, save: true}
+      const payload = work()
+      // A preview answers, then leaves the account as it was, its idempotent result included (SB-U12).
+      const discard = account.discardsChanges
+      outcome = {status: 200, payload, commit: !discard, save: !discard}
     } catch (thrown) {
       const error = asApiError(thrown)
       outcome = {

@@ -217,7 +217,11 @@ describe('emulator: invoices created by hand and their invoice items (SB-71, SB-
       statusCode: 400,
       param: 'invoice',
     })
-    await expect(stripe.invoices.createPreview({customer: customer.id})).rejects.toMatchObject({statusCode: 501})
+    // Nothing is coming for a customer without subscriptions or pending items (SB-U12).
+    await expect(stripe.invoices.createPreview({customer: customer.id})).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'invoice_upcoming_none',
+    })
     await expect(
       stripe.invoices.create({customer: customer.id, currency: 'usd', days_until_due: 30}),
     ).rejects.toMatchObject({statusCode: 400, param: 'days_until_due'})

@@ -86,7 +86,22 @@ describe('emulator object shapes', () => {
     const deletedClock = await stripe.testHelpers.testClocks.del(
       (await stripe.testHelpers.testClocks.create({frozen_time: START})).id,
     )
+    const meter = await stripe.billing.meters.create({
+      display_name: 'Shapes',
+      event_name: 'shapes_meter',
+      default_aggregation: {formula: 'sum'},
+    })
+    const meterEvent = await stripe.billing.meterEvents.create({
+      event_name: meter.event_name,
+      payload: {stripe_customer_id: customer.id, value: '1'},
+    })
+    const summary = (
+      await stripe.billing.meters.listEventSummaries(meter.id, {customer: customer.id, start_time: 0, end_time: 60})
+    ).data[0]!
     const objects: Record<string, object> = {
+      'billing.meter': meter,
+      'billing.meter_event': meterEvent,
+      'billing.meter_event_summary': summary,
       'test_helpers.test_clock': clock,
       'deleted_test_helpers.test_clock': deletedClock,
       customer,

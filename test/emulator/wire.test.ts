@@ -157,9 +157,9 @@ describe('emulator: wire format', () => {
       message: expect.stringContaining('GET /v1/disputes'),
     })
     // A fixed path is never taken for an id by a `/:id` route.
-    await expect(stripe.invoices.createPreview({customer: 'cus_x'})).rejects.toMatchObject({
+    await expect(stripe.creditNotes.preview({invoice: 'in_x'})).rejects.toMatchObject({
       statusCode: 501,
-      message: expect.stringContaining('POST /v1/invoices/create_preview'),
+      message: expect.stringContaining('GET /v1/credit_notes/preview'),
     })
     const unknown = await stripe.rawRequest('GET', '/v1/not_a_thing').catch((e: unknown) => e)
     expect(unknown).toMatchObject({statusCode: 404, message: expect.stringContaining('Unrecognized request URL')})

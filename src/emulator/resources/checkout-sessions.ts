@@ -73,6 +73,9 @@ export interface PricedLine {
 export function pricedLines(account: Account, session: CheckoutSessionRecord): PricedLine[] {
   const lines = session.lineItems.map((item) => {
     const price = internalRequest(account, 'GET', `/v1/prices/${item.price}`)
+    // Checkout's amounts for tiered and metered prices (SB-U10, SB-U11) are not modelled.
+    if (price.billing_scheme !== 'per_unit' || (price.recurring as ApiObject | null)?.usage_type === 'metered')
+      throw notModelled(`Checkout Sessions with tiered or metered prices (${item.price})`)
     const product = internalRequest(account, 'GET', `/v1/products/${String(price.product)}`)
     return {item, price, productName: String(product.name), subtotal: Number(price.unit_amount) * item.quantity}
   })

@@ -5,8 +5,11 @@ import type {Account} from '../account.js'
 import {invalid, notModelled} from '../errors.js'
 import {
   type Metadata,
+  type Raw,
   bool,
   currency as parseCurrency,
+  objectArray,
+  oneOf,
   checkNested,
   checkParams,
   int,
@@ -18,6 +21,7 @@ import {
 } from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import {attachableMeter} from './billing-meters.js'
 import {PRODUCTS, addProduct} from './products.js'
 
 export interface PriceRecord {
@@ -26,7 +30,15 @@ export interface PriceRecord {
   product: string
   currency: string
   unitAmount: number
-  recurring: {interval: Interval; intervalCount: number} | null
+  /** `usageType` metered bills a meter's usage in arrears (SB-U11); absent means licensed. */
+  recurring: {
+    interval: Interval
+    intervalCount: number
+    usageType?: 'licensed' | 'metered'
+    meter?: string | null
+  } | null
+  /** billing_scheme=tiered: the tiers and how they price a quantity (SB-U10); absent means per unit. */
+  tiering?: {mode: 'graduated' | 'volume'; tiers: PriceTier[]}
   lookupKey: string | null
   active: boolean
   nickname: string | null
@@ -36,14 +48,63 @@ export interface PriceRecord {
   seq: number
 }
 
+/** One tier: up to `upTo` units (null: `inf`), each at `unitAmount`, plus `flatAmount` for the tier. */
+export interface PriceTier {
+  upTo: number | null
+  unitAmount: number
+  flatAmount: number
+}
+
 export const PRICES = collectionKey<PriceRecord>('prices', 'price')
 
+export function isMetered(price: PriceRecord): boolean {
+  return price.recurring?.usageType === 'metered'
+}
+
+/**
+ * What `quantity` units cost (SB-U10): per unit, or by tiers. Volume prices every unit at the tier
+ * the quantity falls in, plus that tier's flat amount; graduated prices each unit at the tier it
+ * falls in, plus the flat amount of every tier reached.
+ */
+export function priceAmount(price: PriceRecord, quantity: number): number {
+  if (!price.tiering) return price.unitAmount * quantity
+  const {mode, tiers} = price.tiering
+  // Whether a first tier's flat fee is due for zero units is not documented.
+  if (quantity === 0 && (tiers[0]?.flatAmount ?? 0) > 0)
+    throw notModelled(`pricing 0 units of the tiered price ${price.id}, whose first tier has a flat_amount (SB-U10)`)
+  if (mode === 'volume') {
+    const tier = tiers.find((t) => t.upTo === null || quantity <= t.upTo) ?? tiers[tiers.length - 1]!
+    return quantity * tier.unitAmount + tier.flatAmount
+  }
+  let amount = 0
+  let below = 0
+  for (const tier of tiers) {
+    if (quantity <= below) break
+    const units = Math.min(quantity, tier.upTo ?? Infinity) - below
+    amount += units * tier.unitAmount + tier.flatAmount
+    below = tier.upTo ?? Infinity
+  }
+  return amount
+}
+
+/** A price's `tiers`, present only when expanded (SB-U10). */
+export function renderTiers(price: PriceRecord): ApiObject[] | undefined {
+  return price.tiering?.tiers.map((tier) => ({
+    flat_amount: tier.flatAmount,
+    flat_amount_decimal: String(tier.flatAmount),
+    unit_amount: tier.unitAmount,
+    unit_amount_decimal: String(tier.unitAmount),
+    up_to: tier.upTo,
+  }))
+}
+
 export function renderPrice(price: PriceRecord): ApiObject {
+  const unitAmount = price.tiering ? null : price.unitAmount
   return {
     id: price.id,
     object: 'price',
     active: price.active,
-    billing_scheme: 'per_unit',
+    billing_scheme: price.tiering ? 'tiered' : 'per_unit',
     created: price.created,
     currency: price.currency,
     custom_unit_amount: null,
@@ -56,17 +117,17 @@ export function renderPrice(price: PriceRecord): ApiObject {
       ? {
           interval: price.recurring.interval,
           interval_count: price.recurring.intervalCount,
-          meter: null,
+          meter: price.recurring.meter ?? null,
           trial_period_days: null,
-          usage_type: 'licensed',
+          usage_type: price.recurring.usageType ?? 'licensed',
         }
       : null,
     tax_behavior: 'unspecified',
-    tiers_mode: null,
+    tiers_mode: price.tiering?.mode ?? null,
     transform_quantity: null,
     type: price.recurring ? 'recurring' : 'one_time',
-    unit_amount: price.unitAmount,
-    unit_amount_decimal: String(price.unitAmount),
+    unit_amount: unitAmount,
+    unit_amount_decimal: unitAmount === null ? null : String(unitAmount),
   }
 }
 
@@ -76,22 +137,22 @@ export function renderPlan(price: PriceRecord): ApiObject {
     id: price.id,
     object: 'plan',
     active: price.active,
-    amount: price.unitAmount,
-    amount_decimal: String(price.unitAmount),
-    billing_scheme: 'per_unit',
+    amount: price.tiering ? null : price.unitAmount,
+    amount_decimal: price.tiering ? null : String(price.unitAmount),
+    billing_scheme: price.tiering ? 'tiered' : 'per_unit',
     created: price.created,
     currency: price.currency,
     interval: price.recurring?.interval ?? 'month',
     interval_count: price.recurring?.intervalCount ?? 1,
     livemode: false,
     metadata: price.metadata,
-    meter: null,
+    meter: price.recurring?.meter ?? null,
     nickname: price.nickname,
     product: price.product,
-    tiers_mode: null,
+    tiers_mode: price.tiering?.mode ?? null,
     transform_usage: null,
     trial_period_days: null,
-    usage_type: 'licensed',
+    usage_type: price.recurring?.usageType ?? 'licensed',
   }
 }
 
@@ -134,6 +195,40 @@ export function recurringPrice(
   return price as PriceRecord & {recurring: NonNullable<PriceRecord['recurring']>}
 }
 
+/** `tiers_mode` and `tiers` of a tiered price: ascending bounds, the last one `inf` (SB-U10). */
+function parseTiering(params: Raw): NonNullable<PriceRecord['tiering']> {
+  const mode = oneOf(required(params, 'tiers_mode'), 'tiers_mode', ['graduated', 'volume'] as const)
+  const raw = objectArray(required(params, 'tiers'), 'tiers')
+  if (raw.length === 0) throw invalid('Missing required param: tiers.', 'tiers', 'parameter_missing')
+  const tiers = raw.map((tier, index): PriceTier => {
+    const path = `tiers[${index}]`
+    const t = checkNested(
+      tier,
+      path,
+      ['flat_amount', 'flat_amount_decimal', 'unit_amount', 'unit_amount_decimal', 'up_to'],
+      ['flat_amount', 'unit_amount', 'up_to'],
+      'POST /v1/prices',
+    )
+    const upTo = required(t, 'up_to')
+    if (t.unit_amount === undefined && t.flat_amount === undefined)
+      throw invalid(`Each tier needs a unit_amount or a flat_amount.`, path)
+    return {
+      upTo: upTo === 'inf' ? null : int(upTo, `${path}[up_to]`, 1),
+      unitAmount: t.unit_amount === undefined ? 0 : int(t.unit_amount, `${path}[unit_amount]`),
+      flatAmount: t.flat_amount === undefined ? 0 : int(t.flat_amount, `${path}[flat_amount]`),
+    }
+  })
+  for (const [index, tier] of tiers.entries()) {
+    const last = index === tiers.length - 1
+    if (last !== (tier.upTo === null))
+      throw invalid('The last tier, and only the last, must have up_to=inf.', `tiers[${index}][up_to]`)
+    const previous = tiers[index - 1]?.upTo
+    if (previous != null && tier.upTo !== null && tier.upTo <= previous)
+      throw invalid('Tiers must be in ascending order of up_to.', `tiers[${index}][up_to]`)
+  }
+  return {mode, tiers}
+}
+
 /** A lookup key names one price at a time; `transfer_lookup_key` moves it (SB-18). */
 function claimLookupKey(account: Account, key: string, transfer: boolean): void {
   for (const other of account.store.of(PRICES).values()) {
@@ -164,10 +259,13 @@ export const prices: Resource = {
     const price = account.store.of(PRICES).get(id)
     return price && renderPrice(price)
   },
-  // Includable: present only when expanded (SB-C3). Every modelled price is per-unit: no tiers, and
-  // its one currency is its only option.
+  // Includable: present only when expanded (SB-C3, SB-U10). A per-unit price has no tiers, and its one
+  // currency is its only option.
   includable: {
-    tiers: (): Stripe.Price.Tier[] => [],
+    tiers: (account, id) => {
+      const price = account.store.of(PRICES).get(id)
+      return price && (renderTiers(price) ?? [])
+    },
     currency_options: (account, id) => {
       const price = account.store.of(PRICES).get(id)
       if (!price) return undefined
@@ -204,12 +302,19 @@ export const prices: Resource = {
           'active',
           'billing_scheme',
           'tax_behavior',
+          'tiers',
+          'tiers_mode',
         ],
         'POST /v1/prices',
       )
       const {account, params} = ctx
-      if (params.billing_scheme !== undefined && params.billing_scheme !== 'per_unit')
-        throw notModelled(`billing_scheme=${String(params.billing_scheme)}`)
+      const billingScheme =
+        params.billing_scheme === undefined
+          ? 'per_unit'
+          : oneOf(params.billing_scheme, 'billing_scheme', ['per_unit', 'tiered'] as const)
+      const tiering = billingScheme === 'tiered' ? parseTiering(params) : undefined
+      if (!tiering && (params.tiers !== undefined || params.tiers_mode !== undefined))
+        throw invalid('`tiers` and `tiers_mode` can only be used with billing_scheme=tiered.', 'tiers')
       if (params.tax_behavior !== undefined && params.tax_behavior !== 'unspecified')
         throw notModelled(`tax_behavior=${String(params.tax_behavior)}`)
       if (params.product !== undefined && params.product_data !== undefined)
@@ -220,18 +325,37 @@ export const prices: Resource = {
           params.recurring,
           'recurring',
           ['interval', 'interval_count', 'meter', 'trial_period_days', 'usage_type'],
-          ['interval', 'interval_count', 'usage_type'],
+          ['interval', 'interval_count', 'usage_type', 'meter'],
           'POST /v1/prices',
         )
-        if (r.usage_type !== undefined && r.usage_type !== 'licensed')
-          throw notModelled(`recurring[usage_type]=${String(r.usage_type)}`)
-        recurring = billingPeriod(required(r, 'interval'), r.interval_count, {
-          interval: 'recurring[interval]',
-          count: 'recurring[interval_count]',
-        })
+        const usageType =
+          r.usage_type === undefined
+            ? 'licensed'
+            : oneOf(r.usage_type, 'recurring[usage_type]', ['licensed', 'metered'] as const)
+        const meter =
+          r.meter === undefined
+            ? null
+            : attachableMeter(account, str(r.meter, 'recurring[meter]'), 'recurring[meter]').id
+        if (usageType === 'licensed' && meter !== null)
+          throw invalid('A meter can only be set on a price with recurring[usage_type]=metered.', 'recurring[meter]')
+        // Metered prices bill a Billing Meter's usage (SB-U11); the usage records before basil are not modelled.
+        if (usageType === 'metered' && meter === null) {
+          if (ctx.apiVersion !== null && ctx.apiVersion < '2025-03-31')
+            throw notModelled('metered prices without recurring[meter] (usage records, before basil)')
+          throw invalid('A metered price requires recurring[meter].', 'recurring[meter]', 'parameter_missing')
+        }
+        recurring = {
+          ...billingPeriod(required(r, 'interval'), r.interval_count, {
+            interval: 'recurring[interval]',
+            count: 'recurring[interval_count]',
+          }),
+          ...(usageType === 'metered' ? {usageType, meter} : {}),
+        }
       }
       const currency = parseCurrency(required(params, 'currency'), 'currency')
-      const unitAmount = int(required(params, 'unit_amount'), 'unit_amount')
+      if (tiering && params.unit_amount !== undefined)
+        throw invalid('unit_amount cannot be used with billing_scheme=tiered; set it on each tier.', 'unit_amount')
+      const unitAmount = tiering ? 0 : int(required(params, 'unit_amount'), 'unit_amount')
       let productId: string
       if (params.product_data !== undefined) {
         const data = checkNested(
@@ -268,6 +392,7 @@ export const prices: Resource = {
         currency,
         unitAmount,
         recurring,
+        ...(tiering ? {tiering} : {}),
         lookupKey,
         active: params.active === undefined ? true : bool(params.active, 'active'),
         nickname: optStr(params.nickname, 'nickname') ?? null,

@@ -54,6 +54,7 @@ export function finalizeInvoice(
   at: number,
   options: {attempt: boolean} = {attempt: true},
 ): void {
+  account.signal('invoiceFinalizing', {invoice})
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
   const numbered = account.store.index(NUMBERED_BY_CUSTOMER)
   numbered.add(invoice.customer, invoice.id)

@@ -2,7 +2,7 @@
 import {addIntervals} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {notModelled} from '../../errors.js'
-import {filter} from '../../resource.js'
+import {filter, updating} from '../../resource.js'
 import {COUPONS} from '../coupons.js'
 import {CUSTOMERS} from '../customers/record.js'
 import {DISCOUNTS, discountApplies, renderDiscount} from '../discounts.js'
@@ -10,7 +10,9 @@ import {addInvoiceItem} from '../invoice-items/record.js'
 import {type SubscriptionLine, createInvoice} from '../invoices/billing.js'
 import {type BillingReason, type InvoiceRecord, INVOICES} from '../invoices/record.js'
 import {finalizeInvoice} from '../invoices/lifecycle.js'
-import {type PriceRecord, PRICES} from '../prices.js'
+import {lineDescription, renderInvoice} from '../invoices/render.js'
+import {billedUsage} from '../billing-meters.js'
+import {type PriceRecord, PRICES, isMetered, priceAmount} from '../prices.js'
 import {PRODUCTS} from '../products.js'
 import {TAX_RATES} from '../tax-rates.js'
 import {type SubscriptionRecord, type SubscriptionItemRecord, priceOf} from './record.js'
@@ -29,8 +31,40 @@ export function periodEndAfter(anchor: number, recurring: Recurring, cycles: num
   return addIntervals(anchor, recurring.interval, recurring.intervalCount * cycles)
 }
 
+/** What an item bills in advance for a period: a metered item bills nothing until its usage is known (SB-U11). */
 function itemAmount(account: Account, item: {price: string; quantity: number}): number {
-  return priceOf(account, item.price).unitAmount * item.quantity
+  const price = priceOf(account, item.price)
+  return isMetered(price) ? 0 : priceAmount(price, item.quantity)
+}
+
+export function hasMeteredItem(account: Account, items: ReadonlyArray<{price: string}>): boolean {
+  return items.some((item) => isMetered(priceOf(account, item.price)))
+}
+
+/**
+ * The usage lines of a renewal (SB-U11): each metered item bills its meter's usage for the period
+ * that ended, from `from` (or the item's creation or last price change, if later) to `to`, priced
+ * by its price's scheme.
+ */
+export function usageLines(account: Account, sub: SubscriptionRecord, from: number, to: number): SubscriptionLine[] {
+  const lines: SubscriptionLine[] = []
+  for (const item of sub.items) {
+    const price = priceOf(account, item.price)
+    const meter = price.recurring?.meter
+    if (!isMetered(price) || !meter) continue
+    const start = Math.max(from, item.usageSince ?? item.created)
+    const quantity = billedUsage(account, meter, sub.customer, start, to)
+    lines.push({
+      subscriptionItem: item.id,
+      price: item.price,
+      quantity,
+      amount: priceAmount(price, quantity),
+      periodStart: start,
+      periodEnd: to,
+      taxRates: item.taxRates ?? sub.defaultTaxRates,
+    })
+  }
+  return lines
 }
 
 export function periodAmount(account: Account, items: Array<{price: string; quantity: number}>): number {
@@ -47,11 +81,50 @@ function activeDiscounts(account: Account, sub: SubscriptionRecord, at: number):
 
 // ── invoices of a subscription ─────────────────────────────────────────────
 
-export function fullPeriodLines(account: Account, sub: SubscriptionRecord, trial: boolean): SubscriptionLine[] {
-  return sub.items.map((item) => ({
+/**
+ * At finalization a renewal's usage lines take the usage reported since the draft was made, for
+ * the period they bill (SB-U13). Re-spreading discounts or taxes over a changed amount is not modelled.
+ */
+export function refreshUsageLines(account: Account, invoice: InvoiceRecord): void {
+  if (invoice.status !== 'draft' || invoice.billingReason !== 'subscription_cycle') return
+  for (const line of invoice.lines) {
+    if (!line.price || line.invoiceItem !== null || line.proration || line.periodEnd > invoice.created) continue
+    const price = priceOf(account, line.price)
+    const meter = price.recurring?.meter
+    if (!isMetered(price) || !meter) continue
+    const quantity = billedUsage(account, meter, invoice.customer, line.periodStart, line.periodEnd)
+    if (quantity === line.quantity) continue
+    if (invoice.discounts.length > 0 || line.taxes.length > 0)
+      throw notModelled('usage reported late for a discounted or taxed renewal invoice (SB-U13)')
+    updating(
+      account,
+      'invoice.updated',
+      invoice.testClock,
+      () => renderInvoice(account, invoice),
+      () => {
+        line.quantity = quantity
+        line.amount = priceAmount(price, quantity)
+        line.description = lineDescription(account, line.price, quantity, null)
+      },
+    )
+  }
+}
+
+/**
+ * The lines billed in advance for the current period. A metered item is billed in arrears: on the
+ * first invoice it has a $0 line (SB-U11, unconfirmed), on renewals only its usage line (usageLines).
+ */
+export function fullPeriodLines(
+  account: Account,
+  sub: SubscriptionRecord,
+  trial: boolean,
+  metered: 'zero' | 'skip' = 'skip',
+): SubscriptionLine[] {
+  const items = metered === 'skip' ? sub.items.filter((item) => !isMetered(priceOf(account, item.price))) : sub.items
+  return items.map((item) => ({
     subscriptionItem: item.id,
     price: item.price,
-    quantity: item.quantity,
+    quantity: isMetered(priceOf(account, item.price)) ? 0 : item.quantity,
     amount: trial ? 0 : itemAmount(account, item),
     periodStart: sub.periodStart,
     periodEnd: sub.periodEnd,
@@ -163,7 +236,15 @@ export interface ProrationSpec {
 }
 
 /** Computes every proration first, so a refusal (501) leaves nothing half created, then adds them. */
-export function addProrations(account: Account, sub: SubscriptionRecord, at: number, specs: ProrationSpec[]): void {
+export function addProrations(account: Account, sub: SubscriptionRecord, at: number, allSpecs: ProrationSpec[]): void {
+  // A metered item bills nothing in advance, so adding one prorates nothing. Removing one drops its
+  // usage so far in classic mode; flexible mode bills it on an invoice item, which is not modelled (SB-U11).
+  const metered = allSpecs.filter((spec) => isMetered(priceOf(account, spec.price)))
+  if (sub.billingMode === 'flexible' && metered.some((spec) => spec.sign < 0))
+    throw notModelled(
+      'removing or repricing a metered item with prorations in billing_mode=flexible (the invoice item for its usage so far, SB-U11); pass proration_behavior=none',
+    )
+  const specs = allSpecs.filter((spec) => !metered.includes(spec))
   // How Stripe taxes proration lines, credits above all, is not documented (SB-78).
   if (specs.length > 0 && isTaxedSubscription(sub))
     throw notModelled('prorations on a subscription with tax rates (the tax of proration lines, SB-78)')
@@ -296,6 +377,9 @@ export function startPeriodAt(
   at: number,
   billingReason: BillingReason,
 ): InvoiceRecord {
+  // The usage of the period cut short is billed at a reset; how is not modelled (SB-U11).
+  if (hasMeteredItem(account, sub.items))
+    throw notModelled('resetting the billing period of a subscription with metered prices (SB-U11)')
   sub.billingCycleAnchor = at
   sub.cycles = 0
   sub.periodStart = at

@@ -4,7 +4,7 @@ import {invalid, ApiError, missing, notModelled} from '../../errors.js'
 import {type Raw, oneOf, int, objectArray, checkNested, optStr, str, bool, mergeMetadata} from '../../params.js'
 import {filter, COMMON, type RouteContext} from '../../resource.js'
 import {type InvoiceRecord} from '../invoices/record.js'
-import {type PriceRecord, recurringPrice} from '../prices.js'
+import {type PriceRecord, isMetered, recurringPrice} from '../prices.js'
 import {assertClockWritable} from '../test-clocks.js'
 import {type SubscriptionRecord, type SubscriptionItemRecord, SUBSCRIPTIONS, BY_ITEM} from './record.js'
 import {changing} from './render.js'
@@ -256,6 +256,16 @@ export function changeItems(
       if (!next.some((it) => it.id === old.id))
         specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
     addProrations(account, sub, prorationDate, specs)
+  }
+  // Usage before a metered item's price change is not billed at the new price (SB-U11).
+  for (const item of next) {
+    const old = before.find((it) => it.id === item.id)
+    if (
+      old &&
+      old.price !== item.price &&
+      (isMetered(priceOf(account, old.price)) || isMetered(priceOf(account, item.price)))
+    )
+      item.usageSince = now
   }
   changing(account, sub, () => (sub.items = next))
   if (proration === 'always_invoice')

@@ -17,7 +17,9 @@ import {
   periodEndAfter,
   invoiceSubscription,
   fullPeriodLines,
+  hasMeteredItem,
   removeDiscounts,
+  usageLines,
 } from './billing.js'
 import {changing, renderSubscription} from './render.js'
 
@@ -107,6 +109,9 @@ export function cancelNow(
   at: number,
   options: {prorate: boolean; invoiceNow: boolean},
 ): void {
+  // Canceling bills or drops the period's usage so far; neither is modelled (SB-U11).
+  if (hasMeteredItem(account, sub.items))
+    throw notModelled('canceling a subscription with metered prices before its period ends (SB-U11)')
   if (options.prorate && (sub.status === 'active' || sub.status === 'past_due'))
     creditUnusedTime(account, sub, at, sub.items)
   const pending = pendingItems(account, sub.customer, sub.currency, sub.id).filter(
@@ -131,18 +136,21 @@ export function endSubscriptionsOfDeletedCustomer(account: Account, customerId: 
 
 // ── the time engine's events for subscriptions ─────────────────────────────
 
-function renew(account: Account, sub: SubscriptionRecord, at: number): void {
+/** A renewal at `at`, as the time engine runs it and as an invoice preview runs it to be undone (SB-U12). */
+export function renew(account: Account, sub: SubscriptionRecord, at: number): void {
   changing(account, sub, () => {
     const previousStart = sub.periodStart
     sub.cycles++
     sub.periodStart = at
     sub.periodEnd = periodEndAfter(sub.billingCycleAnchor, cadence(account, sub), sub.cycles + 1)
-    invoiceSubscription(account, sub, 'subscription_cycle', at, fullPeriodLines(account, sub, false), previousStart)
+    // Licensed items for the new period, metered ones for the usage of the period that ended (SB-U11).
+    const lines = [...fullPeriodLines(account, sub, false), ...usageLines(account, sub, previousStart, at)]
+    invoiceSubscription(account, sub, 'subscription_cycle', at, lines, previousStart)
   })
 }
 
 /** At trial end: bill the first paid period, or cancel or pause without a payment method (SB-50). */
-function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
+export function endTrial(account: Account, sub: SubscriptionRecord, at: number): void {
   const card = payingMethod(account, sub.defaultPaymentMethod, sub.customer)
   if (!card && sub.missingPaymentMethod === 'cancel') return endSubscription(account, sub, at, null)
   if (!card && sub.missingPaymentMethod === 'pause') {

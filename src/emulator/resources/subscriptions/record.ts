@@ -17,6 +17,8 @@ export interface SubscriptionItemRecord {
   metadata: Metadata
   /** The item's own tax rates; null lets the subscription's defaults apply (SB-78). */
   taxRates: string[] | null
+  /** A metered item bills only the usage after its price last changed (SB-U11). */
+  usageSince?: number
 }
 
 export interface SubscriptionRecord {

@@ -1,7 +1,7 @@
 /** A subscription and its items in the API shape, and the `customer.subscription.updated` they announce. */
 import {type Account} from '../../account.js'
 import {type ApiObject, updating} from '../../resource.js'
-import {renderPlan, renderPrice} from '../prices.js'
+import {isMetered, renderPlan, renderPrice} from '../prices.js'
 import {renderTaxRate, TAX_RATES} from '../tax-rates.js'
 import {type SubscriptionRecord, type SubscriptionItemRecord, SCHEDULE_OF_SUBSCRIPTION} from './record.js'
 import {priceOf} from './record.js'
@@ -22,7 +22,8 @@ export function renderItem(account: Account, sub: SubscriptionRecord, item: Subs
     metadata: item.metadata,
     plan: renderPlan(price),
     price: renderPrice(price),
-    quantity: item.quantity,
+    // A metered item has no quantity: its usage is what it bills (SB-U11).
+    ...(isMetered(price) ? {} : {quantity: item.quantity}),
     subscription: sub.id,
     tax_rates: (item.taxRates ?? []).map((id) => renderTaxRate(account.store.of(TAX_RATES).require(id))),
   }

@@ -1,5 +1,6 @@
 /** The subscriptions resource: create, update, cancel, pause, resume, retrieve and list. */
 import {DAY} from '../../../billing-time.js'
+import {type Account} from '../../account.js'
 import {invalid, notModelled, ApiError} from '../../errors.js'
 import {
   checkParams,
@@ -31,7 +32,7 @@ import {amountDue} from '../invoices/amounts.js'
 import {finalizeInvoice} from '../invoices/lifecycle.js'
 import {type InvoiceRecord} from '../invoices/record.js'
 import {customerPaymentMethod, payingMethod} from '../payment-methods.js'
-import {recurringPrice} from '../prices.js'
+import {isMetered, recurringPrice} from '../prices.js'
 import {taxRatesParam} from '../tax-rates.js'
 import {assertClockWritable} from '../test-clocks.js'
 import {
@@ -69,6 +70,8 @@ import {
   restartPeriod,
   creditUnusedTime,
   startPeriodAt,
+  hasMeteredItem,
+  refreshUsageLines,
 } from './billing.js'
 import {renderSubscription, changing} from './render.js'
 import {
@@ -137,6 +140,9 @@ export function createSubscription(ctx: RouteContext): ApiObject {
       item.tax_rates === undefined || item.tax_rates === ''
         ? null
         : taxRatesParam(account, item.tax_rates, `items[${index}][tax_rates]`)
+    // A metered item's quantity is its usage (SB-U11).
+    if (item.quantity !== undefined && isMetered(price))
+      throw invalid('Quantity should not be specified where usage_type is `metered`.', `items[${index}][quantity]`)
     return {
       price,
       quantity: item.quantity === undefined ? 1 : int(item.quantity, `items[${index}][quantity]`),
@@ -227,6 +233,9 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     : null
   // Without a card a trial still starts: at its end it cancels, pauses or invoices (SB-50, SB-K5).
   const card = payingMethod(account, defaultPaymentMethod, customer.id)
+  // How a trial treats usage is not modelled (SB-U11).
+  if (trialEnd !== null && items.some((item) => isMetered(item.price)))
+    throw notModelled('trials on a subscription with metered prices (SB-U11)')
   const discounts =
     params.discounts === undefined || params.discounts === ''
       ? []
@@ -314,8 +323,8 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     creating: true,
     seq: account.nextSeq(),
   }
-  if (cancelAtPeriodEnd) scheduleCancel(sub, sub.periodEnd, true, now)
-  if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
+  if (cancelAtPeriodEnd) scheduleCancel(account, sub, sub.periodEnd, true, now)
+  if (cancelAt !== undefined) scheduleCancel(account, sub, cancelAt, false, now)
   account.store.of(SUBSCRIPTIONS).set(sub.id, sub)
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
   for (const item of sub.items) account.store.index(BY_ITEM).add(item.id, sub.id)
@@ -327,7 +336,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
     sub,
     'subscription_create',
     now,
-    fullPeriodLines(account, sub, trialEnd !== null),
+    fullPeriodLines(account, sub, trialEnd !== null, 'zero'),
   )
   if (sendInvoice) {
     // A send_invoice subscription is active whatever its first invoice does; the invoice is a draft for an hour, then sent (SB-28, SB-70).
@@ -349,7 +358,16 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   return renderSubscription(account, sub)
 }
 
-function scheduleCancel(sub: SubscriptionRecord, at: number | null, atPeriodEnd: boolean, requestTime: number): void {
+function scheduleCancel(
+  account: Account,
+  sub: SubscriptionRecord,
+  at: number | null,
+  atPeriodEnd: boolean,
+  requestTime: number,
+): void {
+  // The final usage of a canceled metered subscription is billed; how is not modelled (SB-U11).
+  if (at !== null && hasMeteredItem(account, sub.items))
+    throw notModelled('scheduling the cancellation of a subscription with metered prices (SB-U11)')
   sub.cancelAt = at
   sub.cancelAtPeriodEnd = atPeriodEnd
   // canceled_at is the time of the request that scheduled it (SB-63).
@@ -373,7 +391,7 @@ function resolveCancelAt(
   return at
 }
 
-function updateSubscription(ctx: RouteContext): ApiObject {
+export function updateSubscription(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscriptions/{id}'
   const {account, params} = ctx
   checkParams(params, 'SubscriptionUpdateParams', UPDATE_HANDLED, endpoint)
@@ -509,8 +527,8 @@ function updateSubscription(ctx: RouteContext): ApiObject {
   changing(account, sub, () => {
     if (defaultPaymentMethod !== undefined) sub.defaultPaymentMethod = defaultPaymentMethod
     if (cancelAtPeriodEnd !== undefined)
-      scheduleCancel(sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
-    if (cancelAt !== undefined) scheduleCancel(sub, cancelAt, false, now)
+      scheduleCancel(account, sub, cancelAtPeriodEnd ? sub.periodEnd : null, cancelAtPeriodEnd, now)
+    if (cancelAt !== undefined) scheduleCancel(account, sub, cancelAt, false, now)
     if (details) sub.cancellation = {...sub.cancellation, ...details}
     if (pause !== undefined) sub.pauseCollection = pause
     if (params.description !== undefined) sub.description = optStr(params.description, 'description') ?? null
@@ -640,6 +658,7 @@ export const subscriptions: Resource = {
   due: dueEvents,
   advanceLimit: shortestLiveInterval,
   on: {
+    invoiceFinalizing: (account, {invoice}) => refreshUsageLines(account, invoice),
     invoicePaid: (account, {invoice, at}) => subscriptionInvoicePaid(account, invoice, at),
     invoicePaymentFailed: (account, {invoice}) => subscriptionInvoiceFailed(account, invoice),
     invoiceOverdue: (account, {invoice}) => subscriptionInvoiceOverdue(account, invoice),

@@ -17,6 +17,9 @@ export const invoiceParent: VersionChange = {
       const details = (invoice.parent as Parent)?.subscription_details as ApiObject | null | undefined
       invoice.subscription = details?.subscription ?? null
       invoice.subscription_details = details ? {metadata: details.metadata ?? {}} : {metadata: null}
+      // A preview of a change names its proration time at the top level too (SB-U12).
+      if (details?.subscription_proration_date !== undefined)
+        invoice.subscription_proration_date = details.subscription_proration_date
       invoice.quote = null
       delete invoice.parent
     },
