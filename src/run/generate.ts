@@ -41,7 +41,7 @@ import {
   planOfPriceIn,
   replayJournal,
 } from './clock-state.js'
-import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
+import {damagedJournalWarning, earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {
   Journal,
   type JournalContents,
@@ -140,10 +140,9 @@ export async function claimOutDir(
         {suggestion: "Start a new run without --resume: its cleanup deletes that run's clocks."},
       )
     }
-    const unfinished =
-      resume || request.keepClocks
-        ? undefined
-        : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
+    const listed = resume || request.keepClocks ? undefined : await listJournals(request.outDir)
+    for (const damaged of listed?.damaged ?? []) notices.push(damagedJournalWarning(damaged))
+    const unfinished = listed?.journals.filter((journal) => journal.saved === undefined).at(-1)
     if (unfinished)
       notices.push(
         `Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`,
@@ -233,7 +232,11 @@ async function findResumable(outDir: string, runId?: string): Promise<JournalCon
     if (journal.saved === 'complete') throw new UserError(`Run ${runId} is already complete: nothing to resume`)
     return journal
   }
-  const latest = (await listJournals(outDir)).at(-1)
+  const {journals, damaged} = await listJournals(outDir)
+  const latest = journals.at(-1)
+  // Run ids begin with their start time: a damaged journal newer than every readable one is the run meant.
+  const newerDamaged = damaged.filter((journal) => !latest || journal.runId > latest.header.run_id).at(-1)
+  if (newerDamaged) await readJournal(newerDamaged.path)
   if (!latest)
     throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
   if (latest.saved === 'complete')
