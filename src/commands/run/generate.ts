@@ -17,6 +17,7 @@ import {
   prepareRun,
 } from '../../run/generate.js'
 import {RunProgress} from '../../run/progress.js'
+import {resumeCommand as printedResumeCommand} from '../../run/resume-command.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
@@ -145,7 +146,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       }
     }
 
-    const {gateway} = this.connect(flags, config.scheduler)
+    const {gateway, keySource} = this.connect(flags, config.scheduler)
     const outDir = this.outDir(flags)
     const request: RunRequest = {
       config,
@@ -173,7 +174,16 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     setMaxListeners(0, stopping.signal)
     let signal: 'SIGINT' | 'SIGTERM' | undefined
     const resumeCommand = () =>
-      this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
+      printedResumeCommand({
+        bin: this.config.bin,
+        runId: (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id,
+        outDir: flags['out-dir'],
+        config: flags.config,
+        scenario: flags.scenario,
+        apiBase: flags['api-base'],
+        keySource,
+        stripeCliProfile: flags['stripe-cli-profile'],
+      })
     let prepared: PreparedRun | undefined
     const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
       if (signal) {
@@ -238,24 +248,6 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     }
   }
 
-  /** The exact command that continues this run. */
-  private resumeCommand(
-    flags: {'out-dir'?: string; config?: string; scenario?: string; 'api-base'?: string},
-    runId: string | undefined,
-  ): string {
-    const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
-    // The scenario is part of the config the run must resume with.
-    if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
-    if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config')
-      parts.push('--out-dir', quote(flags['out-dir']))
-    if (flags.config) parts.push('--config', quote(flags.config))
-    // The same API the run used (the emulator, say), unless the environment already says it: else the
-    // pasted command would go to api.stripe.com. Never the key.
-    if (flags['api-base'] && flags['api-base'] !== process.env.STRIPE_API_BASE)
-      parts.push('--api-base', quote(flags['api-base']))
-    return parts.join(' ')
-  }
-
   private sayResult(result: GenerateResult & {resumeCommand?: string}): void {
     const first = result.mrrByMonth[0]
     const last = result.mrrByMonth.at(-1)
@@ -279,10 +271,6 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
     this.say(lines.join('\n'))
   }
-}
-
-function quote(value: string): string {
-  return /^[\w./:@-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 }
 
 function parseRate(value: string | undefined, flag: string): number | undefined {
