@@ -106,8 +106,18 @@ export interface GenerateResult {
   requests: {total: number; retries: number; rateLimited: number}
   cleanup: {deleted: number; failed: number}
   wallTimeSeconds: number
+  /** How far the run got next to its plan: what an interrupted run has done, and so what is left. */
+  reached: RunReach
   /** The files written, in writing order: stripe_prices.json first with --seed-prices; no run file when the run failed or was interrupted (earlier files stay). */
   files: string[]
+}
+
+export interface RunReach {
+  planned: {customers: number; clocks: number; months: number}
+  /** Created in Stripe so far (a failed clock's included, until a resume retries it). */
+  created: {customers: number; clocks: number}
+  /** Months read back, on the clock that got least far and on the one that got furthest (failed clocks left out). */
+  months: {fewest: number; most: number}
 }
 
 /** What the out-dir gave the run before any request: its lock, and the journal of the run to resume. */
@@ -285,7 +295,7 @@ export async function executeRun(
   let states: ClockState[] = []
   /** Stopped by the user: nothing saved, and the view says so instead of ticking the run. */
   const interrupted = () => {
-    progress.abort('save')
+    progress.stop()
     return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
   }
   try {
@@ -666,7 +676,20 @@ function summarize(
     requests: {total: counts.sent, retries: counts.retries, rateLimited: counts.rateLimited},
     cleanup,
     wallTimeSeconds: (Date.now() - started) / 1000,
+    reached: reach(scenario, states),
     files,
+  }
+}
+
+function reach(scenario: Scenario, states: ClockState[]): RunReach {
+  const going = states.filter((state) => !state.failed).map((state) => Math.max(0, lastMonthRead(state)))
+  return {
+    planned: {customers: scenario.customers.length, clocks: scenario.clocks.length, months: scenario.months},
+    created: {
+      customers: states.reduce((sum, state) => sum + state.customerIds.size, 0),
+      clocks: states.filter((state) => state.clockId !== undefined).length,
+    },
+    months: {fewest: going.length > 0 ? Math.min(...going) : 0, most: going.length > 0 ? Math.max(...going) : 0},
   }
 }
 

@@ -6,8 +6,6 @@ import {simulationStart} from '../../billing-time.js'
 import type {Config} from '../../config/schema.js'
 import {FAILED_RUN_EXIT_CODE, PARTIAL_RUN_EXIT_CODE, SIGNAL_EXIT_CODES, UsageError} from '../../errors.js'
 import {randomSeed} from '../../random.js'
-import {plural} from '../../render/plural.js'
-import {formatUsd} from '../../render/table.js'
 import {
   type GenerateResult,
   type PreparedRun,
@@ -18,10 +16,11 @@ import {
 } from '../../run/generate.js'
 import {RunProgress} from '../../run/progress.js'
 import {resumeCommand as printedResumeCommand} from '../../run/resume-command.js'
+import {renderRunResult} from '../../run/result-view.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
-import {formatDuration, formatScenarioList, renderScenario} from '../../scenario/render.js'
+import {formatScenarioList, renderScenario} from '../../scenario/render.js'
 import {applyScenario, listScenarios} from '../../config/scenarios.js'
 
 export type RunGenerateResult =
@@ -230,10 +229,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         if (result.status === 'interrupted') {
           process.exitCode = SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
           const withCommand = {...result, resumeCommand: resumeCommand()}
-          this.sayResult(withCommand)
+          this.say(renderRunResult(withCommand))
           return withCommand
         }
-        this.sayResult(result)
+        this.say(renderRunResult(result))
         if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
         if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
         return result.status === 'complete' ? result : {...result, resumeCommand: resumeCommand()}
@@ -246,30 +245,6 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       process.off('SIGTERM', onTerm)
       await claimed.lock.release()
     }
-  }
-
-  private sayResult(result: GenerateResult & {resumeCommand?: string}): void {
-    const first = result.mrrByMonth[0]
-    const last = result.mrrByMonth.at(-1)
-    const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[
-      result.status
-    ]
-    const lines = [
-      '',
-      `Run ${result.runId}${result.resumed ? ' (resumed)' : ''} ${headline} in ${formatDuration(result.wallTimeSeconds)}`,
-      `  customers      ${plural(result.customers, 'customer')} on ${plural(result.clocks, 'complete clock')}`,
-      `  events         ${result.eventsApplied} applied · ${result.pastDue} past due at the end · ${plural(result.canceled, 'subscription')} ended`,
-      `  MRR            ${first ? `${first.month} ${formatUsd(first.mrrCents)}` : '-'} → ${last ? `${last.month} ${formatUsd(last.mrrCents)}` : '-'}`,
-      `  requests       ${plural(result.requests.total, 'request')} (${plural(result.requests.retries, 'retry', 'retries')}, ${result.requests.rateLimited} rate-limited)`,
-      ...result.files.map((file, index) => `${index === 0 ? '  files          ' : '                 '}${file}`),
-    ]
-    if (result.files.length === 0) lines.push(`  files          none written; the earlier files are as they were`)
-    for (const failed of result.failedClocks)
-      lines.push(
-        `  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`,
-      )
-    if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
-    this.say(lines.join('\n'))
   }
 }
 
