@@ -53,7 +53,12 @@ export function resolveApiKey(flags: KeyFlags, env: NodeJS.ProcessEnv, cwd: stri
   return found
 }
 
+/** Where a printed command puts a key that was given by flag: visibly not a key, never the key itself. */
+export const KEY_PLACEHOLDER = '<your sk_test_… key>'
+
 export function assertTestModeKey(key: string, source: KeySource): void {
+  if (key === KEY_PLACEHOLDER)
+    throw new UsageError(`${source} holds the placeholder of a printed command: put your test-mode key in its place`)
   if (/^(sk|rk)_live_/.test(key)) {
     throw new UsageError(
       `Refusing the live key ${maskKey(key)} from ${source}: stripe-seed creates fake customers and deletes test clocks, so it only runs with test-mode keys (sk_test_… or rk_test_…)`,

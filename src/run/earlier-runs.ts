@@ -2,11 +2,13 @@ import {readFile} from 'node:fs/promises'
 
 import {type ClockSummary, type RunClocks, runClockPrefix} from '../clocks/cleanup.js'
 import {CurrentRunFileSchema, outFile} from '../files/formats.js'
-import {listJournals, removeJournal} from './journal.js'
+import {type DamagedJournal, listJournals, removeJournal} from './journal.js'
 
 export interface EarlierRuns extends RunClocks {
   /** Journals of runs whose clocks a cleanup selects; removed once every one of their clocks is gone. */
   journals: Array<{path: string; runId: string; clockIds: string[]}>
+  /** One line per damaged journal: its run's clocks are still selected, by name. */
+  warnings: string[]
 }
 
 /**
@@ -19,7 +21,16 @@ export async function earlierRuns(outDir: string, exceptRunId?: string): Promise
   const clockIds = new Set<string>()
   const runIds = new Set<string>()
   const journals: EarlierRuns['journals'] = []
-  for (const journal of await listJournals(outDir)) {
+  const listed = await listJournals(outDir)
+  const warnings: string[] = []
+  for (const journal of listed.damaged) {
+    if (journal.runId === exceptRunId) continue
+    runIds.add(journal.runId)
+    for (const id of journal.clockIds) clockIds.add(id)
+    journals.push(journal)
+    warnings.push(damagedJournalWarning(journal))
+  }
+  for (const journal of listed.journals) {
     const runId = journal.header.run_id
     if (runId === exceptRunId) continue
     runIds.add(runId)
@@ -35,7 +46,7 @@ export async function earlierRuns(outDir: string, exceptRunId?: string): Promise
     for (const id of current.data.clock_ids) clockIds.add(id)
     for (const failed of current.data.failed_clocks) clockIds.add(failed.clock_id)
   }
-  return {clockIds, runIds, journals}
+  return {clockIds, runIds, journals, warnings}
 }
 
 /** Forgets the journals of runs whose clocks are all gone now; a run with a clock that could not be deleted stays known. */
@@ -46,4 +57,9 @@ export async function forgetCleanedRuns(runs: EarlierRuns, notDeleted: ClockSumm
     )
     if (!left) await removeJournal(journal.path)
   }
+}
+
+/** Said before a cleanup that relies on the run id alone for a damaged journal's clocks. */
+export function damagedJournalWarning(journal: DamagedJournal): string {
+  return `Warning: ${journal.problem}; run ${journal.runId}'s clocks are found by their names instead`
 }

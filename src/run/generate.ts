@@ -41,7 +41,7 @@ import {
   planOfPriceIn,
   replayJournal,
 } from './clock-state.js'
-import {earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
+import {damagedJournalWarning, earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
 import {
   Journal,
   type JournalContents,
@@ -106,8 +106,18 @@ export interface GenerateResult {
   requests: {total: number; retries: number; rateLimited: number}
   cleanup: {deleted: number; failed: number}
   wallTimeSeconds: number
+  /** How far the run got next to its plan: what an interrupted run has done, and so what is left. */
+  reached: RunReach
   /** The files written, in writing order: stripe_prices.json first with --seed-prices; no run file when the run failed or was interrupted (earlier files stay). */
   files: string[]
+}
+
+export interface RunReach {
+  planned: {customers: number; clocks: number; months: number}
+  /** Created in Stripe so far (a failed clock's included, until a resume retries it). */
+  created: {customers: number; clocks: number}
+  /** Months read back, on the clock that got least far and on the one that got furthest (failed clocks left out). */
+  months: {fewest: number; most: number}
 }
 
 /** What the out-dir gave the run before any request: its lock, and the journal of the run to resume. */
@@ -140,10 +150,9 @@ export async function claimOutDir(
         {suggestion: "Start a new run without --resume: its cleanup deletes that run's clocks."},
       )
     }
-    const unfinished =
-      resume || request.keepClocks
-        ? undefined
-        : (await listJournals(request.outDir)).filter((journal) => journal.saved === undefined).at(-1)
+    const listed = resume || request.keepClocks ? undefined : await listJournals(request.outDir)
+    for (const damaged of listed?.damaged ?? []) notices.push(damagedJournalWarning(damaged))
+    const unfinished = listed?.journals.filter((journal) => journal.saved === undefined).at(-1)
     if (unfinished)
       notices.push(
         `Run ${unfinished.header.run_id} was not finished; this new run's cleanup deletes its clocks (to continue it instead: run generate --resume ${unfinished.header.run_id})`,
@@ -233,7 +242,11 @@ async function findResumable(outDir: string, runId?: string): Promise<JournalCon
     if (journal.saved === 'complete') throw new UserError(`Run ${runId} is already complete: nothing to resume`)
     return journal
   }
-  const latest = (await listJournals(outDir)).at(-1)
+  const {journals, damaged} = await listJournals(outDir)
+  const latest = journals.at(-1)
+  // Run ids begin with their start time: a damaged journal newer than every readable one is the run meant.
+  const newerDamaged = damaged.filter((journal) => !latest || journal.runId > latest.header.run_id).at(-1)
+  if (newerDamaged) await readJournal(newerDamaged.path)
   if (!latest)
     throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
   if (latest.saved === 'complete')
@@ -282,7 +295,7 @@ export async function executeRun(
   let states: ClockState[] = []
   /** Stopped by the user: nothing saved, and the view says so instead of ticking the run. */
   const interrupted = () => {
-    progress.abort('save')
+    progress.stop()
     return summarize(prepared, states, 'interrupted', cleanup, [], gateway, started)
   }
   try {
@@ -663,7 +676,20 @@ function summarize(
     requests: {total: counts.sent, retries: counts.retries, rateLimited: counts.rateLimited},
     cleanup,
     wallTimeSeconds: (Date.now() - started) / 1000,
+    reached: reach(scenario, states),
     files,
+  }
+}
+
+function reach(scenario: Scenario, states: ClockState[]): RunReach {
+  const going = states.filter((state) => !state.failed).map((state) => Math.max(0, lastMonthRead(state)))
+  return {
+    planned: {customers: scenario.customers.length, clocks: scenario.clocks.length, months: scenario.months},
+    created: {
+      customers: states.reduce((sum, state) => sum + state.customerIds.size, 0),
+      clocks: states.filter((state) => state.clockId !== undefined).length,
+    },
+    months: {fewest: going.length > 0 ? Math.min(...going) : 0, most: going.length > 0 ? Math.max(...going) : 0},
   }
 }
 

@@ -253,19 +253,16 @@ export async function readJournal(path: string): Promise<JournalContents> {
       parsed.push(JSON.parse(line))
     } catch {
       if (index === lines.length - 1) break
-      throw new UserError(`The run journal ${path} is damaged at line ${index + 1}`, {
-        suggestion: "Start a new run (without --resume); its cleanup still finds this run's clocks by name.",
-      })
+      throw new DamagedJournalError(path, `is damaged at line ${index + 1}`)
     }
   }
   const header = RunHeaderSchema.safeParse(parsed[0])
-  if (!header.success)
-    throw new UserError(`The run journal ${path} has no valid header: ${formatZodIssues(header.error)}`)
+  if (!header.success) throw new DamagedJournalError(path, `has no valid header: ${formatZodIssues(header.error)}`)
   const entries: JournalEntry[] = []
   for (const [index, raw] of parsed.slice(1).entries()) {
     const entry = JournalEntrySchema.safeParse(raw)
     if (!entry.success)
-      throw new UserError(`The run journal ${path} is malformed at line ${index + 2}: ${formatZodIssues(entry.error)}`)
+      throw new DamagedJournalError(path, `is malformed at line ${index + 2}: ${formatZodIssues(entry.error)}`)
     entries.push(entry.data)
   }
   let saved: JournalContents['saved']
@@ -273,17 +270,72 @@ export async function readJournal(path: string): Promise<JournalContents> {
   return {path, header: header.data, entries, saved}
 }
 
-/** Every run journaled in this out-dir, oldest first. */
-export async function listJournals(outDir: string): Promise<JournalContents[]> {
+/** A journal that cannot be resumed from; its run's clocks are still found by name (they carry its run id). */
+export class DamagedJournalError extends UserError {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`The run journal ${path} ${problem}`, {
+      suggestion:
+        "Start a new run (without --resume) or run `stripe-seed clocks cleanup`: either deletes this run's clocks by name.",
+    })
+    this.name = 'DamagedJournalError'
+  }
+}
+
+/** What is left of a damaged journal: enough to find its run's clocks, not to resume it. */
+export interface DamagedJournal {
+  path: string
+  /** From the file name, which is the run id (journalPath). */
+  runId: string
+  /** The clocks its readable lines name. */
+  clockIds: string[]
+  problem: string
+}
+
+/** Every run journaled in this out-dir, oldest first, and apart from them the damaged ones. */
+export async function listJournals(outDir: string): Promise<{journals: JournalContents[]; damaged: DamagedJournal[]}> {
   let names: string[]
   try {
     names = (await readdir(runsDir(outDir))).filter((name) => name.endsWith('.jsonl'))
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {journals: [], damaged: []}
     throw new UserError(`Cannot read ${runsDir(outDir)}: ${errorMessage(error)}`)
   }
-  const journals = await Promise.all(names.map((name) => readJournal(join(runsDir(outDir), name))))
-  return journals.sort((a, b) => a.header.started_at.localeCompare(b.header.started_at))
+  const journals: JournalContents[] = []
+  const damaged: DamagedJournal[] = []
+  for (const name of names) {
+    const path = join(runsDir(outDir), name)
+    try {
+      journals.push(await readJournal(path))
+    } catch (error) {
+      if (!(error instanceof DamagedJournalError)) throw error
+      damaged.push({
+        path,
+        runId: name.slice(0, -'.jsonl'.length),
+        clockIds: await readableClockIds(path),
+        problem: error.message,
+      })
+    }
+  }
+  journals.sort((a, b) => a.header.started_at.localeCompare(b.header.started_at))
+  damaged.sort((a, b) => a.runId.localeCompare(b.runId))
+  return {journals, damaged}
+}
+
+/** The clock ids on the lines of a damaged journal that still parse. */
+async function readableClockIds(path: string): Promise<string[]> {
+  const ids: string[] = []
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    try {
+      const entry = JournalEntrySchema.safeParse(JSON.parse(line))
+      if (entry.success && entry.data.type === 'clock') ids.push(entry.data.clock_id)
+    } catch {
+      // the damaged line itself
+    }
+  }
+  return ids
 }
 
 export async function removeJournal(path: string): Promise<void> {

@@ -1,6 +1,7 @@
 import {BugError} from '../errors.js'
 
-export type PhaseState = 'pending' | 'running' | 'done' | 'failed'
+/** `skipped`: the run was stopped (Ctrl-C, SIGTERM) before the phase could end. */
+export type PhaseState = 'pending' | 'running' | 'done' | 'failed' | 'skipped'
 
 export interface Phase {
   name: string
@@ -37,6 +38,8 @@ export class RunProgress {
   months = 0
   /** Set when the run is over, whatever its outcome: views stop watching. */
   ended = false
+  /** Set when the run was stopped before its end: the view says so instead of ticking or failing it. */
+  stopped = false
   private readonly listeners = new Set<() => void>()
   private clockPhases: string[] = []
 
@@ -115,6 +118,13 @@ export class RunProgress {
     const phase = this.phase(name)
     phase.state = 'failed'
     if (note !== undefined) phase.note = note
+    this.changed()
+  }
+
+  /** The run was stopped (Ctrl-C, SIGTERM): the phases not yet ended are skipped, not failed. */
+  stop(): void {
+    this.stopped = true
+    for (const phase of this.phases) if (phase.state === 'pending' || phase.state === 'running') phase.state = 'skipped'
     this.changed()
   }
 

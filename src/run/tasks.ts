@@ -15,6 +15,7 @@ export function chooseRenderer(options: {json: boolean; isTTY: boolean; ci: bool
 }
 
 const settled = (phase: Phase) => phase.state === 'done' || phase.state === 'failed'
+const over = (phase: Phase) => settled(phase) || phase.state === 'skipped'
 const count = (phase: Phase) => `${phase.done}/${phase.total}${phase.failed > 0 ? ` (${phase.failed} failed)` : ''}`
 /** Running months shown at once: with more, the line would not fit 80 columns. */
 const MONTHS_SHOWN = 3
@@ -65,7 +66,10 @@ export function buildRunTasks(
   type Task = {title: string; output: string; skip: (message?: string) => void}
   /** Resolves when every named phase is settled (or the run ended); keeps the task's title current meanwhile. */
   const watch =
-    (names: () => string[], render: (phases: Phase[]) => {title: string; output?: () => string; outputKey?: string}) =>
+    (
+      names: () => string[],
+      render: (phases: Phase[]) => {title: string; output?: () => string; outputKey?: string; skipped?: string},
+    ) =>
     (_ctx: unknown, task: Task) =>
       new Promise<void>((resolve, reject) => {
         let lastKey: string | undefined
@@ -73,7 +77,7 @@ export function buildRunTasks(
           const phases = names()
             .filter((name) => progress.has(name))
             .map((name) => progress.phase(name))
-          const done = phases.length > 0 && phases.every(settled)
+          const done = phases.length > 0 && phases.every(over)
           if (phases.length === 0 && !progress.ended) return
           const view = render(phases)
           if (live || done) task.title = view.title
@@ -85,6 +89,11 @@ export function buildRunTasks(
           if (ticker) clearInterval(ticker)
           unsubscribe()
           if (!done) return resolve(task.skip(`${view.title} · not finished`))
+          // Stopped by a signal: the phase's own name, and what became of it.
+          if (phases.some((phase) => phase.state === 'skipped')) {
+            task.title = view.title.split(' · ')[0]!
+            return resolve(task.skip(view.skipped ?? 'not finished'))
+          }
           const failed = phases.filter((phase) => phase.state === 'failed')
           // The cause of a failed step (not a clock) is printed once, by the command.
           if (failed.length > 0)
@@ -125,6 +134,7 @@ export function buildRunTasks(
           title: live
             ? `months · ${monthsLine(phases)}`
             : `months · ${phases.filter(settled).length}/${phases.length} complete`,
+          skipped: `${phases.filter(settled).length}/${phases.length} complete when stopped`,
           // Without a TTY each output is a log line: one per finished month.
           ...(live
             ? {output: () => statusLine(progress, counts())}
@@ -142,7 +152,10 @@ export function buildRunTasks(
       title: 'save',
       task: watch(
         () => ['save'],
-        () => ({title: `save · ${statusLine(progress, counts())}`}),
+        () => ({
+          title: `save · ${statusLine(progress, counts())}`,
+          skipped: 'nothing written: the earlier files are as they were',
+        }),
       ),
     },
   ]
@@ -164,7 +177,22 @@ export function buildRunTasks(
           ([phase]) => ({title: phase?.state === 'done' && phase.note ? `preflight · ${phase.note}` : 'preflight'}),
         ),
       },
-      {title: 'run', task: (_ctx, task) => task.newListr(runTasks, {concurrent: false, exitOnError: false})},
+      {
+        title: 'run',
+        task: (_ctx, run) =>
+          run.newListr(
+            [
+              ...runTasks,
+              {
+                // Untitled, so not drawn: a stopped run is not ticked, it says it was stopped (the summary says what is left).
+                task: () => {
+                  if (progress.stopped) run.skip('stopped before its end; the journal holds every step done')
+                },
+              },
+            ],
+            {concurrent: false, exitOnError: false},
+          ),
+      },
     ],
     {
       renderer,

@@ -134,9 +134,13 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
         // SIGTERM, as a CI runner or `kill` sends it: the same orderly stop as Ctrl-C, exit 143.
         expect({point: name, code: stopped.code}, stopped.stderr).toEqual({point: name, code: 143})
         expect(stopped.stdout).toMatch(/INTERRUPTED[\s\S]*resume with {4}stripe-seed run generate --resume \S+/)
-        // The view does not tick a run that was stopped: the save step says it did not happen.
-        expect(stopped.stderr).toMatch(/✖ save/)
-        expect(stopped.stderr).not.toMatch(/✔ save/)
+        // What was done and what is left, not "0 customers on 0 complete clocks".
+        expect(stopped.stdout).toMatch(new RegExp(`done {11}${N} of ${N} customers on 3 of 3 clocks created · month`))
+        expect(stopped.stdout).toMatch(/left {11}.*the files \(resume to continue\)/)
+        // The view neither ticks nor fails a run that was stopped: the save step says it did not happen.
+        expect(stopped.stderr).toMatch(/↓ save \[SKIPPED: nothing written/)
+        expect(stopped.stderr).toMatch(/↓ run \[SKIPPED: stopped before its end/)
+        expect(stopped.stderr).not.toMatch(/✔ save|✔ run|✖/)
       }
       args = ['--resume', ...FAST_FLAGS]
     }

@@ -37,6 +37,8 @@ export interface ServiceRun {
   signal?: AbortSignal
   onProgress?: (progress: RunProgress) => void
   watcher?: ClockWatcher
+  /** The lines the command would print before the run. */
+  onNotices?: (notices: string[]) => void
 }
 
 /** `run generate` as its command drives it, in this process: claim the out-dir, preflight, execute. */
@@ -70,6 +72,7 @@ export async function runService(
       ...(options.resume ? {resume: {runId: options.resume === true ? undefined : options.resume}} : {}),
     }
     const claimed = await claimOutDir(request)
+    options.onNotices?.(claimed.notices)
     try {
       const progress = new RunProgress()
       if (options.onProgress) progress.onChange(() => options.onProgress!(progress))

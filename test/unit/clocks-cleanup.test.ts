@@ -1,4 +1,4 @@
-import {mkdir, readdir, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import nock from 'nock'
@@ -96,6 +96,19 @@ describe('stripe-seed clocks cleanup', () => {
     expect(result.exitCode).toBe(0)
     expect(deletedIds()).toEqual(['clock_seed1', 'clock_seed2'])
     expect(result.stdout).toContain('Deleted 2 of 2 clocks (3 other clocks left alone)')
+    expect(await readdir(join(outDir, '.stripe-seed', 'runs'))).toEqual([])
+  })
+
+  it("a damaged journal (a garbage line): warns, deletes that run's clocks by name, then forgets the journal", async () => {
+    const path = join(outDir, '.stripe-seed', 'runs', '20261124-000000-7.jsonl')
+    const [header, clockLine] = (await readFile(path, 'utf8')).trimEnd().split('\n')
+    await writeFile(path, `${header}\ngarbage{\n${clockLine}\n`)
+    const result = await runCommand(ClocksCleanup, ['--out-dir', outDir], env)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toContain(
+      `Warning: The run journal ${path} is damaged at line 2; run 20261124-000000-7's clocks are found by their names instead`,
+    )
+    expect(deletedIds()).toEqual(['clock_seed1', 'clock_seed2'])
     expect(await readdir(join(outDir, '.stripe-seed', 'runs'))).toEqual([])
   })
 

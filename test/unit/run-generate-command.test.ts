@@ -204,6 +204,32 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     expect(await ws.untouched()).toEqual(state)
   })
 
+  it('a run given --api-key prints a resume command with a placeholder for the key (never the key); with the key put in, it runs as printed', async () => {
+    const ws = await withEarlierRun({failClocksNamed: /:2$/})
+    const {STRIPE_API_BASE: apiBase, STRIPE_SECRET_KEY: key, ...bare} = ws.env
+    const partial = await runCommand(
+      RunGenerate,
+      ['--out-dir', ws.outDir, ...FAST_FLAGS, '--api-base', apiBase, '--api-key', key, '--customers', '6', '--json'],
+      bare,
+    )
+    expect(partial.exitCode).toBe(3)
+    const {resumeCommand, runId} = JSON.parse(partial.stdout) as {resumeCommand: string; runId: string}
+    expect(resumeCommand).toBe(
+      `stripe-seed run generate --resume ${runId} --out-dir ${ws.outDir} --api-base ${apiBase} --api-key '<your sk_test_… key>'`,
+    )
+    expect(partial.stdout + partial.stderr).not.toContain(key)
+    // As a shell reads it: `stripe-seed run generate` is the command; the quoted placeholder is one word.
+    const words = resumeCommand.replace(" '<your sk_test_… key>'", '').split(' ').slice(3)
+    const asPasted = await runCommand(RunGenerate, [...words, '<your sk_test_… key>'], bare)
+    expect(asPasted.exitCode).toBe(2)
+    expect(asPasted.error?.message).toBe(
+      '--api-key holds the placeholder of a printed command: put your test-mode key in its place',
+    )
+    const resumed = await runCommand(RunGenerate, [...words, key, ...FAST_FLAGS], bare)
+    expect(resumed.exitCode, resumed.error?.message).toBe(0)
+    expect(resumed.stdout).toMatch(/\(resumed\) complete/)
+  })
+
   it('--scenario: list names every scenario; an unknown name is a usage error naming them; a stripe_prices.json without the catalog says what to run, nothing deleted', async () => {
     const list = await runCommand(RunGenerate, ['--scenario', 'list'])
     expect(list.exitCode).toBe(0)

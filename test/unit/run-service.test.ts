@@ -185,6 +185,39 @@ describe('run generate as a service against an in-process emulator', () => {
     await expect(readJournal(path)).rejects.toThrow(/damaged at line 3/)
   })
 
+  it("a damaged journal (a garbage line mid-file): resume is refused with advice that works; a new run warns, deletes that run's clocks by name and completes", async () => {
+    const {emulator, outDir} = await workspace()
+    const stop = new AbortController()
+    const first = await runService(emulator, outDir, {
+      customers: 6,
+      months: 2,
+      seed: 4,
+      signal: stop.signal,
+      onProgress: (p) => p.has('month 1') && p.phase('month 1').done >= 1 && stop.abort(),
+    })
+    expect(first.status).toBe('interrupted')
+    const path = journalPath(outDir, first.runId)
+    const lines = (await readFile(path, 'utf8')).split('\n')
+    lines.splice(2, 0, 'garbage{')
+    await writeFile(path, lines.join('\n'))
+    const refused = runService(emulator, outDir, {customers: 6, months: 2, seed: 4, resume: true})
+    await expect(refused).rejects.toThrow(`The run journal ${path} is damaged at line 3`)
+    await expect(refused).rejects.toMatchObject({suggestion: expect.stringMatching(/Start a new run .*clocks cleanup/)})
+    const notices: string[] = []
+    const second = await runService(emulator, outDir, {
+      customers: 3,
+      months: 1,
+      seed: 5,
+      onNotices: (n) => notices.push(...n),
+    })
+    expect(notices).toContainEqual(
+      expect.stringContaining(`damaged at line 3; run ${first.runId}'s clocks are found by their names`),
+    )
+    expect(second).toMatchObject({status: 'complete', cleanup: {deleted: 2, failed: 0}})
+    expect(accountCounts(emulator)).toMatchObject({clocks: 1, customers: 3})
+    expect(await readdir(join(outDir, '.stripe-seed', 'runs'))).toEqual([`${second.runId}.jsonl`])
+  })
+
   it('a journal of an earlier version (months without ledger rows): resume is refused in one line, a new run in the out-dir still cleans its clocks up and completes', async () => {
     const {emulator, outDir} = await workspace()
     const stop = new AbortController()

@@ -59,6 +59,7 @@ export default class ClocksCleanup extends BaseCommand<ClocksCleanupResult> {
     try {
       const {gateway} = this.connect(flags, config.scheduler)
       const runs = await earlierRuns(outDir)
+      for (const warning of runs.warnings) this.notice(warning)
       const clocks = await listClocks(gateway)
       const selected =
         scope === 'all' ? clocks : scope === 'all-runs' ? clocks.filter(isSeedClock) : selectRunClocks(clocks, runs)

@@ -6,8 +6,6 @@ import {simulationStart} from '../../billing-time.js'
 import type {Config} from '../../config/schema.js'
 import {FAILED_RUN_EXIT_CODE, PARTIAL_RUN_EXIT_CODE, SIGNAL_EXIT_CODES, UsageError} from '../../errors.js'
 import {randomSeed} from '../../random.js'
-import {plural} from '../../render/plural.js'
-import {formatUsd} from '../../render/table.js'
 import {
   type GenerateResult,
   type PreparedRun,
@@ -17,10 +15,12 @@ import {
   prepareRun,
 } from '../../run/generate.js'
 import {RunProgress} from '../../run/progress.js'
+import {resumeCommand as printedResumeCommand} from '../../run/resume-command.js'
+import {renderRunResult} from '../../run/result-view.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
-import {formatDuration, formatScenarioList, renderScenario} from '../../scenario/render.js'
+import {formatScenarioList, renderScenario} from '../../scenario/render.js'
 import {applyScenario, listScenarios} from '../../config/scenarios.js'
 
 export type RunGenerateResult =
@@ -145,7 +145,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       }
     }
 
-    const {gateway} = this.connect(flags, config.scheduler)
+    const {gateway, keySource} = this.connect(flags, config.scheduler)
     const outDir = this.outDir(flags)
     const request: RunRequest = {
       config,
@@ -173,7 +173,16 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
     setMaxListeners(0, stopping.signal)
     let signal: 'SIGINT' | 'SIGTERM' | undefined
     const resumeCommand = () =>
-      this.resumeCommand(flags, (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id)
+      printedResumeCommand({
+        bin: this.config.bin,
+        runId: (prepared?.scenario ?? plan)?.runId ?? claimed.resume?.header.run_id,
+        outDir: flags['out-dir'],
+        config: flags.config,
+        scenario: flags.scenario,
+        apiBase: flags['api-base'],
+        keySource,
+        stripeCliProfile: flags['stripe-cli-profile'],
+      })
     let prepared: PreparedRun | undefined
     const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
       if (signal) {
@@ -220,10 +229,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         if (result.status === 'interrupted') {
           process.exitCode = SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
           const withCommand = {...result, resumeCommand: resumeCommand()}
-          this.sayResult(withCommand)
+          this.say(renderRunResult(withCommand))
           return withCommand
         }
-        this.sayResult(result)
+        this.say(renderRunResult(result))
         if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
         if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
         return result.status === 'complete' ? result : {...result, resumeCommand: resumeCommand()}
@@ -237,52 +246,6 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       await claimed.lock.release()
     }
   }
-
-  /** The exact command that continues this run. */
-  private resumeCommand(
-    flags: {'out-dir'?: string; config?: string; scenario?: string; 'api-base'?: string},
-    runId: string | undefined,
-  ): string {
-    const parts = [this.config.bin, 'run', 'generate', '--resume', ...(runId ? [runId] : [])]
-    // The scenario is part of the config the run must resume with.
-    if (flags.scenario) parts.push('--scenario', quote(flags.scenario))
-    if (flags['out-dir'] !== undefined && flags['out-dir'] !== './config')
-      parts.push('--out-dir', quote(flags['out-dir']))
-    if (flags.config) parts.push('--config', quote(flags.config))
-    // The same API the run used (the emulator, say), unless the environment already says it: else the
-    // pasted command would go to api.stripe.com. Never the key.
-    if (flags['api-base'] && flags['api-base'] !== process.env.STRIPE_API_BASE)
-      parts.push('--api-base', quote(flags['api-base']))
-    return parts.join(' ')
-  }
-
-  private sayResult(result: GenerateResult & {resumeCommand?: string}): void {
-    const first = result.mrrByMonth[0]
-    const last = result.mrrByMonth.at(-1)
-    const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[
-      result.status
-    ]
-    const lines = [
-      '',
-      `Run ${result.runId}${result.resumed ? ' (resumed)' : ''} ${headline} in ${formatDuration(result.wallTimeSeconds)}`,
-      `  customers      ${plural(result.customers, 'customer')} on ${plural(result.clocks, 'complete clock')}`,
-      `  events         ${result.eventsApplied} applied · ${result.pastDue} past due at the end · ${plural(result.canceled, 'subscription')} ended`,
-      `  MRR            ${first ? `${first.month} ${formatUsd(first.mrrCents)}` : '-'} → ${last ? `${last.month} ${formatUsd(last.mrrCents)}` : '-'}`,
-      `  requests       ${plural(result.requests.total, 'request')} (${plural(result.requests.retries, 'retry', 'retries')}, ${result.requests.rateLimited} rate-limited)`,
-      ...result.files.map((file, index) => `${index === 0 ? '  files          ' : '                 '}${file}`),
-    ]
-    if (result.files.length === 0) lines.push(`  files          none written; the earlier files are as they were`)
-    for (const failed of result.failedClocks)
-      lines.push(
-        `  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`,
-      )
-    if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
-    this.say(lines.join('\n'))
-  }
-}
-
-function quote(value: string): string {
-  return /^[\w./:@-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 }
 
 function parseRate(value: string | undefined, flag: string): number | undefined {
