@@ -21,6 +21,17 @@ const exists = (path: string) =>
     () => false,
   )
 
+/** mrr_ledger.json itself, for views that need its facts (compare): sub_snapshots.json cannot stand in. */
+export async function readLedgerFile(outDir: string): Promise<{ledger: LedgerFile; path: string}> {
+  const path = ledgerFile(outDir)
+  return {
+    ledger: await readJsonFile(path, LedgerFileSchema, {
+      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir); compare needs the ledger',
+    }),
+    path,
+  }
+}
+
 /**
  * What views read: the ledger when the run wrote one, else today's sub_snapshots.json read as a
  * ledger (monthly prices, no discounts, in the currency stripe_prices.json names, else usd).
