@@ -1,4 +1,4 @@
-import {mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -72,6 +72,23 @@ describe('stripe-seed snapshots compare (the built CLI)', () => {
     const badJson = await runCli(['snapshots', 'compare', 'bad.csv', ...COLUMNS, '--json'], {cwd})
     expect(badJson.code).toBe(2)
     expect(JSON.parse(badJson.stdout).error.message).toMatch(/is not a valid month/)
+  })
+
+  it('snapshots report --compare adds the comparison to the page, each difference with its cause', async () => {
+    const {cwd, rows} = await workspace()
+    await writeFile(join(cwd, 'wrong.csv'), csv([...rows, ['2026-01,cus_echo,usd', 3000]]))
+    const report = await runCli(['snapshots', 'report', '--compare', 'wrong.csv', ...COLUMNS, '--json'], {cwd})
+    expect(report.code).toBe(0)
+    const result = JSON.parse(report.stdout) as {file: string; comparison: {matches: boolean}}
+    expect(result.comparison.matches).toBe(false)
+    const html = await readFile(result.file, 'utf8')
+    expect(html).toContain('Your numbers against the truth')
+    expect(html).toMatch(
+      /<td>2026-01<\/td><td class="text">cus_echo<\/td><td>\$30\.00<\/td><td>\$0\.00<\/td>.*counted a trialing subscription/,
+    )
+    const plain = await runCli(['snapshots', 'report'], {cwd})
+    expect(await readFile(result.file, 'utf8')).not.toContain('Your numbers against the truth')
+    expect(plain.code).toBe(0)
   })
 
   it('reads JSON with the default column names, and names a missing ledger', async () => {

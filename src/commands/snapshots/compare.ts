@@ -1,11 +1,10 @@
-import {Args, Flags} from '@oclif/core'
-import {readFile} from 'node:fs/promises'
+import {Args} from '@oclif/core'
 
-import {BaseCommand, outDirFlags} from '../../base-command.js'
-import {UsageError, errorMessage} from '../../errors.js'
+import {BaseCommand, compareFlags, outDirFlags} from '../../base-command.js'
 import {readLedgerFile} from '../../ledger/store.js'
-import {type Comparison, compareWithLedger} from '../../snapshots/compare/compare.js'
-import {type Unit, formatOf, parseColumnsFlag, parseTheirNumbers} from '../../snapshots/compare/input.js'
+import type {Comparison} from '../../snapshots/compare/compare.js'
+import {compareFile} from '../../snapshots/compare/from-file.js'
+import type {Unit} from '../../snapshots/compare/input.js'
 import {renderComparison} from '../../snapshots/compare/render.js'
 
 export default class SnapshotsCompare extends BaseCommand<Comparison> {
@@ -29,43 +28,12 @@ Exit code 0 when every number matches within --tolerance, 1 when one does not (f
     file: Args.string({description: 'Your MRR numbers: a .csv or .json file', required: true}),
   }
 
-  static flags = {
-    ...outDirFlags,
-    columns: Flags.string({
-      description:
-        'Your column names, as field=column pairs: month, customer_id, subscription_id, mrr, currency (e.g. month=period,mrr=amount)',
-    }),
-    unit: Flags.string({
-      description: 'The unit of your mrr column: major units (12.50) or the minor unit (1250 cents)',
-      options: ['units', 'cents'],
-      default: 'units',
-    }),
-    tolerance: Flags.integer({
-      description: 'A difference up to this many cents (minor units) per row still matches',
-      default: 0,
-      min: 0,
-    }),
-  }
+  static flags = {...outDirFlags, ...compareFlags}
 
   async run(): Promise<Comparison> {
     const {args, flags} = await this.parse(SnapshotsCompare)
-    const format = formatOf(args.file)
-    const columns = parseColumnsFlag(flags.columns)
     const {ledger} = await readLedgerFile(this.outDir(flags))
-    let text: string
-    try {
-      text = await readFile(args.file, 'utf8')
-    } catch (error) {
-      throw new UsageError(`Cannot read ${args.file}: ${errorMessage(error)}`)
-    }
-    const theirs = parseTheirNumbers(text, {
-      file: args.file,
-      format,
-      columns,
-      unit: flags.unit as Unit,
-      defaultCurrency: ledger.definitions.reportingCurrency,
-    })
-    const comparison = compareWithLedger(ledger, theirs, {tolerance: flags.tolerance})
+    const comparison = await compareFile(ledger, {...flags, file: args.file, unit: flags.unit as Unit})
     this.say(renderComparison(comparison, args.file))
     if (!comparison.matches) process.exitCode = 1
     return comparison
