@@ -50,6 +50,24 @@ export const outDirFlags = {
   }),
 }
 
+/** How to read the user's own MRR numbers: `snapshots compare` and `snapshots report --compare`. */
+export const compareFlags = {
+  columns: Flags.string({
+    description:
+      'Your column names, as field=column pairs: month, customer_id, subscription_id, mrr, currency (e.g. month=period,mrr=amount)',
+  }),
+  unit: Flags.string({
+    description: 'The unit of your mrr column: major units (12.50) or the minor unit (1250 cents)',
+    options: ['units', 'cents'],
+    default: 'units',
+  }),
+  tolerance: Flags.integer({
+    description: 'A difference up to this many cents (minor units) per row still matches',
+    default: 0,
+    min: 0,
+  }),
+}
+
 /**
  * Config loading, the Stripe connection and error mapping; each command declares only the flag
  * groups it uses. Commands stay thin: parse, build what the service needs, call it, return its

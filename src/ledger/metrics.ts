@@ -46,6 +46,12 @@ export interface SubscriberMonth {
 
 export interface MonthMetrics {
   month: string
+  /**
+   * The first reading: where the history starts. Its MRR is the opening balance, not movements
+   * (the ledger file classifies it as `new`, from nothing; views show it as the opening, so that
+   * month neither reads as growth nor flattens every real movement in a chart).
+   */
+  opening: boolean
   subscribers: SubscriberMonth
   currencies: CurrencyMonth[]
   /** Total MRR in the reporting currency, only when every currency of the month has a rate. */
@@ -58,7 +64,8 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
   const everActive = new Set<string>()
   let activeBefore = new Set<string>()
   let trialingBefore = new Set<string>()
-  return ledger.months.map((month) => {
+  return ledger.months.map((month, index) => {
+    const opening = index === 0
     const items = itemsByMonth.get(month) ?? []
     const customerRows = customersByMonth.get(month) ?? []
     const mrrByCustomer = new Map<string, number>()
@@ -69,13 +76,15 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
     const reactivated = started.filter((customer) => everActive.has(customer)).length
     const churned = [...activeBefore].filter((customer) => !active.has(customer)).length
     const base = activeBefore.size + started.length
-    const subscribers: SubscriberMonth = {
-      active: active.size,
-      new: started.length - reactivated,
-      reactivated,
-      churned,
-      churnRate: base === 0 ? null : churned / base,
-    }
+    const subscribers: SubscriberMonth = opening
+      ? {active: active.size, new: 0, reactivated: 0, churned: 0, churnRate: null}
+      : {
+          active: active.size,
+          new: started.length - reactivated,
+          reactivated,
+          churned,
+          churnRate: base === 0 ? null : churned / base,
+        }
     for (const customer of active) everActive.add(customer)
     activeBefore = active
 
@@ -90,8 +99,10 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
       const mrr = rows.reduce((sum, row) => sum + row.mrr, 0)
       const activeHere = rows.filter((row) => row.mrr > 0).length
       const count = (movement: string) => rows.filter((row) => row.movement === movement).length
-      const starting = rows.filter((row) => row.previous_mrr > 0).length
-      const moved = {new: count('new'), reactivated: count('reactivation'), churned: count('churn')}
+      const starting = opening ? activeHere : rows.filter((row) => row.previous_mrr > 0).length
+      const moved = opening
+        ? {new: 0, reactivated: 0, churned: 0}
+        : {new: count('new'), reactivated: count('reactivation'), churned: count('churn')}
       const denominator = starting + moved.new + moved.reactivated
       const plans = groupBy(counted, (item) => item.plan)
       const subscriptionsHere = (list: typeof items) =>
@@ -106,7 +117,7 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
       return {
         currency,
         mrr,
-        movements: sumMovements(rows),
+        movements: opening ? sumMovements([]) : sumMovements(rows),
         subscribers: {
           starting,
           ...moved,
@@ -129,6 +140,6 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
           mrr: items.reduce((sum, item) => sum + (item.mrr_reporting ?? 0), 0),
         }
       : null
-    return {month, subscribers, currencies: perCurrency, reporting}
+    return {month, opening, subscribers, currencies: perCurrency, reporting}
   })
 }

@@ -146,7 +146,7 @@ function unitAmount(price: Stripe.Price, currency: string): number {
 
 /** #97: a year is 12 months; weeks and days use the definitions' factors (Stripe does not document them). */
 export function monthsPerInterval(
-  price: Pick<Stripe.Price, 'recurring'>,
+  price: {recurring: Pick<Stripe.Price.Recurring, 'interval' | 'interval_count'> | null},
   definitions: Pick<MrrDefinitions, 'weeksPerMonth' | 'daysPerMonth'>,
 ): number {
   const recurring = price.recurring!

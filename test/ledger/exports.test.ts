@@ -54,7 +54,7 @@ describe('snapshots export (command)', () => {
     const summary = parseCsv(await readFile(json.files.summary, 'utf8'))
     const usd = summary.filter((r) => r.currency === 'usd')
     expect(usd.map((r) => [r.month, r.starting_mrr, r.ending_mrr])).toEqual([
-      ['2026-01', '0.00', '610.00'],
+      ['2026-01', '610.00', '610.00'], // the opening balance
       ['2026-02', '610.00', '525.00'],
       ['2026-03', '525.00', '440.00'],
       ['2026-04', '440.00', '410.00'],

@@ -136,6 +136,12 @@ describe('movements per customer and month (stripe-facts #100, #101)', () => {
               .reduce((sum, i) => sum + i.mrr, 0)
             expect(mrr).toBe(itemsMrr)
             const moves = here?.movements ?? sumMovements([])
+            // The first reading is the opening balance: nothing moved into it.
+            if (month.opening) {
+              expect(moves).toEqual(sumMovements([]))
+              before = mrr
+              continue
+            }
             expect(moves.new + moves.expansion + moves.reactivation - moves.contraction - moves.churn).toBe(
               mrr - before,
             )

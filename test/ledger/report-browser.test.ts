@@ -29,8 +29,11 @@ if (!available && !inCi)
 // The figures the page must show, summed here straight from the ledger's customer rows.
 function expected(ledger: LedgerFile, month: string, currency: string) {
   const rows = ledger.customers.filter((row) => row.month === month && row.currency === currency)
+  // The first reading is the opening balance: nothing moved into it.
   const moved = (kind: string) =>
-    rows.filter((row) => row.movement === kind).reduce((sum, row) => sum + Math.abs(row.change), 0)
+    month === ledger.months[0]
+      ? 0
+      : rows.filter((row) => row.movement === kind).reduce((sum, row) => sum + Math.abs(row.change), 0)
   return {
     mrr: rows.reduce((sum, row) => sum + row.mrr, 0),
     new: moved('new'),

@@ -53,6 +53,7 @@ describe('commands', () => {
       'prices:seed': ['api-base', 'api-key', 'config', 'out-dir'],
       'run:generate': ['api-base', 'api-key', 'config', 'out-dir'],
       'run:verify': ['api-base', 'api-key', 'config', 'out-dir'],
+      'snapshots:compare': ['out-dir'],
       'snapshots:export': ['out-dir'],
       'snapshots:report': ['out-dir'],
       'snapshots:show': ['out-dir'],

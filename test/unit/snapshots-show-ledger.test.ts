@@ -28,10 +28,13 @@ function fromLedger(ledger: LedgerFile, month: string) {
   const live = items.filter((item) => ['active', 'past_due', 'trialing'].includes(item.status))
   const subscriptions = (keep: (item: (typeof items)[number]) => boolean) =>
     new Set(live.filter(keep).map((item) => item.subscription_id)).size
+  // The first reading is the opening balance: nothing moved into it.
   const movement = (currency: string, kind: string) =>
-    ledger.customers
-      .filter((row) => row.month === month && row.currency === currency && row.movement === kind)
-      .reduce((sum, row) => sum + Math.abs(row.change), 0)
+    month === ledger.months[0]
+      ? 0
+      : ledger.customers
+          .filter((row) => row.month === month && row.currency === currency && row.movement === kind)
+          .reduce((sum, row) => sum + Math.abs(row.change), 0)
   return {mrr, total: items.reduce((sum, item) => sum + (item.mrr_reporting ?? 0), 0), subscriptions, movement}
 }
 

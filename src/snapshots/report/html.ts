@@ -3,6 +3,9 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 
 import {minorUnitExponent} from '../../ledger/definitions.js'
+import {formatChange, formatMoney} from '../../render/money.js'
+import {UNSEEN} from '../compare/causes.js'
+import type {Comparison} from '../compare/compare.js'
 import type {ReportModel} from './model.js'
 import {PAGE_SCRIPT, PAGE_STYLE} from './page.js'
 
@@ -30,7 +33,11 @@ const escapeHtml = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 
 /** One self-contained page: the data, Chart.js and the page's script inline; nothing fetched at view time. */
-export function renderReportHtml(model: ReportModel, chartJs: string): string {
+export function renderReportHtml(
+  model: ReportModel,
+  chartJs: string,
+  compared?: {comparison: Comparison; file: string},
+): string {
   const exponents = Object.fromEntries(model.currencies.map((c) => [c, minorUnitExponent(c)]))
   const range = model.months.length > 0 ? `${model.months[0]} to ${model.months.at(-1)}` : 'no months'
   return `<!doctype html>
@@ -65,6 +72,7 @@ export function renderReportHtml(model: ReportModel, chartJs: string): string {
   </section>
   <section class="card table-card"><h2>Month by month</h2><div class="scroll"><table id="summary-table"></table></div></section>
   <section class="card table-card"><h2 id="customers-title">Customers</h2><div class="scroll tall"><table id="customers-table"></table></div></section>
+${compared ? comparisonSection(compared.comparison, compared.file) : ''}
   <section class="card definitions"><h2>Definitions used</h2><ul>${model.definitions.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>
   <p>Stripe's definitions: docs.stripe.com/billing/subscriptions/analytics/glossary and support.stripe.com/questions/billing-analytics. The README says where each number comes from.</p></section>
 </main>
@@ -74,4 +82,52 @@ export function renderReportHtml(model: ReportModel, chartJs: string): string {
 </body>
 </html>
 `
+}
+
+/** `--compare`: the user's numbers beside the truth, drawn in Node (static rows, no chart). */
+function comparisonSection(comparison: Comparison, file: string): string {
+  const row = (cells: string[], classes: string[] = []) =>
+    `<tr>${cells.map((cell, i) => `<td${classes[i] ? ` class="${classes[i]}"` : ''}>${escapeHtml(cell)}</td>`).join('')}</tr>`
+  const sign = (n: number) => (n > 0 ? 'pos' : n < 0 ? 'neg' : '')
+  const months = comparison.months
+    .map((line) =>
+      row(
+        [
+          line.month,
+          line.currency.toUpperCase(),
+          formatMoney(line.yours, line.currency),
+          formatMoney(line.truth, line.currency),
+          formatChange(line.difference, line.currency),
+        ],
+        ['', 'text', '', '', sign(line.difference)],
+      ),
+    )
+    .join('')
+  const keyHeader = comparison.grain === 'total' ? '' : comparison.grain === 'customer' ? 'Customer' : 'Subscription'
+  const sides = {both: 'both', yours: 'only yours', truth: 'only the truth'}
+  const differences = comparison.differences
+    .map((d) =>
+      row(
+        [
+          d.month,
+          ...(keyHeader ? [d.key] : []),
+          formatMoney(d.yours, d.currency),
+          formatMoney(d.truth, d.currency),
+          formatChange(d.difference, d.currency),
+          sides[d.side],
+          d.explanation,
+        ],
+        ['', ...(keyHeader ? ['text'] : []), '', '', sign(d.difference), 'text', 'text'],
+      ),
+    )
+    .join('')
+  const head = (names: string[]) => `<thead><tr>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join('')}</tr></thead>`
+  const verdict = comparison.matches
+    ? '<p class="pos" data-compare="match">Your numbers match the truth.</p>'
+    : `<p class="neg" data-compare="differ">${comparison.differences.length} difference(s). Unexplained ones: ${escapeHtml(UNSEEN)}.</p>`
+  return `<section class="card table-card" id="comparison"><h2>Your numbers against the truth · <code>${escapeHtml(file)}</code></h2>
+  ${verdict}
+  <div class="scroll"><table>${head(['Month', 'Currency', 'Yours', 'Truth', 'Difference'])}<tbody>${months}</tbody></table></div>
+  ${differences ? `<h2 style="margin-top:16px">Differences</h2><div class="scroll tall"><table id="comparison-table">${head(['Month', ...(keyHeader ? [keyHeader] : []), 'Yours', 'Truth', 'Difference', 'Where', 'Cause'])}<tbody>${differences}</tbody></table></div>` : ''}
+  </section>`
 }
