@@ -226,6 +226,8 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         this.sayResult(result)
         if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
         if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
+        // A skipped month Stripe billed differently: the files are not the truth (src/run/renewal-check.ts).
+        if (result.renewals && result.renewals.mismatches.length > 0) process.exitCode = FAILED_RUN_EXIT_CODE
         return result.status === 'complete' ? result : {...result, resumeCommand: resumeCommand()}
       } finally {
         progress.end()
@@ -276,6 +278,18 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       lines.push(
         `  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`,
       )
+    if (result.renewals) {
+      const {inferredMonths, checked, mismatches} = result.renewals
+      lines.push(
+        `  skipped months ${plural(inferredMonths, 'clock-month')} written from the plan · ${plural(checked, 'row')} checked against Stripe's renewal invoices · ${mismatches.length === 0 ? 'all agree' : `${mismatches.length} DISAGREE`}`,
+      )
+      for (const m of mismatches.slice(0, 10))
+        lines.push(
+          `  disagreement   ${m.month} ${m.subscriptionId} (${m.customerId}): ${m.field} written ${m.expected}, Stripe billed ${m.actual}`,
+        )
+      if (mismatches.length > 0)
+        lines.push('  the files do not match Stripe: `stripe-seed run verify --months all` shows every month')
+    }
     if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
     this.say(lines.join('\n'))
   }
