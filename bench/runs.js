@@ -20,10 +20,16 @@ const KEY = 'sk_test_bench'
 export const STRIPE_RPS = 25
 export const DEFAULT_CEILING_RPS = 20
 
-/** The latency model: Stripe-like request latency, advances of seconds that slow under contention (stripe-facts #6, #12). */
+/**
+ * The latency model: Stripe-like request latency, advances of seconds that slow under contention
+ * (stripe-facts #6, #12) and grow with the billing they run: 1–6 s for the advance itself plus 2 s
+ * per month of renewals it crosses, so a one-month advance takes 3–8 s as before issue 20 and a
+ * two-month advance 5–10 s, at least two one-month advances' billing work.
+ */
 export const MODEL = {
   latencyMs: [150, 350],
-  advanceMs: [3000, 8000],
+  advanceMs: [1000, 6000],
+  advancePerIntervalMs: 2000,
   advancePerConcurrentMs: 40,
   rateLimit: STRIPE_RPS,
   seed: 11,
@@ -95,12 +101,16 @@ export async function runStripeSeed({
   ceilingRps = DEFAULT_CEILING_RPS,
   timeline = true,
   saveLogs,
+  config,
 }) {
   const account = await seededAccount(model)
   try {
+    // A config file for what has no flag (clockStops: monthly, the design before issue 20).
+    const configFlags = config ? ['--config', join(account.cwd, 'bench.config.json')] : []
+    if (config) await writeFile(join(account.cwd, 'bench.config.json'), JSON.stringify(config))
     const load = loadavg()[0]
     const run = await runCli(
-      ['run', 'generate', '--customers', String(customers), '--seed', '7', '--json', ...flags],
+      ['run', 'generate', '--customers', String(customers), '--seed', '7', '--json', ...configFlags, ...flags],
       account.env,
       account.cwd,
     )
@@ -120,9 +130,26 @@ export async function runStripeSeed({
           advanceLog: account.emulator.advanceLog,
         }),
       )
+    const advancesPerClock = [
+      ...account.emulator.advanceLog
+        .reduce((byClock, a) => byClock.set(a.clockId, (byClock.get(a.clockId) ?? 0) + 1), new Map())
+        .values(),
+    ]
     return {
       ...figures(label, customers, seconds, load, log),
       watcherPolls: attribute(log).filter((e) => e.role === 'watcher').length,
+      stops: {
+        max: Math.max(0, ...advancesPerClock),
+        mean: advancesPerClock.reduce((a, b) => a + b, 0) / Math.max(1, advancesPerClock.length),
+        total: advancesPerClock.reduce((a, b) => a + b, 0),
+      },
+      renewals: result.renewals
+        ? {
+            inferredMonths: result.renewals.inferredMonths,
+            checked: result.renewals.checked,
+            mismatches: result.renewals.mismatches.length,
+          }
+        : undefined,
       maxRssMb: run.maxRssMb,
       status: result.status,
       lastMrrCents: result.mrrByMonth.at(-1).mrrCents,
