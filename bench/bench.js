@@ -11,7 +11,7 @@ import {resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import * as originalDesign from './original-design.js'
-import {MODEL, runOriginal, runStripeSeed} from './runs.js'
+import {MODEL, runOriginal, runScale, runStripeSeed} from './runs.js'
 
 const args = process.argv.slice(2)
 const flag = (name) => args.includes(name)
@@ -143,21 +143,20 @@ if (only !== 'scale') {
   }
 }
 if (only !== 'latency') {
-  // Cost per customer and memory: the emulator answers at once and advances in 50–150 ms, the
-  // scheduler is opened up, so what is measured is stripe-seed's own cost, not Stripe's pace.
-  const fast = {latencyMs: 0, advanceMs: [50, 150], advancePerConcurrentMs: 0, rateLimit: 0, seed: 11, log: true}
-  for (const n of quick ? [100] : flag('--with-10k') ? [100, 1000, 10_000] : [100, 1000]) {
-    const r = await runStripeSeed({
-      customers: n,
-      label: 'stripe-seed, emulator at full speed',
-      flags: ['--max-rps', '1000', '--rate', '1000', '--concurrency', '64'],
-      model: fast,
-      timeline: false,
-    })
-    r.secondsPerThousandCustomers = (r.seconds / n) * 1000
-    results.scale.push(r)
-    show(r)
-  }
+  // Cost per customer and memory, the emulator in its own process (bench/runs.js runScale).
+  const sizes = quick ? [100] : flag('--with-10k') ? [100, 1000, 10_000] : [100, 1000]
+  for (const scenario of quick ? [undefined] : [undefined, 'saas'])
+    for (const n of sizes) {
+      const r = await runScale({
+        customers: n,
+        label: `stripe-seed${scenario ? ` --scenario ${scenario}` : ''}`,
+        scenario,
+      })
+      r.secondsPerThousandCustomers = (r.seconds / n) * 1000
+      results.scale.push(r)
+      show(r)
+      console.log(`    ${r.msPerCustomer.toFixed(1)} ms/customer`)
+    }
 }
 results.loadAfter = loadavg()
 // A partial run (--only) keeps the other section of the last full results.

@@ -214,3 +214,97 @@ export async function runOriginal({customers, label, design, rateLimit = 0}) {
     await account.close()
   }
 }
+
+/**
+ * `run generate` at scale with the emulator in its own process (`stripe-seed emulator`), so its
+ * CPU and its event log are not counted against the CLI: the emulator answers at once and advances
+ * in 50–150 ms, the scheduler is opened up, so what is measured is stripe-seed's own cost. Requests
+ * are the CLI's own count (the emulator's log is not at hand out of process).
+ */
+export async function runScale({customers, label, scenario}) {
+  const cwd = await mkdtemp(join(tmpdir(), 'stripe-seed-scale-'))
+  const emulator = spawn(
+    process.execPath,
+    [
+      cli,
+      'emulator',
+      '--json',
+      '--port',
+      '0',
+      '--seed',
+      '11',
+      '--latency',
+      '0',
+      '--advance-ms',
+      '50-150',
+      '--advance-contention-ms',
+      '0',
+      '--rate-limit',
+      '0',
+    ],
+    {cwd, env: {...process.env, CI: '1', STRIPE_SEED_WEBHOOK_SECRET: 'whsec_bench'}, stdio: ['ignore', 'pipe', 'pipe']},
+  )
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = ''
+      emulator.stdout.on('data', (chunk) => {
+        out += chunk
+        const line = out.split('\n').find((l) => l.includes('"listening"'))
+        if (line) resolve(JSON.parse(line).url)
+      })
+      emulator.on('exit', (code) => reject(new Error(`emulator exited ${code}`)))
+    })
+    const env = {STRIPE_API_BASE: url, STRIPE_SECRET_KEY: KEY}
+    const scenarioFlags = scenario ? ['--scenario', scenario] : []
+    const seeded = await runCli(['prices', 'seed', '--json', ...scenarioFlags], env, cwd)
+    if (seeded.code !== 0) throw new Error(seeded.stderr)
+    const load = loadavg()[0]
+    const run = await runCli(
+      [
+        'run',
+        'generate',
+        '--customers',
+        String(customers),
+        '--seed',
+        '7',
+        '--json',
+        '--max-rps',
+        '1000',
+        '--rate',
+        '1000',
+        '--concurrency',
+        '64',
+        ...scenarioFlags,
+      ],
+      env,
+      cwd,
+    )
+    const seconds = (run.exitedAt - run.spawnedAt) / 1000
+    if (run.code !== 0) throw new Error(`${label}: exit ${run.code}\n${run.stderr.slice(-2000)}`)
+    const result = JSON.parse(run.stdout)
+    return {
+      design: label,
+      scenario: scenario ?? 'default',
+      customers,
+      seconds,
+      load1m: load,
+      requests: result.requests.total,
+      requestsPerCustomer: result.requests.total / customers,
+      rateLimited: result.requests.rateLimited,
+      msPerCustomer: (seconds / customers) * 1000,
+      maxRssMb: run.maxRssMb,
+      status: result.status,
+      renewals: result.renewals
+        ? {
+            inferredMonths: result.renewals.inferredMonths,
+            checked: result.renewals.checked,
+            mismatches: result.renewals.mismatches.length,
+          }
+        : undefined,
+    }
+  } finally {
+    emulator.kill('SIGTERM')
+    await new Promise((resolve) => (emulator.exitCode !== null ? resolve() : emulator.once('exit', resolve)))
+    await rm(cwd, {recursive: true, force: true})
+  }
+}

@@ -7,7 +7,7 @@ import {BugError, RunInterrupted, errorMessage} from '../errors.js'
 import type {PricesFile} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
-import {customerStopMonths, stopsFor} from '../scenario/clock-stops.js'
+import {customerStopMonths, freePlans, stopsFor} from '../scenario/clock-stops.js'
 import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
@@ -116,6 +116,7 @@ export function clockStops(
     customerStopMonths(
       events.filter((event) => mine.has(event.customer)),
       months,
+      freePlans(ctx.scenario.plans),
     ),
     months,
   )
@@ -434,7 +435,14 @@ async function advancePast(run: ClockRun, month: number, checking: boolean): Pro
   const live = [...state.tracked.values()].filter(
     (s) => isActive(s.status) && (!ctx.features || s.periodEnd <= boundary + 24 * HOUR),
   )
-  const target = Math.max(boundary, ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
+  // After skipped months a subscription's last known period end is months old: its renewal in this
+  // month is that end plus whole periods (a default-plan subscription is monthly).
+  const renewalIn = (s: SubscriptionState) => {
+    let end = s.periodEnd
+    for (let n = 1; !ctx.features && end < boundary; n++) end = addIntervals(s.periodEnd, 'month', n)
+    return end
+  }
+  const target = Math.max(boundary, ...live.map(renewalIn)) + RENEWAL_SETTLE_SECONDS
   await run.step({
     done: state.advanced.has(month),
     checking,

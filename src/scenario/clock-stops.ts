@@ -25,15 +25,30 @@ export type ClockStopsMode = 'events' | 'monthly'
  * due) and the next (Smart Retries have run out: canceled, SB-34), since those changes are Stripe's
  * and their exact days are not ours to infer.
  */
-export function customerStopMonths(events: readonly PlannedEvent[], months: number): number[] {
+export function customerStopMonths(
+  events: readonly PlannedEvent[],
+  months: number,
+  isFree: (plan: string) => boolean = () => false,
+): number[] {
   const needed = new Set<number>()
+  const add = (month: number) => {
+    if (month >= 1 && month <= months) needed.add(month)
+  }
   for (const event of events) {
-    if (event.kind === 'past_due') {
-      for (const month of [event.month - 1, event.month, event.month + 1])
-        if (month >= 1 && month <= months) needed.add(month)
-    } else needed.add(event.month)
+    if (event.kind === 'past_due') for (const month of [event.month - 1, event.month, event.month + 1]) add(month)
+    else add(event.month)
+    // A free plan's subscription moving to a paid one renews from the change on (SB-29 in the rules, #29):
+    // its renewals fall just after the boundaries, so the next advance must go one month only, to pass
+    // the first of them by the draft hour and leave every later advance room for two months.
+    if (event.kind === 'upgrade' && event.to && isFree(event.from.plan) && !isFree(event.to.plan)) add(event.month + 1)
   }
   return [...needed].sort((a, b) => a - b)
+}
+
+/** Whether a plan is free, from the plan's price table: its subscriptions' anchor moves when they start paying. */
+export function freePlans(plans: ReadonlyArray<{key: string; unitAmount: number}>): (plan: string) => boolean {
+  const free = new Set(plans.filter((plan) => plan.unitAmount === 0).map((plan) => plan.key))
+  return (plan) => free.has(plan)
 }
 
 /**
@@ -76,11 +91,12 @@ export function assignClocks(
   eventsByCustomer: ReadonlyMap<number, readonly PlannedEvent[]>,
   months: number,
   perClock: number,
+  isFree: (plan: string) => boolean = () => false,
 ): number[] {
   // Each group: the months its customers need, and its customers not yet placed, lowest index first.
   const groups = new Map<string, {needs: number[]; cost: number; waiting: number[]; next: number}>()
   for (let c = 0; c < customers; c++) {
-    const needs = customerStopMonths(eventsByCustomer.get(c) ?? [], months)
+    const needs = customerStopMonths(eventsByCustomer.get(c) ?? [], months, isFree)
     const key = needs.join(',')
     let group = groups.get(key)
     if (!group) groups.set(key, (group = {needs, cost: stopsFor(needs, months).length, waiting: [], next: 0}))

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {defaultConfig} from '../../src/config/schema.js'
 import {groupBy} from '../../src/group-by.js'
-import {MAX_MONTHS_PER_ADVANCE, customerStopMonths, stopsFor} from '../../src/scenario/clock-stops.js'
+import {MAX_MONTHS_PER_ADVANCE, customerStopMonths, freePlans, stopsFor} from '../../src/scenario/clock-stops.js'
 import {type PlannedEvent, planScenario} from '../../src/scenario/plan.js'
 
 const START = Date.UTC(2026, 4, 1) / 1000
@@ -33,6 +33,14 @@ describe('where a clock stops', () => {
     // Month 0 is creation and month 7 is past the run.
     expect(customerStopMonths([event('past_due', 1)], 6)).toEqual([1, 2])
     expect(customerStopMonths([event('past_due', 6)], 6)).toEqual([5, 6])
+    // A free plan's subscription that starts paying renews from then on: the next month is a stop too.
+    const free = freePlans([
+      {key: 'free', unitAmount: 0},
+      {key: 'standard', unitAmount: 1000},
+    ])
+    const fromFree = {...event('upgrade', 3), from: {plan: 'free', screens: 1}, to: {plan: 'standard', screens: 2}}
+    expect(customerStopMonths([fromFree], 6, free)).toEqual([3, 4])
+    expect(customerStopMonths([event('upgrade', 3)], 6, free)).toEqual([3])
   })
 
   it('never advances further than Stripe allows and always ends at the last month (any needs)', () => {
@@ -71,7 +79,9 @@ describe('the planner groups customers by the months they need', () => {
     return scenario.clocks.map(
       (clock) =>
         stopsFor(
-          clock.customers.flatMap((c) => customerStopMonths(byCustomer.get(c) ?? [], scenario.months)),
+          clock.customers.flatMap((c) =>
+            customerStopMonths(byCustomer.get(c) ?? [], scenario.months, freePlans(scenario.plans)),
+          ),
           scenario.months,
         ).length,
     )

@@ -5,7 +5,7 @@ import {type RunningEmulator, startEmulator} from '../../src/emulator/server.js'
 import type {InvoiceRecord} from '../../src/emulator/resources/invoices/record.js'
 import {groupBy} from '../../src/group-by.js'
 import {verifyRun} from '../../src/run/verify.js'
-import {customerStopMonths, stopsFor} from '../../src/scenario/clock-stops.js'
+import {customerStopMonths, freePlans, stopsFor} from '../../src/scenario/clock-stops.js'
 import {planScenario} from '../../src/scenario/plan.js'
 import {FAST} from '../helpers/emulator.js'
 import {fastConfig, gatewayFor, runService, seedEmulatorPrices} from '../helpers/run-service.js'
@@ -38,7 +38,9 @@ function thePlan(clockStops: 'events' | 'monthly' = 'events') {
 function stopsOf(scenario: ReturnType<typeof thePlan>, clock: number): number[] {
   const byCustomer = groupBy(scenario.events, (e) => e.customer)
   return stopsFor(
-    scenario.clocks[clock]!.customers.flatMap((c) => customerStopMonths(byCustomer.get(c) ?? [], MONTHS)),
+    scenario.clocks[clock]!.customers.flatMap((c) =>
+      customerStopMonths(byCustomer.get(c) ?? [], MONTHS, freePlans(scenario.plans)),
+    ),
     MONTHS,
   )
 }
