@@ -83,9 +83,10 @@ export async function runClock(
   state: ClockState,
   events: PlannedEvent[],
 ): Promise<ClockState> {
-  const run = new ClockRun(ctx, clock, state)
+  const stopMonths = clockStops(ctx, clock, events)
+  const run = new ClockRun(ctx, clock, state, stopMonths)
   const months = ctx.scenario.months
-  const stops = new Set(clockStops(ctx, clock, events))
+  const stops = new Set(stopMonths)
   let phase: ClockPhase = 'create'
   try {
     if (lastMonthRead(state) < 0) await createPhase(run)
@@ -135,9 +136,20 @@ class ClockRun {
     readonly ctx: PipelineContext,
     readonly clock: PlannedClock,
     readonly state: ClockState,
+    readonly stops: readonly number[],
   ) {
     this.lane = `clock:${clock.index}`
     this.resuming = ctx.resume !== undefined
+  }
+
+  /**
+   * The scheduler's order for this clock's requests at `month` (0: creation): the clock with the most
+   * stops still ahead goes first, so the longest chains start earliest. Month by month this is the
+   * month itself, as before.
+   */
+  priority(month: number): number {
+    const ahead = this.stops.filter((stop) => stop >= Math.max(1, month)).length + (month === 0 ? 1 : 0)
+    return this.ctx.scenario.months + 1 - ahead
   }
 
   get attempt(): number {
@@ -198,7 +210,7 @@ async function createPhase(run: ClockRun): Promise<void> {
           stripe.testHelpers.testClocks
             .create({frozen_time: scenario.startTime, name}, opts)
             .then((created) => created.id),
-        0,
+        run.priority(0),
       ),
     entry: (clockId) => ({type: 'clock', clock_id: clockId}),
   })
@@ -236,7 +248,7 @@ async function createPhase(run: ClockRun): Promise<void> {
                 opts,
               )
               .then((customer) => customer.id),
-          0,
+          run.priority(0),
         ),
       entry: (customerId) => ({type: 'customer', customer: index, customer_id: customerId}),
     })
@@ -253,7 +265,7 @@ async function createPhase(run: ClockRun): Promise<void> {
             stripe.subscriptions
               .create(subscriptionParams(ctx, planned, customerId), opts)
               .then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})),
-          0,
+          run.priority(0),
         ),
       entry: (created) => ({type: 'subscription', customer: index, subscription: created.state, items: created.items}),
     })
@@ -297,7 +309,7 @@ async function monthPhase(run: ClockRun, month: number, events: readonly Planned
   )
 
   // The month is what Stripe says, not what we meant (#10: the clock must be named).
-  const listed = await listClockSubscriptions(ctx, run.lane, clockId, month)
+  const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))
   const previous = state.months.at(-1)
   for (let skipped = lastMonthRead(state) + 1; skipped < month; skipped++) await writeSkippedMonth(run, skipped)
   await run.commit({
@@ -398,7 +410,7 @@ async function pastDueCards(
           run.key(month, event.customer, 'attach-failing-card'),
           (stripe, opts) =>
             stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id),
-          month,
+          run.priority(month),
         )
         await gateway.write(
           run.lane,
@@ -407,7 +419,7 @@ async function pastDueCards(
             stripe.customers
               .update(customerId, {invoice_settings: {default_payment_method: attached}}, opts)
               .then(() => undefined),
-          month,
+          run.priority(month),
         )
         return attached
       },
@@ -454,7 +466,7 @@ async function advancePast(run: ClockRun, month: number, checking: boolean): Pro
           run.key(month, '-', 'advance'),
           (stripe, opts) =>
             stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined),
-          month,
+          run.priority(month),
         )
         .then(() => true),
     entry: () => ({type: 'advanced', month, target}),
@@ -476,7 +488,7 @@ async function baseEvents(
   // What Stripe holds now, for events that may have been applied without being journaled.
   const now =
     checking && pending.length > 0
-      ? bySubscription((await listClockSubscriptions(ctx, run.lane, clockId, month)).map(toState))
+      ? bySubscription((await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))).map(toState))
       : undefined
   for (const event of pending) {
     const sub = state.tracked.get(event.customer)
@@ -488,7 +500,8 @@ async function baseEvents(
         done: false,
         checking,
         found: () => (current && !isActive(current.status) ? current : undefined),
-        send: () => cancelSubscription(gateway, run.lane, sub.id, run.key(month, event.customer, 'cancel'), month),
+        send: () =>
+          cancelSubscription(gateway, run.lane, sub.id, run.key(month, event.customer, 'cancel'), run.priority(month)),
         entry: (canceled) => ({
           type: 'event',
           month,
@@ -522,7 +535,7 @@ async function baseEvents(
                 opts,
               )
               .then(toState),
-          month,
+          run.priority(month),
         ),
       entry: (updated) => ({
         type: 'event',
