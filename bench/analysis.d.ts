@@ -26,9 +26,21 @@ export interface ClockTimeline {
 }
 
 export function wouldBeRateLimited(log: ReadonlyArray<Pick<RequestLogEntry, 'at'>>, limit: number): number
-export function attribute(log: RequestLogEntry[]): Array<RequestLogEntry & {clock?: number; month?: number; role?: 'cleanup' | 'watcher' | 'other'}>
-export function bounds(input: {log: RequestLogEntry[]; advanceLog: AdvanceLogEntry[]; stripeRps: number; ceilingRps: number}): Bounds
-export function clockTimelines(input: {log: RequestLogEntry[]; advanceLog: AdvanceLogEntry[]; spawnedAt: number; exitedAt: number}): {
+export function attribute(
+  log: RequestLogEntry[],
+): Array<RequestLogEntry & {clock?: number; month?: number; role?: 'cleanup' | 'watcher' | 'other'}>
+export function bounds(input: {
+  log: RequestLogEntry[]
+  advanceLog: AdvanceLogEntry[]
+  stripeRps: number
+  ceilingRps: number
+}): Bounds
+export function clockTimelines(input: {
+  log: RequestLogEntry[]
+  advanceLog: AdvanceLogEntry[]
+  spawnedAt: number
+  exitedAt: number
+}): {
   startup: number
   cleanup: number
   finish: number

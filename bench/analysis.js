@@ -72,6 +72,10 @@ export function bounds({log, advanceLog, stripeRps, ceilingRps}) {
   for (const e of requests)
     if (e.clock !== undefined && e.month !== 0) monthRequests.set(e.clock, monthRequests.get(e.clock) + 1)
 
+  // The run's check of skipped months: one account-wide invoice listing after the last clock, its
+  // pages one after another (each needs the previous page's last id).
+  const checkPages = requests.filter((e) => e.method === 'GET' && e.path === '/v1/invoices').length
+  const checkMs = checkPages * meanLatencyMs
   const share = needed.length / Math.max(1, clocks.length)
   const todayChainMs = Math.max(0, ...clocks.map((c) => advanceMs.get(c) + share * meanLatencyMs))
   const chains = clocks.map((c) => ({
@@ -101,9 +105,14 @@ export function bounds({log, advanceLog, stripeRps, ceilingRps}) {
       advanceSeconds: (slowest.advanceMs ?? 0) / 1000,
       requests: slowest.requests ?? 0,
     },
-    true: {seconds: creationWait(stripeRps) + slowest.ms / 1000, creationWait: creationWait(stripeRps), rps: stripeRps},
+    true: {
+      seconds: creationWait(stripeRps) + (slowest.ms + checkMs) / 1000,
+      creationWait: creationWait(stripeRps),
+      checkSeconds: checkMs / 1000,
+      rps: stripeRps,
+    },
     atCeiling: {
-      seconds: creationWait(ceilingRps) + slowest.ms / 1000,
+      seconds: creationWait(ceilingRps) + (slowest.ms + checkMs) / 1000,
       creationWait: creationWait(ceilingRps),
       rps: ceilingRps,
     },

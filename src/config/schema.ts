@@ -260,6 +260,12 @@ export const ConfigSchema = z
       .default(3)
       .describe('Stripe allows 3 customers per test clock (stripe-facts #4)'),
     prorationBehavior: z.enum(['none', 'create_prorations', 'always_invoice']).default('none'),
+    clockStops: z
+      .enum(['events', 'monthly'])
+      .default('events')
+      .describe(
+        'events: a clock stops only in the months where something happens to its customers; monthly: at every month (the earlier design, for comparison)',
+      ),
     advanceTimeoutSeconds: z.number().int().positive().default(300),
     scheduler: SchedulerSchema.default({
       perLaneRps: 4,

@@ -8,8 +8,11 @@ export type ApiObject = Record<string, unknown>
 
 /** How long advances take and whether they fail: transport realism the test-clock module asks for. */
 export interface AdvanceTiming {
-  /** Wall-clock ms an advance takes, given how many clocks are advancing now (SB-11). */
-  durationMs: (concurrent: number) => number
+  /**
+   * Wall-clock ms an advance takes, given how many clocks are advancing now and how many billing
+   * intervals of the clock's shortest subscription it crosses (its renewals' work, SB-11).
+   */
+  durationMs: (concurrent: number, intervals: number) => number
   fails: (clock: {name: string | null}) => boolean
   onAdvance: (clock: {id: string}, durationMs: number) => void
 }

@@ -47,6 +47,11 @@ export interface EmulatorOptions {
   advanceMs?: Range
   /** Extra ms per other clock already advancing, as Stripe slows under concurrent advances (SB-11). */
   advancePerConcurrentMs?: number
+  /**
+   * Extra ms per billing interval of the clock's shortest subscription the advance crosses: its
+   * renewals' work, so a two-month advance costs two months of billing (SB-11; default 0).
+   */
+  advancePerIntervalMs?: number
   /** Account-wide requests per second, as a token bucket's refill rate (SB-6: 25 in test mode); default 0, off (SB-A4). */
   rateLimit?: number
   /** The token bucket's size: how many requests a burst may spend at once (Stripe does not publish it; default one second's worth). */
@@ -265,7 +270,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let answered = 0
 
   const advance: AdvanceTiming = {
-    durationMs: (concurrent) => pick(settings.advanceMs, random) + concurrent * settings.advancePerConcurrentMs,
+    durationMs: (concurrent, intervals) =>
+      pick(settings.advanceMs, random) +
+      concurrent * settings.advancePerConcurrentMs +
+      Math.round(intervals * (settings.advancePerIntervalMs ?? 0)),
     fails: (clock) =>
       (settings.failClocksNamed !== undefined && clock.name !== null && settings.failClocksNamed.test(clock.name)) ||
       (settings.internalFailureRate > 0 && faults() < settings.internalFailureRate),

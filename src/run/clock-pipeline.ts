@@ -1,18 +1,19 @@
 import Stripe from 'stripe'
 
-import {HOUR, addIntervals} from '../billing-time.js'
+import {HOUR, addIntervals, monthLabel} from '../billing-time.js'
 import {ClockFailure, type ClockWatcher} from '../clocks/watcher.js'
 import type {Config} from '../config/schema.js'
 import {BugError, RunInterrupted, errorMessage} from '../errors.js'
 import type {PricesFile} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
+import {customerStopMonths, freePlans, stopsFor} from '../scenario/clock-stops.js'
 import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
 import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
 import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
-import type {RunProgress} from './progress.js'
+import {type ClockPhase, type RunProgress, phaseName} from './progress.js'
 
 /** The card whose charges always fail once attached (stripe-facts #24). */
 export const FAILING_CARD = 'pm_card_chargeCustomerFail'
@@ -68,7 +69,9 @@ export function clockName(clock: PlannedClock, attempt: number): string {
 
 /**
  * One clock's whole life on its own lane: create it with its customers and subscriptions, then
- * month after month advance, wait, apply events, read back. Every step is journaled as it
+ * from stop to stop advance, wait, apply events, read back; the months between two stops are
+ * written from the plan (src/scenario/clock-stops.ts) and checked later against the renewal
+ * invoices Stripe made for them (src/run/renewal-check.ts). Every step is journaled as it
  * completes and applied to the clock's state through the same entry, so a resumed run continues
  * from exactly what the journal says. Every write's idempotency key is made of run id + clock +
  * attempt + month + customer + action, so a retried or resumed step cannot create a second object.
@@ -80,273 +83,470 @@ export async function runClock(
   state: ClockState,
   events: PlannedEvent[],
 ): Promise<ClockState> {
-  const {gateway, scenario, config, progress} = ctx
-  const attempt = state.attempt
-  const lane = `clock:${clock.index}`
-  const key = (month: number, customer: number | '-', action: string) =>
-    `stripe-seed:${scenario.runId}:c${clock.index}${attempt > 1 ? `:a${attempt}` : ''}:m${month}:u${customer}:${action}`
-  const commit = async (step: ClockStep) => {
-    const entry = {...step, clock: clock.index, attempt} as ClockEntry
-    await ctx.journal.append(entry)
-    applyEntry(state, entry)
-  }
-  const features = ctx.features
-  // Only the first step after a resume can have happened unjournaled; later ones run as usual.
-  let verify = ctx.resume !== undefined
-  let phase = 'create'
-
+  const stopMonths = clockStops(ctx, clock, events)
+  const run = new ClockRun(ctx, clock, state, stopMonths)
+  const months = ctx.scenario.months
+  const stops = new Set(stopMonths)
+  let phase: ClockPhase = 'create'
   try {
-    if (lastMonthRead(state) < 0) {
-      const name = clockName(clock, attempt)
-      if (!state.clockId) {
-        const adopted = verify ? ctx.resume?.clocksByName.get(name) : undefined
-        const clockId =
-          adopted ??
-          (await gateway.write<string>(
-            lane,
-            key(0, '-', 'clock'),
-            (stripe, opts) =>
-              stripe.testHelpers.testClocks
-                .create({frozen_time: scenario.startTime, name}, opts)
-                .then((created) => created.id),
-            0,
-          ))
-        await commit({type: 'clock', clock_id: clockId})
-      }
-      const clockId = state.clockId!
-      const missing = clock.customers.some((c) => !state.created.has(c))
-      const found =
-        verify && missing ? await findClockObjects(ctx, lane, clockId, ctx.resume!.keysMayBePruned) : undefined
-      verify = false
-      for (const index of clock.customers) {
-        const planned = scenario.customers[index]!
-        // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (stripe-facts #48).
-        const card =
-          planned.terms?.paymentMethod === false
-            ? {}
-            : {payment_method: GOOD_CARD, invoice_settings: {default_payment_method: GOOD_CARD}}
-        if (!state.customerIds.has(index)) {
-          const customerId =
-            found?.customers.get(index) ??
-            (await gateway.write<string>(
-              lane,
-              key(0, index, 'customer'),
-              (stripe, opts) =>
-                stripe.customers
-                  .create(
-                    {
-                      name: planned.identity.company,
-                      email: planned.identity.email,
-                      description: `Contact: ${planned.identity.contactName}`,
-                      metadata: {...planned.metadata, contact_name: planned.identity.contactName},
-                      test_clock: clockId,
-                      // The token named twice is one card, attached and made the invoice default (#23).
-                      ...card,
-                    },
-                    opts,
-                  )
-                  .then((customer) => customer.id),
-              0,
-            ))
-          await commit({type: 'customer', customer: index, customer_id: customerId})
-        }
-        if (!state.created.has(index)) {
-          const customerId = state.customerIds.get(index)!
-          const adopted = found?.subscriptions.get(customerId)
-          const created =
-            adopted ??
-            (await gateway.write<{state: SubscriptionState; items: LedgerItemRow[]}>(
-              lane,
-              key(0, index, 'subscription'),
-              (stripe, opts) =>
-                stripe.subscriptions
-                  .create(subscriptionParams(ctx, planned, customerId), opts)
-                  .then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})),
-              0,
-            ))
-          await commit({type: 'subscription', customer: index, subscription: created.state, items: created.items})
-        }
-      }
-      await commit({
-        type: 'month',
-        month: 0,
-        frozen_time: scenario.startTime,
-        subscriptions: clock.customers.map((c) => state.created.get(c)!),
-        items: clock.customers.flatMap((c) => state.createdItems.get(c) ?? []),
-      })
-      progress.tick('create')
-    }
-
-    for (let month = lastMonthRead(state) + 1; month <= scenario.months; month++) {
-      phase = `month ${month}`
-      const checkStripe = verify
-      verify = false
-      const clockId = state.clockId!
-      const monthEvents = events.filter((event) => event.month === month)
-      const done = (event: PlannedEvent) => state.eventsDone.has(eventKey(month, event.customer, event.kind))
-
-      // Timed events: the clock stops at each distinct time, in order, and the requests go out there.
-      const timed = monthEvents.filter((event) => event.at !== undefined && REQUESTED_TIMED_KINDS.has(event.kind))
-      for (const at of [...new Set(timed.map((event) => event.at!))].sort((a, b) => a - b)) {
-        const pendingAt = timed.filter((event) => event.at === at && !done(event))
-        if (pendingAt.length === 0) continue
-        if (!state.stops.has(at)) {
-          const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, at, month) : false
-          if (!underway)
-            await gateway.write(
-              lane,
-              key(month, '-', `stop-${at}`),
-              (stripe, opts) =>
-                stripe.testHelpers.testClocks.advance(clockId, {frozen_time: at}, opts).then(() => undefined),
-              month,
-            )
-          await commit({type: 'stop', month, at})
-        }
-        await ctx.watcher.waitUntilReady(clockId, at, ctx.advanceTimeoutMs, ctx.signal)
-        const now = checkStripe
-          ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState))
-          : undefined
-        for (const event of pendingAt) await applyTimedEvent(ctx, {lane, month, event, state, now, key, commit})
-      }
-
-      // Past-due: the failing card becomes the default before this month's renewal (#24, #27).
-      for (const event of monthEvents.filter((e) => e.kind === 'past_due' && !done(e))) {
-        const customerId = state.customerIds.get(event.customer)!
-        const inPlace =
-          checkStripe && ctx.resume!.keysMayBePruned ? await failingCardInPlace(gateway, lane, customerId) : undefined
-        let cardId = inPlace
-        if (!cardId) {
-          const attached = await gateway.write(
-            lane,
-            key(month, event.customer, 'attach-failing-card'),
-            (stripe, opts) =>
-              stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id),
-            month,
-          )
-          await gateway.write(
-            lane,
-            key(month, event.customer, 'default-failing-card'),
-            (stripe, opts) =>
-              stripe.customers
-                .update(customerId, {invoice_settings: {default_payment_method: attached}}, opts)
-                .then(() => undefined),
-            month,
-          )
-          cardId = attached
-        }
-        await commit({
-          type: 'event',
-          month,
-          customer: event.customer,
-          kind: 'past_due',
-          detail: `default card → ${FAILING_CARD} (${cardId})`,
-        })
-      }
-
-      const boundary = addIntervals(scenario.startTime, 'month', month)
-      if (!state.advanced.has(month)) {
-        // Past every renewal of this month, and the hour its invoice stays draft (#31). A free→paid
-        // change moved its subscription's anchor (#29), so each subscription's own period end counts
-        // (in a scenario, only the ones renewing just past the boundary: yearly and mid-month ones renew later).
-        const live = [...state.tracked.values()].filter(
-          (s) => isActive(s.status) && (!features || s.periodEnd <= boundary + 24 * HOUR),
-        )
-        const target = Math.max(boundary, ...live.map((s) => s.periodEnd)) + RENEWAL_SETTLE_SECONDS
-        const underway = checkStripe ? await clockUnderway(gateway, lane, clockId, target, month) : false
-        if (!underway)
-          await gateway.write(
-            lane,
-            key(month, '-', 'advance'),
-            (stripe, opts) =>
-              stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined),
-            month,
-          )
-        await commit({type: 'advanced', month, target})
-      }
-      progress.start(phase)
-      const {frozenTime} = await ctx.watcher.waitUntilReady(
-        clockId,
-        state.advanced.get(month)!,
-        ctx.advanceTimeoutMs,
-        ctx.signal,
-      )
-
-      const pending = monthEvents.filter((e) => e.at === undefined && e.kind !== 'past_due' && !done(e))
-      // What Stripe holds now, for events that may have been applied without being journaled.
-      const now =
-        checkStripe && pending.length > 0
-          ? bySubscription((await listClockSubscriptions(ctx, lane, clockId, month)).map(toState))
-          : undefined
-      for (const event of pending) {
-        const sub = state.tracked.get(event.customer)
-        // Stripe already ended it. A trial seen at the last reading has ended since: its trial_end is planned before the boundary.
-        if (!sub || !(isActive(sub.status) || sub.status === 'trialing')) continue
-        const current = now?.get(sub.id)
-        if (event.kind === 'cancel') {
-          const canceled =
-            current && !isActive(current.status)
-              ? current
-              : await cancelSubscription(gateway, lane, sub.id, key(month, event.customer, 'cancel'), month)
-          await commit({
-            type: 'event',
-            month,
-            customer: event.customer,
-            kind: 'cancel',
-            detail: `${event.from.plan} × ${event.from.screens} canceled`,
-            subscription: canceled,
-          })
-          continue
-        }
-        const to = event.to!
-        const priceId = ctx.priceFor(event.customer, to)
-        const updated =
-          current && current.priceId === priceId && current.quantity === to.screens
-            ? current
-            : // Update the existing item by id: without it Stripe would add a second item (#28).
-              await gateway.write(
-                lane,
-                key(month, event.customer, event.kind),
-                (stripe, opts) =>
-                  stripe.subscriptions
-                    .update(
-                      sub.id,
-                      {
-                        items: [{id: sub.itemId, price: priceId, quantity: to.screens}],
-                        proration_behavior: config.prorationBehavior,
-                      },
-                      opts,
-                    )
-                    .then(toState),
-                month,
-              )
-        await commit({
-          type: 'event',
-          month,
-          customer: event.customer,
-          kind: event.kind,
-          detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`,
-          subscription: updated,
-        })
-      }
-
-      // The month is what Stripe says, not what we meant (#10: the clock must be named).
-      const listed = await listClockSubscriptions(ctx, lane, clockId, month)
-      const previousAt = state.months.at(-1)?.frozenTime
-      await commit({
-        type: 'month',
-        month,
-        frozen_time: frozenTime,
-        subscriptions: listed.map(toState),
-        items: ctx.read(listed, month, frozenTime, previousAt),
-      })
-      progress.tick(phase)
+    if (lastMonthRead(state) < 0) await createPhase(run)
+    for (let month = lastMonthRead(state) + 1; month <= months; month++) {
+      phase = {month}
+      // A month between stops is written at the next stop, from the one before it.
+      if (stops.has(month)) await monthPhase(run, month, events)
     }
   } catch (error) {
     if (error instanceof RunInterrupted || !isClockFailure(error)) throw error
-    await commit({type: 'clock_failed', reason: errorMessage(error)})
-    progress.fail(phase, clock.name)
+    await run.commit({type: 'clock_failed', reason: errorMessage(error)})
+    ctx.progress.fail(phaseName(phase), clock.name)
   }
   return state
+}
+
+/** The months a clock stops at: where its customers' events need it, within Stripe's advance limit. */
+export function clockStops(
+  ctx: Pick<PipelineContext, 'scenario' | 'config' | 'features'>,
+  clock: PlannedClock,
+  events: readonly PlannedEvent[],
+): number[] {
+  const {months} = ctx.scenario
+  // A scenario's subscriptions change on their own (trials, discounts ending, yearly renewals): every month is read.
+  if (ctx.features || ctx.config.clockStops === 'monthly') return stopsFor([], months, 'monthly')
+  const mine = new Set(clock.customers)
+  return stopsFor(
+    customerStopMonths(
+      events.filter((event) => mine.has(event.customer)),
+      months,
+      freePlans(ctx.scenario.plans),
+    ),
+    months,
+  )
+}
+
+/**
+ * One clock's lane, journal and resume checks. A resumed run's first phase may find its step done
+ * in Stripe without a journal line (the step in flight when the run stopped): `checking` says so,
+ * once, and `step` holds every such check, so the phases read as the steps they take.
+ */
+class ClockRun {
+  readonly lane: string
+  private resuming: boolean
+
+  constructor(
+    readonly ctx: PipelineContext,
+    readonly clock: PlannedClock,
+    readonly state: ClockState,
+    readonly stops: readonly number[],
+  ) {
+    this.lane = `clock:${clock.index}`
+    this.resuming = ctx.resume !== undefined
+  }
+
+  /**
+   * The scheduler's order for this clock's requests at `month` (0: creation): the clock with the most
+   * stops still ahead goes first, so the longest chains start earliest. Month by month this is the
+   * month itself, as before.
+   */
+  priority(month: number): number {
+    const ahead = this.stops.filter((stop) => stop >= Math.max(1, month)).length + (month === 0 ? 1 : 0)
+    return this.ctx.scenario.months + 1 - ahead
+  }
+
+  get attempt(): number {
+    return this.state.attempt
+  }
+
+  /** Whether this phase must ask Stripe before repeating a step (the first phase after a resume); later ones run as usual. */
+  beginPhase(): boolean {
+    const checking = this.resuming
+    this.resuming = false
+    return checking
+  }
+
+  key(month: number, customer: number | '-', action: string): string {
+    const attempt = this.attempt
+    return `stripe-seed:${this.ctx.scenario.runId}:c${this.clock.index}${attempt > 1 ? `:a${attempt}` : ''}:m${month}:u${customer}:${action}`
+  }
+
+  async commit(step: ClockStep): Promise<void> {
+    const entry = {...step, clock: this.clock.index, attempt: this.attempt} as ClockEntry
+    await this.ctx.journal.append(entry)
+    applyEntry(this.state, entry)
+  }
+
+  /**
+   * One journaled step: skipped when the journal has it; else what Stripe already holds (`found`,
+   * asked only when checking after a resume), or the request; then journaled.
+   */
+  async step<T>(options: {
+    done: boolean
+    checking: boolean
+    found?: () => Promise<T | undefined> | T | undefined
+    send: () => Promise<T>
+    entry: (result: T) => ClockStep
+  }): Promise<void> {
+    if (options.done) return
+    const found = options.checking && options.found ? await options.found() : undefined
+    const result = found ?? (await options.send())
+    await this.commit(options.entry(result))
+  }
+}
+
+/** Creation: the clock, then each customer and its first subscription, then month 0 as created. */
+async function createPhase(run: ClockRun): Promise<void> {
+  const {ctx, clock, state} = run
+  const {scenario, gateway} = ctx
+  const checking = run.beginPhase()
+  const name = clockName(clock, run.attempt)
+  await run.step({
+    done: state.clockId !== undefined,
+    checking,
+    found: () => ctx.resume?.clocksByName.get(name),
+    send: () =>
+      gateway.write<string>(
+        run.lane,
+        run.key(0, '-', 'clock'),
+        (stripe, opts) =>
+          stripe.testHelpers.testClocks
+            .create({frozen_time: scenario.startTime, name}, opts)
+            .then((created) => created.id),
+        run.priority(0),
+      ),
+    entry: (clockId) => ({type: 'clock', clock_id: clockId}),
+  })
+  const clockId = state.clockId!
+  const missing = clock.customers.some((c) => !state.created.has(c))
+  const found =
+    checking && missing ? await findClockObjects(ctx, run.lane, clockId, ctx.resume!.keysMayBePruned) : undefined
+  for (const index of clock.customers) {
+    const planned = scenario.customers[index]!
+    // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (stripe-facts #48).
+    const card =
+      planned.terms?.paymentMethod === false
+        ? {}
+        : {payment_method: GOOD_CARD, invoice_settings: {default_payment_method: GOOD_CARD}}
+    await run.step({
+      done: state.customerIds.has(index),
+      checking: found !== undefined,
+      found: () => found?.customers.get(index),
+      send: () =>
+        gateway.write<string>(
+          run.lane,
+          run.key(0, index, 'customer'),
+          (stripe, opts) =>
+            stripe.customers
+              .create(
+                {
+                  name: planned.identity.company,
+                  email: planned.identity.email,
+                  description: `Contact: ${planned.identity.contactName}`,
+                  metadata: {...planned.metadata, contact_name: planned.identity.contactName},
+                  test_clock: clockId,
+                  // The token named twice is one card, attached and made the invoice default (#23).
+                  ...card,
+                },
+                opts,
+              )
+              .then((customer) => customer.id),
+          run.priority(0),
+        ),
+      entry: (customerId) => ({type: 'customer', customer: index, customer_id: customerId}),
+    })
+    const customerId = state.customerIds.get(index)!
+    await run.step({
+      done: state.created.has(index),
+      checking: found !== undefined,
+      found: () => found?.subscriptions.get(customerId),
+      send: () =>
+        gateway.write<{state: SubscriptionState; items: LedgerItemRow[]}>(
+          run.lane,
+          run.key(0, index, 'subscription'),
+          (stripe, opts) =>
+            stripe.subscriptions
+              .create(subscriptionParams(ctx, planned, customerId), opts)
+              .then((sub) => ({state: toState(sub), items: ctx.read([sub], 0, scenario.startTime)})),
+          run.priority(0),
+        ),
+      entry: (created) => ({type: 'subscription', customer: index, subscription: created.state, items: created.items}),
+    })
+  }
+  await run.commit({
+    type: 'month',
+    month: 0,
+    frozen_time: scenario.startTime,
+    subscriptions: clock.customers.map((c) => state.created.get(c)!),
+    items: clock.customers.flatMap((c) => state.createdItems.get(c) ?? []),
+  })
+  ctx.progress.tick(phaseName('create'))
+}
+
+/**
+ * A stop at `month`: timed events at their times, past-due cards, the advance past the month's
+ * renewals, the month's base events, the reading; then the months skipped since the last stop are
+ * written, before the month read, so the months stay in order.
+ */
+async function monthPhase(run: ClockRun, month: number, events: readonly PlannedEvent[]): Promise<void> {
+  const {ctx, state} = run
+  const checking = run.beginPhase()
+  const clockId = state.clockId!
+  const monthEvents = events.filter((event) => event.month === month)
+  const done = (event: PlannedEvent) => state.eventsDone.has(eventKey(month, event.customer, event.kind))
+
+  await timedEvents(run, month, monthEvents, checking)
+  await pastDueCards(
+    run,
+    month,
+    monthEvents.filter((e) => e.kind === 'past_due' && !done(e)),
+    checking,
+  )
+  const target = await advancePast(run, month, checking)
+  const {frozenTime} = await ctx.watcher.waitUntilReady(clockId, target, ctx.advanceTimeoutMs, ctx.signal)
+  await baseEvents(
+    run,
+    month,
+    monthEvents.filter((e) => e.at === undefined && e.kind !== 'past_due' && !done(e)),
+    checking,
+  )
+
+  // The month is what Stripe says, not what we meant (#10: the clock must be named).
+  const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))
+  const previous = state.months.at(-1)
+  for (let skipped = lastMonthRead(state) + 1; skipped < month; skipped++) await writeSkippedMonth(run, skipped)
+  await run.commit({
+    type: 'month',
+    month,
+    frozen_time: frozenTime,
+    subscriptions: listed.map(toState),
+    items: ctx.read(listed, month, frozenTime, previous?.frozenTime),
+  })
+  ctx.progress.tick(phaseName({month}))
+}
+
+/**
+ * A month between two stops, from the last reading: nothing the plan does and nothing Stripe does
+ * on its own changes a subscription there (src/scenario/clock-stops.ts), so each subscription
+ * still live reads as it did, at the month's own time. A subscription that ended at the last
+ * reading is left out, as a reading leaves it out (src/ledger/reading.ts). Marked inferred: the
+ * renewal invoices Stripe made for the month are checked against it after the run.
+ */
+async function writeSkippedMonth(run: ClockRun, month: number): Promise<void> {
+  const {ctx, state} = run
+  const last = state.months.at(-1)
+  if (!last) throw new BugError(`clock ${run.clock.index}: month ${month} skipped before any reading`)
+  const frozenTime = addIntervals(ctx.scenario.startTime, 'month', month) + RENEWAL_SETTLE_SECONDS
+  const label = monthLabel(frozenTime)
+  await run.commit({
+    type: 'month',
+    month,
+    frozen_time: frozenTime,
+    inferred: true,
+    subscriptions: [],
+    items: last.items.filter(({item}) => STILL_LIVE.has(item.status)).map(({item}) => ({...item, month: label})),
+  })
+  ctx.progress.tick(phaseName({month}))
+}
+
+/** Statuses a subscription keeps from one month to the next when nothing happens to it. */
+const STILL_LIVE = new Set(['active', 'past_due', 'trialing'])
+
+/** Timed events: the clock stops at each distinct time, in order, and the requests go out there. */
+async function timedEvents(
+  run: ClockRun,
+  month: number,
+  monthEvents: readonly PlannedEvent[],
+  checking: boolean,
+): Promise<void> {
+  const {ctx, state} = run
+  const clockId = state.clockId!
+  const done = (event: PlannedEvent) => state.eventsDone.has(eventKey(month, event.customer, event.kind))
+  const timed = monthEvents.filter((event) => event.at !== undefined && REQUESTED_TIMED_KINDS.has(event.kind))
+  for (const at of [...new Set(timed.map((event) => event.at!))].sort((a, b) => a - b)) {
+    const pendingAt = timed.filter((event) => event.at === at && !done(event))
+    if (pendingAt.length === 0) continue
+    await run.step({
+      done: state.stops.has(at),
+      checking,
+      found: async () => ((await clockUnderway(ctx.gateway, run.lane, clockId, at, month)) ? true : undefined),
+      send: () =>
+        ctx.gateway
+          .write(
+            run.lane,
+            run.key(month, '-', `stop-${at}`),
+            (stripe, opts) =>
+              stripe.testHelpers.testClocks.advance(clockId, {frozen_time: at}, opts).then(() => undefined),
+            month,
+          )
+          .then(() => true),
+      entry: () => ({type: 'stop', month, at}),
+    })
+    await ctx.watcher.waitUntilReady(clockId, at, ctx.advanceTimeoutMs, ctx.signal)
+    const now = checking
+      ? bySubscription((await listClockSubscriptions(ctx, run.lane, clockId, month)).map(toState))
+      : undefined
+    const key = run.key.bind(run)
+    const commit = run.commit.bind(run)
+    for (const event of pendingAt) await applyTimedEvent(ctx, {lane: run.lane, month, event, state, now, key, commit})
+  }
+}
+
+/** Past-due: the failing card becomes the default before this month's renewal (#24, #27). */
+async function pastDueCards(
+  run: ClockRun,
+  month: number,
+  pastDue: readonly PlannedEvent[],
+  checking: boolean,
+): Promise<void> {
+  const {ctx, state} = run
+  const {gateway} = ctx
+  for (const event of pastDue) {
+    const customerId = state.customerIds.get(event.customer)!
+    await run.step({
+      done: false,
+      checking: checking && ctx.resume!.keysMayBePruned,
+      found: () => failingCardInPlace(gateway, run.lane, customerId),
+      send: async () => {
+        const attached = await gateway.write(
+          run.lane,
+          run.key(month, event.customer, 'attach-failing-card'),
+          (stripe, opts) =>
+            stripe.paymentMethods.attach(FAILING_CARD, {customer: customerId}, opts).then((card) => card.id),
+          run.priority(month),
+        )
+        await gateway.write(
+          run.lane,
+          run.key(month, event.customer, 'default-failing-card'),
+          (stripe, opts) =>
+            stripe.customers
+              .update(customerId, {invoice_settings: {default_payment_method: attached}}, opts)
+              .then(() => undefined),
+          run.priority(month),
+        )
+        return attached
+      },
+      entry: (cardId) => ({
+        type: 'event',
+        month,
+        customer: event.customer,
+        kind: 'past_due',
+        detail: `default card → ${FAILING_CARD} (${cardId})`,
+      }),
+    })
+  }
+}
+
+/**
+ * The advance to the stop at `month`: past every renewal of this month, and the hour its invoice
+ * stays draft (#31). A free→paid change moved its subscription's anchor (#29), so each
+ * subscription's own period end counts (in a scenario, only the ones renewing just past the
+ * boundary: yearly and mid-month ones renew later). Returns the target.
+ */
+async function advancePast(run: ClockRun, month: number, checking: boolean): Promise<number> {
+  const {ctx, state} = run
+  const clockId = state.clockId!
+  const boundary = addIntervals(ctx.scenario.startTime, 'month', month)
+  const live = [...state.tracked.values()].filter(
+    (s) => isActive(s.status) && (!ctx.features || s.periodEnd <= boundary + 24 * HOUR),
+  )
+  // After skipped months a subscription's last known period end is months old: its renewal in this
+  // month is that end plus whole periods (a default-plan subscription is monthly).
+  const renewalIn = (s: SubscriptionState) => {
+    let end = s.periodEnd
+    for (let n = 1; !ctx.features && end < boundary; n++) end = addIntervals(s.periodEnd, 'month', n)
+    return end
+  }
+  const target = Math.max(boundary, ...live.map(renewalIn)) + RENEWAL_SETTLE_SECONDS
+  await run.step({
+    done: state.advanced.has(month),
+    checking,
+    found: async () => ((await clockUnderway(ctx.gateway, run.lane, clockId, target, month)) ? true : undefined),
+    send: () =>
+      ctx.gateway
+        .write(
+          run.lane,
+          run.key(month, '-', 'advance'),
+          (stripe, opts) =>
+            stripe.testHelpers.testClocks.advance(clockId, {frozen_time: target}, opts).then(() => undefined),
+          run.priority(month),
+        )
+        .then(() => true),
+    entry: () => ({type: 'advanced', month, target}),
+  })
+  ctx.progress.start(phaseName({month}))
+  return state.advanced.get(month)!
+}
+
+/** The month's base events, right after the clock reached it: plan changes by item update, cancellations. */
+async function baseEvents(
+  run: ClockRun,
+  month: number,
+  pending: readonly PlannedEvent[],
+  checking: boolean,
+): Promise<void> {
+  const {ctx, state} = run
+  const {gateway, config} = ctx
+  const clockId = state.clockId!
+  // What Stripe holds now, for events that may have been applied without being journaled.
+  const now =
+    checking && pending.length > 0
+      ? bySubscription((await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))).map(toState))
+      : undefined
+  for (const event of pending) {
+    const sub = state.tracked.get(event.customer)
+    // Stripe already ended it. A trial seen at the last reading has ended since: its trial_end is planned before the boundary.
+    if (!sub || !(isActive(sub.status) || sub.status === 'trialing')) continue
+    const current = now?.get(sub.id)
+    if (event.kind === 'cancel') {
+      await run.step({
+        done: false,
+        checking,
+        found: () => (current && !isActive(current.status) ? current : undefined),
+        send: () =>
+          cancelSubscription(gateway, run.lane, sub.id, run.key(month, event.customer, 'cancel'), run.priority(month)),
+        entry: (canceled) => ({
+          type: 'event',
+          month,
+          customer: event.customer,
+          kind: 'cancel',
+          detail: `${event.from.plan} × ${event.from.screens} canceled`,
+          subscription: canceled,
+        }),
+      })
+      continue
+    }
+    const to = event.to!
+    const priceId = ctx.priceFor(event.customer, to)
+    await run.step({
+      done: false,
+      checking,
+      found: () => (current && current.priceId === priceId && current.quantity === to.screens ? current : undefined),
+      // Update the existing item by id: without it Stripe would add a second item (#28).
+      send: () =>
+        gateway.write(
+          run.lane,
+          run.key(month, event.customer, event.kind),
+          (stripe, opts) =>
+            stripe.subscriptions
+              .update(
+                sub.id,
+                {
+                  items: [{id: sub.itemId, price: priceId, quantity: to.screens}],
+                  proration_behavior: config.prorationBehavior,
+                },
+                opts,
+              )
+              .then(toState),
+          run.priority(month),
+        ),
+      entry: (updated) => ({
+        type: 'event',
+        month,
+        customer: event.customer,
+        kind: event.kind,
+        detail: `${event.from.plan} × ${event.from.screens} → ${to.plan} × ${to.screens}`,
+        subscription: updated,
+      }),
+    })
+  }
 }
 
 /** Timed kinds that are a request; `trial_end` and `subscription_end` are Stripe's doing as the clock passes. */

@@ -33,7 +33,13 @@ export interface ClockState {
    * Months read back from Stripe, in order (month 0 is the state right after creation), as the
    * ledger rows they make: only these are kept, not the subscriptions read (70,000 at 10,000 customers).
    */
-  months: Array<{month: number; frozenTime: number; items: Array<{customer: number; item: LedgerItemRow}>}>
+  months: Array<{
+    month: number
+    frozenTime: number
+    /** Written from the reading before it, not read (a month between the clock's stops). */
+    inferred?: true
+    items: Array<{customer: number; item: LedgerItemRow}>
+  }>
   /** Subscriptions that left MRR (canceled, unpaid, …), each once, in the month first seen so. */
   ended: RunDetailsFile['ended_subscriptions']
   failed?: string
@@ -130,7 +136,12 @@ export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
         const customer = customerOf.get(item.customer_id)
         return customer === undefined ? [] : [{customer, item: shareItemStrings(item, state.strings)}]
       })
-      state.months.push({month: entry.month, frozenTime: entry.frozen_time, items})
+      state.months.push({
+        month: entry.month,
+        frozenTime: entry.frozen_time,
+        ...(entry.inferred ? {inferred: true as const} : {}),
+        items,
+      })
       if (entry.month === 0) state.createdItems.clear()
       break
     }

@@ -33,6 +33,7 @@ import {type Scenario, planScenario} from '../scenario/plan.js'
 import {summarizeMonths} from '../snapshots/movements.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type PipelineContext, clockName, runClock} from './clock-pipeline.js'
+import {type RunRenewalCheck, checkInferredMonths} from './renewal-check.js'
 import {
   type ClockState,
   clockItems,
@@ -108,6 +109,8 @@ export interface GenerateResult {
   wallTimeSeconds: number
   /** How far the run got next to its plan: what an interrupted run has done, and so what is left. */
   reached: RunReach
+  /** The months clocks skipped, checked against Stripe's renewal invoices: any mismatch fails the run (its files are written). */
+  renewals?: RunRenewalCheck
   /** The files written, in writing order: stripe_prices.json first with --seed-prices; no run file when the run failed or was interrupted (earlier files stay). */
   files: string[]
 }
@@ -361,8 +364,10 @@ export async function executeRun(
         : new BugError(`A clock's pipeline broke: ${errorMessage(fatal)}`, {cause: fatal})
     if (stop.signal.aborted) return interrupted()
 
-    progress.start('save')
     const complete = states.filter((state) => !state.failed && lastMonthRead(state) === scenario.months)
+    // The months written from the plan, against what Stripe billed for them (src/run/renewal-check.ts).
+    const renewals = await checkInferredMonths(gateway, complete)
+    progress.start('save')
     const status = complete.length === 0 ? 'failed' : complete.length < states.length ? 'partial' : 'complete'
     // A run that completed no clock has nothing to put in the files: the earlier ones stay.
     const ledger = runLedger(prepared, states)
@@ -379,7 +384,10 @@ export async function executeRun(
     // The view must not tick a save that wrote nothing.
     if (status === 'failed') progress.abort('save')
     else progress.finish('save')
-    return summarize(prepared, states, status, cleanup, files, gateway, started, rows)
+    return {
+      ...summarize(prepared, states, status, cleanup, files, gateway, started, rows),
+      ...(renewals ? {renewals} : {}),
+    }
   } catch (error) {
     if (error instanceof RunInterrupted) return interrupted()
     throw error

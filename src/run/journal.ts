@@ -97,6 +97,8 @@ export const JournalEntrySchema = z.discriminatedUnion('type', [
     ...clockStep,
     month: z.number().int(),
     frozen_time: z.number().int(),
+    /** A month between two stops of the clock, written from the reading before it (src/scenario/clock-stops.ts), not read. */
+    inferred: z.literal(true).optional(),
     subscriptions: z.array(SubscriptionStateSchema),
     /** The month's ledger rows, read from the same listing: a resumed run writes the ledger from them (absent in journals of versions before the ledger: those runs cannot be resumed). */
     items: z.array(LedgerItemRowSchema).optional(),
@@ -131,6 +133,8 @@ export function configFingerprints(config: Config): Record<string, string> {
     events: fingerprint(config.events),
     customersPerClock: String(config.customersPerClock),
     prorationBehavior: config.prorationBehavior,
+    // Which customer sits on which clock, and where clocks stop; absent for the default, so headers stay as they were.
+    ...(config.clockStops !== 'events' ? {clockStops: config.clockStops} : {}),
     // Only a scenario's runs carry it, so a default run's header stays as it was.
     ...(hasScenarioFeatures(config)
       ? {

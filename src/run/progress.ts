@@ -3,8 +3,18 @@ import {BugError} from '../errors.js'
 /** `skipped`: the run was stopped (Ctrl-C, SIGTERM) before the phase could end. */
 export type PhaseState = 'pending' | 'running' | 'done' | 'failed' | 'skipped'
 
+/** A clock's phase: its creation, or one month of its months (1-based). */
+export type ClockPhase = 'create' | {month: number}
+
+/** The progress name of a clock phase ("create", "month 3"). */
+export function phaseName(phase: ClockPhase): string {
+  return phase === 'create' ? 'create' : `month ${phase.month}`
+}
+
 export interface Phase {
   name: string
+  /** Set on a month's phase: which month, so views never parse it back out of the name. */
+  month?: number
   state: PhaseState
   done: number
   failed: number
@@ -14,8 +24,9 @@ export interface Phase {
   note?: string
 }
 
-const newPhase = (name: string, total = 0): Phase => ({
+const newPhase = (name: string, total = 0, month?: number): Phase => ({
   name,
+  ...(month !== undefined ? {month} : {}),
   state: 'pending',
   done: 0,
   failed: 0,
@@ -52,10 +63,11 @@ export class RunProgress {
   plan(months: number, clocks: number, estimateSeconds: number): void {
     this.months = months
     this.estimateSeconds = estimateSeconds
-    this.clockPhases = ['create', ...Array.from({length: months}, (_, i) => `month ${i + 1}`)]
+    const clockPhases: ClockPhase[] = ['create', ...Array.from({length: months}, (_, i) => ({month: i + 1}))]
+    this.clockPhases = clockPhases.map(phaseName)
     this.phases.push(
       newPhase('cleanup'),
-      ...this.clockPhases.map((name) => newPhase(name, clocks)),
+      ...clockPhases.map((phase) => newPhase(phaseName(phase), clocks, phase === 'create' ? undefined : phase.month)),
       newPhase('save', 1),
     )
     this.changed()

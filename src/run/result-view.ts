@@ -34,6 +34,18 @@ export function renderRunResult(result: GenerateResult & {resumeCommand?: string
     lines.push(
       `  failed clock   ${failed.clockId}: ${failed.reason} (customers ${failed.customerIds.join(', ') || 'none created'})`,
     )
+  if (result.renewals) {
+    const {inferredMonths, checked, mismatches} = result.renewals
+    lines.push(
+      `  skipped months ${plural(inferredMonths, 'clock-month')} written from the plan · ${plural(checked, 'row')} checked against Stripe's renewal invoices · ${mismatches.length === 0 ? 'all agree' : `${mismatches.length} DISAGREE`}`,
+    )
+    for (const m of mismatches.slice(0, 10))
+      lines.push(
+        `  disagreement   ${m.month} ${m.subscriptionId} (${m.customerId}): ${m.field} written ${m.expected}, Stripe billed ${m.actual}`,
+      )
+    if (mismatches.length > 0)
+      lines.push('  the files do not match Stripe: `stripe-seed run verify --months all` shows every month')
+  }
   if (result.resumeCommand) lines.push(`  resume with    ${result.resumeCommand}`)
   return lines.join('\n')
 }

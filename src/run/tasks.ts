@@ -22,11 +22,11 @@ const MONTHS_SHOWN = 3
 
 /** One line for overlapping months: `✔ 1–3 · 4 ▸ 19/20 · 5 ▸ 1/20`, within 80 columns. */
 export function monthsLine(phases: Phase[]): string {
-  const done = phases.filter((phase) => phase.state === 'done').map((phase) => Number(phase.name.slice(6)))
+  const done = phases.filter((phase) => phase.state === 'done').map((phase) => phase.month)
   const parts = done.length > 0 ? [`✔ ${done.length > 1 ? `${done[0]}–${done.at(-1)}` : done[0]}`] : []
   const active = phases.filter((phase) => phase.state === 'running' || phase.state === 'failed')
   for (const phase of active.slice(0, MONTHS_SHOWN))
-    parts.push(`${phase.name.slice(6)} ${phase.state === 'failed' ? '✖' : '▸'} ${count(phase)}`)
+    parts.push(`${phase.month} ${phase.state === 'failed' ? '✖' : '▸'} ${count(phase)}`)
   if (active.length > MONTHS_SHOWN) parts.push(`+${active.length - MONTHS_SHOWN} more`)
   return parts.join(' · ') || 'waiting for the first advance'
 }

@@ -1,7 +1,7 @@
 import {access} from 'node:fs/promises'
 import type Stripe from 'stripe'
 
-import {BugError} from '../errors.js'
+import {BugError, UserError} from '../errors.js'
 import {readJsonFile} from '../files/atomic.js'
 import {
   type CurrentRunFile,
@@ -15,6 +15,7 @@ import {type LedgerFile, LedgerFileSchema, type LedgerItemRow, ledgerFile} from 
 import {type LedgerMismatch, compareLedgerMonth} from '../ledger/compare.js'
 import type {MrrDefinitions} from '../ledger/definitions.js'
 import {LEDGER_SUBSCRIPTION_EXPAND, monthReading} from '../ledger/reading.js'
+import {type RenewalCheck, checkRenewals, listRenewals} from '../ledger/renewals.js'
 import {snapshotRowsFromLedger} from '../ledger/snapshot-rows.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
@@ -51,7 +52,14 @@ export interface VerifyResult {
   mismatches: Mismatch[]
   /** Only when mrr_ledger.json exists: its latest month against Stripe. */
   ledger?: LedgerCheck
+  /** With `months: 'all'` and a ledger: every earlier month against the renewal invoices Stripe made (src/ledger/renewals.ts). */
+  renewals?: RenewalCheck & {months: string[]}
   ok: boolean
+}
+
+export interface VerifyOptions {
+  /** `latest` (the default): the latest month against Stripe now; `all`: every earlier month too, against its renewal invoices. */
+  months?: 'latest' | 'all'
 }
 
 /**
@@ -60,13 +68,31 @@ export interface VerifyResult {
  * clock, since objects on a test clock are left out of plain lists (stripe-facts #10). When the run
  * wrote mrr_ledger.json, its latest month is checked against Stripe instead (see verifyLedger).
  */
-export async function verifyRun(gateway: StripeGateway, outDir: string): Promise<VerifyResult> {
+export async function verifyRun(
+  gateway: StripeGateway,
+  outDir: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const hint = 'run `stripe-seed run generate` first (or pass --out-dir)'
   const run = await readJsonFile(outFile(outDir, 'currentRun'), CurrentRunFileSchema, {missingHint: hint})
   const rows = await readJsonFile(outFile(outDir, 'snapshots'), SnapshotsFileSchema, {missingHint: hint})
   const ledgerPath = ledgerFile(outDir)
-  if (await exists(ledgerPath))
-    return verifyLedger(gateway, run, rows, await readJsonFile(ledgerPath, LedgerFileSchema, {missingHint: hint}))
+  if (await exists(ledgerPath)) {
+    const ledger = await readJsonFile(ledgerPath, LedgerFileSchema, {missingHint: hint})
+    const result = await verifyLedger(gateway, run, rows, ledger)
+    if (options.months !== 'all') return result
+    const months = ledger.months.slice(0, -1)
+    const renewals = checkRenewals(
+      ledger.items,
+      await listRenewals(gateway, new Set(run.customer_ids), 'verify:renewals'),
+      new Set(months),
+    )
+    return {...result, renewals: {...renewals, months}, ok: result.ok && renewals.mismatches.length === 0}
+  }
+  if (options.months === 'all')
+    throw new UserError(
+      `--months all checks mrr_ledger.json's months, and ${outDir} has none: run \`stripe-seed run generate\` again`,
+    )
   const prices = await readJsonFile(outFile(outDir, 'prices'), PricesFileSchema, {
     missingHint: 'run `stripe-seed prices seed` first',
   }).catch(() => undefined)

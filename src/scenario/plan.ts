@@ -3,6 +3,7 @@ import {type Config, type Plan, hasScenarioFeatures} from '../config/schema.js'
 import {UsageError} from '../errors.js'
 import {groupBy} from '../group-by.js'
 import {seededRandom} from '../random.js'
+import {assignClocks} from './clock-stops.js'
 import {clampScreens, largestRemainder, shuffle} from './distribution.js'
 
 export {clampScreens} from './distribution.js'
@@ -320,6 +321,21 @@ export function planScenario(input: ScenarioInput): Scenario {
     }
   }
 
+  // Customers move to the clocks that let each stop least (src/scenario/clock-stops.ts); every other
+  // part of the plan was drawn before and stays as it was.
+  if (config.clockStops === 'events') {
+    const clockOf = assignClocks(
+      total,
+      groupBy(events, (event) => event.customer),
+      months,
+      config.customersPerClock,
+    )
+    for (const clock of clocks) clock.customers = []
+    for (const c of customers) {
+      c.clock = clockOf[c.index]!
+      clocks[c.clock]!.customers.push(c.index)
+    }
+  }
   // Same keys in the same order as before the scenario features: the default plan stays byte-identical.
   return {...base, expected: expectMonths(customers, events, plans, months, startTime)}
 }

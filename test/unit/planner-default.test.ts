@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 
 import {defaultConfig} from '../../src/config/schema.js'
-import {planScenario} from '../../src/scenario/plan.js'
+import {type Scenario, planScenario} from '../../src/scenario/plan.js'
 
 /**
  * The default plan is what downstream ETL has always received: the same seed must keep giving the
@@ -18,9 +18,36 @@ const CASES: Array<{customers: number; seed: number; months: number; sha256: str
   {customers: 1000, seed: 42, months: 24, sha256: 'd9abdfb6db6e2063defb37fa1351e500f765ba76eec96cb355cd6667a3e30c2e'},
 ]
 
+/**
+ * The plan with its customers back on the clocks they sat on before issue 20 (three in index
+ * order): only which customer sits on which clock may differ from the golden plan.
+ */
+function withIndexOrderClocks(scenario: Scenario): Scenario {
+  const perClock = scenario.customersPerClock
+  return {
+    ...scenario,
+    customers: scenario.customers.map((c) => ({...c, clock: Math.floor(c.index / perClock)})),
+    clocks: scenario.clocks.map((clock) => ({
+      ...clock,
+      customers: scenario.customers.filter((c) => Math.floor(c.index / perClock) === clock.index).map((c) => c.index),
+    })),
+  }
+}
+
 describe('the default plan is unchanged', () => {
   it.each(CASES)('$customers customers, seed $seed, $months months', ({customers, seed, months, sha256}) => {
     const scenario = planScenario({config: defaultConfig(), customers, months, seed, startTime: START, runId: 'golden'})
+    expect(
+      createHash('sha256')
+        .update(JSON.stringify(withIndexOrderClocks(scenario)))
+        .digest('hex'),
+    ).toBe(sha256)
+  })
+
+  it('clockStops monthly keeps the earlier clocks exactly', () => {
+    const config = {...defaultConfig(), clockStops: 'monthly' as const}
+    const {customers, seed, months, sha256} = CASES[0]!
+    const scenario = planScenario({config, customers, months, seed, startTime: START, runId: 'golden'})
     expect(createHash('sha256').update(JSON.stringify(scenario)).digest('hex')).toBe(sha256)
   })
 })

@@ -132,7 +132,13 @@ describe('planScenario invariants (property tests over many customers × seed ×
         // One event per customer: never an event on a canceled or past-due customer, never two in a month.
         expect([...byCustomer.values()].every((n) => n === 1)).toBe(true)
         for (const clock of scenario.clocks) expect(clock.customers.length).toBeLessThanOrEqual(3)
-        expect(scenario.clocks.flatMap((clock) => clock.customers)).toEqual(scenario.customers.map((c) => c.index))
+        // Every customer on exactly one clock, the one it names; clocks full but the last (3 per clock).
+        expect(scenario.clocks.flatMap((clock) => clock.customers).sort((a, b) => a - b)).toEqual(
+          scenario.customers.map((c) => c.index),
+        )
+        for (const clock of scenario.clocks)
+          for (const c of clock.customers) expect(scenario.customers[c]!.clock).toBe(clock.index)
+        expect(scenario.clocks.slice(0, -1).every((clock) => clock.customers.length === 3)).toBe(true)
 
         // Expected MRR: the sum of the month's subscriptions; canceled customers gone; past_due only in its month.
         for (const month of scenario.expected) {

@@ -235,6 +235,8 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         this.say(renderRunResult(result))
         if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
         if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
+        // A skipped month Stripe billed differently: the files are not the truth (src/run/renewal-check.ts).
+        if (result.renewals && result.renewals.mismatches.length > 0) process.exitCode = FAILED_RUN_EXIT_CODE
         return result.status === 'complete' ? result : {...result, resumeCommand: resumeCommand()}
       } finally {
         progress.end()

@@ -1,3 +1,5 @@
+import {Flags} from '@oclif/core'
+
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {plural} from '../../render/plural.js'
 import {formatTable} from '../../render/table.js'
@@ -11,21 +13,57 @@ export default class RunVerify extends BaseCommand<VerifyResult> {
 
 Without mrr_ledger.json: plan, quantity, MRR and status of every subscription in the latest month of sub_snapshots.json against Stripe.
 
-With mrr_ledger.json: the ledger's latest month against the run's subscriptions read again from Stripe (one list per clock): status, interval, quantity, discounts in force, trial state and MRR by the ledger's definitions, listed per clock; and sub_snapshots.json against the ledger it is derived from.`
+With mrr_ledger.json: the ledger's latest month against the run's subscriptions read again from Stripe (one list per clock): status, interval, quantity, discounts in force, trial state and MRR by the ledger's definitions, listed per clock; and sub_snapshots.json against the ledger it is derived from.
 
-  static examples = ['<%= config.bin %> run verify', '<%= config.bin %> run verify --json']
+With --months all (and mrr_ledger.json): every earlier month too, each month's rows against the renewal invoice Stripe made at the start of the next month (line, price, quantity, amount, paid or not), from one account-wide invoice listing. The months a run's clocks skipped were written from the plan: this is the check that they match what Stripe billed.`
 
-  static flags = {...stripeFlags, ...configFlags, ...outDirFlags}
+  static examples = [
+    '<%= config.bin %> run verify',
+    '<%= config.bin %> run verify --months all',
+    '<%= config.bin %> run verify --json',
+  ]
+
+  static flags = {
+    ...stripeFlags,
+    ...configFlags,
+    ...outDirFlags,
+    months: Flags.string({
+      description:
+        'latest: the latest month against Stripe now; all: every earlier month against its renewal invoices too',
+      options: ['latest', 'all'],
+      default: 'latest',
+    }),
+  }
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(RunVerify)
     const {config} = await this.loadConfig(flags)
     const {gateway} = this.connect(flags, config.scheduler)
-    const result = await verifyRun(gateway, this.outDir(flags))
+    const result = await verifyRun(gateway, this.outDir(flags), {months: flags.months === 'all' ? 'all' : 'latest'})
     if (result.ledger) this.sayLedger(result, result.ledger)
     else this.saySnapshots(result)
+    if (result.renewals) this.sayRenewals(result.renewals)
     if (!result.ok) process.exitCode = 1
     return result
+  }
+
+  private sayRenewals(renewals: NonNullable<VerifyResult['renewals']>): void {
+    const span = renewals.months.length > 0 ? `${renewals.months[0]}–${renewals.months.at(-1)}` : 'no earlier month'
+    if (renewals.mismatches.length === 0) {
+      this.say(
+        `✔ the ledger's ${span} match Stripe's renewal invoices: ${plural(renewals.checked, 'row')} (line, price, quantity, amount, status)`,
+      )
+      return
+    }
+    this.say(
+      formatTable(
+        ['Month', 'Subscription', 'Customer', 'Field', 'Ledger', 'Renewal invoice'],
+        renewals.mismatches.map((m) => [m.month, m.subscriptionId, m.customerId, m.field, m.expected, m.actual]),
+      ),
+    )
+    this.say(
+      `\n✘ ${plural(renewals.mismatches.length, 'mismatch', 'mismatches')} between the ledger's ${span} and Stripe's renewal invoices (${plural(renewals.checked, 'row')} checked)`,
+    )
   }
 
   private saySnapshots(result: VerifyResult): void {

@@ -64,6 +64,14 @@ function maxAdvanceTarget(account: Account, clock: ClockRecord): number {
   return addIntervals(clock.frozenTime, shortest.interval, 2 * shortest.count)
 }
 
+/** How many intervals of the clock's shortest subscription an advance to `target` crosses (0 without one): its billing work. */
+function intervalsCrossed(account: Account, clock: ClockRecord, target: number): number {
+  const shortest = account.advanceLimit(clock.id)
+  if (!shortest) return 0
+  const one = addIntervals(clock.frozenTime, shortest.interval, shortest.count) - clock.frozenTime
+  return (target - clock.frozenTime) / one
+}
+
 /** Completes every advance whose time has come: billing first, then `ready` (or `internal_failure`). */
 export function settleClocks(account: Account): void {
   const advancing = account.store.index(ADVANCING)
@@ -193,7 +201,7 @@ export const testClocks: Resource = {
       advancing.add('all', clock.id)
       clock.status = 'advancing'
       clock.targetFrozenTime = target
-      const duration = ctx.advance.durationMs(concurrent)
+      const duration = ctx.advance.durationMs(concurrent, intervalsCrossed(account, clock, target))
       clock.readyAt = account.options.wallNow() + duration
       clock.failNextAdvance = ctx.advance.fails(clock)
       ctx.advance.onAdvance(clock, duration)

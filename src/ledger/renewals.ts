@@ -1,0 +1,164 @@
+import type Stripe from 'stripe'
+
+import {monthLabel} from '../billing-time.js'
+
+import type {LedgerItemRow} from '../files/ledger.js'
+import type {StripeGateway} from '../stripe/gateway.js'
+import {after, listAll} from '../stripe/pagination.js'
+
+/**
+ * The ledger's months against the renewal invoices Stripe made (SB-R2). A subscription read at
+ * month j bills its next period at the renewal that opens month j + 1, with the price and quantity
+ * it had at the reading: the plan's changes come after a stop's renewal, never between a reading
+ * and the next renewal. So each month's row predicts one renewal invoice: its line's price,
+ * quantity and amount (list price × quantity, before discounts), and its status (paid, or not paid
+ * when the subscription is past due at month j + 1). The months a clock skipped are written from the
+ * plan; this is what confirms them, and `run verify --months all` runs it on every month.
+ */
+
+/** A subscription's renewal, as the check needs it: one line per invoice, kept compact. */
+export interface RenewalInvoice {
+  invoiceId: string
+  customerId: string
+  subscriptionId: string
+  /** `YYYY-MM` of the period the renewal opens. */
+  month: string
+  status: string
+  /** The invoice's lines billing the subscription's item for the period (prorations left out). */
+  lines: Array<{priceId: string | null; quantity: number; amount: number}>
+}
+
+export interface RenewalMismatch {
+  month: string
+  customerId: string
+  subscriptionId: string
+  field: 'missing' | 'lines' | 'price' | 'quantity' | 'amount' | 'status'
+  expected: string
+  actual: string
+}
+
+export interface RenewalCheck {
+  /** Rows whose next renewal was compared. */
+  checked: number
+  mismatches: RenewalMismatch[]
+}
+
+const renewalKey = (subscriptionId: string, month: string) => `${subscriptionId}:${month}`
+
+/** The next `YYYY-MM`. */
+export function nextMonthLabel(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number]
+  return m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, '0')}`
+}
+
+/**
+ * Whether a row predicts its next renewal exactly: an active monthly subscription with no trial,
+ * no discount and no scheduled end, unchanged at the next reading (a scenario's mid-month change
+ * reprices the renewal; the default plan's changes come after it).
+ */
+function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): boolean {
+  return (
+    row.status === 'active' &&
+    row.interval === 'month' &&
+    row.interval_count === 1 &&
+    row.trial === 'none' &&
+    row.discounts.length === 0 &&
+    row.cancel_at === null &&
+    next !== undefined &&
+    next.price_id === row.price_id &&
+    next.quantity === row.quantity
+  )
+}
+
+/**
+ * Compares rows (any months of one or more clocks) with the renewals listed. `months` says which
+ * months' rows to check (default all but the last, which has no renewal yet); a row is checked
+ * against the renewal opening the month after it.
+ */
+export function checkRenewals(
+  rows: readonly LedgerItemRow[],
+  renewals: readonly RenewalInvoice[],
+  months?: ReadonlySet<string>,
+): RenewalCheck {
+  const byKey = new Map(renewals.map((renewal) => [renewalKey(renewal.subscriptionId, renewal.month), renewal]))
+  const rowByKey = new Map(rows.map((row) => [renewalKey(row.subscription_id, row.month), row]))
+  const mismatches: RenewalMismatch[] = []
+  let checked = 0
+  for (const row of rows) {
+    if (months && !months.has(row.month)) continue
+    const nextMonth = nextMonthLabel(row.month)
+    const next = rowByKey.get(renewalKey(row.subscription_id, nextMonth))
+    if (!predictsRenewal(row, next)) continue
+    checked++
+    const at = {month: row.month, customerId: row.customer_id, subscriptionId: row.subscription_id}
+    const renewal = byKey.get(renewalKey(row.subscription_id, nextMonth))
+    if (!renewal) {
+      mismatches.push({...at, field: 'missing', expected: `a renewal invoice for ${nextMonth}`, actual: 'none'})
+      continue
+    }
+    const [line, ...others] = renewal.lines
+    if (!line || others.length > 0) {
+      mismatches.push({...at, field: 'lines', expected: '1 line', actual: `${renewal.lines.length} lines`})
+      continue
+    }
+    if (line.priceId !== row.price_id)
+      mismatches.push({...at, field: 'price', expected: row.price_id, actual: String(line.priceId)})
+    if (line.quantity !== row.quantity)
+      mismatches.push({...at, field: 'quantity', expected: String(row.quantity), actual: String(line.quantity)})
+    const amount = Math.round(row.unit_amount * row.quantity)
+    if (line.amount !== amount)
+      mismatches.push({...at, field: 'amount', expected: String(amount), actual: String(line.amount)})
+    // A subscription past due at the next reading failed this renewal's payment (SB-34).
+    const paid = next!.status !== 'past_due'
+    if ((renewal.status === 'paid') !== paid)
+      mismatches.push({...at, field: 'status', expected: paid ? 'paid' : 'not paid', actual: renewal.status})
+  }
+  return {checked, mismatches}
+}
+
+/**
+ * Every renewal invoice of these customers, from one account-wide listing, 100 to a page: a run's
+ * renewals cost a request per 100 invoices, far less than one per clock. Invoices of customers on a
+ * test clock are listed without naming the clock (SB-R3, unconfirmed); if Stripe leaves them out,
+ * every row reads as missing and the check fails loudly, never silently.
+ */
+export async function listRenewals(
+  gateway: StripeGateway,
+  customerIds: ReadonlySet<string>,
+  lane = 'renewals',
+  priority?: number,
+): Promise<RenewalInvoice[]> {
+  const found = await listAll(
+    (startingAfter) =>
+      gateway.read(lane, (stripe) => stripe.invoices.list({limit: 100, ...after(startingAfter)}), priority),
+    (invoice) => (invoice.billing_reason === 'subscription_cycle' ? renewalOf(invoice, customerIds) : undefined),
+  )
+  return found.filter((renewal): renewal is RenewalInvoice => renewal !== undefined)
+}
+
+function renewalOf(invoice: Stripe.Invoice, customerIds: ReadonlySet<string>): RenewalInvoice | undefined {
+  const customerId = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer?.id
+  if (!customerId || !customerIds.has(customerId)) return undefined
+  const details = (line: Stripe.InvoiceLineItem) => line.parent?.subscription_item_details
+  const billed = invoice.lines.data.filter((line) => details(line) && !details(line)!.proration)
+  const subscriptionId = billed.map((line) => details(line)!.subscription).find((id) => id) ?? undefined
+  if (!subscriptionId) return undefined
+  const start = billed[0]?.period.start ?? invoice.period_end
+  return {
+    invoiceId: invoice.id,
+    customerId,
+    subscriptionId,
+    month: monthLabel(start),
+    status: invoice.status ?? 'draft',
+    lines: billed.map((line) => ({
+      priceId: priceIdOf(line),
+      quantity: line.quantity ?? 0,
+      amount: line.amount,
+    })),
+  }
+}
+
+function priceIdOf(line: Stripe.InvoiceLineItem): string | null {
+  const price = line.pricing?.price_details?.price
+  return typeof price === 'string' ? price : (price?.id ?? null)
+}
