@@ -195,11 +195,16 @@ describe('named scenarios', () => {
             expect(error).toBeInstanceOf(UsageError)
             return
           }
-          expect(withFeatures.customers.map(({terms: _terms, ...c}) => c)).toEqual(base.customers)
+          // Which customer sits on which clock may differ: clocks group customers by the months their
+          // events need (issue 20), so the scenario's own events regroup them.
+          const withoutClock = <T extends {clock: unknown}>({clock: _clock, ...c}: T) => c
+          expect(withFeatures.customers.map(({terms: _terms, ...c}) => withoutClock(c))).toEqual(
+            base.customers.map(withoutClock),
+          )
           expect(withFeatures.events.filter((e) => BASE_KINDS.has(e.kind) && e.subscription === undefined)).toEqual(
             base.events,
           )
-          expect(withFeatures.clocks).toEqual(base.clocks)
+          expect(withFeatures.clocks).toHaveLength(base.clocks.length)
         },
       ),
       {numRuns: 30},
