@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseDotenv} from 'dotenv'
 
-import {UsageError, UserError} from './errors.js'
+import {UsageError} from './errors.js'
 import {stripeCliKey} from './stripe-cli-profile.js'
 
 /** Where the key came from, as the user would name it: `--api-key`, `STRIPE_API_KEY in ./.env`… */
@@ -44,7 +44,7 @@ export function resolveApiKey(flags: KeyFlags, env: NodeJS.ProcessEnv, cwd: stri
       ? findKey(flags.apiKey, env, cwd)
       : stripeCliKey(flags.stripeCliProfile, env, today)
   if ('looked' in found) {
-    throw new UserError(`No Stripe key; looked, in order, at: ${found.looked.join(', ')}`, {
+    throw new UsageError(`No Stripe key; looked, in order, at: ${found.looked.join(', ')}`, {
       suggestion:
         'Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
     })

@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {TomlError, parse as parseToml} from 'smol-toml'
 
-import {UserError} from './errors.js'
+import {UsageError} from './errors.js'
 
 /**
  * The test-mode key the Stripe CLI saved on `stripe login`: a restricted key valid for 90 days
@@ -34,17 +34,17 @@ export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Dat
     text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UserError(`--stripe-cli-profile: no Stripe CLI config at ${file}`, {
+      throw new UsageError(`--stripe-cli-profile: no Stripe CLI config at ${file}`, {
         suggestion: `Run ${login} first, or pass --api-key.`,
       })
-    throw new UserError(`--stripe-cli-profile: cannot read ${file}: ${(error as Error).message}`)
+    throw new UsageError(`--stripe-cli-profile: cannot read ${file}: ${(error as Error).message}`)
   }
   let doc: Table
   try {
     doc = parseToml(text)
   } catch (error) {
     if (error instanceof TomlError)
-      throw new UserError(
+      throw new UsageError(
         `--stripe-cli-profile: ${file} is not valid TOML: line ${error.line}, column ${error.column}: ${error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '')}`,
       )
     throw error
@@ -61,14 +61,16 @@ export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Dat
           .map(([name]) => name),
       ),
     ]
-    throw new UserError(
+    throw new UsageError(
       `--stripe-cli-profile: no profile "${profile}" in ${file}${names.length > 0 ? `; it has ${names.map((name) => `"${name}"`).join(', ')}` : ''}`,
       {suggestion: `Run ${login}, or name another profile.`},
     )
   }
   const key = table.test_mode_api_key
   if (typeof key !== 'string' || key.trim() === '')
-    throw new UserError(`--stripe-cli-profile: ${source} has no test_mode_api_key`, {suggestion: `Run ${login} again.`})
+    throw new UsageError(`--stripe-cli-profile: ${source} has no test_mode_api_key`, {
+      suggestion: `Run ${login} again.`,
+    })
   const expiry = table.test_mode_key_expires_at
   const expiresAt = expiry instanceof Date ? expiry.toISOString().slice(0, 10) : expiry
   // The CLI writes the expiry as YYYY-MM-DD; the key works through that day.
@@ -77,7 +79,7 @@ export function stripeCliKey(profile: string, env: NodeJS.ProcessEnv, today: Dat
     /^\d{4}-\d{2}-\d{2}$/.test(expiresAt) &&
     expiresAt < today.toISOString().slice(0, 10)
   ) {
-    throw new UserError(`--stripe-cli-profile: the key of ${source} expired on ${expiresAt}`, {
+    throw new UsageError(`--stripe-cli-profile: the key of ${source} expired on ${expiresAt}`, {
       suggestion: `Run ${login} again for a new one (the Stripe CLI's keys last 90 days).`,
     })
   }

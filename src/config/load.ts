@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {UserError, errorMessage} from '../errors.js'
+import {UsageError, errorMessage} from '../errors.js'
 import {type Config, ConfigSchema, formatZodIssues} from './schema.js'
 
 export const CONFIG_MODULE_NAME = 'stripe-seed'
@@ -42,14 +42,14 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
       (error as {filepath?: string}).filepath ??
       (options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd)
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new UserError(`Config file not found: ${file}`)
-    throw new UserError(
+    if (code === 'ENOENT') throw new UsageError(`Config file not found: ${file}`)
+    throw new UsageError(
       `Cannot read config ${file}: ${(await syntaxError(error, file)) ?? firstLine(errorMessage(error))}`,
     )
   }
   if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath, setInFile: new Set()}
   const parsed = ConfigSchema.safeParse(found.config)
-  if (!parsed.success) throw new UserError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error)}`)
+  if (!parsed.success) throw new UsageError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error)}`)
   const setInFile = new Set(typeof found.config === 'object' && found.config !== null ? Object.keys(found.config) : [])
   return {config: parsed.data, filepath: found.filepath, setInFile}
 }

@@ -1,4 +1,4 @@
-import {UserError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import type {SnapshotRow} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 import type {MrrDefinitions} from './definitions.js'
@@ -28,7 +28,7 @@ export function snapshotRowsFromLedger(items: readonly LedgerItemRow[], definiti
     let priceAmount = item.excluded === 'free' ? 0 : item.unit_mrr
     if (item.currency !== definitions.reportingCurrency && priceAmount > 0) {
       if (item.mrr_reporting === null) {
-        throw new UserError(
+        throw new UsageError(
           `sub_snapshots.json has no currency column and ${item.subscription_id} is in ${item.currency}: give an fxRates entry for ${item.currency} (to ${definitions.reportingCurrency})`,
         )
       }

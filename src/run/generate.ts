@@ -12,7 +12,7 @@ import {monthReading} from '../ledger/reading.js'
 import {snapshotRowsFromLedger} from '../ledger/snapshot-rows.js'
 import {writeLedger} from '../ledger/store.js'
 import {priceLookupKey} from '../scenario/catalog.js'
-import {BugError, RunInterrupted, UserError, errorMessage} from '../errors.js'
+import {BugError, RunInterrupted, UsageError, UserError, errorMessage} from '../errors.js'
 import {writeJsonFile} from '../files/atomic.js'
 import {
   type CurrentRunFile,
@@ -148,7 +148,7 @@ export async function claimOutDir(
       : []
     const resume = request.resume ? await findResumable(request.outDir, request.resume.runId) : undefined
     if (resume?.entries.some((entry) => entry.type === 'month' && entry.items === undefined)) {
-      throw new UserError(
+      throw new UsageError(
         `Cannot resume run ${resume.header.run_id}: it was started by an earlier stripe-seed, whose journal holds no ledger rows`,
         {suggestion: "Start a new run without --resume: its cleanup deletes that run's clocks."},
       )
@@ -203,7 +203,7 @@ export async function prepareRun(
       const {header} = resume
       const mismatch = resumeMismatch(header, {config, prices, ...request.resume})
       if (mismatch)
-        throw new UserError(`Cannot resume run ${header.run_id}: ${mismatch}`, {
+        throw new UsageError(`Cannot resume run ${header.run_id}: ${mismatch}`, {
           suggestion:
             'Resume with the config, seed and stripe_prices.json it started with, or start a new run without --resume.',
         })
@@ -237,12 +237,12 @@ async function findResumable(outDir: string, runId?: string): Promise<JournalCon
   if (runId) {
     const journal = await readJournal(journalPath(outDir, runId)).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new UserError(`No run ${runId} in ${outDir}: nothing to resume`, {
+        throw new UsageError(`No run ${runId} in ${outDir}: nothing to resume`, {
           suggestion: 'Run `stripe-seed run generate --resume` without a run id to continue the latest unfinished run.',
         })
       throw error
     })
-    if (journal.saved === 'complete') throw new UserError(`Run ${runId} is already complete: nothing to resume`)
+    if (journal.saved === 'complete') throw new UsageError(`Run ${runId} is already complete: nothing to resume`)
     return journal
   }
   const {journals, damaged} = await listJournals(outDir)
@@ -251,9 +251,9 @@ async function findResumable(outDir: string, runId?: string): Promise<JournalCon
   const newerDamaged = damaged.filter((journal) => !latest || journal.runId > latest.header.run_id).at(-1)
   if (newerDamaged) await readJournal(newerDamaged.path)
   if (!latest)
-    throw new UserError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
+    throw new UsageError(`No run to resume in ${outDir}`, {suggestion: 'Start one with `stripe-seed run generate`.'})
   if (latest.saved === 'complete')
-    throw new UserError(`The latest run in ${outDir}, ${latest.header.run_id}, is already complete: nothing to resume`)
+    throw new UsageError(`The latest run in ${outDir}, ${latest.header.run_id}, is already complete: nothing to resume`)
   return latest
 }
 

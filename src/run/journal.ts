@@ -5,7 +5,7 @@ import type Stripe from 'stripe'
 import {z} from 'zod'
 
 import {type Config, FEATURE_KEYS, hasScenarioFeatures} from '../config/schema.js'
-import {BugError, UserError, errorMessage} from '../errors.js'
+import {BugError, UsageError, UserError, errorMessage} from '../errors.js'
 import {formatZodIssues} from '../config/schema.js'
 import type {PricesFile} from '../files/formats.js'
 import {plural} from '../render/plural.js'
@@ -275,11 +275,12 @@ export async function readJournal(path: string): Promise<JournalContents> {
 }
 
 /** A journal that cannot be resumed from; its run's clocks are still found by name (they carry its run id). */
-export class DamagedJournalError extends UserError {
+export class DamagedJournalError extends UsageError {
   constructor(
     readonly path: string,
     problem: string,
   ) {
+    // A usage error: --resume cannot continue this run, and the advice is another command.
     super(`The run journal ${path} ${problem}`, {
       suggestion:
         "Start a new run (without --resume) or run `stripe-seed clocks cleanup`: either deletes this run's clocks by name.",

@@ -74,7 +74,7 @@ describe('the package', () => {
     })
     expect(tty.stdout).toMatch(/Did you mean prices seed\?/)
     expect(tty.stdout).toMatch(/No Stripe key/) // prices seed ran, and found no key
-    expect(tty.code).toBe(1)
+    expect(tty.code).toBe(2)
   })
 
   it("shell completion from plugin-autocomplete: bash completes commands and each command's own flags", async () => {

@@ -79,14 +79,14 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const run = await runCli(['prices', 'seed', '--api-base', emulator().url, '--stripe-cli-profile', '--json'], {cwd})
     expect(run.code, run.stdout).toBe(0)
     const without = await runCli(['prices', 'seed', '--api-base', emulator().url], {cwd})
-    expect(without.code).toBe(1)
+    expect(without.code).toBe(2)
     expect(errorLine(without.stderr)).toMatch(/^Error: No Stripe key/)
   })
 
-  it('without a key: exit 1, says where keys are read from, writes nothing', async () => {
+  it('without a key: exit 2 (a usage error), says where keys are read from, writes nothing', async () => {
     const cwd = await tempDir()
     const run = await runCli(['prices', 'seed'], {cwd})
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(errorLine(run.stderr)).toBe(
       'Error: No Stripe key; looked, in order, at: --api-key, STRIPE_SECRET_KEY, STRIPE_API_KEY, STRIPE_SECRET_KEY in ./.env (no such file), STRIPE_API_KEY in ./.env (no such file) ' +
         'Try this: Pass --api-key sk_test_…, or --stripe-cli-profile for the key `stripe login` saved. Without a Stripe account, try the local emulator: `stripe-seed emulator`, then --api-base http://127.0.0.1:12111',
@@ -138,14 +138,14 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     expect(await readdir(cwd)).toEqual([])
   })
 
-  it('an invalid config file: exit 1 naming the file and the field', async () => {
+  it('an invalid config file: exit 2 (a usage error) naming the file and the field', async () => {
     const cwd = await tempDir()
     await writeFile(
       join(cwd, '.stripe-seedrc.json'),
       JSON.stringify({plans: [{key: 'x', name: 'X', unitAmount: 'ten', screens: {min: 1, max: 2}, customers: 1}]}),
     )
     const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(errorLine(run.stderr)).toMatch(
       new RegExp(
         `Invalid config in ${join(cwd, '.stripe-seedrc.json').replaceAll('/', '\\/')}: plans\\.0\\.unitAmount: .*expected number`,
@@ -153,11 +153,11 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     )
   })
 
-  it('a JS config with a syntax error: exit 1 naming the file and the SyntaxError, not a loader error', async () => {
+  it('a JS config with a syntax error: exit 2 naming the file and the SyntaxError, not a loader error', async () => {
     const cwd = await tempDir()
     await writeFile(join(cwd, 'stripe-seed.config.mjs'), 'export default {customers: 10,,}\n')
     const run = await runCli(['prices', 'seed', '--api-key', 'sk_test_x', '--api-base', emulator().url], {cwd})
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(errorLine(run.stderr)).toBe(
       `Error: Cannot read config ${join(cwd, 'stripe-seed.config.mjs')}: SyntaxError: Unexpected token ','`,
     )

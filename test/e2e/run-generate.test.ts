@@ -307,7 +307,7 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
       }),
     )
     const config = await runCli(['run', 'generate', '--dry-run'], {cwd})
-    expect(config.code).toBe(1)
+    expect(config.code).toBe(2)
     expect(errorLine(config.stderr)).toMatch(/events: 4 events cannot fit on 3 reference customers/)
   })
 })

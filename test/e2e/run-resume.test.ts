@@ -158,7 +158,7 @@ describe('run generate survives SIGKILL and Ctrl-C (built CLI and emulator as pr
     expect(await ws.snapshots()).toEqual(await clean.snapshots())
 
     const again = await runCli(['run', 'generate', '--resume'], {cwd: ws.cwd, env: ws.env})
-    expect(again.code).toBe(1)
+    expect(again.code).toBe(2)
     expect(again.stderr).toMatch(/is already complete: nothing to resume/)
   })
 

@@ -161,7 +161,7 @@ describe('run generate preflight: a one-line cause before anything is deleted or
     const state = await ws.untouched()
     const runId = CurrentRunFileSchema.parse(JSON.parse(state.files[0]!)).run_id
     const refused = await ws.generate('--resume', '--seed', '6')
-    expect(refused.exitCode).toBe(1)
+    expect(refused.exitCode).toBe(2)
     expect(refused.error?.message).toBe(`Cannot resume run ${runId}: it was started with seed 5, not 6`)
     expect(await ws.untouched()).toEqual(state)
 
@@ -198,7 +198,7 @@ describe('run generate preflight: a one-line cause before anything is deleted or
         ['--out-dir', ws.outDir, ...pace, '--resume', '--config', config],
         ws.env,
       )
-      expect(refused.exitCode).toBe(1)
+      expect(refused.exitCode).toBe(2)
       expect(refused.error?.message).toBe(`Cannot resume run ${runId}: ${reason}`)
     }
     expect(await ws.untouched()).toEqual(state)

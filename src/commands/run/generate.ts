@@ -48,7 +48,7 @@ Before anything is deleted or created, preflight checks that the out-dir is writ
 
 Every step is journaled under <out-dir>/.stripe-seed/. After a crash, Ctrl-C or a partial run, --resume continues the run where it stopped (failed clocks are retried with a new clock) and ends with the files an uninterrupted run writes.
 
-Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as they were), 2 usage error, 3 partial (some clocks failed; see failed_clocks in current_run.json), 130/143 interrupted by Ctrl-C/SIGTERM (resume with --resume).`
+Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as they were), 2 the invocation is wrong (a flag, the config, the key, or --resume of a run that cannot be resumed), 3 partial (some clocks failed; see failed_clocks in current_run.json), 130/143 interrupted by Ctrl-C/SIGTERM (resume with --resume).`
 
   static examples = [
     '<%= config.bin %> run generate --dry-run',
