@@ -257,3 +257,48 @@ describe('customer sources: source: tok_visa and /v1/customers/{id}/sources (SB-
     expect((await stripe.customers.list({email: 'declined@example.com'})).data).toEqual([])
   })
 })
+
+describe('Charges API for cards: create and capture (SB-K11)', () => {
+  it('charges a token or the default source; capture=false authorizes, capture captures once; a decline is a 402 with the failed charge', async () => {
+    const stripe = sdk(emulator())
+    const direct = await stripe.charges.create({
+      amount: 2500,
+      currency: 'usd',
+      source: 'tok_visa',
+      description: 'Order 7',
+    })
+    expect(direct).toMatchObject({
+      status: 'succeeded',
+      paid: true,
+      captured: true,
+      amount_captured: 2500,
+      payment_intent: null,
+      description: 'Order 7',
+    })
+    const customer = await stripe.customers.create({source: 'tok_mastercard'})
+    const held = await stripe.charges.create({amount: 900, currency: 'usd', customer: customer.id, capture: false})
+    expect(held).toMatchObject({status: 'succeeded', captured: false, amount_captured: 0, customer: customer.id})
+    expect(held.payment_method).toBe((customer as Stripe.Customer & {default_source: string}).default_source)
+    const captured = await stripe.charges.capture(held.id)
+    expect(captured).toMatchObject({captured: true, amount_captured: 900})
+    await expect(stripe.charges.capture(held.id)).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'charge_already_captured',
+    })
+    const [event] = (await stripe.events.list({type: 'charge.captured', limit: 1})).data
+    expect((event?.data.object as {id: string}).id).toBe(held.id)
+
+    await expect(
+      stripe.charges.create({amount: 900, currency: 'usd', source: 'tok_chargeDeclinedInsufficientFunds'}),
+    ).rejects.toMatchObject({statusCode: 402, decline_code: 'insufficient_funds'})
+    const [failed] = (await stripe.charges.list({limit: 1})).data
+    expect(failed).toMatchObject({status: 'failed', failure_code: 'card_declined'})
+    const bare = await stripe.customers.create({email: 'nocard@example.com'})
+    await expect(stripe.charges.create({amount: 900, currency: 'usd', customer: bare.id})).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'source',
+    })
+    const refund = await stripe.refunds.create({charge: direct.id, amount: 500})
+    expect(refund).toMatchObject({status: 'succeeded', amount: 500, payment_intent: null})
+  })
+})

@@ -1,8 +1,22 @@
 import type {Account} from '../account.js'
-import {checkParams, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, forgetByClock} from '../resource.js'
+import {ApiError, notModelled} from '../errors.js'
+import {type Metadata, bool, checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
+import {
+  type ApiObject,
+  COMMON,
+  PAGINATION,
+  type Resource,
+  filter,
+  list,
+  route,
+  forgetByClock,
+  updating,
+} from '../resource.js'
 import {collectionKey} from '../store.js'
-import type {PaymentMethodRecord} from './payment-methods.js'
+import {GENERIC_DECLINE} from './card-tokens.js'
+import {liveCustomer} from './customers/record.js'
+import {type PaymentMethodRecord, cardError, paymentMethodFromToken} from './payment-methods.js'
+import {assertClockWritable} from './test-clocks.js'
 import {refundsOfCharge, renderRefund} from './refunds/record.js'
 
 export interface ChargeRecord {
@@ -11,9 +25,14 @@ export interface ChargeRecord {
   amount: number
   currency: string
   customer: string | null
-  paymentIntent: string
+  /** Null for a charge made directly through the Charges API (SB-K11). */
+  paymentIntent: string | null
   paymentMethod: PaymentMethodRecord
   succeeded: boolean
+  /** False while a `capture=false` charge is only authorized (SB-K11); absent: captured. */
+  captured?: boolean
+  description?: string | null
+  metadata?: Metadata
   /** What refunds have given back so far (SB-73). */
   amountRefunded: number
   testClock: string | null
@@ -29,7 +48,7 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     id: charge.id,
     object: 'charge',
     amount: charge.amount,
-    amount_captured: charge.succeeded ? charge.amount : 0,
+    amount_captured: charge.succeeded && charge.captured !== false ? charge.amount : 0,
     amount_refunded: charge.amountRefunded,
     application: null,
     application_fee: null,
@@ -43,11 +62,11 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
       tax_id: null,
     },
     calculated_statement_descriptor: null,
-    captured: charge.succeeded,
+    captured: charge.succeeded && charge.captured !== false,
     created: charge.created,
     currency: charge.currency,
     customer: charge.customer,
-    description: null,
+    description: charge.description ?? null,
     disputed: false,
     failure_balance_transaction: null,
     // The decline code of pm_card_chargeCustomerFail is undocumented; card_declined is what public projects observe (SB-69).
@@ -55,7 +74,7 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     failure_message: charge.succeeded ? null : (charge.paymentMethod.decline?.message ?? 'Your card was declined.'),
     fraud_details: {},
     livemode: false,
-    metadata: {},
+    metadata: charge.metadata ?? {},
     on_behalf_of: null,
     outcome: charge.succeeded
       ? {
@@ -142,9 +161,105 @@ export const charges: Resource = {
     const record = account.store.of(CHARGES).get(id)
     return record && renderCharge(account, record)
   },
-  documentedParams: {file: 'Charges.d.ts', interfaces: ['ChargeRetrieveParams', 'ChargeListParams']},
+  documentedParams: {
+    file: 'Charges.d.ts',
+    interfaces: ['ChargeRetrieveParams', 'ChargeListParams', 'ChargeCreateParams', 'ChargeCaptureParams'],
+  },
   onClockDeleted: forgetByClock(CHARGES, BY_CLOCK),
   routes: [
+    route('POST', '/v1/charges', (ctx) => {
+      checkParams(
+        ctx.params,
+        'ChargeCreateParams',
+        [...COMMON, 'amount', 'currency', 'customer', 'source', 'capture', 'description', 'metadata'],
+        'POST /v1/charges',
+      )
+      const {account, params: p} = ctx
+      const amount = int(required(p, 'amount'), 'amount', 1)
+      const currency = str(required(p, 'currency'), 'currency').toLowerCase()
+      // The same minimum as a PaymentIntent's (SB-72).
+      if (currency === 'usd' && amount < 50)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          'Amount must be at least $0.50 usd',
+          'amount_too_small',
+          'amount',
+        )
+      const customer =
+        p.customer === undefined ? undefined : liveCustomer(account, str(p.customer, 'customer'), 'customer')
+      if (customer) assertClockWritable(account, customer.testClock)
+      const sourceId = p.source === undefined ? (customer?.defaultSource ?? undefined) : str(p.source, 'source')
+      if (sourceId === undefined)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          customer ? 'Cannot charge a customer that has no active card' : 'Must provide source or customer.',
+          'missing',
+          'source',
+        )
+      // A token is charged unsaved; a saved card must be the customer's (SB-K11).
+      const card = paymentMethodFromToken(account, sourceId, 'source', {attaching: false})
+      if (card.customer !== null && card.customer !== customer?.id)
+        throw new ApiError(404, 'invalid_request_error', `No such source: '${sourceId}'`, 'resource_missing', 'source')
+      const capture = p.capture === undefined ? true : bool(p.capture, 'capture')
+      const testClock = customer?.testClock ?? null
+      // The Charges API cannot run 3-D Secure: such a card is declined (decline_code authentication_required).
+      const decline =
+        card.behaviour === 'requires_action'
+          ? {
+              code: 'card_declined',
+              declineCode: 'authentication_required',
+              message: 'Your card was declined. This transaction requires authentication.',
+            }
+          : (card.decline ?? GENERIC_DECLINE)
+      const record = charge(
+        account,
+        {
+          amount,
+          currency,
+          customer: customer?.id ?? null,
+          paymentIntent: null,
+          paymentMethod: card.behaviour === 'requires_action' ? {...card, decline} : card,
+          succeeded: card.behaviour === 'succeeds',
+          ...(capture ? {} : {captured: false}),
+          description: optStr(p.description, 'description') ?? null,
+          metadata: mergeMetadata({}, p.metadata),
+          testClock,
+        },
+        account.nowFor(testClock),
+      )
+      if (!record.succeeded) {
+        // The failed charge is the request's result: it stands (SB-A3).
+        account.keepChanges()
+        throw cardError(decline)
+      }
+      return renderCharge(account, record)
+    }),
+    route('POST', '/v1/charges/:id/capture', (ctx) => {
+      checkParams(ctx.params, 'ChargeCaptureParams', [...COMMON, 'amount'], 'POST /v1/charges/{id}/capture')
+      const {account, params: p} = ctx
+      const record = account.store.of(CHARGES).require(ctx.ids[0] ?? '')
+      assertClockWritable(account, record.testClock)
+      if (!record.succeeded || record.captured !== false)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          `Charge ${record.id} has already been captured.`,
+          'charge_already_captured',
+        )
+      // Capturing less refunds the rest: refunds of uncaptured amounts are not modelled.
+      if (p.amount !== undefined && int(p.amount, 'amount', 1) !== record.amount)
+        throw notModelled('capturing part of a charge (amount less than authorized)')
+      updating(
+        account,
+        'charge.captured',
+        record.testClock,
+        () => renderCharge(account, record),
+        () => (record.captured = true),
+      )
+      return renderCharge(account, record)
+    }),
     route('GET', '/v1/charges/:id', (ctx) => {
       checkParams(ctx.params, 'ChargeRetrieveParams', COMMON, 'GET /v1/charges/{id}')
       return renderCharge(ctx.account, ctx.account.store.of(CHARGES).require(ctx.ids[0] ?? ''))

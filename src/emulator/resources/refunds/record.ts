@@ -11,7 +11,7 @@ export interface RefundRecord {
   created: number
   amount: number
   charge: string
-  paymentIntent: string
+  paymentIntent: string | null
   currency: string
   customer: string | null
   paymentMethod: string
