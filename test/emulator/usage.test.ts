@@ -358,6 +358,8 @@ describe('metered items changing and late usage (SB-U11, SB-U13)', () => {
     expect(renewal.total).toBe(1070)
 
     const item = (await stripe().subscriptions.retrieve(sub.id)).items.data.find((i) => i.price.id === metered.id)!
+    await expectError(stripe().subscriptions.update(sub.id, {items: [{id: item.id, quantity: 3}]}), 400, /metered/)
+    await expectError(stripe().subscriptionItems.update(item.id, {quantity: 3}), 400, /metered/)
     const refused = await expectError(
       stripe().subscriptions.update(sub.id, {items: [{id: item.id, deleted: true}]}),
       501,

@@ -69,6 +69,10 @@ export function subscriptionOfItem(
  */
 export function changeOneItem(account: Account, sub: SubscriptionRecord, change: ItemChange, params: Raw): void {
   assertClockWritable(account, sub.testClock)
+  // A metered item's quantity is its usage (SB-U11).
+  const target = change.price ?? (change.existing && priceOf(account, change.existing.price))
+  if (change.quantity !== undefined && target && isMetered(target))
+    throw invalid('Quantity should not be specified where usage_type is `metered`.', 'quantity')
   assertUpdatable(
     sub,
     Object.keys(params).filter((key) => key !== 'expand' && key !== 'subscription'),
@@ -156,6 +160,10 @@ export function parseItemChanges(ctx: RouteContext, sub: SubscriptionRecord, end
       )
     if (price && price.currency !== sub.currency)
       throw invalid('All prices on a subscription must have the same currency.', `items[${index}][price]`)
+    // A metered item's quantity is its usage (SB-U11).
+    const target = price ?? (existing && priceOf(ctx.account, existing.price))
+    if (item.quantity !== undefined && target && isMetered(target))
+      throw invalid('Quantity should not be specified where usage_type is `metered`.', `items[${index}][quantity]`)
     return {
       existing,
       price,
