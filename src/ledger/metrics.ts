@@ -122,7 +122,7 @@ export function monthMetrics(ledger: LedgerFile): MonthMetrics[] {
           starting,
           ...moved,
           ending: activeHere,
-          churnRate: denominator === 0 ? null : moved.churned / denominator,
+          churnRate: opening || denominator === 0 ? null : moved.churned / denominator,
         },
         trials,
         arpu: activeHere === 0 ? null : mrr / activeHere,

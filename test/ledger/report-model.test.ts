@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import {planCatalog} from '../../src/ledger/plans.js'
 import {reportModel, unpackCustomers} from '../../src/snapshots/report/model.js'
 import {SAMPLE_MONTHS, sampleLedger} from '../helpers/sample-ledger.js'
 
@@ -14,7 +15,7 @@ describe('report model', () => {
       ).toEqual(rows.map((r) => [r.customer_id, r.currency, r.previous_mrr, r.mrr, r.movement]))
     }
     expect(unpackCustomers(model.customers, '2026-01').find((r) => r.customer === 'cus_fox')).toMatchObject({
-      plans: 'engage',
+      plans: 'Engage',
       discounts: 'half_forever (50% forever)',
       status: 'active',
     })
@@ -23,6 +24,47 @@ describe('report model', () => {
       mrr: 0,
       movement: 'churn',
     })
+  })
+
+  it('orders, names and colours plans by the catalog, the same in every currency', () => {
+    const ledger = sampleLedger()
+    const catalog = planCatalog(ledger, {
+      plans: [
+        {key: 'free', name: 'Free'},
+        {key: 'standard', name: 'Standard'},
+        {key: 'pro_plus', name: 'Pro Plus'},
+        {key: 'engage', name: 'Engage'},
+      ].map((p, i) => ({
+        ...p,
+        price_id: `price_${i}`,
+        product_id: `prod_${i}`,
+        unit_amount: i,
+        currency: 'usd',
+        lookup_key: p.key,
+      })),
+    })
+    const model = reportModel(ledger, 'ledger', 'x', catalog)
+    // pro_yearly is not in the catalog: after it, by price, named from its key.
+    expect(model.plans.map((p) => [p.key, p.name])).toEqual([
+      ['free', 'Free'],
+      ['standard', 'Standard'],
+      ['pro_plus', 'Pro Plus'],
+      ['engage', 'Engage'],
+      ['pro_yearly', 'Pro Yearly'],
+    ])
+    expect(new Set(model.plans.map((p) => p.color)).size).toBe(model.plans.length)
+    const order = model.plans.map((p) => p.key)
+    for (const series of Object.values(model.byCurrency))
+      expect(series.plans).toEqual(order.filter((plan) => series.plans.includes(plan)))
+    // Without the catalog: by monthly list price, cheapest first.
+    expect(reportModel(ledger, 'ledger', 'x').plans.map((p) => p.name)).toEqual([
+      'Free',
+      'Standard',
+      'Pro Plus',
+      'Engage',
+      'Pro Yearly',
+    ])
+    expect(model.openingMonth).toBe(SAMPLE_MONTHS[0])
   })
 
   it('shows a total across currencies only when the ledger has the rates', () => {

@@ -1,5 +1,6 @@
 import type {LedgerFile, MovementKind} from '../../files/ledger.js'
 import {monthMetrics} from '../../ledger/metrics.js'
+import {type PlanCatalog, planCatalog} from '../../ledger/plans.js'
 import type {LedgerSource} from '../../ledger/store.js'
 
 /**
@@ -11,6 +12,10 @@ export interface ReportModel {
   source: LedgerSource
   read: string
   months: string[]
+  /** The first month is the opening balance: the history starts there, nothing moved into it. */
+  openingMonth: string | null
+  /** Every plan in the catalog's order, with its display name and a colour fixed by that order (the same in every currency). */
+  plans: Array<{key: string; name: string; color: string}>
   definitions: string[]
   currencies: string[]
   /** The total across currencies at the definitions' fixed rates, per month (null where a rate is missing). */
@@ -83,13 +88,24 @@ export interface CustomerRow {
   movement: MovementKind | null
 }
 
-export function reportModel(ledger: LedgerFile, source: LedgerSource, read: string): ReportModel {
+/** Plan colours by catalog position: distinct, colour-blind-friendly first (Okabe–Ito order), then greys. */
+const PLAN_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#7a869a', '#000000']
+
+export function reportModel(
+  ledger: LedgerFile,
+  source: LedgerSource,
+  read: string,
+  catalog: PlanCatalog = planCatalog(ledger),
+): ReportModel {
   const metrics = monthMetrics(ledger)
+  const position = new Map(catalog.order.map((plan, index) => [plan, index]))
+  const byCatalog = (a: string, b: string) =>
+    (position.get(a) ?? Number.MAX_SAFE_INTEGER) - (position.get(b) ?? Number.MAX_SAFE_INTEGER) || a.localeCompare(b)
   const currencies = [...new Set(ledger.customers.map((row) => row.currency))].sort()
   const byCurrency: Record<string, CurrencySeries> = {}
   for (const currency of currencies) {
     const months = metrics.map((m) => m.currencies.find((c) => c.currency === currency))
-    const plans = [...new Set(months.flatMap((m) => m?.byPlan.map((p) => p.plan) ?? []))]
+    const plans = [...new Set(months.flatMap((m) => m?.byPlan.map((p) => p.plan) ?? []))].sort(byCatalog)
     const planSeries = (pick: 'mrr' | 'customers') =>
       Object.fromEntries(
         plans.map((plan) => [plan, months.map((m) => m?.byPlan.find((p) => p.plan === plan)?.[pick] ?? 0)]),
@@ -120,6 +136,12 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
     source,
     read,
     months: ledger.months,
+    openingMonth: ledger.months[0] ?? null,
+    plans: catalog.order.map((key, index) => ({
+      key,
+      name: catalog.names[key] ?? key,
+      color: PLAN_COLORS[index % PLAN_COLORS.length]!,
+    })),
     definitions: describeDefinitions(ledger),
     currencies,
     reporting:
@@ -128,11 +150,11 @@ export function reportModel(ledger: LedgerFile, source: LedgerSource, read: stri
         : null,
     subscribers: metrics.map((m) => ({month: m.month, ...m.subscribers})),
     byCurrency,
-    customers: packCustomers(ledger),
+    customers: packCustomers(ledger, catalog.names),
   }
 }
 
-function packCustomers(ledger: LedgerFile): ReportModel['customers'] {
+function packCustomers(ledger: LedgerFile, names: Record<string, string>): ReportModel['customers'] {
   const strings: string[] = []
   const index = new Map<string, number>()
   const intern = (text: string) => {
@@ -141,7 +163,7 @@ function packCustomers(ledger: LedgerFile): ReportModel['customers'] {
     return i
   }
   const months = Object.fromEntries(
-    Object.entries(customerRows(ledger)).map(([month, rows]) => [
+    Object.entries(customerRows(ledger, names)).map(([month, rows]) => [
       month,
       rows.map((row) =>
         CUSTOMER_COLUMNS.map((column) => {
@@ -164,7 +186,7 @@ export function unpackCustomers(packed: ReportModel['customers'], month: string)
   })
 }
 
-function customerRows(ledger: LedgerFile): Record<string, CustomerRow[]> {
+function customerRows(ledger: LedgerFile, names: Record<string, string>): Record<string, CustomerRow[]> {
   const items = new Map<string, LedgerFile['items']>()
   for (const item of ledger.items) {
     const key = `${item.month}\u0000${item.customer_id}\u0000${item.currency}`
@@ -177,7 +199,7 @@ function customerRows(ledger: LedgerFile): Record<string, CustomerRow[]> {
     out[row.month]!.push({
       customer: row.customer_id,
       currency: row.currency,
-      plans: unique(mine.map((i) => i.plan)) || '—',
+      plans: unique(mine.map((i) => names[i.plan] ?? i.plan)) || '—',
       status:
         unique(
           mine.map((i) =>

@@ -48,7 +48,6 @@ export const PAGE_SCRIPT = `
   'use strict';
   var model = JSON.parse(document.getElementById('report-data').textContent);
   var COLORS = {new: '#2e9e5b', expansion: '#7fd1a0', reactivation: '#2d9cdb', contraction: '#f2994a', churn: '#e5484d', net: '#1a1f36', mrr: '#635bff', total: '#9aa5b1'};
-  var PALETTE = ['#635bff', '#2d9cdb', '#2e9e5b', '#f2994a', '#e5484d', '#9b51e0', '#00a3a3', '#c17d11', '#7a869a', '#d6409f'];
   var LABELS = {new: 'New', expansion: 'Expansion', reactivation: 'Reactivation', contraction: 'Contraction', churn: 'Churn', net: 'Net new'};
   var charts = {};
   var state = {currency: model.currencies.indexOf('usd') >= 0 ? 'usd' : model.currencies[0], month: model.months[model.months.length - 1]};
@@ -78,7 +77,13 @@ export const PAGE_SCRIPT = `
     config.options = o;
     charts[id] = new Chart(document.getElementById(id), config);
   }
-  function moneyAxis(currency) { return {ticks: {callback: function (v) { return money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}, grid: {color: '#eef1f5'}}; }
+  // grace: headroom above the highest point (and below the lowest), so no line or bar touches the frame.
+  function moneyAxis(currency) { return {grace: '10%', ticks: {callback: function (v) { return money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}, grid: {color: '#eef1f5'}}; }
+  var PLANS = {}; model.plans.forEach(function (p) { PLANS[p.key] = p; });
+  function planName(key) { return PLANS[key] ? PLANS[key].name : key; }
+  function planColor(key) { return PLANS[key] ? PLANS[key].color : '#9aa5b1'; }
+  /** A round step for an axis covering range: 1, 2 or 5 × a power of ten. */
+  function niceStep(range) { var p = Math.pow(10, Math.floor(Math.log10(range))), f = range / p; return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p; }
   function moneyTooltip(currency) { return {callbacks: {label: function (ctx) { var v = Array.isArray(ctx.raw) ? ctx.raw[1] - ctx.raw[0] : ctx.raw; return ctx.dataset.label + ': ' + money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}}; }
 
   function kpi(container, key, label, text, value, note) {
@@ -111,21 +116,28 @@ export const PAGE_SCRIPT = `
     moveSets.push({type: 'line', label: LABELS.net, data: series.movements.net.map(function (v) { return major(v, c); }), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 3, tension: 0});
     draw('movements-chart', {type: 'bar', data: {labels: months, datasets: moveSets}, options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
 
-    var start = series.mrr[i] - series.movements.net[i], level = start, bars = [[0, start]], colors = ['#c7cbd6'];
-    kinds.forEach(function (k) { var delta = (k === 'contraction' || k === 'churn' ? -1 : 1) * series.movements[k][i]; bars.push([level, level + delta]); level += delta; colors.push(COLORS[k]); });
-    bars.push([0, series.mrr[i]]); colors.push(COLORS.mrr);
-    document.getElementById('waterfall-title').textContent = 'Waterfall · ' + state.month;
-    draw('waterfall-chart', {type: 'bar', data: {labels: ['Start', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'End'], datasets: [{label: 'MRR', data: bars.map(function (b) { return [major(b[0], c), major(b[1], c)]; }), backgroundColor: colors, borderRadius: 2}]},
-      options: {scales: {y: moneyAxis(c)}, plugins: {legend: {display: false}, tooltip: moneyTooltip(c)}}});
+    // The waterfall's axis spans the levels MRR passed through, not 0 to the top: a −$240 churn on $28k
+    // is a visible step. Start and End bars rise from the axis floor, and the caption says where it starts.
+    var opening = state.month === model.openingMonth;
+    var start = series.mrr[i] - series.movements.net[i], level = start, steps = [], colors = ['#c7cbd6'], levels = [start];
+    kinds.forEach(function (k) { var delta = (k === 'contraction' || k === 'churn' ? -1 : 1) * series.movements[k][i]; steps.push([level, level + delta]); level += delta; levels.push(level); colors.push(COLORS[k]); });
+    colors.push(COLORS.mrr);
+    var lo = Math.min.apply(null, levels), hi = Math.max.apply(null, levels), span = hi - lo;
+    var step = niceStep(Math.max(span * 4, hi * 0.02, 1)) / 4;
+    var floor = span === 0 || lo - span * 3 <= 0 ? 0 : Math.max(0, Math.floor((lo - Math.max(span, step)) / step) * step);
+    var bars = [[floor, start]].concat(steps, [[floor, series.mrr[i]]]);
+    document.getElementById('waterfall-title').textContent = 'Waterfall · ' + state.month + (opening ? ' · the opening balance (the history starts here)' : '') + (floor > 0 ? ' · axis from ' + money(floor, c) : '');
+    draw('waterfall-chart', {type: 'bar', data: {labels: [opening ? 'Opening' : 'Start', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'End'], datasets: [{label: 'MRR', data: bars.map(function (b) { return [major(b[0], c), major(b[1], c)]; }), backgroundColor: colors, borderRadius: 2, minBarLength: 2}]},
+      options: {scales: {y: Object.assign(moneyAxis(c), {min: major(floor, c), grace: '15%'})}, plugins: {legend: {display: false}, tooltip: moneyTooltip(c)}}});
 
-    draw('plan-mrr-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p, n) { return {label: p, data: series.mrrByPlan[p].map(function (v) { return major(v, c); }), backgroundColor: PALETTE[n % PALETTE.length], stack: 'plans'}; })},
+    draw('plan-mrr-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p) { return {label: planName(p), data: series.mrrByPlan[p].map(function (v) { return major(v, c); }), backgroundColor: planColor(p), stack: 'plans'}; })},
       options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
-    draw('plan-customers-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p, n) { return {label: p, data: series.customersByPlan[p], backgroundColor: PALETTE[n % PALETTE.length], stack: 'plans'}; })},
-      options: {scales: {x: {stacked: true}, y: {stacked: true, ticks: {precision: 0}, grid: {color: '#eef1f5'}}}}});
+    draw('plan-customers-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p) { return {label: planName(p), data: series.customersByPlan[p], backgroundColor: planColor(p), stack: 'plans'}; })},
+      options: {scales: {x: {stacked: true}, y: {stacked: true, grace: '10%', ticks: {precision: 0}, grid: {color: '#eef1f5'}}}}});
     draw('arpu-chart', {type: 'line', data: {labels: months, datasets: [
       {label: 'ARPU', data: series.arpu.map(function (v) { return major(v, c); }), borderColor: COLORS.mrr, backgroundColor: COLORS.mrr, yAxisID: 'y', tension: 0},
       {label: 'Churn rate', data: series.churnRate.map(function (r) { return r === null ? null : r * 100; }), borderColor: COLORS.churn, backgroundColor: COLORS.churn, yAxisID: 'rate', tension: 0}]},
-      options: {scales: {y: moneyAxis(c), rate: {position: 'right', beginAtZero: true, ticks: {callback: function (v) { return v + '%'; }}, grid: {display: false}}}}});
+      options: {scales: {y: moneyAxis(c), rate: {position: 'right', beginAtZero: true, grace: '10%', ticks: {callback: function (v) { return v + '%'; }}, grid: {display: false}}}}});
 
     renderSummary(c, series);
     renderCustomers(c);
@@ -144,7 +156,7 @@ export const PAGE_SCRIPT = `
     var body = el('tbody');
     model.months.forEach(function (month, i) {
       var row = el('tr', {'data-month': month});
-      cell(row, month, month);
+      cell(row, month === model.openingMonth ? month + ' · opening' : month, month);
       cell(row, money(series.mrr[i], c), series.mrr[i]);
       ['new', 'expansion', 'reactivation'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'pos' : undefined); });
       ['contraction', 'churn'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'neg' : undefined); });

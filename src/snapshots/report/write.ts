@@ -22,14 +22,14 @@ export interface ReportResult {
 
 /** Reads the ledger (else today's snapshots) from outDir and writes the self-contained HTML report beside it. */
 export async function writeReport(outDir: string, options: {compare?: CompareRequest} = {}): Promise<ReportResult> {
-  const {ledger, source, path} = await readLedgerForViews(outDir)
+  const {ledger, source, path, plans} = await readLedgerForViews(outDir)
   if (options.compare && source !== 'ledger')
     throw new UserError(
       `--compare needs mrr_ledger.json in ${outDir}: sub_snapshots.json lacks the facts that explain a difference`,
     )
   const comparison = options.compare ? await compareFile(ledger, options.compare) : undefined
   const compared = comparison && options.compare ? {comparison, file: options.compare.file} : undefined
-  const html = renderReportHtml(reportModel(ledger, source, path), await chartJsBundle(), compared)
+  const html = renderReportHtml(reportModel(ledger, source, path, plans), await chartJsBundle(), compared)
   const file = join(outDir, REPORT_FILE_NAME)
   await writeFileAtomic(file, html)
   return {
