@@ -13,7 +13,7 @@ import {
   updating,
 } from '../resource.js'
 import {collectionKey} from '../store.js'
-import {GENERIC_DECLINE} from './card-tokens.js'
+import {type Decline, GENERIC_DECLINE} from './card-tokens.js'
 import {liveCustomer} from './customers/record.js'
 import {type PaymentMethodRecord, cardError, paymentMethodFromToken} from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
@@ -205,7 +205,7 @@ export const charges: Resource = {
       const capture = p.capture === undefined ? true : bool(p.capture, 'capture')
       const testClock = customer?.testClock ?? null
       // The Charges API cannot run 3-D Secure: such a card is declined (decline_code authentication_required).
-      const decline =
+      const decline: Decline =
         card.behaviour === 'requires_action'
           ? {
               code: 'card_declined',
