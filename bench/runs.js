@@ -16,13 +16,13 @@ import {attribute, bounds, clockTimelines, wouldBeRateLimited} from './analysis.
 
 const cli = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const KEY = 'sk_test_bench'
-/** Stripe's test-mode limit (stripe-facts #12), and our default ceiling under it. */
+/** Stripe's test-mode limit (SB-6), and our default ceiling under it. */
 export const STRIPE_RPS = 25
 export const DEFAULT_CEILING_RPS = 20
 
 /**
  * The latency model: Stripe-like request latency, advances of seconds that slow under contention
- * (stripe-facts #6, #12) and grow with the billing they run: 1–6 s for the advance itself plus 2 s
+ * (SB-11, SB-6) and grow with the billing they run: 1–6 s for the advance itself plus 2 s
  * per month of renewals it crosses, so a one-month advance takes 3–8 s as before issue 20 and a
  * two-month advance 5–10 s, at least two one-month advances' billing work.
  */

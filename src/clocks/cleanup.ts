@@ -55,8 +55,8 @@ export async function listClocks(gateway: StripeGateway): Promise<ClockSummary[]
 
 /**
  * Deletes the selected clocks in parallel (one lane each). Deleting a clock deletes its customers
- * and subscriptions (stripe-facts #7); a clock still advancing is waited for first, since writes
- * to it are refused until it is ready (#5).
+ * and subscriptions (SB-14); a clock still advancing is waited for first, since writes
+ * to it are refused until it is ready (SB-13).
  */
 export async function deleteClocks(
   gateway: StripeGateway,
@@ -76,7 +76,7 @@ export async function deleteClocks(
               // A broken clock can still be deleted; only a timeout or a vanished clock stops us.
               if (!(error instanceof ClockFailure && error.reason === 'internal_failure')) throw error
             })
-        // DELETE ignores idempotency keys (stripe-facts #17): a plain request.
+        // DELETE ignores idempotency keys (SB-5): a plain request.
         await gateway.read(`cleanup:${clock.id}`, (stripe) =>
           stripe.testHelpers.testClocks.del(clock.id).then(() => undefined),
         )

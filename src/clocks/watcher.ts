@@ -40,7 +40,7 @@ const LANE = 'clock-watcher'
 
 /**
  * Waits for advancing test clocks. One `test_clocks.list` page reports up to 100 clocks with their
- * status (stripe-facts #8), so all waiting clocks share one poll instead of one retrieve each; paging
+ * status (SB-15), so all waiting clocks share one poll instead of one retrieve each; paging
  * stops as soon as every waiting clock has been seen. Polls quickly at first and backs off while
  * nothing changes; a new waiter or a finished clock brings the pace back up.
  */

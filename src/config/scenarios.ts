@@ -12,7 +12,7 @@ export interface ScenarioPreset {
   features: Pick<ConfigInput, (typeof FEATURE_KEYS)[number] | 'analytics'>
 }
 
-/** Rates for a total across currencies: fixed, illustrative, not market data (Stripe does not say which rate its MRR uses, stripe-facts #102). */
+/** Rates for a total across currencies: fixed, illustrative, not market data (Stripe does not say which rate its MRR uses, SB-M6). */
 const FX = {eur: 1.08, gbp: 1.27}
 
 export const SCENARIOS: readonly ScenarioPreset[] = [

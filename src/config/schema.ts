@@ -103,7 +103,7 @@ export const SchedulerSchema = z
   .object({
     perLaneRps: z.number().positive().max(1000).default(4),
     maxInFlight: z.number().int().positive().max(100).default(10),
-    // Above 25 only makes sense against the emulator: Stripe test mode allows 25 req/s (stripe-facts #12).
+    // Above 25 only makes sense against the emulator: Stripe test mode allows 25 req/s (SB-6).
     maxRps: z.number().positive().max(1000).default(20).describe('account-wide ceiling'),
     retryForSeconds: z
       .number()
@@ -148,11 +148,11 @@ export const YearlySchema = z
 
 export const TrialsSchema = z
   .object({
-    // Stripe allows up to 730 days (stripe-facts #46); the run's months bound what is useful.
+    // Stripe allows up to 730 days (SB-48); the run's months bound what is useful.
     days: z.number().int().min(1).max(730).default(14),
     converting: count('customers whose trial converts (they have a payment method)').default(0),
     stopping: count(
-      'customers whose trial ends without a payment method and is canceled (trial_settings.end_behavior.missing_payment_method = cancel, #48)',
+      'customers whose trial ends without a payment method and is canceled (trial_settings.end_behavior.missing_payment_method = cancel, SB-50)',
     ).default(0),
   })
   .strict()
@@ -180,25 +180,25 @@ export const CouponSchema = z
       .describe('0: on the subscription when it is created; k: added at month k'),
     promotionCode: z
       .string()
-      .regex(/^[A-Za-z0-9-]{1,50}$/, 'uses only letters, digits and - (stripe-facts #58)')
+      .regex(/^[A-Za-z0-9-]{1,50}$/, 'uses only letters, digits and - (SB-61)')
       .optional()
       .describe('customers redeem it through this promotion code instead of the coupon'),
   })
   .strict()
   .superRefine((coupon, ctx) => {
     if ((coupon.percentOff === undefined) === (coupon.amountOff === undefined))
-      ctx.addIssue({code: 'custom', message: 'give exactly one of percentOff and amountOff (stripe-facts #52)'})
+      ctx.addIssue({code: 'custom', message: 'give exactly one of percentOff and amountOff (SB-54)'})
     if (coupon.amountOff !== undefined && coupon.duration === 'forever')
       ctx.addIssue({
         code: 'custom',
         path: ['duration'],
-        message: 'Stripe refuses an amountOff coupon with duration forever since 2025-03-31 (stripe-facts #53)',
+        message: 'Stripe refuses an amountOff coupon with duration forever since 2025-03-31 (SB-55)',
       })
     if ((coupon.duration === 'repeating') !== (coupon.durationInMonths !== undefined))
       ctx.addIssue({
         code: 'custom',
         path: ['durationInMonths'],
-        message: 'durationInMonths is required for, and only for, duration repeating (stripe-facts #52)',
+        message: 'durationInMonths is required for, and only for, duration repeating (SB-54)',
       })
     if (coupon.currency !== undefined && coupon.amountOff === undefined)
       ctx.addIssue({code: 'custom', path: ['currency'], message: 'currency goes with amountOff only'})
@@ -224,12 +224,12 @@ export const ChangesSchema = z
     upgrades: count('customers who move one plan up on a day inside their billing period').default(0),
     downgrades: count('customers who move one plan down on a day inside their billing period').default(0),
     toYearly: count(
-      "monthly customers who switch to the same plan's yearly price mid-period (the billing date resets, #43)",
+      "monthly customers who switch to the same plan's yearly price mid-period (the billing date resets, SB-45)",
     ).default(0),
     prorationBehavior: z
       .enum(['create_prorations', 'always_invoice', 'none'])
       .default('create_prorations')
-      .describe("Stripe's default is create_prorations (stripe-facts #40)"),
+      .describe("Stripe's default is create_prorations (SB-42)"),
   })
   .strict()
 
@@ -258,7 +258,7 @@ export const ConfigSchema = z
       .min(1)
       .max(3)
       .default(3)
-      .describe('Stripe allows 3 customers per test clock (stripe-facts #4)'),
+      .describe('Stripe allows 3 customers per test clock (SB-16)'),
     prorationBehavior: z.enum(['none', 'create_prorations', 'always_invoice']).default('none'),
     clockStops: z
       .enum(['events', 'monthly'])
@@ -374,7 +374,7 @@ export const ConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['coupons'],
-        message: 'promotion codes must be unique, ignoring case (stripe-facts #58)',
+        message: 'promotion codes must be unique, ignoring case (SB-61)',
       })
     const reference = config.plans.reduce((sum, plan) => sum + plan.customers, 0)
     if (reference === 0)

@@ -2,14 +2,14 @@ import {z} from 'zod'
 
 /**
  * The choices behind every MRR number in the ledger. Stripe lets an account choose some of them
- * (stripe-facts #98, #99); where Stripe's text is silent (#97: week and day intervals; #102: FX)
+ * (SB-M2, SB-M3); where Stripe's text is silent (SB-M1: week and day intervals; SB-M6: FX)
  * the choice is ours, and it is written into the ledger file so a reader sees what was used.
  */
 export const MrrDefinitionsSchema = z
   .object({
     discounts: z
       .object({
-        // `forever` coupons always reduce MRR (#98); these two are the Dashboard's opt-in settings.
+        // `forever` coupons always reduce MRR (SB-M2); these two are the Dashboard's opt-in settings.
         subtractRecurring: z.boolean().default(false).describe('also subtract `repeating` coupons while they last'),
         subtractOneTime: z
           .boolean()
@@ -24,7 +24,7 @@ export const MrrDefinitionsSchema = z
       .describe(
         "when a subscription set to cancel (cancel_at_period_end or cancel_at) leaves MRR: when the cancellation is requested (Stripe's documented default) or when it ends",
       ),
-    // Stripe does not say how it maps weeks and days onto a month (#97): ours is a year's worth / 12.
+    // Stripe does not say how it maps weeks and days onto a month (SB-M1): ours is a year's worth / 12.
     weeksPerMonth: z
       .number()
       .positive()

@@ -8,7 +8,7 @@ import {monthMetrics} from './metrics.js'
 import {type LedgerSource, readLedgerForViews} from './store.js'
 
 /**
- * CSVs shaped like the three downloads of Stripe's Billing analytics (stripe-facts #101; the
+ * CSVs shaped like the three downloads of Stripe's Billing analytics (SB-M5; the
  * reports are named and described by docs.stripe.com/billing/subscriptions/view-metrics, their
  * columns are not published): the names below are ours, the terms Stripe's glossary's. Amounts
  * are in major units of the row's currency ("1234.56"), as a spreadsheet expects.

@@ -5,7 +5,7 @@ import {type MovementTotals, sumMovements} from './movements.js'
 /**
  * The month's numbers a Billing-analytics dashboard shows, from the ledger alone (views never
  * call Stripe). MRR and movements are per currency; subscriber counts are per customer, across
- * currencies (#100: an active subscriber has at least one paid active or past_due subscription).
+ * currencies (SB-M4: an active subscriber has at least one paid active or past_due subscription).
  */
 
 export interface CurrencyMonth {
@@ -38,7 +38,7 @@ export interface SubscriberMonth {
   reactivated: number
   churned: number
   /**
-   * Stripe's subscriber churn rate (#100) over the month between two readings instead of a
+   * Stripe's subscriber churn rate (SB-M4) over the month between two readings instead of a
    * rolling 30 days: churned ÷ (active at the previous reading + new + reactivated). Null when 0/0.
    */
   churnRate: number | null

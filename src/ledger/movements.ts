@@ -2,13 +2,13 @@ import type {LedgerCustomerRow, LedgerFile, LedgerItemRow, MovementKind} from '.
 import type {MrrDefinitions} from './definitions.js'
 
 /**
- * Movements, per customer and currency, between consecutive readings (stripe-facts #100, #101):
+ * Movements, per customer and currency, between consecutive readings (SB-M4, SB-M5):
  *   new           0 → >0, the customer's first paid month;
  *   reactivation  0 → >0, for a customer who paid before;
  *   expansion     MRR rose;  contraction  MRR fell but stayed above 0;
- *   churn         >0 → 0 (canceled, unpaid, moved to free, or a scheduled cancellation, #99).
+ *   churn         >0 → 0 (canceled, unpaid, moved to free, or a scheduled cancellation, SB-M3).
  * They are computed on the customer's total, so a customer with two subscriptions who cancels one,
- * then the other, makes a contraction and then a churn (#100). Their sum is the change in MRR.
+ * then the other, makes a contraction and then a churn (SB-M4). Their sum is the change in MRR.
  */
 export function classifyMovement(was: number, now: number, paidBefore: boolean): MovementKind | null {
   if (was === 0 && now > 0) return paidBefore ? 'reactivation' : 'new'

@@ -5,7 +5,7 @@ import {EXCLUSIONS, type LedgerDiscount, type LedgerItemRow} from '../files/ledg
 import {type MrrDefinitions, minorUnitRate} from './definitions.js'
 
 /**
- * MRR by Stripe's billing-analytics definitions (stripe-facts #33, #97–#99), one subscription at
+ * MRR by Stripe's billing-analytics definitions (SB-M1–SB-M3), one subscription at
  * one reading. Pure: everything it needs is the subscription as the SDK types it and the context.
  */
 
@@ -21,7 +21,7 @@ export interface ReadingContext {
   planOf?: (price: Stripe.Price) => string | undefined
 }
 
-/** Statuses that count towards MRR (#33, #97); everything else is excluded under its own name. */
+/** Statuses that count towards MRR (SB-M1); everything else is excluded under its own name. */
 const COUNTED_STATUSES = new Set<Stripe.Subscription.Status>(['active', 'past_due'])
 
 interface ItemAmounts {
@@ -32,7 +32,7 @@ interface ItemAmounts {
 
 /**
  * One ledger row per subscription item. Discounts: item-level ones apply first, then the
- * subscription's (#54), each in the order Stripe lists them; a percentage takes its share of what
+ * subscription's (SB-56), each in the order Stripe lists them; a percentage takes its share of what
  * remains, an amount comes off once per billing period (spread over items by their amounts).
  */
 export function ledgerItemRows(subscription: Stripe.Subscription, context: ReadingContext): LedgerItemRow[] {
@@ -115,14 +115,14 @@ function exclusion(
       )
     return status
   }
-  // #99: by default Stripe stops counting at the request; accounts may choose the period end.
+  // SB-M3: by default Stripe stops counting at the request; accounts may choose the period end.
   if (
     definitions.scheduledCancellation === 'at_request' &&
     (subscription.cancel_at_period_end || subscription.cancel_at !== null)
   )
     return 'scheduled_cancellation'
-  if (item.price.recurring?.usage_type === 'metered') return 'metered' // #97
-  if (unitAmount(item.price, subscription.currency) === 0) return 'free' // #33
+  if (item.price.recurring?.usage_type === 'metered') return 'metered' // SB-M1
+  if (unitAmount(item.price, subscription.currency) === 0) return 'free' // SB-M1
   // A 100 % forever discount leaves a paid plan at 0: it carries no MRR, like a free plan.
   return unitMrr === 0 && item.quantity !== 0 ? 'free' : null
 }
@@ -144,7 +144,7 @@ function unitAmount(price: Stripe.Price, currency: string): number {
   return source.unit_amount ?? 0
 }
 
-/** #97: a year is 12 months; weeks and days use the definitions' factors (Stripe does not document them). */
+/** SB-M1: a year is 12 months; weeks and days use the definitions' factors (Stripe does not document them). */
 export function monthsPerInterval(
   price: {recurring: Pick<Stripe.Price.Recurring, 'interval' | 'interval_count'> | null},
   definitions: Pick<MrrDefinitions, 'weeksPerMonth' | 'daysPerMonth'>,
@@ -174,7 +174,7 @@ function inForce(discounts: Array<string | Stripe.Discount>, context: ReadingCon
         )
       return discount
     })
-    .filter((discount) => discount.start <= context.at && (discount.end === null || discount.end > context.at)) // #56
+    .filter((discount) => discount.start <= context.at && (discount.end === null || discount.end > context.at)) // SB-58
 }
 
 function discountRow(
@@ -199,7 +199,7 @@ function discountRow(
   const duration = coupon.duration as string
   if (!isModelledDuration(duration))
     throw new UserError(`Coupon ${coupon.id} has duration "${duration}", which stripe-seed's MRR does not model`)
-  // #98: forever always counts; repeating and once only where the account opted in.
+  // SB-M2: forever always counts; repeating and once only where the account opted in.
   const counted =
     duration === 'forever' ||
     (duration === 'repeating' && discounts.subtractRecurring) ||
@@ -221,7 +221,7 @@ function isModelledDuration(duration: string): duration is LedgerDiscount['durat
 
 function applyDiscount(monthly: number, discount: LedgerDiscount, monthsPerPeriod: number): number {
   if (discount.percent_off !== null) return monthly * (1 - discount.percent_off / 100)
-  // An amount off never takes an invoice below 0 (#52).
+  // An amount off never takes an invoice below 0 (SB-54).
   return Math.max(0, monthly - (discount.amount_off ?? 0) / monthsPerPeriod)
 }
 

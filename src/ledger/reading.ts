@@ -6,7 +6,7 @@ import {type ReadingContext, ledgerItemRows} from './mrr.js'
 /**
  * What the run asks Stripe for when it reads a month for the ledger: subscriptions with their own
  * and their items' discounts as objects (four levels, Stripe's expansion limit). Since clover a
- * discount names its coupon by id (stripe-facts #37): pass the run's coupons in the context's
+ * discount names its coupon by id (SB-V6): pass the run's coupons in the context's
  * `coupons` (listed once; an expanded `source.coupon` is used as well when present).
  */
 export const LEDGER_SUBSCRIPTION_EXPAND = ['data.discounts', 'data.items.data.discounts'] as const

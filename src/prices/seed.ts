@@ -71,7 +71,7 @@ export function lookupKeyFor(planKey: string): string {
 }
 
 const LANE = 'prices'
-const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (stripe-facts #34)
+const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (SB-18)
 const PROMOTION_CODES_PER_LIST = 100
 
 /** A price to find by its lookup key, or create. */
@@ -89,8 +89,8 @@ interface PriceToSeed {
  * Creates what the config needs in Stripe, or finds it from an earlier run: for the original's
  * config a product and a monthly per-screen price per plan; for a config with scenario features
  * everything `scenarioCatalog(config)` lists (yearly and per-currency prices, coupons, promotion
- * codes). A price's amount can never change (#34): a changed amount gets a new price that takes
- * over the lookup key, and the old price is archived. A coupon cannot be edited (#52): one whose
+ * codes). A price's amount can never change (SB-18): a changed amount gets a new price that takes
+ * over the lookup key, and the old price is archived. A coupon cannot be edited (SB-54): one whose
  * terms differ from the config is refused before anything is created.
  */
 export async function seedPrices(
@@ -314,7 +314,7 @@ async function findCoupons(gateway: StripeGateway, wanted: CatalogCoupon[]): Pro
     const difference = couponDifference(existing, coupon.params)
     if (difference) {
       throw new UserError(
-        `Coupon ${coupon.id} on this account is ${difference.found}, but the config's coupon "${coupon.key}" is ${difference.wanted}; Stripe cannot edit a coupon's terms (stripe-facts #52)`,
+        `Coupon ${coupon.id} on this account is ${difference.found}, but the config's coupon "${coupon.key}" is ${difference.wanted}; Stripe cannot edit a coupon's terms (SB-54)`,
         {
           suggestion: `Give the coupon a new id in the config, or delete ${coupon.id} in the Dashboard (discounts already applied keep working) and seed again.`,
         },
@@ -392,7 +392,7 @@ async function findPromotionCodes(
     const page = await gateway.read(COUPONS_LANE, (stripe) =>
       stripe.promotionCodes.list({code: code.code, limit: PROMOTION_CODES_PER_LIST}),
     )
-    // Codes are unique case-insensitively among active codes (stripe-facts #58); inactive ones can be redeemed by no one.
+    // Codes are unique case-insensitively among active codes (SB-61); inactive ones can be redeemed by no one.
     const active = page.data.filter(
       (promo) => promo.active && promo.code.toLowerCase() === code.code.toLowerCase() && promo.customer === null,
     )

@@ -15,11 +15,11 @@ import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './
 import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
 import {type ClockPhase, type RunProgress, phaseName} from './progress.js'
 
-/** The card whose charges always fail once attached (stripe-facts #24). */
+/** The card whose charges always fail once attached (SB-23). */
 export const FAILING_CARD = 'pm_card_chargeCustomerFail'
 const FAILING_CARD_LAST4 = '0341'
 export const GOOD_CARD = 'pm_card_visa'
-/** Renewal invoices stay draft about an hour (#31); we pass that hour and one more for safety. */
+/** Renewal invoices stay draft about an hour (SB-32); we pass that hour and one more for safety. */
 export const RENEWAL_SETTLE_SECONDS = 2 * HOUR
 
 export interface PipelineContext {
@@ -53,7 +53,7 @@ export interface PipelineContext {
   resume?: {
     /** Clocks in the account by name: a clock created but not journaled is adopted, not created twice. */
     clocksByName: Map<string, string>
-    /** Idempotency keys may be pruned after 24 hours (#17): then objects are looked for in Stripe too. */
+    /** Idempotency keys may be pruned after 24 hours (SB-5): then objects are looked for in Stripe too. */
     keysMayBePruned: boolean
   }
 }
@@ -220,7 +220,7 @@ async function createPhase(run: ClockRun): Promise<void> {
     checking && missing ? await findClockObjects(ctx, run.lane, clockId, ctx.resume!.keysMayBePruned) : undefined
   for (const index of clock.customers) {
     const planned = scenario.customers[index]!
-    // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (stripe-facts #48).
+    // A stopping trial's customer has no card: Stripe cancels its subscription at the trial's end (SB-50).
     const card =
       planned.terms?.paymentMethod === false
         ? {}
@@ -242,7 +242,7 @@ async function createPhase(run: ClockRun): Promise<void> {
                   description: `Contact: ${planned.identity.contactName}`,
                   metadata: {...planned.metadata, contact_name: planned.identity.contactName},
                   test_clock: clockId,
-                  // The token named twice is one card, attached and made the invoice default (#23).
+                  // The token named twice is one card, attached and made the invoice default (SB-22).
                   ...card,
                 },
                 opts,
@@ -308,7 +308,7 @@ async function monthPhase(run: ClockRun, month: number, events: readonly Planned
     checking,
   )
 
-  // The month is what Stripe says, not what we meant (#10: the clock must be named).
+  // The month is what Stripe says, not what we meant (SB-16: the clock must be named).
   const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))
   const previous = state.months.at(-1)
   for (let skipped = lastMonthRead(state) + 1; skipped < month; skipped++) await writeSkippedMonth(run, skipped)
@@ -389,7 +389,7 @@ async function timedEvents(
   }
 }
 
-/** Past-due: the failing card becomes the default before this month's renewal (#24, #27). */
+/** Past-due: the failing card becomes the default before this month's renewal (SB-23, SB-25). */
 async function pastDueCards(
   run: ClockRun,
   month: number,
@@ -436,7 +436,7 @@ async function pastDueCards(
 
 /**
  * The advance to the stop at `month`: past every renewal of this month, and the hour its invoice
- * stays draft (#31). A free→paid change moved its subscription's anchor (#29), so each
+ * stays draft (SB-32). A free→paid change moved its subscription's anchor (SB-45), so each
  * subscription's own period end counts (in a scenario, only the ones renewing just past the
  * boundary: yearly and mid-month ones renew later). Returns the target.
  */
@@ -519,7 +519,7 @@ async function baseEvents(
       done: false,
       checking,
       found: () => (current && current.priceId === priceId && current.quantity === to.screens ? current : undefined),
-      // Update the existing item by id: without it Stripe would add a second item (#28).
+      // Update the existing item by id: without it Stripe would add a second item (SB-30).
       send: () =>
         gateway.write(
           run.lane,
@@ -592,7 +592,7 @@ function subscriptionParams(
   if (!terms) return params
   // The discounts come back as objects, so month 0's ledger rows need no extra request.
   params.expand = ['discounts', 'items.data.discounts']
-  // Without a card at the trial's end Stripe cancels (#46, #48).
+  // Without a card at the trial's end Stripe cancels (SB-48, SB-50).
   if (terms.trial)
     Object.assign(params, {
       trial_period_days: terms.trial.days,
@@ -657,7 +657,7 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
   // Stripe already ended it: nothing to change (the plan keeps requests off ended subscriptions).
   if (!isActive(sub.status) && sub.status !== 'trialing') return
   const current = now?.get(sub.id)
-  // Stripe's default is create_prorations (#40): the parameter is sent only to ask for something else.
+  // Stripe's default is create_prorations (SB-42): the parameter is sent only to ask for something else.
   const proration =
     event.prorationBehavior && event.prorationBehavior !== 'create_prorations'
       ? {proration_behavior: event.prorationBehavior}
@@ -687,7 +687,7 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
       return
     }
     default: {
-      // mid_cycle_upgrade, mid_cycle_downgrade, seat_growth, to_yearly: the item changes in place (#28).
+      // mid_cycle_upgrade, mid_cycle_downgrade, seat_growth, to_yearly: the item changes in place (SB-30).
       const to = event.to!
       const priceId = event.kind === 'seat_growth' ? sub.priceId : ctx.priceFor(event.customer, to)
       const item: Stripe.SubscriptionUpdateParams.Item =
@@ -704,8 +704,8 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
 }
 
 /**
- * Cancels a subscription. Cancel is a DELETE, and DELETE ignores idempotency keys (stripe-facts
- * #17): when a cancel went through but its answer was lost, the retry is refused. Stripe's state
+ * Cancels a subscription. Cancel is a DELETE, and DELETE ignores idempotency keys
+ * (SB-5): when a cancel went through but its answer was lost, the retry is refused. Stripe's state
  * then says whether it went through.
  */
 async function cancelSubscription(
@@ -735,7 +735,7 @@ async function cancelSubscription(
   }
 }
 
-/** The clock's customers and subscriptions Stripe already holds, by our metadata (#10: named by clock). */
+/** The clock's customers and subscriptions Stripe already holds, by our metadata (SB-16: named by clock). */
 async function findClockObjects(
   ctx: PipelineContext,
   lane: string,

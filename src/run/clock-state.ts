@@ -127,7 +127,7 @@ export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
         state.tracked.set(customer, sub)
       }
       for (const read of entry.subscriptions) {
-        // Only active and past_due count as MRR (stripe-facts #33); anything else has ended, noted once.
+        // Only active and past_due count as MRR (SB-M1); anything else has ended, noted once.
         if (isActive(read.status) || read.status === 'trialing' || !customerOf.has(read.customerId)) continue
         if (!state.ended.some((ended) => ended.subscription_id === read.id))
           state.ended.push({month: label, customer_id: read.customerId, subscription_id: read.id, status: read.status})

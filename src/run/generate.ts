@@ -58,7 +58,7 @@ import type {RunProgress} from './progress.js'
 
 export {FAILING_CARD, GOOD_CARD, RENEWAL_SETTLE_SECONDS} from './clock-pipeline.js'
 
-/** Idempotency keys are kept at least 24 hours (stripe-facts #17); past 23, a resume also asks Stripe. */
+/** Idempotency keys are kept at least 24 hours (SB-5); past 23, a resume also asks Stripe. */
 const KEYS_SURELY_KEPT_MS = 23 * 3600 * 1000
 
 export interface RunRequest {

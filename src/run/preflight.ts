@@ -10,7 +10,7 @@ import {scenarioCatalog} from '../scenario/catalog.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {stateDir} from './journal.js'
 
-const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (stripe-facts #34)
+const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (SB-18)
 const FIX = 'Run `stripe-seed prices seed` against this account (or pass --seed-prices), then run again.'
 
 /** Local checks first, no request: the out-dir takes files, and no other live run holds it. */
@@ -70,7 +70,7 @@ export async function checkPrices(
  * A scenario's catalog (yearly and per-currency prices, coupons, promotion codes) is in
  * stripe_prices.json as the config says, and on this account: prices by lookup key, ten per list;
  * each coupon and promotion code once. Returns the coupons, which the ledger needs to read discounts
- * (a discount names its coupon by id, stripe-facts #37). Nothing is created or deleted here.
+ * (a discount names its coupon by id, SB-V6). Nothing is created or deleted here.
  */
 export async function checkCatalog(
   gateway: StripeGateway,

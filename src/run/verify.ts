@@ -65,7 +65,7 @@ export interface VerifyOptions {
 /**
  * Compares the latest month of sub_snapshots.json with Stripe's live state: plan (through the
  * price), quantity, MRR and status of every subscription of the run. Subscriptions are listed per
- * clock, since objects on a test clock are left out of plain lists (stripe-facts #10). When the run
+ * clock, since objects on a test clock are left out of plain lists (SB-16). When the run
  * wrote mrr_ledger.json, its latest month is checked against Stripe instead (see verifyLedger).
  */
 export async function verifyRun(

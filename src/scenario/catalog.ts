@@ -6,7 +6,7 @@ import {yearlyAmount} from './features.js'
 /**
  * What `prices seed` must hold in Stripe for a scenario: products, prices per plan × currency ×
  * interval, coupons and promotion codes, each with a stable key a re-run finds it by. Pure: the
- * prices seed service creates what is missing (stripe-facts #34: list prices by lookup_keys).
+ * prices seed service creates what is missing (SB-18: list prices by lookup_keys).
  *
  * Lookup keys (stable; downstream readers may rely on them):
  *   stripe_seed_<plan>_monthly               the plan's monthly price in its own currency (unchanged since the original)
@@ -112,7 +112,7 @@ export function scenarioCatalog(config: Config): Catalog {
             unit_amount: unitAmount,
             recurring: {interval, interval_count: 1, usage_type: 'licensed'},
             lookup_key: lookupKey,
-            // A changed amount is a new price that takes the key over (stripe-facts #34).
+            // A changed amount is a new price that takes the key over (SB-18).
             transfer_lookup_key: true,
             nickname: `${plan.name} (${interval === 'year' ? 'yearly' : 'monthly'}, ${currency.toUpperCase()})`,
             metadata: {stripe_seed_plan: plan.key, stripe_seed_interval: interval},

@@ -37,7 +37,7 @@ export function customerStopMonths(
   for (const event of events) {
     if (event.kind === 'past_due') for (const month of [event.month - 1, event.month, event.month + 1]) add(month)
     else add(event.month)
-    // A free plan's subscription moving to a paid one renews from the change on (SB-29 in the rules, #29):
+    // A free plan's subscription moving to a paid one renews from the change on (SB-29 in the rules, SB-45):
     // its renewals fall just after the boundaries, so the next advance must go one month only, to pass
     // the first of them by the draft hour and leave every later advance room for two months.
     if (event.kind === 'upgrade' && event.to && isFree(event.from.plan) && !isFree(event.to.plan)) add(event.month + 1)

@@ -13,7 +13,7 @@ export interface RunEstimate {
   assumedAdvanceSeconds: number
 }
 
-/** Clocks one `test_clocks.list` page reports (stripe-facts #8). */
+/** Clocks one `test_clocks.list` page reports (SB-15). */
 const CLOCKS_PER_LIST_PAGE = 100
 
 /**

@@ -30,7 +30,7 @@ interface PlannedSubscription {
   trialEnd: number | null
   trialOutcome?: 'converts' | 'stops'
   cancelAt: number | null
-  /** The month whose reading shows the failed renewal; Stripe has canceled it by the next (stripe-facts #31, #32). */
+  /** The month whose reading shows the failed renewal; Stripe has canceled it by the next (SB-32, SB-33). */
   pastDueMonth?: number
   /** `usedAt`: when a `once` discount reduced its first invoice and Stripe removed it (SB-60). */
   discount?: {coupon: string; start: number; end: number | null; usedAt?: number}
@@ -109,7 +109,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         case 'mid_cycle_upgrade':
         case 'mid_cycle_downgrade':
         case 'seat_growth': {
-          // From free to paid, Stripe bills at once and resets the billing date (stripe-facts #29, #43).
+          // From free to paid, Stripe bills at once and resets the billing date (SB-45).
           if (isFree(sub.plan) && !isFree(event.to!.plan)) {
             sub.anchor = time
             invoiceNow(sub, time)
@@ -118,7 +118,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           break
         }
         case 'to_yearly': {
-          // An interval change resets the billing date (#43).
+          // An interval change resets the billing date (SB-45).
           Object.assign(sub, {interval: 'year', anchor: time})
           invoiceNow(sub, time)
           break
@@ -137,7 +137,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           break
         }
         case 'reactivation': {
-          // A new subscription: no discount carries over (the API cannot put one on the customer, #55).
+          // A new subscription: no discount carries over (the API cannot put one on the customer, SB-57).
           list.push({
             customer: sub.customer,
             seq: list.length,
@@ -209,7 +209,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
   return expected
 }
 
-/** Whether Stripe still lists the discount on the subscription at `at` (a repeating one ends at `end`, #56; a once one goes when used). */
+/** Whether Stripe still lists the discount on the subscription at `at` (a repeating one ends at `end`, SB-58; a once one goes when used). */
 function listed(discount: PlannedSubscription['discount'], at: number): boolean {
   return (
     discount !== undefined &&
@@ -218,7 +218,7 @@ function listed(discount: PlannedSubscription['discount'], at: number): boolean 
   )
 }
 
-/** Stripe's own transitions up to `at`: trial ends (#47, #48), scheduled cancellations, failed renewals running out (#32). */
+/** Stripe's own transitions up to `at`: trial ends (SB-49, SB-50), scheduled cancellations, failed renewals running out (SB-33). */
 function settle(list: PlannedSubscription[], at: number, readingMonth?: number): void {
   for (const sub of list) {
     if (sub.status === 'trialing' && sub.trialEnd !== null && sub.trialEnd <= at) {

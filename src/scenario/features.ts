@@ -22,7 +22,7 @@ export interface CustomerTerms {
   trial?: {days: number; endsAt: number; outcome: 'converts' | 'stops'}
   /** A coupon on the first subscription at creation (month 0), or added by a `discount` event at `month`. */
   coupon?: {id: string; month: number; via: 'coupon' | 'promotion_code'}
-  /** The first subscription's billing cycle anchor: its creation, or its trial's end (trial_settings.end_behavior.billing_cycle_anchor `now`, stripe-facts #50). */
+  /** The first subscription's billing cycle anchor: its creation, or its trial's end (trial_settings.end_behavior.billing_cycle_anchor `now`, SB-53). */
   anchor: number
 }
 
@@ -56,7 +56,7 @@ export interface FeaturePlan {
 /** Earliest and latest day of the month for a mid-period event: never on a month boundary (the 1st), and inside February. */
 const FIRST_DAY = 2
 const LAST_DAY = 28
-/** Timed events happen at noon UTC: well away from renewals (which settle within hours of the boundary, stripe-facts #31). */
+/** Timed events happen at noon UTC: well away from renewals (which settle within hours of the boundary, SB-32). */
 const NOON = 12 * HOUR
 
 /** A yearly price: 12 months of the monthly one, less the yearly discount, rounded to the minor unit. */
@@ -64,7 +64,7 @@ export function yearlyAmount(monthlyAmount: number, discountPercent: number): nu
   return Math.round((monthlyAmount * 12 * (100 - discountPercent)) / 100)
 }
 
-/** The end of the billing period that contains `at`, for a subscription anchored at `anchor` (stripe-facts #60). */
+/** The end of the billing period that contains `at`, for a subscription anchored at `anchor` (SB-20). */
 export function periodEnd(anchor: number, interval: 'month' | 'year', at: number): number {
   let n = 1
   while (addIntervals(anchor, interval, n) <= at) n++
@@ -126,7 +126,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   if (next > total)
     throw new UsageError(`currencies ask for ${next} of ${total} customers: lower currencies.*.customers`)
 
-  // Trials: paid customers whose history has no failed renewal (a trial moves the renewal day, #43, #47).
+  // Trials: paid customers whose history has no failed renewal (a trial moves the renewal day, SB-45, SB-49).
   const trialDays = config.trials?.days ?? 0
   const trialEnd = startTime + trialDays * DAY
   const trialEndMonth = monthOf(trialEnd, startTime)

@@ -348,7 +348,7 @@ export function eventTime(event: Pick<PlannedEvent, 'month' | 'at'>, startTime: 
 /**
  * What Stripe should hold after each month. A past-due card goes on before month k's renewal: the
  * charge fails, so the subscription is past_due at month k; Smart Retries run out within two weeks,
- * so by month k+1 Stripe has canceled it (stripe-facts #31, #32).
+ * so by month k+1 Stripe has canceled it (SB-32, SB-33).
  */
 function expectMonths(
   customers: PlannedCustomer[],
@@ -383,7 +383,7 @@ function expectMonths(
     expected.push({
       month,
       label: monthLabel(addIntervals(startTime, 'month', month)),
-      // Stripe's MRR counts active and past_due subscriptions (#33).
+      // Stripe's MRR counts active and past_due subscriptions (SB-M1).
       mrrCents: subscriptions.reduce((sum, sub) => sum + sub.mrrCents, 0),
       subscriptions,
     })

@@ -3,7 +3,7 @@ import {groupBy} from '../group-by.js'
 import {type MovementTotals, classifyMovement} from '../ledger/movements.js'
 
 /**
- * MRR maths over snapshot rows, by Stripe's billing-analytics definitions (stripe-facts #33):
+ * MRR maths over snapshot rows, by Stripe's billing-analytics definitions (SB-M1):
  * - MRR counts `active` and `past_due` subscriptions; free plans carry none (their mrr_cents is 0).
  * - Movements are computed per customer between consecutive months, on the customer's total MRR:
  *   new           0 → >0, the customer's first paid month;

@@ -39,7 +39,7 @@ export function createStripeClient(options: ClientOptions): Stripe {
     appInfo: {name: PACKAGE_NAME, version: PACKAGE_VERSION},
     timeout: options.timeoutMs ?? 30_000,
     // Our scheduler retries every transient failure, for a documented time rather than the SDK's two tries
-    // (#15). stripe-node still resends a closed connection once by itself, with the same idempotency key.
+    // (SB-G1). stripe-node still resends a closed connection once by itself, with the same idempotency key.
     maxNetworkRetries: options.maxNetworkRetries ?? 0,
     ...(base ? {host: base.host, port: base.port, protocol: base.protocol} : {}),
   })

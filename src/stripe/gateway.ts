@@ -23,8 +23,8 @@ export interface RequestCounts extends SchedulerStats {
 
 /**
  * The Stripe service layer: one SDK client and one scheduler. Every call names its lane; every
- * write carries an idempotency key (stripe-facts #17), deterministic when the caller derives one
- * from the run and the step, so a retried or resumed step cannot create a second object (#18).
+ * write carries an idempotency key (SB-5), deterministic when the caller derives one
+ * from the run and the step, so a retried or resumed step cannot create a second object (SB-5).
  */
 export class StripeGateway {
   readonly stripe: Stripe

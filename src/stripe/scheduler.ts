@@ -22,9 +22,9 @@ const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms
 /**
  * Every Stripe request goes through here. A lane is one unit of sequential work (a test clock and
  * its customers); each lane gets `perLaneRps`, all lanes share `maxInFlight` concurrent requests and
- * an account-wide `maxRps` ceiling under Stripe's 25 req/s test-mode limit (stripe-facts #12).
+ * an account-wide `maxRps` ceiling under Stripe's 25 req/s test-mode limit (SB-6).
  * Every retry happens here, none in the SDK (it gives up after two, and never retries a plain 429,
- * #14, #15); a retry goes back through the limiters so it cannot burst.
+ * SB-G1); a retry goes back through the limiters so it cannot burst.
  */
 export class RequestScheduler {
   readonly stats: SchedulerStats = {calls: 0, rateLimited: 0, retries: 0}
@@ -154,8 +154,8 @@ export function isRateLimited(error: unknown): boolean {
 
 /**
  * Failures worth sending again with the same idempotency key: 429 (rate limit or lock_timeout,
- * stripe-facts #13, #95), 409 (a request with the same key still in progress), 5xx and connection
- * errors (dropped, timed out) — unless Stripe says `Stripe-Should-Retry: false` (#14). A 4xx is a
+ * SB-G1), 409 (a request with the same key still in progress), 5xx and connection
+ * errors (dropped, timed out) — unless Stripe says `Stripe-Should-Retry: false` (SB-G1). A 4xx is a
  * real failure; so is anything that is not a Stripe error.
  */
 export function isTransient(error: unknown): boolean {

@@ -72,7 +72,7 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
     expect(Math.max(...perClock)).toBe(3)
     expect(perClock.reduce((a, b) => a + b, 0)).toBe(100)
 
-    // The end state through the SDK, per clock because of the listing trap (#10).
+    // The end state through the SDK, per clock because of the listing trap (SB-16).
     const subs: Stripe.Subscription[] = []
     for (const clockId of current.clock_ids)
       subs.push(...(await ws.stripe.subscriptions.list({test_clock: clockId, status: 'all', limit: 100})).data)

@@ -32,7 +32,7 @@ const monthly = (
   extra: Partial<SubscriptionSpec> = {},
 ): SubscriptionSpec => ({customer, id, items: [{unitAmount, quantity, plan: `p${unitAmount}`}], ...extra})
 
-describe('movements per customer and month (stripe-facts #100, #101)', () => {
+describe('movements per customer and month (SB-M4, SB-M5)', () => {
   it('classifies new, expansion, contraction, churn and reactivation, and sums them to the change in MRR', () => {
     const items = history({
       '2026-01': [monthly('a', 'sub_a', 1000, 2), monthly('b', 'sub_b', 1500, 10), monthly('c', 'sub_c', 3000, 5)],
@@ -68,7 +68,7 @@ describe('movements per customer and month (stripe-facts #100, #101)', () => {
     expect(apr!.subscribers).toMatchObject({active: 1, churned: 2, churnRate: 2 / 3})
   })
 
-  it('a customer with two subscriptions who cancels both makes a contraction, then a churn (#100)', () => {
+  it('a customer with two subscriptions who cancels both makes a contraction, then a churn (SB-M4)', () => {
     const items = history({
       '2026-01': [monthly('a', 'sub_1', 1000), monthly('a', 'sub_2', 2000)],
       '2026-02': [monthly('a', 'sub_1', 1000, 1, {status: 'canceled'}), monthly('a', 'sub_2', 2000)],

@@ -22,7 +22,7 @@ const mrrOf = (spec: SubscriptionSpec, definitions: MrrDefinitionsInput = {}) =>
   read(spec, definitions).reduce((sum, row) => sum + row.mrr, 0)
 const one = (item: ItemSpec, rest: Omit<SubscriptionSpec, 'items'> = {}) => ({...rest, items: [item]})
 
-describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
+describe('MRR of one subscription (SB-M1–SB-M3)', () => {
   it('monthly per-seat price: list price × quantity, and the row says what it read', () => {
     const [row] = read(one({unitAmount: 1000, quantity: 3, plan: 'standard'}))
     expect(row).toMatchObject({
@@ -41,7 +41,7 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     })
   })
 
-  it('reproduces the glossary example: 100 × 100 USD monthly + 50 × 600 USD yearly = 12,500 USD (#97)', () => {
+  it('reproduces the glossary example: 100 × 100 USD monthly + 50 × 600 USD yearly = 12,500 USD (SB-M1)', () => {
     let total = 0
     for (let i = 0; i < 100; i++) total += mrrOf(one({unitAmount: 10_000}, {id: `sub_a${i}`}))
     for (let i = 0; i < 50; i++) total += mrrOf(one({unitAmount: 60_000, interval: 'year'}, {id: `sub_b${i}`}))
@@ -68,7 +68,7 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     expect(roundHalfUp(2.4999)).toBe(2)
   })
 
-  it('counts active and past_due; trialing, unpaid, canceled, incomplete and paused carry none (#33, #97)', () => {
+  it('counts active and past_due; trialing, unpaid, canceled, incomplete and paused carry none (SB-M1)', () => {
     expect(mrrOf(one({unitAmount: 1000}, {status: 'past_due'}))).toBe(1000)
     for (const status of ['trialing', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused'] as const) {
       const [row] = read(one({unitAmount: 1000}, {status}))
@@ -78,12 +78,12 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     expect(read(one({unitAmount: 1000}, {trialEnd: AT - DAY}))[0]).toMatchObject({trial: 'ended', mrr: 1000})
   })
 
-  it('free plans and metered prices carry none (#33, #97)', () => {
+  it('free plans and metered prices carry none (SB-M1)', () => {
     expect(read(one({unitAmount: 0, quantity: 3}))[0]).toMatchObject({mrr: 0, excluded: 'free'})
     expect(read(one({unitAmount: 1000, usageType: 'metered'}))[0]).toMatchObject({mrr: 0, excluded: 'metered'})
   })
 
-  it('a scheduled cancellation churns at the request by default, or at the period end when chosen (#99)', () => {
+  it('a scheduled cancellation churns at the request by default, or at the period end when chosen (SB-M3)', () => {
     const spec = one({unitAmount: 1000, quantity: 2}, {cancelAtPeriodEnd: true, periodEnd: AT + 10 * DAY})
     expect(read(spec)[0]).toMatchObject({mrr: 0, excluded: 'scheduled_cancellation', cancel_at: AT + 10 * DAY})
     expect(read(spec, {scheduledCancellation: 'at_period_end'})[0]).toMatchObject({mrr: 2000, excluded: null})
@@ -101,7 +101,7 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     ).toThrow(/is tiered/)
   })
 
-  describe('discounts (#98, #56)', () => {
+  describe('discounts (SB-M2, SB-58)', () => {
     const forever = coupon({id: 'half_forever', percent_off: 50, duration: 'forever'})
     const repeating = coupon({id: 'twenty_3m', percent_off: 20, duration: 'repeating', duration_in_months: 3})
     const once = coupon({id: 'ten_once', percent_off: 10, duration: 'once'})
@@ -182,7 +182,7 @@ describe('MRR of one subscription (stripe-facts #33, #97–#99)', () => {
     })
   })
 
-  describe('currencies (#102)', () => {
+  describe('currencies (SB-M6)', () => {
     it("MRR is in the subscription's currency; the reporting amount exists only with a rate", () => {
       expect(read(one({unitAmount: 1000}, {currency: 'eur'}))[0]).toMatchObject({
         currency: 'eur',

@@ -291,7 +291,7 @@ function checkHistory(scenario: Scenario, config: Config, customer: number, even
   for (const event of events) {
     const sub = event.subscription ?? 0
     const at = time(event)
-    // A failed renewal has run its retries by the next month (#32): nothing after it.
+    // A failed renewal has run its retries by the next month (SB-33): nothing after it.
     if (pastDueMonth !== undefined) expect(event.month).toBe(pastDueMonth)
     if (event.kind === 'trial_end') {
       expect(at).toBe(trialEnd)
@@ -338,14 +338,14 @@ function checkHistory(scenario: Scenario, config: Config, customer: number, even
         alive[sub] = false
         break
       case 'cancel_at_period_end':
-        // Stripe cancels at the end of the period the request falls in (#30, #60).
+        // Stripe cancels at the end of the period the request falls in (SB-63, SB-20).
         expect(event.endsAt).toBe(periodEnd(anchor, interval, at))
         expect(event.endsAt!).toBeGreaterThan(at)
         break
       case 'to_yearly':
         expect(interval).toBe('month')
         interval = 'year'
-        anchor = at // an interval change resets the billing date (#43)
+        anchor = at // an interval change resets the billing date (SB-45)
         break
       case 'seat_growth':
         expect(event.to!.screens).toBeGreaterThan(event.from.screens)

@@ -175,7 +175,7 @@ describe('prices seed for a scenario (nocked Stripe)', () => {
     const file = join(await tempDir(), 'stripe_prices.json')
     const result = await seedPrices(gateway(), config, {file, now: new Date('2026-01-01T00:00:00Z')})
 
-    // Lookups: prices ten keys at a time (stripe-facts #34), each coupon by its id, each promotion code by its code.
+    // Lookups: prices ten keys at a time (SB-18), each coupon by its id, each promotion code by its code.
     const lookups = seen
       .filter((r) => r.path === '/v1/prices' && r.method === 'GET')
       .map((r) => r.params.lookup_keys as string[])
@@ -333,7 +333,7 @@ describe('prices seed for a scenario (nocked Stripe)', () => {
     expect(error).toMatchObject({
       name: 'UserError',
       message:
-        'Coupon stripe_seed_launch_20_forever on this account is 25% off forever, but the config\'s coupon "launch_20_forever" is 20% off forever; Stripe cannot edit a coupon\'s terms (stripe-facts #52)',
+        'Coupon stripe_seed_launch_20_forever on this account is 25% off forever, but the config\'s coupon "launch_20_forever" is 20% off forever; Stripe cannot edit a coupon\'s terms (SB-54)',
       suggestion: expect.stringContaining('Give the coupon a new id in the config'),
     })
     expect(posts(seen)).toEqual([])

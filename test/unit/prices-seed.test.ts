@@ -128,7 +128,7 @@ describe('prices seed against a nocked Stripe', () => {
       nickname: 'Enterprise (per screen, monthly)',
       metadata: {stripe_seed_plan: 'enterprise'},
     })
-    // Every POST carries an idempotency key (stripe-facts #17).
+    // Every POST carries an idempotency key (SB-5).
     expect(seen.filter((r) => r.method === 'POST').every((r) => r.idempotencyKey)).toBe(true)
 
     const written = PricesFileSchema.parse(JSON.parse(await readFile(file, 'utf8')))

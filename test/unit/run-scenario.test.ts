@@ -115,8 +115,8 @@ async function recordingProxy(emulator: RunningEmulator) {
 }
 
 /**
- * MRR of one subscription at `at`, written here from Stripe's definitions (stripe-facts #33,
- * #97–#99) with the account defaults: active and past_due count, a scheduled cancellation stops
+ * MRR of one subscription at `at`, written here from Stripe's definitions (SB-M1,
+ * SB-M1–SB-M3) with the account defaults: active and past_due count, a scheduled cancellation stops
  * counting at the request, yearly is ÷ 12, only `forever` coupons reduce it (percent off), per unit
  * rounded half up.
  */
@@ -201,7 +201,7 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
     for await (const invoice of proxy.stripe.invoices.list({limit: 100, expand: ['data.discounts']}))
       for (const d of invoice.discounts) if (typeof d !== 'string') invoiceCoupons.add(String(d.source.coupon))
     expect(invoiceCoupons).toContain('stripe_seed_first_month_10_off')
-    // A scheduled cancellation leaves MRR at the request (#99): seen at a reading only when the period ends past it.
+    // A scheduled cancellation leaves MRR at the request (SB-M3): seen at a reading only when the period ends past it.
     for (const item of ledger.items.filter((i) => i.cancel_at !== null && i.status === 'active'))
       expect(item.excluded).toBe('scheduled_cancellation')
     expect(new Set(ledger.customers.map((row) => row.movement))).toEqual(

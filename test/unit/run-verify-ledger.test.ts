@@ -121,7 +121,7 @@ async function handMadeRun() {
     ...fields,
   })
   const items = [
-    // 10.00 × 3 less 20 % forever (it counts, stripe-facts #98): 24.00 a month.
+    // 10.00 × 3 less 20 % forever (it counts, SB-M2): 24.00 a month.
     row(discounted, 'standard', {
       status: 'active',
       interval: 'month',
@@ -134,7 +134,7 @@ async function handMadeRun() {
       mrr: 2400,
       excluded: null,
     }),
-    // 144.00 a year per seat is 12.00 a month (#97), × 2.
+    // 144.00 a year per seat is 12.00 a month (SB-M1), × 2.
     row(annual, 'pro_plus', {
       status: 'active',
       interval: 'year',
@@ -147,7 +147,7 @@ async function handMadeRun() {
       mrr: 2400,
       excluded: null,
     }),
-    // A trial carries no MRR (#33).
+    // A trial carries no MRR (SB-M1).
     row(trialing, 'standard', {
       status: 'trialing',
       interval: 'month',
@@ -193,7 +193,7 @@ describe('run verify with mrr_ledger.json (in-process emulator, real SDK)', () =
       const before = emulator().requestLog.length
       const result = await verifyRun(gw, outDir)
       expect(result).toMatchObject({ok: true, mismatches: [], ledger: {month: MONTH, checked: 3, mismatches: []}})
-      // A discount names its coupon by id (stripe-facts #56): the coupon is read once, whatever the number of discounts.
+      // A discount names its coupon by id (SB-58): the coupon is read once, whatever the number of discounts.
       expect(
         emulator()
           .requestLog.slice(before)
