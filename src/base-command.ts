@@ -1,8 +1,9 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, Help, type Interfaces} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {type LoadedConfig, loadConfig} from './config/load.js'
-import {UserError} from './errors.js'
+import {closestName} from './did-you-mean.js'
+import {UsageError, UserError} from './errors.js'
 import {type KeySource, maskKeys, resolveApiKey} from './secrets.js'
 import {describeStripeError} from './stripe/errors.js'
 import {type GatewayOptions, StripeGateway} from './stripe/gateway.js'
@@ -148,32 +149,84 @@ export abstract class BaseCommand<T> extends Command {
       if (exit !== undefined) process.exitCode = exit
       // oclif echoes what it could not parse (`Unexpected argument: sk_test_…` when a key lands where no argument goes).
       error.message = maskKeys(error.message)
+      const parseError = describeParseError(error, Object.keys(this.ctor.flags ?? {}))
+      if (parseError) return this.usageFailure(parseError, error)
       return super.catch(error)
     }
     process.exitCode = userError.exitCode
-    const cliError = new Errors.CLIError(userError.message.replaceAll('\n', ' '), {
-      exit: userError.exitCode,
-      ...(userError.suggestion ? {suggestions: [userError.suggestion]} : {}),
-    }) as Interfaces.CommandError
-    cliError.exitCode = userError.exitCode
-    return super.catch(cliError)
+    return super.catch(toCliError(userError, this.jsonEnabled()))
   }
 
-  /** One error shape under --json: the cause and the exit code, never oclif's parser state. */
+  /**
+   * An invocation oclif could not parse: one line saying why (with the closest flag name), then the
+   * command's usage line, on stderr; under --json the same cause as a UsageError. Exit 2 either way.
+   */
+  private async usageFailure(usage: UsageError, error: Interfaces.CommandError): Promise<void> {
+    process.exitCode = usage.exitCode
+    if (this.jsonEnabled()) return super.catch(toCliError(usage, true))
+    const line = usage.suggestion ? `${usage.message}. ${usage.suggestion}` : usage.message
+    process.stderr.write(` ›   Error: ${line}\n`)
+    const command = (error as {showHelp?: boolean}).showHelp ? this.config.findCommand(this.id ?? '') : undefined
+    if (command) {
+      const helpOptions = this.config.pjson.oclif.helpOptions ?? {}
+      await new Help(this.config, {...helpOptions, sections: ['usage'], sendToStderr: true}).showCommandHelp(command)
+    }
+    // Printed above; oclif's handler only sets the exit code for an ExitError.
+    throw new Errors.ExitError(usage.exitCode)
+  }
+
+  /** One error shape under --json: the cause, the exit code and what to try, never oclif's own state. */
   toErrorJson(error: unknown): unknown {
     if (!(error instanceof Error)) return super.toErrorJson(error)
     const {suggestions} = error as Partial<Errors.CLIError>
-    const exit = Number(process.exitCode ?? 1)
     return {
       error: {
         name: error.name,
         message: error.message,
-        exitCode: exit,
-        oclif: {exit},
-        ...(suggestions ? {suggestions} : {}),
+        exitCode: Number(process.exitCode ?? 1),
+        ...(suggestions && suggestions.length > 0 ? {suggestions} : {}),
       },
     }
   }
+}
+
+/** A UserError as oclif prints it: one line, its suggestion as "Try this:", its exit code. */
+function toCliError(userError: UserError, json: boolean): Interfaces.CommandError {
+  const cliError = new Errors.CLIError(userError.message.replaceAll('\n', ' '), {
+    exit: userError.exitCode,
+    ...(userError.suggestion ? {suggestions: [userError.suggestion]} : {}),
+  }) as Interfaces.CommandError
+  // The JSON names the kind (UsageError, UserError); a terminal shows oclif's "Error:".
+  if (json) cliError.name = userError.name
+  cliError.exitCode = userError.exitCode
+  return cliError
+}
+
+/**
+ * oclif's parser errors (unknown flag, unexpected argument, bad value, exclusive flags) as one-line
+ * usage errors: without oclif's "See more help with --help" line, and a mistyped flag with the
+ * closest real one. Undefined for any other error.
+ */
+export function describeParseError(error: Error, knownFlags: readonly string[]): UsageError | undefined {
+  if (!('parse' in error) || !/\nSee more help with --help$/.test(error.message)) return undefined
+  const cause = error.message
+    .replace(/\nSee more help with --help$/, '')
+    .replace(/^The following errors? occurred:\s*/, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join('; ')
+  const unknown = (error as {flags?: unknown}).flags
+  if (!Array.isArray(unknown)) return new UsageError(cause)
+  // Without `=value`: the value may be a key (`--apikey=sk_test_…`), and the name is what is wrong.
+  const names = unknown.map((flag) => String(flag).split('=')[0]!)
+  const suggestions = names.flatMap((flag) => {
+    const known = flag.startsWith('--') ? closestName(flag.slice(2), knownFlags) : undefined
+    return known ? [`--${known}`] : []
+  })
+  return new UsageError(`Nonexistent flag${names.length === 1 ? '' : 's'} ${names.join(', ')}`, {
+    ...(suggestions.length > 0 ? {suggestion: `Did you mean ${suggestions.join(', ')}?`} : {}),
+  })
 }
 
 /** `--flag` last or followed by another flag gets `value`; `--flag NAME` and `--flag=NAME` are left alone. */

@@ -4,7 +4,7 @@ import {resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {UsageError, errorMessage} from '../errors.js'
-import {type Config, ConfigSchema, formatZodIssues} from './schema.js'
+import {type Config, ConfigSchema, formatZodIssues, keySuggestion, unrecognizedKeys} from './schema.js'
 
 export const CONFIG_MODULE_NAME = 'stripe-seed'
 
@@ -49,7 +49,18 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
   }
   if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath, setInFile: new Set()}
   const parsed = ConfigSchema.safeParse(found.config)
-  if (!parsed.success) throw new UsageError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error)}`)
+  if (!parsed.success) {
+    const [issue, ...others] = parsed.error.issues
+    if (issue?.code === 'unrecognized_keys' && others.length === 0) {
+      // `Unrecognized key "custmers" in FILE; did you mean "customers"?`: the one mistake, and its fix.
+      const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+      const suggestion = keySuggestion(issue, ConfigSchema)
+      throw new UsageError(
+        `${unrecognizedKeys(issue)}${where} in ${found.filepath}${suggestion ? `; ${suggestion}` : ''}`,
+      )
+    }
+    throw new UsageError(`Invalid config in ${found.filepath}: ${formatZodIssues(parsed.error, ConfigSchema)}`)
+  }
   const setInFile = new Set(typeof found.config === 'object' && found.config !== null ? Object.keys(found.config) : [])
   return {config: parsed.data, filepath: found.filepath, setInFile}
 }

@@ -1,5 +1,6 @@
 import {z} from 'zod'
 
+import {closestName} from '../did-you-mean.js'
 import {MrrDefinitionsSchema} from '../ledger/definitions.js'
 
 /**
@@ -433,9 +434,61 @@ export function defaultConfig(): Config {
   return ConfigSchema.parse({})
 }
 
-/** One line per problem: `plans.2.unitAmount: Invalid input: expected number, received string`. */
-export function formatZodIssues(error: z.ZodError): string {
+/**
+ * One line per problem: `plans.2.unitAmount: Invalid input: expected number, received string`.
+ * Given the schema, an unrecognized key names the closest known one: `(root): Unrecognized key
+ * "custmers" (did you mean "customers"?)`.
+ */
+export function formatZodIssues(error: z.ZodError, schema?: z.ZodType): string {
   return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => {
+      let message = issue.message
+      if (schema && issue.code === 'unrecognized_keys') {
+        const suggestion = keySuggestion(issue, schema)
+        if (suggestion) message = `${unrecognizedKeys(issue)} (${suggestion})`
+      }
+      return `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${message}`
+    })
     .join('; ')
+}
+
+/** `Unrecognized key "custmers"`, as zod says it, but without the colon. */
+export function unrecognizedKeys(issue: z.core.$ZodIssueUnrecognizedKeys): string {
+  return `Unrecognized key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => `"${key}"`).join(', ')}`
+}
+
+/** `did you mean "customers"?` for a mistyped key, from the keys the schema allows where it stands. */
+export function keySuggestion(issue: z.core.$ZodIssueUnrecognizedKeys, schema: z.ZodType): string | undefined {
+  const known = knownKeysAt(schema, issue.path)
+  const closest = issue.keys.flatMap((key) => {
+    const name = closestName(key, known)
+    return name ? [`"${name}"`] : []
+  })
+  return closest.length > 0 ? `did you mean ${closest.join(', ')}?` : undefined
+}
+
+/** The keys an object may have at `path` in `schema` (list indexes and record keys stepped through). */
+export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema
+  for (const segment of path) node = node && childSchema(node, segment)
+  const object = node && innermost(node)
+  return object?._zod.def.type === 'object' ? Object.keys((object as z.ZodObject)._zod.def.shape) : []
+}
+
+type WrapperDef = {type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType}
+
+/** Through optional, default, nullable and pipes to the schema that holds the value. */
+function innermost(node: z.core.$ZodType): z.core.$ZodType {
+  const def = node._zod.def as WrapperDef
+  const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined)
+  return inner ? innermost(inner) : node
+}
+
+function childSchema(node: z.core.$ZodType, segment: PropertyKey): z.core.$ZodType | undefined {
+  const inner = innermost(node)
+  const def = inner._zod.def as {type: string; shape?: Record<string, z.core.$ZodType>}
+  if (def.type === 'object') return def.shape?.[String(segment)]
+  if (def.type === 'array') return (inner as z.ZodArray)._zod.def.element
+  if (def.type === 'record') return (inner as z.ZodRecord)._zod.def.valueType
+  return undefined
 }

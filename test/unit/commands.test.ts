@@ -98,7 +98,7 @@ describe('commands', () => {
     const result = await runCommand(SnapshotsShow, ['--format', 'csv', '--json', '--out-dir', cwd])
     expect(result.exitCode).toBe(2)
     const body = JSON.parse(result.stdout) as {error: {message: string; exitCode: number; parse?: unknown}}
-    expect(body.error).toMatchObject({exitCode: 2, oclif: {exit: 2}})
+    expect(body.error).toEqual({name: 'UsageError', message: expect.any(String), exitCode: 2})
     expect(body.error.message).toMatch(/--json=true cannot also be provided when using --format/)
     expect(body.error).not.toHaveProperty('parse')
   })
