@@ -1,3 +1,4 @@
+import {formatMoney} from '../render/money.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 
 /**
@@ -21,7 +22,7 @@ const CHECKS: Array<[LedgerMismatch['field'], (row: LedgerItemRow) => string]> =
   ['quantity', (row) => String(row.quantity)],
   ['discounts', discountsOf],
   ['trial', (row) => row.trial],
-  ['mrr', (row) => `${row.mrr} ${row.currency}`],
+  ['mrr', (row) => formatMoney(row.mrr, row.currency)],
 ]
 
 /** Every difference between the ledger's rows and the fresh ones, matched by subscription item. */

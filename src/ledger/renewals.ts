@@ -3,6 +3,7 @@ import type Stripe from 'stripe'
 import {monthLabel} from '../billing-time.js'
 
 import type {LedgerItemRow} from '../files/ledger.js'
+import {formatMoney} from '../render/money.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
 
@@ -107,7 +108,12 @@ export function checkRenewals(
       mismatches.push({...at, field: 'quantity', expected: String(row.quantity), actual: String(line.quantity)})
     const amount = Math.round(row.unit_amount * row.quantity)
     if (line.amount !== amount)
-      mismatches.push({...at, field: 'amount', expected: String(amount), actual: String(line.amount)})
+      mismatches.push({
+        ...at,
+        field: 'amount',
+        expected: formatMoney(amount, row.currency),
+        actual: formatMoney(line.amount, row.currency),
+      })
     // A subscription past due at the next reading failed this renewal's payment (SB-34).
     const paid = next!.status !== 'past_due'
     if ((renewal.status === 'paid') !== paid)

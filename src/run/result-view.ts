@@ -1,10 +1,13 @@
+import {formatMoney} from '../render/money.js'
 import {plural} from '../render/plural.js'
-import {formatUsd} from '../render/table.js'
-import {formatDuration} from '../scenario/render.js'
+import {formatDuration} from '../render/duration.js'
 import type {GenerateResult, RunReach} from './generate.js'
 
-/** The run's summary as a person reads it (stdout); --json gives the result itself instead. */
-export function renderRunResult(result: GenerateResult & {resumeCommand?: string}): string {
+/**
+ * The run's summary as a person reads it (stdout); --json gives the result itself instead.
+ * `currency` is the one of mrrByMonth: the ledger's reporting currency (config analytics).
+ */
+export function renderRunResult(result: GenerateResult & {resumeCommand?: string}, currency = 'usd'): string {
   const first = result.mrrByMonth[0]
   const last = result.mrrByMonth.at(-1)
   const headline = {complete: 'complete', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED'}[
@@ -22,7 +25,7 @@ export function renderRunResult(result: GenerateResult & {resumeCommand?: string
     lines.push(
       `  customers      ${plural(result.customers, 'customer')} on ${plural(result.clocks, 'complete clock')}`,
       `  events         ${result.eventsApplied} applied · ${result.pastDue} past due at the end · ${plural(result.canceled, 'subscription')} ended`,
-      `  MRR            ${first ? `${first.month} ${formatUsd(first.mrrCents)}` : '-'} → ${last ? `${last.month} ${formatUsd(last.mrrCents)}` : '-'}`,
+      `  MRR            ${first ? `${first.month} ${formatMoney(first.mrrCents, currency)}` : '-'} → ${last ? `${last.month} ${formatMoney(last.mrrCents, currency)}` : '-'}`,
     )
   }
   lines.push(

@@ -1,7 +1,7 @@
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {plural} from '../render/plural.js'
-import {formatDuration} from '../scenario/render.js'
+import {formatDuration} from '../render/duration.js'
 import type {Phase, RunProgress} from './progress.js'
 
 export type RendererChoice = 'default' | 'simple'

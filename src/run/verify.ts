@@ -3,6 +3,7 @@ import type Stripe from 'stripe'
 
 import {BugError, UserError} from '../errors.js'
 import {readJsonFile} from '../files/atomic.js'
+import {formatMoney} from '../render/money.js'
 import {
   type CurrentRunFile,
   CurrentRunFileSchema,
@@ -173,6 +174,7 @@ interface CheckedSubscription {
   priceId?: string
   planHint?: string
   unitAmount: number
+  currency: string
   quantity: number
 }
 
@@ -186,6 +188,7 @@ function toChecked(sub: Stripe.Subscription): CheckedSubscription {
     priceId: item?.price.id,
     planHint: item?.price.metadata.stripe_seed_plan,
     unitAmount: item?.price.unit_amount ?? 0,
+    currency: item?.price.currency ?? 'usd',
     quantity: item?.quantity ?? 1,
   }
 }
@@ -233,9 +236,9 @@ function compare(row: SnapshotRow, sub: CheckedSubscription, planOfPrice: Map<st
       mismatch(
         row,
         'mrr',
-        String(row.mrr_cents),
-        String(mrr),
-        `MRR is ${mrr} cents in Stripe, ${row.mrr_cents} in the snapshot`,
+        formatMoney(row.mrr_cents, sub.currency),
+        formatMoney(mrr, sub.currency),
+        `MRR is ${formatMoney(mrr, sub.currency)} in Stripe, ${formatMoney(row.mrr_cents, sub.currency)} in the snapshot`,
       ),
     )
   return found
@@ -290,6 +293,7 @@ async function verifyLedger(
     rows.filter((row) => row.month === month),
     snapshotRowsFromLedger(ledgerRows, ledger.definitions),
     month,
+    ledger.definitions.reportingCurrency,
   )
   return {
     runId: run.run_id,
@@ -413,7 +417,12 @@ function ledgerReason(found: LedgerMismatch, month: string, missingClocks: numbe
 }
 
 /** sub_snapshots.json's month against the rows the ledger derives for it (src/ledger/snapshot-rows.ts): the file and the ledger tell one story. */
-function compareSnapshotsWithLedger(fileRows: SnapshotRow[], derived: SnapshotRow[], month: string): Mismatch[] {
+function compareSnapshotsWithLedger(
+  fileRows: SnapshotRow[],
+  derived: SnapshotRow[],
+  month: string,
+  currency: string,
+): Mismatch[] {
   const found: Mismatch[] = []
   const fromLedger = new Map(derived.map((row) => [row.subscription_id, row]))
   for (const row of fileRows) {
@@ -466,9 +475,9 @@ function compareSnapshotsWithLedger(fileRows: SnapshotRow[], derived: SnapshotRo
         mismatch(
           row,
           'mrr',
-          String(want.mrr_cents),
-          String(row.mrr_cents),
-          `mrr_cents is ${row.mrr_cents} in sub_snapshots.json, the ledger derives ${want.mrr_cents}`,
+          formatMoney(want.mrr_cents, currency),
+          formatMoney(row.mrr_cents, currency),
+          `MRR is ${formatMoney(row.mrr_cents, currency)} in sub_snapshots.json, the ledger derives ${formatMoney(want.mrr_cents, currency)}`,
         ),
       )
   }

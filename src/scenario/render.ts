@@ -1,6 +1,8 @@
 import {groupBy} from '../group-by.js'
-import {majorUnits} from '../ledger/definitions.js'
-import {bar, formatTable, formatUsd, mrrChart} from '../render/table.js'
+import {bar, mrrChart} from '../render/chart.js'
+import {formatDuration} from '../render/duration.js'
+import {formatMoney} from '../render/money.js'
+import {formatTable} from '../render/table.js'
 import type {RunEstimate} from './estimate.js'
 import type {BaseEventKind, PlannedEvent, Scenario} from './plan.js'
 
@@ -14,10 +16,10 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
   )
   out.push(
     formatTable(
-      ['Plan', '$/screen/mo', 'Screens', 'Customers'],
+      ['Plan', 'Per screen/mo', 'Screens', 'Customers'],
       scenario.plans.map((plan) => [
         plan.name,
-        formatUsd(plan.unitAmount),
+        formatMoney(plan.unitAmount, plan.currency),
         `${plan.screens.min}–${plan.screens.max}`,
         scenario.distribution[plan.key] ?? 0,
       ]),
@@ -48,7 +50,12 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
   if (scenario.featureCounts) out.push(...renderFeatures(scenario), '')
   else {
     out.push('Expected MRR (active + past_due, free plans carry none)')
-    out.push(...mrrChart(scenario.expected.map((month) => ({month: month.label, mrrCents: month.mrrCents}))))
+    out.push(
+      ...mrrChart(
+        scenario.expected.map((month) => ({month: month.label, mrr: month.mrrCents})),
+        scenario.reportingCurrency ?? scenario.plans[0]?.currency ?? 'usd',
+      ),
+    )
     out.push('')
   }
   const perClock = scenario.customersPerClock
@@ -73,14 +80,6 @@ export function renderScenario(scenario: Scenario, estimate: RunEstimate): strin
   return out.join('\n')
 }
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)}s`
-  const minutes = Math.floor(seconds / 60)
-  return minutes < 90
-    ? `${minutes}m ${Math.round(seconds - minutes * 60)}s`
-    : `${Math.floor(minutes / 60)}h ${minutes % 60}m`
-}
-
 const BASE_KINDS: readonly BaseEventKind[] = ['upgrade', 'downgrade', 'cancel', 'past_due']
 const TIMED_LABELS: Record<string, string> = {
   mid_cycle_upgrade: 'mid-cycle upgrade',
@@ -95,10 +94,6 @@ const TIMED_LABELS: Record<string, string> = {
 }
 /** Timed events listed one per line at most; --json has them all. */
 const TIMED_LINES = 40
-
-export function formatMoney(minor: number, currency: string): string {
-  return `${majorUnits(minor, currency)} ${currency.toUpperCase()}`
-}
 
 /** The scenario features: who has which terms, the event calendar with its days, and the expected MRR per currency. */
 function renderFeatures(scenario: Scenario): string[] {
@@ -188,8 +183,8 @@ function renderFeatures(scenario: Scenario): string[] {
       ['Month', ...currencies.map((c) => c.toUpperCase()), `Total ${reporting.toUpperCase()}`, ''],
       scenario.expected.map((month) => [
         month.label,
-        ...currencies.map((c) => majorUnits(month.mrrByCurrency?.[c] ?? 0, c)),
-        `${majorUnits(month.mrrCents, reporting)}${month.unconverted ? ` (without ${month.unconverted.join(', ').toUpperCase()}: no rate)` : ''}`,
+        ...currencies.map((c) => formatMoney(month.mrrByCurrency?.[c] ?? 0, c)),
+        `${formatMoney(month.mrrCents, reporting)}${month.unconverted ? ` (without ${month.unconverted.join(', ').toUpperCase()}: no rate)` : ''}`,
         bar(month.mrrCents, max, 30),
       ]),
       ['left', ...currencies.map((): 'right' => 'right'), 'right', 'left'],

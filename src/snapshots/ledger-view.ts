@@ -1,9 +1,10 @@
 import type {LedgerFile, LedgerItemRow} from '../files/ledger.js'
 import {groupBy} from '../group-by.js'
-import {majorUnits} from '../ledger/definitions.js'
 import {type SubscriberMonth, monthMetrics} from '../ledger/metrics.js'
 import type {MovementTotals} from '../ledger/movements.js'
-import {bar, formatTable} from '../render/table.js'
+import {mrrChart} from '../render/chart.js'
+import {formatChange, formatMoney} from '../render/money.js'
+import {formatTable} from '../render/table.js'
 import {type SnapshotFormat, toCsv} from './render.js'
 
 /**
@@ -111,9 +112,7 @@ function discountsInForce(live: readonly LedgerItemRow[]): DiscountInForce[] {
     .map(([coupon, entries]) => {
       const {discount, currency} = entries[0]!
       const off =
-        discount.percent_off === null
-          ? `${majorUnits(discount.amount_off ?? 0, currency)} ${currency.toUpperCase()}`
-          : `${discount.percent_off}%`
+        discount.percent_off === null ? formatMoney(discount.amount_off ?? 0, currency) : `${discount.percent_off}%`
       const duration = discount.duration === 'repeating' ? 'repeating' : discount.duration
       return {
         coupon,
@@ -127,9 +126,6 @@ function discountsInForce(live: readonly LedgerItemRow[]): DiscountInForce[] {
 
 const INTERVAL_HEADERS: Record<string, string> = {day: 'Daily', week: 'Weekly', month: 'Monthly', year: 'Yearly'}
 const intervalHeader = (interval: string) => INTERVAL_HEADERS[interval] ?? `Every ${interval}s`
-const money = (minor: number, currency: string) => `${majorUnits(minor, currency)} ${currency.toUpperCase()}`
-const signed = (minor: number, currency: string) =>
-  minor === 0 ? '·' : `${minor > 0 ? '+' : '−'}${money(Math.abs(minor), currency)}`
 const right = (n: number) => Array.from({length: n}, () => 'right' as const)
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)}%`)
 
@@ -153,8 +149,8 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
       ['Month', ...currencies.map((c) => c.toUpperCase()), totalHeader],
       view.months.map((month) => [
         month.month,
-        ...currencies.map((c) => money(line(month, c)?.mrr ?? 0, c)),
-        month.reporting ? money(month.reporting.mrr, month.reporting.currency) : '-',
+        ...currencies.map((c) => formatMoney(line(month, c)?.mrr ?? 0, c)),
+        month.reporting ? formatMoney(month.reporting.mrr, month.reporting.currency) : '-',
       ]),
       ['left', ...right(currencies.length + 1)],
     ),
@@ -164,13 +160,12 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
   ]
   const totals = view.months.filter((month) => month.reporting !== null)
   if (totals.length > 0) {
-    const max = Math.max(0, ...totals.map((month) => month.reporting!.mrr))
     out.push(
       '',
       `${totalHeader} by month`,
-      ...totals.map(
-        (month) =>
-          `  ${month.month}  ${money(month.reporting!.mrr, month.reporting!.currency).padStart(16)}  ${bar(month.reporting!.mrr, max)}`,
+      ...mrrChart(
+        totals.map((month) => ({month: month.month, mrr: month.reporting!.mrr})),
+        view.reportingCurrency,
       ),
     )
   }
@@ -233,12 +228,12 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
         month.currencies.map((c) => [
           month.month,
           c.currency.toUpperCase(),
-          signed(c.movements.new, c.currency),
-          signed(c.movements.expansion, c.currency),
-          signed(c.movements.reactivation, c.currency),
-          signed(-c.movements.contraction, c.currency),
-          signed(-c.movements.churn, c.currency),
-          signed(c.movements.net, c.currency),
+          formatChange(c.movements.new, c.currency),
+          formatChange(c.movements.expansion, c.currency),
+          formatChange(c.movements.reactivation, c.currency),
+          formatChange(-c.movements.contraction, c.currency),
+          formatChange(-c.movements.churn, c.currency),
+          formatChange(c.movements.net, c.currency),
         ]),
       ),
       ['left', 'left', ...right(6)],
@@ -331,7 +326,7 @@ export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclu
       item.status,
       item.trial,
       discounts(item) || '-',
-      money(item.mrr, item.currency),
+      formatMoney(item.mrr, item.currency),
       item.excluded ?? '',
     ]),
     ['left', 'left', 'left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],

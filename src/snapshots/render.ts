@@ -1,5 +1,7 @@
 import type {SnapshotRow} from '../files/formats.js'
-import {formatTable, formatUsd, mrrChart} from '../render/table.js'
+import {mrrChart} from '../render/chart.js'
+import {formatChange, formatMoney} from '../render/money.js'
+import {formatTable} from '../render/table.js'
 import type {MonthSummary} from './movements.js'
 
 export type SnapshotFormat = 'table' | 'csv' | 'json'
@@ -13,7 +15,9 @@ export function toCsv(headers: string[], rows: Array<Array<string | number>>): s
   return [headers, ...rows].map((row) => row.map(csvCell).join(',')).join('\n')
 }
 
-const signed = (cents: number) => (cents === 0 ? '·' : `${cents > 0 ? '+' : '−'}${formatUsd(Math.abs(cents))}`)
+// sub_snapshots.json has no currency column: its amounts are in the reporting currency, usd by default.
+const formatUsd = (cents: number) => formatMoney(cents, 'usd')
+const signed = (cents: number) => formatChange(cents, 'usd')
 
 export function renderSummaries(summaries: MonthSummary[], format: SnapshotFormat, plans: string[]): string {
   if (format === 'csv') {
@@ -65,7 +69,10 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
     ),
     '',
     'MRR by month',
-    ...mrrChart(summaries),
+    ...mrrChart(
+      summaries.map((s) => ({month: s.month, mrr: s.mrrCents})),
+      'usd',
+    ),
     '',
     'MRR movements (what moved MRR each month)',
     formatTable(

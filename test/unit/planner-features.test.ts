@@ -585,8 +585,12 @@ describe('--dry-run view of a scenario', () => {
     expect(text).toContain(`${new Date(upgrade.at! * 1000).toISOString().slice(0, 10)}  mid-cycle upgrade`)
     expect(text).toMatch(/trial end\s+16 convert, 8 canceled \(no payment method\)/)
     const last = scenario.expected.at(-1)!
-    const eur = (last.mrrByCurrency!.eur! / 100).toFixed(2)
-    const total = (last.mrrCents / 100).toFixed(2)
-    expect(text).toMatch(new RegExp(`${last.label}\\s+${eur}\\s+[\\d.]+\\s+[\\d.]+\\s+${total.replace('.', '\\.')}`))
+    // One money format (src/render/money.ts): symbol, thousands separators, the minor unit's digits.
+    const major = (minor: number) =>
+      (minor / 100).toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})
+    const eur = `€${major(last.mrrByCurrency!.eur!)}`
+    const total = `$${major(last.mrrCents)}`
+    expect(text).toMatch(new RegExp(`${last.label}\\s+${eur}\\s+\\S+\\s+\\S+\\s+\\${total}`))
+    expect(text).toMatch(/Standard\s+\$10\.00\s+/)
   })
 })

@@ -247,9 +247,9 @@ describe('run verify with mrr_ledger.json (in-process emulator, real SDK)', () =
             clockId: clockA.id,
             subscriptionId: discounted.id,
             field: 'mrr',
-            expected: '2400 usd',
-            actual: '5000 usd',
-            reason: 'MRR is 5000 usd in Stripe now, 2400 usd in the ledger',
+            expected: '$24.00',
+            actual: '$50.00',
+            reason: 'MRR is $50.00 in Stripe now, $24.00 in the ledger',
           },
           {
             clockId: clockB.id,
@@ -271,9 +271,9 @@ describe('run verify with mrr_ledger.json (in-process emulator, real SDK)', () =
             clockId: clockB.id,
             subscriptionId: trialing.id,
             field: 'mrr',
-            expected: '0 usd',
-            actual: '2000 usd',
-            reason: 'MRR is 2000 usd in Stripe now, 0 usd in the ledger',
+            expected: '$0.00',
+            actual: '$20.00',
+            reason: 'MRR is $20.00 in Stripe now, $0.00 in the ledger',
           },
         ].sort((a, b) => a.clockId.localeCompare(b.clockId) || a.subscriptionId.localeCompare(b.subscriptionId)),
       )
@@ -303,9 +303,9 @@ describe('run verify with mrr_ledger.json (in-process emulator, real SDK)', () =
           subscriptionId: annual.id,
           customerId: annual.customer,
           field: 'mrr',
-          expected: '2400',
-          actual: '28800',
-          reason: 'mrr_cents is 28800 in sub_snapshots.json, the ledger derives 2400',
+          expected: '$24.00',
+          actual: '$288.00',
+          reason: 'MRR is $288.00 in sub_snapshots.json, the ledger derives $24.00',
         },
       ])
       expect(result.ok).toBe(false)

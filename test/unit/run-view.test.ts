@@ -106,3 +106,20 @@ describe('the run summary', () => {
     expect(early).toContain('  left           52 customers to create, then months 1–6, then the files')
   })
 })
+
+describe('the run summary in the one money format', () => {
+  it("shows the first and last month's MRR with the currency's symbol and thousands separators", () => {
+    const complete = {
+      ...interrupted,
+      status: 'complete' as const,
+      customers: 20,
+      clocks: 7,
+      mrrByMonth: [
+        {month: '2026-06', mrrCents: 1_030_500, subscriptions: 20},
+        {month: '2026-12', mrrCents: 1_104_000, subscriptions: 18},
+      ],
+    }
+    expect(renderRunResult(complete)).toContain('  MRR            2026-06 $10,305.00 → 2026-12 $11,040.00\n')
+    expect(renderRunResult(complete, 'eur')).toContain('  MRR            2026-06 €10,305.00 → 2026-12 €11,040.00\n')
+  })
+})

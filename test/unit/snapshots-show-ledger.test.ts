@@ -85,12 +85,15 @@ describe("snapshots show with mrr_ledger.json (a ledger built from SDK objects b
     const result = await runCommand(SnapshotsShow, ['--out-dir', await outDirWith(ledger)])
     expect(result.exitCode, result.error?.message).toBe(0)
     const truth = fromLedger(ledger, '2026-03')
-    const major = (minor: number) => (minor / 100).toFixed(2)
+    const major = (minor: number) =>
+      (minor / 100).toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})
     expect(result.stdout).toMatch(
       new RegExp(
-        `2026-03\\s+${major(truth.mrr('eur'))} EUR\\s+${major(truth.mrr('usd'))} USD\\s+${major(truth.total)} USD`,
+        `2026-03\\s+€${major(truth.mrr('eur'))}\\s+\\$${major(truth.mrr('usd'))}\\s+\\$${major(truth.total)}\\n`,
       ),
     )
+    // The sample's movements, in the one money format: signed, with the currency's symbol.
+    expect(result.stdout).toMatch(/2026-02\s+USD\s+\+\$30\.00\s+\+\$50\.00\s+·\s+−\$45\.00\s+−\$120\.00\s+−\$85\.00/)
     expect(result.stdout).toContain('Total: at fixed rates (1 EUR = 1.1 USD), not market data')
     expect(result.stdout).toMatch(/Month\s+Active\s+Past due\s+Trialing\s+Monthly\s+Yearly\s+Discounted/)
     expect(result.stdout).toMatch(/2026-01\s+half_forever\s+50% off, forever\s+1\s+yes/)

@@ -4,8 +4,8 @@ import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-com
 import {applyScenario} from '../../config/scenarios.js'
 import {outFile} from '../../files/formats.js'
 import {type SeedPricesResult, seedPrices} from '../../prices/seed.js'
-import {formatTable, formatUsd} from '../../render/table.js'
-import {formatMoney} from '../../scenario/render.js'
+import {formatMoney} from '../../render/money.js'
+import {formatTable} from '../../render/table.js'
 
 export default class PricesSeed extends BaseCommand<SeedPricesResult> {
   static summary =
@@ -57,8 +57,15 @@ function status(seeded: {outcome: string; replacedPriceId?: string}): string {
 
 function renderPlans(result: SeedPricesResult): string {
   return formatTable(
-    ['Plan', '$/screen/mo', 'Product', 'Price', 'Status'],
-    result.plans.map((plan) => [plan.name, formatUsd(plan.unitAmount), plan.productId, plan.priceId, status(plan)]),
+    ['Plan', 'Per screen/mo', 'Product', 'Price', 'Status'],
+    result.plans.map((plan) => [
+      plan.name,
+      formatMoney(plan.unitAmount, plan.currency),
+      plan.productId,
+      plan.priceId,
+      status(plan),
+    ]),
+    ['left', 'right'],
   )
 }
 

@@ -229,10 +229,10 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         if (result.status === 'interrupted') {
           process.exitCode = SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
           const withCommand = {...result, resumeCommand: resumeCommand()}
-          this.say(renderRunResult(withCommand))
+          this.say(renderRunResult(withCommand, config.analytics.reportingCurrency))
           return withCommand
         }
-        this.say(renderRunResult(result))
+        this.say(renderRunResult(result, config.analytics.reportingCurrency))
         if (result.status === 'partial') process.exitCode = PARTIAL_RUN_EXIT_CODE
         if (result.status === 'failed') process.exitCode = FAILED_RUN_EXIT_CODE
         // A skipped month Stripe billed differently: the files are not the truth (src/run/renewal-check.ts).
