@@ -137,6 +137,8 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
+    // this.parse was called and threw: without this oclif adds "did not parse its arguments" (NODE_ENV=development, tests).
+    if ('parse' in error) this.parsed = true
     const userError =
       error instanceof UserError
         ? error

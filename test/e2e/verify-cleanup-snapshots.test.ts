@@ -186,7 +186,10 @@ describe('run verify, clocks cleanup and snapshots show after a real run', () =>
 describe('stripe-seed emulator', () => {
   it('prints its URL, serves any SDK until SIGINT, then exits 0', async () => {
     const cwd = await tempDir()
-    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0'], {cwd, env: {PATH: process.env.PATH ?? ''}})
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0'], {
+      cwd,
+      env: {PATH: process.env.PATH ?? '', HOME: cwd},
+    })
     let stdout = ''
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
