@@ -251,6 +251,9 @@ describe('stripe trigger (Stripe CLI 1.52.0 from npm) against stripe-seed emulat
       const newlyPassing = [...passed].filter((event) => !PASSING.has(event))
       if (newlyPassing.length > 0) console.log(`now passing, add to PASSING: ${newlyPassing.join(', ')}`)
       expect([...PASSING].filter((event) => !passed.has(event))).toEqual([])
+      // Fired, not only "Trigger succeeded": each passing trigger's event is in the account's events.
+      const fired = await firedTypes(url)
+      expect([...PASSING].filter((event) => !fired.has(event))).toEqual([])
     } finally {
       emulator.kill('SIGKILL')
     }

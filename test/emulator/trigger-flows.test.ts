@@ -91,3 +91,46 @@ describe('emulator: paying or sending a draft finalizes it first (SB-T1)', () =>
     expect(await eventTypes(stripe, invoice.id)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.sent'])
   })
 })
+
+describe('emulator: what the refund and trial triggers fire (SB-T2, SB-T3)', () => {
+  it("updating a card refund's metadata emits refund.updated, then charge.refund.updated", async () => {
+    const stripe = sdk(emulator())
+    const intent = await stripe.paymentIntents.create({
+      amount: 100,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    })
+    const refund = await stripe.refunds.create({payment_intent: intent.id})
+    await stripe.refunds.update(refund.id, {metadata: {order_id: '6735'}})
+    expect(await eventTypes(stripe, refund.id)).toEqual(['refund.created', 'refund.updated', 'charge.refund.updated'])
+    const [event] = (await stripe.events.list({type: 'charge.refund.updated', limit: 1})).data
+    expect(event?.data.previous_attributes).toEqual({metadata: {}})
+  })
+
+  it('trial_end=now without a payment method and missing_payment_method=pause pauses the subscription', async () => {
+    const stripe = sdk(emulator())
+    const customer = await stripe.customers.create({})
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1500,
+      recurring: {interval: 'month'},
+      product_data: {name: 'myproduct'},
+    })
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{price: price.id}],
+      trial_period_days: 7,
+      trial_settings: {end_behavior: {missing_payment_method: 'pause'}},
+    })
+    expect(sub.status).toBe('trialing')
+    const paused = await stripe.subscriptions.update(sub.id, {trial_end: 'now'})
+    expect(paused).toMatchObject({status: 'paused'})
+    const types = await eventTypes(stripe, sub.id)
+    expect(types).toContain('customer.subscription.trial_will_end')
+    expect(types.at(-1)).toBe('customer.subscription.paused')
+    expect((await stripe.invoices.list({subscription: sub.id})).data.map((invoice) => invoice.billing_reason)).toEqual([
+      'subscription_create',
+    ])
+  })
+})
