@@ -197,7 +197,7 @@ describe('emulator: refunds (SB-73)', () => {
     expect(await stripe.refunds.update(refund.id, {metadata: {note: 'goodwill'}})).toMatchObject({
       metadata: {note: 'goodwill'},
     })
-    expect(await eventTypes(stripe, refund.id)).toEqual(['refund.created', 'refund.updated'])
+    expect(await eventTypes(stripe, refund.id)).toEqual(['refund.created', 'refund.updated', 'charge.refund.updated'])
     await expect(
       stripe.refunds.update(refund.id, {reason: 'duplicate'} as Stripe.RefundUpdateParams),
     ).rejects.toMatchObject({statusCode: 400, code: 'parameter_unknown'})

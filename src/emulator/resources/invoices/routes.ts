@@ -185,9 +185,15 @@ export const invoices: Resource = {
       if (params.forgive !== undefined && bool(params.forgive, 'forgive'))
         throw notModelled('forgive=true on invoices.pay')
       if (invoice.status === 'paid') throw invalid('Invoice is already paid.')
-      if (invoice.status !== 'open' && invoice.status !== 'uncollectible')
-        throw invalid(`You can only pay an open or uncollectible invoice; this one is ${invoice.status}.`)
+      if (invoice.status === 'void')
+        throw invalid('You can only pay an open or uncollectible invoice; this one is void.')
       const at = account.nowFor(invoice.testClock)
+      // Paying a draft finalizes it first (invoice.finalized), then pays it (SB-T1).
+      if (invoice.status === 'draft') {
+        finalizeInvoice(account, invoice, at, {attempt: false})
+        // Nothing due: finalizing paid it (SB-37).
+        if ((invoice.status as InvoiceRecord['status']) === 'paid') return renderInvoice(account, invoice)
+      }
       // Out of band: marked paid, no charge, so invoice.paid but no invoice.payment_succeeded (SB-38).
       if (params.paid_out_of_band !== undefined && bool(params.paid_out_of_band, 'paid_out_of_band')) {
         markPaid(account, invoice, at, false)
@@ -371,9 +377,11 @@ export const invoices: Resource = {
       const invoice = invoiceOf(ctx)
       assertClockWritable(account, invoice.testClock)
       // Sending an open invoice emits invoice.sent and leaves it open; test mode emails no one (SB-70, SB-35).
-      if (invoice.status === 'draft') throw notModelled('sending a draft invoice (finalize it first)')
-      if (invoice.status !== 'open') throw invalid(`You can only send an open invoice; this one is ${invoice.status}.`)
       if (invoice.collectionMethod !== 'send_invoice') throw notModelled('sending a charge_automatically invoice')
+      // Sending a draft finalizes it first (invoice.finalized), then sends it (SB-T1).
+      if (invoice.status === 'draft')
+        finalizeInvoice(account, invoice, account.nowFor(invoice.testClock), {attempt: false})
+      if (invoice.status !== 'open') throw invalid(`You can only send an open invoice; this one is ${invoice.status}.`)
       account.emit('invoice.sent', () => renderInvoice(account, invoice), invoice.testClock)
       return renderInvoice(account, invoice)
     }),

@@ -140,12 +140,16 @@ export const refunds: Resource = {
       checkParams(ctx.params, 'RefundUpdateParams', [...COMMON, 'metadata'], 'POST /v1/refunds/{id}')
       const {account} = ctx
       const refund = account.store.of(REFUNDS).require(ctx.ids[0] ?? '')
-      updating(
-        account,
-        'refund.updated',
-        refund.testClock,
-        () => renderRefund(refund),
-        () => (refund.metadata = mergeMetadata(refund.metadata, ctx.params.metadata)),
+      const render = () => renderRefund(refund)
+      // A card refund's update is refund.updated, then charge.refund.updated (SB-T2).
+      updating(account, 'charge.refund.updated', refund.testClock, render, () =>
+        updating(
+          account,
+          'refund.updated',
+          refund.testClock,
+          render,
+          () => (refund.metadata = mergeMetadata(refund.metadata, ctx.params.metadata)),
+        ),
       )
       return renderRefund(refund)
     }),

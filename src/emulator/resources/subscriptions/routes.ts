@@ -78,6 +78,7 @@ import {
   cancelNow,
   dueEvents,
   endSubscriptionsOfDeletedCustomer,
+  endTrial,
   shortestLiveInterval,
   subscriptionInvoiceFailed,
   subscriptionInvoiceOverdue,
@@ -510,11 +511,22 @@ export function updateSubscription(ctx: RouteContext): ApiObject {
   if (trialEnd === 'now') {
     // Ending a trial early: trial_will_end at once, then the first paid period starts and is billed now (SB-51, SB-52).
     if (!sub.trialWillEndSent) trialWillEnd(account, sub)
-    changing(account, sub, () => {
-      sub.status = 'active'
-      sub.trialEnd = now
-    })
-    invoice = restartPeriod(account, sub, now, 'subscription_update')
+    const card = payingMethod(
+      account,
+      defaultPaymentMethod === undefined ? sub.defaultPaymentMethod : defaultPaymentMethod,
+      sub.customer,
+    )
+    if (!card && sub.missingPaymentMethod !== 'create_invoice') {
+      // Ended early without a payment method, it cancels or pauses as at its own end (SB-50, SB-T3).
+      changing(account, sub, () => (sub.trialEnd = now))
+      endTrial(account, sub, now)
+    } else {
+      changing(account, sub, () => {
+        sub.status = 'active'
+        sub.trialEnd = now
+      })
+      invoice = restartPeriod(account, sub, now, 'subscription_update')
+    }
   } else if (trialEnd !== undefined) {
     // On update the anchor becomes trial_end (SB-52); under three days left fires trial_will_end now (SB-51).
     changing(account, sub, () => {
