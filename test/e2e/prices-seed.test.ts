@@ -17,7 +17,7 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const env = {STRIPE_API_BASE: emulator().url, STRIPE_SECRET_KEY: 'sk_test_e2e_prices'}
     const first = await runCli(['prices', 'seed'], {cwd, env})
     expect(first.code).toBe(0)
-    expect(first.stdout).toMatch(/Pro Plus\s+\$15\s+stripe_seed_pro_plus\s+price_\w+\s+created/)
+    expect(first.stdout).toMatch(/Pro Plus\s+\$15\.00\s+stripe_seed_pro_plus\s+price_\w+\s+created/)
     const file = PricesFileSchema.parse(JSON.parse(await readFile(join(cwd, 'config', 'stripe_prices.json'), 'utf8')))
     expect(Object.keys(file.price_ids)).toEqual(['free', 'standard', 'pro_plus', 'engage', 'enterprise'])
 
@@ -33,7 +33,7 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const env = {STRIPE_API_BASE: emulator().url, STRIPE_SECRET_KEY: 'sk_test_e2e_scenario'}
     const run = await runCli(['prices', 'seed', '--scenario', 'saas'], {cwd, env})
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toMatch(/Pro Plus\s+yearly\s+\S+ EUR\s+stripe_seed_pro_plus_yearly_eur\s+price_\w+\s+created/)
+    expect(run.stdout).toMatch(/Pro Plus\s+yearly\s+€\S+\s+stripe_seed_pro_plus_yearly_eur\s+price_\w+\s+created/)
     expect(run.stdout).toMatch(/WELCOME30\s+stripe_seed_welcome_3_months\s+promo_\w+\s+created/)
     const file = PricesFileSchema.parse(JSON.parse(await readFile(join(cwd, 'config', 'stripe_prices.json'), 'utf8')))
     expect(file.catalog?.coupons.retention_15).toBe('stripe_seed_retention_15')
@@ -55,7 +55,7 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
     const run = await runCli(['prices', 'seed'], {cwd, env})
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(
-      new RegExp(`Engage\\s+\\$35\\s+stripe_seed_engage\\s+price_\\w+\\s+replaced ${before.price_ids.engage}`),
+      new RegExp(`Engage\\s+\\$35\\.00\\s+stripe_seed_engage\\s+price_\\w+\\s+replaced ${before.price_ids.engage}`),
     )
     const old = emulator().engine.prices.get(before.price_ids.engage!)
     expect(old).toMatchObject({active: false, lookupKey: null, unitAmount: 3000})

@@ -316,12 +316,12 @@ describe("comparing the ledger's month with a fresh reading (for run verify)", (
     ])
     expect(compareLedgerMonth(ledger, fresh).map((m) => [m.subscriptionId, m.field, m.expected, m.actual])).toEqual([
       ['sub_a', 'quantity', '3', '4'],
-      ['sub_a', 'mrr', '3000 usd', '4000 usd'],
+      ['sub_a', 'mrr', '$30.00', '$40.00'],
       ['sub_b', 'missing', 'present', 'absent'],
       ['sub_c', 'status', 'trialing', 'active'],
       ['sub_c', 'interval', '1 month', '1 year'],
       ['sub_c', 'trial', 'trialing', 'none'],
-      ['sub_c', 'mrr', '0 usd', '83 usd'],
+      ['sub_c', 'mrr', '$0.00', '$0.83'],
       ['sub_d', 'unexpected', 'absent', 'present'],
     ])
   })
