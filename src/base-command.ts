@@ -137,8 +137,10 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
-    // this.parse was called and threw: without this oclif adds "did not parse its arguments" (NODE_ENV=development, tests).
-    if ('parse' in error) this.parsed = true
+    // Every command parses first, so an error here came from parse or after it. A flag's own
+    // validation (Flags.integer max) throws a plain Error without `parse`: without this oclif adds
+    // "did not parse its arguments" (NODE_ENV=development, tests) to a clean usage error.
+    this.parsed = true
     const userError =
       error instanceof UserError
         ? error
