@@ -23,6 +23,8 @@ export interface ReadyClock {
 interface Waiter {
   clockId: string
   target: number
+  /** When the wait began: just after the advance was sent. */
+  since: number
   deadline: number
   resolve: (clock: ReadyClock) => void
   reject: (error: Error) => void
@@ -37,12 +39,20 @@ export interface WatcherOptions {
 
 const PAGE_SIZE = 100
 const LANE = 'clock-watcher'
+/** A new waiter's first poll comes after this share of the fastest advance seen: room for one faster than any before. */
+const FIRST_POLL_SHARE = 0.75
 
 /**
  * Waits for advancing test clocks. One `test_clocks.list` page reports up to 100 clocks with their
  * status (SB-15), so all waiting clocks share one poll instead of one retrieve each; paging
  * stops as soon as every waiting clock has been seen. Polls quickly at first and backs off while
  * nothing changes; a new waiter or a finished clock brings the pace back up.
+ *
+ * Stripe does not say how long an advance takes (SB-11), so the watcher learns it: once a clock
+ * has been seen ready, no poll goes out for a new waiter before FIRST_POLL_SHARE of the fastest
+ * advance seen so far has passed. Every advance does a clock's billing work, so none is much
+ * faster than the fastest before it; the polls a new advance used to cost in its first second
+ * bought nothing. While another waiter is due, polls go on at the usual pace and serve both.
  */
 export class ClockWatcher {
   private readonly waiters = new Map<string, Waiter>()
@@ -52,6 +62,8 @@ export class ClockWatcher {
   private readonly maxPollMs: number
   private readonly now: () => number
   private readonly sleep: (ms: number) => Promise<void>
+  /** The shortest wait that ended ready: an upper bound on the fastest advance, poll lag included. */
+  private fastestMs?: number
   polls = 0
 
   constructor(
@@ -88,7 +100,8 @@ export class ClockWatcher {
         },
       }
       signal?.addEventListener('abort', stop, {once: true})
-      this.waiters.set(clockId, {clockId, target, deadline: this.now() + timeoutMs, ...settle})
+      const since = this.now()
+      this.waiters.set(clockId, {clockId, target, since, deadline: since + timeoutMs, ...settle})
       this.interval = this.minPollMs
       this.running ??= this.loop().finally(() => {
         this.running = undefined
@@ -98,7 +111,7 @@ export class ClockWatcher {
 
   private async loop(): Promise<void> {
     while (this.waiters.size > 0) {
-      await this.sleep(this.interval)
+      await this.sleep(Math.max(this.interval, this.firstDue() - this.now()))
       const settled = await this.poll().catch((error: unknown) => {
         // A failed poll (after the scheduler's and SDK's retries) fails every waiter rather than hang.
         for (const waiter of this.waiters.values())
@@ -108,6 +121,14 @@ export class ClockWatcher {
       })
       this.interval = settled > 0 ? this.minPollMs : Math.min(this.maxPollMs, Math.round(this.interval * 1.5))
     }
+  }
+
+  /** When the earliest waiter is worth a poll (a waiter before any clock was seen ready: at once). */
+  private firstDue(): number {
+    const delay = this.fastestMs === undefined ? 0 : this.fastestMs * FIRST_POLL_SHARE
+    let due = Infinity
+    for (const waiter of this.waiters.values()) due = Math.min(due, waiter.since + delay)
+    return due
   }
 
   private async poll(): Promise<number> {
@@ -174,6 +195,8 @@ export class ClockWatcher {
     }
     if (clock.status === 'ready' && clock.frozen_time >= waiter.target) {
       this.waiters.delete(clock.id)
+      const waited = this.now() - waiter.since
+      this.fastestMs = Math.min(this.fastestMs ?? waited, waited)
       waiter.resolve({id: clock.id, frozenTime: clock.frozen_time})
       return true
     }

@@ -217,6 +217,37 @@ describe('ClockWatcher', () => {
     expect(seen).toEqual(['first', 'second'])
   })
 
+  it('learns how long an advance takes: a later advance is not polled before 3/4 of the fastest one seen', async () => {
+    // Each clock is ready 3 s after its wait begins; time moves only when the watcher sleeps.
+    let now = 0
+    const readyAt = new Map<string, number>()
+    const polledAt: number[] = []
+    interceptAll()
+      .persist()
+      .get('/v1/test_helpers/test_clocks')
+      .query(true)
+      .reply(() => {
+        polledAt.push(now)
+        const clocks = [...readyAt].map(([id, at]) => clock(id, now >= at ? 'ready' : 'advancing', now >= at ? 100 : 0))
+        return [200, list(clocks, '/v1/test_helpers/test_clocks')]
+      })
+    const watcher = new ClockWatcher(gateway(), {now: () => now, sleep: async (ms) => void (now += ms)})
+    readyAt.set('clock_first', 3000)
+    await watcher.waitUntilReady('clock_first', 100, 60_000)
+    const firstWait = now
+    const firstPolls = polledAt.length
+    expect(firstPolls).toBeGreaterThan(2) // nothing learned yet: it polls from 300 ms on
+
+    const secondStart = now
+    readyAt.set('clock_second', secondStart + 3000)
+    await watcher.waitUntilReady('clock_second', 100, 60_000)
+    const secondPolls = polledAt.slice(firstPolls)
+    expect(secondPolls.length).toBeGreaterThan(0)
+    expect(Math.min(...secondPolls)).toBeGreaterThanOrEqual(secondStart + 0.75 * firstWait)
+    expect(secondPolls.length).toBeLessThan(firstPolls)
+    expect(now - secondStart).toBeLessThanOrEqual(firstWait) // no later than the first, though polled less
+  })
+
   it('rejects on internal_failure, on timeout, and when the clock disappears', async () => {
     interceptAll()
       .persist()
