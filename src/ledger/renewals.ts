@@ -46,6 +46,9 @@ export interface RenewalCheck {
 
 const renewalKey = (subscriptionId: string, month: string) => `${subscriptionId}:${month}`
 
+/** Renewal invoices by subscription and the month they open: built once per listing, read per row. */
+export type RenewalIndex = ReadonlyMap<string, RenewalInvoice>
+
 /** The next `YYYY-MM`. */
 export function nextMonthLabel(month: string): string {
   const [year, m] = month.split('-').map(Number) as [number, number]
@@ -74,14 +77,14 @@ function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): b
 /**
  * Compares rows (any months of one or more clocks) with the renewals listed. `months` says which
  * months' rows to check (default all but the last, which has no renewal yet); a row is checked
- * against the renewal opening the month after it.
+ * against the renewal opening the month after it. Takes the index, not the list: a run checks
+ * clock by clock against one account-wide listing, and indexing it per clock was quadratic.
  */
 export function checkRenewals(
   rows: readonly LedgerItemRow[],
-  renewals: readonly RenewalInvoice[],
+  byKey: RenewalIndex,
   months?: ReadonlySet<string>,
 ): RenewalCheck {
-  const byKey = new Map(renewals.map((renewal) => [renewalKey(renewal.subscriptionId, renewal.month), renewal]))
   const rowByKey = new Map(rows.map((row) => [renewalKey(row.subscription_id, row.month), row]))
   const mismatches: RenewalMismatch[] = []
   let checked = 0
@@ -123,7 +126,7 @@ export function checkRenewals(
 }
 
 /**
- * Every renewal invoice of these customers, from one account-wide listing, 100 to a page: a run's
+ * Every renewal invoice of these customers, indexed for checkRenewals, from one account-wide listing, 100 to a page: a run's
  * renewals cost a request per 100 invoices, far less than one per clock. Invoices of customers on a
  * test clock are listed without naming the clock (SB-R3, unconfirmed); if Stripe leaves them out,
  * every row reads as missing and the check fails loudly, never silently.
@@ -133,13 +136,15 @@ export async function listRenewals(
   customerIds: ReadonlySet<string>,
   lane = 'renewals',
   priority?: number,
-): Promise<RenewalInvoice[]> {
+): Promise<RenewalIndex> {
   const found = await listAll(
     (startingAfter) =>
       gateway.read(lane, (stripe) => stripe.invoices.list({limit: 100, ...after(startingAfter)}), priority),
     (invoice) => (invoice.billing_reason === 'subscription_cycle' ? renewalOf(invoice, customerIds) : undefined),
   )
-  return found.filter((renewal): renewal is RenewalInvoice => renewal !== undefined)
+  const index = new Map<string, RenewalInvoice>()
+  for (const renewal of found) if (renewal) index.set(renewalKey(renewal.subscriptionId, renewal.month), renewal)
+  return index
 }
 
 function renewalOf(invoice: Stripe.Invoice, customerIds: ReadonlySet<string>): RenewalInvoice | undefined {
