@@ -101,6 +101,8 @@ describe('a customer discount before basil (SB-T4)', () => {
     expect(sub.latest_invoice).toMatchObject({subtotal: 1000, total: 750, status: 'paid'})
     // Whether a subscription keeps a discount its customer loses is undocumented: refused (SB-1).
     await expect(stripe.customers.deleteDiscount(customer.id)).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.deleteDiscount(sub.id)).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.subscriptions.update(sub.id, {discounts: ''})).rejects.toMatchObject({statusCode: 501})
 
     const own = await stripe.coupons.create({percent_off: 50, duration: 'forever'})
     const withOwn = await stripe.subscriptions.create({

@@ -7,7 +7,7 @@ import {COUPONS, type CouponRecord, applicableCoupon} from '../coupons.js'
 import {type DiscountRecord, applyCoupon, renderDiscount} from '../discounts.js'
 import {PROMOTION_CODES, promotionCodeActive} from '../promotion-codes.js'
 import {subscriptionsOf} from '../subscriptions/record.js'
-import {type CustomerRecord, customerDiscount} from './record.js'
+import {CUSTOMERS, type CustomerRecord, customerDiscount} from './record.js'
 
 /** Basil removed `coupon` and `promotion_code` from customer create and update (SB-57). */
 export const CUSTOMER_DISCOUNT_PARAMS = ['coupon', 'promotion_code'] as const
@@ -136,4 +136,15 @@ export function inheritedDiscount(
   if (coupon.currency !== null && coupon.currency !== currency)
     throw notModelled(`a customer's ${coupon.currency} discount inherited by a ${currency} subscription`)
   return {discount, applied: {coupon, promotionCode: discount.promotionCode}}
+}
+
+/**
+ * Whether taking an inherited discount off a subscription takes it off its customer too is not
+ * documented, so a subscription's inherited discount is not replaced or removed there (SB-T4).
+ */
+export function assertOwnDiscounts(account: Account, sub: {customer: string; discounts: string[]}): void {
+  const customer = account.store.of(CUSTOMERS).get(sub.customer)
+  const discount = customer && customerDiscount(account, customer)
+  if (discount && sub.discounts.includes(discount.id))
+    throw notModelled("replacing or removing a subscription's discount inherited from its customer")
 }

@@ -25,7 +25,7 @@ import {
   PAGINATION,
   list,
 } from '../../resource.js'
-import {inheritedDiscount} from '../customers/discount.js'
+import {assertOwnDiscounts, inheritedDiscount} from '../customers/discount.js'
 import {liveCustomer, claimCurrency, CUSTOMERS, customersOnClock} from '../customers/record.js'
 import {DISCOUNTS, renderDiscount} from '../discounts.js'
 import {pendingItems} from '../invoice-items/record.js'
@@ -438,6 +438,7 @@ export function updateSubscription(ctx: RouteContext): ApiObject {
         ? []
         : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   if (requested) assertDiscountsModelled(sub.billingMode, requested)
+  if (requested !== undefined && (requested.length > 0 || params.discounts === '')) assertOwnDiscounts(account, sub)
   if (
     requested &&
     requested.length > 0 &&
@@ -725,6 +726,7 @@ export const subscriptions: Resource = {
       const {account} = ctx
       const sub = subscriptionOf(ctx)
       assertClockWritable(account, sub.testClock)
+      assertOwnDiscounts(account, sub)
       const first = sub.discounts[0]
       const discount = first ? account.store.of(DISCOUNTS).get(first) : undefined
       if (!discount)
