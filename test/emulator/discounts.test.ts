@@ -215,11 +215,11 @@ describe('emulator coupons', () => {
     await expect(stripe.subscriptions.deleteDiscount(sub.id)).rejects.toMatchObject({statusCode: 404})
   })
 
-  it('customer discounts cannot come from the API since basil; deleting one is refused (SB-57)', async () => {
+  it('customer discounts cannot come from the API since basil; deleting none is a 404 (SB-57, SB-T4)', async () => {
     const stripe = sdk(emulator())
     const customer = await stripe.customers.create({})
     expect(customer.discount).toBeNull()
-    await expect(stripe.customers.deleteDiscount(customer.id)).rejects.toMatchObject({statusCode: 501})
+    await expect(stripe.customers.deleteDiscount(customer.id)).rejects.toMatchObject({statusCode: 404})
     const error = await stripe.rawRequest('POST', '/v1/customers', {coupon: 'X'}).catch((e: unknown) => e)
     expect(error).toMatchObject({statusCode: 400, code: 'parameter_unknown'})
   })

@@ -33,6 +33,8 @@ export interface ChargeRecord {
   captured?: boolean
   description?: string | null
   metadata?: Metadata
+  /** Its PaymentIntent's `shipping` (SB-T5). */
+  shipping?: ApiObject | null
   /** What refunds have given back so far (SB-73). */
   amountRefunded: number
   testClock: string | null
@@ -120,7 +122,7 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
       url: `/v1/charges/${charge.id}/refunds`,
     },
     review: null,
-    shipping: null,
+    shipping: charge.shipping ?? null,
     source: null,
     source_transfer: null,
     statement_descriptor: null,
@@ -152,6 +154,17 @@ export function charge(
     record.testClock,
   )
   return record
+}
+
+/** An authorized charge captured in full: `charge.captured` ("a previously uncaptured charge is captured", SB-K11, SB-T5). */
+export function captureCharge(account: Account, record: ChargeRecord): void {
+  updating(
+    account,
+    'charge.captured',
+    record.testClock,
+    () => renderCharge(account, record),
+    () => (record.captured = true),
+  )
 }
 
 export const charges: Resource = {
@@ -241,6 +254,9 @@ export const charges: Resource = {
       const {account, params: p} = ctx
       const record = account.store.of(CHARGES).require(ctx.ids[0] ?? '')
       assertClockWritable(account, record.testClock)
+      // Its PaymentIntent would have to follow; capture the PaymentIntent instead (SB-T5).
+      if (record.paymentIntent !== null)
+        throw notModelled("capturing a PaymentIntent's charge through the Charges API (capture the PaymentIntent)")
       if (!record.succeeded || record.captured !== false)
         throw new ApiError(
           400,
@@ -251,13 +267,7 @@ export const charges: Resource = {
       // Capturing less refunds the rest: refunds of uncaptured amounts are not modelled.
       if (p.amount !== undefined && int(p.amount, 'amount', 1) !== record.amount)
         throw notModelled('capturing part of a charge (amount less than authorized)')
-      updating(
-        account,
-        'charge.captured',
-        record.testClock,
-        () => renderCharge(account, record),
-        () => (record.captured = true),
-      )
+      captureCharge(account, record)
       return renderCharge(account, record)
     }),
     route('GET', '/v1/charges/:id', (ctx) => {

@@ -1,56 +1,30 @@
 import {addIntervals} from '../../billing-time.js'
 import {largestRemainder} from '../../scenario/distribution.js'
 import type {Account} from '../account.js'
-import type {ApiObject, Resource} from '../resource.js'
-import {collectionKey} from '../store.js'
+import type {Resource} from '../resource.js'
 import {COUPONS, type CouponRecord, redeemCoupon} from './coupons.js'
+import {DISCOUNTS, type DiscountRecord, renderDiscount} from './discount-record.js'
 import {PROMOTION_CODES, redeemPromotionCode} from './promotion-codes.js'
 
-/** A coupon applied to a subscription: what an invoice discounts, and until when. */
-export interface DiscountRecord {
-  id: string
-  created: number
-  coupon: string
-  promotionCode: string | null
-  customer: string
-  subscription: string | null
-  start: number
-  /** Only repeating coupons end (SB-58); once and forever have none. */
-  end: number | null
-  /** A `once` discount is spent after the first invoice it applied to (SB-60). */
-  spent: boolean
-  seq: number
-}
-
-export const DISCOUNTS = collectionKey<DiscountRecord>('discounts', 'discount')
-
-export function renderDiscount(discount: DiscountRecord): ApiObject {
-  return {
-    id: discount.id,
-    object: 'discount',
-    checkout_session: null,
-    customer: discount.customer,
-    customer_account: null,
-    end: discount.end,
-    invoice: null,
-    invoice_item: null,
-    promotion_code: discount.promotionCode,
-    // Since clover the coupon sits under `source` and is no longer expanded by itself (SB-58).
-    source: {coupon: discount.coupon, type: 'coupon'},
-    start: discount.start,
-    subscription: discount.subscription,
-    subscription_item: null,
-  }
-}
+export {DISCOUNTS, type DiscountRecord, discountApplies, renderDiscount} from './discount-record.js'
 
 /** Applies a coupon (directly or through a promotion code) at `start`, counting the redemption (SB-54, SB-61). */
 export function applyCoupon(
   account: Account,
-  input: {coupon: CouponRecord; promotionCode: string | null; customer: string; subscription: string; start: number},
+  input: {
+    coupon: CouponRecord
+    promotionCode: string | null
+    customer: string
+    /** Null for a customer's own discount (SB-T4). */
+    subscription: string | null
+    start: number
+  },
+  /** A customer's discount switched to another coupon keeps its id (SB-T4). */
+  replacing?: DiscountRecord,
 ): DiscountRecord {
   const {coupon} = input
   const discount: DiscountRecord = {
-    id: account.newId('di_'),
+    id: replacing?.id ?? account.newId('di_'),
     created: input.start,
     coupon: coupon.id,
     promotionCode: input.promotionCode,
@@ -63,18 +37,13 @@ export function applyCoupon(
         ? addIntervals(input.start, 'month', coupon.durationInMonths)
         : null,
     spent: false,
-    seq: account.nextSeq(),
+    seq: replacing?.seq ?? account.nextSeq(),
   }
   account.store.of(DISCOUNTS).set(discount.id, discount)
   redeemCoupon(account, coupon)
   const code = input.promotionCode ? account.store.of(PROMOTION_CODES).get(input.promotionCode) : undefined
   if (code) redeemPromotionCode(account, code)
   return discount
-}
-
-/** Whether a discount applies to an invoice created at `at`. */
-export function discountApplies(discount: DiscountRecord, at: number): boolean {
-  return !discount.spent && (discount.end === null || at < discount.end)
 }
 
 export interface DiscountableLine {

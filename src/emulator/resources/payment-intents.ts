@@ -14,7 +14,7 @@ import {
 } from '../resource.js'
 import {collectionKey} from '../store.js'
 import {GENERIC_DECLINE} from './card-tokens.js'
-import {charge} from './charges.js'
+import {CHARGES, captureCharge, charge} from './charges.js'
 import {liveCustomer} from './customers/record.js'
 import {
   type AllowRedirects,
@@ -28,7 +28,12 @@ import {
 import {assertClockWritable} from './test-clocks.js'
 
 export type PaymentIntentStatus =
-  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled'
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled'
 
 export interface PaymentIntentRecord {
   id: string
@@ -48,6 +53,14 @@ export interface PaymentIntentRecord {
   lastError: {code: string; message: string; paymentMethod: string; declineCode?: string} | null
   canceledAt: number | null
   cancellationReason: string | null
+  /** `manual` authorizes at confirmation and waits in requires_capture (SB-T5); absent: automatic. */
+  captureMethod?: 'automatic' | 'manual'
+  /** `manual` is the server confirming with a secret key, as every confirmation here is (SB-T5). */
+  confirmationMethod?: 'automatic' | 'manual'
+  /** What an authorized intent can still capture (SB-T5). */
+  amountCapturable?: number
+  /** Shipping as given, in Stripe's shape (SB-T5). */
+  shipping?: ApiObject | null
   testClock: string | null
   seq: number
 }
@@ -61,7 +74,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     object: 'payment_intent',
     allowed_payment_method_types: null,
     amount: intent.amount,
-    amount_capturable: 0,
+    amount_capturable: intent.amountCapturable ?? 0,
     amount_details: {tip: {}},
     amount_received: intent.status === 'succeeded' ? intent.amount : 0,
     application: null,
@@ -72,9 +85,9 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
       : {allow_redirects: intent.allowRedirects ?? 'always', enabled: true},
     canceled_at: intent.canceledAt,
     cancellation_reason: intent.cancellationReason,
-    capture_method: 'automatic',
+    capture_method: intent.captureMethod ?? 'automatic',
     client_secret: `${intent.id}_secret_emulator`,
-    confirmation_method: 'automatic',
+    confirmation_method: intent.confirmationMethod ?? 'automatic',
     created: intent.created,
     currency: intent.currency,
     customer: intent.customer,
@@ -107,7 +120,7 @@ export function renderPaymentIntent(intent: PaymentIntentRecord): ApiObject {
     receipt_email: null,
     review: null,
     setup_future_usage: null,
-    shipping: null,
+    shipping: intent.shipping ?? null,
     source: null,
     statement_descriptor: null,
     statement_descriptor_suffix: null,
@@ -171,6 +184,8 @@ export function attemptPaymentIntent(
     return false
   }
   const succeeded = card.behaviour === 'succeeds'
+  // Manual capture only authorizes: the charge succeeds uncaptured and the intent waits (SB-T5).
+  const authorizeOnly = intent.captureMethod === 'manual'
   const decline = card.decline ?? GENERIC_DECLINE
   const record = charge(
     account,
@@ -181,16 +196,24 @@ export function attemptPaymentIntent(
       paymentIntent: intent.id,
       paymentMethod: card,
       succeeded,
+      ...(authorizeOnly ? {captured: false} : {}),
+      ...(intent.shipping ? {shipping: intent.shipping} : {}),
       testClock: intent.testClock,
     },
     at,
   )
   intent.paymentMethod = card.id
   intent.latestCharge = record.id
-  intent.status = succeeded ? 'succeeded' : 'requires_payment_method'
   intent.lastError = succeeded
     ? null
     : {code: decline.code, message: decline.message, paymentMethod: card.id, declineCode: decline.declineCode}
+  if (succeeded && authorizeOnly) {
+    intent.status = 'requires_capture'
+    intent.amountCapturable = intent.amount
+    account.emit('payment_intent.amount_capturable_updated', () => renderPaymentIntent(intent), intent.testClock)
+    return true
+  }
+  intent.status = succeeded ? 'succeeded' : 'requires_payment_method'
   account.emit(
     succeeded ? 'payment_intent.succeeded' : 'payment_intent.payment_failed',
     () => renderPaymentIntent(intent),
@@ -215,6 +238,26 @@ export function cancelPaymentIntent(account: Account, intent: PaymentIntentRecor
   )
 }
 
+/** `shipping` in Stripe's shape (`name` and `address` required, SB-T5): plain data shown on the intent and its charge. */
+function shippingParam(raw: unknown): ApiObject {
+  const shipping = raw as Record<string, unknown>
+  const address = required(shipping, 'address') as Record<string, unknown>
+  const field = (from: Record<string, unknown>, key: string, param: string) =>
+    optStr(from[key], `shipping[${param}]`) ?? null
+  return {
+    address: Object.fromEntries(
+      ['city', 'country', 'line1', 'line2', 'postal_code', 'state'].map((key) => [
+        key,
+        field(address, key, `address][${key}`),
+      ]),
+    ),
+    carrier: field(shipping, 'carrier', 'carrier'),
+    name: str(required(shipping, 'name'), 'shipping[name]'),
+    phone: field(shipping, 'phone', 'phone'),
+    tracking_number: field(shipping, 'tracking_number', 'tracking_number'),
+  }
+}
+
 /** An intent created directly; an invoice's is paid and canceled through its invoice (SB-69). */
 function directIntent(account: Account, id: string, action: string): PaymentIntentRecord {
   const intent = account.store.of(PAYMENT_INTENTS).require(id)
@@ -232,6 +275,34 @@ function intentPaymentMethod(account: Account, intent: PaymentIntentRecord, idOr
       'payment_method',
     )
   return pm
+}
+
+/**
+ * Captures an authorized intent (SB-T5): its charge becomes captured (`charge.captured`), then the
+ * intent succeeds (`payment_intent.succeeded`). Only `requires_capture` can be captured; less than
+ * the whole `amount_capturable` is not modelled (how the released rest shows on the charge is undocumented).
+ */
+function capture(account: Account, intent: PaymentIntentRecord, amountToCapture: number | undefined): void {
+  if (intent.status !== 'requires_capture')
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
+      'payment_intent_unexpected_state',
+    )
+  const capturable = intent.amountCapturable ?? 0
+  if (amountToCapture !== undefined && amountToCapture > capturable)
+    throw invalid(
+      `The amount to capture (${amountToCapture}) is greater than the amount capturable (${capturable}).`,
+      'amount_to_capture',
+    )
+  if (amountToCapture !== undefined && amountToCapture < capturable)
+    throw notModelled('capturing part of a PaymentIntent (amount_to_capture less than amount_capturable)')
+  const record = intent.latestCharge ? account.store.of(CHARGES).get(intent.latestCharge) : undefined
+  if (record) captureCharge(account, record)
+  intent.amountCapturable = 0
+  intent.status = 'succeeded'
+  account.emit('payment_intent.succeeded', () => renderPaymentIntent(intent), intent.testClock)
 }
 
 /** Confirming charges the card at once: succeeded, or a decline answered with 402 and the intent back to requires_payment_method (SB-72). */
@@ -289,6 +360,7 @@ export const paymentIntents: Resource = {
       'PaymentIntentCancelParams',
       'PaymentIntentRetrieveParams',
       'PaymentIntentListParams',
+      'PaymentIntentCaptureParams',
     ],
   },
   onClockDeleted: forgetByClock(PAYMENT_INTENTS, BY_CLOCK),
@@ -335,13 +407,35 @@ export const paymentIntents: Resource = {
           'description',
           'metadata',
           'automatic_payment_methods',
+          'capture_method',
+          'confirmation_method',
+          'return_url',
+          'shipping',
         ],
         'POST /v1/payment_intents',
       )
       const {account, params: p} = ctx
+      const confirming = p.confirm !== undefined && bool(p.confirm, 'confirm')
       // Stripe documents off_session "only when confirm=true" (SB-C2).
-      if (p.off_session !== undefined && !(p.confirm !== undefined && bool(p.confirm, 'confirm')))
+      if (p.off_session !== undefined && !confirming)
         throw invalid('The parameter `off_session` can only be used when `confirm` is `true`.', 'off_session')
+      // return_url "can only be used with confirm=true"; cards here never redirect, so it is only checked (SB-T5).
+      if (p.return_url !== undefined) {
+        str(p.return_url, 'return_url')
+        if (!confirming)
+          throw invalid('The parameter `return_url` can only be used when `confirm` is `true`.', 'return_url')
+      }
+      const captureMethod =
+        p.capture_method === undefined
+          ? undefined
+          : oneOf(p.capture_method, 'capture_method', ['automatic', 'automatic_async', 'manual'] as const)
+      // Asynchronous capture changes when charge details arrive, which is not modelled (SB-V17).
+      if (captureMethod === 'automatic_async') throw notModelled('capture_method=automatic_async')
+      const confirmationMethod =
+        p.confirmation_method === undefined
+          ? undefined
+          : oneOf(p.confirmation_method, 'confirmation_method', ['automatic', 'manual'] as const)
+      const shipping = p.shipping === undefined || p.shipping === '' ? undefined : shippingParam(p.shipping)
       const allowRedirects = automaticPaymentMethods(p.automatic_payment_methods, 'POST /v1/payment_intents')
       const currency = str(required(p, 'currency'), 'currency').toLowerCase()
       const amount = int(required(p, 'amount'), 'amount', 1)
@@ -374,6 +468,9 @@ export const paymentIntents: Resource = {
         lastError: null,
         canceledAt: null,
         cancellationReason: null,
+        ...(captureMethod ? {captureMethod} : {}),
+        ...(confirmationMethod ? {confirmationMethod} : {}),
+        ...(shipping ? {shipping} : {}),
         testClock,
         seq: account.nextSeq(),
       }
@@ -385,7 +482,7 @@ export const paymentIntents: Resource = {
       account.store.of(PAYMENT_INTENTS).set(intent.id, intent)
       if (testClock) account.store.index(BY_CLOCK).add(testClock, intent.id)
       account.emit('payment_intent.created', () => renderPaymentIntent(intent), testClock)
-      if (p.confirm !== undefined && bool(p.confirm, 'confirm')) confirm(account, intent, at)
+      if (confirming) confirm(account, intent, at)
       return renderPaymentIntent(intent)
     }),
     route('POST', '/v1/payment_intents/:id', (ctx) => {
@@ -428,6 +525,24 @@ export const paymentIntents: Resource = {
       else confirm(account, intent, account.nowFor(intent.testClock))
       return renderPaymentIntent(intent)
     }),
+    route('POST', '/v1/payment_intents/:id/capture', (ctx) => {
+      checkParams(
+        ctx.params,
+        'PaymentIntentCaptureParams',
+        [...COMMON, 'amount_to_capture', 'metadata'],
+        'POST /v1/payment_intents/{id}/capture',
+      )
+      const {account, params: p} = ctx
+      const intent = directIntent(account, ctx.ids[0] ?? '', 'capturing')
+      assertClockWritable(account, intent.testClock)
+      capture(
+        account,
+        intent,
+        p.amount_to_capture === undefined ? undefined : int(p.amount_to_capture, 'amount_to_capture', 1),
+      )
+      intent.metadata = mergeMetadata(intent.metadata, p.metadata)
+      return renderPaymentIntent(intent)
+    }),
     route('POST', '/v1/payment_intents/:id/cancel', (ctx) => {
       checkParams(
         ctx.params,
@@ -454,6 +569,11 @@ export const paymentIntents: Resource = {
           'invalid_request_error',
           `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`,
           'payment_intent_unexpected_state',
+        )
+      // "the remaining amount_capturable is automatically refunded": how that refund of an uncaptured charge looks is undocumented (SB-T5).
+      if (intent.status === 'requires_capture')
+        throw notModelled(
+          'canceling an authorized PaymentIntent (requires_capture): the release of its uncaptured charge',
         )
       const at = account.nowFor(intent.testClock)
       intent.status = 'canceled'

@@ -119,6 +119,49 @@ export function paymentMethodFromToken(
   return pm
 }
 
+/**
+ * `POST /v1/payment_methods` with `card[token]=tok_…` (SB-T6): "you can alternatively provide a
+ * Stripe token … into the card hash". The card is made unattached, like a test token given to an
+ * intent, so a card that is declined when saved is declined at attach or charge, not here.
+ */
+function paymentMethodFromCardToken(account: Account, params: Raw): PaymentMethodRecord {
+  const endpoint = 'POST /v1/payment_methods'
+  // Stripe's spec checks the value; cards are the only method the emulated account has (SB-72).
+  if (params.type !== undefined && str(params.type, 'type') !== 'card')
+    throw notModelled(`payment methods of type ${str(params.type, 'type')} (cards only, SB-72)`)
+  const card = checkNested(
+    params.card ?? {},
+    'card',
+    ['cvc', 'exp_month', 'exp_year', 'networks', 'number', 'token'],
+    ['token'],
+    endpoint,
+  )
+  if (card.token === undefined)
+    throw notModelled(
+      'creating payment methods other than from a tok_* test token in card[token] (or attach pm_card_visa to a customer)',
+    )
+  const token = str(card.token, 'card[token]')
+  if (!token.startsWith('tok_') || !cardToken(token)) throw missing('token', token, 'card[token]')
+  const billing =
+    params.billing_details === undefined
+      ? undefined
+      : checkNested(
+          params.billing_details,
+          'billing_details',
+          ['address', 'email', 'name', 'phone', 'tax_id'],
+          ['email', 'name', 'phone'],
+          endpoint,
+        )
+  const pm = paymentMethodFromToken(account, token, 'card[token]', {attaching: false})
+  pm.metadata = mergeMetadata({}, params.metadata)
+  if (billing) {
+    const text = (key: 'name' | 'email' | 'phone') => optStr(billing[key], `billing_details[${key}]`) ?? null
+    pm.billing = {name: text('name'), email: text('email'), phone: text('phone')}
+  }
+  // Stripe has no payment_method.created event: creating one announces nothing.
+  return pm
+}
+
 export function attachPaymentMethod(
   account: Account,
   pmIdOrToken: string,
@@ -135,6 +178,8 @@ export function attachPaymentMethod(
   )
   if (pm.customer && pm.customer !== customer.id)
     throw invalid(`The payment method you provided has already been attached to a customer.`, param)
+  // A card made unattached (SB-T6) is still declined when it is saved (SB-24).
+  if (pm.declinedAtAttach && pm.customer === null) throw cardError(pm.decline ?? GENERIC_DECLINE, param)
   pm.customer = customer.id
   account.store.index(BY_CUSTOMER).add(customer.id, pm.id)
   // A source announces itself as customer.source.created, which its module emits (SB-K10).
@@ -286,9 +331,7 @@ export const paymentMethods: Resource = {
           'card[number]',
         )
       }
-      throw notModelled(
-        'creating payment methods other than through the pm_card_* test tokens (attach pm_card_visa to a customer instead)',
-      )
+      return renderPaymentMethod(paymentMethodFromCardToken(ctx.account, ctx.params))
     }),
     route('GET', '/v1/payment_methods/:id', (ctx) => {
       checkParams(ctx.params, 'PaymentMethodRetrieveParams', COMMON, 'GET /v1/payment_methods/{id}')

@@ -4,6 +4,7 @@ import {ApiError} from '../../errors.js'
 import {type Metadata} from '../../params.js'
 import {type ApiObject, updating} from '../../resource.js'
 import {collectionKey} from '../../store.js'
+import {DISCOUNTS, type DiscountRecord, discountApplies, renderDiscount} from '../discount-record.js'
 
 export interface CustomerRecord {
   id: string
@@ -17,6 +18,8 @@ export interface CustomerRecord {
   defaultPaymentMethod: string | null
   /** The legacy default source, a `card_` (SB-K10); absent on older records. */
   defaultSource?: string | null
+  /** Its own discount (`di_`), set before basil by `coupon` / `promotion_code` (SB-T4); absent on older records. */
+  discount?: string | null
   /** Set by its first subscription; one currency per customer for recurring billing (SB-31). */
   currency: string | null
   /** Negative is credit the next invoice uses up (SB-37). */
@@ -44,8 +47,11 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     default_source: customer.defaultSource ?? null,
     delinquent: customer.delinquent,
     description: customer.description,
-    // Since basil the API cannot attach a coupon to a customer (SB-57), so no customer here has a discount.
-    discount: null,
+    // Only requests before basil can set one (SB-57, SB-T4).
+    discount: (() => {
+      const discount = customerDiscount(account, customer)
+      return discount ? renderDiscount(discount) : null
+    })(),
     email: customer.email,
     invoice_prefix: customer.id.slice(4, 12).toUpperCase(),
     invoice_settings: {
@@ -64,6 +70,12 @@ export function renderCustomer(account: Account, customer: CustomerRecord): ApiO
     tax_exempt: 'none',
     test_clock: customer.testClock,
   }
+}
+
+/** The customer's discount while it still applies: a spent `once` or an ended `repeating` one is gone (SB-60, SB-T4). */
+export function customerDiscount(account: Account, customer: CustomerRecord): DiscountRecord | undefined {
+  const discount = customer.discount ? account.store.of(DISCOUNTS).get(customer.discount) : undefined
+  return discount && discountApplies(discount, account.nowFor(customer.testClock)) ? discount : undefined
 }
 
 /** A customer that exists and is not deleted: a deleted customer takes no further operations (SB-67). */

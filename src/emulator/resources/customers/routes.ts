@@ -1,7 +1,7 @@
 /** The customers resource: create, update, delete, retrieve, list and its payment methods. */
 import type Stripe from 'stripe'
 
-import {ApiError, notModelled} from '../../errors.js'
+import {ApiError} from '../../errors.js'
 import {strArray, checkNested, optStr, checkParams, mergeMetadata, str} from '../../params.js'
 import {type RouteContext, type Resource, filter, route, COMMON, updating, PAGINATION, list} from '../../resource.js'
 import {
@@ -13,6 +13,13 @@ import {
   renderPaymentMethod,
 } from '../payment-methods.js'
 import {addSource} from '../customer-sources.js'
+import {
+  CUSTOMER_DISCOUNT_PARAMS,
+  changeCustomerDiscount,
+  deleteCustomerDiscount,
+  requestedCustomerDiscount,
+  takesCustomerDiscountParams,
+} from './discount.js'
 import {subscriptionsOf} from '../subscriptions/record.js'
 import {renderSubscription} from '../subscriptions/render.js'
 import {CLOCKS, assertClockWritable} from '../test-clocks.js'
@@ -52,6 +59,17 @@ function invoiceSettingsDefault(ctx: RouteContext, endpoint: string): string | n
     endpoint,
   )
   return optStr(settings.default_payment_method, 'invoice_settings[default_payment_method]')
+}
+
+/**
+ * The parameters checked against Stripe's newest spec: before basil `coupon` and `promotion_code`
+ * are customer parameters too (SB-V9, SB-T4), read on their own; from basil they are unknown.
+ */
+function ownParams(ctx: RouteContext): RouteContext['params'] {
+  if (!takesCustomerDiscountParams(ctx.apiVersion)) return ctx.params
+  const own = {...ctx.params}
+  for (const param of CUSTOMER_DISCOUNT_PARAMS) delete own[param]
+  return own
 }
 
 export const customers: Resource = {
@@ -106,6 +124,7 @@ export const customers: Resource = {
       'CustomerRetrieveParams',
       'CustomerListPaymentMethodsParams',
       'CustomerDeleteParams',
+      'CustomerDeleteDiscountParams',
     ],
   },
   onClockDeleted: (account, clockId) => {
@@ -115,13 +134,21 @@ export const customers: Resource = {
   routes: [
     route('POST', '/v1/customers', (ctx) => {
       const endpoint = 'POST /v1/customers'
-      checkParams(ctx.params, 'CustomerCreateParams', [...COMMON, ...CUSTOMER_FIELDS, 'test_clock', 'source'], endpoint)
       const {account, params} = ctx
+      checkParams(
+        ownParams(ctx),
+        'CustomerCreateParams',
+        [...COMMON, ...CUSTOMER_FIELDS, 'test_clock', 'source'],
+        endpoint,
+      )
       const defaultPm = invoiceSettingsDefault(ctx, endpoint)
       // Validate the card before the customer exists, so a declined card creates nothing.
       const pmToken = optStr(params.payment_method, 'payment_method') ?? undefined
       if (pmToken) paymentMethodFromToken(account, pmToken, 'payment_method')
       const testClock = optStr(params.test_clock, 'test_clock') ?? null
+      const discount = takesCustomerDiscountParams(ctx.apiVersion)
+        ? requestedCustomerDiscount(account, params, {id: null, testClock})
+        : undefined
       if (testClock) {
         // A customer joins a clock only here (SB-16), at most 3 per clock (SB-16).
         const clock = account.store.of(CLOCKS).require(testClock, 'test_clock')
@@ -155,6 +182,8 @@ export const customers: Resource = {
       }
       account.store.of(CUSTOMERS).set(customer.id, customer)
       if (testClock) account.store.index(BY_CLOCK).add(testClock, customer.id)
+      // The discount announces itself before the customer that holds it (SB-68).
+      if (discount) changeCustomerDiscount(account, customer, discount)
       account.emit('customer.created', () => renderCustomer(account, customer), testClock)
       // `source: tok_visa` saves the card the legacy way, as the default source (SB-K10).
       if (params.source !== undefined) addSource(account, customer, str(params.source, 'source'))
@@ -185,7 +214,7 @@ export const customers: Resource = {
       const endpoint = 'POST /v1/customers/{id}'
       // `test_clock` is not a parameter of update (SB-16), so it is refused as unknown.
       checkParams(
-        ctx.params,
+        ownParams(ctx),
         'CustomerUpdateParams',
         [...COMMON, ...CUSTOMER_FIELDS.filter((f) => f !== 'payment_method')],
         endpoint,
@@ -193,6 +222,9 @@ export const customers: Resource = {
       const {account, params: p} = ctx
       const customer = liveCustomer(account, ctx.ids[0] ?? '')
       assertClockWritable(account, customer.testClock)
+      const discount = takesCustomerDiscountParams(ctx.apiVersion)
+        ? requestedCustomerDiscount(account, p, customer)
+        : undefined
       const defaultPm = invoiceSettingsDefault(ctx, endpoint)
       const pm = defaultPm
         ? customerPaymentMethod(account, customer, defaultPm, 'invoice_settings[default_payment_method]')
@@ -203,6 +235,7 @@ export const customers: Resource = {
         customer.testClock,
         () => renderCustomer(account, customer),
         () => {
+          if (discount) changeCustomerDiscount(account, customer, discount)
           if (pm !== undefined) customer.defaultPaymentMethod = pm
           if (p.email !== undefined) customer.email = optStr(p.email, 'email') ?? null
           if (p.name !== undefined) customer.name = optStr(p.name, 'name') ?? null
@@ -245,9 +278,17 @@ export const customers: Resource = {
       account.emit('customer.deleted', () => last, customer.testClock)
       return renderCustomer(account, customer)
     }),
-    route('DELETE', '/v1/customers/:id/discount', () => {
-      throw notModelled(
-        'customer discounts: since basil the API cannot attach one (SB-57), so the emulator never has one to delete',
+    route('DELETE', '/v1/customers/:id/discount', (ctx) => {
+      checkParams(ctx.params, 'CustomerDeleteDiscountParams', [], 'DELETE /v1/customers/{id}/discount')
+      const {account} = ctx
+      const customer = liveCustomer(account, ctx.ids[0] ?? '')
+      assertClockWritable(account, customer.testClock)
+      return updating(
+        account,
+        'customer.updated',
+        customer.testClock,
+        () => renderCustomer(account, customer),
+        () => deleteCustomerDiscount(account, customer),
       )
     }),
     route('GET', '/v1/customers/:id/payment_methods', (ctx) => {

@@ -14,7 +14,7 @@ import {
   updating,
 } from '../../resource.js'
 import {RANK} from '../../time-engine.js'
-import {CUSTOMERS, setDelinquent, liveCustomer} from '../customers/record.js'
+import {CUSTOMERS, setDelinquent, liveCustomer, customerDiscount} from '../customers/record.js'
 import {allPendingItems, pendingItems} from '../invoice-items/record.js'
 import {paymentsOfInvoice, renderInvoicePayment} from '../invoice-payments.js'
 import {PAYMENT_INTENTS} from '../payment-intents.js'
@@ -298,6 +298,9 @@ export const invoices: Resource = {
       if (sub && sub.customer !== customer.id)
         throw invalid(`The subscription ${sub.id} does not belong to the customer ${customer.id}.`, 'subscription')
       assertClockWritable(account, customer.testClock)
+      // It would inherit the customer's discount (SB-T4); spending and re-spreading one on a hand-made invoice is not modelled.
+      if (customerDiscount(account, customer))
+        throw notModelled('an invoice created by hand for a customer with a discount')
       const collectionMethod =
         p.collection_method === undefined
           ? 'charge_automatically'

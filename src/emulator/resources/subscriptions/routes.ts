@@ -25,6 +25,7 @@ import {
   PAGINATION,
   list,
 } from '../../resource.js'
+import {assertOwnDiscounts, inheritedDiscount} from '../customers/discount.js'
 import {liveCustomer, claimCurrency, CUSTOMERS, customersOnClock} from '../customers/record.js'
 import {DISCOUNTS, renderDiscount} from '../discounts.js'
 import {pendingItems} from '../invoice-items/record.js'
@@ -237,25 +238,26 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   // How a trial treats usage is not modelled (SB-U11).
   if (trialEnd !== null && items.some((item) => isMetered(item.price)))
     throw notModelled('trials on a subscription with metered prices (SB-U11)')
-  const discounts =
-    params.discounts === undefined || params.discounts === ''
-      ? []
-      : requestedDiscounts(account, params.discounts, customer, endpoint, now, currency)
+  const ownDiscounts = params.discounts !== undefined && params.discounts !== ''
+  const discounts = ownDiscounts ? requestedDiscounts(account, params.discounts, customer, endpoint, now, currency) : []
+  // Without discounts of its own a subscription inherits the customer's discount (SB-T4).
+  const inherited = ownDiscounts ? undefined : inheritedDiscount(account, customer, currency)
+  const applying = inherited ? [inherited.applied] : discounts
   const defaultTaxRates =
     params.default_tax_rates === undefined || params.default_tax_rates === ''
       ? []
       : taxRatesParam(account, params.default_tax_rates, 'default_tax_rates')
-  if (discounts.length > 0 && hasInclusiveRate(account, [defaultTaxRates, ...items.map((item) => item.taxRates)]))
+  if (applying.length > 0 && hasInclusiveRate(account, [defaultTaxRates, ...items.map((item) => item.taxRates)]))
     throw notModelled(
       'discounts on a subscription with an inclusive tax rate (how the contained tax is rounded after a discount, SB-78)',
     )
 
-  assertDiscountsModelled(billingMode, discounts)
+  assertDiscountsModelled(billingMode, applying)
   const itemsTotal = periodAmount(
     account,
     items.map((item) => ({price: item.price.id, quantity: item.quantity})),
   )
-  const discountsCoverAll = discounts.some(
+  const discountsCoverAll = applying.some(
     ({coupon}) => coupon.percentOff === 100 || (coupon.amountOff ?? 0) >= itemsTotal,
   )
   const chargeDue = trialEnd === null && itemsTotal > 0 && !discountsCoverAll
@@ -330,6 +332,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   account.store.index(BY_CUSTOMER).add(customer.id, sub.id)
   for (const item of sub.items) account.store.index(BY_ITEM).add(item.id, sub.id)
   attachDiscounts(account, sub, discounts, now)
+  if (inherited) sub.discounts = [inherited.discount.id]
 
   // The first invoice is finalized inside this request (SB-28); a trial's is for $0 (SB-49).
   const invoice = invoiceSubscription(
@@ -435,6 +438,7 @@ export function updateSubscription(ctx: RouteContext): ApiObject {
         ? []
         : requestedDiscounts(account, params.discounts, customer, endpoint, now, sub.currency)
   if (requested) assertDiscountsModelled(sub.billingMode, requested)
+  if (requested !== undefined && (requested.length > 0 || params.discounts === '')) assertOwnDiscounts(account, sub)
   if (
     requested &&
     requested.length > 0 &&
@@ -722,6 +726,7 @@ export const subscriptions: Resource = {
       const {account} = ctx
       const sub = subscriptionOf(ctx)
       assertClockWritable(account, sub.testClock)
+      assertOwnDiscounts(account, sub)
       const first = sub.discounts[0]
       const discount = first ? account.store.of(DISCOUNTS).get(first) : undefined
       if (!discount)

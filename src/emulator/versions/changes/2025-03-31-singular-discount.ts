@@ -1,9 +1,8 @@
-import {invalid, notModelled} from '../../errors.js'
+import {invalid} from '../../errors.js'
 import type {ApiObject} from '../../resource.js'
 import {type DowngradeContext, type VersionChange, idOf} from '../change.js'
 
 const SUBSCRIPTION_WRITES = /^\/v1\/subscriptions(\/[^/]+)?$/
-const CUSTOMER_WRITES = /^\/v1\/customers(\/[^/]+)?$/
 
 /** The one discount a subscription or invoice had before stacking: present only when it has exactly one. */
 function single(object: ApiObject, ctx: DowngradeContext): void {
@@ -15,7 +14,8 @@ function single(object: ApiObject, ctx: DowngradeContext): void {
 /**
  * Before basil subscriptions and invoices carry one `discount` (the Discount object), and
  * subscriptions take `coupon` and `promotion_code` parameters; basil kept only `discounts`
- * (SB-V9). Those parameters become one entry of `discounts`; a customer's own coupon is not modelled.
+ * (SB-V9). Those parameters become one entry of `discounts`; a customer's own coupon, which has no
+ * newer parameter, is read by the customers resource at the request's version (SB-T4).
  */
 export const singularDiscount: VersionChange = {
   version: '2025-03-31.basil',
@@ -24,11 +24,6 @@ export const singularDiscount: VersionChange = {
   up(request) {
     if (request.method !== 'POST') return
     const {params} = request
-    if (CUSTOMER_WRITES.test(request.path)) {
-      for (const param of ['coupon', 'promotion_code'])
-        if (params[param] !== undefined) throw notModelled(`a customer's own discount (\`${param}\` on customers)`)
-      return
-    }
     if (!SUBSCRIPTION_WRITES.test(request.path)) return
     const given = (['coupon', 'promotion_code'] as const).filter((param) => params[param] !== undefined)
     if (given.length === 0) return
