@@ -1,4 +1,5 @@
 import type Stripe from 'stripe'
+import {z} from 'zod'
 
 import {monthLabel} from '../billing-time.js'
 
@@ -17,17 +18,18 @@ import {after, listAll} from '../stripe/pagination.js'
  * plan; this is what confirms them, and `run verify --months all` runs it on every month.
  */
 
-/** A subscription's renewal, as the check needs it: one line per invoice, kept compact. */
-export interface RenewalInvoice {
-  invoiceId: string
-  customerId: string
-  subscriptionId: string
+/** A subscription's renewal, as the check needs it: one line per invoice, kept compact (a run journals them). */
+export const RenewalInvoiceSchema = z.object({
+  invoiceId: z.string(),
+  customerId: z.string(),
+  subscriptionId: z.string(),
   /** `YYYY-MM` of the period the renewal opens. */
-  month: string
-  status: string
+  month: z.string(),
+  status: z.string(),
   /** The invoice's lines billing the subscription's item for the period (prorations left out). */
-  lines: Array<{priceId: string | null; quantity: number; amount: number}>
-}
+  lines: z.array(z.object({priceId: z.string().nullable(), quantity: z.number(), amount: z.number()})),
+})
+export type RenewalInvoice = z.infer<typeof RenewalInvoiceSchema>
 
 export interface RenewalMismatch {
   month: string
@@ -48,6 +50,12 @@ const renewalKey = (subscriptionId: string, month: string) => `${subscriptionId}
 
 /** Renewal invoices by subscription and the month they open: built once per listing, read per row. */
 export type RenewalIndex = ReadonlyMap<string, RenewalInvoice>
+
+export function indexRenewals(renewals: Iterable<RenewalInvoice>): RenewalIndex {
+  const index = new Map<string, RenewalInvoice>()
+  for (const renewal of renewals) index.set(renewalKey(renewal.subscriptionId, renewal.month), renewal)
+  return index
+}
 
 /** The next `YYYY-MM`. */
 export function nextMonthLabel(month: string): string {
@@ -142,14 +150,28 @@ export async function listRenewals(
       gateway.read(lane, (stripe) => stripe.invoices.list({limit: 100, ...after(startingAfter)}), priority),
     (invoice) => (invoice.billing_reason === 'subscription_cycle' ? renewalOf(invoice, customerIds) : undefined),
   )
-  const index = new Map<string, RenewalInvoice>()
-  for (const renewal of found) if (renewal) index.set(renewalKey(renewal.subscriptionId, renewal.month), renewal)
-  return index
+  return indexRenewals(found.filter((renewal): renewal is RenewalInvoice => renewal !== undefined))
 }
 
 function renewalOf(invoice: Stripe.Invoice, customerIds: ReadonlySet<string>): RenewalInvoice | undefined {
   const customerId = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer?.id
   if (!customerId || !customerIds.has(customerId)) return undefined
+  return renewalFrom(invoice, customerId)
+}
+
+/**
+ * A subscription's latest invoice, when a reading expanded it and it is a renewal (SB-R2): the
+ * reading at a stop right after skipped months sees each one's renewal there, so the run checks
+ * them without listing invoices (SB-R3).
+ */
+export function latestRenewal(subscription: Stripe.Subscription): RenewalInvoice | undefined {
+  const invoice = subscription.latest_invoice
+  if (!invoice || typeof invoice === 'string' || invoice.billing_reason !== 'subscription_cycle') return undefined
+  const customerId = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer?.id
+  return customerId ? renewalFrom(invoice, customerId) : undefined
+}
+
+function renewalFrom(invoice: Stripe.Invoice, customerId: string): RenewalInvoice | undefined {
   const details = (line: Stripe.InvoiceLineItem) => line.parent?.subscription_item_details
   const billed = invoice.lines.data.filter((line) => details(line) && !details(line)!.proration)
   const subscriptionId = billed.map((line) => details(line)!.subscription).find((id) => id) ?? undefined

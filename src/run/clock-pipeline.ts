@@ -7,6 +7,7 @@ import {BugError, RunInterrupted, errorMessage} from '../errors.js'
 import type {PricesFile} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
+import {latestRenewal} from '../ledger/renewals.js'
 import {customerStopMonths, freePlans, stopsFor} from '../scenario/clock-stops.js'
 import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
@@ -308,8 +309,11 @@ async function monthPhase(run: ClockRun, month: number, events: readonly Planned
     checking,
   )
 
-  // The month is what Stripe says, not what we meant (SB-16: the clock must be named).
-  const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month))
+  // The month is what Stripe says, not what we meant (SB-16: the clock must be named). After
+  // skipped months the same listing brings each subscription's latest invoice: this month's
+  // renewal, which confirms the month before it (SB-R2), so no invoice listing is needed later.
+  const afterSkipped = lastMonthRead(state) + 1 < month
+  const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month), afterSkipped)
   const previous = state.months.at(-1)
   for (let skipped = lastMonthRead(state) + 1; skipped < month; skipped++) await writeSkippedMonth(run, skipped)
   await run.commit({
@@ -318,6 +322,7 @@ async function monthPhase(run: ClockRun, month: number, events: readonly Planned
     frozen_time: frozenTime,
     subscriptions: listed.map(toState),
     items: ctx.read(listed, month, frozenTime, previous?.frozenTime),
+    ...(afterSkipped ? {renewals: listed.flatMap((sub) => latestRenewal(sub) ?? [])} : {}),
   })
   ctx.progress.tick(phaseName({month}))
 }
@@ -815,12 +820,13 @@ function couponOf(discount: Stripe.Discount): string {
   return typeof coupon === 'string' ? coupon : (coupon?.id ?? '')
 }
 
-/** The clock's subscriptions as the ledger reads them: discounts as objects (src/ledger/reading.ts). */
+/** The clock's subscriptions as the ledger reads them: discounts as objects (src/ledger/reading.ts), and their latest invoices when asked. */
 function listClockSubscriptions(
   ctx: PipelineContext,
   lane: string,
   clockId: string,
   priority: number,
+  withLatestInvoice = false,
 ): Promise<Stripe.Subscription[]> {
   return listAll(
     (startingAfter) =>
@@ -831,7 +837,7 @@ function listClockSubscriptions(
             test_clock: clockId,
             status: 'all',
             limit: 100,
-            expand: [...LEDGER_SUBSCRIPTION_EXPAND],
+            expand: [...LEDGER_SUBSCRIPTION_EXPAND, ...(withLatestInvoice ? ['data.latest_invoice'] : [])],
             ...after(startingAfter),
           }),
         priority,

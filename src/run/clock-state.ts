@@ -4,6 +4,7 @@ import {monthLabel} from '../billing-time.js'
 import {BugError} from '../errors.js'
 import type {PricesFile, RunDetailsFile} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
+import type {RenewalInvoice} from '../ledger/renewals.js'
 import type {ClockEntry, JournalEntry, SubscriptionState} from './journal.js'
 
 /**
@@ -40,6 +41,10 @@ export interface ClockState {
     inferred?: true
     items: Array<{customer: number; item: LedgerItemRow}>
   }>
+  /** Renewal invoices seen by the readings right after skipped months: what confirms those months (SB-R2). */
+  renewals: RenewalInvoice[]
+  /** False once a reading after skipped months carried no renewals (an older journal): the run lists invoices then. */
+  renewalsRead: boolean
   /** Subscriptions that left MRR (canceled, unpaid, …), each once, in the month first seen so. */
   ended: RunDetailsFile['ended_subscriptions']
   failed?: string
@@ -72,6 +77,8 @@ export function freshClockState(index: number, attempt = 1): ClockState {
     eventsDone: new Set(),
     applied: [],
     months: [],
+    renewals: [],
+    renewalsRead: true,
     ended: [],
     strings: new Map(),
   }
@@ -132,6 +139,8 @@ export function applyEntry(state: ClockState, entry: ClockEntry): ClockState {
         if (!state.ended.some((ended) => ended.subscription_id === read.id))
           state.ended.push({month: label, customer_id: read.customerId, subscription_id: read.id, status: read.status})
       }
+      if (entry.renewals) state.renewals.push(...entry.renewals)
+      else if (!entry.inferred && state.months.at(-1)?.inferred) state.renewalsRead = false
       const items = (entry.items ?? []).flatMap((item) => {
         const customer = customerOf.get(item.customer_id)
         return customer === undefined ? [] : [{customer, item: shareItemStrings(item, state.strings)}]

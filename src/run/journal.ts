@@ -10,6 +10,7 @@ import {formatZodIssues} from '../config/schema.js'
 import type {PricesFile} from '../files/formats.js'
 import {plural} from '../render/plural.js'
 import {LedgerItemRowSchema} from '../files/ledger.js'
+import {RenewalInvoiceSchema} from '../ledger/renewals.js'
 
 /**
  * The run journal: one JSON line per completed step, appended in order, flushed and fsync'd, under
@@ -102,6 +103,12 @@ export const JournalEntrySchema = z.discriminatedUnion('type', [
     subscriptions: z.array(SubscriptionStateSchema),
     /** The month's ledger rows, read from the same listing: a resumed run writes the ledger from them (absent in journals of versions before the ledger: those runs cannot be resumed). */
     items: z.array(LedgerItemRowSchema).optional(),
+    /**
+     * Read right after months the clock skipped: the renewal invoices the reading saw as its
+     * subscriptions' latest, which confirm those months (absent in journals written before readings
+     * carried them: the run lists invoices instead).
+     */
+    renewals: z.array(RenewalInvoiceSchema).optional(),
   }),
   z.object({type: z.literal('clock_failed'), ...clockStep, reason: z.string()}),
   z.object({type: z.literal('saved'), status: z.enum(['complete', 'partial', 'failed'])}),

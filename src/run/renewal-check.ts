@@ -1,4 +1,4 @@
-import {type RenewalCheck, checkRenewals, listRenewals} from '../ledger/renewals.js'
+import {type RenewalCheck, checkRenewals, indexRenewals, listRenewals} from '../ledger/renewals.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type ClockState, clockItems} from './clock-state.js'
 
@@ -10,8 +10,10 @@ export interface RunRenewalCheck extends RenewalCheck {
 
 /**
  * After the clocks: the months each clock skipped, against the renewal invoices Stripe made for
- * them (src/ledger/renewals.ts), from one account-wide invoice listing (a request per 100
- * invoices). Undefined when no clock skipped a month.
+ * them (src/ledger/renewals.ts). The readings right after skipped months brought those invoices
+ * (the latest of each subscription), so this costs no request; a run resumed from a journal
+ * written before readings carried them lists the account's invoices instead (a request per 100).
+ * Undefined when no clock skipped a month.
  */
 export async function checkInferredMonths(
   gateway: StripeGateway,
@@ -19,8 +21,9 @@ export async function checkInferredMonths(
 ): Promise<RunRenewalCheck | undefined> {
   const skipping = states.filter((state) => state.months.some((month) => month.inferred))
   if (skipping.length === 0) return undefined
-  const customers = new Set(skipping.flatMap((state) => [...state.customerIds.values()]))
-  const renewals = await listRenewals(gateway, customers)
+  const renewals = skipping.every((state) => state.renewalsRead)
+    ? indexRenewals(skipping.flatMap((state) => state.renewals))
+    : await listRenewals(gateway, new Set(skipping.flatMap((state) => [...state.customerIds.values()])))
   const result: RunRenewalCheck = {inferredMonths: 0, checked: 0, mismatches: []}
   for (const state of skipping) {
     const inferred = state.months.filter((month) => month.inferred)
