@@ -23,6 +23,7 @@ import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, 
 import {collectionKey} from '../store.js'
 import {attachableMeter} from './billing-meters.js'
 import {PRODUCTS, addProduct} from './products.js'
+import type {Wire} from '../wire.js'
 
 export interface PriceRecord {
   id: string
@@ -98,7 +99,7 @@ export function renderTiers(price: PriceRecord): ApiObject[] | undefined {
   }))
 }
 
-export function renderPrice(price: PriceRecord): ApiObject {
+export function renderPrice(price: PriceRecord): Wire<Stripe.Price> {
   const unitAmount = price.tiering ? null : price.unitAmount
   return {
     id: price.id,
@@ -132,7 +133,7 @@ export function renderPrice(price: PriceRecord): ApiObject {
 }
 
 /** The legacy Plan shape a subscription item still carries beside its price. */
-export function renderPlan(price: PriceRecord): ApiObject {
+export function renderPlan(price: PriceRecord): Wire<Stripe.Plan> {
   return {
     id: price.id,
     object: 'plan',

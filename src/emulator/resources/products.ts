@@ -1,8 +1,10 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export interface ProductRecord {
   id: string
@@ -23,7 +25,7 @@ export interface ProductRecord {
 
 export const PRODUCTS = collectionKey<ProductRecord>('products', 'product')
 
-export function renderProduct(product: ProductRecord): ApiObject {
+export function renderProduct(product: ProductRecord): Wire<Stripe.Product> {
   return {
     id: product.id,
     object: 'product',

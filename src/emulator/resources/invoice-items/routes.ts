@@ -21,7 +21,7 @@ export const invoiceItems: Resource = {
   idPrefixes: ['ii_'],
   render: (account, id) => {
     const item = account.store.of(INVOICE_ITEMS).get(id)
-    return item && renderInvoiceItem(item)
+    return item && renderInvoiceItem(account, item)
   },
   documentedParams: {
     file: 'InvoiceItems.d.ts',
@@ -112,7 +112,7 @@ export const invoiceItems: Resource = {
         draft?.id ?? null,
       )
       if (draft) addItemToDraft(account, draft, item)
-      return renderInvoiceItem(item)
+      return renderInvoiceItem(ctx.account, item)
     }),
     route('POST', '/v1/invoiceitems/:id', (ctx) => {
       checkParams(
@@ -147,11 +147,11 @@ export const invoiceItems: Resource = {
           },
         )
       // Stripe has no invoiceitem.updated event: only the invoice announces the change (SB-71).
-      return renderInvoiceItem(item)
+      return renderInvoiceItem(ctx.account, item)
     }),
     route('GET', '/v1/invoiceitems/:id', (ctx) => {
       checkParams(ctx.params, 'InvoiceItemRetrieveParams', COMMON, 'GET /v1/invoiceitems/{id}')
-      return renderInvoiceItem(ctx.account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? ''))
+      return renderInvoiceItem(ctx.account, ctx.account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/invoiceitems', (ctx) => {
       checkParams(
@@ -171,7 +171,7 @@ export const invoiceItems: Resource = {
             (p.invoice === undefined || item.invoice === p.invoice) &&
             (pending === undefined || (item.invoice === null) === pending),
         ),
-        renderInvoiceItem,
+        (item) => renderInvoiceItem(ctx.account, item),
       )
     }),
     route('DELETE', '/v1/invoiceitems/:id', (ctx) => {
