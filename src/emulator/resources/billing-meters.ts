@@ -262,7 +262,7 @@ function listEventSummaries(ctx: RouteContext): ApiObject {
     }
   if (bounds.length > 10_000) throw notModelled('meter event summaries over more than 10000 windows')
   const summaries = bounds
-    .map(([from, to]) => ({
+    .map(([from, to]): Wire<Stripe.Billing.MeterEventSummary> => ({
       id: `mtrusg_${meter.id}_${customer}_${from}_${to}`,
       object: 'billing.meter_event_summary',
       aggregated_value: aggregateUsage(account, meter.id, customer, from, to),

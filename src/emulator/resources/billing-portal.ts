@@ -16,7 +16,7 @@ import {
   str,
   strArray,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {Wire} from '../wire.js'
 

@@ -3,7 +3,7 @@ import {addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, checkParams, int, mergeMetadata, oneOf, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {Wire} from '../wire.js'
 
@@ -220,7 +220,7 @@ export const coupons: Resource = {
       const last = renderCoupon(account, coupon)
       coupon.deleted = true
       account.emit('coupon.deleted', () => last, null)
-      return {id: coupon.id, object: 'coupon', deleted: true}
+      return {id: coupon.id, object: 'coupon', deleted: true} satisfies Wire<Stripe.DeletedCoupon>
     }),
   ],
 }

@@ -13,7 +13,7 @@ import {
   required,
   str,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CHARGES} from './charges.js'
 import {recordBalanceTransaction} from './customer-balance-transactions.js'

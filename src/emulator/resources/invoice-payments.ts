@@ -1,7 +1,7 @@
 import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {checkParams, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {Wire} from '../wire.js'
 

@@ -19,7 +19,7 @@ import {
   str,
   strArray,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {attachableMeter} from './billing-meters.js'
 import {PRODUCTS, addProduct} from './products.js'
@@ -89,7 +89,7 @@ export function priceAmount(price: PriceRecord, quantity: number): number {
 }
 
 /** A price's `tiers`, present only when expanded (SB-U10). */
-export function renderTiers(price: PriceRecord): ApiObject[] | undefined {
+export function renderTiers(price: PriceRecord): Array<Wire<Stripe.Price.Tier>> | undefined {
   return price.tiering?.tiers.map((tier) => ({
     flat_amount: tier.flatAmount,
     flat_amount_decimal: String(tier.flatAmount),

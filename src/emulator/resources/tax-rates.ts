@@ -2,7 +2,7 @@ import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {invalid, missing, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {Wire} from '../wire.js'
 

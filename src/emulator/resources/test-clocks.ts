@@ -3,7 +3,7 @@ import {addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid} from '../errors.js'
 import {checkParams, int, optStr, required} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, list, route} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, type RouteContext, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
 import type {Wire} from '../wire.js'
 
@@ -172,7 +172,11 @@ export const testClocks: Resource = {
       for (const resource of account.clockDeletionOrder) resource.onClockDeleted?.(account, clock.id)
       account.store.index(ADVANCING).remove('all', clock.id)
       account.store.of(CLOCKS).delete(clock.id)
-      const deleted = {id: clock.id, object: 'test_helpers.test_clock', deleted: true}
+      const deleted = {
+        id: clock.id,
+        object: 'test_helpers.test_clock',
+        deleted: true,
+      } satisfies Wire<Stripe.TestHelpers.DeletedTestClock>
       account.emit('test_helpers.test_clock.deleted', () => renderClock(clock), null)
       return deleted
     }),

@@ -2,7 +2,6 @@
 import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
 import {type Metadata} from '../../params.js'
-import {type ApiObject, filter} from '../../resource.js'
 import {collectionKey} from '../../store.js'
 import {PRICES} from '../prices.js'
 import {subscriptionEnded} from '../subscriptions/record.js'

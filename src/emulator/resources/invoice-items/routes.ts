@@ -1,4 +1,5 @@
 /** The invoice items resource: its routes. */
+import type Stripe from 'stripe'
 import {notModelled, invalid, ApiError} from '../../errors.js'
 import {checkParams, str, required, int, optStr, bool, mergeMetadata} from '../../params.js'
 import {type Resource, route, COMMON, updating, PAGINATION, list, filter} from '../../resource.js'
@@ -15,6 +16,7 @@ import {
   addInvoiceItem,
   deleteInvoiceItem,
 } from './record.js'
+import type {Wire} from '../../wire.js'
 
 export const invoiceItems: Resource = {
   object: 'invoiceitem',
@@ -189,7 +191,7 @@ export const invoiceItems: Resource = {
         )
       if (invoice) removeItemFromDraft(account, editableDraft(account, invoice.id, 'invoice'), item)
       deleteInvoiceItem(account, item)
-      return {id: item.id, object: 'invoiceitem', deleted: true}
+      return {id: item.id, object: 'invoiceitem', deleted: true} satisfies Wire<Stripe.DeletedInvoiceItem>
     }),
   ],
 }

@@ -1,7 +1,6 @@
 /** An invoice and its lines in the API shape. */
 import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
-import {type ApiObject} from '../../resource.js'
 import {CUSTOMERS} from '../customers/record.js'
 import {INVOICE_ITEMS} from '../invoice-items/record.js'
 import {PRICES} from '../prices.js'

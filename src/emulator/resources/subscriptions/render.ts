@@ -1,7 +1,7 @@
 /** A subscription and its items in the API shape, and the `customer.subscription.updated` they announce. */
 import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
-import {type ApiObject, updating} from '../../resource.js'
+import {updating} from '../../resource.js'
 import {isMetered, renderPlan, renderPrice} from '../prices.js'
 import {renderTaxRate, TAX_RATES} from '../tax-rates.js'
 import type {Wire} from '../../wire.js'
