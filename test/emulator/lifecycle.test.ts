@@ -227,7 +227,10 @@ describe('emulator: cancellation and pausing', () => {
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     await advance(stripe, clock.id, START + 15 * DAY + 12 * HOUR)
     const paused = await stripe.subscriptions.pause(sub.id)
-    expect(paused).toMatchObject({status: 'paused', status_details: {paused: {type: 'pause_requested'}}})
+    expect(paused).toMatchObject({
+      status: 'paused',
+      status_details: {paused: {subscription: {type: 'pause_requested'}, type: 'subscription'}},
+    })
     expect(
       (await stripe.invoiceItems.list({customer: customer.id, pending: true})).data.map((item) => item.amount),
     ).toEqual([-500])

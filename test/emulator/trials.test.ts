@@ -116,7 +116,7 @@ describe('emulator trials', () => {
     const paused = await stripe.subscriptions.retrieve(sub.id)
     expect(paused).toMatchObject({
       status: 'paused',
-      status_details: {paused: {type: 'trial_end_without_payment_method'}},
+      status_details: {paused: {subscription: {type: 'trial_end_without_payment_method'}, type: 'subscription'}},
     })
     expect(sink.of(sub.id).map((change) => change.type)).toContain('customer.subscription.paused')
     await advance(stripe, clock.id, START + 60 * DAY)

@@ -1,4 +1,5 @@
 /** Billing Meters, meter events and meter event summaries: the usage metered prices bill (SB-U1 – SB-U9). */
+import type Stripe from 'stripe'
 import {DAY, HOUR} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
@@ -17,6 +18,7 @@ import {
 } from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CUSTOMERS} from './customers/record.js'
+import type {Wire} from '../wire.js'
 
 export type MeterFormula = 'sum' | 'count' | 'last'
 
@@ -60,7 +62,7 @@ export const IDENTIFIER_WINDOW = DAY
 const PAST_LIMIT = 35 * DAY
 const FUTURE_LIMIT = 5 * 60
 
-export function renderMeter(meter: MeterRecord): ApiObject {
+export function renderMeter(meter: MeterRecord): Wire<Stripe.Billing.Meter> {
   return {
     id: meter.id,
     object: 'billing.meter',
@@ -78,7 +80,7 @@ export function renderMeter(meter: MeterRecord): ApiObject {
   }
 }
 
-function renderMeterEvent(event: MeterEventRecord): ApiObject {
+function renderMeterEvent(event: MeterEventRecord): Wire<Stripe.Billing.MeterEvent> {
   return {
     object: 'billing.meter_event',
     created: event.created,
@@ -260,7 +262,7 @@ function listEventSummaries(ctx: RouteContext): ApiObject {
     }
   if (bounds.length > 10_000) throw notModelled('meter event summaries over more than 10000 windows')
   const summaries = bounds
-    .map(([from, to]) => ({
+    .map(([from, to]): Wire<Stripe.Billing.MeterEventSummary> => ({
       id: `mtrusg_${meter.id}_${customer}_${from}_${to}`,
       object: 'billing.meter_event_summary',
       aggregated_value: aggregateUsage(account, meter.id, customer, from, to),

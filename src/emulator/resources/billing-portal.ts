@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {internalApi, internalRequest} from '../dispatch.js'
 import {ApiError, invalid} from '../errors.js'
@@ -15,8 +16,9 @@ import {
   str,
   strArray,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export type PortalProration = 'always_invoice' | 'create_prorations' | 'none'
 
@@ -60,7 +62,7 @@ export const PORTAL_CONFIGURATIONS = collectionKey<PortalConfigurationRecord>(
 )
 export const PORTAL_SESSIONS = collectionKey<PortalSessionRecord>('portalSessions', 'billing_portal.session')
 
-export function renderPortalConfiguration(config: PortalConfigurationRecord): ApiObject {
+export function renderPortalConfiguration(config: PortalConfigurationRecord): Wire<Stripe.BillingPortal.Configuration> {
   const {features} = config
   return {
     id: config.id,
@@ -79,7 +81,7 @@ export function renderPortalConfiguration(config: PortalConfigurationRecord): Ap
       invoice_history: {enabled: features.invoiceHistory},
       payment_method_update: {enabled: features.paymentMethodUpdate, payment_method_configuration: null},
       subscription_cancel: {
-        cancellation_reason: {enabled: false, options: []},
+        cancellation_reason: {enabled: false, feedback_options: null, options: []},
         enabled: features.subscriptionCancel.enabled,
         mode: features.subscriptionCancel.mode,
         proration_behavior: features.subscriptionCancel.prorationBehavior,
@@ -97,6 +99,8 @@ export function renderPortalConfiguration(config: PortalConfigurationRecord): Ap
         schedule_at_period_end: {conditions: []},
         trial_update_behavior: 'end_trial',
       },
+      // Portal pauses are not modelled, so the feature is always off.
+      subscription_pause: {duration: {interval_options: [], type: 'indefinite'}, enabled: false},
     },
     is_default: false,
     livemode: false,
@@ -111,7 +115,10 @@ export function portalUrl(account: Account, id: string): string {
   return `${internalApi(account).baseUrl}/portal/${id}`
 }
 
-export function renderPortalSession(account: Account, session: PortalSessionRecord): ApiObject {
+export function renderPortalSession(
+  account: Account,
+  session: PortalSessionRecord,
+): Wire<Stripe.BillingPortal.Session> {
   return {
     id: session.id,
     object: 'billing_portal.session',

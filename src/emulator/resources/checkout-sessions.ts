@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {internalApi, internalRequest} from '../dispatch.js'
 import {ApiError, invalid, missing, notModelled} from '../errors.js'
@@ -18,6 +19,7 @@ import {
 } from '../params.js'
 import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, page, route} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export type CheckoutMode = 'payment' | 'setup' | 'subscription'
 
@@ -63,7 +65,7 @@ const MINUTE = 60
 /** A line item's money as Checkout shows it, from the price the API renders. */
 export interface PricedLine {
   item: CheckoutLineItem
-  price: ApiObject
+  price: Wire<Stripe.Price>
   productName: string
   subtotal: number
   discount: number
@@ -72,11 +74,12 @@ export interface PricedLine {
 /** The session's lines with their amounts and the discount spread over them (SB-P3). */
 export function pricedLines(account: Account, session: CheckoutSessionRecord): PricedLine[] {
   const lines = session.lineItems.map((item) => {
-    const price = internalRequest(account, 'GET', `/v1/prices/${item.price}`)
+    // The prices resource renders it (typed there); read through a request so checkout imports no resource.
+    const price = internalRequest(account, 'GET', `/v1/prices/${item.price}`) as Wire<Stripe.Price>
     // Checkout's amounts for tiered and metered prices (SB-U10, SB-U11) are not modelled.
-    if (price.billing_scheme !== 'per_unit' || (price.recurring as ApiObject | null)?.usage_type === 'metered')
+    if (price.billing_scheme !== 'per_unit' || price.recurring?.usage_type === 'metered')
       throw notModelled(`Checkout Sessions with tiered or metered prices (${item.price})`)
-    const product = internalRequest(account, 'GET', `/v1/products/${String(price.product)}`)
+    const product = internalRequest(account, 'GET', `/v1/products/${price.product}`)
     return {item, price, productName: String(product.name), subtotal: Number(price.unit_amount) * item.quantity}
   })
   const total = lines.reduce((sum, line) => sum + line.subtotal, 0)
@@ -133,7 +136,7 @@ export function checkoutUrl(account: Account, id: string): string {
   return `${internalApi(account).baseUrl}/checkout/${id}`
 }
 
-export function renderCheckoutSession(account: Account, session: CheckoutSessionRecord): ApiObject {
+export function renderCheckoutSession(account: Account, session: CheckoutSessionRecord): Wire<Stripe.Checkout.Session> {
   expireIfDue(account, session)
   const amounts = session.status === 'expired' ? {subtotal: 0, discount: 0, total: 0} : amountsDueNow(account, session)
   return {
@@ -142,6 +145,8 @@ export function renderCheckoutSession(account: Account, session: CheckoutSession
     adaptive_pricing: {enabled: false},
     after_expiration: null,
     allow_promotion_codes: session.allowPromotionCodes,
+    // No filter requested: the session offers what payment_method_types lists.
+    allowed_payment_method_types: null,
     amount_subtotal: session.mode === 'setup' ? null : amounts.subtotal,
     amount_total: session.mode === 'setup' ? null : amounts.total,
     automatic_tax: {enabled: false, liability: null, provider: null, status: null},
@@ -175,10 +180,12 @@ export function renderCheckoutSession(account: Account, session: CheckoutSession
       'coupon' in discount ? {coupon: discount.coupon, promotion_code: null} : {coupon: null, ...discount},
     ),
     expires_at: session.expiresAt,
+    integration_identifier: null,
     invoice: session.invoice,
     invoice_creation: session.mode === 'payment' ? {enabled: false, invoice_data: defaultInvoiceData()} : null,
     livemode: false,
     locale: null,
+    managed_payments: null,
     metadata: session.metadata,
     mode: session.mode,
     origin_context: null,
@@ -210,7 +217,7 @@ export function renderCheckoutSession(account: Account, session: CheckoutSession
   }
 }
 
-function defaultInvoiceData(): ApiObject {
+function defaultInvoiceData(): Wire<Stripe.Checkout.Session.InvoiceCreation.InvoiceData> {
   return {
     account_tax_ids: null,
     custom_fields: null,
@@ -232,10 +239,11 @@ function expire(account: Account, session: CheckoutSessionRecord): void {
   account.emit('checkout.session.expired', () => renderCheckoutSession(account, session), null)
 }
 
-export function renderLineItem(line: PricedLine): ApiObject {
+export function renderLineItem(line: PricedLine): Wire<Stripe.LineItem> {
   return {
     id: line.item.id,
     object: 'item',
+    adjustable_quantity: null,
     amount_discount: line.discount,
     amount_subtotal: line.subtotal,
     amount_tax: 0,

@@ -1,9 +1,11 @@
+import type Stripe from 'stripe'
 import {addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, checkParams, int, mergeMetadata, oneOf, optStr, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export type CouponDuration = 'once' | 'repeating' | 'forever'
 
@@ -34,7 +36,7 @@ export function couponValid(coupon: CouponRecord, now: number): boolean {
   )
 }
 
-export function renderCoupon(account: Account, coupon: CouponRecord): ApiObject {
+export function renderCoupon(account: Account, coupon: CouponRecord): Wire<Stripe.Coupon> {
   return {
     id: coupon.id,
     object: 'coupon',
@@ -218,7 +220,7 @@ export const coupons: Resource = {
       const last = renderCoupon(account, coupon)
       coupon.deleted = true
       account.emit('coupon.deleted', () => last, null)
-      return {id: coupon.id, object: 'coupon', deleted: true}
+      return {id: coupon.id, object: 'coupon', deleted: true} satisfies Wire<Stripe.DeletedCoupon>
     }),
   ],
 }

@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {
@@ -12,7 +13,7 @@ import {
   required,
   str,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CHARGES} from './charges.js'
 import {recordBalanceTransaction} from './customer-balance-transactions.js'
@@ -23,6 +24,7 @@ import {creditInvoice} from './invoices/lifecycle.js'
 import {PAYMENT_INTENTS} from './payment-intents.js'
 import {refundCharge} from './refunds/routes.js'
 import {assertClockWritable} from './test-clocks.js'
+import type {Wire} from '../wire.js'
 
 type CreditNoteReason = 'duplicate' | 'fraudulent' | 'order_change' | 'product_unsatisfactory'
 
@@ -64,7 +66,7 @@ export const CREDIT_NOTES = collectionKey<CreditNoteRecord>('creditNotes', 'cred
 const BY_INVOICE = 'credit-notes-by-invoice'
 const BY_CLOCK = 'credit-notes-by-clock'
 
-function renderLine(line: CreditNoteLineRecord): ApiObject {
+function renderLine(line: CreditNoteLineRecord): Wire<Stripe.CreditNoteLineItem> {
   return {
     id: line.id,
     object: 'credit_note_line_item',
@@ -72,7 +74,6 @@ function renderLine(line: CreditNoteLineRecord): ApiObject {
     description: line.description,
     discount_amount: 0,
     discount_amounts: [],
-    invoice_line_item: null,
     livemode: false,
     metadata: {},
     pretax_credit_amounts: [],
@@ -85,7 +86,7 @@ function renderLine(line: CreditNoteLineRecord): ApiObject {
   }
 }
 
-export function renderCreditNote(note: CreditNoteRecord): ApiObject {
+export function renderCreditNote(note: CreditNoteRecord): Wire<Stripe.CreditNote> {
   return {
     id: note.id,
     object: 'credit_note',

@@ -1,11 +1,13 @@
 /** Customer balance transactions: the ledger behind a customer's invoice balance (SB-K4). */
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, notModelled} from '../errors.js'
 import {type Metadata, checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {CUSTOMERS, type CustomerRecord, customersOnClock, liveCustomer, renderCustomer} from './customers/record.js'
 import {assertClockWritable} from './test-clocks.js'
+import type {Wire} from '../wire.js'
 
 export type BalanceTransactionType = 'adjustment' | 'applied_to_invoice' | 'credit_note' | 'initial'
 
@@ -30,7 +32,7 @@ export const BALANCE_TRANSACTIONS = collectionKey<BalanceTransactionRecord>(
 )
 const BY_CUSTOMER = 'balance-transactions-by-customer'
 
-export function renderBalanceTransaction(txn: BalanceTransactionRecord): ApiObject {
+export function renderBalanceTransaction(txn: BalanceTransactionRecord): Wire<Stripe.CustomerBalanceTransaction> {
   return {
     id: txn.id,
     object: 'customer_balance_transaction',

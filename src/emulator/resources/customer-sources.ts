@@ -1,4 +1,5 @@
 /** Customer sources: cards saved the legacy way, `source: tok_visa` and /v1/customers/{id}/sources (SB-K10). */
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid} from '../errors.js'
 import {checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
@@ -13,6 +14,7 @@ import {
   renderPaymentMethod,
 } from './payment-methods.js'
 import {assertClockWritable} from './test-clocks.js'
+import type {Wire} from '../wire.js'
 
 const BRAND_NAMES: Record<string, string> = {
   visa: 'Visa',
@@ -25,7 +27,7 @@ const BRAND_NAMES: Record<string, string> = {
 }
 
 /** A saved card in the Card object's shape: the same card its PaymentMethod rendering describes. */
-export function renderCard(pm: PaymentMethodRecord): ApiObject {
+export function renderCard(pm: PaymentMethodRecord): Wire<Stripe.Card> {
   const card = renderPaymentMethod(pm).card as {exp_month: number; exp_year: number; funding: string}
   return {
     id: pm.id,
@@ -192,7 +194,8 @@ export const customerSources: Resource = {
           () => renderCustomer(account, customer),
           () => (customer.defaultSource = null),
         )
-      return {id: pm.id, object: 'card', customer: customer.id, deleted: true}
+      // Stripe's deleted card names no customer (docs.stripe.com/api/cards/delete).
+      return {id: pm.id, object: 'card', deleted: true} satisfies Wire<Stripe.DeletedCard>
     }),
   ],
 }

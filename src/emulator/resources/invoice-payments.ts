@@ -1,7 +1,9 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {checkParams, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export interface InvoicePaymentRecord {
   id: string
@@ -22,7 +24,7 @@ export const INVOICE_PAYMENTS = collectionKey<InvoicePaymentRecord>('invoicePaym
 const BY_INVOICE = 'invoice-payments-by-invoice'
 const BY_CLOCK = 'invoice-payments-by-clock'
 
-export function renderInvoicePayment(payment: InvoicePaymentRecord): ApiObject {
+export function renderInvoicePayment(payment: InvoicePaymentRecord): Wire<Stripe.InvoicePayment> {
   return {
     id: payment.id,
     object: 'invoice_payment',

@@ -2,6 +2,7 @@
  * `POST /v1/invoices/create_preview`: the invoice Stripe would create next, made by the real
  * billing code inside the request's transaction and then undone (SB-U12).
  */
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Raw, checkNested, checkParams, str} from '../params.js'
@@ -13,6 +14,7 @@ import {renderInvoice} from './invoices/render.js'
 import {endTrial, renew} from './subscriptions/lifecycle.js'
 import {SUBSCRIPTIONS, type SubscriptionRecord, subscriptionsOf} from './subscriptions/record.js'
 import {updateSubscription} from './subscriptions/routes.js'
+import type {Wire} from '../wire.js'
 
 const ENDPOINT = 'POST /v1/invoices/create_preview'
 
@@ -82,11 +84,10 @@ function nextInvoice(account: Account, sub: SubscriptionRecord): InvoiceRecord {
  * The invoice as a preview shows it (SB-U12): an `upcoming_in_…` id, billing_reason `upcoming`, a
  * draft, and nothing paid or numbered, even when the change it previews invoices and charges at once.
  */
-function asPreview(rendered: ApiObject, prorationDate: number | null): ApiObject {
-  const parent = rendered.parent as {subscription_details?: ApiObject | null} | null
-  const due = rendered.amount_due as number
-  const id = `upcoming_${String(rendered.id)}`
-  const lines = rendered.lines as ApiObject & {data: ApiObject[]}
+function asPreview(rendered: Wire<Stripe.Invoice>, prorationDate: number | null): Wire<Stripe.Invoice> {
+  const {parent, lines} = rendered
+  const due = rendered.amount_due
+  const id = `upcoming_${rendered.id}`
   return {
     ...rendered,
     id,

@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, notModelled} from '../errors.js'
 import {
@@ -14,6 +15,7 @@ import {
 import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {PRICES, type PriceRecord, billingPeriod, livePrice, renderPlan} from './prices.js'
 import {PRODUCTS, addProduct} from './products.js'
+import type {Wire} from '../wire.js'
 
 /** A plan is the legacy view of a recurring price: the same record, the same id (SB-76). */
 function planOf(account: Account, id: string): PriceRecord {
@@ -140,7 +142,7 @@ export const plans: Resource = {
       // New subscriptions can no longer use it; existing ones keep billing it (SB-76).
       price.deleted = true
       account.emit('plan.deleted', () => renderPlan(price), null)
-      return {id: price.id, object: 'plan', deleted: true}
+      return {id: price.id, object: 'plan', deleted: true} satisfies Wire<Stripe.DeletedPlan>
     }),
     route('GET', '/v1/plans', (ctx) => {
       checkParams(ctx.params, 'PlanListParams', [...COMMON, 'active', 'product', ...PAGINATION], 'GET /v1/plans')

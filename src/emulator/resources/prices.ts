@@ -19,10 +19,11 @@ import {
   str,
   strArray,
 } from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {attachableMeter} from './billing-meters.js'
 import {PRODUCTS, addProduct} from './products.js'
+import type {Wire} from '../wire.js'
 
 export interface PriceRecord {
   id: string
@@ -88,7 +89,7 @@ export function priceAmount(price: PriceRecord, quantity: number): number {
 }
 
 /** A price's `tiers`, present only when expanded (SB-U10). */
-export function renderTiers(price: PriceRecord): ApiObject[] | undefined {
+export function renderTiers(price: PriceRecord): Array<Wire<Stripe.Price.Tier>> | undefined {
   return price.tiering?.tiers.map((tier) => ({
     flat_amount: tier.flatAmount,
     flat_amount_decimal: String(tier.flatAmount),
@@ -98,7 +99,7 @@ export function renderTiers(price: PriceRecord): ApiObject[] | undefined {
   }))
 }
 
-export function renderPrice(price: PriceRecord): ApiObject {
+export function renderPrice(price: PriceRecord): Wire<Stripe.Price> {
   const unitAmount = price.tiering ? null : price.unitAmount
   return {
     id: price.id,
@@ -132,7 +133,7 @@ export function renderPrice(price: PriceRecord): ApiObject {
 }
 
 /** The legacy Plan shape a subscription item still carries beside its price. */
-export function renderPlan(price: PriceRecord): ApiObject {
+export function renderPlan(price: PriceRecord): Wire<Stripe.Plan> {
   return {
     id: price.id,
     object: 'plan',

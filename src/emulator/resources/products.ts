@@ -1,8 +1,10 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid} from '../errors.js'
 import {type Metadata, type Raw, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export interface ProductRecord {
   id: string
@@ -23,7 +25,7 @@ export interface ProductRecord {
 
 export const PRODUCTS = collectionKey<ProductRecord>('products', 'product')
 
-export function renderProduct(product: ProductRecord): ApiObject {
+export function renderProduct(product: ProductRecord): Wire<Stripe.Product> {
   return {
     id: product.id,
     object: 'product',
@@ -154,7 +156,7 @@ export const products: Resource = {
       const last = renderProduct(product)
       account.store.of(PRODUCTS).delete(product.id)
       account.emit('product.deleted', () => last, null)
-      return {id: product.id, object: 'product', deleted: true}
+      return {id: product.id, object: 'product', deleted: true} satisfies Wire<Stripe.DeletedProduct>
     }),
     route('GET', '/v1/products', (ctx) => {
       checkParams(ctx.params, 'ProductListParams', [...COMMON, 'active', 'ids', ...PAGINATION], 'GET /v1/products')

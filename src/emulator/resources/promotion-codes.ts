@@ -1,10 +1,12 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
 import {type Metadata, bool, checkNested, checkParams, int, mergeMetadata, optStr, required, str} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
 import {COUPONS, couponValid} from './coupons.js'
 import {CUSTOMERS} from './customers/record.js'
+import type {Wire} from '../wire.js'
 
 export interface PromotionCodeRecord {
   id: string
@@ -35,7 +37,7 @@ export function promotionCodeActive(account: Account, code: PromotionCodeRecord,
   )
 }
 
-export function renderPromotionCode(account: Account, code: PromotionCodeRecord): ApiObject {
+export function renderPromotionCode(account: Account, code: PromotionCodeRecord): Wire<Stripe.PromotionCode> {
   return {
     id: code.id,
     object: 'promotion_code',

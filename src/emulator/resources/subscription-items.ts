@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import {invalid} from '../errors.js'
 import {bool, checkParams, int, optStr, required, str} from '../params.js'
 import {COMMON, PAGINATION, type Resource, list, route} from '../resource.js'
@@ -5,6 +6,7 @@ import {recurringPrice} from './prices.js'
 import {SUBSCRIPTIONS} from './subscriptions/record.js'
 import {changeOneItem, findItem, subscriptionOfItem} from './subscriptions/items.js'
 import {renderItem} from './subscriptions/render.js'
+import type {Wire} from '../wire.js'
 
 const HANDLED = [
   ...COMMON,
@@ -134,7 +136,7 @@ export const subscriptionItems: Resource = {
         {existing: item, price: undefined, quantity: undefined, deleted: true, metadata: undefined},
         params,
       )
-      return {id: item.id, object: 'subscription_item', deleted: true}
+      return {id: item.id, object: 'subscription_item', deleted: true} satisfies Wire<Stripe.DeletedSubscriptionItem>
     }),
   ],
 }

@@ -1,3 +1,4 @@
+import type Stripe from 'stripe'
 import {type Interval, addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {invalid, notModelled} from '../errors.js'
@@ -38,6 +39,7 @@ import {createSubscription} from './subscriptions/routes.js'
 import {isTaxedSubscription} from './subscriptions/billing.js'
 import {renderSubscription} from './subscriptions/render.js'
 import {assertClockWritable} from './test-clocks.js'
+import type {Wire} from '../wire.js'
 
 export type ScheduleStatus = 'not_started' | 'active' | 'completed' | 'released' | 'canceled'
 type ProrationBehavior = 'create_prorations' | 'none'
@@ -73,7 +75,7 @@ export const SCHEDULES = collectionKey<ScheduleRecord>('subscriptionSchedules', 
 const BY_CUSTOMER = 'schedules-by-customer'
 const LIVE = new Set<ScheduleStatus>(['not_started', 'active'])
 
-function renderPhase(phase: PhaseRecord): ApiObject {
+function renderPhase(phase: PhaseRecord): Wire<Stripe.SubscriptionSchedule.Phase> {
   return {
     add_invoice_items: [],
     application_fee_percent: null,
@@ -111,7 +113,7 @@ function currentPhase(schedule: ScheduleRecord, now: number): PhaseRecord | unde
   return schedule.status === 'active' ? schedule.phases.findLast((phase) => phase.start <= now) : undefined
 }
 
-export function renderSchedule(account: Account, schedule: ScheduleRecord): ApiObject {
+export function renderSchedule(account: Account, schedule: ScheduleRecord): Wire<Stripe.SubscriptionSchedule> {
   const current = currentPhase(schedule, account.nowFor(schedule.testClock))
   return {
     id: schedule.id,
@@ -135,7 +137,14 @@ export function renderSchedule(account: Account, schedule: ScheduleRecord): ApiO
       collection_method: 'charge_automatically',
       default_payment_method: null,
       description: null,
-      invoice_settings: {account_tax_ids: null, days_until_due: null, issuer: {type: 'self'}},
+      invoice_settings: {
+        account_tax_ids: null,
+        custom_fields: null,
+        days_until_due: null,
+        description: null,
+        footer: null,
+        issuer: {type: 'self'},
+      },
       on_behalf_of: null,
       transfer_data: null,
     },

@@ -1,8 +1,10 @@
+import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {invalid, missing, notModelled} from '../errors.js'
 import {type Metadata, bool, checkParams, mergeMetadata, optStr, required, str, strArray} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, filter, list, route, updating} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export interface TaxRateRecord {
   id: string
@@ -22,7 +24,7 @@ export interface TaxRateRecord {
 
 export const TAX_RATES = collectionKey<TaxRateRecord>('taxRates', 'tax rate')
 
-export function renderTaxRate(rate: TaxRateRecord): ApiObject {
+export function renderTaxRate(rate: TaxRateRecord): Wire<Stripe.TaxRate> {
   return {
     id: rate.id,
     object: 'tax_rate',

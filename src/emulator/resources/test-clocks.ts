@@ -1,9 +1,11 @@
+import type Stripe from 'stripe'
 import {addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {ApiError, invalid} from '../errors.js'
 import {checkParams, int, optStr, required} from '../params.js'
-import {type ApiObject, COMMON, PAGINATION, type Resource, type RouteContext, list, route} from '../resource.js'
+import {COMMON, PAGINATION, type Resource, type RouteContext, list, route} from '../resource.js'
 import {collectionKey} from '../store.js'
+import type {Wire} from '../wire.js'
 
 export interface ClockRecord {
   id: string
@@ -22,7 +24,7 @@ export const CLOCKS = collectionKey<ClockRecord>('clocks', 'test clock')
 /** Clocks with an advance under way: the only ones a request has to look at. */
 const ADVANCING = 'advancing-clocks'
 
-export function renderClock(clock: ClockRecord): ApiObject {
+export function renderClock(clock: ClockRecord): Wire<Stripe.TestHelpers.TestClock> {
   return {
     id: clock.id,
     object: 'test_helpers.test_clock',
@@ -33,7 +35,10 @@ export function renderClock(clock: ClockRecord): ApiObject {
     name: clock.name,
     status: clock.status,
     // Present while advancing (SB-10).
-    status_details: clock.status === 'advancing' ? {advancing: {target_frozen_time: clock.targetFrozenTime}} : {},
+    status_details:
+      clock.status === 'advancing' && clock.targetFrozenTime !== undefined
+        ? {advancing: {target_frozen_time: clock.targetFrozenTime}}
+        : {},
   }
 }
 
@@ -167,7 +172,11 @@ export const testClocks: Resource = {
       for (const resource of account.clockDeletionOrder) resource.onClockDeleted?.(account, clock.id)
       account.store.index(ADVANCING).remove('all', clock.id)
       account.store.of(CLOCKS).delete(clock.id)
-      const deleted = {id: clock.id, object: 'test_helpers.test_clock', deleted: true}
+      const deleted = {
+        id: clock.id,
+        object: 'test_helpers.test_clock',
+        deleted: true,
+      } satisfies Wire<Stripe.TestHelpers.DeletedTestClock>
       account.emit('test_helpers.test_clock.deleted', () => renderClock(clock), null)
       return deleted
     }),

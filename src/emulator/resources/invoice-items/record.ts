@@ -1,9 +1,11 @@
 /** An invoice item as stored and rendered, and the pending items an invoice pulls in. */
+import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
 import {type Metadata} from '../../params.js'
-import {type ApiObject, filter} from '../../resource.js'
 import {collectionKey} from '../../store.js'
+import {PRICES} from '../prices.js'
 import {subscriptionEnded} from '../subscriptions/record.js'
+import type {Wire} from '../../wire.js'
 
 export interface InvoiceItemRecord {
   id: string
@@ -35,7 +37,8 @@ export const INVOICE_ITEMS = collectionKey<InvoiceItemRecord>('invoiceItems', 'i
 export const PENDING_BY_CUSTOMER = 'pending-invoice-items-by-customer'
 export const BY_CLOCK = 'invoice-items-by-clock'
 
-export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
+export function renderInvoiceItem(account: Account, item: InvoiceItemRecord): Wire<Stripe.InvoiceItem> {
+  const product = item.price ? account.store.of(PRICES).get(item.price)?.product : undefined
   return {
     id: item.id,
     object: 'invoiceitem',
@@ -62,7 +65,8 @@ export function renderInvoiceItem(item: InvoiceItemRecord): ApiObject {
       : null,
     period: {end: item.periodEnd, start: item.periodStart},
     pricing: {
-      price_details: item.price ? {price: item.price, product: null} : null,
+      // Absent, not null, without a price (stripe-node `InvoiceItem.Pricing`).
+      ...(item.price && product ? {price_details: {price: item.price, product}} : {}),
       type: 'price_details',
       unit_amount_decimal: item.quantity ? String(item.amount / item.quantity) : null,
     },
@@ -84,7 +88,7 @@ export function addInvoiceItem(
   account.store.of(INVOICE_ITEMS).set(item.id, item)
   if (invoice === null) account.store.index(PENDING_BY_CUSTOMER).add(item.customer, item.id)
   if (item.testClock) account.store.index(BY_CLOCK).add(item.testClock, item.id)
-  account.emit('invoiceitem.created', () => renderInvoiceItem(item), item.testClock)
+  account.emit('invoiceitem.created', () => renderInvoiceItem(account, item), item.testClock)
   return item
 }
 
@@ -118,5 +122,5 @@ export function deleteInvoiceItem(account: Account, item: InvoiceItemRecord): vo
   account.store.of(INVOICE_ITEMS).delete(item.id)
   account.store.index(PENDING_BY_CUSTOMER).remove(item.customer, item.id)
   if (item.testClock) account.store.index(BY_CLOCK).remove(item.testClock, item.id)
-  account.emit('invoiceitem.deleted', () => renderInvoiceItem(item), item.testClock)
+  account.emit('invoiceitem.deleted', () => renderInvoiceItem(account, item), item.testClock)
 }

@@ -1,4 +1,5 @@
 /** The invoice items resource: its routes. */
+import type Stripe from 'stripe'
 import {notModelled, invalid, ApiError} from '../../errors.js'
 import {checkParams, str, required, int, optStr, bool, mergeMetadata} from '../../params.js'
 import {type Resource, route, COMMON, updating, PAGINATION, list, filter} from '../../resource.js'
@@ -15,13 +16,14 @@ import {
   addInvoiceItem,
   deleteInvoiceItem,
 } from './record.js'
+import type {Wire} from '../../wire.js'
 
 export const invoiceItems: Resource = {
   object: 'invoiceitem',
   idPrefixes: ['ii_'],
   render: (account, id) => {
     const item = account.store.of(INVOICE_ITEMS).get(id)
-    return item && renderInvoiceItem(item)
+    return item && renderInvoiceItem(account, item)
   },
   documentedParams: {
     file: 'InvoiceItems.d.ts',
@@ -112,7 +114,7 @@ export const invoiceItems: Resource = {
         draft?.id ?? null,
       )
       if (draft) addItemToDraft(account, draft, item)
-      return renderInvoiceItem(item)
+      return renderInvoiceItem(ctx.account, item)
     }),
     route('POST', '/v1/invoiceitems/:id', (ctx) => {
       checkParams(
@@ -147,11 +149,11 @@ export const invoiceItems: Resource = {
           },
         )
       // Stripe has no invoiceitem.updated event: only the invoice announces the change (SB-71).
-      return renderInvoiceItem(item)
+      return renderInvoiceItem(ctx.account, item)
     }),
     route('GET', '/v1/invoiceitems/:id', (ctx) => {
       checkParams(ctx.params, 'InvoiceItemRetrieveParams', COMMON, 'GET /v1/invoiceitems/{id}')
-      return renderInvoiceItem(ctx.account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? ''))
+      return renderInvoiceItem(ctx.account, ctx.account.store.of(INVOICE_ITEMS).require(ctx.ids[0] ?? ''))
     }),
     route('GET', '/v1/invoiceitems', (ctx) => {
       checkParams(
@@ -171,7 +173,7 @@ export const invoiceItems: Resource = {
             (p.invoice === undefined || item.invoice === p.invoice) &&
             (pending === undefined || (item.invoice === null) === pending),
         ),
-        renderInvoiceItem,
+        (item) => renderInvoiceItem(ctx.account, item),
       )
     }),
     route('DELETE', '/v1/invoiceitems/:id', (ctx) => {
@@ -189,7 +191,7 @@ export const invoiceItems: Resource = {
         )
       if (invoice) removeItemFromDraft(account, editableDraft(account, invoice.id, 'invoice'), item)
       deleteInvoiceItem(account, item)
-      return {id: item.id, object: 'invoiceitem', deleted: true}
+      return {id: item.id, object: 'invoiceitem', deleted: true} satisfies Wire<Stripe.DeletedInvoiceItem>
     }),
   ],
 }

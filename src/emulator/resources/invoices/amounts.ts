@@ -1,6 +1,7 @@
 /** An invoice's sums: subtotal, taxes, total and amount due. */
-import {type ApiObject} from '../../resource.js'
+import type Stripe from 'stripe'
 import {type LineTax} from '../tax-rates.js'
+import type {Wire} from '../../wire.js'
 import {type InvoiceRecord} from './record.js'
 
 export function subtotal(invoice: InvoiceRecord): number {
@@ -28,7 +29,7 @@ export function isTaxed(invoice: InvoiceRecord): boolean {
   return invoice.lines.some((line) => line.taxes.length > 0)
 }
 
-export function renderTax(tax: LineTax): ApiObject {
+export function renderTax(tax: LineTax): Wire<Stripe.InvoiceLineItem.Tax> {
   // A rate made by hand gives no taxability reason Stripe documents: `not_available` (ours, SB-78).
   return {
     amount: tax.amount,
@@ -41,7 +42,7 @@ export function renderTax(tax: LineTax): ApiObject {
 }
 
 /** Invoice-level taxes, one entry per rate, summed over the lines (SB-78). */
-export function totalTaxes(invoice: InvoiceRecord): ApiObject[] {
+export function totalTaxes(invoice: InvoiceRecord): Array<Wire<Stripe.Invoice.TotalTax>> {
   const byRate = new Map<string, LineTax>()
   for (const line of invoice.lines) {
     for (const tax of line.taxes) {

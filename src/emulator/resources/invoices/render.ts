@@ -1,6 +1,6 @@
 /** An invoice and its lines in the API shape. */
+import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
-import {type ApiObject} from '../../resource.js'
 import {CUSTOMERS} from '../customers/record.js'
 import {INVOICE_ITEMS} from '../invoice-items/record.js'
 import {PRICES} from '../prices.js'
@@ -8,6 +8,7 @@ import {PRODUCTS} from '../products.js'
 import {renderTaxRate, TAX_RATES} from '../tax-rates.js'
 import {type InvoiceRecord, type InvoiceLineRecord} from './record.js'
 import {subtotal, renderTax, amountDue, taxSum, total, totalTaxes} from './amounts.js'
+import type {Wire} from '../../wire.js'
 
 export function lineDescription(
   account: Account,
@@ -19,7 +20,11 @@ export function lineDescription(
   return fallback ?? `${quantity} × ${product?.name ?? 'item'}`
 }
 
-export function renderLine(account: Account, invoice: InvoiceRecord, line: InvoiceLineRecord): ApiObject {
+export function renderLine(
+  account: Account,
+  invoice: InvoiceRecord,
+  line: InvoiceLineRecord,
+): Wire<Stripe.InvoiceLineItem> {
   const prorationDetails = {
     credited_items: line.credits ? {invoice: line.credits.invoice, invoice_line_items: [line.credits.line]} : null,
   }
@@ -37,18 +42,21 @@ export function renderLine(account: Account, invoice: InvoiceRecord, line: Invoi
           subscription,
           subscription_item: line.subscriptionItem,
         },
-        type: 'subscription_item_details',
+        type: 'subscription_item_details' as const,
       }
-    : {
-        invoice_item_details: {
-          invoice_item: line.invoiceItem,
-          proration: line.proration,
-          proration_details: prorationDetails,
-          subscription,
-        },
-        subscription_item_details: null,
-        type: 'invoice_item_details',
-      }
+    : line.invoiceItem
+      ? {
+          invoice_item_details: {
+            invoice_item: line.invoiceItem,
+            proration: line.proration,
+            proration_details: prorationDetails,
+            subscription,
+          },
+          subscription_item_details: null,
+          type: 'invoice_item_details' as const,
+        }
+      : null
+  const product = line.price ? account.store.of(PRICES).get(line.price)?.product : undefined
   return {
     id: line.id,
     object: 'line_item',
@@ -65,9 +73,8 @@ export function renderLine(account: Account, invoice: InvoiceRecord, line: Invoi
     period: {end: line.periodEnd, start: line.periodStart},
     pretax_credit_amounts: [],
     pricing: {
-      price_details: line.price
-        ? {price: line.price, product: account.store.of(PRICES).get(line.price)?.product ?? null}
-        : null,
+      // Absent, not null, without a price (stripe-node `InvoiceLineItem.Pricing`).
+      ...(line.price && product ? {price_details: {price: line.price, product}} : {}),
       type: 'price_details',
       unit_amount_decimal: String(line.quantity ? line.amount / line.quantity : 0),
     },
@@ -79,7 +86,7 @@ export function renderLine(account: Account, invoice: InvoiceRecord, line: Invoi
   }
 }
 
-export function renderInvoice(account: Account, invoice: InvoiceRecord): ApiObject {
+export function renderInvoice(account: Account, invoice: InvoiceRecord): Wire<Stripe.Invoice> {
   const customer = account.store.of(CUSTOMERS).get(invoice.customer)
   const due = amountDue(invoice)
   const totals = new Map<string, number>()

@@ -1,4 +1,5 @@
 /** The invoices resource: its routes and the billing events it schedules on a clock. */
+import type Stripe from 'stripe'
 import {invalid, notModelled, ApiError} from '../../errors.js'
 import {checkParams, oneOf, bool, str, int, mergeMetadata, optStr} from '../../params.js'
 import {
@@ -42,6 +43,7 @@ import {
   markUncollectible,
 } from './lifecycle.js'
 import {createInvoice} from './billing.js'
+import type {Wire} from '../../wire.js'
 
 function invoiceOf(ctx: RouteContext): InvoiceRecord {
   return ctx.account.store.of(INVOICES).require(ctx.ids[0] ?? '')
@@ -260,7 +262,7 @@ export const invoices: Resource = {
         account.store.index(BY_CLOCK).remove(invoice.testClock, invoice.id)
       }
       account.emit('invoice.deleted', () => renderInvoice(account, invoice), invoice.testClock)
-      return {id: invoice.id, object: 'invoice', deleted: true}
+      return {id: invoice.id, object: 'invoice', deleted: true} satisfies Wire<Stripe.DeletedInvoice>
     }),
     route('POST', '/v1/invoices', (ctx) => {
       checkParams(

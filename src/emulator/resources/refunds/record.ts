@@ -1,8 +1,9 @@
 /** A refund as stored and rendered, and the refunds of a charge. */
+import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
 import {type Metadata} from '../../params.js'
-import {type ApiObject} from '../../resource.js'
 import {collectionKey} from '../../store.js'
+import type {Wire} from '../../wire.js'
 
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer'
 
@@ -25,7 +26,7 @@ export const REFUNDS = collectionKey<RefundRecord>('refunds', 'refund')
 export const BY_CHARGE = 'refunds-by-charge'
 export const BY_CLOCK = 'refunds-by-clock'
 
-export function renderRefund(refund: RefundRecord): ApiObject {
+export function renderRefund(refund: RefundRecord): Wire<Stripe.Refund> {
   return {
     id: refund.id,
     object: 'refund',

@@ -157,6 +157,7 @@ export function endTrial(account: Account, sub: SubscriptionRecord, at: number):
     changing(account, sub, () => {
       sub.status = 'paused'
       sub.pausedReason = 'trial_end_without_payment_method'
+      sub.pausedAt = at
     })
     account.emit('customer.subscription.paused', () => renderSubscription(account, sub), sub.testClock)
     return

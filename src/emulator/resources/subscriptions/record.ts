@@ -30,6 +30,8 @@ export interface SubscriptionRecord {
   status: SubscriptionStatus
   /** Endive: why a subscription is paused (SB-66). */
   pausedReason: string | null
+  /** When it last became paused: `status_details.paused.transitioned_at` (SB-66). */
+  pausedAt?: number
   billingMode: 'flexible' | 'classic'
   /** send_invoice: invoices are sent with terms instead of charged (SB-70). */
   collectionMethod: 'charge_automatically' | 'send_invoice'

@@ -1,12 +1,18 @@
 /** A subscription and its items in the API shape, and the `customer.subscription.updated` they announce. */
+import type Stripe from 'stripe'
 import {type Account} from '../../account.js'
-import {type ApiObject, updating} from '../../resource.js'
+import {updating} from '../../resource.js'
 import {isMetered, renderPlan, renderPrice} from '../prices.js'
 import {renderTaxRate, TAX_RATES} from '../tax-rates.js'
+import type {Wire} from '../../wire.js'
 import {type SubscriptionRecord, type SubscriptionItemRecord, SCHEDULE_OF_SUBSCRIPTION} from './record.js'
 import {priceOf} from './record.js'
 
-export function renderItem(account: Account, sub: SubscriptionRecord, item: SubscriptionItemRecord): ApiObject {
+export function renderItem(
+  account: Account,
+  sub: SubscriptionRecord,
+  item: SubscriptionItemRecord,
+): Wire<Stripe.SubscriptionItem> {
   const price = priceOf(account, item.price)
   return {
     id: item.id,
@@ -29,7 +35,7 @@ export function renderItem(account: Account, sub: SubscriptionRecord, item: Subs
   }
 }
 
-export function renderSubscription(account: Account, sub: SubscriptionRecord): ApiObject {
+export function renderSubscription(account: Account, sub: SubscriptionRecord): Wire<Stripe.Subscription> {
   return {
     id: sub.id,
     object: 'subscription',
@@ -48,7 +54,8 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     cancel_at: sub.cancelAt,
     cancel_at_period_end: sub.cancelAtPeriodEnd,
     canceled_at: sub.canceledAt,
-    cancellation_details: sub.cancellation,
+    // Custom feedback options (billing.feedback_option) are not modelled: none is ever chosen.
+    cancellation_details: {...sub.cancellation, feedback_option: null},
     collection_method: sub.collectionMethod,
     created: sub.created,
     currency: sub.currency,
@@ -61,7 +68,13 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     description: sub.description,
     discounts: sub.discounts,
     ended_at: sub.endedAt,
-    invoice_settings: {account_tax_ids: null, issuer: {type: 'self'}},
+    invoice_settings: {
+      account_tax_ids: null,
+      custom_fields: null,
+      description: null,
+      footer: null,
+      issuer: {type: 'self'},
+    },
     items: {
       object: 'list',
       data: sub.items.map((item) => renderItem(account, sub, item)),
@@ -86,7 +99,17 @@ export function renderSubscription(account: Account, sub: SubscriptionRecord): A
     start_date: sub.startDate,
     status: sub.status,
     // Endive: why it paused, only while paused (SB-66).
-    ...(sub.status === 'paused' ? {status_details: {paused: {type: sub.pausedReason}}} : {}),
+    ...(sub.status === 'paused' && sub.pausedReason
+      ? {
+          status_details: {
+            paused: {
+              subscription: {type: sub.pausedReason},
+              transitioned_at: sub.pausedAt ?? sub.periodStart,
+              type: 'subscription',
+            },
+          },
+        }
+      : {}),
     test_clock: sub.testClock,
     transfer_data: null,
     trial_end: sub.trialEnd,

@@ -598,6 +598,7 @@ function pauseSubscription(ctx: RouteContext): ApiObject {
   changing(account, sub, () => {
     sub.status = 'paused'
     sub.pausedReason = 'pause_requested'
+    sub.pausedAt = now
     if (invoicing === 'invoice') invoice = invoiceSubscription(account, sub, 'subscription_update', now, [])
   })
   account.emit('customer.subscription.paused', () => renderSubscription(account, sub), sub.testClock)
