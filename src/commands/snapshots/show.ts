@@ -5,7 +5,8 @@ import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {readJsonFile} from '../../files/atomic.js'
 import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
-import {LedgerFileSchema, type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
+import {type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
+import {readLedgerForViews} from '../../ledger/store.js'
 import {type LedgerView, ledgerView, renderLedgerMonth, renderLedgerView} from '../../snapshots/ledger-view.js'
 import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
 import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
@@ -21,7 +22,7 @@ export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
 
   static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe.
 
-When the run wrote mrr_ledger.json it is read instead: MRR per currency (and the total in the reporting currency where the ledger's definitions give fixed rates), subscriptions by interval, trials, the discounts in force and the movements per currency; --month lists that month's subscription items as the ledger holds them.
+When the run wrote mrr_ledger.json it is read instead: MRR per currency (and the total in the reporting currency where the ledger's definitions give fixed rates), MRR and live subscriptions by plan (named and ordered as stripe_prices.json lists them), subscriptions by interval, trials, the discounts in force and the movements per currency; --month lists that month's subscription items as the ledger holds them.
 
 Definitions, as in Stripe's billing analytics:
 - MRR: the sum of price × screens over active and past_due subscriptions; free plans carry none.
@@ -55,7 +56,7 @@ Definitions, as in Stripe's billing analytics:
     if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month))
       throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
     const ledgerPath = ledgerFile(this.outDir(flags))
-    if (await exists(ledgerPath)) return this.showLedger(ledgerPath, flags.month, format, asJson)
+    if (await exists(ledgerPath)) return this.showLedger(this.outDir(flags), flags.month, format, asJson)
 
     const file = outFile(this.outDir(flags), 'snapshots')
     const rows = await readJsonFile(file, SnapshotsFileSchema, {
@@ -82,14 +83,12 @@ Definitions, as in Stripe's billing analytics:
   }
 
   private async showLedger(
-    path: string,
+    outDir: string,
     month: string | undefined,
     format: 'table' | 'csv' | 'json',
     asJson: boolean,
   ): Promise<SnapshotsShowResult> {
-    const ledger = await readJsonFile(path, LedgerFileSchema, {
-      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
-    })
+    const {ledger, path, plans} = await readLedgerForViews(outDir)
     const source = 'mrr_ledger.json' as const
     if (month !== undefined) {
       const items = ledger.items.filter((item) => item.month === month)
@@ -103,7 +102,7 @@ Definitions, as in Stripe's billing analytics:
       else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table'))
       return result
     }
-    const result = {source, ...ledgerView(ledger)}
+    const result = {source, ...ledgerView(ledger, plans)}
     if (asJson) this.log(JSON.stringify(result, null, 2))
     else this.say(renderLedgerView(result, format === 'csv' ? 'csv' : 'table'))
     return result
