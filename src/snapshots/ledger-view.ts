@@ -53,6 +53,8 @@ export interface PlanLine {
 
 export interface LedgerMonthView {
   month: string
+  /** The first reading: its MRR is the opening balance, where the history starts; nothing moved into it. */
+  opening: boolean
   currencies: CurrencyLine[]
   /** Per plan (in the catalog's order) and currency: subscriptions and MRR, from the ledger's items. */
   plans: PlanLine[]
@@ -81,6 +83,7 @@ export function ledgerView(ledger: LedgerFile, catalog: PlanCatalog = planCatalo
     const live = items.filter((item) => LIVE.has(item.status))
     return {
       month: metrics.month,
+      opening: metrics.opening,
       currencies: metrics.currencies.map((line) => ({
         currency: line.currency,
         mrr: line.mrr,
@@ -264,24 +267,37 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
   out.push(
     '',
     'MRR movements per currency (what moved MRR each month)',
+    ...openingLines(view),
     formatTable(
       ['Month', 'Currency', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new'],
-      view.months.flatMap((month) =>
-        month.currencies.map((c) => [
-          month.month,
-          c.currency.toUpperCase(),
-          formatChange(c.movements.new, c.currency),
-          formatChange(c.movements.expansion, c.currency),
-          formatChange(c.movements.reactivation, c.currency),
-          formatChange(-c.movements.contraction, c.currency),
-          formatChange(-c.movements.churn, c.currency),
-          formatChange(c.movements.net, c.currency),
-        ]),
-      ),
+      // The opening month is a balance, not movements: listed as "New" it would read as growth.
+      view.months
+        .filter((month) => !month.opening)
+        .flatMap((month) =>
+          month.currencies.map((c) => [
+            month.month,
+            c.currency.toUpperCase(),
+            formatChange(c.movements.new, c.currency),
+            formatChange(c.movements.expansion, c.currency),
+            formatChange(c.movements.reactivation, c.currency),
+            formatChange(-c.movements.contraction, c.currency),
+            formatChange(-c.movements.churn, c.currency),
+            formatChange(c.movements.net, c.currency),
+          ]),
+        ),
       ['left', 'left', ...right(6)],
     ),
   )
+  if (view.months.length === 1) out.push('  none yet: one month read')
   return out.join('\n')
+}
+
+/** "Opening balance 2026-09 (the history starts there): $13,530.00", each currency's MRR that month. */
+function openingLines(view: LedgerView): string[] {
+  const opening = view.months.find((month) => month.opening)
+  if (!opening) return []
+  const balances = opening.currencies.map((c) => formatMoney(c.mrr, c.currency)).join(', ')
+  return [`Opening balance ${opening.month} (the history starts there): ${balances || 'no MRR'}`]
 }
 
 /**
