@@ -7,6 +7,7 @@ import {readJsonFile} from '../../files/atomic.js'
 import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
 import {type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
 import {readLedgerForViews} from '../../ledger/store.js'
+import {describeMonths, isValidMonth} from '../../render/month.js'
 import {type LedgerView, ledgerView, renderLedgerMonth, renderLedgerView} from '../../snapshots/ledger-view.js'
 import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
 import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
@@ -53,8 +54,8 @@ Definitions, as in Stripe's billing analytics:
     const {flags} = await this.parse(SnapshotsShow)
     const format = flags.format as 'table' | 'csv' | 'json'
     const asJson = format === 'json' && !this.jsonEnabled()
-    if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month))
-      throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
+    if (flags.month !== undefined && !isValidMonth(flags.month))
+      throw new UsageError(`--month "${flags.month}" is not a valid month: give YYYY-MM, e.g. 2026-09`)
     const ledgerPath = ledgerFile(this.outDir(flags))
     if (await exists(ledgerPath)) return this.showLedger(this.outDir(flags), flags.month, format, asJson)
 
@@ -65,10 +66,8 @@ Definitions, as in Stripe's billing analytics:
     if (flags.month !== undefined) {
       const subscriptions = rows.filter((row) => row.month === flags.month)
       if (subscriptions.length === 0) {
-        const months = [...new Set(rows.map((row) => row.month))]
-        throw new UsageError(
-          `No snapshot for ${flags.month}; ${file} has ${months.length > 0 ? `${months[0]} to ${months.at(-1)}` : 'no rows'}`,
-        )
+        const months = [...new Set(rows.map((row) => row.month))].sort()
+        throw new UsageError(`No snapshot for ${flags.month}; ${file} has ${describeMonths(months)}`)
       }
       const result = {month: flags.month, subscriptions}
       if (asJson) this.log(JSON.stringify(result, null, 2))
@@ -93,9 +92,7 @@ Definitions, as in Stripe's billing analytics:
     if (month !== undefined) {
       const items = ledger.items.filter((item) => item.month === month)
       if (!ledger.months.includes(month)) {
-        throw new UsageError(
-          `No reading for ${month}; ${path} has ${ledger.months.length > 0 ? `${ledger.months[0]} to ${ledger.months.at(-1)}` : 'no months'}`,
-        )
+        throw new UsageError(`No reading for ${month}; ${path} has ${describeMonths(ledger.months)}`)
       }
       const result = {source, month, items}
       if (asJson) this.log(JSON.stringify(result, null, 2))
