@@ -3,13 +3,12 @@ import {access} from 'node:fs/promises'
 
 import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
-import {readJsonFile} from '../../files/atomic.js'
-import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
+import type {SnapshotRow} from '../../files/formats.js'
 import {type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
-import {readLedgerForViews} from '../../ledger/store.js'
 import {describeMonths, isValidMonth} from '../../render/month.js'
 import {type LedgerView, ledgerView, renderLedgerMonth, renderLedgerView} from '../../snapshots/ledger-view.js'
 import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
+import {readSnapshotRows, readViewInput} from '../../snapshots/read.js'
 import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
 
 export type SnapshotsShowResult =
@@ -59,10 +58,7 @@ Definitions, as in Stripe's billing analytics:
     const ledgerPath = ledgerFile(this.outDir(flags))
     if (await exists(ledgerPath)) return this.showLedger(this.outDir(flags), flags.month, format, asJson)
 
-    const file = outFile(this.outDir(flags), 'snapshots')
-    const rows = await readJsonFile(file, SnapshotsFileSchema, {
-      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
-    })
+    const {rows, path: file} = await readSnapshotRows(this.outDir(flags))
     if (flags.month !== undefined) {
       const subscriptions = rows.filter((row) => row.month === flags.month)
       if (subscriptions.length === 0) {
@@ -87,7 +83,7 @@ Definitions, as in Stripe's billing analytics:
     format: 'table' | 'csv' | 'json',
     asJson: boolean,
   ): Promise<SnapshotsShowResult> {
-    const {ledger, path, plans} = await readLedgerForViews(outDir)
+    const {ledger, path, plans} = await readViewInput(outDir)
     const source = 'mrr_ledger.json' as const
     if (month !== undefined) {
       const items = ledger.items.filter((item) => item.month === month)
