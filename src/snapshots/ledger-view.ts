@@ -371,8 +371,12 @@ function renderCsv(view: LedgerView, intervals: string[]): string {
   )
 }
 
-/** `--month` with a ledger: that month's subscription items as the ledger holds them. */
-export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclude<SnapshotFormat, 'json'>): string {
+/** `--month` with a ledger: that month's subscription items as the ledger holds them (plan names for people, keys in CSV). */
+export function renderLedgerMonth(
+  items: readonly LedgerItemRow[],
+  format: Exclude<SnapshotFormat, 'json'>,
+  names: Record<string, string> = {},
+): string {
   const discounts = (item: LedgerItemRow) =>
     item.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(' ') || ''
   if (format === 'csv') {
@@ -405,7 +409,7 @@ export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclu
     items.map((item) => [
       item.customer_id,
       item.subscription_id,
-      item.plan,
+      names[item.plan] ?? nameFromKey(item.plan),
       intervalLabel(item),
       item.quantity,
       item.status,

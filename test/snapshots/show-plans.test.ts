@@ -119,4 +119,14 @@ describe('snapshots show: MRR by plan, from the ledger', () => {
     const view = JSON.parse(result.stdout) as LedgerView
     expect(view.plans.map((p) => p.name)).toEqual(['Free', 'Standard', 'Pro Plus', 'Engage', 'Pro Yearly'])
   })
+
+  it('--month: the table names each plan as the catalog does; its CSV keeps the keys', async () => {
+    const dir = await outDirWith(ledger)
+    const table = await runCommand(SnapshotsShow, ['--out-dir', dir, '--month', '2026-01'])
+    expect(table.exitCode, table.error?.message).toBe(0)
+    expect(table.stdout).toMatch(/cus_charlie\s+sub_charlie\s+Pro \(yearly\)\s+year\s/)
+    expect(table.stdout).toMatch(/cus_bravo\s+sub_bravo\s+Pro Plus\s+month\s/)
+    const csv = await runCommand(SnapshotsShow, ['--out-dir', dir, '--month', '2026-01', '--format', 'csv'])
+    expect(csv.stdout).toMatch(/^2026-01,cus_bravo,sub_bravo,[^,]+,pro_plus,/m)
+  })
 })

@@ -92,7 +92,7 @@ Definitions, as in Stripe's billing analytics:
       }
       const result = {source, month, items}
       if (asJson) this.log(JSON.stringify(result, null, 2))
-      else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table'))
+      else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table', plans.names))
       return result
     }
     const result = {source, ...ledgerView(ledger, plans)}
