@@ -2,6 +2,7 @@ import type {LedgerFile, LedgerItemRow} from '../files/ledger.js'
 import {groupBy} from '../group-by.js'
 import {type SubscriberMonth, monthMetrics} from '../ledger/metrics.js'
 import type {MovementTotals} from '../ledger/movements.js'
+import {type PlanCatalog, nameFromKey, planCatalog} from '../ledger/plans.js'
 import {mrrChart} from '../render/chart.js'
 import {formatChange, formatMoney} from '../render/money.js'
 import {formatTable} from '../render/table.js'
@@ -38,9 +39,25 @@ export interface DiscountInForce {
   counted: boolean
 }
 
+/** One plan's live subscriptions in one currency at a month's reading, and the MRR they carry. */
+export interface PlanLine {
+  plan: string
+  /** The catalog's display name (stripe_prices.json), else one made from the key. */
+  name: string
+  currency: string
+  /** Live subscriptions (active, past due or trialing) with an item on this plan. */
+  subscriptions: number
+  /** The MRR of those items, in the currency's minor unit (a trial or a free plan carries none). */
+  mrr: number
+}
+
 export interface LedgerMonthView {
   month: string
+  /** The first reading: its MRR is the opening balance, where the history starts; nothing moved into it. */
+  opening: boolean
   currencies: CurrencyLine[]
+  /** Per plan (in the catalog's order) and currency: subscriptions and MRR, from the ledger's items. */
+  plans: PlanLine[]
   /** Total MRR in the reporting currency at the definitions' fixed rates; null when a currency of the month has no rate. */
   reporting: {currency: string; mrr: number} | null
   subscribers: SubscriberMonth
@@ -50,23 +67,43 @@ export interface LedgerMonthView {
 
 export interface LedgerView {
   reportingCurrency: string
+  /** The plans the months hold, in the catalog's order, with their display names. */
+  plans: Array<{key: string; name: string}>
   fxRates: Record<string, number>
   months: LedgerMonthView[]
 }
 
-export function ledgerView(ledger: LedgerFile): LedgerView {
+export function ledgerView(ledger: LedgerFile, catalog: PlanCatalog = planCatalog(ledger)): LedgerView {
   const itemsByMonth = groupBy(ledger.items, (item) => item.month)
+  const position = new Map(catalog.order.map((plan, index) => [plan, index]))
+  const rank = (plan: string) => position.get(plan) ?? Number.MAX_SAFE_INTEGER
+  const name = (plan: string) => catalog.names[plan] ?? nameFromKey(plan)
   const months = monthMetrics(ledger).map((metrics): LedgerMonthView => {
     const items = itemsByMonth.get(metrics.month) ?? []
     const live = items.filter((item) => LIVE.has(item.status))
     return {
       month: metrics.month,
+      opening: metrics.opening,
       currencies: metrics.currencies.map((line) => ({
         currency: line.currency,
         mrr: line.mrr,
         movements: line.movements,
         subscriptions: subscriptionCounts(live.filter((item) => item.currency === line.currency)),
       })),
+      plans: [...groupBy(live, (item) => `${item.plan}\u0000${item.currency}`).values()]
+        .map((planItems): PlanLine => {
+          const {plan, currency} = planItems[0]!
+          return {
+            plan,
+            name: name(plan),
+            currency,
+            subscriptions: distinct(planItems),
+            mrr: planItems.reduce((sum, item) => sum + item.mrr, 0),
+          }
+        })
+        .sort(
+          (a, b) => rank(a.plan) - rank(b.plan) || a.plan.localeCompare(b.plan) || a.currency.localeCompare(b.currency),
+        ),
       reporting: metrics.reporting,
       subscribers: metrics.subscribers,
       trials: {
@@ -77,7 +114,14 @@ export function ledgerView(ledger: LedgerFile): LedgerView {
       discounts: discountsInForce(live),
     }
   })
-  return {reportingCurrency: ledger.definitions.reportingCurrency, fxRates: ledger.definitions.fxRates, months}
+  const held = new Set(months.flatMap((month) => month.plans.map((line) => line.plan)))
+  const plans = [...held].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((key) => ({key, name: name(key)}))
+  return {
+    reportingCurrency: ledger.definitions.reportingCurrency,
+    plans,
+    fxRates: ledger.definitions.fxRates,
+    months,
+  }
 }
 
 function distinct(items: readonly LedgerItemRow[]): number {
@@ -169,6 +213,7 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
       ),
     )
   }
+  out.push('', ...renderPlans(view))
   out.push(
     '',
     'Subscriptions by month (live: active, past due or trialing)',
@@ -222,24 +267,64 @@ export function renderLedgerView(view: LedgerView, format: Exclude<SnapshotForma
   out.push(
     '',
     'MRR movements per currency (what moved MRR each month)',
+    ...openingLines(view),
     formatTable(
       ['Month', 'Currency', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new'],
-      view.months.flatMap((month) =>
-        month.currencies.map((c) => [
-          month.month,
-          c.currency.toUpperCase(),
-          formatChange(c.movements.new, c.currency),
-          formatChange(c.movements.expansion, c.currency),
-          formatChange(c.movements.reactivation, c.currency),
-          formatChange(-c.movements.contraction, c.currency),
-          formatChange(-c.movements.churn, c.currency),
-          formatChange(c.movements.net, c.currency),
-        ]),
-      ),
+      // The opening month is a balance, not movements: listed as "New" it would read as growth.
+      view.months
+        .filter((month) => !month.opening)
+        .flatMap((month) =>
+          month.currencies.map((c) => [
+            month.month,
+            c.currency.toUpperCase(),
+            formatChange(c.movements.new, c.currency),
+            formatChange(c.movements.expansion, c.currency),
+            formatChange(c.movements.reactivation, c.currency),
+            formatChange(-c.movements.contraction, c.currency),
+            formatChange(-c.movements.churn, c.currency),
+            formatChange(c.movements.net, c.currency),
+          ]),
+        ),
       ['left', 'left', ...right(6)],
     ),
   )
+  if (view.months.length === 1) out.push('  none yet: one month read')
   return out.join('\n')
+}
+
+/** "Opening balance 2026-09 (the history starts there): $13,530.00", each currency's MRR that month. */
+function openingLines(view: LedgerView): string[] {
+  const opening = view.months.find((month) => month.opening)
+  if (!opening) return []
+  const balances = opening.currencies.map((c) => formatMoney(c.mrr, c.currency)).join(', ')
+  return [`Opening balance ${opening.month} (the history starts there): ${balances || 'no MRR'}`]
+}
+
+/**
+ * MRR by plan: a row per month and currency, a column per plan in the catalog's order, each cell
+ * the plan's live subscriptions and their MRR ("·" where the plan has none that month).
+ */
+function renderPlans(view: LedgerView): string[] {
+  if (view.plans.length === 0) return ['MRR by plan', '  no subscriptions']
+  const rows = view.months.flatMap((month) =>
+    month.currencies.map((c) => [
+      month.month,
+      c.currency.toUpperCase(),
+      ...view.plans.map(({key}) => {
+        const line = month.plans.find((p) => p.plan === key && p.currency === c.currency)
+        return line ? `${line.subscriptions} · ${formatMoney(line.mrr, line.currency)}` : '·'
+      }),
+    ]),
+  )
+  return [
+    'MRR by plan (each cell: live subscriptions · their MRR)',
+    formatTable(['Month', 'Currency', ...view.plans.map((p) => p.name)], rows, [
+      'left',
+      'left',
+      ...right(view.plans.length),
+    ]),
+    'Trials count as subscriptions and carry no MRR until they convert; a free plan carries none.',
+  ]
 }
 
 /** One row per month and currency; amounts in the currency's minor unit, the total in the reporting currency's (empty without rates). */
@@ -286,8 +371,12 @@ function renderCsv(view: LedgerView, intervals: string[]): string {
   )
 }
 
-/** `--month` with a ledger: that month's subscription items as the ledger holds them. */
-export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclude<SnapshotFormat, 'json'>): string {
+/** `--month` with a ledger: that month's subscription items as the ledger holds them (plan names for people, keys in CSV). */
+export function renderLedgerMonth(
+  items: readonly LedgerItemRow[],
+  format: Exclude<SnapshotFormat, 'json'>,
+  names: Record<string, string> = {},
+): string {
   const discounts = (item: LedgerItemRow) =>
     item.discounts.map((d) => `${d.coupon_id}${d.counted ? '' : ' (not counted)'}`).join(' ') || ''
   if (format === 'csv') {
@@ -320,7 +409,7 @@ export function renderLedgerMonth(items: readonly LedgerItemRow[], format: Exclu
     items.map((item) => [
       item.customer_id,
       item.subscription_id,
-      item.plan,
+      names[item.plan] ?? nameFromKey(item.plan),
       intervalLabel(item),
       item.quantity,
       item.status,

@@ -15,6 +15,8 @@ import {type MovementTotals, classifyMovement} from '../ledger/movements.js'
 
 export interface MonthSummary {
   month: string
+  /** The first month: its MRR is the opening balance, where the history starts; nothing moved into it. */
+  opening: boolean
   customers: number
   active: number
   pastDue: number
@@ -72,6 +74,7 @@ export function summarizeMonths(rows: readonly SnapshotRow[]): MonthSummary[] {
     for (const row of current) mrrByPlan[row.plan] = (mrrByPlan[row.plan] ?? 0) + row.mrr_cents
     return {
       month,
+      opening: index === 0,
       customers: new Set(current.map((row) => row.customer_id)).size,
       active: current.filter((row) => row.status === 'active').length,
       pastDue: current.filter((row) => row.status === 'past_due').length,

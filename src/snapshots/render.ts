@@ -75,10 +75,14 @@ export function renderSummaries(summaries: MonthSummary[], format: SnapshotForma
     ),
     '',
     'MRR movements (what moved MRR each month)',
+    ...(summaries[0]
+      ? [`Opening balance ${summaries[0].month} (the history starts there): ${formatUsd(summaries[0].mrrCents)}`]
+      : []),
     formatTable(
       ['Month', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'Net new'],
+      // The opening month is a balance, not movements: listed as "New" it would read as growth.
       summaries
-        .slice(1)
+        .filter((s) => !s.opening)
         .map((s) => [
           s.month,
           signed(s.movements.new),

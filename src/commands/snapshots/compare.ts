@@ -1,11 +1,11 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand, compareFlags, outDirFlags} from '../../base-command.js'
-import {readLedgerFile} from '../../ledger/store.js'
 import type {Comparison} from '../../snapshots/compare/compare.js'
 import {compareFile} from '../../snapshots/compare/from-file.js'
 import type {Unit} from '../../snapshots/compare/input.js'
 import {renderComparison} from '../../snapshots/compare/render.js'
+import {readLedgerForCompare} from '../../snapshots/read.js'
 
 export default class SnapshotsCompare extends BaseCommand<Comparison> {
   static summary = 'Compare your own MRR numbers with the ground truth, and say why each difference is there'
@@ -32,7 +32,7 @@ Exit code 0 when every number matches within --tolerance, 1 when one does not (f
 
   async run(): Promise<Comparison> {
     const {args, flags} = await this.parse(SnapshotsCompare)
-    const {ledger} = await readLedgerFile(this.outDir(flags))
+    const {ledger} = await readLedgerForCompare(this.outDir(flags))
     const comparison = await compareFile(ledger, {...flags, file: args.file, unit: flags.unit as Unit})
     this.say(renderComparison(comparison, args.file))
     if (!comparison.matches) process.exitCode = 1

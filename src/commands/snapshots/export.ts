@@ -1,5 +1,6 @@
 import {BaseCommand, outDirFlags} from '../../base-command.js'
-import {EXPORT_FILES, type ExportResult, writeExports} from '../../ledger/exports.js'
+import {EXPORT_FILES, type ExportResult} from '../../ledger/exports.js'
+import {exportCsvs} from '../../snapshots/export.js'
 
 export default class SnapshotsExport extends BaseCommand<ExportResult> {
   static summary = "Write CSVs shaped like Stripe Billing analytics' downloads"
@@ -20,7 +21,7 @@ Amounts are in major units of each row's currency. Column names are ours: Stripe
 
   async run(): Promise<ExportResult> {
     const {flags} = await this.parse(SnapshotsExport)
-    const result = await writeExports(this.outDir(flags))
+    const result = await exportCsvs(this.outDir(flags))
     this.say(
       `Read ${result.read} (${result.months} months); wrote:\n${Object.values(result.files)
         .map((file) => `  ${file}`)

@@ -3,11 +3,12 @@ import {access} from 'node:fs/promises'
 
 import {BaseCommand, outDirFlags} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
-import {readJsonFile} from '../../files/atomic.js'
-import {type SnapshotRow, SnapshotsFileSchema, outFile} from '../../files/formats.js'
-import {LedgerFileSchema, type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
+import type {SnapshotRow} from '../../files/formats.js'
+import {type LedgerItemRow, ledgerFile} from '../../files/ledger.js'
+import {describeMonths, isValidMonth} from '../../render/month.js'
 import {type LedgerView, ledgerView, renderLedgerMonth, renderLedgerView} from '../../snapshots/ledger-view.js'
 import {type MonthSummary, summarizeMonths} from '../../snapshots/movements.js'
+import {readSnapshotRows, readViewInput} from '../../snapshots/read.js'
 import {renderMonthRows, renderSummaries} from '../../snapshots/render.js'
 
 export type SnapshotsShowResult =
@@ -21,7 +22,7 @@ export default class SnapshotsShow extends BaseCommand<SnapshotsShowResult> {
 
   static description = `Reads sub_snapshots.json (written by \`run generate\`); never calls Stripe.
 
-When the run wrote mrr_ledger.json it is read instead: MRR per currency (and the total in the reporting currency where the ledger's definitions give fixed rates), subscriptions by interval, trials, the discounts in force and the movements per currency; --month lists that month's subscription items as the ledger holds them.
+When the run wrote mrr_ledger.json it is read instead: MRR per currency (and the total in the reporting currency where the ledger's definitions give fixed rates), MRR and live subscriptions by plan (named and ordered as stripe_prices.json lists them), subscriptions by interval, trials, the discounts in force and the movements per currency; --month lists that month's subscription items as the ledger holds them.
 
 Definitions, as in Stripe's billing analytics:
 - MRR: the sum of price × screens over active and past_due subscriptions; free plans carry none.
@@ -52,22 +53,17 @@ Definitions, as in Stripe's billing analytics:
     const {flags} = await this.parse(SnapshotsShow)
     const format = flags.format as 'table' | 'csv' | 'json'
     const asJson = format === 'json' && !this.jsonEnabled()
-    if (flags.month !== undefined && !/^\d{4}-\d{2}$/.test(flags.month))
-      throw new UsageError(`--month takes YYYY-MM, got "${flags.month}"`)
+    if (flags.month !== undefined && !isValidMonth(flags.month))
+      throw new UsageError(`--month "${flags.month}" is not a valid month: give YYYY-MM, e.g. 2026-09`)
     const ledgerPath = ledgerFile(this.outDir(flags))
-    if (await exists(ledgerPath)) return this.showLedger(ledgerPath, flags.month, format, asJson)
+    if (await exists(ledgerPath)) return this.showLedger(this.outDir(flags), flags.month, format, asJson)
 
-    const file = outFile(this.outDir(flags), 'snapshots')
-    const rows = await readJsonFile(file, SnapshotsFileSchema, {
-      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
-    })
+    const {rows, path: file} = await readSnapshotRows(this.outDir(flags))
     if (flags.month !== undefined) {
       const subscriptions = rows.filter((row) => row.month === flags.month)
       if (subscriptions.length === 0) {
-        const months = [...new Set(rows.map((row) => row.month))]
-        throw new UsageError(
-          `No snapshot for ${flags.month}; ${file} has ${months.length > 0 ? `${months[0]} to ${months.at(-1)}` : 'no rows'}`,
-        )
+        const months = [...new Set(rows.map((row) => row.month))].sort()
+        throw new UsageError(`No snapshot for ${flags.month}; ${file} has ${describeMonths(months)}`)
       }
       const result = {month: flags.month, subscriptions}
       if (asJson) this.log(JSON.stringify(result, null, 2))
@@ -82,28 +78,24 @@ Definitions, as in Stripe's billing analytics:
   }
 
   private async showLedger(
-    path: string,
+    outDir: string,
     month: string | undefined,
     format: 'table' | 'csv' | 'json',
     asJson: boolean,
   ): Promise<SnapshotsShowResult> {
-    const ledger = await readJsonFile(path, LedgerFileSchema, {
-      missingHint: 'run `stripe-seed run generate` first (or pass --out-dir)',
-    })
+    const {ledger, path, plans} = await readViewInput(outDir)
     const source = 'mrr_ledger.json' as const
     if (month !== undefined) {
       const items = ledger.items.filter((item) => item.month === month)
       if (!ledger.months.includes(month)) {
-        throw new UsageError(
-          `No reading for ${month}; ${path} has ${ledger.months.length > 0 ? `${ledger.months[0]} to ${ledger.months.at(-1)}` : 'no months'}`,
-        )
+        throw new UsageError(`No reading for ${month}; ${path} has ${describeMonths(ledger.months)}`)
       }
       const result = {source, month, items}
       if (asJson) this.log(JSON.stringify(result, null, 2))
-      else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table'))
+      else this.say(renderLedgerMonth(items, format === 'csv' ? 'csv' : 'table', plans.names))
       return result
     }
-    const result = {source, ...ledgerView(ledger)}
+    const result = {source, ...ledgerView(ledger, plans)}
     if (asJson) this.log(JSON.stringify(result, null, 2))
     else this.say(renderLedgerView(result, format === 'csv' ? 'csv' : 'table'))
     return result

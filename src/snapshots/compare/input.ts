@@ -4,6 +4,7 @@ import {UsageError, errorMessage} from '../../errors.js'
 import {minorUnitExponent} from '../../ledger/definitions.js'
 import {roundHalfUp} from '../../ledger/mrr.js'
 import {isValidMonth} from '../../render/month.js'
+import {jsonProblem} from '../json-problem.js'
 
 /**
  * The user's own MRR numbers, as `snapshots compare` reads them: CSV or JSON rows, per customer or
@@ -69,9 +70,10 @@ export function parseTheirNumbers(text: string, options: ParseOptions): TheirNum
   const fail = (message: string): never => {
     throw new UsageError(`${options.file}: ${message}`)
   }
-  if (text.trim() === '') fail('the file is empty')
+  const expected = EXPECTED[options.format]
+  if (text.trim() === '') fail(`the file is empty; ${expected}`)
   const records = options.format === 'csv' ? csvRecords(text, fail) : jsonRecords(text, fail)
-  if (records.length === 0) fail('no rows')
+  if (records.length === 0) fail(`no rows${options.format === 'csv' ? ' under the header' : ''}; ${expected}`)
   const column = (field: TheirField) => options.columns?.[field] ?? field
   const present = new Set(records.flatMap(({values}) => Object.keys(values)))
   for (const field of ['month', 'mrr'] as const)
@@ -116,6 +118,12 @@ export function parseTheirNumbers(text: string, options: ParseOptions): TheirNum
   return {grain, hasCurrency, rows}
 }
 
+/** What a file of each format should hold: the "what to do" of an empty or unreadable one. */
+const EXPECTED = {
+  csv: 'write a header line (month,customer_id,mrr or month,mrr), then one line per month (and customer)',
+  json: 'write an array of {"month": "YYYY-MM", "customer_id": …, "mrr": …} objects (customer_id optional)',
+} as const
+
 type Fail = (message: string) => never
 type RawRecord = {row: number; values: Record<string, unknown>}
 
@@ -138,13 +146,13 @@ function jsonRecords(text: string, fail: Fail): RawRecord[] {
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return fail(`not valid JSON (${errorMessage(error)})`)
+    return fail(`${jsonProblem(error, text)}; ${EXPECTED.json}`)
   }
   const list = Array.isArray(json)
     ? json
     : typeof json === 'object' && json !== null && Array.isArray((json as {rows?: unknown}).rows)
       ? (json as {rows: unknown[]}).rows
-      : fail('expected an array of rows (or {"rows": [...]})')
+      : fail(`not an array of rows (nor {"rows": [...]}); ${EXPECTED.json}`)
   return list.map((values, index) => {
     if (typeof values !== 'object' || values === null || Array.isArray(values))
       fail(`row ${index + 1}: expected an object with month, mrr, …`)

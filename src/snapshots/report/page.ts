@@ -47,8 +47,8 @@ export const PAGE_SCRIPT = `
 (function () {
   'use strict';
   var model = JSON.parse(document.getElementById('report-data').textContent);
-  var COLORS = {new: '#2e9e5b', expansion: '#7fd1a0', reactivation: '#2d9cdb', contraction: '#f2994a', churn: '#e5484d', net: '#1a1f36', mrr: '#635bff', total: '#9aa5b1'};
-  var LABELS = {new: 'New', expansion: 'Expansion', reactivation: 'Reactivation', contraction: 'Contraction', churn: 'Churn', net: 'Net new'};
+  var COLORS = {new: '#2e9e5b', expansion: '#7fd1a0', reactivation: '#2d9cdb', contraction: '#f2994a', churn: '#e5484d', net: '#1a1f36', mrr: '#635bff', total: '#9aa5b1', opening: '#7a869a'};
+  var LABELS = {new: 'New', expansion: 'Expansion', reactivation: 'Reactivation', contraction: 'Contraction', churn: 'Churn', net: 'Net new', opening: 'Opening'};
   var charts = {};
   var state = {currency: model.currencies.indexOf('usd') >= 0 ? 'usd' : model.currencies[0], month: model.months[model.months.length - 1]};
 
@@ -98,7 +98,9 @@ export const PAGE_SCRIPT = `
     var c = state.currency, series = model.byCurrency[c], i = model.months.indexOf(state.month), months = model.months;
     var kpis = document.getElementById('kpis'); kpis.innerHTML = '';
     kpi(kpis, 'mrr', 'MRR · ' + state.month, money(series.mrr[i], c), series.mrr[i], c.toUpperCase());
-    kpi(kpis, 'net', 'Net new MRR', money(series.movements.net[i], c), series.movements.net[i], 'new + expansion + reactivation − contraction − churn');
+    // The first month is where the history starts: its MRR is a balance, not net new MRR.
+    if (months[i] === model.openingMonth) kpi(kpis, 'opening', 'Opening balance', money(series.mrr[i], c), series.mrr[i], 'the history starts here: nothing moved into it');
+    else kpi(kpis, 'net', 'Net new MRR', money(series.movements.net[i], c), series.movements.net[i], 'new + expansion + reactivation − contraction − churn');
     kpi(kpis, 'subscribers', 'Active subscribers', String(series.activeSubscribers[i]), series.activeSubscribers[i], 'paying in ' + c.toUpperCase());
     kpi(kpis, 'arpu', 'ARPU', money(series.arpu[i], c), series.arpu[i], 'MRR ÷ active subscribers');
     kpi(kpis, 'churn-rate', 'Subscriber churn rate', percent(series.churnRate[i]), series.churnRate[i], 'churned ÷ (active before + new)');
@@ -113,7 +115,7 @@ export const PAGE_SCRIPT = `
       var sign = k === 'contraction' || k === 'churn' ? -1 : 1;
       return {type: 'bar', label: LABELS[k], data: series.movements[k].map(function (v) { return major(sign * v, c); }), backgroundColor: COLORS[k], stack: 'moves', borderRadius: 2};
     });
-    moveSets.push({type: 'line', label: LABELS.net, data: series.movements.net.map(function (v) { return major(v, c); }), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 3, tension: 0});
+    moveSets.push({type: 'line', label: LABELS.net, data: series.movements.net.map(function (v, m) { return months[m] === model.openingMonth ? null : major(v, c); }), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 3, tension: 0});
     draw('movements-chart', {type: 'bar', data: {labels: months, datasets: moveSets}, options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
 
     // The waterfall's axis spans the levels MRR passed through, not 0 to the top: a −$240 churn on $28k
@@ -158,9 +160,14 @@ export const PAGE_SCRIPT = `
       var row = el('tr', {'data-month': month});
       cell(row, month === model.openingMonth ? month + ' · opening' : month, month);
       cell(row, money(series.mrr[i], c), series.mrr[i]);
-      ['new', 'expansion', 'reactivation'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'pos' : undefined); });
-      ['contraction', 'churn'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'neg' : undefined); });
-      cell(row, money(series.movements.net[i], c), series.movements.net[i], series.movements.net[i] > 0 ? 'pos' : series.movements.net[i] < 0 ? 'neg' : undefined);
+      if (month === model.openingMonth) {
+        // The opening balance has no movements: a dash, not $0.00 of each.
+        ['new', 'expansion', 'reactivation', 'contraction', 'churn', 'net'].forEach(function (k) { cell(row, '—', series.movements[k][i]); });
+      } else {
+        ['new', 'expansion', 'reactivation'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'pos' : undefined); });
+        ['contraction', 'churn'].forEach(function (k) { cell(row, money(series.movements[k][i], c), series.movements[k][i], series.movements[k][i] ? 'neg' : undefined); });
+        cell(row, money(series.movements.net[i], c), series.movements.net[i], series.movements.net[i] > 0 ? 'pos' : series.movements.net[i] < 0 ? 'neg' : undefined);
+      }
       cell(row, String(series.activeSubscribers[i]), series.activeSubscribers[i]);
       cell(row, money(series.arpu[i], c), series.arpu[i] === null ? '' : series.arpu[i]);
       cell(row, percent(series.churnRate[i]), series.churnRate[i] === null ? '' : series.churnRate[i]);
@@ -179,7 +186,7 @@ export const PAGE_SCRIPT = `
     document.getElementById('customers-title').textContent = 'Customers · ' + state.month + ' · ' + rows.length + ' in ' + c.toUpperCase();
     var table = document.getElementById('customers-table'); table.innerHTML = '';
     header(table, [{label: 'Customer', text: true}, {label: 'Plan', text: true}, {label: 'Status', text: true}, {label: 'Interval', text: true}, 'Quantity', {label: 'Discounts', text: true}, {label: 'Trial', text: true}, 'MRR before', 'MRR', 'Change', {label: 'Movement', text: true}]);
-    var body = el('tbody');
+    var body = el('tbody'), opening = state.month === model.openingMonth;
     rows.forEach(function (r) {
       var row = el('tr', {'data-customer': r.customer});
       cell(row, r.customer, r.customer);
@@ -189,12 +196,15 @@ export const PAGE_SCRIPT = `
       cell(row, String(r.quantity), r.quantity);
       cell(row, r.discounts, undefined, 'text');
       cell(row, r.trial, undefined, 'text');
-      cell(row, money(r.previousMrr, c), r.previousMrr);
+      // In the opening month there is no reading before: the ledger's "new" from nothing is the opening balance.
+      cell(row, opening ? '—' : money(r.previousMrr, c), opening ? '' : r.previousMrr);
       cell(row, money(r.mrr, c), r.mrr);
       var change = r.mrr - r.previousMrr;
-      cell(row, change === 0 ? '·' : (change > 0 ? '+' : '−') + money(Math.abs(change), c), change, change > 0 ? 'pos' : change < 0 ? 'neg' : undefined);
-      var mv = el('td', {class: 'text', 'data-value': r.movement || ''});
-      if (r.movement) { var tag = el('span', {class: 'tag'}, LABELS[r.movement]); tag.style.background = COLORS[r.movement]; mv.appendChild(tag); }
+      if (opening) cell(row, '—', '');
+      else cell(row, change === 0 ? '·' : (change > 0 ? '+' : '−') + money(Math.abs(change), c), change, change > 0 ? 'pos' : change < 0 ? 'neg' : undefined);
+      var movement = opening ? (r.mrr > 0 ? 'opening' : '') : r.movement;
+      var mv = el('td', {class: 'text', 'data-value': movement || ''});
+      if (movement) { var tag = el('span', {class: 'tag'}, LABELS[movement]); tag.style.background = COLORS[movement]; mv.appendChild(tag); }
       row.appendChild(mv);
       body.appendChild(row);
     });

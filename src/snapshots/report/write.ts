@@ -2,9 +2,10 @@ import {join} from 'node:path'
 
 import {UserError} from '../../errors.js'
 import {writeFileAtomic} from '../../files/atomic.js'
-import {type LedgerSource, readLedgerForViews} from '../../ledger/store.js'
+import type {LedgerSource} from '../../ledger/store.js'
 import type {Comparison} from '../compare/compare.js'
 import {type CompareRequest, compareFile} from '../compare/from-file.js'
+import {readViewInput} from '../read.js'
 import {chartJsBundle, renderReportHtml} from './html.js'
 import {reportModel} from './model.js'
 
@@ -22,7 +23,7 @@ export interface ReportResult {
 
 /** Reads the ledger (else today's snapshots) from outDir and writes the self-contained HTML report beside it. */
 export async function writeReport(outDir: string, options: {compare?: CompareRequest} = {}): Promise<ReportResult> {
-  const {ledger, source, path, plans} = await readLedgerForViews(outDir)
+  const {ledger, source, path, plans} = await readViewInput(outDir)
   if (options.compare && source !== 'ledger')
     throw new UserError(
       `--compare needs mrr_ledger.json in ${outDir}: sub_snapshots.json lacks the facts that explain a difference`,
