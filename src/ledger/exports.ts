@@ -1,11 +1,8 @@
-import {join} from 'node:path'
-
-import {writeFileAtomic} from '../files/atomic.js'
 import type {LedgerFile} from '../files/ledger.js'
 import {toCsv} from '../snapshots/render.js'
 import {majorUnits} from './definitions.js'
 import {monthMetrics} from './metrics.js'
-import {type LedgerSource, readLedgerForViews} from './store.js'
+import type {LedgerSource} from './store.js'
 
 /**
  * CSVs shaped like the three downloads of Stripe's Billing analytics (SB-M5; the
@@ -103,20 +100,4 @@ export interface ExportResult {
   read: string
   months: number
   files: Record<keyof typeof EXPORT_FILES, string>
-}
-
-/** Reads the ledger (or today's snapshots) from outDir and writes the three CSVs beside it. */
-export async function writeExports(outDir: string): Promise<ExportResult> {
-  const {ledger, source, path} = await readLedgerForViews(outDir)
-  const content = {
-    mrrPerSubscriber: mrrPerSubscriberCsv(ledger),
-    customerChanges: customerChangesCsv(ledger),
-    summary: summaryCsv(ledger),
-  }
-  const files = {} as ExportResult['files']
-  for (const name of Object.keys(EXPORT_FILES) as Array<keyof typeof EXPORT_FILES>) {
-    files[name] = join(outDir, EXPORT_FILES[name])
-    await writeFileAtomic(files[name], `${content[name]}\n`)
-  }
-  return {source, read: path, months: ledger.months.length, files}
 }
