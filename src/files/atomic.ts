@@ -96,11 +96,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   )
 }
 
+/**
+ * Reads and validates one JSON file we write, or throws one line: the file, what is wrong with it
+ * (missing, empty, cut short, not JSON, or the first field its schema refuses, by row) and what to
+ * do: `missingHint` when it is not there, `rewriteHint` (the command that writes it again) when it
+ * is there but unusable.
+ */
 export async function readJsonFile<S extends z.ZodType>(
   path: string,
   schema: S,
-  options: {missingHint: string},
+  options: {missingHint: string; rewriteHint?: string},
 ): Promise<z.output<S>> {
+  const rewrite = options.rewriteHint ?? options.missingHint
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -109,24 +116,43 @@ export async function readJsonFile<S extends z.ZodType>(
       throw new UserError(`${path} not found: ${options.missingHint}`)
     throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
   }
+  if (text.trim() === '') throw new UserError(`${path} is empty${rewrite ? `: ${rewrite}` : ''}`)
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${errorMessage(error)}): ${options.missingHint}`)
+    throw new UserError(`${path} is ${jsonProblem(error, text)}${rewrite ? `: ${rewrite}` : ''}`)
   }
   const parsed = schema.safeParse(json)
-  if (!parsed.success) throw new UserError(`${path} is malformed: ${describeFirstIssue(parsed.error)}`)
+  if (!parsed.success)
+    throw new UserError(
+      `${path} is malformed: ${describeIssue(parsed.error)}${options.rewriteHint ? `; ${options.rewriteHint}` : ''}`,
+    )
   return parsed.data
 }
 
-/** Names the row and field of the first problem, e.g. `row 12 (sub_…), field mrr_cents: expected number`. */
-function describeFirstIssue(error: z.ZodError): string {
+/**
+ * What is wrong with text JSON.parse refused: "cut short (…)" when the text ends before the
+ * document does (a write that stopped part-way, a copy that lost its end), else "not valid JSON
+ * (…)", with JSON.parse's own message and position.
+ */
+export function jsonProblem(error: unknown, text: string): string {
+  const message = errorMessage(error)
+  const position = /at position (\d+)/.exec(message)
+  const cutShort =
+    /end of JSON input|Unterminated string/i.test(message) ||
+    (position !== null && Number(position[1]) >= text.trimEnd().length)
+  return `${cutShort ? 'cut short' : 'not valid JSON'} (${message})`
+}
+
+/** The first problem, by where it is: `row 12, field mrr_cents: …` or `items row 3, field mrr: …`. */
+function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0]
   if (!issue) return 'unknown problem'
-  const [head, ...rest] = issue.path
-  if (typeof head === 'number') {
-    return `row ${head}${rest.length > 0 ? `, field ${rest.join('.')}` : ''}: ${issue.message}`
-  }
-  return `${issue.path.join('.') || '(root)'}: ${issue.message}`
+  const message = issue.message.replace(/^Invalid input: /, '')
+  const path = issue.path.map(String)
+  const row = issue.path.findIndex((part) => typeof part === 'number')
+  if (row === -1) return path.length === 0 ? message : `${path.join('.')}: ${message}`
+  const field = path.slice(row + 1).join('.')
+  return `${[...path.slice(0, row), `row ${path[row]}`].join(' ')}${field ? `, field ${field}` : ''}: ${message}`
 }

@@ -1,15 +1,14 @@
-import {access, readFile} from 'node:fs/promises'
+import {access} from 'node:fs/promises'
 import {relative, resolve} from 'node:path'
 import type {z} from 'zod'
 
-import {UserError, errorMessage} from '../errors.js'
+import {readJsonFile} from '../files/atomic.js'
 import {PricesFileSchema, type SnapshotRow, SnapshotsFileSchema, outFile} from '../files/formats.js'
 import {type LedgerFile, LedgerFileSchema, ledgerFile} from '../files/ledger.js'
 import {MrrDefinitionsSchema} from '../ledger/definitions.js'
 import {type PlanCatalog, planCatalog} from '../ledger/plans.js'
 import {ledgerFromSnapshots} from '../ledger/snapshot-rows.js'
 import type {LedgerSource} from '../ledger/store.js'
-import {jsonProblem} from './json-problem.js'
 
 /**
  * What the views (show, export, report, compare) read from --out-dir, each file checked against
@@ -63,38 +62,9 @@ function pricesFile(outDir: string): FileKind {
   }
 }
 
-/** Reads and validates one JSON file, or throws one line: the file, its problem, what to do. */
-export async function readViewFile<S extends z.ZodType>(path: string, schema: S, kind: FileKind): Promise<z.output<S>> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path} not found: ${kind.missing}`)
-    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
-  }
-  if (text.trim() === '') throw new UserError(`${path} is empty: ${kind.rewrite}`)
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new UserError(`${path} is ${jsonProblem(error, text)}: ${kind.rewrite}`)
-  }
-  const parsed = schema.safeParse(json)
-  if (!parsed.success) throw new UserError(`${path} is malformed: ${describeIssue(parsed.error)}; ${kind.rewrite}`)
-  return parsed.data
-}
-
-/** The first problem, by where it is: `row 12, field mrr_cents: …` or `items row 3, field mrr: …`. */
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]
-  if (!issue) return 'unknown problem'
-  const message = issue.message.replace(/^Invalid input: /, '')
-  const path = issue.path.map(String)
-  const row = issue.path.findIndex((part) => typeof part === 'number')
-  if (row === -1) return path.length === 0 ? message : `${path.join('.')}: ${message}`
-  const field = path.slice(row + 1).join('.')
-  return `${[...path.slice(0, row), `row ${path[row]}`].join(' ')}${field ? `, field ${field}` : ''}: ${message}`
-}
+/** One of the views' files, read with what to do when it is missing or unusable. */
+const readViewFile = <S extends z.ZodType>(path: string, schema: S, kind: FileKind): Promise<z.output<S>> =>
+  readJsonFile(path, schema, {missingHint: kind.missing, rewriteHint: kind.rewrite})
 
 /** sub_snapshots.json: the nine-column rows of every month. */
 export async function readSnapshotRows(outDir: string): Promise<{rows: SnapshotRow[]; path: string}> {

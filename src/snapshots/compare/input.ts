@@ -4,7 +4,7 @@ import {UsageError, errorMessage} from '../../errors.js'
 import {minorUnitExponent} from '../../ledger/definitions.js'
 import {roundHalfUp} from '../../ledger/mrr.js'
 import {isValidMonth} from '../../render/month.js'
-import {jsonProblem} from '../json-problem.js'
+import {jsonProblem} from '../../files/atomic.js'
 
 /**
  * The user's own MRR numbers, as `snapshots compare` reads them: CSV or JSON rows, per customer or
