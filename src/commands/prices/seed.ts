@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {applyScenario} from '../../config/scenarios.js'
 import {outFile} from '../../files/formats.js'
+import {claimPricesOutDir} from '../../prices/out-dir.js'
 import {type SeedPricesResult, seedPrices} from '../../prices/seed.js'
 import {formatMoney} from '../../render/money.js'
 import {formatTable} from '../../render/table.js'
@@ -40,14 +41,24 @@ With --scenario (or a config with scenario sections) it also seeds what the scen
     const {config: fileConfig} = await this.loadConfig(flags)
     const config = flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig
     const {gateway} = this.connect(flags, config.scheduler)
-    const result = await seedPrices(gateway, config, {
-      file: outFile(this.outDir(flags), 'prices'),
-      apiBase: flags['api-base'],
-      now: new Date(),
-    })
-    this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
-    this.say(`\nWrote ${result.file}`)
-    return result
+    const outDir = this.outDir(flags)
+    // Before any request: an out-dir that cannot take stripe_prices.json fails now, not after the prices exist.
+    const lock = await claimPricesOutDir(outDir)
+    try {
+      const gone = lock.tookOverFrom
+      if (gone)
+        this.notice(`Took over the lock of a stripe-seed process that is gone (pid ${gone.pid} on ${gone.host})`)
+      const result = await seedPrices(gateway, config, {
+        file: outFile(outDir, 'prices'),
+        apiBase: flags['api-base'],
+        now: new Date(),
+      })
+      this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
+      this.say(`\nWrote ${result.file}`)
+      return result
+    } finally {
+      await lock.release()
+    }
   }
 }
 
