@@ -2,11 +2,13 @@ import {readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {errorLine, runCli} from '../helpers/cli.js'
+import {errorLine, runCli, startCli} from '../helpers/cli.js'
+import {useFreshEmulators} from '../helpers/emulator.js'
 import {stubServer} from '../helpers/stub-server.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 const tempDir = useTempDirs()
+const freshEmulator = useFreshEmulators()
 
 // Issue 18: what a new user hit when a command was stopped, or given a wrong place or file.
 describe('recovery and plain refusals (built CLI, real process)', () => {
@@ -30,5 +32,41 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     } finally {
       await stub.close()
     }
+  })
+
+  it('Ctrl-C during prices seed says how far it got and how to finish, exit 130; the re-run completes it (item 4)', async () => {
+    // Latency keeps requests in flight when the signal lands; the kill waits for the first created price, not a time.
+    const emulator = await freshEmulator({latencyMs: [150, 150]})
+    const cwd = await tempDir()
+    const env = {STRIPE_SECRET_KEY: 'sk_test_interrupt', STRIPE_API_BASE: emulator.url}
+    const {child, done} = startCli(['prices', 'seed', '--scenario', 'saas'], {cwd, env})
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (/^price 1 of 27: \S+ created$/m.test(stderr) && !child.killed) child.kill('SIGINT')
+    })
+    const run = await done
+    expect(run.code, run.stderr).toBe(130)
+    const line = errorLine(run.stderr)
+    const match =
+      /^Error: Interrupted after (\d+) of 27 prices, (\d) of 4 coupons and (\d) of 1 promotion code; run `stripe-seed prices seed --scenario saas` again to finish: it reuses what exists$/.exec(
+        line,
+      )
+    expect(match, line).not.toBeNull()
+    const seeded = Number(match![1])
+    expect(seeded).toBeGreaterThan(0)
+    expect(seeded).toBeLessThan(27)
+    // What it says is what the account holds.
+    const onAccount = [...emulator.engine.prices.values()].filter((price) =>
+      price.lookupKey?.startsWith('stripe_seed_'),
+    )
+    expect(onAccount).toHaveLength(seeded)
+
+    const again = await runCli(['prices', 'seed', '--scenario', 'saas', '--json'], {cwd, env})
+    expect(again.code, again.stderr).toBe(0)
+    const result = JSON.parse(again.stdout) as {catalog: {prices: Array<{outcome: string}>}}
+    const outcomes = result.catalog.prices.map((price) => price.outcome)
+    expect(outcomes.filter((outcome) => outcome === 'existing')).toHaveLength(seeded)
+    expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(27 - seeded)
   })
 })
