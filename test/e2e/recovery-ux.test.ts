@@ -1,7 +1,8 @@
-import {readdir, writeFile} from 'node:fs/promises'
+import {readFile, readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {CurrentRunFileSchema} from '../../src/files/formats.js'
 import {errorLine, runCli, startCli} from '../helpers/cli.js'
 import {useFreshEmulators} from '../helpers/emulator.js'
 import {stubServer} from '../helpers/stub-server.js'
@@ -68,5 +69,30 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     const outcomes = result.catalog.prices.map((price) => price.outcome)
     expect(outcomes.filter((outcome) => outcome === 'existing')).toHaveLength(seeded)
     expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(27 - seeded)
+  })
+
+  it('a damaged current_run.json: a warning naming it, a copy kept, and the command goes on (item 6)', async () => {
+    const emulator = await freshEmulator()
+    const cwd = await tempDir()
+    const env = {STRIPE_SECRET_KEY: 'sk_test_damaged', STRIPE_API_BASE: emulator.url}
+    expect((await runCli(['prices', 'seed'], {cwd, env})).code).toBe(0)
+    const path = join(cwd, 'config', 'current_run.json')
+    await writeFile(path, '{"run_id": "2026')
+    const copies = async () => (await readdir(join(cwd, 'config'))).filter((name) => name.includes('.corrupt-'))
+
+    const cleanup = await runCli(['clocks', 'cleanup', '--dry-run'], {cwd, env})
+    expect(cleanup.code, cleanup.stderr).toBe(0)
+    const [copy, ...more] = await copies()
+    expect(more).toEqual([])
+    expect(copy).toMatch(/^current_run\.json\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/)
+    expect(cleanup.stderr).toContain(`Warning: ${path} is damaged (not valid JSON: `)
+    expect(cleanup.stderr).toContain(`kept a copy as ${copy}, going on without it`)
+    expect(await readFile(join(cwd, 'config', copy!), 'utf8')).toBe('{"run_id": "2026')
+
+    // A run replaces it with its own; the damaged one stays in its copy, copied once.
+    const run = await runCli(['run', 'generate', '--customers', '2', '--months', '1'], {cwd, env})
+    expect(run.code, run.stderr).toBe(0)
+    expect(CurrentRunFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8'))).success).toBe(true)
+    expect(await copies()).toEqual([copy])
   })
 })
