@@ -101,7 +101,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     }),
     'webhook-secret': Flags.string({
       description:
-        'whsec_ secret forwarded events are signed with, with --forward-to (default: one saved in the config directory, the same on every start)',
+        'whsec_ secret --forward-to signs events with (default: one saved in the config directory, the same on every start)',
       env: 'STRIPE_SEED_WEBHOOK_SECRET',
       helpGroup: 'WEBHOOKS',
     }),

@@ -1,4 +1,6 @@
+import {createServer} from 'node:http'
 import {readFile, readdir, writeFile} from 'node:fs/promises'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -94,5 +96,71 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(CurrentRunFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8'))).success).toBe(true)
     expect(await copies()).toEqual([copy])
+  })
+
+  it('an --api-base that is not Stripe (a 404 with no body): named plainly, one request, exit 1 (item 13)', async () => {
+    let requests = 0
+    const server = createServer((_req, res) => {
+      requests++
+      res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const cwd = await tempDir()
+      const run = await runCli(['prices', 'seed', '--api-base', url], {
+        cwd,
+        env: {STRIPE_SECRET_KEY: 'sk_test_notstripe'},
+      })
+      expect(run.code).toBe(1)
+      expect(errorLine(run.stderr)).toMatch(
+        new RegExp(
+          `^Error: ${url} does not answer like Stripe's API: its reply is not Stripe's JSON Try this: Check --api-base`,
+        ),
+      )
+      expect(requests).toBe(1)
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
+  it('config files: an empty one is refused naming it, TOML is read, another extension lists the formats (item 13)', async () => {
+    const cwd = await tempDir()
+    await writeFile(join(cwd, 'empty.json'), '')
+    const empty = await runCli(['run', 'generate', '--dry-run', '--config', 'empty.json'], {cwd})
+    expect(empty.code).toBe(2)
+    expect(errorLine(empty.stderr)).toBe(
+      `Error: Config file ${join(cwd, 'empty.json')} is empty Try this: Give it the settings to change ({} keeps every default), or remove it.`,
+    )
+
+    await writeFile(join(cwd, 'seed.toml'), 'customers = 7\nmonths = 2\n')
+    const toml = await runCli(['run', 'generate', '--dry-run', '--seed', '1', '--config', 'seed.toml', '--json'], {cwd})
+    expect(toml.code, toml.stderr).toBe(0)
+    const plan = (JSON.parse(toml.stdout) as {plan: {customers: unknown[]; months: number}}).plan
+    expect([plan.customers.length, plan.months]).toEqual([7, 2])
+
+    await writeFile(join(cwd, 'bad.toml'), 'customers = \n')
+    const bad = await runCli(['run', 'generate', '--dry-run', '--config', 'bad.toml'], {cwd})
+    expect(bad.code).toBe(2)
+    expect(errorLine(bad.stderr)).toBe(
+      `Error: Cannot read config ${join(cwd, 'bad.toml')}: line 1, column 13: invalid value`,
+    )
+
+    await writeFile(join(cwd, 'seed.ini'), 'customers=7\n')
+    const ini = await runCli(['run', 'generate', '--dry-run', '--config', 'seed.ini'], {cwd})
+    expect(ini.code).toBe(2)
+    expect(errorLine(ini.stderr)).toMatch(
+      /seed\.ini: \.ini is not a config format stripe-seed reads \(JSON, YAML, TOML/,
+    )
+  })
+
+  it('emulator --webhook-secret without --forward-to is a usage error, exit 2, before it listens (item 13)', async () => {
+    const cwd = await tempDir()
+    const run = await runCli(['emulator', '--port', '0', '--webhook-secret', 'whsec_alone'], {cwd})
+    expect(run.code).toBe(2)
+    expect(errorLine(run.stderr)).toBe(
+      'Error: --webhook-secret needs --forward-to: it signs the events forwarded there, and nothing else',
+    )
+    expect(run.stdout).not.toContain('listening')
   })
 })
