@@ -101,7 +101,7 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
     }),
     'webhook-secret': Flags.string({
       description:
-        'whsec_ secret forwarded events are signed with (default: one saved in the config directory, the same on every start)',
+        'whsec_ secret --forward-to signs events with (default: one saved in the config directory, the same on every start)',
       env: 'STRIPE_SEED_WEBHOOK_SECRET',
       helpGroup: 'WEBHOOKS',
     }),
@@ -132,6 +132,12 @@ For scripts: with --json it prints one JSON line as soon as it listens ({"status
       throw new UsageError(
         `--default-currency takes a three-letter ISO currency code, e.g. usd, got "${flags['default-currency']}"`,
       )
+    // Not oclif's dependsOn: it refuses the env fallback too, and a STRIPE_SEED_WEBHOOK_SECRET kept for an app's handler must not stop a plain start.
+    if (
+      !flags['forward-to'] &&
+      this.argv.some((arg) => arg === '--webhook-secret' || arg.startsWith('--webhook-secret='))
+    )
+      throw new UsageError('--webhook-secret needs --forward-to: it signs the events forwarded there, and nothing else')
     const forwardTo = forwardTargets(flags['forward-to'] ?? [], flags.events)
     const secret =
       forwardTo.length > 0 ? await resolveForwardingSecret(flags['webhook-secret'], this.config.configDir) : undefined

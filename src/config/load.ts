@@ -1,12 +1,16 @@
 import {cosmiconfig} from 'cosmiconfig'
 import {readFile} from 'node:fs/promises'
-import {resolve} from 'node:path'
+import {extname, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
+import {TomlError, parse as parseToml} from 'smol-toml'
 
 import {UsageError, errorMessage} from '../errors.js'
 import {type Config, ConfigSchema, formatZodIssues, keySuggestion, unrecognizedKeys} from './schema.js'
 
 export const CONFIG_MODULE_NAME = 'stripe-seed'
+
+const SUPPORTED_FORMATS =
+  'JSON, YAML, TOML or JavaScript: .json, .yaml, .yml, .toml, .js, .mjs, .cjs, or no extension for JSON or YAML'
 
 export interface LoadedConfig {
   config: Config
@@ -32,7 +36,12 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
         `${CONFIG_MODULE_NAME}.config.mjs`,
         `${CONFIG_MODULE_NAME}.config.cjs`,
         `${CONFIG_MODULE_NAME}.config.json`,
+        `.${CONFIG_MODULE_NAME}rc.toml`,
+        `${CONFIG_MODULE_NAME}.config.toml`,
       ],
+      loaders: {'.toml': (_filepath: string, content: string) => parseToml(content)},
+      // An empty config file is a mistake to say, wherever it was found, not a file to skip.
+      ignoreEmptySearchPlaces: false,
     })
     found = options.explicitPath
       ? await explorer.load(resolve(options.cwd, options.explicitPath))
@@ -43,11 +52,19 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
       (options.explicitPath ? resolve(options.cwd, options.explicitPath) : options.cwd)
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new UsageError(`Config file not found: ${file}`)
+    if (/^No loader specified for extension/.test(errorMessage(error)))
+      throw new UsageError(
+        `Cannot read config ${file}: ${extname(file)} is not a config format stripe-seed reads (${SUPPORTED_FORMATS})`,
+      )
     throw new UsageError(
       `Cannot read config ${file}: ${(await syntaxError(error, file)) ?? firstLine(errorMessage(error))}`,
     )
   }
-  if (!found || found.isEmpty) return {config: ConfigSchema.parse({}), filepath: found?.filepath, setInFile: new Set()}
+  if (found?.isEmpty)
+    throw new UsageError(`Config file ${found.filepath} is empty`, {
+      suggestion: 'Give it the settings to change ({} keeps every default), or remove it.',
+    })
+  if (!found) return {config: ConfigSchema.parse({}), setInFile: new Set()}
   const parsed = ConfigSchema.safeParse(found.config)
   if (!parsed.success) {
     const [issue, ...others] = parsed.error.issues
@@ -67,6 +84,9 @@ export async function loadConfig(options: {cwd: string; explicitPath?: string}):
 
 /** `line 3, column 15: Expected double-quoted property name`, from what the JSON, YAML or JS parser knows. */
 async function syntaxError(error: unknown, file: string): Promise<string | undefined> {
+  // smol-toml: 1-based, and a code frame after the first line.
+  if (error instanceof TomlError)
+    return `line ${error.line}, column ${error.column}: ${firstLine(error.message).replace(/^Invalid TOML document: /, '')}`
   const {name, mark, reason} = error as {name?: string; mark?: {line: number; column: number}; reason?: string}
   // js-yaml: a 0-based mark and the reason alone.
   if (name === 'YAMLException' && mark && reason) return `line ${mark.line + 1}, column ${mark.column + 1}: ${reason}`

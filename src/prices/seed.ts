@@ -59,10 +59,19 @@ export interface SeedPricesResult {
   catalog?: {prices: SeededPrice[]; coupons: SeededCoupon[]; promotionCodes: SeededPromotionCode[]}
 }
 
+/** What a seed has in place so far: each price, coupon and promotion code once, found or created. */
+export type SeedStep =
+  | {kind: 'plan'; prices: number; coupons: number; promotionCodes: number}
+  | {kind: 'price'; seeded: SeededPrice}
+  | {kind: 'coupon'; seeded: SeededCoupon}
+  | {kind: 'promotion code'; seeded: SeededPromotionCode}
+
 export interface SeedPricesOptions {
   file: string
   apiBase?: string
   now: Date
+  /** Told the totals once the reads are done, then each item as it is in place: progress, and how far an interrupted seed got. */
+  onStep?: (step: SeedStep) => void
 }
 
 /** Stable per plan, whatever its amount: a re-run finds the price by it instead of creating another. */
@@ -112,13 +121,27 @@ export async function seedPrices(
       : Promise.resolve(undefined),
   )
 
+  const onStep = options.onStep ?? (() => {})
+  onStep({
+    kind: 'plan',
+    prices: toSeed.length,
+    coupons: catalog?.coupons.length ?? 0,
+    promotionCodes: catalog?.promotionCodes.length ?? 0,
+  })
   const products = new ProductsOnce(gateway, catalog)
-  const [prices, [seededCoupons, seededCodes]] = await Promise.all([
-    Promise.all(toSeed.map((price) => seedPrice(gateway, price, existing.get(price.lookupKey), products))),
+  // Every write settles before a failure surfaces: an interrupted seed counts what it made, and no request outlives the call.
+  const [prices, [seededCoupons, seededCodes]] = await settled(
+    allSettled(
+      toSeed.map(async (price) => {
+        const seeded = await seedPrice(gateway, price, existing.get(price.lookupKey), products)
+        onStep({kind: 'price', seeded})
+        return seeded
+      }),
+    ),
     catalog && discounts
-      ? seedDiscounts(gateway, catalog, ...discounts)
+      ? seedDiscounts(gateway, catalog, ...discounts, onStep)
       : Promise.resolve([[], []] as [SeededCoupon[], SeededPromotionCode[]]),
-  ])
+  )
 
   const plans = config.plans.map((plan) => {
     const own = prices.find(
@@ -144,6 +167,14 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (first.status === 'rejected') throw first.reason
   if (second.status === 'rejected') throw second.reason
   return [first.value, second.value]
+}
+
+/** Every value, or the first failure once all have settled. */
+async function allSettled<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises)
+  const failed = results.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
 }
 
 /** The original's price: its params (and so its requests) are exactly what the tool always sent. */
@@ -289,12 +320,21 @@ async function seedDiscounts(
   catalog: Catalog,
   coupons: Map<string, Stripe.Coupon>,
   promotionCodes: Map<string, Stripe.PromotionCode>,
+  onStep: (step: SeedStep) => void,
 ): Promise<[SeededCoupon[], SeededPromotionCode[]]> {
-  const seededCoupons = await Promise.all(
-    catalog.coupons.map((coupon) => seedCoupon(gateway, coupon, coupons.get(coupon.id))),
+  const seededCoupons = await allSettled(
+    catalog.coupons.map(async (coupon) => {
+      const seeded = await seedCoupon(gateway, coupon, coupons.get(coupon.id))
+      onStep({kind: 'coupon', seeded})
+      return seeded
+    }),
   )
-  const seededCodes = await Promise.all(
-    catalog.promotionCodes.map((code) => seedPromotionCode(gateway, code, promotionCodes.get(code.code))),
+  const seededCodes = await allSettled(
+    catalog.promotionCodes.map(async (code) => {
+      const seeded = await seedPromotionCode(gateway, code, promotionCodes.get(code.code))
+      onStep({kind: 'promotion code', seeded})
+      return seeded
+    }),
   )
   return [seededCoupons, seededCodes]
 }

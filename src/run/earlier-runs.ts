@@ -1,7 +1,10 @@
-import {readFile} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {copyFile, readFile, stat} from 'node:fs/promises'
+import {basename} from 'node:path'
 
 import {type ClockSummary, type RunClocks, runClockPrefix} from '../clocks/cleanup.js'
-import {CurrentRunFileSchema, outFile} from '../files/formats.js'
+import {errorMessage} from '../errors.js'
+import {type CurrentRunFile, CurrentRunFileSchema, outFile} from '../files/formats.js'
 import {type DamagedJournal, listJournals, removeJournal} from './journal.js'
 
 export interface EarlierRuns extends RunClocks {
@@ -38,15 +41,52 @@ export async function earlierRuns(outDir: string, exceptRunId?: string): Promise
     for (const id of ids) clockIds.add(id)
     journals.push({path: journal.path, runId, clockIds: ids})
   }
-  const current = await readFile(outFile(outDir, 'currentRun'), 'utf8')
-    .then((text) => CurrentRunFileSchema.safeParse(JSON.parse(text)))
-    .catch(() => undefined)
-  if (current?.success && current.data.run_id !== exceptRunId) {
-    runIds.add(current.data.run_id)
-    for (const id of current.data.clock_ids) clockIds.add(id)
-    for (const failed of current.data.failed_clocks) clockIds.add(failed.clock_id)
+  const current = await readCurrentRun(outDir)
+  if (current.warning) warnings.push(current.warning)
+  if (current.run && current.run.run_id !== exceptRunId) {
+    runIds.add(current.run.run_id)
+    for (const id of current.run.clock_ids) clockIds.add(id)
+    for (const failed of current.run.failed_clocks) clockIds.add(failed.clock_id)
   }
   return {clockIds, runIds, journals, warnings}
+}
+
+/**
+ * current_run.json as its schema reads it; a damaged one (torn, edited, not JSON) is not ignored
+ * silently, since the next run overwrites it: a copy is kept beside it, named by the file's
+ * modification time (the same damage is copied once), and the warning names both.
+ */
+export async function readCurrentRun(outDir: string): Promise<{run?: CurrentRunFile; warning?: string}> {
+  const path = outFile(outDir, 'currentRun')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    return {warning: `Warning: cannot read ${path} (${errorMessage(error)}); going on without it`}
+  }
+  let problem: string
+  try {
+    const parsed = CurrentRunFileSchema.safeParse(JSON.parse(text))
+    if (parsed.success) return {run: parsed.data}
+    const issue = parsed.error.issues[0]
+    problem = `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'not a run file'}`
+  } catch (error) {
+    problem = `not valid JSON: ${errorMessage(error)}`
+  }
+  const modified = await stat(path).then((stats) => stats.mtime)
+  const copy = `${path}.corrupt-${modified
+    .toISOString()
+    .replaceAll(':', '-')
+    .replace(/\.\d+Z$/, 'Z')}`
+  const kept = await copyFile(path, copy, constants.COPYFILE_EXCL).then(
+    () => `kept a copy as ${basename(copy)}`,
+    (error: unknown) =>
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+        ? `a copy is kept as ${basename(copy)}`
+        : `could not keep a copy (${errorMessage(error)})`,
+  )
+  return {warning: `Warning: ${path} is damaged (${problem}); ${kept}, going on without it`}
 }
 
 /** Forgets the journals of runs whose clocks are all gone now; a run with a clock that could not be deleted stays known. */

@@ -41,6 +41,12 @@ export function describeStripeError(error: unknown, context: StripeContext): Use
         suggestion: 'Check your network, or --api-base / STRIPE_API_BASE if you meant a local emulator.',
       })
     case 'StripeAPIError':
+      // stripe-node's word for a reply that is not JSON (a web server's 404 page, an empty body): not Stripe at all, and not retried.
+      if (error.statusCode === undefined && /^Invalid JSON received/.test(detail ?? ''))
+        return new UserError(`${context.apiBase} does not answer like Stripe's API: its reply is not Stripe's JSON`, {
+          suggestion:
+            "Check --api-base / STRIPE_API_BASE: it takes the address of Stripe's API or of a Stripe-compatible server, e.g. the emulator at http://127.0.0.1:12111.",
+        })
       return new UserError(
         `Stripe failed (${error.statusCode ?? 'no status'}) and still failed after retries: ${detail}`,
       )

@@ -173,7 +173,8 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
         {cwd},
       )
       expect(run.code).toBe(1)
-      expect(errorLine(run.stderr)).toMatch(/Cannot write .*blocked\/config\/stripe_prices\.json/)
+      // The out-dir is checked before any request (issue 18 item 5), as run generate does.
+      expect(errorLine(run.stderr)).toMatch(/The out-dir .*blocked\/config is not writable/)
       expect((await readdir(cwd)).sort()).toEqual(['blocked'])
       return
     }
@@ -185,7 +186,7 @@ describe('stripe-seed prices seed (built CLI, real process)', () => {
       {cwd},
     )
     expect(run.code).toBe(1)
-    expect(errorLine(run.stderr)).toMatch(/Cannot write .*ro\/stripe_prices\.json/)
+    expect(errorLine(run.stderr)).toMatch(/The out-dir .*ro is not writable/)
     expect(await readdir(join(cwd, 'ro'))).toEqual([])
   })
 

@@ -3,7 +3,9 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {applyScenario} from '../../config/scenarios.js'
 import {outFile} from '../../files/formats.js'
-import {type SeedPricesResult, seedPrices} from '../../prices/seed.js'
+import {claimPricesOutDir} from '../../prices/out-dir.js'
+import {pricesSeedCommand, seedPricesUntilStopped} from '../../prices/progress.js'
+import type {SeedPricesResult} from '../../prices/seed.js'
 import {formatMoney} from '../../render/money.js'
 import {formatTable} from '../../render/table.js'
 
@@ -15,7 +17,9 @@ export default class PricesSeed extends BaseCommand<SeedPricesResult> {
 
 If a plan's amount changed in the config, a new price takes over the lookup key and the old one is archived (a Stripe price's amount can never change).
 
-With --scenario (or a config with scenario sections) it also seeds what the scenario needs: yearly and per-currency prices, coupons (id stripe_seed_<id>) and promotion codes, listed under "catalog" in stripe_prices.json. A coupon already on the account with other terms is refused: Stripe cannot edit a coupon's terms.`
+With --scenario (or a config with scenario sections) it also seeds what the scenario needs: yearly and per-currency prices, coupons (id stripe_seed_<id>) and promotion codes, listed under "catalog" in stripe_prices.json. A coupon already on the account with other terms is refused: Stripe cannot edit a coupon's terms.
+
+Each price, coupon and promotion code it creates gets a line on stderr. Ctrl-C stops it cleanly (exit 130): it says how far it got, and running it again finishes, reusing what exists.`
 
   static examples = [
     '<%= config.bin %> prices seed',
@@ -39,15 +43,36 @@ With --scenario (or a config with scenario sections) it also seeds what the scen
     const {flags} = await this.parse(PricesSeed)
     const {config: fileConfig} = await this.loadConfig(flags)
     const config = flags.scenario ? applyScenario(fileConfig, flags.scenario) : fileConfig
-    const {gateway} = this.connect(flags, config.scheduler)
-    const result = await seedPrices(gateway, config, {
-      file: outFile(this.outDir(flags), 'prices'),
-      apiBase: flags['api-base'],
-      now: new Date(),
-    })
-    this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
-    this.say(`\nWrote ${result.file}`)
-    return result
+    const {gateway, keySource} = this.connect(flags, config.scheduler)
+    const outDir = this.outDir(flags)
+    // Before any request: an out-dir that cannot take stripe_prices.json fails now, not after the prices exist.
+    const lock = await claimPricesOutDir(outDir)
+    try {
+      const gone = lock.tookOverFrom
+      if (gone)
+        this.notice(`Took over the lock of a stripe-seed process that is gone (pid ${gone.pid} on ${gone.host})`)
+      const result = await seedPricesUntilStopped(gateway, config, {
+        file: outFile(outDir, 'prices'),
+        apiBase: flags['api-base'],
+        now: new Date(),
+        rerun: pricesSeedCommand({
+          bin: this.config.bin,
+          scenario: flags.scenario,
+          outDir: flags['out-dir'],
+          config: flags.config,
+          apiBase: flags['api-base'],
+          keySource,
+          stripeCliProfile: flags['stripe-cli-profile'],
+        }),
+        notice: (line) => this.notice(line),
+        beforeExit: () => lock.releaseSync(),
+      })
+      this.say(result.catalog ? renderCatalog(result.catalog) : renderPlans(result))
+      this.say(`\nWrote ${result.file}`)
+      return result
+    } finally {
+      await lock.release()
+    }
   }
 }
 
