@@ -42,7 +42,7 @@ import {
   planOfPriceIn,
   replayJournal,
 } from './clock-state.js'
-import {damagedJournalWarning, earlierRuns, forgetCleanedRuns} from './earlier-runs.js'
+import {damagedJournalWarning, earlierRuns, forgetCleanedRuns, readCurrentRun} from './earlier-runs.js'
 import {
   Journal,
   type JournalContents,
@@ -153,6 +153,9 @@ export async function claimOutDir(
         {suggestion: "Start a new run without --resume: its cleanup deletes that run's clocks."},
       )
     }
+    // This run writes current_run.json at its end: a damaged one is copied aside and named now, whatever the flags.
+    const current = await readCurrentRun(request.outDir)
+    if (current.warning) notices.push(current.warning)
     const listed = resume || request.keepClocks ? undefined : await listJournals(request.outDir)
     for (const damaged of listed?.damaged ?? []) notices.push(damagedJournalWarning(damaged))
     const unfinished = listed?.journals.filter((journal) => journal.saved === undefined).at(-1)

@@ -96,6 +96,13 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(CurrentRunFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8'))).success).toBe(true)
     expect(await copies()).toEqual([copy])
+
+    // run generate names the damage too, --keep-clocks or not: its end overwrites the file.
+    await writeFile(path, '')
+    const kept = await runCli(['run', 'generate', '--customers', '2', '--months', '1', '--keep-clocks'], {cwd, env})
+    expect(kept.code, kept.stderr).toBe(0)
+    expect(kept.stderr).toContain(`Warning: ${path} is damaged`)
+    expect(await copies()).toHaveLength(2)
   })
 
   it('an --api-base that is not Stripe (a 404 with no body): named plainly, one request, exit 1 (item 13)', async () => {
