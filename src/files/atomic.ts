@@ -1,9 +1,9 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, open, readFile, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import type {z} from 'zod'
+import {z} from 'zod'
 
-import {UserError, errorMessage} from '../errors.js'
+import {BugError, UserError, errorMessage} from '../errors.js'
 import {formatZodIssues} from '../config/schema.js'
 
 /**
@@ -41,8 +41,8 @@ export async function writeJsonFile<S extends z.ZodType>(
   schema: S,
   data: z.input<S> & z.output<S>,
 ): Promise<void> {
-  const parsed = schema.safeParse(data)
-  if (!parsed.success) throw new Error(`BUG: refusing to write ${path}: ${formatZodIssues(parsed.error)}`)
+  const problem = firstProblem(schema, data)
+  if (problem) throw new BugError(`refusing to write ${path}: ${problem}`)
   await writeFileAtomic(
     path,
     (function* () {
@@ -50,6 +50,45 @@ export async function writeJsonFile<S extends z.ZodType>(
       yield '\n'
     })(),
   )
+}
+
+/** Arrays longer than this are validated item by item. */
+const PIECEWISE_FROM = 500
+
+/**
+ * What the schema refuses in data, or undefined. zod's parse returns a copy, so a whole ledger
+ * parsed at once is a second ledger in memory at the save, the run's peak: a long array is checked
+ * item by item (each copy dropped at once), an object field by field, as the schema would. Only
+ * schemas without checks of their own (refinements, length limits) are taken apart; their
+ * elements keep theirs.
+ */
+function firstProblem(schema: z.ZodType, data: unknown, at = ''): string | undefined {
+  const whole = () => {
+    const parsed = schema.safeParse(data)
+    return parsed.success ? undefined : `${at}${formatZodIssues(parsed.error)}`
+  }
+  if ((schema._zod.def.checks?.length ?? 0) > 0) return whole()
+  if (schema instanceof z.ZodArray && Array.isArray(data) && data.length > PIECEWISE_FROM) {
+    const element = schema.element as z.ZodType
+    for (const [index, item] of data.entries()) {
+      const parsed = element.safeParse(item)
+      if (!parsed.success) return `${at}[${index}]: ${formatZodIssues(parsed.error)}`
+    }
+    return undefined
+  }
+  if (schema instanceof z.ZodObject && isPlainObject(data)) {
+    const shape = schema.shape as Record<string, z.ZodType>
+    // A strict object refuses unknown keys (a plain one strips them, as the readers do).
+    const unknown =
+      schema._zod.def.catchall instanceof z.ZodNever ? Object.keys(data).find((key) => !(key in shape)) : undefined
+    if (unknown !== undefined) return `${at}unknown key "${unknown}"`
+    for (const [key, field] of Object.entries(shape)) {
+      const problem = firstProblem(field, data[key], `${at}${key}.`)
+      if (problem) return problem
+    }
+    return undefined
+  }
+  return whole()
 }
 
 /**

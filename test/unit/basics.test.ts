@@ -9,6 +9,7 @@ import {addIntervals, monthLabel, simulationStart} from '../../src/billing-time.
 import {loadConfig} from '../../src/config/load.js'
 import {DEFAULT_PLANS, defaultConfig} from '../../src/config/schema.js'
 import {jsonChunks, readJsonFile, writeJsonFile} from '../../src/files/atomic.js'
+import {BugError} from '../../src/errors.js'
 import {SnapshotsFileSchema} from '../../src/files/formats.js'
 import {RunProgress} from '../../src/run/progress.js'
 import {plural} from '../../src/render/plural.js'
@@ -308,8 +309,18 @@ describe('files', () => {
     ])
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(1)
     expect(await readdir(join(dir, 'out'))).toEqual(['rows.json'])
-    await expect(writeJsonFile(file, z.array(z.number()), ['x' as unknown as number])).rejects.toThrow(
-      /BUG: refusing to write/,
+    await expect(writeJsonFile(file, z.array(z.number()), ['x' as unknown as number])).rejects.toThrow(BugError)
+    // Long arrays are checked item by item (no second copy at the save), and still refused at the first bad item.
+    const long = Array.from({length: 1234}, (_, i) => i)
+    long[900] = 'x' as unknown as number
+    await expect(writeJsonFile(file, z.array(z.number()), long)).rejects.toThrow(/refusing to write .*\[900\]/)
+    const file2 = z.object({rows: z.array(z.object({n: z.number()}).strict())}).strict()
+    const rows = Array.from({length: 800}, (_, n) => ({n}))
+    await expect(writeJsonFile(file, file2, {rows: [...rows, {n: 1, extra: 1} as {n: number}]})).rejects.toThrow(
+      /rows\.\[800\]/,
+    )
+    await expect(writeJsonFile(file, file2, {rows, extra: 1} as {rows: Array<{n: number}>})).rejects.toThrow(
+      /unknown key "extra"/,
     )
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(1)
   })
@@ -380,7 +391,15 @@ describe('files', () => {
     await writeFile(join(dir, 'x', 'torn.json'), '[{"month": "2026-01"')
     await expect(
       readJsonFile(join(dir, 'x', 'torn.json'), SnapshotsFileSchema, {missingHint: 'regenerate'}),
-    ).rejects.toThrow(/is not valid JSON/)
+    ).rejects.toThrow(/torn\.json is cut short \(.*\): regenerate$/)
+    await writeFile(join(dir, 'x', 'garbage.json'), '[1, nope]')
+    await expect(
+      readJsonFile(join(dir, 'x', 'garbage.json'), SnapshotsFileSchema, {missingHint: 'regenerate'}),
+    ).rejects.toThrow(/garbage\.json is not valid JSON/)
+    await writeFile(join(dir, 'x', 'empty.json'), '\n')
+    await expect(
+      readJsonFile(join(dir, 'x', 'empty.json'), SnapshotsFileSchema, {missingHint: 'a', rewriteHint: 'rewrite it'}),
+    ).rejects.toThrow(/empty\.json is empty: rewrite it$/)
   })
 })
 
