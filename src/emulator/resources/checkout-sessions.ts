@@ -416,6 +416,7 @@ function createSession(account: Account, p: Raw, endpoint: string): CheckoutSess
   if (p.customer !== undefined) {
     const found = internalRequest(account, 'GET', `/v1/customers/${str(p.customer, 'customer')}`)
     if (found.deleted) throw missing('customer', String(p.customer), 'customer')
+    assertNoCustomerDiscount(found)
     customer = String(found.id)
     email = typeof found.email === 'string' ? found.email : null
   }
@@ -472,6 +473,15 @@ function createSession(account: Account, p: Raw, endpoint: string): CheckoutSess
   return session
 }
 
+/**
+ * Whether Checkout applies, stacks or ignores the discount of the customer it is for is not
+ * documented, and its amounts would be wrong either way: refused (SB-T7).
+ */
+function assertNoCustomerDiscount(customer: ApiObject): void {
+  if (customer.discount !== null && customer.discount !== undefined)
+    throw notModelled(`a Checkout Session for a customer with a discount (${String(customer.id)})`)
+}
+
 /** What the customer typed on the hosted page, already checked there. */
 export interface CheckoutPayment {
   email: string
@@ -495,6 +505,7 @@ export function completeCheckout(account: Account, session: CheckoutSessionRecor
   const needsCustomer =
     session.customer === null && (session.mode === 'subscription' || session.customerCreation === 'always')
   let customer = session.customer
+  if (customer) assertNoCustomerDiscount(internalRequest(account, 'GET', `/v1/customers/${customer}`))
   if (needsCustomer)
     customer = String(internalRequest(account, 'POST', '/v1/customers', {email: payment.email, name: payment.name}).id)
   let paymentMethod = payment.cardToken
