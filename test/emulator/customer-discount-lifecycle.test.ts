@@ -16,8 +16,9 @@ type Loose = Record<string, unknown>
 const legacy = (params: Loose) => params as Stripe.CustomerUpdateParams
 
 async function eventTypes(stripe: Stripe, id: string): Promise<string[]> {
-  const page = await stripe.events.list({limit: 100})
-  return page.data
+  // The emulator's keys share one account: page through all of its events.
+  const all = await stripe.events.list({limit: 100}).autoPagingToArray({limit: 10_000})
+  return all
     .filter((event) => (event.data.object as {id?: string}).id === id)
     .reverse()
     .map((event) => event.type)
@@ -70,6 +71,22 @@ describe("a customer's discount on invoices to come (SB-T7)", () => {
     expect(renewed.frozen_time).toBe(START + 32 * DAY)
     const latest = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string)
     expect(latest).toMatchObject({billing_reason: 'subscription_cycle', subtotal: 1000, total: 900})
+  })
+
+  it('a once discount for a customer with two subscriptions that would take it is refused (501), changing nothing', async () => {
+    const stripe = sdk(emulator(), 'sk_test_cdl_once_two', {apiVersion: ACACIA})
+    const {customer} = await clockWithCustomer(stripe)
+    for (const amount of [1000, 2000])
+      await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{price: (await monthlyPrice(stripe, amount)).id}],
+      })
+    const once = await stripe.coupons.create({percent_off: 10, duration: 'once'})
+    await expect(stripe.customers.update(customer.id, legacy({coupon: once.id}))).rejects.toMatchObject({
+      statusCode: 501,
+    })
+    expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).discount).toBeNull()
+    expect(await stripe.coupons.retrieve(once.id)).toMatchObject({times_redeemed: 0})
   })
 
   it('Checkout for a customer with a discount is refused (501): whether Checkout applies it is undocumented', async () => {

@@ -83,6 +83,9 @@ export function changeCustomerDiscount(account: Account, customer: CustomerRecor
   }
   const bare = bareSubscriptions(account, customer)
   for (const sub of bare) assertInheritable(account, sub, requested.coupon)
+  // The first invoice spends a once discount (SB-60); which of several subscriptions that is, and what the others then show, is undocumented.
+  if (requested.coupon.duration === 'once' && bare.length > 1)
+    throw notModelled('a once discount for a customer with several subscriptions that would inherit it')
   const before = current && renderDiscount(current)
   const discount = applyCoupon(
     account,
