@@ -207,17 +207,40 @@ const PHASE_ITEM_KNOWN = [
   'tax_rates',
 ] as const
 
+/** Clover removed `phases[][iterations]` (SB-T9); requests at older versions may still send it. */
+function takesIterations(apiVersion: string | null): boolean {
+  return apiVersion !== null && apiVersion < '2025-09-30'
+}
+
+/** The parameters checked against the newest spec: before clover without the phases' `iterations`, read on their own (SB-T9). */
+function specParams(params: Raw, apiVersion: string | null): Raw {
+  if (!takesIterations(apiVersion) || params.phases === undefined) return params
+  const phases = objectArray(params.phases, 'phases').map(({iterations: _iterations, ...phase}) => phase)
+  return {...params, phases}
+}
+
 /**
- * The phases as asked: each starts where the one before ends and lasts `end_date` or `duration`
- * (SB-S2). The first starts at `start`; a phase's `start_date`, if given, must say the same.
+ * The phases as asked: each starts where the one before ends and lasts `end_date`, `duration` or,
+ * before clover, `iterations` (SB-S2, SB-T9). The first starts at `start`; a phase's `start_date`,
+ * if given, must say the same.
  */
-function parsePhases(account: Account, raw: unknown, start: number, now: number, endpoint: string): PhaseRecord[] {
+function parsePhases(
+  account: Account,
+  raw: unknown,
+  start: number,
+  now: number,
+  endpoint: string,
+  apiVersion: string | null,
+): PhaseRecord[] {
   const rawPhases = objectArray(raw, 'phases')
   if (rawPhases.length === 0) throw invalid('Missing required param: phases.', 'phases', 'parameter_missing')
   const phases: PhaseRecord[] = []
   let phaseStart = start
-  for (const [index, rawPhase] of rawPhases.entries()) {
+  for (const [index, given] of rawPhases.entries()) {
     const at = `phases[${index}]`
+    // From clover `iterations` is unknown, and checkNested refuses it as Stripe does.
+    const {iterations, ...rest} = given
+    const rawPhase = takesIterations(apiVersion) ? rest : given
     const phase = checkNested(rawPhase, at, PHASE_KNOWN, PHASE_HANDLED, endpoint)
     if (
       phase.start_date !== undefined &&
@@ -254,14 +277,24 @@ function parsePhases(account: Account, raw: unknown, start: number, now: number,
       throw invalid('All prices on a subscription schedule must have the same currency.', `${at}[items]`)
     if (phase.currency !== undefined && str(phase.currency, `${at}[currency]`).toLowerCase() !== currency)
       throw invalid('The currency must match the currency of the prices.', `${at}[currency]`)
-    if (phase.end_date !== undefined && phase.duration !== undefined)
+    const lengths = (['end_date', 'duration', 'iterations'] as const).filter((key) =>
+      key === 'iterations' ? takesIterations(apiVersion) && iterations !== undefined : phase[key] !== undefined,
+    )
+    if (lengths.length > 1)
       throw invalid(
-        `You may only specify one of these parameters: ${at}[end_date], ${at}[duration].`,
-        `${at}[end_date]`,
+        `You may only specify one of these parameters: ${lengths.map((key) => `${at}[${key}]`).join(', ')}.`,
+        `${at}[${lengths[0]}]`,
       )
     let end: number
     if (phase.end_date !== undefined) end = phase.end_date === 'now' ? now : int(phase.end_date, `${at}[end_date]`)
-    else if (phase.duration !== undefined) {
+    else if (takesIterations(apiVersion) && iterations !== undefined) {
+      // "the multiplier applied to the price interval": iterations=2 of a 3-month price is 6 months (SB-T9).
+      const count = int(iterations, `${at}[iterations]`, 1)
+      const cadences = new Set(items.map(({price}) => `${price.recurring.interval}/${price.recurring.intervalCount}`))
+      if (cadences.size > 1) throw notModelled(`${at}[iterations] with prices of different intervals`)
+      const {interval, intervalCount} = items[0]!.price.recurring
+      end = addIntervals(phaseStart, interval, intervalCount * count)
+    } else if (phase.duration !== undefined) {
       const duration = checkNested(
         phase.duration,
         `${at}[duration]`,
@@ -280,7 +313,10 @@ function parsePhases(account: Account, raw: unknown, start: number, now: number,
         interval,
         duration.interval_count === undefined ? 1 : int(duration.interval_count, `${at}[duration][interval_count]`, 1),
       )
-    } else throw notModelled(`${at} without end_date or duration (how long Stripe makes such a phase is undocumented)`)
+    } else
+      throw notModelled(
+        `${at} without end_date, duration or iterations (how long Stripe makes such a phase is undocumented)`,
+      )
     if (end <= phaseStart) throw invalid(`${at}[end_date] must be after the phase's start.`, `${at}[end_date]`)
     // always_invoice at a phase start would bill an invoice whose shape Stripe does not describe.
     const proration =
@@ -462,7 +498,7 @@ function store(account: Account, schedule: ScheduleRecord, sub: SubscriptionReco
 function createSchedule(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscription_schedules'
   const {account, params} = ctx
-  checkParams(params, 'SubscriptionScheduleCreateParams', CREATE_HANDLED, endpoint)
+  checkParams(specParams(params, ctx.apiVersion), 'SubscriptionScheduleCreateParams', CREATE_HANDLED, endpoint)
   if (params.from_subscription !== undefined) {
     // from_subscription takes the subscription as it is: no other settings (SB-S5).
     const extra = Object.keys(params).filter((key) => !['expand', 'from_subscription', 'metadata'].includes(key))
@@ -503,7 +539,7 @@ function createSchedule(ctx: RouteContext): ApiObject {
   if (params.start_date === undefined) throw notModelled('a schedule without start_date (pass start_date=now)')
   if (params.start_date !== 'now' && int(params.start_date, 'start_date') !== now)
     throw notModelled('start_date other than now (future or backdated schedules)')
-  const phases = parsePhases(account, required(params, 'phases'), now, now, endpoint)
+  const phases = parsePhases(account, required(params, 'phases'), now, now, endpoint, ctx.apiVersion)
   const ending = params.end_behavior === undefined ? 'release' : endBehavior(params.end_behavior)
   // The subscription starts as subscriptions.create would with the first phase's items (SB-S2).
   const first = phases[0]!
@@ -563,7 +599,7 @@ function blank(
 function updateSchedule(ctx: RouteContext): ApiObject {
   const endpoint = 'POST /v1/subscription_schedules/{id}'
   const {account, params} = ctx
-  checkParams(params, 'SubscriptionScheduleUpdateParams', UPDATE_HANDLED, endpoint)
+  checkParams(specParams(params, ctx.apiVersion), 'SubscriptionScheduleUpdateParams', UPDATE_HANDLED, endpoint)
   const schedule = scheduleOf(ctx)
   assertClockWritable(account, schedule.testClock)
   if (!LIVE.has(schedule.status)) throw invalid(`You cannot update a subscription schedule that is ${schedule.status}.`)
@@ -572,7 +608,7 @@ function updateSchedule(ctx: RouteContext): ApiObject {
   let phases: PhaseRecord[] | undefined
   if (params.phases !== undefined) {
     // Past phases may be omitted; the first phase given is the current one and keeps its start (SB-S2).
-    phases = parsePhases(account, params.phases, current.start, now, endpoint)
+    phases = parsePhases(account, params.phases, current.start, now, endpoint, ctx.apiVersion)
     if (phases[0]!.currency !== current.currency)
       throw invalid('All prices on a subscription schedule must have the same currency.', 'phases[0][items]')
     const same = (a: PhaseRecord, b: PhaseRecord) =>

@@ -2,12 +2,16 @@
 import {type Account, changedFields} from '../../account.js'
 import {ApiError, invalid, notModelled} from '../../errors.js'
 import {type Raw, str} from '../../params.js'
-import {type ApiObject} from '../../resource.js'
+import {type ApiObject, type DueEvent} from '../../resource.js'
+import {RANK} from '../../time-engine.js'
 import {COUPONS, type CouponRecord, applicableCoupon} from '../coupons.js'
-import {type DiscountRecord, applyCoupon, renderDiscount} from '../discounts.js'
+import {DISCOUNTS, type DiscountRecord, applyCoupon, renderDiscount} from '../discounts.js'
 import {PROMOTION_CODES, promotionCodeActive} from '../promotion-codes.js'
-import {subscriptionsOf} from '../subscriptions/record.js'
-import {CUSTOMERS, type CustomerRecord, customerDiscount} from './record.js'
+import {hasInclusiveRate} from '../subscriptions/billing.js'
+import {assertDiscountsModelled} from '../subscriptions/parameters.js'
+import {type SubscriptionRecord, subscriptionsOf} from '../subscriptions/record.js'
+import {changing} from '../subscriptions/render.js'
+import {CUSTOMERS, type CustomerRecord, customerDiscount, customersOnClock, renderCustomer} from './record.js'
 
 /** Basil removed `coupon` and `promotion_code` from customer create and update (SB-57). */
 export const CUSTOMER_DISCOUNT_PARAMS = ['coupon', 'promotion_code'] as const
@@ -77,6 +81,11 @@ export function changeCustomerDiscount(account: Account, customer: CustomerRecor
     if (current) removeCustomerDiscount(account, customer, current)
     return
   }
+  const bare = bareSubscriptions(account, customer)
+  for (const sub of bare) assertInheritable(account, sub, requested.coupon)
+  // The first invoice spends a once discount (SB-60); which of several subscriptions that is, and what the others then show, is undocumented.
+  if (requested.coupon.duration === 'once' && bare.length > 1)
+    throw notModelled('a once discount for a customer with several subscriptions that would inherit it')
   const before = current && renderDiscount(current)
   const discount = applyCoupon(
     account,
@@ -90,12 +99,63 @@ export function changeCustomerDiscount(account: Account, customer: CustomerRecor
     current,
   )
   customer.discount = discount.id
-  if (!before) {
-    account.emit('customer.discount.created', () => renderDiscount(discount), customer.testClock)
-    return
+  if (!before) account.emit('customer.discount.created', () => renderDiscount(discount), customer.testClock)
+  else {
+    const after = renderDiscount(discount)
+    account.emit('customer.discount.updated', () => after, customer.testClock, changedFields(before, after))
   }
-  const after = renderDiscount(discount)
-  account.emit('customer.discount.updated', () => after, customer.testClock, changedFields(before, after))
+  // Its live subscriptions without a discount of their own take it, as a new one would (SB-T7).
+  for (const sub of bare) changing(account, sub, () => (sub.discounts = [discount.id]))
+}
+
+const ENDED = new Set(['canceled', 'incomplete_expired'])
+
+/** The customer's subscriptions that have not ended and have no discount of their own (SB-T7). */
+function bareSubscriptions(account: Account, customer: CustomerRecord): SubscriptionRecord[] {
+  return subscriptionsOf(account, customer.id).filter((sub) => !ENDED.has(sub.status) && sub.discounts.length === 0)
+}
+
+/** What a subscription inheriting a coupon at its creation could not take, it cannot take later (SB-T4, SB-T7). */
+function assertInheritable(account: Account, sub: SubscriptionRecord, coupon: CouponRecord): void {
+  if (coupon.currency !== null && coupon.currency !== sub.currency)
+    throw notModelled(`a customer's ${coupon.currency} discount inherited by a ${sub.currency} subscription`)
+  assertDiscountsModelled(sub.billingMode, [{coupon, promotionCode: null}])
+  if (hasInclusiveRate(account, [sub.defaultTaxRates, ...sub.items.map((item) => item.taxRates)]))
+    throw notModelled(
+      'discounts on a subscription with an inclusive tax rate (how the contained tax is rounded after a discount, SB-78)',
+    )
+}
+
+/**
+ * A repeating customer discount ends at its `end` (SB-60): the time engine removes it from the
+ * customer and from the subscriptions that inherited it, with one `customer.discount.deleted`
+ * ("Occurs whenever a coupon is removed from a customer"), SB-T8.
+ */
+export function customerDiscountEnds(account: Account, clockId: string): DueEvent[] {
+  const events: DueEvent[] = []
+  for (const customer of customersOnClock(account, clockId)) {
+    const discount = customer.discount ? account.store.of(DISCOUNTS).get(customer.discount) : undefined
+    if (!discount || discount.end === null || discount.spent) continue
+    // The customer's seq is below its subscriptions': this runs before their own discount ends do.
+    events.push({
+      at: discount.end,
+      rank: RANK.discountEnd,
+      seq: customer.seq,
+      run: () => endCustomerDiscount(account, customer, discount),
+    })
+  }
+  return events
+}
+
+function endCustomerDiscount(account: Account, customer: CustomerRecord, discount: DiscountRecord): void {
+  const before = renderDiscount(discount)
+  customer.discount = null
+  account.emit('customer.discount.deleted', () => renderDiscount(discount), customer.testClock)
+  // customer.updated: "Occurs whenever any property of a customer changes" (SB-T8; order ours).
+  account.emit('customer.updated', () => renderCustomer(account, customer), customer.testClock, {discount: before})
+  for (const sub of subscriptionsOf(account, customer.id))
+    if (!ENDED.has(sub.status) && sub.discounts.includes(discount.id))
+      changing(account, sub, () => (sub.discounts = sub.discounts.filter((id) => id !== discount.id)))
 }
 
 function removeCustomerDiscount(account: Account, customer: CustomerRecord, discount: DiscountRecord): ApiObject {

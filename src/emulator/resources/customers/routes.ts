@@ -19,6 +19,7 @@ import {
   deleteCustomerDiscount,
   requestedCustomerDiscount,
   takesCustomerDiscountParams,
+  customerDiscountEnds,
 } from './discount.js'
 import {subscriptionsOf} from '../subscriptions/record.js'
 import {renderSubscription} from '../subscriptions/render.js'
@@ -127,6 +128,7 @@ export const customers: Resource = {
       'CustomerDeleteDiscountParams',
     ],
   },
+  due: customerDiscountEnds,
   onClockDeleted: (account, clockId) => {
     for (const customer of customersOnClock(account, clockId)) account.store.of(CUSTOMERS).delete(customer.id)
     account.store.index(BY_CLOCK).drop(clockId)
