@@ -5,6 +5,7 @@ import {quote} from '../run/resume-command.js'
 import {KEY_PLACEHOLDER, type KeySource} from '../secrets.js'
 import type {StripeGateway} from '../stripe/gateway.js'
 import {type SeedPricesOptions, type SeedPricesResult, type SeedStep, seedPrices} from './seed.js'
+import {watchStopSignals} from '../stop-signals.js'
 
 type Kind = Exclude<SeedStep['kind'], 'plan'>
 const KINDS: Kind[] = ['price', 'coupon', 'promotion code']
@@ -68,35 +69,6 @@ export function pricesSeedCommand(inputs: RerunInputs, env: NodeJS.ProcessEnv = 
   if (inputs.stripeCliProfile !== undefined) parts.push('--stripe-cli-profile', quote(inputs.stripeCliProfile))
   else if (inputs.keySource === '--api-key') parts.push('--api-key', quote(KEY_PLACEHOLDER))
   return parts.join(' ')
-}
-
-export type StopSignal = 'SIGINT' | 'SIGTERM'
-
-/**
- * Ctrl-C and SIGTERM while a seed runs: the first calls `stop` (no new request; those in flight
- * finish), a second calls `now` (the caller exits at once). Until disposed.
- */
-export function watchStopSignals(handlers: {stop: (signal: StopSignal) => void; now: (signal: StopSignal) => void}): {
-  received: () => StopSignal | undefined
-  dispose: () => void
-} {
-  let received: StopSignal | undefined
-  const on = (signal: StopSignal) => () => {
-    if (received) return handlers.now(received)
-    received = signal
-    handlers.stop(signal)
-  }
-  const onInt = on('SIGINT')
-  const onTerm = on('SIGTERM')
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
-  return {
-    received: () => received,
-    dispose: () => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
-    },
-  }
 }
 
 export interface StoppableSeedOptions extends Omit<SeedPricesOptions, 'onStep'> {

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {setMaxListeners} from 'node:events'
 
 import {BaseCommand, configFlags, outDirFlags, stripeFlags} from '../../base-command.js'
 import {simulationStart} from '../../billing-time.js'
@@ -17,6 +16,7 @@ import {
 import {RunProgress} from '../../run/progress.js'
 import {resumeCommand as printedResumeCommand} from '../../run/resume-command.js'
 import {renderRunResult} from '../../run/result-view.js'
+import {stopRunOnSignals} from '../../run/stopping.js'
 import {buildRunTasks, chooseRenderer} from '../../run/tasks.js'
 import {estimateRun} from '../../scenario/estimate.js'
 import {MAX_CUSTOMERS, MAX_MONTHS, type Scenario, planScenario} from '../../scenario/plan.js'
@@ -28,9 +28,6 @@ export type RunGenerateResult =
   | {dryRun: true; plan: Scenario; estimate: ReturnType<typeof estimateRun>}
   | {scenarios: Array<{name: string; description: string}>}
 
-/** How long in-flight requests may hold an interrupted run before it exits anyway (the journal is consistent either way). */
-const STOP_GRACE_MS = 15_000
-
 /** `20261124-231005-7`: when and with which seed, readable in clock names and metadata. */
 export function makeRunId(now: Date, seed: number): string {
   const iso = now.toISOString()
@@ -40,7 +37,7 @@ export function makeRunId(now: Date, seed: number): string {
 export default class RunGenerate extends BaseCommand<RunGenerateResult> {
   static summary = 'Generate months of real billing history on Stripe test clocks, and the MRR ground truth'
 
-  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances every clock one month at a time, applying upgrades, downgrades, cancellations and failed-card renewals as planned. After each month it reads the subscriptions back from Stripe and records them in mrr_ledger.json (the MRR ground truth) and sub_snapshots.json.
+  static description = `Creates customers on test clocks (3 per clock), one subscription each, then advances each clock through the months, applying upgrades, downgrades, cancellations and failed-card renewals as planned. A clock stops only in the months where something happens to one of its customers, and at least every second month (Stripe's limit for one advance); at each stop it reads the subscriptions back from Stripe. The months between two stops are written from the reading before, and checked against the renewal invoices Stripe made for them. All of it goes into mrr_ledger.json (the MRR ground truth) and sub_snapshots.json.
 
 With --scenario NAME (or scenario sections in the config) the history also has what the scenario plans: trials, coupons and promotion codes, yearly plans, other currencies, changes inside the billing period (the clock stops at each one's exact time), scheduled cancellations, reactivations and seat growth. Its prices and coupons come from \`prices seed --scenario NAME\`.
 
@@ -169,9 +166,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         : {}),
     }
     const claimed = await claimOutDir(request)
-    const stopping = new AbortController()
-    setMaxListeners(0, stopping.signal)
-    let signal: 'SIGINT' | 'SIGTERM' | undefined
+    let prepared: PreparedRun | undefined
     const resumeCommand = () =>
       printedResumeCommand({
         bin: this.config.bin,
@@ -183,31 +178,11 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         keySource,
         stripeCliProfile: flags['stripe-cli-profile'],
       })
-    let prepared: PreparedRun | undefined
-    const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
-      if (signal) {
-        // A second Ctrl-C: out at once. Every journal line is written whole or ignored when torn.
-        process.stderr.write(`\nStopped at once. Resume with: ${resumeCommand()}\n`)
-        claimed.lock.releaseSync()
-        process.exit(SIGNAL_EXIT_CODES[signal])
-      }
-      signal = received
-      process.stderr.write(
-        `\n${received}: no new requests; finishing those in flight and saving the journal (Ctrl-C again to stop at once)\n`,
-      )
-      stopping.abort()
-      setTimeout(() => {
-        process.stderr.write(
-          `Requests still in flight after ${STOP_GRACE_MS / 1000}s; stopping anyway. Resume with: ${resumeCommand()}\n`,
-        )
-        claimed.lock.releaseSync()
-        process.exit(SIGNAL_EXIT_CODES[received])
-      }, STOP_GRACE_MS).unref()
-    }
-    const onInt = () => onSignal('SIGINT')
-    const onTerm = () => onSignal('SIGTERM')
-    process.on('SIGINT', onInt)
-    process.on('SIGTERM', onTerm)
+    const stopping = stopRunOnSignals({
+      notice: (line) => this.notice(line),
+      resumeCommand,
+      releaseLock: () => claimed.lock.releaseSync(),
+    })
     try {
       for (const notice of claimed.notices) this.notice(notice)
       // Short enough for 80 columns with any seed; on stderr with --json too (the seed is in the result as well).
@@ -227,7 +202,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         const result = await executeRun(gateway, prepared, {progress, signal: stopping.signal})
         await view
         if (result.status === 'interrupted') {
-          process.exitCode = SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
+          process.exitCode = SIGNAL_EXIT_CODES[stopping.received() ?? 'SIGINT']
           const withCommand = {...result, resumeCommand: resumeCommand()}
           this.say(renderRunResult(withCommand, config.analytics.reportingCurrency))
           return withCommand
@@ -243,8 +218,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
         await view
       }
     } finally {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
+      stopping.dispose()
       await claimed.lock.release()
     }
   }
