@@ -142,16 +142,7 @@ function paymentMethodFromCardToken(account: Account, params: Raw): PaymentMetho
     )
   const token = str(card.token, 'card[token]')
   if (!token.startsWith('tok_') || !cardToken(token)) throw missing('token', token, 'card[token]')
-  const billing =
-    params.billing_details === undefined
-      ? undefined
-      : checkNested(
-          params.billing_details,
-          'billing_details',
-          ['address', 'email', 'name', 'phone', 'tax_id'],
-          ['email', 'name', 'phone'],
-          endpoint,
-        )
+  const billing = billingDetailsParam(params.billing_details, endpoint)
   const pm = paymentMethodFromToken(account, token, 'card[token]', {attaching: false})
   pm.metadata = mergeMetadata({}, params.metadata)
   if (billing) {
@@ -352,16 +343,7 @@ export const paymentMethods: Resource = {
         throw invalid('You must save this PaymentMethod to a customer before you can update it.', undefined)
       const customer = account.store.of(CUSTOMERS).get(pm.customer)
       assertClockWritable(account, customer?.testClock ?? null)
-      const billing =
-        p.billing_details === undefined
-          ? undefined
-          : checkNested(
-              p.billing_details,
-              'billing_details',
-              ['address', 'email', 'name', 'phone', 'tax_id'],
-              ['email', 'name', 'phone'],
-              endpoint,
-            )
+      const billing = billingDetailsParam(p.billing_details, endpoint)
       const card =
         p.card === undefined
           ? undefined
@@ -436,4 +418,20 @@ export const paymentMethods: Resource = {
       )
     }),
   ],
+}
+
+/**
+ * `billing_details` on create and update: the fields Stripe takes, of which email, name and phone
+ * are kept (an address or tax id is a 501 naming it, from checkNested).
+ */
+function billingDetailsParam(raw: unknown, endpoint: string): Raw | undefined {
+  return raw === undefined
+    ? undefined
+    : checkNested(
+        raw,
+        'billing_details',
+        ['address', 'email', 'name', 'phone', 'tax_id'],
+        ['email', 'name', 'phone'],
+        endpoint,
+      )
 }
