@@ -271,7 +271,7 @@ describe.skipIf(!available)(
       const {page, charts} = await openReport(sampleLedger())
       const colour = Object.fromEntries(
         (
-          await page.evaluate<Array<{key: string; color: string}>>(
+          await page.evaluate<Array<{name: string; color: string}>>(
             "JSON.parse(document.getElementById('report-data').textContent).plans",
           )
         ).map((p) => [p.name, p.color]),
