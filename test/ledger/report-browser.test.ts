@@ -14,7 +14,7 @@ import {buildLedger} from '../../src/ledger/movements.js'
 import {writeLedger} from '../../src/ledger/store.js'
 import {runCommand} from '../helpers/in-process.js'
 import {SAMPLE_MONTHS, sampleLedger} from '../helpers/sample-ledger.js'
-import {subscription} from '../helpers/stripe-objects.js'
+import {type SubscriptionSpec, subscription} from '../helpers/stripe-objects.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
 /**
@@ -75,18 +75,37 @@ function pricesFile(): PricesFile {
   }
 }
 
-/** $28,000 of MRR, then one $240 customer churns: the case a waterfall from $0 draws as a hairline. */
-function smallChurnLedger(): LedgerFile {
+/** A history of two readings a month apart, each the subscriptions active then. */
+function twoReadings(first: SubscriptionSpec[], second: SubscriptionSpec[]): LedgerFile {
   const definitions = MrrDefinitionsSchema.parse({})
-  const months = ['2026-01', '2026-02']
+  const readings = {'2026-01': first, '2026-02': second}
   const at = (month: string) => Date.parse(`${month}-28T00:00:00Z`) / 1000
-  const big = {customer: 'cus_big', id: 'sub_big', items: [{plan: 'enterprise', unitAmount: 4000, quantity: 694}]}
-  const small = {customer: 'cus_small', id: 'sub_small', items: [{plan: 'standard', unitAmount: 1000, quantity: 24}]}
-  const readings = {'2026-01': [big, small], '2026-02': [big, {...small, status: 'canceled' as const}]}
   const items = Object.entries(readings).flatMap(([month, specs]) =>
     specs.flatMap((spec) => ledgerItemRows(subscription(spec), {month, at: at(month), definitions})),
   )
-  return buildLedger(definitions, months, items)
+  return buildLedger(definitions, Object.keys(readings), items)
+}
+const seats = (customer: string, plan: string, quantity: number): SubscriptionSpec => ({
+  customer: `cus_${customer}`,
+  id: `sub_${customer}`,
+  items: [{plan, unitAmount: 1000, quantity}],
+})
+
+/** $28,000 of MRR, then one $240 customer churns: the case a waterfall from $0 draws as a hairline. */
+function smallChurnLedger(): LedgerFile {
+  const big = seats('big', 'enterprise', 2776)
+  const small = seats('small', 'standard', 24)
+  return twoReadings([big, small], [big, {...small, status: 'canceled'}])
+}
+
+/** $18,080, then a $760 contraction and a $1,080 churn: movements a tenth of MRR, each a step. */
+function contractionAndChurnLedger(): LedgerFile {
+  const [big, shrinks, leaves] = [
+    seats('big', 'enterprise', 1500),
+    seats('shrinks', 'engage', 200),
+    seats('leaves', 'pro_plus', 108),
+  ]
+  return twoReadings([big, shrinks, leaves], [big, seats('shrinks', 'engage', 124), {...leaves, status: 'canceled'}])
 }
 
 /**
@@ -314,7 +333,7 @@ describe.skipIf(!available)(
     })
 
     it("leaves headroom in every chart: no bar or point touches the plot's top, nor a negative bar its bottom", async () => {
-      for (const ledger of [sampleLedger(), smallChurnLedger()]) {
+      for (const ledger of [sampleLedger(), smallChurnLedger(), contractionAndChurnLedger()]) {
         const {page, charts} = await openReport(ledger)
         for (const currency of [...new Set(ledger.customers.map((row) => row.currency))]) {
           for (const month of ledger.months) {
@@ -332,6 +351,14 @@ describe.skipIf(!available)(
                 )
               }
             }
+            // The waterfall's Start and End rise from the axis floor: an axis reaching below them would make them float.
+            const waterfall = (await charts())['waterfall-chart']!
+            const [start] = waterfall.elements
+            expect(
+              Math.abs(start!.bottom - waterfall.area.bottom),
+              `${currency} ${month} waterfall floor`,
+            ).toBeLessThan(1)
+            expect(Math.abs(waterfall.elements.at(-1)!.bottom - waterfall.area.bottom)).toBeLessThan(1)
           }
         }
         await page.close()
