@@ -78,12 +78,24 @@ export const PAGE_SCRIPT = `
     charts[id] = new Chart(document.getElementById(id), config);
   }
   // grace: headroom above the highest point (and below the lowest), so no line or bar touches the frame.
-  function moneyAxis(currency) { return {grace: '10%', ticks: {callback: function (v) { return money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}, grid: {color: '#eef1f5'}}; }
+  // Chart.js adds half the percentage of the data's range at each end: '20%' leaves at least a twelfth of the plot.
+  var GRACE = '20%';
+  function moneyAxis(currency) { return {grace: GRACE, ticks: {callback: function (v) { return money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}, grid: {color: '#eef1f5'}}; }
   var PLANS = {}; model.plans.forEach(function (p) { PLANS[p.key] = p; });
   function planName(key) { return PLANS[key] ? PLANS[key].name : key; }
   function planColor(key) { return PLANS[key] ? PLANS[key].color : '#9aa5b1'; }
   /** A round step for an axis covering range: 1, 2 or 5 × a power of ten. */
   function niceStep(range) { var p = Math.pow(10, Math.floor(Math.log10(range))), f = range / p; return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p; }
+  /** A white zigzag across the first and last bars near the floor: they are cut, not drawn from $0. */
+  var axisBreak = {id: 'axisBreak', afterDatasetsDraw: function (chart) {
+    var ctx = chart.ctx, bars = chart.getDatasetMeta(0).data, y = chart.chartArea.bottom - 12;
+    [bars[0], bars[bars.length - 1]].forEach(function (bar) {
+      var x0 = bar.x - bar.width / 2 - 2, teeth = 6, w = (bar.width + 4) / teeth;
+      ctx.save(); ctx.strokeStyle = '#fff'; ctx.lineWidth = 3; ctx.beginPath();
+      for (var k = 0; k <= teeth; k++) { if (k === 0) ctx.moveTo(x0, y + 3); else ctx.lineTo(x0 + k * w, y + (k % 2 ? -3 : 3)); }
+      ctx.stroke(); ctx.restore();
+    });
+  }};
   function moneyTooltip(currency) { return {callbacks: {label: function (ctx) { var v = Array.isArray(ctx.raw) ? ctx.raw[1] - ctx.raw[0] : ctx.raw; return ctx.dataset.label + ': ' + money(Math.round(v * Math.pow(10, model.exponents[currency])), currency); }}}; }
 
   function kpi(container, key, label, text, value, note) {
@@ -111,35 +123,44 @@ export const PAGE_SCRIPT = `
     draw('mrr-chart', {type: 'line', data: {labels: months, datasets: mrrSets}, options: {scales: {y: Object.assign({beginAtZero: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
 
     var kinds = ['new', 'expansion', 'reactivation', 'contraction', 'churn'];
+    // beginAtZero off: bars' default keeps 0 as the axis end, so a month of only churn would hang from the frame's top.
     var moveSets = kinds.map(function (k) {
       var sign = k === 'contraction' || k === 'churn' ? -1 : 1;
       return {type: 'bar', label: LABELS[k], data: series.movements[k].map(function (v) { return major(sign * v, c); }), backgroundColor: COLORS[k], stack: 'moves', borderRadius: 2};
     });
     moveSets.push({type: 'line', label: LABELS.net, data: series.movements.net.map(function (v, m) { return months[m] === model.openingMonth ? null : major(v, c); }), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 3, tension: 0});
-    draw('movements-chart', {type: 'bar', data: {labels: months, datasets: moveSets}, options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
+    draw('movements-chart', {type: 'bar', data: {labels: months, datasets: moveSets}, options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true, beginAtZero: false}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
 
     // The waterfall's axis spans the levels MRR passed through, not 0 to the top: a −$240 churn on $28k
-    // is a visible step. Start and End bars rise from the axis floor, and the caption says where it starts.
+    // is a visible step. Start and End bars rise from the axis floor, cut by a break mark, and the caption
+    // says where the axis starts. Movements large beside MRR keep the axis from 0: nothing to magnify.
     var opening = state.month === model.openingMonth;
     var start = series.mrr[i] - series.movements.net[i], level = start, steps = [], colors = ['#c7cbd6'], levels = [start];
     kinds.forEach(function (k) { var delta = (k === 'contraction' || k === 'churn' ? -1 : 1) * series.movements[k][i]; steps.push([level, level + delta]); level += delta; levels.push(level); colors.push(COLORS[k]); });
     colors.push(COLORS.mrr);
     var lo = Math.min.apply(null, levels), hi = Math.max.apply(null, levels), span = hi - lo;
-    var step = niceStep(Math.max(span * 4, hi * 0.02, 1)) / 4;
-    var floor = span === 0 || lo - span * 3 <= 0 ? 0 : Math.max(0, Math.floor((lo - Math.max(span, step)) / step) * step);
+    // Below the lowest level, room as tall as the movements (at least 1% of MRR); floor and top on whole ticks.
+    var pad = Math.max(span, hi * 0.01), step = niceStep(pad) / 4;
+    var floor = span > 0 && lo - span * 3 > 0 ? Math.max(0, Math.floor((lo - pad) / step) * step) : 0;
     var bars = [[floor, start]].concat(steps, [[floor, series.mrr[i]]]);
+    var waterfallAxis = moneyAxis(c);
+    if (floor > 0) {
+      // Both ends set: Chart.js's grace would otherwise reach below the floor and leave Start and End floating.
+      waterfallAxis.min = major(floor, c); waterfallAxis.max = major(Math.ceil((hi + (hi - floor) * 0.1) / step) * step, c);
+      waterfallAxis.grace = 0; waterfallAxis.ticks.stepSize = major(step, c);
+    }
     document.getElementById('waterfall-title').textContent = 'Waterfall · ' + state.month + (opening ? ' · the opening balance (the history starts here)' : '') + (floor > 0 ? ' · axis from ' + money(floor, c) : '');
-    draw('waterfall-chart', {type: 'bar', data: {labels: [opening ? 'Opening' : 'Start', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'End'], datasets: [{label: 'MRR', data: bars.map(function (b) { return [major(b[0], c), major(b[1], c)]; }), backgroundColor: colors, borderRadius: 2, minBarLength: 2}]},
-      options: {scales: {y: Object.assign(moneyAxis(c), {min: major(floor, c), grace: '15%'})}, plugins: {legend: {display: false}, tooltip: moneyTooltip(c)}}});
+    draw('waterfall-chart', {type: 'bar', plugins: floor > 0 ? [axisBreak] : [], data: {labels: [opening ? 'Opening' : 'Start', 'New', 'Expansion', 'Reactivation', 'Contraction', 'Churn', 'End'], datasets: [{label: 'MRR', data: bars.map(function (b) { return [major(b[0], c), major(b[1], c)]; }), backgroundColor: colors, borderRadius: 2, minBarLength: 2}]},
+      options: {scales: {y: waterfallAxis}, plugins: {legend: {display: false}, tooltip: moneyTooltip(c)}}});
 
     draw('plan-mrr-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p) { return {label: planName(p), data: series.mrrByPlan[p].map(function (v) { return major(v, c); }), backgroundColor: planColor(p), stack: 'plans'}; })},
       options: {scales: {x: {stacked: true}, y: Object.assign({stacked: true}, moneyAxis(c))}, plugins: {tooltip: moneyTooltip(c)}}});
     draw('plan-customers-chart', {type: 'bar', data: {labels: months, datasets: series.plans.map(function (p) { return {label: planName(p), data: series.customersByPlan[p], backgroundColor: planColor(p), stack: 'plans'}; })},
-      options: {scales: {x: {stacked: true}, y: {stacked: true, grace: '10%', ticks: {precision: 0}, grid: {color: '#eef1f5'}}}}});
+      options: {scales: {x: {stacked: true}, y: {stacked: true, grace: GRACE, ticks: {precision: 0}, grid: {color: '#eef1f5'}}}}});
     draw('arpu-chart', {type: 'line', data: {labels: months, datasets: [
       {label: 'ARPU', data: series.arpu.map(function (v) { return major(v, c); }), borderColor: COLORS.mrr, backgroundColor: COLORS.mrr, yAxisID: 'y', tension: 0},
       {label: 'Churn rate', data: series.churnRate.map(function (r) { return r === null ? null : r * 100; }), borderColor: COLORS.churn, backgroundColor: COLORS.churn, yAxisID: 'rate', tension: 0}]},
-      options: {scales: {y: moneyAxis(c), rate: {position: 'right', beginAtZero: true, grace: '10%', ticks: {callback: function (v) { return v + '%'; }}, grid: {display: false}}}}});
+      options: {scales: {y: moneyAxis(c), rate: {position: 'right', beginAtZero: true, grace: GRACE, ticks: {callback: function (v) { return v + '%'; }}, grid: {display: false}}}}});
 
     renderSummary(c, series);
     renderCustomers(c);
