@@ -160,7 +160,7 @@ function renewalOf(invoice: Stripe.Invoice, customerIds: ReadonlySet<string>): R
 }
 
 /**
- * A subscription's latest invoice, when a reading expanded it and it is a renewal (SB-R2): the
+ * A subscription's latest invoice, when a reading expanded it and it is a renewal (SB-R2, SB-R4): the
  * reading at a stop right after skipped months sees each one's renewal there, so the run checks
  * them without listing invoices (SB-R3).
  */

@@ -311,7 +311,7 @@ async function monthPhase(run: ClockRun, month: number, events: readonly Planned
 
   // The month is what Stripe says, not what we meant (SB-16: the clock must be named). After
   // skipped months the same listing brings each subscription's latest invoice: this month's
-  // renewal, which confirms the month before it (SB-R2), so no invoice listing is needed later.
+  // renewal, which confirms the month before it (SB-R2, SB-R4), so no invoice listing is needed later.
   const afterSkipped = lastMonthRead(state) + 1 < month
   const listed = await listClockSubscriptions(ctx, run.lane, clockId, run.priority(month), afterSkipped)
   const previous = state.months.at(-1)
