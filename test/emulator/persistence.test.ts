@@ -8,7 +8,7 @@ import {wholeState} from '../helpers/whole-state.js'
 import {DAY, START, advance, sdk} from './sdk.js'
 
 // `--data PATH` keeps the whole account across restarts (SB-A6). In-process here: a restart is
-// close() and a new emulator on the same file; test/e2e/emulator-data.test.ts kills a real process.
+// close() and a new emulator on the same file; test/integration/emulator-data.test.ts kills a real process.
 
 const tempDir = useTempDirs()
 
