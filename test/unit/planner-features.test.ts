@@ -153,6 +153,8 @@ describe('named scenarios', () => {
       'reactivation',
       'discount',
       'trial_end',
+      'addon_added',
+      'addon_removed',
     ])
       expect(kinds).toContain(kind)
     const terms = scenario.customers.map((c) => c.terms!)
@@ -537,8 +539,8 @@ describe('the seed catalog', () => {
     })
     expect(byKey.has('stripe_seed_free_yearly')).toBe(false)
     expect(byKey.has('stripe_seed_free_monthly_eur')).toBe(true)
-    // 5 plans × 3 currencies monthly + 4 paid plans × 3 currencies yearly.
-    expect(catalog.prices).toHaveLength(27)
+    // 5 plans × 3 currencies monthly + 4 paid plans × 3 currencies yearly + the support add-on in 3 currencies.
+    expect(catalog.prices).toHaveLength(30)
     expect(catalog.coupons.map((c) => c.params)).toContainEqual({
       id: 'stripe_seed_welcome_3_months',
       name: '30% off for 3 months',
