@@ -138,7 +138,10 @@ describe('the support add-on on a saas run (in-process emulator)', () => {
     const gateway = gatewayFor(emulator, config())
     try {
       const latest = await verifyRun(gateway, outDir)
+      // Stripe as the ledger says, and sub_snapshots.json (a row per item) as the ledger derives it.
       expect(latest.ledger?.mismatches).toEqual([])
+      expect(latest.mismatches).toEqual([])
+      expect(latest.ok).toBe(true)
       const all = await verifyRun(gateway, outDir, {months: 'all'})
       // The add-on's customers' renewals bill both items, a line each (other saas stories are not this test's).
       const addonCustomers = new Set(plan.events.filter((e) => e.kind === 'addon_added').map((e) => e.customer))
