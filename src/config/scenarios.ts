@@ -25,7 +25,7 @@ export const SCENARIOS: readonly ScenarioPreset[] = [
   {
     name: 'saas',
     description:
-      'A realistic mix: yearly plans, converting and abandoned trials, coupons and a promotion code, EUR and GBP customers, mid-cycle changes, reactivations, scheduled cancellations and seat growth',
+      'A realistic mix: yearly plans, converting and abandoned trials, coupons and a promotion code, EUR and GBP customers, mid-cycle changes, reactivations, scheduled cancellations, seat growth and a support add-on added and removed mid-cycle',
     features: {
       yearly: {customers: 15, discountPercent: 20},
       trials: {days: 14, converting: 8, stopping: 4},
@@ -62,6 +62,7 @@ export const SCENARIOS: readonly ScenarioPreset[] = [
       reactivations: 4,
       scheduledCancellations: 4,
       seatGrowth: {customers: 6, steps: 3},
+      addon: {key: 'support', name: 'Priority support', unitAmount: 4900, customers: 6, removed: 2},
       analytics: {fxRates: FX},
     },
   },

@@ -241,6 +241,23 @@ export const SeatGrowthSchema = z
   })
   .strict()
 
+export const AddonSchema = z
+  .object({
+    key: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/, 'lower case letters, digits and _')
+      .describe('stable id: its product is stripe_seed_addon_<key>'),
+    name: z.string().min(1),
+    unitAmount: z
+      .number()
+      .int()
+      .positive()
+      .describe("flat price per month in the first plan's currency; other currencies use their priceFactor"),
+    customers: count('monthly customers who add it to their subscription on a day inside a billing period'),
+    removed: count('of those, customers who remove it again in a later month').default(0),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     plans: z.array(PlanSchema).min(1).default(DEFAULT_PLANS),
@@ -288,6 +305,9 @@ export const ConfigSchema = z
     reactivations: count('customers who cancel and later subscribe again').optional(),
     scheduledCancellations: count('customers who ask to cancel at period end (cancel_at_period_end)').optional(),
     seatGrowth: SeatGrowthSchema.optional(),
+    addon: AddonSchema.optional().describe(
+      'a second item priced separately (e.g. support), added to and removed from subscriptions mid-cycle',
+    ),
     analytics: MrrDefinitionsSchema.default(MrrDefinitionsSchema.parse({})).describe(
       "how MRR is counted: the ledger's and the expected MRR's definitions",
     ),
@@ -359,6 +379,23 @@ export const ConfigSchema = z
           message: `no customer pays in ${coupon.currency}`,
         })
     }
+    if (config.addon) {
+      const {key, customers, removed} = config.addon
+      if (keys.has(key) || keys.has(`addon_${key}`))
+        ctx.addIssue({code: 'custom', path: ['addon', 'key'], message: `"${key}" is a plan's key too: choose another`})
+      if (removed > customers)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addon', 'removed'],
+          message: `${removed} customers cannot remove an add-on only ${customers} add`,
+        })
+      if (removed > 0 && config.months < 2)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addon', 'removed'],
+          message: 'removing an add-on needs at least 2 months: one to add it in, a later one to remove it',
+        })
+    }
     if ((config.changes?.toYearly ?? 0) > 0 && !config.yearly)
       ctx.addIssue({
         code: 'custom',
@@ -392,8 +429,17 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>
 export type Coupon = z.infer<typeof CouponSchema>
+export type Addon = z.infer<typeof AddonSchema>
 export type FeatureKey =
-  'yearly' | 'trials' | 'coupons' | 'currencies' | 'changes' | 'reactivations' | 'scheduledCancellations' | 'seatGrowth'
+  | 'yearly'
+  | 'trials'
+  | 'coupons'
+  | 'currencies'
+  | 'changes'
+  | 'reactivations'
+  | 'scheduledCancellations'
+  | 'seatGrowth'
+  | 'addon'
 export const FEATURE_KEYS: readonly FeatureKey[] = [
   'yearly',
   'trials',
@@ -403,6 +449,7 @@ export const FEATURE_KEYS: readonly FeatureKey[] = [
   'reactivations',
   'scheduledCancellations',
   'seatGrowth',
+  'addon',
 ]
 
 /** Whether the config asks for anything beyond the original's run. */

@@ -15,10 +15,11 @@ import {after, listAll} from '../stripe/pagination.js'
  * and the next renewal. So each month's row predicts one renewal invoice: its line's price,
  * quantity and amount (list price × quantity, before discounts), and its status (paid, or not paid
  * when the subscription is past due at month j + 1). The months a clock skipped are written from the
- * plan; this is what confirms them, and `run verify --months all` runs it on every month.
+ * plan; this is what confirms them, and `run verify --months all` runs it on every month. A
+ * subscription with several items (a plan and an add-on) renews them on one invoice, a line each.
  */
 
-/** A subscription's renewal, as the check needs it: one line per invoice, kept compact (a run journals them). */
+/** A subscription's renewal, as the check needs it: one line per item, kept compact (a run journals them). */
 export const RenewalInvoiceSchema = z.object({
   invoiceId: z.string(),
   customerId: z.string(),
@@ -26,7 +27,7 @@ export const RenewalInvoiceSchema = z.object({
   /** `YYYY-MM` of the period the renewal opens. */
   month: z.string(),
   status: z.string(),
-  /** The invoice's lines billing the subscription's item for the period (prorations left out). */
+  /** The invoice's lines billing the subscription's items for the period (prorations left out). */
   lines: z.array(z.object({priceId: z.string().nullable(), quantity: z.number(), amount: z.number()})),
 })
 export type RenewalInvoice = z.infer<typeof RenewalInvoiceSchema>
@@ -93,14 +94,24 @@ export function checkRenewals(
   byKey: RenewalIndex,
   months?: ReadonlySet<string>,
 ): RenewalCheck {
-  const rowByKey = new Map(rows.map((row) => [renewalKey(row.subscription_id, row.month), row]))
+  // Per item: a subscription with an add-on has two items, and the renewal a line for each.
+  const itemKey = (row: Pick<LedgerItemRow, 'subscription_id' | 'month' | 'item_id'>) =>
+    `${renewalKey(row.subscription_id, row.month)}:${row.item_id}`
+  const rowByKey = new Map(rows.map((row) => [itemKey(row), row]))
+  const itemsOf = new Map<string, number>()
+  for (const row of rows) {
+    const key = renewalKey(row.subscription_id, row.month)
+    itemsOf.set(key, (itemsOf.get(key) ?? 0) + 1)
+  }
   const mismatches: RenewalMismatch[] = []
   let checked = 0
   for (const row of rows) {
     if (months && !months.has(row.month)) continue
     const nextMonth = nextMonthLabel(row.month)
-    const next = rowByKey.get(renewalKey(row.subscription_id, nextMonth))
-    if (!predictsRenewal(row, next)) continue
+    const next = rowByKey.get(itemKey({...row, month: nextMonth}))
+    // An item added or removed mid-month (an add-on) reprices the renewal like any other change.
+    const items = itemsOf.get(renewalKey(row.subscription_id, row.month))!
+    if (!predictsRenewal(row, next) || itemsOf.get(renewalKey(row.subscription_id, nextMonth)) !== items) continue
     checked++
     const at = {month: row.month, customerId: row.customer_id, subscriptionId: row.subscription_id}
     const renewal = byKey.get(renewalKey(row.subscription_id, nextMonth))
@@ -108,13 +119,26 @@ export function checkRenewals(
       mismatches.push({...at, field: 'missing', expected: `a renewal invoice for ${nextMonth}`, actual: 'none'})
       continue
     }
-    const [line, ...others] = renewal.lines
-    if (!line || others.length > 0) {
-      mismatches.push({...at, field: 'lines', expected: '1 line', actual: `${renewal.lines.length} lines`})
+    // One line per item the subscription had at the reading, this row's the one with its price.
+    if (renewal.lines.length !== items) {
+      mismatches.push({
+        ...at,
+        field: 'lines',
+        expected: `${items} line${items === 1 ? '' : 's'}`,
+        actual: `${renewal.lines.length} lines`,
+      })
       continue
     }
-    if (line.priceId !== row.price_id)
-      mismatches.push({...at, field: 'price', expected: row.price_id, actual: String(line.priceId)})
+    const line = renewal.lines.find((l) => l.priceId === row.price_id)
+    if (!line) {
+      mismatches.push({
+        ...at,
+        field: 'price',
+        expected: row.price_id,
+        actual: renewal.lines.map((l) => String(l.priceId)).join(', '),
+      })
+      continue
+    }
     if (line.quantity !== row.quantity)
       mismatches.push({...at, field: 'quantity', expected: String(row.quantity), actual: String(line.quantity)})
     const amount = Math.round(row.unit_amount * row.quantity)

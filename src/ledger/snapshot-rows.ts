@@ -17,7 +17,8 @@ import {buildLedger} from './movements.js'
  *   without a rate there is no honest number to write, and the mapping refuses.
  * - Rows are the items of active and past_due subscriptions that count, plus free plans (0), as
  *   before; trialing, ended, metered and scheduled-to-cancel items carry no MRR and are left out.
- *   One row per item: a subscription with two items (stripe-seed makes none) would have two rows.
+ *   One row per item: a subscription with an add-on (a scenario's `addon`) has two rows, the
+ *   add-on's named by its key in `plan`, with `screens` 1.
  */
 export function snapshotRowsFromLedger(items: readonly LedgerItemRow[], definitions: MrrDefinitions): SnapshotRow[] {
   const rows: SnapshotRow[] = []

@@ -83,9 +83,12 @@ const LANE = 'prices'
 const LOOKUP_KEYS_PER_LIST = 10 // prices.list takes up to 10 lookup_keys (SB-18)
 const PROMOTION_CODES_PER_LIST = 100
 
+/** What a price is of: a plan, or a scenario's add-on (its product is the catalog's). */
+type PriceOwner = Pick<Plan, 'key' | 'name' | 'description'>
+
 /** A price to find by its lookup key, or create. */
 interface PriceToSeed {
-  plan: Plan
+  plan: PriceOwner
   interval: BillingInterval
   currency: string
   unitAmount: number
@@ -201,8 +204,11 @@ function originalPrice(plan: Plan): PriceToSeed {
 
 function catalogPrices(catalog: Catalog, plans: Plan[]): PriceToSeed[] {
   return catalog.prices.map((price) => {
-    const plan = plans.find((p) => p.key === price.plan)
-    if (!plan) throw new BugError(`catalog price ${price.lookupKey} names no plan of the config`)
+    const product = catalog.products.find((p) => p.plan === price.plan)
+    const plan: PriceOwner | undefined =
+      plans.find((p) => p.key === price.plan) ??
+      (product && {key: price.plan, name: product.params.name, description: ''})
+    if (!plan) throw new BugError(`catalog price ${price.lookupKey} names no plan or add-on of the config`)
     return {
       plan,
       interval: price.interval,
@@ -278,7 +284,7 @@ class ProductsOnce {
     private readonly catalog: Catalog | undefined,
   ) {}
 
-  ensure(lane: string, plan: Plan): Promise<string> {
+  ensure(lane: string, plan: PriceOwner): Promise<string> {
     let product = this.pending.get(plan.key)
     if (!product) {
       product = this.create(lane, plan)
@@ -287,10 +293,9 @@ class ProductsOnce {
     return product
   }
 
-  private async create(lane: string, plan: Plan): Promise<string> {
-    const id = productIdFor(plan.key)
+  private async create(lane: string, plan: PriceOwner): Promise<string> {
     const params = this.catalog?.products.find((product) => product.plan === plan.key)?.params ?? {
-      id,
+      id: productIdFor(plan.key),
       name: plan.name,
       ...(plan.description ? {description: plan.description} : {}),
       metadata: {stripe_seed_plan: plan.key},
@@ -302,7 +307,7 @@ class ProductsOnce {
       return product.id
     } catch (error) {
       if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_already_exists')
-        return id
+        return params.id!
       throw error
     }
   }

@@ -8,6 +8,7 @@ import type {PricesFile} from '../files/formats.js'
 import type {LedgerItemRow} from '../files/ledger.js'
 import {LEDGER_SUBSCRIPTION_EXPAND} from '../ledger/reading.js'
 import {latestRenewal} from '../ledger/renewals.js'
+import {addonLookupKey} from '../scenario/catalog.js'
 import {customerStopMonths, freePlans, stopsFor} from '../scenario/clock-stops.js'
 import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/plan.js'
 import type {StripeGateway} from '../stripe/gateway.js'
@@ -563,6 +564,8 @@ const REQUESTED_TIMED_KINDS = new Set<PlannedEvent['kind']>([
   'cancel_at_period_end',
   'reactivation',
   'discount',
+  'addon_added',
+  'addon_removed',
 ])
 
 /** Whether the clock is already on its way to `target` (a step done but not journaled before a resume). */
@@ -691,6 +694,22 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
       )
       return
     }
+    case 'addon_added': {
+      // An item without an id is added beside the plan's (SB-30); the plan's item stays as it is.
+      const price = addonPrice(ctx, event)
+      const updated = current?.addonItemId ? current : await update({items: [{price}], ...proration})
+      await journal(`${from}: add-on ${event.addon} added`, updated)
+      return
+    }
+    case 'addon_removed': {
+      // The add-on's item named and deleted; the subscription goes on with the plan's (SB-83).
+      const itemId = sub.addonItemId
+      if (!itemId && !current) throw new BugError(`customer ${event.customer}: no add-on item to remove`)
+      const updated =
+        current && !current.addonItemId ? current : await update({items: [{id: itemId!, deleted: true}], ...proration})
+      await journal(`${from}: add-on ${event.addon} removed`, updated)
+      return
+    }
     default: {
       // mid_cycle_upgrade, mid_cycle_downgrade, seat_growth, to_yearly: the item changes in place (SB-30).
       const to = event.to!
@@ -706,6 +725,15 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
       await journal(`${from} → ${to.plan} × ${to.screens}${to.interval === 'year' ? ' yearly' : ''}`, updated)
     }
   }
+}
+
+/** The add-on's monthly price in the customer's currency, from the scenario's catalog (src/scenario/catalog.ts). */
+function addonPrice(ctx: PipelineContext, event: PlannedEvent): string {
+  const currency = ctx.scenario.customers[event.customer]!.terms!.currency
+  const lookupKey = addonLookupKey(event.addon!, currency, ctx.config.plans[0]!.currency)
+  const id = ctx.prices.catalog?.prices[lookupKey]?.price_id
+  if (!id) throw new BugError(`stripe_prices.json has no add-on price ${lookupKey} (checked before the run)`)
+  return id
 }
 
 /**
@@ -796,8 +824,11 @@ function bySubscription(subscriptions: SubscriptionState[]): Map<string, Subscri
 }
 
 export function toState(sub: Stripe.Subscription): SubscriptionState {
-  const item = sub.items.data[0]
+  // The plan's item is the one that is not an add-on (a scenario's add-on prices say so in their metadata).
+  const isAddon = (item: Stripe.SubscriptionItem) => item.price.metadata.stripe_seed_addon !== undefined
+  const item = sub.items.data.find((it) => !isAddon(it)) ?? sub.items.data[0]
   if (!item) throw new BugError(`Subscription ${sub.id} has no items`)
+  const addon = sub.items.data.find((it) => it !== item && isAddon(it))
   return {
     id: sub.id,
     customerId: typeof sub.customer === 'string' ? sub.customer : sub.customer.id,
@@ -812,6 +843,7 @@ export function toState(sub: Stripe.Subscription): SubscriptionState {
     ...(sub.discounts.some((d) => typeof d !== 'string')
       ? {coupons: sub.discounts.flatMap((d) => (typeof d === 'string' ? [] : [couponOf(d)]))}
       : {}),
+    ...(addon ? {addonItemId: addon.id} : {}),
   }
 }
 

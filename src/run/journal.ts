@@ -48,6 +48,8 @@ export const SubscriptionStateSchema = z.object({
   cancelAtPeriodEnd: z.literal(true).optional(),
   /** The coupons of the subscription's discounts, when Stripe's answer held them as objects (a resume checks them). */
   coupons: z.array(z.string()).optional(),
+  /** The add-on's item, while the subscription has one (removing it names the item, SB-83). */
+  addonItemId: z.string().optional(),
 })
 export type SubscriptionState = z.infer<typeof SubscriptionStateSchema>
 

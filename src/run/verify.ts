@@ -424,10 +424,13 @@ function compareSnapshotsWithLedger(
   currency: string,
 ): Mismatch[] {
   const found: Mismatch[] = []
-  const fromLedger = new Map(derived.map((row) => [row.subscription_id, row]))
+  // A subscription with an add-on has a row per item: matched by price (one item per price, SB-83), else the next one left.
+  const fromLedger = new Map<string, SnapshotRow[]>()
+  for (const row of derived) fromLedger.set(row.subscription_id, [...(fromLedger.get(row.subscription_id) ?? []), row])
   for (const row of fileRows) {
-    const want = fromLedger.get(row.subscription_id)
-    fromLedger.delete(row.subscription_id)
+    const left = fromLedger.get(row.subscription_id) ?? []
+    const want = left.find((r) => r.price_id === row.price_id) ?? left[0]
+    if (want) left.splice(left.indexOf(want), 1)
     if (!want) {
       found.push(
         mismatch(
@@ -481,7 +484,7 @@ function compareSnapshotsWithLedger(
         ),
       )
   }
-  for (const row of fromLedger.values())
+  for (const row of [...fromLedger.values()].flat())
     found.push(
       mismatch(
         row,

@@ -1,7 +1,9 @@
 import type Stripe from 'stripe'
 
 import {type Config, type Coupon, customerCurrencies, planAmount} from '../config/schema.js'
-import {yearlyAmount} from './features.js'
+import {addonAmount, yearlyAmount} from './features.js'
+
+export {addonAmount} from './features.js'
 
 /**
  * What `prices seed` must hold in Stripe for a scenario: products, prices per plan × currency ×
@@ -12,7 +14,9 @@ import {yearlyAmount} from './features.js'
  *   stripe_seed_<plan>_monthly               the plan's monthly price in its own currency (unchanged since the original)
  *   stripe_seed_<plan>_yearly                its yearly price, same currency
  *   stripe_seed_<plan>_<monthly|yearly>_<cur> the same in another currency (ISO code, lower case)
- * Coupons: id stripe_seed_<coupon id> (Stripe accepts a custom coupon id). Promotion codes: the
+ *   stripe_seed_addon_<addon>_monthly[_<cur>] the add-on's flat monthly price (the first plan's currency unsuffixed)
+ * An add-on's catalog entries carry the add-on's key where a plan's carry the plan's: the ledger
+ * names its item by it. Coupons: id stripe_seed_<coupon id> (Stripe accepts a custom coupon id). Promotion codes: the
  * configured code, found again by `promotionCodes.list({code})`.
  */
 
@@ -61,6 +65,16 @@ export function priceLookupKey(
   return currency === planCurrency ? base : `${base}_${currency}`
 }
 
+export function addonProductIdFor(addonKey: string): string {
+  return `stripe_seed_addon_${addonKey}`
+}
+
+/** The add-on's prices are in the first plan's currency and every other one with a priceFactor. */
+export function addonLookupKey(addonKey: string, currency: string, baseCurrency: string): string {
+  const base = `${addonProductIdFor(addonKey)}_monthly`
+  return currency === baseCurrency ? base : `${base}_${currency}`
+}
+
 export function couponIdFor(couponKey: string): string {
   return `stripe_seed_${couponKey}`
 }
@@ -83,7 +97,7 @@ export function unitAmountFor(
 /** Yearly prices exist for paid plans only (a free plan has nothing to bill once a year). */
 export function scenarioCatalog(config: Config): Catalog {
   const currencies = [...customerCurrencies(config)].sort()
-  const products = config.plans.map((plan) => ({
+  const products: Catalog['products'] = config.plans.map((plan) => ({
     id: productIdFor(plan.key),
     plan: plan.key,
     params: {
@@ -119,6 +133,38 @@ export function scenarioCatalog(config: Config): Catalog {
           },
         })
       }
+    }
+  }
+  if (config.addon) {
+    const addon = config.addon
+    const baseCurrency = config.plans[0]!.currency
+    products.push({
+      id: addonProductIdFor(addon.key),
+      plan: addon.key,
+      params: {id: addonProductIdFor(addon.key), name: addon.name, metadata: {stripe_seed_addon: addon.key}},
+    })
+    for (const currency of currencies) {
+      const unitAmount = addonAmount(config, addon, currency)
+      if (unitAmount === undefined) continue
+      const lookupKey = addonLookupKey(addon.key, currency, baseCurrency)
+      prices.push({
+        lookupKey,
+        plan: addon.key,
+        currency,
+        interval: 'month',
+        unitAmount,
+        params: {
+          product: addonProductIdFor(addon.key),
+          currency,
+          unit_amount: unitAmount,
+          recurring: {interval: 'month', interval_count: 1, usage_type: 'licensed'},
+          lookup_key: lookupKey,
+          transfer_lookup_key: true,
+          nickname: `${addon.name} (monthly, ${currency.toUpperCase()})`,
+          // The run tells the add-on's item from the plan's by this (src/run/clock-pipeline.ts toState).
+          metadata: {stripe_seed_addon: addon.key},
+        },
+      })
     }
   }
   const coupons = (config.coupons ?? []).map((coupon) => ({

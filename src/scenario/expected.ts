@@ -6,7 +6,7 @@ import {groupBy} from '../group-by.js'
 import {minorUnitRate} from '../ledger/definitions.js'
 import {ledgerItemRows} from '../ledger/mrr.js'
 import {type BillingInterval, couponIdFor, unitAmountFor} from './catalog.js'
-import {periodEnd} from './features.js'
+import {addonAmount, periodEnd} from './features.js'
 import type {ExpectedMonth, ExpectedSubscription, PlannedCustomer, PlannedEvent} from './plan.js'
 
 /**
@@ -34,6 +34,8 @@ interface PlannedSubscription {
   pastDueMonth?: number
   /** `usedAt`: when a `once` discount reduced its first invoice and Stripe removed it (SB-60). */
   discount?: {coupon: string; start: number; end: number | null; usedAt?: number}
+  /** The add-on's key while its item is on the subscription (a second item, monthly like the plan's). */
+  addon?: string
 }
 
 export interface ExpectInput {
@@ -156,6 +158,14 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           sub.discount = discountFrom(event.coupon!, time, periodEnd(sub.anchor, sub.interval, time))
           break
         }
+        case 'addon_added': {
+          sub.addon = event.addon!
+          break
+        }
+        case 'addon_removed': {
+          delete sub.addon
+          break
+        }
         case 'trial_end':
         case 'subscription_end': {
           break // Stripe's doing, settled from the state
@@ -171,17 +181,24 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
       settle(list, at, month)
       for (const sub of list) {
         if (sub.status === 'canceled') continue
-        const [row] = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at), {
+        const addon = sub.addon === undefined ? undefined : addonAmount(config, config.addon!, sub.currency)
+        if (sub.addon !== undefined && addon === undefined)
+          throw new Error(
+            `BUG: the add-on has no price in ${sub.currency}, and the planner gave it to a customer paying in it`,
+          )
+        // One row per item, as the ledger reads it: the subscription's MRR is their sum (SB-M1).
+        const items = ledgerItemRows(toStripe(sub, unitAmount(sub), config, at, addon), {
           month: label,
           at,
           definitions: config.analytics,
-          planOf: () => sub.plan,
+          planOf: (price) => price.metadata.stripe_seed_addon ?? sub.plan,
         })
-        const mrr = row!.mrr
+        const row = items[0]!
+        const mrr = items.reduce((sum, item) => sum + item.mrr, 0)
         byCurrency[sub.currency] = (byCurrency[sub.currency] ?? 0) + mrr
-        if (row!.mrr_reporting === null) {
+        if (items.some((item) => item.mrr_reporting === null)) {
           if (mrr > 0) unconverted.add(sub.currency)
-        } else total += row!.mrr_reporting
+        } else total += items.reduce((sum, item) => sum + item.mrr_reporting!, 0)
         rows.push({
           customer: sub.customer,
           plan: sub.plan,
@@ -191,9 +208,10 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
           currency: sub.currency,
           interval: sub.interval,
           subscription: sub.seq,
-          excluded: row!.excluded,
+          excluded: row.excluded,
           ...(listed(sub.discount, at) ? {coupon: sub.discount!.coupon} : {}),
           cancelAt: sub.cancelAt,
+          ...(sub.addon === undefined ? {} : {addon: sub.addon}),
         })
       }
     }
@@ -240,7 +258,13 @@ function settle(list: PlannedSubscription[], at: number, readingMonth?: number):
  * The planned subscription in the shape Stripe returns it, with the fields the ledger's MRR reads
  * (src/ledger/mrr.ts); the rest of Stripe's object is not needed and not invented.
  */
-function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, at: number): Stripe.Subscription {
+function toStripe(
+  sub: PlannedSubscription,
+  unitAmount: number,
+  config: Config,
+  at: number,
+  addonUnitAmount?: number,
+): Stripe.Subscription {
   const coupon = listed(sub.discount, at) ? config.coupons!.find((c) => c.id === sub.discount!.coupon)! : undefined
   const discounts = coupon
     ? [
@@ -265,6 +289,36 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, 
       ]
     : []
   const currentPeriodEnd = sub.status === 'trialing' ? sub.trialEnd! : periodEnd(sub.anchor, sub.interval, at)
+  const recurring = {
+    interval: sub.interval,
+    interval_count: 1,
+    usage_type: 'licensed',
+    meter: null,
+    trial_period_days: null,
+  }
+  // The add-on's item, after the plan's: added later, so Stripe lists it second.
+  const addonItems =
+    sub.addon === undefined || addonUnitAmount === undefined
+      ? []
+      : [
+          {
+            object: 'subscription_item',
+            id: `planned_si_${sub.customer}_${sub.seq}_addon`,
+            quantity: 1,
+            discounts: [],
+            current_period_end: currentPeriodEnd,
+            price: {
+              object: 'price',
+              id: `planned_price_addon_${sub.addon}_${sub.currency}`,
+              currency: sub.currency,
+              unit_amount: addonUnitAmount,
+              unit_amount_decimal: null,
+              billing_scheme: 'per_unit',
+              recurring,
+              metadata: {stripe_seed_addon: sub.addon},
+            },
+          },
+        ]
   const planned = {
     object: 'subscription',
     id: `planned_sub_${sub.customer}_${sub.seq}`,
@@ -291,16 +345,11 @@ function toStripe(sub: PlannedSubscription, unitAmount: number, config: Config, 
             unit_amount: unitAmount,
             unit_amount_decimal: null,
             billing_scheme: 'per_unit',
-            recurring: {
-              interval: sub.interval,
-              interval_count: 1,
-              usage_type: 'licensed',
-              meter: null,
-              trial_period_days: null,
-            },
+            recurring,
             metadata: {stripe_seed_plan: sub.plan},
           },
         },
+        ...addonItems,
       ],
     },
   }

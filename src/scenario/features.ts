@@ -1,5 +1,5 @@
 import {DAY, HOUR, addIntervals} from '../billing-time.js'
-import {type Config, type Coupon, type Plan, planAmount} from '../config/schema.js'
+import {type Addon, type Config, type Coupon, type Plan, planAmount} from '../config/schema.js'
 import {UsageError} from '../errors.js'
 import {seededRandom} from '../random.js'
 import {clampScreens, largestRemainder, shuffle} from './distribution.js'
@@ -36,6 +36,7 @@ type Story =
   | 'reactivation'
   | 'cancel_at_period_end'
   | 'seat_growth'
+  | 'addon'
 
 export interface FeatureInput {
   config: Config
@@ -62,6 +63,17 @@ const NOON = 12 * HOUR
 /** A yearly price: 12 months of the monthly one, less the yearly discount, rounded to the minor unit. */
 export function yearlyAmount(monthlyAmount: number, discountPercent: number): number {
   return Math.round((monthlyAmount * 12 * (100 - discountPercent)) / 100)
+}
+
+/** The add-on's flat monthly price in `currency`, or undefined where it has none (its customers are chosen among those who can pay it). */
+export function addonAmount(
+  config: Pick<Config, 'plans' | 'currencies'>,
+  addon: Pick<Addon, 'unitAmount'>,
+  currency: string,
+): number | undefined {
+  if (currency === config.plans[0]!.currency) return addon.unitAmount
+  const factor = config.currencies?.[currency]?.priceFactor
+  return factor === undefined ? undefined : Math.round(addon.unitAmount * factor)
 }
 
 /** The end of the billing period that contains `at`, for a subscription anchored at `anchor` (SB-20). */
@@ -209,6 +221,36 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     (c) => paid(c) && c.screens < planAt(c.plan).screens.max,
   )
 
+  // Add-ons: monthly paid customers with nothing else in their story, in a currency the add-on has a
+  // price in. Drawn from their own stream, so the other features' customers and days stay as they were.
+  const addonRandom = seededRandom((seed ^ 0xadd0_17e5) >>> 0)
+  const addon = config.addon
+  const nRemoved = count(addon?.removed)
+  if (nRemoved > 0 && months < 2)
+    throw new UsageError('removing an add-on needs at least 2 months: one to add it in, a later one to remove it')
+  const addonCustomers: PlannedCustomer[] = []
+  if (addon) {
+    const n = count(addon.customers)
+    counts.addon = n
+    const candidates = customers.filter(
+      (c) =>
+        unclaimed(c) &&
+        paid(c) &&
+        noTrial(c) &&
+        intervalFor(c) === 'month' &&
+        addonAmount(config, addon, currencyOf.get(c.index) ?? planAt(c.plan).currency) !== undefined,
+    )
+    if (candidates.length < n)
+      throw new UsageError(
+        `The scenario needs ${n} customers with the add-on but only ${candidates.length} of ${total} can have one (monthly, paid, no trial, no other story, a currency the add-on has a price in): lower addon.customers or the other features`,
+      )
+    for (const c of shuffle(candidates, addonRandom).slice(0, n)) {
+      story.set(c.index, 'addon')
+      addonCustomers.push(c)
+    }
+    addonCustomers.sort((a, b) => a.index - b.index)
+  }
+
   // A day inside the month, away from the subscription's own renewal day.
   const anchorDay = (c: PlannedCustomer) => new Date(anchorOf(c) * 1000).getUTCDate()
   const dayFor = (c: PlannedCustomer) => {
@@ -312,6 +354,36 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
     }
   }
 
+  if (addon) {
+    // The first nRemoved (in a shuffled order) remove it again: they add it before the last month.
+    const order = shuffle(addonCustomers, addonRandom)
+    const addonDay = (c: PlannedCustomer) => {
+      const avoid = anchorDay(c)
+      const days = range(FIRST_DAY, LAST_DAY).filter((day) => Math.abs(day - avoid) > 1)
+      return days[Math.floor(addonRandom() * days.length)]!
+    }
+    const addonEvent = (c: PlannedCustomer, month: number, kind: 'addon_added' | 'addon_removed') => {
+      const day = addonDay(c)
+      events.push({
+        month,
+        customer: c.index,
+        kind,
+        from: state(c),
+        subscription: 0,
+        prorationBehavior,
+        addon: addon.key,
+        day,
+        at: at(month, day),
+      })
+    }
+    for (const [i, c] of order.entries()) {
+      const removes = i < Math.min(nRemoved, order.length)
+      const added = 1 + Math.floor(addonRandom() * (removes ? months - 1 : months))
+      addonEvent(c, added, 'addon_added')
+      if (removes) addonEvent(c, added + 1 + Math.floor(addonRandom() * (months - added)), 'addon_removed')
+    }
+  }
+
   // Coupons last: who can carry which depends on everything above.
   const couponOf = new Map<number, {id: string; month: number; via: 'coupon' | 'promotion_code'}>()
   const currencyFor = (c: PlannedCustomer) => currencyOf.get(c.index) ?? planAt(c.plan).currency
@@ -396,6 +468,7 @@ const PRORATING_STORIES = new Set<Story | undefined>([
   'mid_cycle_downgrade',
   'to_yearly',
   'seat_growth',
+  'addon',
 ])
 
 /**

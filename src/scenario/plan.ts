@@ -67,6 +67,8 @@ export type TimedEventKind =
   | 'reactivation'
   | 'discount'
   | 'trial_end'
+  | 'addon_added'
+  | 'addon_removed'
 
 export type EventKind = BaseEventKind | TimedEventKind
 
@@ -99,6 +101,8 @@ export interface PlannedEvent {
   /** discount: the coupon from the config (coupon ids in Stripe: see couponIdFor). */
   coupon?: string
   via?: 'coupon' | 'promotion_code'
+  /** addon_added, addon_removed: the config's add-on (its prices: see addonLookupKey). */
+  addon?: string
 }
 
 export type ExpectedStatus = 'active' | 'past_due'
@@ -119,6 +123,8 @@ export interface ExpectedSubscription {
   excluded?: string | null
   coupon?: string
   cancelAt?: number | null
+  /** The add-on on the subscription at the reading; its item's MRR is in mrrCents (SB-M1: every licensed item counts). */
+  addon?: string
 }
 
 export interface ExpectedMonth {

@@ -91,6 +91,8 @@ const TIMED_LABELS: Record<string, string> = {
   reactivation: 'reactivation',
   discount: 'discount',
   trial_end: 'trial end',
+  addon_added: 'add-on added',
+  addon_removed: 'add-on removed',
 }
 /** Timed events listed one per line at most; --json has them all. */
 const TIMED_LINES = 40
@@ -203,6 +205,10 @@ function describeEvent(event: PlannedEvent, scenario: Scenario): string {
       return `${who}: coupon ${event.coupon}${event.via === 'promotion_code' ? ' by promotion code' : ''}`
     case 'cancel_at_period_end':
       return `${who}: ${from}, ends ${new Date(event.endsAt! * 1000).toISOString().slice(0, 10)}`
+    case 'addon_added':
+      return `${who}: ${from} + ${event.addon} (${event.prorationBehavior})`
+    case 'addon_removed':
+      return `${who}: ${from} − ${event.addon} (${event.prorationBehavior})`
     default:
       return event.to
         ? `${who}: ${from} → ${name(event.to.plan)} × ${event.to.screens}${per(event.to.interval)}${event.prorationBehavior ? ` (${event.prorationBehavior})` : ''}`

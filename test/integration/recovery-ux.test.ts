@@ -46,19 +46,19 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
-      if (/^price 1 of 27: \S+ created$/m.test(stderr) && !child.killed) child.kill('SIGINT')
+      if (/^price 1 of 30: \S+ created$/m.test(stderr) && !child.killed) child.kill('SIGINT')
     })
     const run = await done
     expect(run.code, run.stderr).toBe(130)
     const line = errorLine(run.stderr)
     const match =
-      /^Error: Interrupted after (\d+) of 27 prices, (\d) of 4 coupons and (\d) of 1 promotion code; run `stripe-seed prices seed --scenario saas` again to finish: it reuses what exists$/.exec(
+      /^Error: Interrupted after (\d+) of 30 prices, (\d) of 4 coupons and (\d) of 1 promotion code; run `stripe-seed prices seed --scenario saas` again to finish: it reuses what exists$/.exec(
         line,
       )
     expect(match, line).not.toBeNull()
     const seeded = Number(match![1])
     expect(seeded).toBeGreaterThan(0)
-    expect(seeded).toBeLessThan(27)
+    expect(seeded).toBeLessThan(30)
     // What it says is what the account holds.
     const onAccount = [...emulator.engine.prices.values()].filter((price) =>
       price.lookupKey?.startsWith('stripe_seed_'),
@@ -70,7 +70,7 @@ describe('recovery and plain refusals (built CLI, real process)', () => {
     const result = JSON.parse(again.stdout) as {catalog: {prices: Array<{outcome: string}>}}
     const outcomes = result.catalog.prices.map((price) => price.outcome)
     expect(outcomes.filter((outcome) => outcome === 'existing')).toHaveLength(seeded)
-    expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(27 - seeded)
+    expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(30 - seeded)
   })
 
   it('a damaged current_run.json: a warning naming it, a copy kept, and the command goes on (item 6)', async () => {

@@ -5,7 +5,7 @@ import {HOUR, addIntervals, monthLabel} from '../../src/billing-time.js'
 import {applyScenario} from '../../src/config/scenarios.js'
 import {ConfigSchema, defaultConfig} from '../../src/config/schema.js'
 import {monthReading} from '../../src/ledger/reading.js'
-import {couponIdFor, priceLookupKey, scenarioCatalog} from '../../src/scenario/catalog.js'
+import {addonLookupKey, couponIdFor, priceLookupKey, scenarioCatalog} from '../../src/scenario/catalog.js'
 import {type PlannedEvent, eventTime, planScenario} from '../../src/scenario/plan.js'
 import {startEmulator} from '../../src/emulator/server.js'
 import {FAST} from '../helpers/emulator.js'
@@ -167,6 +167,28 @@ describe("a saas scenario executed by the README's table", () => {
           case 'discount':
             await stripe.subscriptions.update(id, {discounts: [discount(event.coupon!, event.via!)]})
             return
+          case 'addon_added': {
+            const addonPrice = priceId.get(addonLookupKey(event.addon!, currency, config.plans[0]!.currency))!
+            const updated = await stripe.subscriptions.update(id, {items: [{price: addonPrice}], ...proration})
+            // A second item beside the plan's, which stays as it was (SB-30).
+            expect(updated.items.data.map((i) => i.price.id)).toEqual([
+              (await stripe.subscriptions.retrieve(id)).items.data[0]!.price.id,
+              addonPrice,
+            ])
+            return
+          }
+          case 'addon_removed': {
+            const addonItem = (await stripe.subscriptions.retrieve(id)).items.data.find(
+              (i) => i.price.metadata.stripe_seed_addon === event.addon,
+            )!
+            const updated = await stripe.subscriptions.update(id, {
+              items: [{id: addonItem.id, deleted: true}],
+              ...proration,
+            })
+            // The subscription goes on with the plan's item alone (SB-83).
+            expect({status: updated.status, items: updated.items.data.length}).toEqual({status: 'active', items: 1})
+            return
+          }
           default:
             throw new Error(`no request for ${event.kind} in this scenario`)
         }
@@ -196,7 +218,7 @@ describe("a saas scenario executed by the README's table", () => {
           at: reading,
           definitions: config.analytics,
           coupons,
-          planOf: (p) => p.metadata?.stripe_seed_plan,
+          planOf: (p) => p.metadata?.stripe_seed_plan ?? p.metadata?.stripe_seed_addon,
         })
         const customerOf = new Map(
           listed.map((s) => [s.id, scenario.customers.find((c) => subscriptions[c.index]!.includes(s.id))!.index]),

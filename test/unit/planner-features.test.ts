@@ -153,6 +153,8 @@ describe('named scenarios', () => {
       'reactivation',
       'discount',
       'trial_end',
+      'addon_added',
+      'addon_removed',
     ])
       expect(kinds).toContain(kind)
     const terms = scenario.customers.map((c) => c.terms!)
@@ -266,10 +268,24 @@ const featureConfig = fc
       nil: undefined,
     }),
     scheduledChurn: fc.constantFrom('at_request' as const, 'at_period_end' as const),
+    addon: fc.option(fc.record({customers: fc.integer({min: 0, max: 5}), removed: fc.integer({min: 0, max: 3})}), {
+      nil: undefined,
+    }),
   })
-  .map(({eur, scheduledChurn, changes, yearly, ...rest}): Config => {
+  .map(({eur, scheduledChurn, changes, yearly, addon, ...rest}): Config => {
     const parsed = ConfigSchema.parse({
       ...rest,
+      ...(addon
+        ? {
+            addon: {
+              key: 'support',
+              name: 'Support',
+              unitAmount: 2500,
+              customers: addon.customers,
+              removed: Math.min(addon.removed, addon.customers),
+            },
+          }
+        : {}),
       ...(yearly || changes?.toYearly ? {yearly: yearly ?? {customers: 0}} : {}),
       ...(changes ? {changes} : {}),
       currencies: {eur: {customers: eur, priceFactor: 0.9}},
@@ -287,6 +303,7 @@ function checkHistory(scenario: Scenario, config: Config, customer: number, even
   let pastDueMonth: number | undefined
   let interval = terms.interval
   let anchor = terms.anchor
+  let addon = false
   const time = (e: PlannedEvent) => e.at ?? boundary(e.month)
   for (const event of events) {
     const sub = event.subscription ?? 0
@@ -347,6 +364,16 @@ function checkHistory(scenario: Scenario, config: Config, customer: number, even
         interval = 'year'
         anchor = at // an interval change resets the billing date (SB-45)
         break
+      case 'addon_added':
+        // On a monthly paid subscription without a trial, once.
+        expect({interval, trial: terms.trial, addon}).toEqual({interval: 'month', trial: undefined, addon: false})
+        expect(config.plans.find((p) => p.key === c.plan)!.unitAmount).toBeGreaterThan(0)
+        addon = true
+        break
+      case 'addon_removed':
+        expect(addon).toBe(true)
+        addon = false
+        break
       case 'seat_growth':
         expect(event.to!.screens).toBeGreaterThan(event.from.screens)
         expect(event.to!.screens).toBeLessThanOrEqual(config.plans.find((p) => p.key === c.plan)!.screens.max)
@@ -361,6 +388,7 @@ describe('planner invariants on generated scenario configs (property tests)', ()
   it('valid histories, terms and counts; expected MRR recomputed independently', () => {
     let planned = 0
     let runs = 0
+    let withAddon = 0
     fc.assert(
       fc.property(
         featureConfig,
@@ -380,7 +408,9 @@ describe('planner invariants on generated scenario configs (property tests)', ()
           } catch (error) {
             // Too many features for the customers the base plan left free: refused, never half-planned.
             expect(error).toBeInstanceOf(UsageError)
-            expect((error as Error).message).toMatch(/^(The scenario needs|reactivations need|coupon|currencies ask)/)
+            expect((error as Error).message).toMatch(
+              /^(The scenario needs|reactivations need|removing an add-on needs|coupon|currencies ask)/,
+            )
             return
           }
           planned++
@@ -408,7 +438,14 @@ describe('planner invariants on generated scenario configs (property tests)', ()
             // A discounted item that prorates mid-cycle: a lasting percentage, changed once per period.
             const coupon = config.coupons?.find((k) => k.id === terms[customer]!.coupon?.id)
             const prorating = events.filter((e) =>
-              ['mid_cycle_upgrade', 'mid_cycle_downgrade', 'to_yearly', 'seat_growth'].includes(e.kind),
+              [
+                'mid_cycle_upgrade',
+                'mid_cycle_downgrade',
+                'to_yearly',
+                'seat_growth',
+                'addon_added',
+                'addon_removed',
+              ].includes(e.kind),
             )
             if (coupon && prorating.length > 0 && config.changes?.prorationBehavior !== 'none') {
               expect(coupon.amountOff === undefined && coupon.duration !== 'repeating').toBe(true)
@@ -460,9 +497,16 @@ describe('planner invariants on generated scenario configs (property tests)', ()
                 const factor =
                   coupon?.duration === 'forever' && coupon.percentOff !== undefined ? 1 - coupon.percentOff / 100 : 1
                 const exact = (unit * factor) / (sub.interval === 'year' ? 12 : 1)
-                expect(sub.mrrCents).toBe(roundHalfUp(exact) * sub.screens)
+                // The add-on's item counts too (SB-M1): its flat monthly price, in EUR × 0.9, under the same coupon.
+                const addon = sub.addon ? (sub.currency === 'eur' ? Math.round(2500 * 0.9) : 2500) * factor : 0
+                if (sub.addon) withAddon++
+                expect(sub.mrrCents).toBe(roundHalfUp(exact) * sub.screens + roundHalfUp(addon))
                 // The total converts the unit's exact MRR at the fixed rate, then rounds (src/ledger/mrr.ts).
-                if (unit > 0) total += sub.currency === 'eur' ? roundHalfUp(exact * 1.1) * sub.screens : sub.mrrCents
+                if (unit > 0)
+                  total +=
+                    sub.currency === 'eur'
+                      ? roundHalfUp(exact * 1.1) * sub.screens + roundHalfUp(addon * 1.1)
+                      : sub.mrrCents
               }
               expect(['active', 'past_due', 'trialing']).toContain(sub.status)
               expect(sub.currency).toBe(t.currency)
@@ -496,8 +540,9 @@ describe('planner invariants on generated scenario configs (property tests)', ()
       ),
       {numRuns: 80},
     )
-    // Not vacuous: most generated configs fit.
+    // Not vacuous: most generated configs fit, and some subscriptions carry the add-on.
     expect(planned).toBeGreaterThan(runs / 2)
+    expect(withAddon).toBeGreaterThan(0)
   })
 })
 
@@ -537,8 +582,8 @@ describe('the seed catalog', () => {
     })
     expect(byKey.has('stripe_seed_free_yearly')).toBe(false)
     expect(byKey.has('stripe_seed_free_monthly_eur')).toBe(true)
-    // 5 plans × 3 currencies monthly + 4 paid plans × 3 currencies yearly.
-    expect(catalog.prices).toHaveLength(27)
+    // 5 plans × 3 currencies monthly + 4 paid plans × 3 currencies yearly + the support add-on in 3 currencies.
+    expect(catalog.prices).toHaveLength(30)
     expect(catalog.coupons.map((c) => c.params)).toContainEqual({
       id: 'stripe_seed_welcome_3_months',
       name: '30% off for 3 months',

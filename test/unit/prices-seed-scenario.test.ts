@@ -191,13 +191,23 @@ describe('prices seed for a scenario (nocked Stripe)', () => {
       {code: 'WELCOME30', limit: '100'},
     ])
 
-    // One product per plan, even though each plan has several new prices.
+    // One product per plan and one for the add-on, even though each has several new prices.
     expect(
       posts(seen)
         .filter((r) => r.path === '/v1/products')
         .map((r) => r.params.id)
         .sort(),
-    ).toEqual(config.plans.map((p) => `stripe_seed_${p.key}`).sort())
+    ).toEqual([...config.plans.map((p) => `stripe_seed_${p.key}`), 'stripe_seed_addon_support'].sort())
+    expect(posts(seen).find((r) => r.params.lookup_key === 'stripe_seed_addon_support_monthly_gbp')?.params).toEqual({
+      product: 'stripe_seed_addon_support',
+      currency: 'gbp',
+      unit_amount: '3920',
+      recurring: {interval: 'month', interval_count: '1', usage_type: 'licensed'},
+      lookup_key: 'stripe_seed_addon_support_monthly_gbp',
+      transfer_lookup_key: 'false',
+      nickname: 'Priority support (monthly, GBP)',
+      metadata: {stripe_seed_addon: 'support'},
+    })
     const priceCreates = posts(seen).filter((r) => r.path === '/v1/prices')
     expect(priceCreates).toHaveLength(catalog.prices.length)
     const yearlyEur = priceCreates.find((r) => r.params.lookup_key === 'stripe_seed_pro_plus_yearly_eur')

@@ -187,6 +187,8 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
       'cancel',
       'upgrade',
       'past_due',
+      'addon_added',
+      'addon_removed',
     ])
       expect(kinds, kind).toContain(kind)
     expect(new Set(ledger.items.map((item) => item.currency))).toEqual(new Set(['usd', 'eur', 'gbp']))
