@@ -1,5 +1,4 @@
-import type {Account, AdvanceLimit, SignalHandlers} from './account.js'
-import {changedFields} from './account.js'
+import {type Account, type AdvanceLimit, type SignalHandlers, changedFields} from './account.js'
 import {ApiError, invalid} from './errors.js'
 import {type Raw, int, str} from './params.js'
 import type {CollectionKey, Listed} from './store.js'

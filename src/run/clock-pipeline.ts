@@ -170,7 +170,7 @@ class ClockRun {
   }
 
   async commit(step: ClockStep): Promise<void> {
-    const entry = {...step, clock: this.clock.index, attempt: this.attempt} as ClockEntry
+    const entry = {...step, clock: this.clock.index, attempt: this.attempt}
     await this.ctx.journal.append(entry)
     applyEntry(this.state, entry)
   }

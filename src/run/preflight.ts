@@ -120,7 +120,7 @@ export async function checkCatalog(
         if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined
         throw error
       })
-    if (!onAccount || !onAccount.valid) throw mismatch(`coupon ${id} is not on this account, or no longer valid`)
+    if (!onAccount?.valid) throw mismatch(`coupon ${id} is not on this account, or no longer valid`)
     coupons.set(onAccount.id, onAccount)
   }
   for (const code of wanted.promotionCodes) {
@@ -131,8 +131,7 @@ export async function checkCatalog(
         if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined
         throw error
       })
-    if (!onAccount || !onAccount.active)
-      throw mismatch(`promotion code ${code.code} (${id}) is not on this account, or inactive`)
+    if (!onAccount?.active) throw mismatch(`promotion code ${code.code} (${id}) is not on this account, or inactive`)
   }
   return coupons
 }

@@ -157,7 +157,7 @@ describe('run verify, clocks cleanup and snapshots show after a real run', () =>
 
     const bad = await cli('run', 'verify', '--out-dir', 'plain')
     expect(bad.code).toBe(1)
-    expect(bad.stdout).toContain(`${target.subscription_id}`)
+    expect(bad.stdout).toContain(target.subscription_id)
     expect(bad.stdout).toContain(
       `quantity is ${target.screens + 1} in Stripe, ${target.screens} screens in the snapshot`,
     )

@@ -1,4 +1,4 @@
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import {describe, expect, it} from 'vitest'
 
 import {addIntervals} from '../../src/billing-time.js'
@@ -32,7 +32,7 @@ function billed(inv: Stripe.Invoice) {
 
 async function latestInvoice(subscriptionId: string): Promise<Stripe.Invoice> {
   const sub = await stripe().subscriptions.retrieve(subscriptionId)
-  return invoice(stripe(), sub.latest_invoice as string)
+  return invoice(stripe(), sub.latest_invoice)
 }
 
 describe('a metered subscription on a test clock (issue 19 done-when, SB-U11, SB-U12)', () => {

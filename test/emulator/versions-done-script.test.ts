@@ -108,7 +108,7 @@ describe('done-script at API versions 2022-08-01, 2024-06-20, 2025-02-24.acacia 
           trial_period_days: 14,
           ...(preBasil ? {coupon: forever.id} : {discounts: [{coupon: forever.id}]}),
           expand: [preBasil ? 'latest_invoice.payment_intent' : 'latest_invoice.payments'],
-        } as Stripe.SubscriptionCreateParams,
+        },
         options,
       )) as unknown as Loose
       expect(created).toMatchObject({status: 'trialing', trial_end: trialEnd})

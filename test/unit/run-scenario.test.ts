@@ -164,7 +164,7 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
     const seeding = emulator.requestLog.length
     const proxy = await recordingProxy(emulator)
     const config = saasConfig()
-    const result = await runService({...emulator, url: proxy.url} as RunningEmulator, outDir, {
+    const result = await runService({...emulator, url: proxy.url}, outDir, {
       customers: N,
       months: MONTHS,
       seed: SEED,

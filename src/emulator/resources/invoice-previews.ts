@@ -161,7 +161,7 @@ function createPreview(ctx: RouteContext): ApiObject {
     // The change as the subscription update makes it, prorations included (SB-41).
     updateSubscription({
       ...ctx,
-      params: details as Raw,
+      params: details,
       path: `/v1/subscriptions/${sub.id}`,
       ids: [sub.id],
     })

@@ -109,8 +109,7 @@ function checkClause(clause: Clause, field: SearchField): void {
   const name = clause.key === undefined ? clause.field : `${clause.field}["${clause.key}"]`
   const numeric = field.type === 'number' || field.type === 'timestamp'
   if (operator === '~') {
-    if (!field.substring)
-      unsupported(`\`~\` on \`${name}\` (substring matching applies to ${'some string fields only'})`)
+    if (!field.substring) unsupported(`\`~\` on \`${name}\` (substring matching applies to some string fields only)`)
     if (typeof value !== 'string' || value.length < 3) unsupported(`\`~\` with fewer than 3 characters`)
     return
   }

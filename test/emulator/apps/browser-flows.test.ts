@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs'
 import {type IncomingMessage, type ServerResponse, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {type Browser, chromium} from 'playwright-core'
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {type RunningEmulator, startEmulator} from '../../../src/emulator/server.js'

@@ -6,9 +6,8 @@ import {filter, COMMON, type RouteContext} from '../../resource.js'
 import {type InvoiceRecord} from '../invoices/record.js'
 import {type PriceRecord, isMetered, recurringPrice} from '../prices.js'
 import {assertClockWritable} from '../test-clocks.js'
-import {type SubscriptionRecord, type SubscriptionItemRecord, SUBSCRIPTIONS, BY_ITEM} from './record.js'
+import {type SubscriptionRecord, type SubscriptionItemRecord, SUBSCRIPTIONS, BY_ITEM, priceOf} from './record.js'
 import {changing} from './render.js'
-import {priceOf} from './record.js'
 import {
   billNow,
   cadence,
