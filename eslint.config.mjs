@@ -137,6 +137,10 @@ export default [
       // Doc comments are prose for readers, not typed API docs (4).
       'jsdoc/require-yields': 'off',
       'jsdoc/escape-inline-tags': 'off',
+      // `{id}` and `{CHECKOUT_SESSION_ID}` in these strings are Stripe's literal placeholders, not interpolations (2).
+      'unicorn/no-incorrect-template-string-interpolation': 'off',
+      // A leading underscore marks a name left unused on purpose (an omitted key in a rest destructuring).
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true}],
       // A switch with a default branch over a union is exhaustive on purpose; missing cases without one still fail.
       '@typescript-eslint/switch-exhaustiveness-check': ['error', {considerDefaultExhaustiveForUnions: true}],
     },

@@ -69,7 +69,7 @@ export interface Resource {
 const ID = '([^/]+)'
 export const route = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
   method,
-  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
+  pattern: new RegExp(`^${path.replaceAll(':id', () => ID)}$`),
   handle,
 })
 
@@ -124,8 +124,8 @@ export function page<T extends {id: string}>(
 }
 
 /** How many objects matched, kept out of the JSON: only versions before basil show it, when asked (SB-V13). */
-function counted(list: ApiObject, total: number): ApiObject {
-  return Object.defineProperty(list, 'total_count', {
+function counted(page: ApiObject, total: number): ApiObject {
+  return Object.defineProperty(page, 'total_count', {
     value: total,
     enumerable: false,
     writable: true,

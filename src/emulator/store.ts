@@ -78,7 +78,7 @@ export class Collection<T> extends Map<string, T> {
 
   override delete(id: string): boolean {
     if (this.tx.open) this.reach(id)
-    return mapDelete.call(this, id) as boolean
+    return mapDelete.call(this, id)
   }
 
   override values(): MapIterator<T> {

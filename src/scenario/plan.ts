@@ -252,7 +252,7 @@ export function planScenario(input: ScenarioInput): Scenario {
     const canAddScreens = c.screens < plan.screens.max
     const byPlan = canChangePlan && (!canAddScreens || random() < config.events.planUpgradeShare)
     if (byPlan) {
-      const next = planAt(c.plan, +1)
+      const next = planAt(c.plan, 1)
       events.push({
         month,
         customer: c.index,

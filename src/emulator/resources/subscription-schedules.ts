@@ -274,7 +274,7 @@ function parsePhases(account: Account, raw: unknown, start: number, now: number,
         'week',
         'month',
         'year',
-      ] as const) as Interval
+      ] as const)
       end = addIntervals(
         phaseStart,
         interval,

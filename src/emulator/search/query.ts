@@ -127,6 +127,7 @@ function matchesClause(object: Record<string, unknown>, clause: Clause, field: S
   const {operator, value} = clause
   if (value === null) return raw === null || raw === undefined || raw === ''
   if (raw === null || raw === undefined) return false
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- searchable fields hold strings, numbers and booleans
   if (operator === '~') return String(raw).toLowerCase().includes(String(value).toLowerCase())
   if (typeof value === 'number') {
     const n = Number(raw)
@@ -137,6 +138,7 @@ function matchesClause(object: Record<string, unknown>, clause: Clause, field: S
     return n === value
   }
   // Exact matches ignore case (SB-P11).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
   return String(raw).toLowerCase() === value.toLowerCase()
 }
 

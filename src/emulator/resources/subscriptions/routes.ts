@@ -62,7 +62,6 @@ import {
 import {
   hasInclusiveRate,
   periodAmount,
-  type Recurring,
   periodEndAfter,
   invoiceSubscription,
   fullPeriodLines,
