@@ -46,8 +46,8 @@ const isPlainObject = (value: unknown): value is Raw =>
 
 /** An array as the form encoding gives it: a list, or an object with index keys (`items[0]`, `items[1]`). */
 function asList(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value
-  if (isPlainObject(value) && Object.keys(value).every((key) => /^\d+$/.test(key))) return Object.values<unknown>(value)
+  if (Array.isArray(value)) return value as unknown[]
+  if (isPlainObject(value) && Object.keys(value).every((key) => /^\d+$/.test(key))) return Object.values(value)
   return undefined
 }
 

@@ -124,8 +124,8 @@ export function page<T extends {id: string}>(
 }
 
 /** How many objects matched, kept out of the JSON: only versions before basil show it, when asked (SB-V13). */
-function counted(page: ApiObject, total: number): ApiObject {
-  return Object.defineProperty(page, 'total_count', {
+function counted(listed: ApiObject, total: number): ApiObject {
+  return Object.defineProperty(listed, 'total_count', {
     value: total,
     enumerable: false,
     writable: true,
