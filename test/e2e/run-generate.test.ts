@@ -87,12 +87,12 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
       canceled
         .filter((s) => s.cancellation_details?.reason === 'payment_failed')
         .map(stripeIndex)
-        .sort(),
+        .sort((a, b) => a - b),
     ).toEqual(
       plannedPastDue
         .filter((e) => e.month < 6)
         .map((e) => e.customer)
-        .sort(),
+        .sort((a, b) => a - b),
     )
     expect(pastDue.map(stripeIndex)).toEqual(plannedPastDue.filter((e) => e.month === 6).map((e) => e.customer))
     const prices = await ws.read<{price_ids: Record<string, string>}>('stripe_prices.json')

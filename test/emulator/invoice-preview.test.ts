@@ -132,7 +132,9 @@ describe('invoice previews of subscription changes (SB-U12)', () => {
     expect(next.lines.data).toHaveLength(3)
     expect(next.total).toBe(prorations.reduce((sum, line) => sum + line.amount, 0) + 4000)
     // always_invoice previews the invoice the update makes at once: the prorations only.
-    expect(now.lines.data.map((line) => line.amount).sort()).toEqual(prorations.map((line) => line.amount).sort())
+    expect(now.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual(
+      prorations.map((line) => line.amount).sort((a, b) => a - b),
+    )
 
     await stripe().subscriptions.update(sub.id, {
       items,

@@ -5,7 +5,7 @@ import {addIntervals} from '../../src/billing-time.js'
 import type {RunningEmulator} from '../../src/emulator/server.js'
 import {useEmulator} from '../helpers/emulator.js'
 import {webhookReceiver} from '../helpers/webhook-receiver.js'
-import {DAY, HOUR, START, advance, clockWithCustomer, monthlyPrice, sdk} from './sdk.js'
+import {DAY, HOUR, START, advance, clockWithCustomer, sdk} from './sdk.js'
 
 /**
  * The issue's done-script at several API versions: one flow (a 14-day trial with a forever coupon

@@ -195,7 +195,7 @@ describe('prices seed for a scenario (nocked Stripe)', () => {
     expect(
       posts(seen)
         .filter((r) => r.path === '/v1/products')
-        .map((r) => r.params.id)
+        .map((r) => r.params.id as string)
         .sort(),
     ).toEqual(config.plans.map((p) => `stripe_seed_${p.key}`).sort())
     const priceCreates = posts(seen).filter((r) => r.path === '/v1/prices')

@@ -46,7 +46,7 @@ async function startApp(stripe: Stripe) {
     },
     async 'GET /success'(_req, res, _body, url) {
       const session = await stripe.checkout.sessions.retrieve(url.searchParams.get('session_id') ?? '')
-      send(res, 200, `<h1>Welcome aboard</h1><p id="subscription">${String(session.subscription)}</p>`)
+      send(res, 200, `<h1>Welcome aboard</h1><p id="subscription">${session.subscription as string}</p>`)
     },
     async 'GET /billing'(_req, res) {
       const session = await stripe.billingPortal.sessions.create({
