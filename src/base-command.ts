@@ -85,7 +85,7 @@ export abstract class BaseCommand<T> extends Command {
     // oclif flags have no optional values: a bare --stripe-cli-profile means the Stripe CLI's default profile.
     if ('stripe-cli-profile' in (this.ctor.flags ?? {}))
       this.argv = withOptionalValue(this.argv, '--stripe-cli-profile', DEFAULT_STRIPE_CLI_PROFILE)
-    return super.init()
+    await super.init()
   }
 
   protected outDir(flags: {'out-dir': string}): string {
@@ -133,7 +133,7 @@ export abstract class BaseCommand<T> extends Command {
 
   protected async finally(error: Error | undefined): Promise<void> {
     await this.gateway?.close()
-    return super.finally(error)
+    await super.finally(error)
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {
@@ -155,10 +155,11 @@ export abstract class BaseCommand<T> extends Command {
       error.message = maskKeys(error.message)
       const parseError = describeParseError(error, Object.keys(this.ctor.flags ?? {}))
       if (parseError) return this.usageFailure(parseError, error)
-      return super.catch(error)
+      await super.catch(error)
+      return
     }
     process.exitCode = userError.exitCode
-    return super.catch(toCliError(userError, this.jsonEnabled()))
+    await super.catch(toCliError(userError, this.jsonEnabled()))
   }
 
   /**
@@ -167,7 +168,10 @@ export abstract class BaseCommand<T> extends Command {
    */
   private async usageFailure(usage: UsageError, error: Interfaces.CommandError): Promise<void> {
     process.exitCode = usage.exitCode
-    if (this.jsonEnabled()) return super.catch(toCliError(usage, true))
+    if (this.jsonEnabled()) {
+      await super.catch(toCliError(usage, true))
+      return
+    }
     const line = usage.suggestion ? `${usage.message}. ${usage.suggestion}` : usage.message
     process.stderr.write(` ›   Error: ${line}\n`)
     const command = (error as {showHelp?: boolean}).showHelp ? this.config.findCommand(this.id ?? '') : undefined

@@ -58,6 +58,7 @@ const FIRST_POLL_SHARE = 0.75
  */
 export class ClockWatcher {
   private readonly waiters = new Map<string, Waiter>()
+  // eslint-disable-next-line @typescript-eslint/no-unused-private-class-members -- read by `??=` below: one loop at a time
   private running?: Promise<void>
   private interval: number
   private lastPollAt = -Infinity
@@ -150,11 +151,8 @@ export class ClockWatcher {
     let startingAfter: string | undefined
     while (unseen.size > 0) {
       // First in line: every waiting clock's next step hangs on this answer.
-      const page = await this.gateway.read(
-        LANE,
-        (stripe) => stripe.testHelpers.testClocks.list({limit: PAGE_SIZE, ...after(startingAfter)}),
-        0,
-      )
+      const query = {limit: PAGE_SIZE, ...after(startingAfter)}
+      const page = await this.gateway.read(LANE, (stripe) => stripe.testHelpers.testClocks.list(query), 0)
       for (const clock of page.data) {
         unseen.delete(clock.id)
         if (this.settle(clock)) settled++

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import {type Config, type ConfigInput, ConfigSchema, FEATURE_KEYS, formatZodIssues} from './schema.js'
+import {type Config, type ConfigInput, ConfigSchema, type FEATURE_KEYS, formatZodIssues} from './schema.js'
 
 /**
  * Named scenarios for `--scenario <name>`: each sets only scenario features (and the analytics

@@ -46,7 +46,7 @@ const isPlainObject = (value: unknown): value is Raw =>
 
 /** An array as the form encoding gives it: a list, or an object with index keys (`items[0]`, `items[1]`). */
 function asList(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value
+  if (Array.isArray(value)) return value as unknown[]
   if (isPlainObject(value) && Object.keys(value).every((key) => /^\d+$/.test(key))) return Object.values(value)
   return undefined
 }
@@ -127,13 +127,13 @@ function checkValue(value: unknown, schema: ParamSchema, param: string): void {
     }
     case 'union': {
       const fitting = schema.anyOf.filter((member) => shapeFits(value, member))
-      let first: unknown
+      let first: Error | undefined
       for (const member of fitting) {
         try {
           checkValue(value, member, param)
           return
         } catch (error) {
-          first ??= error
+          first ??= error as Error
         }
       }
       if (first) throw first

@@ -1,3 +1,4 @@
+import type * as NodeSqlite from 'node:sqlite'
 import type {DatabaseSync, StatementSync} from 'node:sqlite'
 
 import type {EventRecord} from './events/event-log.js'
@@ -185,8 +186,8 @@ export class DataError extends Error {}
  * for --data, not for that line on stderr. Node emits it on the next tick through the 'warning'
  * listeners, so for that moment they sit behind a filter that lets every other warning through.
  */
-function loadSqlite(): typeof import('node:sqlite') {
-  const sqlite = process.getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined
+function loadSqlite(): typeof NodeSqlite {
+  const sqlite = process.getBuiltinModule?.('node:sqlite') as typeof NodeSqlite | undefined
   if (sqlite !== undefined) return sqlite
   throw new DataError(`--data needs Node 22.13 or newer (this is ${process.version}): it keeps state with node:sqlite`)
 }

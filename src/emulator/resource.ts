@@ -1,5 +1,4 @@
-import type {Account, AdvanceLimit, SignalHandlers} from './account.js'
-import {changedFields} from './account.js'
+import {type Account, type AdvanceLimit, type SignalHandlers, changedFields} from './account.js'
 import {ApiError, invalid} from './errors.js'
 import {type Raw, int, str} from './params.js'
 import type {CollectionKey, Listed} from './store.js'
@@ -70,7 +69,7 @@ export interface Resource {
 const ID = '([^/]+)'
 export const route = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
   method,
-  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
+  pattern: new RegExp(`^${path.replaceAll(':id', () => ID)}$`),
   handle,
 })
 
@@ -125,8 +124,8 @@ export function page<T extends {id: string}>(
 }
 
 /** How many objects matched, kept out of the JSON: only versions before basil show it, when asked (SB-V13). */
-function counted(list: ApiObject, total: number): ApiObject {
-  return Object.defineProperty(list, 'total_count', {
+function counted(listed: ApiObject, total: number): ApiObject {
+  return Object.defineProperty(listed, 'total_count', {
     value: total,
     enumerable: false,
     writable: true,

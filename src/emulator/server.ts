@@ -639,10 +639,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Stripe's bracket notation: `items[0][price]=…`, `expand[]=…`, `metadata[k]=v`. */
 function parseParams(text: string): Record<string, unknown> {
-  return qs.parse(text, {depth: 10, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false}) as Record<
-    string,
-    unknown
-  >
+  return qs.parse(text, {depth: 10, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false})
 }
 
 /** Stripe endpoints the SDK calls (scripts/extract-endpoints-and-events.mjs), as `METHOD` + path pattern. */
@@ -714,7 +711,7 @@ function expandPath(account: Account, node: unknown, segments: string[], full: s
     // An included object (a list, a cash balance) is rendered in the request's version; a bare array or map is not an object.
     holder[head] =
       typeof included === 'object' && included !== null && !Array.isArray(included) && 'object' in included
-        ? present(included as ApiObject)
+        ? present(included)
         : included
   }
   const value = holder[head]

@@ -78,7 +78,7 @@ export class Collection<T> extends Map<string, T> {
 
   override delete(id: string): boolean {
     if (this.tx.open) this.reach(id)
-    return mapDelete.call(this, id) as boolean
+    return mapDelete.call(this, id)
   }
 
   override values(): MapIterator<T> {
@@ -130,7 +130,7 @@ export class Collection<T> extends Map<string, T> {
       record,
       before: record === undefined ? undefined : JSON.stringify(record),
     })
-    this.tx.collections.add(this as Collection<unknown>)
+    this.tx.collections.add(this)
   }
 
   /** Puts every record back as the transaction found it, in place. */

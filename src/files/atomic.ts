@@ -122,7 +122,7 @@ export function* jsonChunks(value: unknown, indent: string, perChunk = 500): Gen
 
 function stringifyAt(value: unknown, indent: string): string {
   const text = JSON.stringify(value, null, 2)
-  return indent === '' ? text : text.replaceAll('\n', `\n${indent}`)
+  return indent === '' ? text : text.replaceAll('\n', () => `\n${indent}`)
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

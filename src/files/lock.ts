@@ -107,6 +107,7 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
         pid: parsed.pid,
         host: parsed.host,
         started_at: String(parsed.started_at),
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- the file may hold anything
         purpose: String(parsed.purpose ?? 'a run'),
       }
   } catch {

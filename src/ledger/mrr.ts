@@ -196,7 +196,7 @@ function discountRow(
   if (coupon.amount_off !== null && amountOff === null)
     throw new UserError(`Coupon ${coupon.id} has no amount in ${currency}`)
   const {discounts} = context.definitions
-  const duration = coupon.duration as string
+  const duration = coupon.duration
   if (!isModelledDuration(duration))
     throw new UserError(`Coupon ${coupon.id} has duration "${duration}", which stripe-seed's MRR does not model`)
   // SB-M2: forever always counts; repeating and once only where the account opted in.

@@ -77,8 +77,7 @@ function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): b
     row.trial === 'none' &&
     row.discounts.length === 0 &&
     row.cancel_at === null &&
-    next !== undefined &&
-    next.price_id === row.price_id &&
+    next?.price_id === row.price_id &&
     next.quantity === row.quantity
   )
 }

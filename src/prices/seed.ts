@@ -167,8 +167,8 @@ export async function seedPrices(
 /** Both, or the first failure once neither has a request in flight any more (no read outlives the call). */
 async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   const [first, second] = await Promise.allSettled([a, b])
-  if (first.status === 'rejected') throw first.reason
-  if (second.status === 'rejected') throw second.reason
+  if (first.status === 'rejected') throw first.reason as Error
+  if (second.status === 'rejected') throw second.reason as Error
   return [first.value, second.value]
 }
 
@@ -176,7 +176,7 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 async function allSettled<T>(promises: Array<Promise<T>>): Promise<T[]> {
   const results = await Promise.allSettled(promises)
   const failed = results.find((result) => result.status === 'rejected')
-  if (failed) throw failed.reason
+  if (failed) throw failed.reason as Error
   return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
 }
 

@@ -14,7 +14,7 @@ import type {PlanState, PlannedClock, PlannedEvent, Scenario} from '../scenario/
 import type {StripeGateway} from '../stripe/gateway.js'
 import {after, listAll} from '../stripe/pagination.js'
 import {type ClockState, applyEntry, eventKey, isActive, lastMonthRead} from './clock-state.js'
-import type {ClockEntry, ClockStep, Journal, SubscriptionState} from './journal.js'
+import type {ClockStep, Journal, SubscriptionState} from './journal.js'
 import {type ClockPhase, type RunProgress, phaseName} from './progress.js'
 
 /** The card whose charges always fail once attached (SB-23). */
@@ -171,7 +171,7 @@ class ClockRun {
   }
 
   async commit(step: ClockStep): Promise<void> {
-    const entry = {...step, clock: this.clock.index, attempt: this.attempt} as ClockEntry
+    const entry = {...step, clock: this.clock.index, attempt: this.attempt}
     await this.ctx.journal.append(entry)
     applyEntry(this.state, entry)
   }
@@ -524,7 +524,7 @@ async function baseEvents(
     await run.step({
       done: false,
       checking,
-      found: () => (current && current.priceId === priceId && current.quantity === to.screens ? current : undefined),
+      found: () => (current?.priceId === priceId && current.quantity === to.screens ? current : undefined),
       // Update the existing item by id: without it Stripe would add a second item (SB-30).
       send: () =>
         gateway.write(
@@ -606,7 +606,7 @@ function subscriptionParams(
       trial_period_days: terms.trial.days,
       trial_settings: {end_behavior: {missing_payment_method: 'cancel'}},
     })
-  if (terms.coupon && terms.coupon.month === 0) params.discounts = [ctx.discountFor(terms.coupon.id, terms.coupon.via)]
+  if (terms.coupon?.month === 0) params.discounts = [ctx.discountFor(terms.coupon.id, terms.coupon.via)]
   return params
 }
 
@@ -719,7 +719,7 @@ async function applyTimedEvent(ctx: PipelineContext, step: TimedStep): Promise<v
           ? {id: sub.itemId, quantity: to.screens}
           : {id: sub.itemId, price: priceId, quantity: to.screens}
       const updated =
-        current && current.priceId === priceId && current.quantity === to.screens
+        current?.priceId === priceId && current.quantity === to.screens
           ? current
           : await update({items: [item], ...proration})
       await journal(`${from} → ${to.plan} × ${to.screens}${to.interval === 'year' ? ' yearly' : ''}`, updated)

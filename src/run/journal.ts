@@ -4,9 +4,8 @@ import {join} from 'node:path'
 import type Stripe from 'stripe'
 import {z} from 'zod'
 
-import {type Config, FEATURE_KEYS, hasScenarioFeatures} from '../config/schema.js'
+import {type Config, FEATURE_KEYS, hasScenarioFeatures, formatZodIssues} from '../config/schema.js'
 import {BugError, UsageError, UserError, errorMessage} from '../errors.js'
-import {formatZodIssues} from '../config/schema.js'
 import type {PricesFile} from '../files/formats.js'
 import {plural} from '../render/plural.js'
 import {LedgerItemRowSchema} from '../files/ledger.js'
@@ -184,8 +183,8 @@ export function resumeMismatch(
  * in the next write and fsync, so a thousand clocks cost a few syncs per second, not one per step.
  */
 export class Journal {
-  private queue: string[] = []
-  private waiters: Array<{resolve: () => void; reject: (error: Error) => void}> = []
+  private readonly queue: string[] = []
+  private readonly waiters: Array<{resolve: () => void; reject: (error: Error) => void}> = []
   private writing?: Promise<void>
 
   private constructor(

@@ -55,7 +55,7 @@ export async function checkPrices(
     const priceId = prices.price_ids[plan.key]!
     const price = entry ? found.get(entry.lookup_key) : undefined
     const problem =
-      !price || price.id !== priceId
+      price?.id !== priceId
         ? `price ${priceId} of plan "${plan.key}" is not on this account`
         : !price.active
           ? `price ${priceId} of plan "${plan.key}" is archived`
@@ -108,7 +108,7 @@ export async function checkCatalog(
   for (const price of wanted.prices) {
     const onAccount = found.get(price.lookupKey)
     const held = catalog.prices[price.lookupKey]!
-    if (!onAccount || onAccount.id !== held.price_id || !onAccount.active)
+    if (onAccount?.id !== held.price_id || !onAccount.active)
       throw mismatch(`price ${held.price_id} (${price.lookupKey}) is not on this account, or archived`)
   }
   const coupons = new Map<string, Stripe.Coupon>()
@@ -120,7 +120,7 @@ export async function checkCatalog(
         if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined
         throw error
       })
-    if (!onAccount || !onAccount.valid) throw mismatch(`coupon ${id} is not on this account, or no longer valid`)
+    if (!onAccount?.valid) throw mismatch(`coupon ${id} is not on this account, or no longer valid`)
     coupons.set(onAccount.id, onAccount)
   }
   for (const code of wanted.promotionCodes) {
@@ -131,8 +131,7 @@ export async function checkCatalog(
         if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined
         throw error
       })
-    if (!onAccount || !onAccount.active)
-      throw mismatch(`promotion code ${code.code} (${id}) is not on this account, or inactive`)
+    if (!onAccount?.active) throw mismatch(`promotion code ${code.code} (${id}) is not on this account, or inactive`)
   }
   return coupons
 }

@@ -59,7 +59,7 @@ export function buildRunTasks(
   progress: RunProgress,
   renderer: RendererChoice,
   counts: () => {sent: number; retries: number},
-): Listr<unknown, RendererChoice, 'simple'> {
+): Listr<unknown, RendererChoice> {
   const stderr = new ProcessOutput(process.stderr, process.stderr)
   const live = renderer === 'default'
 

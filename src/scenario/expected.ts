@@ -3,7 +3,6 @@ import type Stripe from 'stripe'
 import {addIntervals, monthLabel} from '../billing-time.js'
 import type {Config} from '../config/schema.js'
 import {groupBy} from '../group-by.js'
-import {minorUnitRate} from '../ledger/definitions.js'
 import {ledgerItemRows} from '../ledger/mrr.js'
 import {type BillingInterval, couponIdFor, unitAmountFor} from './catalog.js'
 import {addonAmount, periodEnd} from './features.js'
@@ -80,7 +79,7 @@ export function expectFeatureMonths(input: ExpectInput): ExpectedMonth[] {
         trialEnd: trial?.endsAt ?? null,
         ...(trial ? {trialOutcome: trial.outcome} : {}),
         cancelAt: null,
-        ...(terms.coupon && terms.coupon.month === 0
+        ...(terms.coupon?.month === 0
           ? {discount: discountFrom(terms.coupon.id, startTime, trial?.endsAt ?? startTime)}
           : {}),
       },

@@ -279,12 +279,12 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
   }
 
   for (const {c, month} of spread(ups, 0)) {
-    const next = planAt(c.plan, +1)
+    const higher = planAt(c.plan, 1)
     timed(c, month, {
       kind: 'mid_cycle_upgrade',
       change: 'plan',
       from: state(c),
-      to: {...state(c), plan: next.key, screens: clampScreens(c.screens, next)},
+      to: {...state(c), plan: higher.key, screens: clampScreens(c.screens, higher)},
       subscription: 0,
       prorationBehavior,
     })

@@ -5,11 +5,11 @@ import {groupBy} from '../group-by.js'
 import {seededRandom} from '../random.js'
 import {assignClocks} from './clock-stops.js'
 import {clampScreens, largestRemainder, shuffle} from './distribution.js'
-
-export {clampScreens} from './distribution.js'
 import {expectFeatureMonths} from './expected.js'
 import {type CustomerTerms, planFeatures} from './features.js'
 import {type Identity, createIdentities} from './identities.js'
+
+export {clampScreens} from './distribution.js'
 
 /**
  * The pure planner: config + customers + months + seed + start time → the complete scenario.
@@ -258,7 +258,7 @@ export function planScenario(input: ScenarioInput): Scenario {
     const canAddScreens = c.screens < plan.screens.max
     const byPlan = canChangePlan && (!canAddScreens || random() < config.events.planUpgradeShare)
     if (byPlan) {
-      const next = planAt(c.plan, +1)
+      const next = planAt(c.plan, 1)
       events.push({
         month,
         customer: c.index,
@@ -364,6 +364,7 @@ function expectMonths(
   startTime: number,
 ): ExpectedMonth[] {
   const amount = new Map(plans.map((plan) => [plan.key, plan.unitAmount]))
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- false positive: it widens the literal so the statuses assigned below type-check
   const state = customers.map((c) => ({plan: c.plan, screens: c.screens, status: 'active' as ExpectedStatus | 'gone'}))
   const byMonth = groupBy(events, (event) => event.month)
   const expected: ExpectedMonth[] = []

@@ -36,6 +36,7 @@ export class StripeGateway {
     this.stripe = createStripeClient({apiKey: options.apiKey, apiBase: options.apiBase})
     this.scheduler = new RequestScheduler(options.scheduler, {sleep: options.sleep})
     this.context = {apiBase: options.apiBase ?? STRIPE_API_BASE, maskedKey: maskKey(options.apiKey)}
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-call -- stripe-node types `on` as any
     this.stripe.on('request', () => {
       this.sent++
     })

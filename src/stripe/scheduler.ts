@@ -36,7 +36,7 @@ export class RequestScheduler {
   private inFlight = 0
   /** Whether the API has answered anything yet (an error response counts). */
   private reached = false
-  private idleWaiters: Array<() => void> = []
+  private readonly idleWaiters: Array<() => void> = []
 
   constructor(
     private readonly settings: SchedulerSettings,

@@ -96,7 +96,7 @@ describe('every request is atomic (SB-A1)', () => {
       ['a missing path', () => post(running, '/v1/subscriptions/sub_nope', 'metadata[a]=b'), 404],
       [
         'an unmodelled parameter',
-        () => post(running, `/v1/invoices/${subscription.latest_invoice}/pay`, 'forgive=true'),
+        () => post(running, `/v1/invoices/${subscription.latest_invoice as string}/pay`, 'forgive=true'),
         501,
       ],
     ]

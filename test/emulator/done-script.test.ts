@@ -90,12 +90,12 @@ describe('done-script: the common billing flows through stripe-node', () => {
     expect(upgraded.latest_invoice).toBe(first) // nothing billed now
     expect(upgraded.items.data[0]).toMatchObject({current_period_end: FEB_1})
     const pending = await stripe.invoiceItems.list({customer: customer.id, pending: true})
-    expect(pending.data.map((item) => [item.amount, item.proration, item.discountable]).sort()).toEqual(
-      [
-        [-500, true, false],
-        [1000, true, false],
-      ].sort(),
-    )
+    expect(
+      pending.data.map((item) => [item.amount, item.proration, item.discountable] as const).sort((a, b) => a[0] - b[0]),
+    ).toEqual([
+      [-500, true, false],
+      [1000, true, false],
+    ])
 
     await advance(stripe, clock.id, FEB_1 + SETTLED)
     const renewal = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)

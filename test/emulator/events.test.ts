@@ -410,13 +410,14 @@ describe('webhook delivery (SB-E6 – SB-E8)', () => {
     events.emit(change('customer.created'))
     events.emit(change('customer.updated'))
     await waitUntil(() => deliveries.length === 4)
-    expect(deliveries.map((entry) => [entry.type, entry.status, entry.outcome, entry.error]).sort()).toEqual(
+    const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b))
+    expect(deliveries.map((entry) => [entry.type, entry.status, entry.outcome, entry.error]).sort(byJson)).toEqual(
       [
         ['customer.created', 0, 'will_retry', 'no answer within 50 ms'],
         ['customer.created', 0, 'gave_up', 'no answer within 50 ms'],
         ['customer.updated', 0, 'will_retry', 'no answer within 50 ms'],
         ['customer.updated', 0, 'gave_up', 'no answer within 50 ms'],
-      ].sort(),
+      ].sort(byJson),
     )
   })
 

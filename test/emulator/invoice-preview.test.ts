@@ -1,4 +1,4 @@
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import {describe, expect, it} from 'vitest'
 
 import {addIntervals} from '../../src/billing-time.js'
@@ -32,7 +32,7 @@ function billed(inv: Stripe.Invoice) {
 
 async function latestInvoice(subscriptionId: string): Promise<Stripe.Invoice> {
   const sub = await stripe().subscriptions.retrieve(subscriptionId)
-  return invoice(stripe(), sub.latest_invoice as string)
+  return invoice(stripe(), sub.latest_invoice)
 }
 
 describe('a metered subscription on a test clock (issue 19 done-when, SB-U11, SB-U12)', () => {
@@ -132,7 +132,9 @@ describe('invoice previews of subscription changes (SB-U12)', () => {
     expect(next.lines.data).toHaveLength(3)
     expect(next.total).toBe(prorations.reduce((sum, line) => sum + line.amount, 0) + 4000)
     // always_invoice previews the invoice the update makes at once: the prorations only.
-    expect(now.lines.data.map((line) => line.amount).sort()).toEqual(prorations.map((line) => line.amount).sort())
+    expect(now.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual(
+      prorations.map((line) => line.amount).sort((a, b) => a - b),
+    )
 
     await stripe().subscriptions.update(sub.id, {
       items,

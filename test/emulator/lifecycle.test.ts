@@ -242,7 +242,7 @@ describe('emulator: cancellation and pausing', () => {
     expect(await invoice(stripe, resumed.latest_invoice)).toMatchObject({status: 'paid', total: 500, amount_paid: 500})
     await expect(stripe.subscriptions.resume(sub.id)).rejects.toMatchObject({statusCode: 400})
     await expect(
-      stripe.subscriptions.resume(sub.id, {billing_cycle_anchor: {type: 'unchanged'}} as never),
+      stripe.subscriptions.resume(sub.id, {billing_cycle_anchor: {type: 'unchanged'}}),
     ).rejects.toMatchObject({statusCode: 501})
   })
 

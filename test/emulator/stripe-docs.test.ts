@@ -161,7 +161,7 @@ describe('emulator: behaviour as Stripe documents it (SB-C1 – SB-C6)', () => {
     const excluded = await stripe.invoices.create({customer: customer.id})
     expect(excluded.total).toBe(0)
     const invoice = await stripe.invoices.create({customer: customer.id, pending_invoice_items_behavior: 'include'})
-    expect(invoice.lines.data.map((line) => line.amount).sort()).toEqual([300, 500])
+    expect(invoice.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual([300, 500])
     expect(invoice.total).toBe(800)
     // The subscription's own cycle is untouched: its latest invoice is still its first.
     const after = await stripe.subscriptions.retrieve(subscription.id)
@@ -209,7 +209,7 @@ describe("emulator: Stripe's spec as the parameter contract (SB-C7)", () => {
       ],
       [
         '/v1/prices',
-        `currency=usd&unit_amount=100&product=${String(price.product)}&recurring[interval]=fortnight`,
+        `currency=usd&unit_amount=100&product=${price.product as string}&recurring[interval]=fortnight`,
         {
           param: 'recurring[interval]',
           message: 'Invalid recurring[interval]: must be one of day, month, week, or year',

@@ -266,7 +266,7 @@ describe('tiered prices (SB-U10)', () => {
       })
       const {customer} = await clockWithCustomer(stripe())
       const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: price.id, quantity: 12}]})
-      amounts[mode] = (await invoice(stripe(), sub.latest_invoice as string)).total
+      amounts[mode] = (await invoice(stripe(), sub.latest_invoice)).total
     }
     // Graduated: 5 × 500 + (5 × 400 + 100) + 2 × 100; volume: 12 × 100 in the last tier.
     expect(amounts).toEqual({graduated: 2500 + 2100 + 200, volume: 1200})
@@ -292,7 +292,7 @@ describe('metered prices on subscriptions (SB-U11)', () => {
     const sub = await stripe().subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     // A metered item shows no quantity; its first invoice bills nothing (a $0 line).
     expect(sub.items.data[0]!.quantity).toBeUndefined()
-    const first = await invoice(stripe(), sub.latest_invoice as string)
+    const first = await invoice(stripe(), sub.latest_invoice)
     expect(first.total).toBe(0)
     expect(first.lines.data.map((l) => [l.quantity, l.amount])).toEqual([[0, 0]])
     const send = (value: number, timestamp: number) =>
@@ -308,7 +308,7 @@ describe('metered prices on subscriptions (SB-U11)', () => {
     await send(20, START + 2 * DAY)
     const end1 = addIntervals(START, 'month', 1)
     await advance(stripe(), clock.id, end1 + 2 * HOUR)
-    const renewal = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice as string)
+    const renewal = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice)
     expect(renewal).toMatchObject({billing_reason: 'subscription_cycle', total: 360, status: 'paid'})
     expect(renewal.lines.data.map((l) => [l.quantity, l.amount, l.period.start, l.period.end])).toEqual([
       [120, 360, START, end1],
@@ -352,7 +352,7 @@ describe('metered items changing and late usage (SB-U11, SB-U13)', () => {
     await send(7)
     const end1 = addIntervals(START, 'month', 1)
     await advance(stripe(), clock.id, end1 + 2 * HOUR)
-    const renewal = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice as string)
+    const renewal = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice)
     const usage = renewal.lines.data.find((line) => line.pricing?.price_details?.price === metered.id)
     expect(usage).toMatchObject({quantity: 7, amount: 70, period: {start: START + 10 * DAY, end: end1}})
     expect(renewal.total).toBe(1070)
@@ -388,7 +388,7 @@ describe('metered items changing and late usage (SB-U11, SB-U13)', () => {
     await send(START + 2 * DAY)
     const end1 = addIntervals(START, 'month', 1)
     await advance(stripe(), clock.id, end1 + 10 * 60)
-    const draft = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice as string)
+    const draft = await invoice(stripe(), (await stripe().subscriptions.retrieve(sub.id)).latest_invoice)
     expect(draft).toMatchObject({status: 'draft', total: 25})
     // Late: for the period that ended, sent while the renewal is still a draft.
     await send(end1 - 60)

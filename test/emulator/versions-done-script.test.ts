@@ -5,7 +5,7 @@ import {addIntervals} from '../../src/billing-time.js'
 import type {RunningEmulator} from '../../src/emulator/server.js'
 import {useEmulator} from '../helpers/emulator.js'
 import {webhookReceiver} from '../helpers/webhook-receiver.js'
-import {DAY, HOUR, START, advance, clockWithCustomer, monthlyPrice, sdk} from './sdk.js'
+import {DAY, HOUR, START, advance, clockWithCustomer, sdk} from './sdk.js'
 
 /**
  * The issue's done-script at several API versions: one flow (a 14-day trial with a forever coupon
@@ -108,7 +108,7 @@ describe('done-script at API versions 2022-08-01, 2024-06-20, 2025-02-24.acacia 
           trial_period_days: 14,
           ...(preBasil ? {coupon: forever.id} : {discounts: [{coupon: forever.id}]}),
           expand: [preBasil ? 'latest_invoice.payment_intent' : 'latest_invoice.payments'],
-        } as Stripe.SubscriptionCreateParams,
+        },
         options,
       )) as unknown as Loose
       expect(created).toMatchObject({status: 'trialing', trial_end: trialEnd})

@@ -77,7 +77,7 @@ describe('/v1/events through the SDK (SB-E1 – SB-E4)', () => {
       type: 'product.created',
     })
     await expect(stripe.events.retrieve('evt_nope')).rejects.toMatchObject({statusCode: 404})
-    await expect(stripe.events.list({type: 'a', types: ['b']} as Stripe.EventListParams)).rejects.toMatchObject({
+    await expect(stripe.events.list({type: 'a', types: ['b']})).rejects.toMatchObject({
       statusCode: 400,
     })
   })

@@ -44,10 +44,11 @@ export async function runCommand(
   process.exitCode = undefined
   try {
     await command.run(argv, root)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- code may set exitCode to a string
     return {stdout, stderr, exitCode: Number(process.exitCode ?? 0)}
-  } catch (error) {
-    const exit = (error as {oclif?: {exit?: number}}).oclif?.exit ?? 1
-    return {stdout, stderr, exitCode: exit, error: error as Error}
+  } catch (thrown) {
+    const exit = (thrown as {oclif?: {exit?: number}}).oclif?.exit ?? 1
+    return {stdout, stderr, exitCode: exit, error: thrown as Error}
   } finally {
     out.mockRestore()
     err.mockRestore()

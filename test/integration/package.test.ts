@@ -69,6 +69,7 @@ describe('the package', () => {
       let stdout = ''
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
       child.on('error', reject)
+      // eslint-disable-next-line no-control-regex -- strips ANSI colour codes, which start with ESC
       child.on('close', (code) => resolve({code, stdout: stdout.replaceAll(/\u001B\[[\d;?]*[A-Za-z]/g, '')}))
       child.stdin.end('y\r')
     })

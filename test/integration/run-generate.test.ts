@@ -3,8 +3,7 @@ import {basename, join} from 'node:path'
 import Stripe from 'stripe'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import type {RunningEmulator} from '../../src/emulator/server.js'
-import {startEmulator, type EmulatorOptions} from '../../src/emulator/server.js'
+import {type RunningEmulator, startEmulator, type EmulatorOptions} from '../../src/emulator/server.js'
 import {CurrentRunFileSchema, type SnapshotRow, SnapshotsFileSchema} from '../../src/files/formats.js'
 import type {Scenario} from '../../src/scenario/plan.js'
 import {errorLine, runCli} from '../helpers/cli.js'
@@ -88,12 +87,12 @@ describe('stripe-seed run generate against the emulator (built CLI, real process
       canceled
         .filter((s) => s.cancellation_details?.reason === 'payment_failed')
         .map(stripeIndex)
-        .sort(),
+        .sort((a, b) => a - b),
     ).toEqual(
       plannedPastDue
         .filter((e) => e.month < 6)
         .map((e) => e.customer)
-        .sort(),
+        .sort((a, b) => a - b),
     )
     expect(pastDue.map(stripeIndex)).toEqual(plannedPastDue.filter((e) => e.month === 6).map((e) => e.customer))
     const prices = await ws.read<{price_ids: Record<string, string>}>('stripe_prices.json')

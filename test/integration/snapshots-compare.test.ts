@@ -71,7 +71,9 @@ describe('stripe-seed snapshots compare (the built CLI)', () => {
     expect(errorLine(bad.stderr)).toMatch(/bad\.csv: row \d+: "2026-13" is not a valid month$/)
     const badJson = await runCli(['snapshots', 'compare', 'bad.csv', ...COLUMNS, '--json'], {cwd})
     expect(badJson.code).toBe(2)
-    expect(JSON.parse(badJson.stdout).error.message).toMatch(/is not a valid month/)
+    expect((JSON.parse(badJson.stdout) as {error: {message: string; name: string}}).error.message).toMatch(
+      /is not a valid month/,
+    )
   })
 
   it('snapshots report --compare adds the comparison to the page, each difference with its cause', async () => {

@@ -57,7 +57,9 @@ describe('snapshots show --month (the built CLI)', () => {
     expect(errorLine(human.stderr)).toBe(`Error: No reading for 2025-01; ${ledger} has 2026-01 to 2026-04`)
     const json = await runCli(['snapshots', 'show', '--month', '2026-05', '--json'], {cwd})
     expect(json.code).toBe(2)
-    expect(JSON.parse(json.stdout).error.message).toBe(`No reading for 2026-05; ${ledger} has 2026-01 to 2026-04`)
+    expect((JSON.parse(json.stdout) as {error: {message: string; name: string}}).error.message).toBe(
+      `No reading for 2026-05; ${ledger} has 2026-01 to 2026-04`,
+    )
     // A month it read works.
     const ok = await runCli(['snapshots', 'show', '--month', '2026-02'], {cwd})
     expect(ok.code).toBe(0)
@@ -173,6 +175,6 @@ describe('snapshots compare FILE: an empty or unreadable file of theirs says wha
     else expect(errorLine(result.stderr).replace(/^Error: /, '')).toMatch(message)
     const json = await runCli(['snapshots', 'compare', name, '--json'], {cwd})
     expect(json.code).toBe(2)
-    expect(JSON.parse(json.stdout).error.name).toBe('UsageError')
+    expect((JSON.parse(json.stdout) as {error: {message: string; name: string}}).error.name).toBe('UsageError')
   })
 })

@@ -215,7 +215,9 @@ async function firedTypes(apiBase: string): Promise<Set<string>> {
   const types = new Set<string>()
   for (let after: string | undefined; ;) {
     const query = new URLSearchParams({limit: '100', ...(after ? {starting_after: after} : {})})
-    const response = await fetch(`${apiBase}/v1/events?${query}`, {headers: {authorization: `Bearer ${KEY}`}})
+    const response = await fetch(`${apiBase}/v1/events?${query.toString()}`, {
+      headers: {authorization: `Bearer ${KEY}`},
+    })
     const page = (await response.json()) as {data: {id: string; type: string}[]; has_more: boolean}
     for (const event of page.data) types.add(event.type)
     if (!page.has_more || page.data.length === 0) return types

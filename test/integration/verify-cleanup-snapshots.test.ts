@@ -95,7 +95,7 @@ describe('run verify, clocks cleanup and snapshots show after a real run', () =>
     >
     rows[4]!.screens = 'three'
     await writeFile(join(other, 'bad.json'), JSON.stringify(rows))
-    const {mkdir, rename} = await import('node:fs/promises')
+    const {rename} = await import('node:fs/promises')
     await mkdir(join(other, 'config'))
     await rename(join(other, 'bad.json'), join(other, 'config', 'sub_snapshots.json'))
     const bad = await runCli(['snapshots', 'show'], {cwd: other})
@@ -157,7 +157,7 @@ describe('run verify, clocks cleanup and snapshots show after a real run', () =>
 
     const bad = await cli('run', 'verify', '--out-dir', 'plain')
     expect(bad.code).toBe(1)
-    expect(bad.stdout).toContain(`${target.subscription_id}`)
+    expect(bad.stdout).toContain(target.subscription_id)
     expect(bad.stdout).toContain(
       `quantity is ${target.screens + 1} in Stripe, ${target.screens} screens in the snapshot`,
     )

@@ -26,7 +26,9 @@ describe('snapshots export (command)', () => {
     await writeLedger(dir, sampleLedger())
     const result = await runCommand(SnapshotsExport, ['--out-dir', dir, '--json'])
     expect(result.exitCode).toBe(0)
-    const json = JSON.parse(result.stdout)
+    const json = JSON.parse(result.stdout) as {
+      files: {mrrPerSubscriber: string; customerChanges: string; summary: string}
+    }
     expect(json).toMatchObject({source: 'ledger', months: 4})
 
     const perSubscriber = parseCsv(await readFile(json.files.mrrPerSubscriber, 'utf8'))
@@ -87,7 +89,7 @@ describe('snapshots export (command)', () => {
     await writeFile(join(dir, 'sub_snapshots.json'), JSON.stringify(rows))
     const result = await runCommand(SnapshotsExport, ['--out-dir', dir, '--json'])
     expect(result.exitCode).toBe(0)
-    expect(JSON.parse(result.stdout).source).toBe('snapshots')
+    expect((JSON.parse(result.stdout) as {source: string}).source).toBe('snapshots')
     const summary = parseCsv(await readFile(join(dir, 'subscription_metrics_summary.csv'), 'utf8'))
     // One currency there (converted at the ledger's rate): 610 USD + 45 EUR × 1.1
     expect(summary[0]).toMatchObject({month: '2026-01', currency: 'usd', ending_mrr: '659.50'})

@@ -17,6 +17,13 @@ import {SAMPLE_MONTHS, sampleLedger} from '../helpers/sample-ledger.js'
 import {type SubscriptionSpec, subscription} from '../helpers/stripe-objects.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
+/** What the callbacks given to evaluateAll read off an element: the test's TypeScript has no DOM types. */
+interface PageElement {
+  textContent: string | null
+  getAttribute(name: string): string | null
+  querySelectorAll(selector: string): PageElement[]
+}
+
 /**
  * Opens the report in real headless Chromium (Debian's `chromium`; .ci/run installs it) and checks
  * that every chart rendered and the numbers on the page are the ledger's. Outside CI, without the
@@ -229,7 +236,7 @@ describe.skipIf(!available)(
       for (const [index, month] of SAMPLE_MONTHS.entries()) {
         const cells = await page
           .locator(`#summary-table tr[data-month="${month}"] td`)
-          .evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))
+          .evaluateAll((tds: PageElement[]) => tds.map((td) => td.getAttribute('data-value')))
         const m = months[index]!
         expect(cells.slice(1, 7).map(Number), month).toEqual([
           m.mrr,
@@ -247,7 +254,7 @@ describe.skipIf(!available)(
       // The customer-level table of the selected month: one row per customer, each with its MRR.
       const customerCells = await page
         .locator('#customers-table tbody tr')
-        .evaluateAll((trs) =>
+        .evaluateAll((trs: PageElement[]) =>
           trs.map((tr) => [tr.getAttribute('data-customer'), tr.querySelectorAll('td')[8]!.getAttribute('data-value')]),
         )
       expect(customerCells).toEqual(last.rows.map((row) => [row.customer_id, String(row.mrr)]))

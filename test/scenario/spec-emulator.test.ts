@@ -85,9 +85,7 @@ describe("a saas scenario executed by the README's table", () => {
                   trial_settings: {end_behavior: {missing_payment_method: 'cancel'}},
                 }
               : {}),
-            ...(terms.coupon && terms.coupon.month === 0
-              ? {discounts: [discount(terms.coupon.id, terms.coupon.via)]}
-              : {}),
+            ...(terms.coupon?.month === 0 ? {discounts: [discount(terms.coupon.id, terms.coupon.via)]} : {}),
           })
           clocks[c.index] = clock.id
           subscriptions[c.index] = [subscription.id]

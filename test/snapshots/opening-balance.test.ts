@@ -14,6 +14,13 @@ import {runCommand} from '../helpers/in-process.js'
 import {SAMPLE_MONTHS, sampleLedger} from '../helpers/sample-ledger.js'
 import {useTempDirs} from '../helpers/tmp.js'
 
+/** What the callbacks given to evaluateAll read off an element: the test's TypeScript has no DOM types. */
+interface PageElement {
+  textContent: string | null
+  getAttribute(name: string): string | null
+  querySelectorAll(selector: string): PageElement[]
+}
+
 const tempDir = useTempDirs()
 
 /** The text of the movements table: from its title to the end of the output. */
@@ -98,20 +105,22 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       await page.waitForFunction('window.reportReady === true')
       await page.selectOption('#month', '2026-01')
 
-      const kpis = await page.locator('[data-kpi]').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-kpi')))
+      const kpis = await page
+        .locator('[data-kpi]')
+        .evaluateAll((cards: PageElement[]) => cards.map((c) => c.getAttribute('data-kpi')))
       expect(kpis).toContain('opening')
       expect(kpis).not.toContain('net')
       expect(await page.locator('[data-kpi="opening"] .value').textContent()).toBe('$610.00')
 
       const opening = await page
         .locator('#summary-table tr[data-month="2026-01"] td')
-        .evaluateAll((tds) => tds.map((td) => td.textContent))
+        .evaluateAll((tds: PageElement[]) => tds.map((td) => td.textContent))
       expect(opening.slice(0, 2)).toEqual(['2026-01 · opening', '$610.00'])
       expect(opening.slice(2, 8)).toEqual(['—', '—', '—', '—', '—', '—'])
 
       const tags = await page
         .locator('#customers-table tbody tr td:last-child')
-        .evaluateAll((tds) => tds.map((td) => td.textContent))
+        .evaluateAll((tds: PageElement[]) => tds.map((td) => td.textContent))
       const paying = ledger.customers.filter((row) => row.month === '2026-01' && row.currency === 'usd' && row.mrr > 0)
       // The ledger file calls each of them "new" (from nothing); the page must not.
       expect(paying.every((row) => row.movement === 'new')).toBe(true)
@@ -123,7 +132,7 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       expect(await page.locator('[data-kpi="net"]').count()).toBe(1)
       const february = await page
         .locator('#customers-table tbody tr td:last-child')
-        .evaluateAll((tds) => tds.map((td) => td.textContent))
+        .evaluateAll((tds: PageElement[]) => tds.map((td) => td.textContent))
       expect(february).toContain('Expansion')
       expect(errors).toEqual([])
       await page.close()

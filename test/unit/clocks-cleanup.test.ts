@@ -86,7 +86,7 @@ afterEach(() => {
 const deletedIds = () =>
   seen
     .filter((r) => r.method === 'DELETE')
-    .map((r) => r.path.split('/').at(-1))
+    .map((r) => r.path.split('/').at(-1)!)
     .sort()
 const setTTY = (value: boolean) => Object.defineProperty(process.stdin, 'isTTY', {value, configurable: true})
 

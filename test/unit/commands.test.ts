@@ -156,7 +156,7 @@ describe('keys in usage errors', () => {
       '--json',
     ])
     expect(result.exitCode).toBe(2)
-    expect(JSON.parse(result.stdout).error.message).toMatch(
+    expect((JSON.parse(result.stdout) as {error: {message: string; name: string}}).error.message).toMatch(
       /--stripe-cli-profile=default cannot also be provided when using --api-key/,
     )
     expect(result.stdout).not.toContain('SecretValue')

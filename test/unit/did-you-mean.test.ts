@@ -1,7 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {knownKeysAt} from '../../src/config/schema.js'
-import {ConfigSchema} from '../../src/config/schema.js'
+import {knownKeysAt, ConfigSchema} from '../../src/config/schema.js'
 import {closestName} from '../../src/did-you-mean.js'
 
 describe('closestName', () => {

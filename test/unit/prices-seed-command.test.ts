@@ -27,11 +27,11 @@ function acceptCreates(scope: nock.Scope): void {
   scope
     .post('/v1/products')
     .times(5)
-    .reply(200, (_uri, body) => ({id: new URLSearchParams(String(body)).get('id'), object: 'product'}))
+    .reply(200, (_uri, body) => ({id: new URLSearchParams(body as string).get('id'), object: 'product'}))
     .post('/v1/prices')
     .times(5)
     .reply(200, (_uri, body) => ({
-      id: `price_${new URLSearchParams(String(body)).get('lookup_key')}`,
+      id: `price_${new URLSearchParams(body as string).get('lookup_key')}`,
       object: 'price',
       unit_amount: 0,
     }))

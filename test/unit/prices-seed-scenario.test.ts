@@ -73,12 +73,12 @@ function fakeAccount() {
     })
     .post('/v1/products')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       return [200, {id: params.id, object: 'product', name: params.name, metadata: params.metadata}]
     })
     .post('/v1/prices')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       if (params.transfer_lookup_key === 'true')
         for (const p of state.prices) if (p.lookup_key === params.lookup_key) p.lookup_key = null
       const recurring = params.recurring as Record<string, string>
@@ -105,7 +105,7 @@ function fakeAccount() {
     })
     .post(/\/v1\/prices\/price_\w+$/)
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       const target = state.prices.find((p) => uri.endsWith(p.id))
       if (target && params.active === 'false') target.active = false
       return [200, target]
@@ -121,7 +121,7 @@ function fakeAccount() {
     })
     .post('/v1/coupons')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       const coupon = {
         id: params.id,
         object: 'coupon',
@@ -150,7 +150,7 @@ function fakeAccount() {
     })
     .post('/v1/promotion_codes')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       const code = {
         id: `promo_${++next}`,
         object: 'promotion_code',
@@ -195,7 +195,7 @@ describe('prices seed for a scenario (nocked Stripe)', () => {
     expect(
       posts(seen)
         .filter((r) => r.path === '/v1/products')
-        .map((r) => r.params.id)
+        .map((r) => r.params.id as string)
         .sort(),
     ).toEqual([...config.plans.map((p) => `stripe_seed_${p.key}`), 'stripe_seed_addon_support'].sort())
     expect(posts(seen).find((r) => r.params.lookup_key === 'stripe_seed_addon_support_monthly_gbp')?.params).toEqual({

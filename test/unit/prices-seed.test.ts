@@ -49,7 +49,7 @@ function fakeAccount(existing: ReturnType<typeof price>[] = []) {
     })
     .post('/v1/products')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       return [
         200,
         {
@@ -63,7 +63,7 @@ function fakeAccount(existing: ReturnType<typeof price>[] = []) {
     })
     .post('/v1/prices')
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       if (params.transfer_lookup_key === 'true')
         for (const p of prices) if (p.lookup_key === params.lookup_key) p.lookup_key = ''
       const created = price(
@@ -77,7 +77,7 @@ function fakeAccount(existing: ReturnType<typeof price>[] = []) {
     })
     .post(/\/v1\/prices\/price_[a-z0-9]+$/)
     .reply(function (uri, body) {
-      const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+      const {params} = record('POST', uri, body, this.req.headers)
       const target = prices.find((p) => uri.endsWith(p.id))
       if (target && params.active === 'false') target.active = false
       return [200, target]
@@ -265,12 +265,12 @@ describe('prices seed against a nocked Stripe', () => {
       .reply(200, list([], '/v1/prices'))
       .post('/v1/products')
       .reply(function (uri, body) {
-        record('POST', uri, body, this.req.headers as Record<string, string>)
+        record('POST', uri, body, this.req.headers)
         return [500, stripeError('api_error', 'Something went wrong')]
       })
       .post('/v1/products')
       .reply(function (uri, body) {
-        const {params} = record('POST', uri, body, this.req.headers as Record<string, string>)
+        const {params} = record('POST', uri, body, this.req.headers)
         return [200, {id: params.id, object: 'product'}]
       })
       .post('/v1/prices')

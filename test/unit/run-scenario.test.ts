@@ -164,7 +164,7 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
     const seeding = emulator.requestLog.length
     const proxy = await recordingProxy(emulator)
     const config = saasConfig()
-    const result = await runService({...emulator, url: proxy.url} as RunningEmulator, outDir, {
+    const result = await runService({...emulator, url: proxy.url}, outDir, {
       customers: N,
       months: MONTHS,
       seed: SEED,
@@ -201,7 +201,7 @@ describe('run generate --scenario saas (in-process, against the emulator)', () =
     // A once coupon leaves with the first invoice that uses it (SB-60): it is on that invoice, never at a month's reading.
     const invoiceCoupons = new Set<string>()
     for await (const invoice of proxy.stripe.invoices.list({limit: 100, expand: ['data.discounts']}))
-      for (const d of invoice.discounts) if (typeof d !== 'string') invoiceCoupons.add(String(d.source.coupon))
+      for (const d of invoice.discounts) if (typeof d !== 'string') invoiceCoupons.add(d.source.coupon as string)
     expect(invoiceCoupons).toContain('stripe_seed_first_month_10_off')
     // A scheduled cancellation leaves MRR at the request (SB-M3): seen at a reading only when the period ends past it.
     for (const item of ledger.items.filter((i) => i.cancel_at !== null && i.status === 'active'))

@@ -38,10 +38,10 @@ async function workspace(options: EmulatorOptions = {}) {
   return {emulator, outDir}
 }
 
-let clean: Promise<ReturnType<typeof withoutIds>> | undefined
+let cleanOnce: Promise<ReturnType<typeof withoutIds>> | undefined
 /** The rows of an uninterrupted, fault-free run with the same seed (made once): what every other run must end with. */
 function cleanRows() {
-  clean ??= (async () => {
+  cleanOnce ??= (async () => {
     const emulator = await startEmulator(FAST)
     const outDir = await mkdtemp(join(tmpdir(), 'stripe-seed-clean-'))
     try {
@@ -54,7 +54,7 @@ function cleanRows() {
       await rm(outDir, {recursive: true, force: true})
     }
   })()
-  return clean
+  return cleanOnce
 }
 
 const exactly = {clocks: Math.ceil(N / 3), customers: N, subscriptions: N, maxSubscriptionsPerCustomer: 1}
@@ -135,7 +135,7 @@ describe('run generate as a service against an in-process emulator', () => {
     expect(resumed.status).toBe('complete')
     expect(withoutIds(await readSnapshots(outDir))).toEqual(clean)
     expect(accountCounts(emulator)).toEqual(exactly)
-    expect([...emulator.engine.clocks.values()].map((clock) => clock.name).sort()).toEqual([
+    expect([...emulator.engine.clocks.values()].map((clock) => clock.name ?? '').sort()).toEqual([
       expect.stringMatching(/:1$/),
       expect.stringMatching(/:2:r2$/),
       expect.stringMatching(/:3$/),

@@ -117,6 +117,7 @@ describe('RequestScheduler', () => {
     const inFlight = scheduler.run('a', () => new Promise<string>((resolve) => (release = () => resolve('done'))))
     let sentLater = false
     const waiting = scheduler.run('b', async () => void (sentLater = true))
+    // eslint-disable-next-line no-unmodified-loop-condition -- the promise executor above sets it
     while (release === undefined) await new Promise((resolve) => setImmediate(resolve))
     scheduler.stopNewWork()
     const idle = scheduler.idle()

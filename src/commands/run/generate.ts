@@ -190,7 +190,7 @@ Exit codes: 0 complete, 1 failed (no clock completed; earlier files are left as 
       const progress = new RunProgress({seedPrices: flags['seed-prices']})
       const renderer = chooseRenderer({
         json: this.jsonEnabled(),
-        isTTY: Boolean(process.stderr.isTTY),
+        isTTY: process.stderr.isTTY === true, // undefined when not a TTY, whatever the type says
         ci: Boolean(process.env.CI),
       })
       // The view shows what failed; the command reports why, once.

@@ -123,7 +123,7 @@ export class EventLog implements EventSink {
 
   /** The oldest event still kept (its seq), for --data to forget what the log forgot. */
   get oldestSeq(): number | undefined {
-    return (this.byId.values().next().value as EventRecord | undefined)?.seq
+    return this.byId.values().next().value?.seq
   }
 
   /** Puts back events kept by --data (in recording order) and the counter; or empties the log (reset). */

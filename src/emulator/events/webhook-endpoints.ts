@@ -42,8 +42,8 @@ export function isEventType(type: string): boolean {
 }
 
 /** `enabled_events`: exact names, or `*` for every event (SB-E5). */
-export function acceptsEvent(enabledEvents: readonly string[], type: string): boolean {
-  return enabledEvents.includes('*') || enabledEvents.includes(type)
+export function acceptsEvent(enabled: readonly string[], type: string): boolean {
+  return enabled.includes('*') || enabled.includes(type)
 }
 
 /** A `whsec_` signing secret: random, since it is a secret even against a local emulator. */

@@ -129,14 +129,14 @@ function gone(session: CheckoutSessionRecord): PageResponse {
 }
 
 /** GET shows the session's page; POST pays with what the form holds (SB-P6, SB-P7). */
-export function checkoutPageFor(account: Account, method: string, id: string, form: URLSearchParams): PageResponse {
+export function checkoutPageFor(account: Account, method: string, id: string, body: URLSearchParams): PageResponse {
   const session = account.store.of(CHECKOUT_SESSIONS).get(id)
   if (!session)
     return page('Not found', '<section><h1>Not found</h1><p>No such Checkout Session.</p></section>', {status: 404})
   expireIfDue(account, session)
   if (session.status !== 'open') return gone(session)
   if (method === 'GET') return checkoutPage(account, session, {})
-  const filled: Filled = Object.fromEntries(form.entries())
+  const filled: Filled = Object.fromEntries(body.entries())
   const email = session.customerDetails?.email ?? session.customerEmail ?? (filled.email ?? '').trim()
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
     return checkoutPage(account, session, filled, 400, 'Your email is incomplete.')

@@ -1,8 +1,7 @@
 import type {Account} from '../account.js'
 import {settleClocks} from '../resources/test-clocks.js'
 import {checkoutPageFor} from './checkout-page.js'
-import type {PageResponse} from './html.js'
-import {page} from './html.js'
+import {type PageResponse, page} from './html.js'
 import {portalPageFor} from './portal-page.js'
 
 export type {PageResponse} from './html.js'

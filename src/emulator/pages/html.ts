@@ -38,6 +38,7 @@ a{color:#635bff}
 const STYLE_HASH = createHash('sha256').update(CSS).digest('base64')
 
 export function escape(text: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- fed untyped record fields, which hold strings and numbers
   return String(text ?? '')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')

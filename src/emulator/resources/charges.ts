@@ -44,14 +44,14 @@ export interface ChargeRecord {
 export const CHARGES = collectionKey<ChargeRecord>('charges', 'charge')
 const BY_CLOCK = 'charges-by-clock'
 
-export function renderCharge(account: Account, charge: ChargeRecord): ApiObject {
-  const pm = charge.paymentMethod
+export function renderCharge(account: Account, record: ChargeRecord): ApiObject {
+  const pm = record.paymentMethod
   return {
-    id: charge.id,
+    id: record.id,
     object: 'charge',
-    amount: charge.amount,
-    amount_captured: charge.succeeded && charge.captured !== false ? charge.amount : 0,
-    amount_refunded: charge.amountRefunded,
+    amount: record.amount,
+    amount_captured: record.succeeded && record.captured !== false ? record.amount : 0,
+    amount_refunded: record.amountRefunded,
     application: null,
     application_fee: null,
     application_fee_amount: null,
@@ -64,21 +64,21 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
       tax_id: null,
     },
     calculated_statement_descriptor: null,
-    captured: charge.succeeded && charge.captured !== false,
-    created: charge.created,
-    currency: charge.currency,
-    customer: charge.customer,
-    description: charge.description ?? null,
+    captured: record.succeeded && record.captured !== false,
+    created: record.created,
+    currency: record.currency,
+    customer: record.customer,
+    description: record.description ?? null,
     disputed: false,
     failure_balance_transaction: null,
     // The decline code of pm_card_chargeCustomerFail is undocumented; card_declined is what public projects observe (SB-69).
-    failure_code: charge.succeeded ? null : (charge.paymentMethod.decline?.code ?? 'card_declined'),
-    failure_message: charge.succeeded ? null : (charge.paymentMethod.decline?.message ?? 'Your card was declined.'),
+    failure_code: record.succeeded ? null : (record.paymentMethod.decline?.code ?? 'card_declined'),
+    failure_message: record.succeeded ? null : (record.paymentMethod.decline?.message ?? 'Your card was declined.'),
     fraud_details: {},
     livemode: false,
-    metadata: charge.metadata ?? {},
+    metadata: record.metadata ?? {},
     on_behalf_of: null,
-    outcome: charge.succeeded
+    outcome: record.succeeded
       ? {
           network_status: 'approved_by_network',
           reason: null,
@@ -88,13 +88,13 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
         }
       : {
           network_status: 'declined_by_network',
-          reason: charge.paymentMethod.decline?.declineCode ?? 'generic_decline',
+          reason: record.paymentMethod.decline?.declineCode ?? 'generic_decline',
           risk_level: 'normal',
           seller_message: 'The bank did not return any further details with this decline.',
           type: 'issuer_declined',
         },
-    paid: charge.succeeded,
-    payment_intent: charge.paymentIntent,
+    paid: record.succeeded,
+    payment_intent: record.paymentIntent,
     payment_method: pm.id,
     payment_method_details: {
       card: {
@@ -112,22 +112,22 @@ export function renderCharge(account: Account, charge: ChargeRecord): ApiObject 
     receipt_number: null,
     receipt_url: null,
     // True only once fully refunded (SB-73).
-    refunded: charge.amountRefunded === charge.amount && charge.amount > 0,
+    refunded: record.amountRefunded === record.amount && record.amount > 0,
     refunds: {
       object: 'list',
-      data: refundsOfCharge(account, charge.id)
+      data: refundsOfCharge(account, record.id)
         .sort((a, b) => b.seq - a.seq)
         .map(renderRefund),
       has_more: false,
-      url: `/v1/charges/${charge.id}/refunds`,
+      url: `/v1/charges/${record.id}/refunds`,
     },
     review: null,
-    shipping: charge.shipping ?? null,
+    shipping: record.shipping ?? null,
     source: null,
     source_transfer: null,
     statement_descriptor: null,
     statement_descriptor_suffix: null,
-    status: charge.succeeded ? 'succeeded' : 'failed',
+    status: record.succeeded ? 'succeeded' : 'failed',
     transfer_data: null,
     transfer_group: null,
   }

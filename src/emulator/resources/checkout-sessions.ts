@@ -131,7 +131,7 @@ export function amountsDueNow(
 
 /** `{CHECKOUT_SESSION_ID}` in a URL becomes the session's id (SB-P5). */
 export function withSessionId(url: string, id: string): string {
-  return url.replaceAll('{CHECKOUT_SESSION_ID}', id)
+  return url.replaceAll('{CHECKOUT_SESSION_ID}', () => id)
 }
 
 export function checkoutUrl(account: Account, id: string): string {
@@ -431,9 +431,9 @@ function subscriptionData(raw: unknown, now: number, endpoint: string): Checkout
 }
 
 function discounts(raw: unknown, account: Account): CheckoutSessionRecord['discounts'] {
-  const list = objectArray(raw, 'discounts')
-  if (list.length > 1) throw invalid('You may only specify one discount on a Checkout Session.', 'discounts')
-  return list.map((discount, index) => {
+  const given = objectArray(raw, 'discounts')
+  if (given.length > 1) throw invalid('You may only specify one discount on a Checkout Session.', 'discounts')
+  return given.map((discount, index) => {
     const param = `discounts[${index}]`
     checkNested(
       discount,
@@ -476,8 +476,9 @@ function createSession(
   let customer: string | null = null
   let email: string | null = null
   if (p.customer !== undefined) {
-    const found = internalRequest(account, 'GET', `/v1/customers/${str(p.customer, 'customer')}`)
-    if (found.deleted) throw missing('customer', String(p.customer), 'customer')
+    const id = str(p.customer, 'customer')
+    const found = internalRequest(account, 'GET', `/v1/customers/${id}`)
+    if (found.deleted) throw missing('customer', id, 'customer')
     assertNoCustomerDiscount(found)
     customer = String(found.id)
     email = typeof found.email === 'string' ? found.email : null

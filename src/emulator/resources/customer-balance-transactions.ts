@@ -103,7 +103,7 @@ export function recordBalanceTransaction(
 
 function transactionOf(account: Account, customerId: string, id: string): BalanceTransactionRecord {
   const txn = account.store.of(BALANCE_TRANSACTIONS).get(id)
-  if (!txn || txn.customer !== customerId)
+  if (txn?.customer !== customerId)
     throw new ApiError(
       404,
       'invalid_request_error',

@@ -84,7 +84,7 @@ export function addSource(account: Account, customer: CustomerRecord, token: str
 
 function sourceOf(account: Account, customer: CustomerRecord, id: string): PaymentMethodRecord {
   const pm = account.store.of(PAYMENT_METHODS).get(id)
-  if (!pm || pm.customer !== customer.id || !pm.id.startsWith('card_'))
+  if (pm?.customer !== customer.id || !pm.id.startsWith('card_'))
     throw new ApiError(
       404,
       'invalid_request_error',

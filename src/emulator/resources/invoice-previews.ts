@@ -5,7 +5,7 @@
 import type Stripe from 'stripe'
 import type {Account} from '../account.js'
 import {ApiError, invalid, notModelled} from '../errors.js'
-import {type Raw, checkNested, checkParams, str} from '../params.js'
+import {checkNested, checkParams, str} from '../params.js'
 import {type ApiObject, COMMON, type Resource, type RouteContext, route} from '../resource.js'
 import {liveCustomer} from './customers/record.js'
 import {INVOICE_ITEMS, PENDING_BY_CUSTOMER} from './invoice-items/record.js'
@@ -134,7 +134,7 @@ function createPreview(ctx: RouteContext): ApiObject {
     sub = account.store.of(SUBSCRIPTIONS).require(str(params.subscription, 'subscription'), 'subscription')
     if (params.customer !== undefined && params.customer !== sub.customer)
       throw invalid(
-        `The subscription ${sub.id} does not belong to the customer ${String(params.customer)}.`,
+        `The subscription ${sub.id} does not belong to the customer ${params.customer as string}.`,
         'customer',
       )
   } else {
@@ -161,7 +161,7 @@ function createPreview(ctx: RouteContext): ApiObject {
     // The change as the subscription update makes it, prorations included (SB-41).
     updateSubscription({
       ...ctx,
-      params: details as Raw,
+      params: details,
       path: `/v1/subscriptions/${sub.id}`,
       ids: [sub.id],
     })

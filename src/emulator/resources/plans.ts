@@ -60,9 +60,9 @@ export const plans: Resource = {
       )
       const {account, params: p} = ctx
       if (p.billing_scheme !== undefined && p.billing_scheme !== 'per_unit')
-        throw notModelled(`billing_scheme=${String(p.billing_scheme)}`)
+        throw notModelled(`billing_scheme=${p.billing_scheme as string}`) // checkParams held it to the spec's enum
       if (p.usage_type !== undefined && p.usage_type !== 'licensed')
-        throw notModelled(`usage_type=${String(p.usage_type)}`)
+        throw notModelled(`usage_type=${p.usage_type as string}`)
       const recurring = billingPeriod(required(p, 'interval'), p.interval_count, {
         interval: 'interval',
         count: 'interval_count',

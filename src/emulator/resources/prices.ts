@@ -224,7 +224,7 @@ function parseTiering(params: Raw): NonNullable<PriceRecord['tiering']> {
     if (last !== (tier.upTo === null))
       throw invalid('The last tier, and only the last, must have up_to=inf.', `tiers[${index}][up_to]`)
     const previous = tiers[index - 1]?.upTo
-    if (previous != null && tier.upTo !== null && tier.upTo <= previous)
+    if (previous !== undefined && previous !== null && tier.upTo !== null && tier.upTo <= previous)
       throw invalid('Tiers must be in ascending order of up_to.', `tiers[${index}][up_to]`)
   }
   return {mode, tiers}
@@ -317,7 +317,7 @@ export const prices: Resource = {
       if (!tiering && (params.tiers !== undefined || params.tiers_mode !== undefined))
         throw invalid('`tiers` and `tiers_mode` can only be used with billing_scheme=tiered.', 'tiers')
       if (params.tax_behavior !== undefined && params.tax_behavior !== 'unspecified')
-        throw notModelled(`tax_behavior=${String(params.tax_behavior)}`)
+        throw notModelled(`tax_behavior=${params.tax_behavior as string}`) // checkParams held it to the spec's enum
       if (params.product !== undefined && params.product_data !== undefined)
         throw invalid('You may only specify one of these parameters: product, product_data.', 'product')
       let recurring: PriceRecord['recurring'] = null

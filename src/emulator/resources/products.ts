@@ -88,9 +88,9 @@ const ACCEPTED = ['name', 'description', 'metadata', 'active', 'unit_label', 'ur
 
 /** Up to 8 image URLs (SN23 `ProductCreateParams.images`); `''` clears them. */
 function images(raw: unknown): string[] {
-  const list = raw === '' ? [] : strArray(raw, 'images')
-  if (list.length > 8) throw invalid('A product can have at most 8 images.', 'images')
-  return list
+  const given = raw === '' ? [] : strArray(raw, 'images')
+  if (given.length > 8) throw invalid('A product can have at most 8 images.', 'images')
+  return given
 }
 
 export const products: Resource = {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe'
-import {type Interval, addIntervals} from '../../billing-time.js'
+import {addIntervals} from '../../billing-time.js'
 import type {Account} from '../account.js'
 import {invalid, notModelled} from '../errors.js'
 import {
@@ -307,7 +307,7 @@ function parsePhases(
         'week',
         'month',
         'year',
-      ] as const) as Interval
+      ] as const)
       end = addIntervals(
         phaseStart,
         interval,

@@ -109,8 +109,7 @@ function checkClause(clause: Clause, field: SearchField): void {
   const name = clause.key === undefined ? clause.field : `${clause.field}["${clause.key}"]`
   const numeric = field.type === 'number' || field.type === 'timestamp'
   if (operator === '~') {
-    if (!field.substring)
-      unsupported(`\`~\` on \`${name}\` (substring matching applies to ${'some string fields only'})`)
+    if (!field.substring) unsupported(`\`~\` on \`${name}\` (substring matching applies to some string fields only)`)
     if (typeof value !== 'string' || value.length < 3) unsupported(`\`~\` with fewer than 3 characters`)
     return
   }
@@ -128,6 +127,7 @@ function matchesClause(object: Record<string, unknown>, clause: Clause, field: S
   const {operator, value} = clause
   if (value === null) return raw === null || raw === undefined || raw === ''
   if (raw === null || raw === undefined) return false
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- searchable fields hold strings, numbers and booleans
   if (operator === '~') return String(raw).toLowerCase().includes(String(value).toLowerCase())
   if (typeof value === 'number') {
     const n = Number(raw)
@@ -138,6 +138,7 @@ function matchesClause(object: Record<string, unknown>, clause: Clause, field: S
     return n === value
   }
   // Exact matches ignore case (SB-P11).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
   return String(raw).toLowerCase() === value.toLowerCase()
 }
 

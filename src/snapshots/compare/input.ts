@@ -91,6 +91,7 @@ export function parseTheirNumbers(text: string, options: ParseOptions): TheirNum
   const rows = records.map(({row, values}): TheirRow => {
     const cell = (field: TheirField) => {
       const value = values[column(field)]
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- csv-parse gives every cell as a string
       return value === undefined || value === null ? '' : String(value).trim()
     }
     const at = `row ${row}`
@@ -131,9 +132,7 @@ type RawRecord = {row: number; values: Record<string, unknown>}
 function csvRecords(text: string, fail: Fail): RawRecord[] {
   let records: Array<Record<string, string>>
   try {
-    records = parseCsv(text, {columns: true, skip_empty_lines: true, trim: true, bom: true}) as Array<
-      Record<string, string>
-    >
+    records = parseCsv<Record<string, string>>(text, {columns: true, skip_empty_lines: true, trim: true, bom: true})
   } catch (error) {
     return fail(errorMessage(error))
   }

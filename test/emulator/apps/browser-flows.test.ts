@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs'
 import {type IncomingMessage, type ServerResponse, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {type Browser, chromium} from 'playwright-core'
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {type RunningEmulator, startEmulator} from '../../../src/emulator/server.js'
@@ -46,7 +46,7 @@ async function startApp(stripe: Stripe) {
     },
     async 'GET /success'(_req, res, _body, url) {
       const session = await stripe.checkout.sessions.retrieve(url.searchParams.get('session_id') ?? '')
-      send(res, 200, `<h1>Welcome aboard</h1><p id="subscription">${String(session.subscription)}</p>`)
+      send(res, 200, `<h1>Welcome aboard</h1><p id="subscription">${session.subscription as string}</p>`)
     },
     async 'GET /billing'(_req, res) {
       const session = await stripe.billingPortal.sessions.create({

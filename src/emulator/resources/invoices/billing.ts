@@ -2,7 +2,7 @@
 import {type Account} from '../../account.js'
 import {invalid, notModelled} from '../../errors.js'
 import {type Metadata} from '../../params.js'
-import {filter, updating} from '../../resource.js'
+import {updating} from '../../resource.js'
 import {type CustomerRecord} from '../customers/record.js'
 import {applyDiscounts} from '../discounts.js'
 import {type InvoiceItemRecord, pendingItems, attachToInvoice} from '../invoice-items/record.js'

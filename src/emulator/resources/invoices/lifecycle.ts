@@ -31,7 +31,7 @@ export function creditInvoice(account: Account, invoice: InvoiceRecord, pre: num
   const intent = invoice.paymentIntent ? account.store.of(PAYMENT_INTENTS).get(invoice.paymentIntent) : undefined
   if (intent && intent.status !== 'succeeded' && intent.status !== 'canceled') intent.amount = amountDue(invoice)
   const payment = invoice.invoicePayment ? account.store.of(INVOICE_PAYMENTS).get(invoice.invoicePayment) : undefined
-  if (payment && payment.status === 'open') payment.amountRequested = amountDue(invoice)
+  if (payment?.status === 'open') payment.amountRequested = amountDue(invoice)
 }
 
 /** A hand-made invoice (`invoices.create`, billing_reason manual) leaves its subscription's status alone (SB-71). */

@@ -2,7 +2,7 @@
 import {addIntervals} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {notModelled} from '../../errors.js'
-import {filter, updating} from '../../resource.js'
+import {updating} from '../../resource.js'
 import {COUPONS} from '../coupons.js'
 import {CUSTOMERS} from '../customers/record.js'
 import {DISCOUNTS, discountApplies, renderDiscount} from '../discounts.js'
@@ -304,7 +304,7 @@ function creditAmount(
         .get(debit.invoice)
         ?.lines.find((l) => l.id === debit.line)
     : undefined
-  if (line && line.price === price && line.quantity === quantity && line.periodStart === sub.periodStart) {
+  if (line?.price === price && line.quantity === quantity && line.periodStart === sub.periodStart) {
     return Math.round((line.amount - line.discountAmounts.reduce((sum, d) => sum + d.amount, 0)) * fraction(sub, at))
   }
   if (percents.length > 0) throw notModelled('crediting a discounted item already changed in this period (SB-46)')

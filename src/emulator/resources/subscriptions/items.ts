@@ -2,13 +2,12 @@
 import {type Account} from '../../account.js'
 import {invalid, ApiError, missing, notModelled} from '../../errors.js'
 import {type Raw, oneOf, int, objectArray, checkNested, optStr, str, bool, mergeMetadata} from '../../params.js'
-import {filter, COMMON, type RouteContext} from '../../resource.js'
+import {COMMON, type RouteContext} from '../../resource.js'
 import {type InvoiceRecord} from '../invoices/record.js'
 import {type PriceRecord, isMetered, recurringPrice} from '../prices.js'
 import {assertClockWritable} from '../test-clocks.js'
-import {type SubscriptionRecord, type SubscriptionItemRecord, SUBSCRIPTIONS, BY_ITEM} from './record.js'
+import {type SubscriptionRecord, type SubscriptionItemRecord, SUBSCRIPTIONS, BY_ITEM, priceOf} from './record.js'
 import {changing} from './render.js'
-import {priceOf} from './record.js'
 import {
   billNow,
   cadence,
@@ -86,7 +85,7 @@ export function changeOneItem(account: Account, sub: SubscriptionRecord, change:
   if (prorationDate < sub.periodStart || prorationDate > sub.periodEnd)
     throw invalid('proration_date must be within the current billing period.', 'proration_date')
   if (params.payment_behavior !== undefined && params.payment_behavior !== 'allow_incomplete')
-    throw notModelled(`payment_behavior=${String(params.payment_behavior)} on an item change`)
+    throw notModelled(`payment_behavior=${params.payment_behavior as string} on an item change`) // an enum in the spec
   if (change.price && change.price.currency !== sub.currency)
     throw invalid('All prices on a subscription must have the same currency.', 'price')
   const next = itemsAfter(account, sub, [change], now)
@@ -256,7 +255,7 @@ export function changeItems(
     const specs: ProrationSpec[] = []
     for (const item of next) {
       const old = before.find((it) => it.id === item.id)
-      if (old && old.price === item.price && old.quantity === item.quantity) continue
+      if (old?.price === item.price && old.quantity === item.quantity) continue
       if (old) specs.push({item: old, price: old.price, quantity: old.quantity, sign: -1})
       specs.push({item, price: item.price, quantity: item.quantity, sign: 1})
     }

@@ -2,7 +2,7 @@
 import {type Interval, addIntervals} from '../../../billing-time.js'
 import {type Account} from '../../account.js'
 import {notModelled} from '../../errors.js'
-import {filter, type DueEvent} from '../../resource.js'
+import {type DueEvent} from '../../resource.js'
 import {RANK} from '../../time-engine.js'
 import {customersOnClock} from '../customers/record.js'
 import {DISCOUNTS} from '../discounts.js'
@@ -203,14 +203,14 @@ export function dueEvents(account: Account, clockId: string): DueEvent[] {
       for (const id of sub.discounts) {
         const discount = account.store.of(DISCOUNTS).get(id)
         // A repeating discount ends at its `end` (SB-60).
-        if (discount?.end != null)
+        if (typeof discount?.end === 'number')
           add(discount.end, RANK.discountEnd, (at) =>
             changing(account, sub, () => removeDiscounts(account, sub, (d) => d.end !== null && d.end <= at)),
           )
       }
       if (sub.cancelAt !== null)
         add(sub.cancelAt, RANK.cancellation, (at) => endSubscription(account, sub, at, 'cancellation_requested'))
-      if (sub.pauseCollection?.resumesAt != null)
+      if (typeof sub.pauseCollection?.resumesAt === 'number')
         add(sub.pauseCollection.resumesAt, RANK.resumeCollection, () =>
           changing(account, sub, () => (sub.pauseCollection = null)),
         )

@@ -5,8 +5,7 @@ import {updating} from '../../resource.js'
 import {isMetered, renderPlan, renderPrice} from '../prices.js'
 import {renderTaxRate, TAX_RATES} from '../tax-rates.js'
 import type {Wire} from '../../wire.js'
-import {type SubscriptionRecord, type SubscriptionItemRecord, SCHEDULE_OF_SUBSCRIPTION} from './record.js'
-import {priceOf} from './record.js'
+import {type SubscriptionRecord, type SubscriptionItemRecord, SCHEDULE_OF_SUBSCRIPTION, priceOf} from './record.js'
 
 export function renderItem(
   account: Account,

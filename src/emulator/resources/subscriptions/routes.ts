@@ -62,7 +62,6 @@ import {
 import {
   hasInclusiveRate,
   periodAmount,
-  type Recurring,
   periodEndAfter,
   invoiceSubscription,
   fullPeriodLines,
@@ -264,7 +263,7 @@ export function createSubscription(ctx: RouteContext): ApiObject {
   // error_if_incomplete: a first payment that would fail is a 402, and nothing is created (SB-28).
   if (chargeDue && !sendInvoice && paymentBehavior === 'error_if_incomplete' && card?.behaviour !== 'succeeds')
     throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined')
-  const recurring = items[0]!.price.recurring as Recurring
+  const recurring = items[0]!.price.recurring
   const periodEnd = trialEnd ?? periodEndAfter(now, recurring, 1)
   const cancelAtPeriodEnd =
     params.cancel_at_period_end !== undefined && bool(params.cancel_at_period_end, 'cancel_at_period_end')

@@ -17,11 +17,13 @@ export const aggregateUsage: VersionChange = {
     if (request.method !== 'POST' || !/^\/v1\/(prices|plans)$/.test(request.path)) return
     const holder = (request.path === '/v1/plans' ? request.params : request.params.recurring) as
       Record<string, unknown> | undefined
-    if (typeof holder !== 'object' || holder === null || holder.aggregate_usage === undefined) return
+    if (typeof holder !== 'object' || holder?.aggregate_usage === undefined) return
     if (holder.usage_type !== 'metered')
       throw invalid('aggregate_usage can only be set on metered prices (usage_type=metered).', 'aggregate_usage')
     if (holder.aggregate_usage !== 'sum')
-      throw notModelled(`aggregate_usage=${String(holder.aggregate_usage)} (usage records)`)
+      throw notModelled(
+        `aggregate_usage=${typeof holder.aggregate_usage === 'string' ? holder.aggregate_usage : JSON.stringify(holder.aggregate_usage)} (usage records)`,
+      )
     delete holder.aggregate_usage
   },
   down: {

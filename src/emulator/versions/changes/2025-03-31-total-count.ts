@@ -25,7 +25,7 @@ export const totalCount: VersionChange = {
     list(list, _ctx, request) {
       if (!request?.notes.has(INCLUDE_TOTAL) || list.url !== request.path) return
       // The page knows how many objects matched; it keeps the count out of the newest shape.
-      const total = Object.getOwnPropertyDescriptor(list, 'total_count')?.value
+      const total: unknown = Object.getOwnPropertyDescriptor(list, 'total_count')?.value
       if (typeof total === 'number')
         Object.defineProperty(list, 'total_count', {value: total, enumerable: true, writable: true, configurable: true})
     },
