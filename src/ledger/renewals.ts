@@ -26,6 +26,8 @@ export const RenewalInvoiceSchema = z.object({
   subscriptionId: z.string(),
   /** `YYYY-MM` of the period the renewal opens. */
   month: z.string(),
+  /** When that period starts, unix seconds: which reading the renewal follows (a free→paid change moves it mid-month). */
+  periodStart: z.number().int(),
   status: z.string(),
   /** The invoice's lines billing the subscription's items for the period (prorations left out). */
   lines: z.array(z.object({priceId: z.string().nullable(), quantity: z.number(), amount: z.number()})),
@@ -49,13 +51,34 @@ export interface RenewalCheck {
 
 const renewalKey = (subscriptionId: string, month: string) => `${subscriptionId}:${month}`
 
-/** Renewal invoices by subscription and the month they open: built once per listing, read per row. */
-export type RenewalIndex = ReadonlyMap<string, RenewalInvoice>
+/** Renewal invoices by subscription, in the order of the periods they open: built once per listing, read per row. */
+export type RenewalIndex = ReadonlyMap<string, readonly RenewalInvoice[]>
 
 export function indexRenewals(renewals: Iterable<RenewalInvoice>): RenewalIndex {
-  const index = new Map<string, RenewalInvoice>()
-  for (const renewal of renewals) index.set(renewalKey(renewal.subscriptionId, renewal.month), renewal)
+  const index = new Map<string, RenewalInvoice[]>()
+  for (const renewal of renewals) {
+    const list = index.get(renewal.subscriptionId)
+    if (list) list.push(renewal)
+    else index.set(renewal.subscriptionId, [renewal])
+  }
+  for (const list of index.values()) list.sort((a, b) => a.periodStart - b.periodStart)
   return index
+}
+
+/** A month label's boundary, where its reading is (simulationStart puts every boundary on the 1st, UTC). */
+function boundaryOf(month: string): number {
+  const [year, m] = month.split('-').map(Number) as [number, number]
+  return Date.UTC(year, m - 1, 1) / 1000
+}
+
+/**
+ * The renewal a reading predicts: the subscription's first one after it. Usually the one opening
+ * the next month; after a free plan's upgrade moved the anchor (SB-45) it falls later in the same
+ * month, before the next reading.
+ */
+function renewalAfter(index: RenewalIndex, subscriptionId: string, month: string): RenewalInvoice | undefined {
+  const readAt = boundaryOf(month)
+  return index.get(subscriptionId)?.find((renewal) => renewal.periodStart > readAt)
 }
 
 /** The next `YYYY-MM`. */
@@ -67,7 +90,9 @@ export function nextMonthLabel(month: string): string {
 /**
  * Whether a row predicts its next renewal exactly: an active monthly subscription with no trial,
  * no discount and no scheduled end, unchanged at the next reading (a scenario's mid-month change
- * reprices the renewal; the default plan's changes come after it).
+ * reprices the renewal; the default plan's changes come after it), and not ended there by a
+ * cancellation scheduled after the reading: that one ends at the period end, where the renewal
+ * would have been (an immediate cancellation has no cancel_at, and came after its renewal).
  */
 function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): boolean {
   return (
@@ -78,14 +103,17 @@ function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): b
     row.discounts.length === 0 &&
     row.cancel_at === null &&
     next?.price_id === row.price_id &&
-    next.quantity === row.quantity
+    next.quantity === row.quantity &&
+    !(next.cancel_at !== null && !LIVE.has(next.status))
   )
 }
+
+const LIVE = new Set(['active', 'past_due', 'trialing'])
 
 /**
  * Compares rows (any months of one or more clocks) with the renewals listed. `months` says which
  * months' rows to check (default all but the last, which has no renewal yet); a row is checked
- * against the renewal opening the month after it. Takes the index, not the list: a run checks
+ * against the subscription's first renewal after its reading. Takes the index, not the list: a run checks
  * clock by clock against one account-wide listing, and indexing it per clock was quadratic.
  */
 export function checkRenewals(
@@ -113,9 +141,14 @@ export function checkRenewals(
     if (!predictsRenewal(row, next) || itemsOf.get(renewalKey(row.subscription_id, nextMonth)) !== items) continue
     checked++
     const at = {month: row.month, customerId: row.customer_id, subscriptionId: row.subscription_id}
-    const renewal = byKey.get(renewalKey(row.subscription_id, nextMonth))
+    const renewal = renewalAfter(byKey, row.subscription_id, row.month)
     if (!renewal) {
-      mismatches.push({...at, field: 'missing', expected: `a renewal invoice for ${nextMonth}`, actual: 'none'})
+      mismatches.push({
+        ...at,
+        field: 'missing',
+        expected: `a renewal invoice after the ${row.month} reading`,
+        actual: 'none',
+      })
       continue
     }
     // One line per item the subscription had at the reading, this row's the one with its price.
@@ -205,6 +238,7 @@ function renewalFrom(invoice: Stripe.Invoice, customerId: string): RenewalInvoic
     customerId,
     subscriptionId,
     month: monthLabel(start),
+    periodStart: start,
     status: invoice.status ?? 'draft',
     lines: billed.map((line) => ({
       priceId: priceIdOf(line),
