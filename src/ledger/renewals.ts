@@ -104,7 +104,7 @@ function predictsRenewal(row: LedgerItemRow, next: LedgerItemRow | undefined): b
     row.cancel_at === null &&
     next?.price_id === row.price_id &&
     next.quantity === row.quantity &&
-    !(next.cancel_at !== null && !LIVE.has(next.status))
+    (next.cancel_at === null || LIVE.has(next.status))
   )
 }
 

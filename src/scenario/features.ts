@@ -356,7 +356,7 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
 
   if (addon) {
     // The first nRemoved (in a shuffled order) remove it again: they add it before the last month.
-    const order = shuffle(addonCustomers, addonRandom)
+    const addonOrder = shuffle(addonCustomers, addonRandom)
     const addonDay = (c: PlannedCustomer) => {
       const avoid = anchorDay(c)
       const days = range(FIRST_DAY, LAST_DAY).filter((day) => Math.abs(day - avoid) > 1)
@@ -376,8 +376,8 @@ export function planFeatures(input: FeatureInput): FeaturePlan {
         at: at(month, day),
       })
     }
-    for (const [i, c] of order.entries()) {
-      const removes = i < Math.min(nRemoved, order.length)
+    for (const [i, c] of addonOrder.entries()) {
+      const removes = i < Math.min(nRemoved, addonOrder.length)
       const added = 1 + Math.floor(addonRandom() * (removes ? months - 1 : months))
       addonEvent(c, added, 'addon_added')
       if (removes) addonEvent(c, added + 1 + Math.floor(addonRandom() * (months - added)), 'addon_removed')

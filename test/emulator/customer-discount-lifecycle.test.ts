@@ -33,7 +33,7 @@ describe("a customer's discount on invoices to come (SB-T7)", () => {
       ...legacy({coupon: coupon.id}),
       payment_method: 'pm_card_visa',
       invoice_settings: {default_payment_method: 'pm_card_visa'},
-    } as Stripe.CustomerCreateParams)
+    })
     const sub = await stripe.subscriptions.create({customer: customer.id, items: [{price: price.id}]})
     const discountId = (customer.discount as unknown as Loose).id as string
     const bySubscription = await stripe.invoices.createPreview({subscription: sub.id})
@@ -69,7 +69,7 @@ describe("a customer's discount on invoices to come (SB-T7)", () => {
     expect(preview).toMatchObject({subtotal: 1000, total: 900})
     const renewed = await advance(stripe, clock.id, START + 32 * DAY)
     expect(renewed.frozen_time).toBe(START + 32 * DAY)
-    const latest = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string)
+    const latest = await invoice(stripe, (await stripe.subscriptions.retrieve(sub.id)).latest_invoice)
     expect(latest).toMatchObject({billing_reason: 'subscription_cycle', subtotal: 1000, total: 900})
   })
 
@@ -93,7 +93,7 @@ describe("a customer's discount on invoices to come (SB-T7)", () => {
     const stripe = sdk(emulator(), 'sk_test_cdl_checkout', {apiVersion: ACACIA})
     const price = await monthlyPrice(stripe, 1000)
     const coupon = await stripe.coupons.create({percent_off: 10, duration: 'forever'})
-    const customer = await stripe.customers.create(legacy({coupon: coupon.id}) as Stripe.CustomerCreateParams)
+    const customer = await stripe.customers.create(legacy({coupon: coupon.id}))
     const session = {
       mode: 'subscription' as const,
       customer: customer.id,
@@ -131,7 +131,7 @@ describe('a repeating customer discount ends (SB-T8)', () => {
     expect(after.discount).toBeNull()
     const subAfter = await stripe.subscriptions.retrieve(sub.id)
     expect(subAfter.discounts).toEqual([])
-    const march = await invoice(stripe, subAfter.latest_invoice as string)
+    const march = await invoice(stripe, subAfter.latest_invoice)
     expect(march).toMatchObject({period_end: Date.UTC(2026, 2, 1) / 1000, subtotal: 1000, total: 1000})
     const february = (await stripe.invoices.list({subscription: sub.id, limit: 10})).data.find(
       (inv) => inv.period_end === Date.UTC(2026, 1, 1) / 1000,
@@ -161,7 +161,8 @@ describe('a repeating customer discount ends (SB-T8)', () => {
     const ended = page.data.find(
       (event) =>
         (event.data.object as Stripe.Customer).id === customer.id &&
-        (event.data.previous_attributes as Loose | undefined)?.discount != null,
+        (event.data.previous_attributes as Loose | undefined)?.discount !== undefined &&
+        (event.data.previous_attributes as Loose).discount !== null,
     )
     expect(ended?.data.previous_attributes).toMatchObject({discount: {id: discountId}})
     expect((ended?.data.object as Stripe.Customer).discount).toBeNull()

@@ -100,7 +100,7 @@ describe('the saas plan with an add-on', () => {
           const twin = other.subscriptions.find(
             (s) => s.customer === sub.customer && s.subscription === sub.subscription,
           )
-          if (twin && twin.plan === sub.plan && twin.screens === sub.screens && !twin.coupon)
+          if (twin?.plan === sub.plan && twin.screens === sub.screens && !twin.coupon)
             expect(sub.mrrCents - twin.mrrCents).toBe(unit[sub.currency!])
         }
       }

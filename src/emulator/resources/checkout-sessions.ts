@@ -288,9 +288,9 @@ const CREATE_HANDLED = [
 function takePaymentMethodTypes(p: Raw, apiVersion: string | null): Raw {
   if (p.payment_method_types === undefined || apiVersion === null || apiVersion >= '2026-09-30') return p
   const {payment_method_types: types, ...rest} = p
-  const list = strArray(types, 'payment_method_types')
-  if (list.some((type) => type !== 'card'))
-    throw notModelled(`Checkout payment method types other than card (${list.join(', ')})`)
+  const asked = strArray(types, 'payment_method_types')
+  if (asked.some((type) => type !== 'card'))
+    throw notModelled(`Checkout payment method types other than card (${asked.join(', ')})`)
   return rest
 }
 
@@ -324,7 +324,9 @@ function paymentIntentData(raw: unknown, mode: CheckoutMode, endpoint: string): 
   )
   // With manual capture, what the session's payment_status is while the payment is only authorized is undocumented.
   if (data.capture_method !== undefined && data.capture_method !== 'automatic')
-    throw notModelled(`payment_intent_data[capture_method]=${String(data.capture_method)} on a Checkout Session`)
+    throw notModelled(
+      `payment_intent_data[capture_method]=${str(data.capture_method, 'payment_intent_data[capture_method]')} on a Checkout Session`,
+    )
   if (data.description !== undefined) str(data.description, 'payment_intent_data[description]')
   return data
 }

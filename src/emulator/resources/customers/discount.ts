@@ -135,7 +135,7 @@ export function customerDiscountEnds(account: Account, clockId: string): DueEven
   const events: DueEvent[] = []
   for (const customer of customersOnClock(account, clockId)) {
     const discount = customer.discount ? account.store.of(DISCOUNTS).get(customer.discount) : undefined
-    if (!discount || discount.end === null || discount.spent) continue
+    if (discount === undefined || discount.end === null || discount.spent) continue
     // The customer's seq is below its subscriptions': this runs before their own discount ends do.
     events.push({
       at: discount.end,
