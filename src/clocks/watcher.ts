@@ -25,8 +25,6 @@ interface Waiter {
   target: number
   /** When the wait began: just after the advance was sent. */
   since: number
-  /** Whether a poll has looked for it since it became due: from then on it waits at the shared pace. */
-  polled: boolean
   deadline: number
   resolve: (clock: ReadyClock) => void
   reject: (error: Error) => void
@@ -47,21 +45,20 @@ const FIRST_POLL_SHARE = 0.75
 /**
  * Waits for advancing test clocks. One `test_clocks.list` page reports up to 100 clocks with their
  * status (SB-15), so all waiting clocks share one poll instead of one retrieve each; paging
- * stops as soon as every waiting clock has been seen. A waiter's first poll comes when it is due;
- * after that the pace is shared: quick at first, backing off while nothing changes, quick again
- * when a clock finishes.
+ * stops as soon as every waiting clock has been seen. Polls quickly at first and backs off while
+ * nothing changes; a new waiter or a finished clock brings the pace back up.
  *
  * Stripe does not say how long an advance takes (SB-11), so the watcher learns it: once a clock
- * has been seen ready, a new waiter is due only after FIRST_POLL_SHARE of the fastest advance seen
- * so far. Every advance does a clock's billing work, so none is much faster than the fastest
- * before it; the polls a new advance used to cost in its first seconds bought nothing.
+ * has been seen ready, no poll goes out for a new waiter before FIRST_POLL_SHARE of the fastest
+ * advance seen so far has passed. Every advance does a clock's billing work, so none is much
+ * faster than the fastest before it; the polls a new advance used to cost in its first second
+ * bought nothing. While another waiter is due, polls go on at the usual pace and serve both.
  */
 export class ClockWatcher {
   private readonly waiters = new Map<string, Waiter>()
   // eslint-disable-next-line @typescript-eslint/no-unused-private-class-members -- read by `??=` below: one loop at a time
   private running?: Promise<void>
   private interval: number
-  private lastPollAt = -Infinity
   private readonly minPollMs: number
   private readonly maxPollMs: number
   private readonly now: () => number
@@ -105,7 +102,8 @@ export class ClockWatcher {
       }
       signal?.addEventListener('abort', stop, {once: true})
       const since = this.now()
-      this.waiters.set(clockId, {clockId, target, since, polled: false, deadline: since + timeoutMs, ...settle})
+      this.waiters.set(clockId, {clockId, target, since, deadline: since + timeoutMs, ...settle})
+      this.interval = this.minPollMs
       this.running ??= this.loop().finally(() => {
         this.running = undefined
       })
@@ -114,7 +112,7 @@ export class ClockWatcher {
 
   private async loop(): Promise<void> {
     while (this.waiters.size > 0) {
-      await this.sleep(Math.max(0, this.nextPollAt() - this.now()))
+      await this.sleep(Math.max(this.interval, this.firstDue() - this.now()))
       const settled = await this.poll().catch((error: unknown) => {
         // A failed poll (after the scheduler's and SDK's retries) fails every waiter rather than hang.
         for (const waiter of this.waiters.values())
@@ -126,26 +124,16 @@ export class ClockWatcher {
     }
   }
 
-  /** When a waiter is due: after the learned share of the fastest advance, and never before one poll interval. */
-  private dueAt(waiter: Waiter): number {
-    return waiter.since + Math.max(this.minPollMs, (this.fastestMs ?? 0) * FIRST_POLL_SHARE)
-  }
-
-  /**
-   * The next poll: at the shared pace while a waiter already polled for is still advancing, else
-   * when the next waiter is due; never sooner than one poll interval after the last.
-   */
-  private nextPollAt(): number {
-    let next = Infinity
-    for (const waiter of this.waiters.values())
-      next = Math.min(next, waiter.polled ? this.lastPollAt + this.interval : this.dueAt(waiter))
-    return Math.max(next, this.lastPollAt + this.minPollMs)
+  /** When the earliest waiter is worth a poll (a waiter before any clock was seen ready: at once). */
+  private firstDue(): number {
+    const delay = this.fastestMs === undefined ? 0 : this.fastestMs * FIRST_POLL_SHARE
+    let due = Infinity
+    for (const waiter of this.waiters.values()) due = Math.min(due, waiter.since + delay)
+    return due
   }
 
   private async poll(): Promise<number> {
     this.polls++
-    this.lastPollAt = this.now()
-    for (const waiter of this.waiters.values()) if (this.dueAt(waiter) <= this.lastPollAt) waiter.polled = true
     const unseen = new Set(this.waiters.keys())
     let settled = 0
     let startingAfter: string | undefined
